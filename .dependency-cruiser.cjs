@@ -1,0 +1,65 @@
+// Folder boundaries from docs/architecture.md: a folder may import folders below it in LAYERS,
+// never above. Plus: no import cycles, the TUI never touches hosts/git/child processes,
+// the daemon never touches React, and src/testing is for tests only.
+const LAYERS = [
+  'cli',
+  'tui',
+  'client',
+  'daemon',
+  'review',
+  'providers',
+  'hosts',
+  'queue',
+  'spec',
+  'git',
+  'config',
+  'core',
+  'lib',
+];
+
+const upward = LAYERS.map((layer, i) => ({
+  name: `no-upward-from-${layer}`,
+  comment: `src/${layer} may only import folders below it: ${LAYERS.slice(i + 1).join(', ') || 'none'}`,
+  severity: 'error',
+  from: { path: `^src/${layer}/` },
+  to: { path: `^src/(${LAYERS.slice(0, i).join('|') || '__none__'})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    ...upward,
+    {
+      name: 'tui-no-processes',
+      comment: 'The TUI is a client: no hosts/, git/ or child processes.',
+      severity: 'error',
+      from: { path: '^src/tui/' },
+      to: { path: '^(src/(hosts|git)/|child_process$|node:child_process$|execa)' },
+    },
+    {
+      name: 'core-is-pure',
+      comment: 'core/ has no fs, no processes, no React.',
+      severity: 'error',
+      from: { path: '^src/core/' },
+      to: { dependencyTypes: ['core', 'npm'], pathNot: '^(zod)' },
+    },
+    {
+      name: 'daemon-no-react',
+      severity: 'error',
+      from: { path: '^src/(daemon|review|providers|hosts|queue|git|config|core|lib|spec)/' },
+      to: { path: '(^|/)node_modules/(react|ink)/' },
+    },
+    {
+      name: 'testing-only-in-tests',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/testing/' },
+      to: { path: '^src/testing/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js'] },
+  },
+};

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The composition root: builds the real adapters (process IO, the system clock) and runs the CLI.
+import { main } from '../dist/cli/main.js';
+import { systemClock } from '../dist/lib/clock.js';
+
+const io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+  env: process.env,
+  clock: systemClock,
+};
+
+process.exitCode = await main(process.argv.slice(2), io);

@@ -1,0 +1,39 @@
+/** `nightshift add <files...> [--force]`: validate and enqueue. All files are validated before any is queued. */
+import type { CommandContext } from '../context.js';
+import { checkFiles, printChecks } from './lint.js';
+
+export function registerAdd(ctx: CommandContext): void {
+  ctx.program
+    .command('add')
+    .description('validate spec files and queue them (nothing is queued if any file is invalid)')
+    .argument('<files...>', 'spec files')
+    .option('--force', 'queue even if an identical spec (same repo, base, body, tests) is active or done')
+    .action(async (files: string[], opts: { force?: boolean }) => {
+      const client = await ctx.open();
+      const strict = client.config.lint.strict;
+      const checks = checkFiles(ctx, files, client.config);
+      printChecks(ctx, checks, strict);
+      const bad = checks.filter((c) => c.errors.length > 0 || (strict && c.warnings.length > 0));
+      if (bad.length) {
+        ctx.io.stderr(
+          `nothing queued: ${bad.length} of ${checks.length} file(s) invalid; fix them and run add again\n`,
+        );
+        ctx.exitCode = 2;
+        return;
+      }
+      for (const c of checks) {
+        if (!c.spec) continue;
+        const outcome = await client.submit({
+          kind: 'add',
+          file: c.file,
+          text: c.spec.text,
+          force: opts.force === true,
+        });
+        if (outcome.ok) ctx.io.stdout(`${outcome.queued ? 'sent' : 'queued'} ${c.spec.id}  ${c.file}\n`);
+        else {
+          ctx.io.stderr(`error: ${c.file}: ${outcome.message}\n`);
+          ctx.exitCode = Math.max(ctx.exitCode, outcome.exitCode ?? 1);
+        }
+      }
+    });
+}

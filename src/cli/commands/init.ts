@@ -1,0 +1,99 @@
+/** `nightshift init [dir]`: scaffold a workspace. Never overwrites an existing config. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, NightshiftError } from '../../core/errors.js';
+import { workspacePaths } from '../../config/paths.js';
+import { QueueStore } from '../../queue/store.js';
+import type { CommandContext } from '../context.js';
+
+export const CONFIG_TEMPLATE = `# nightshift workspace configuration. Reference: docs/configuration.md
+# Secrets never go in this file: name the environment variable that holds them (secretEnv, apiKeyEnv).
+
+repos:
+  # The repository your specs change. nightshift is the only writer of its main branch.
+  app: { path: ~/src/app, main: main }
+
+hosts:
+  local: { kind: local }
+  # oci: { kind: ssh, ssh: ubuntu@oci-worker, workdir: ~/.nightshift, maxLoadPerCore: 1.5, minFreeMemMB: 1500 }
+
+providers:
+  # A simulator, not an AI: it follows a \`nightshift-script\` block in the spec. For trying nightshift out.
+  scripted: { kind: scripted, hosts: [local], concurrency: 2 }
+  # glm:
+  #   kind: claude-code
+  #   hosts: [local]
+  #   concurrency: 2
+  #   model: glm-5.1
+  #   env: { ANTHROPIC_BASE_URL: https://open.bigmodel.cn/api/anthropic }
+  #   secretEnv: { ANTHROPIC_AUTH_TOKEN: ZHIPU_API_KEY }
+
+architect:
+  mode: gates            # llm | gates | manual
+  model: claude-sonnet-4-5
+  apiKeyEnv: ANTHROPIC_API_KEY
+
+gates:
+  tests: { enabled: true, command: npm test }
+  lint: { enabled: false, command: npm run lint }
+  diff: { enabled: true, maxLines: 1500, maxFiles: 40 }
+  deletions: { enabled: true }
+  commits: { enabled: true, max: 15 }
+  named-tests: { enabled: true }
+
+defaults: { timeout: 2h, idle: 20m, attempts: 3, reviewRounds: 2, monitorEvery: 15m }
+
+lint:
+  strict: false          # true: specs without tests or a stop condition are refused
+`;
+
+export const EXAMPLE_SPEC = `---
+title: Add a slugify helper
+id: slugify-helper
+priority: 0
+tests:
+  - test_slugify_lowercases
+  - test_slugify_collapses_dashes
+stop: Stop when these two tests pass. Do not add more tests.
+---
+Add a \`slugify(text)\` function to \`src/strings.ts\` that lowercases its input, replaces every run of
+characters other than a-z and 0-9 with a single dash, and trims dashes from both ends. Export it.
+Add the two named tests next to the existing string tests and keep every existing test passing.
+`;
+
+export function registerInit(ctx: CommandContext): void {
+  ctx.program
+    .command('init')
+    .description('scaffold a workspace: config, specs/ inbox, queue/, logs/, reports/ and an example spec')
+    .argument('[dir]', 'workspace directory (default: the current directory)')
+    .action((dir: string | undefined) => {
+      const root = path.resolve(ctx.io.cwd, dir ?? ctx.workspaceRoot());
+      const paths = workspacePaths(root);
+      if (existsSync(paths.configFile)) {
+        throw new NightshiftError(ErrorCode.usage, 'a workspace already exists here', {
+          file: paths.configFile,
+          hint: 'edit it, or choose another directory',
+        });
+      }
+      for (const d of [root, paths.specs, paths.reports, path.join(root, 'examples')])
+        mkdirSync(d, { recursive: true });
+      new QueueStore(paths, ctx.io.clock).ensureLayout();
+      writeFileSync(paths.configFile, CONFIG_TEMPLATE, { mode: 0o600, flag: 'wx' });
+      const example = path.join(root, 'examples', 'slugify-helper.md');
+      if (!existsSync(example)) writeFileSync(example, EXAMPLE_SPEC, { flag: 'wx' });
+      const rel = path.relative(ctx.io.cwd, root) || '.';
+      ctx.io.stdout(
+        [
+          `Created a nightshift workspace in ${root}`,
+          `  ${path.join(rel, 'nightshift.config.yaml')}   edit repos: and providers: first`,
+          `  ${path.join(rel, 'specs')}/                    the inbox: drop spec files here`,
+          `  ${path.join(rel, 'examples', 'slugify-helper.md')}   an example spec`,
+          '',
+          'Next:',
+          `  cp ${path.join(rel, 'examples', 'slugify-helper.md')} ${path.join(rel, 'specs')}/`,
+          `  nightshift --workspace ${rel} ls`,
+          '',
+        ].join('\n'),
+      );
+    });
+}

@@ -1,0 +1,58 @@
+/** `nightshift show <id> [--json]`: one task with its attempts, gates, review and history. */
+import { formatDuration } from '../../core/duration.js';
+import type { TaskRecord } from '../../core/task.js';
+import type { CommandContext } from '../context.js';
+import { printJson, safeText } from '../output.js';
+import { parseTaskId } from './task-requests.js';
+
+export function describeTask(task: TaskRecord): string {
+  const s = task.spec;
+  const lines = [
+    `${task.id}  ${safeText(task.title)}`,
+    `  state      ${task.state}${task.parked ? ` (${task.parked})` : ''}${task.failure ? ` — ${task.failure.code} (${task.failure.attribution}): ${safeText(task.failure.reason)}` : ''}`,
+    `  repo       ${s.repo} from ${s.base} on branch ${task.branch}`,
+    `  priority   ${s.priority}${s.provider ? `, pinned to ${s.provider}` : ''}${s.dependsOn.length ? `, after ${s.dependsOn.join(', ')}` : ''}`,
+    `  limits     timeout ${formatDuration(s.timeoutMs)}, idle ${formatDuration(s.idleMs)}, ${s.attempts} attempts, ${s.reviewRounds} review rounds (used ${task.round})`,
+    `  tests      ${s.tests.length ? s.tests.join(', ') : '(none named)'}`,
+    `  stop       ${s.stop ? safeText(s.stop) : '(none)'}`,
+    `  gates      ${s.gates ? s.gates.join(', ') : 'workspace default'}`,
+  ];
+  if (task.attempts.length) {
+    lines.push('  attempts');
+    for (const a of task.attempts) {
+      lines.push(
+        `    #${a.n} ${a.provider}@${a.host}  ${a.startedAt} → ${a.endedAt ?? 'running'}  ${a.outcome}${a.exitCode !== null ? ` exit ${a.exitCode}` : ''}${a.attribution ? ` [${a.attribution}]` : ''}${a.reason ? ` ${safeText(a.reason)}` : ''}`,
+      );
+    }
+  }
+  if (task.gates.length) {
+    lines.push('  gates');
+    for (const g of task.gates)
+      lines.push(`    ${g.passed ? 'pass' : 'FAIL'} ${g.name} (${formatDuration(g.durationMs)})`);
+  }
+  if (task.review) {
+    lines.push(
+      `  review     ${task.review.verdict ?? '-'} ${task.review.grade ?? ''}${task.review.approvedBy ? ` by ${task.review.approvedBy}` : ''}`,
+    );
+    if (task.review.summary) lines.push(`             ${safeText(task.review.summary)}`);
+  }
+  if (task.merge) lines.push(`  merged     ${task.merge.sha} at ${task.merge.at}`);
+  lines.push('  history');
+  for (const h of task.history)
+    lines.push(`    ${h.at}  ${h.from ?? '(new)'} → ${h.to}  ${safeText(h.reason)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerShow(ctx: CommandContext): void {
+  ctx.program
+    .command('show')
+    .description('show one task: spec fields, attempts, gates, review, history')
+    .argument('<id>', 'task id', parseTaskId)
+    .option('--json', 'print the whole task record')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const client = await ctx.open();
+      const task = client.store.get(id);
+      if (opts.json) printJson(ctx.io, task);
+      else ctx.io.stdout(describeTask(task));
+    });
+}

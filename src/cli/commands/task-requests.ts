@@ -1,0 +1,44 @@
+/** `nightshift kill|retry|approve|reject <id>`: requests applied by the daemon (or at once without one). */
+import { InvalidArgumentError } from 'commander';
+import { idProblem } from '../../core/ids.js';
+import type { Request } from '../../queue/requests.js';
+import type { CommandContext } from '../context.js';
+
+export function parseTaskId(value: string): string {
+  const problem = idProblem(value);
+  if (problem) throw new InvalidArgumentError(`not a task id: ${problem}`);
+  return value;
+}
+
+export async function sendRequest(ctx: CommandContext, request: Request): Promise<void> {
+  const client = await ctx.open();
+  const outcome = await client.submit(request);
+  if (outcome.ok) ctx.io.stdout(`${outcome.message}\n`);
+  else {
+    ctx.io.stderr(`nightshift: ${outcome.message}\n`);
+    ctx.exitCode = outcome.exitCode ?? 1;
+  }
+}
+
+export function registerTaskRequests(ctx: CommandContext): void {
+  ctx.program
+    .command('kill')
+    .description('stop a pending or running task (salvaging its work) and fail it as killed; no retry')
+    .argument('<id>', 'task id', parseTaskId)
+    .action((task: string) => sendRequest(ctx, { kind: 'kill', task }));
+  ctx.program
+    .command('retry')
+    .description('send a failed task back to pending, keeping its history')
+    .argument('<id>', 'task id', parseTaskId)
+    .action((task: string) => sendRequest(ctx, { kind: 'retry', task }));
+  ctx.program
+    .command('approve')
+    .description('approve a task in review: it joins the merge queue')
+    .argument('<id>', 'task id', parseTaskId)
+    .action((task: string) => sendRequest(ctx, { kind: 'approve', task }));
+  ctx.program
+    .command('reject')
+    .description('reject a task in review: it fails with reason "rejected"')
+    .argument('<id>', 'task id', parseTaskId)
+    .action((task: string) => sendRequest(ctx, { kind: 'reject', task }));
+}

@@ -1,0 +1,37 @@
+/** Shared plumbing for subcommands: the IO, the workspace and the exit code. */
+import type { Command } from 'commander';
+import { WorkspaceClient } from '../client/workspace.js';
+import { resolveWorkspaceRoot } from '../config/paths.js';
+import type { CliIO } from './io.js';
+
+export interface CommandContext {
+  io: CliIO;
+  program: Command;
+  workspaceRoot(): string;
+  /** Opens the workspace (and, with no daemon, recovers, sweeps the inbox and applies requests). */
+  open(opts?: { sync?: boolean }): Promise<WorkspaceClient>;
+  exitCode: number;
+}
+
+export function makeContext(io: CliIO, program: Command): CommandContext {
+  const ctx: CommandContext = {
+    io,
+    program,
+    exitCode: 0,
+    workspaceRoot: () =>
+      resolveWorkspaceRoot(program.opts<{ workspace?: string }>().workspace, io.env, io.cwd),
+    async open(opts = {}) {
+      const client = WorkspaceClient.open(ctx.workspaceRoot(), io.clock);
+      if (opts.sync !== false) {
+        const report = await client.sync();
+        for (const r of report?.inbox.rejected ?? []) {
+          io.stderr(`inbox: rejected ${r.file} (see specs/.rejected/${r.file}.error.txt)\n`);
+        }
+        for (const a of report?.inbox.accepted ?? []) io.stderr(`inbox: queued ${a.task} from ${a.file}\n`);
+        for (const r of report?.recovery.refused ?? []) io.stderr(`queue: refused ${r.path}: ${r.reason}\n`);
+      }
+      return client;
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,127 @@
+/**
+ * A client's view of a workspace: read snapshots, send requests. Used by the CLI and the TUI.
+ *
+ * While a daemon holds the workspace lock, clients only read and write request files. When no daemon
+ * runs, a client takes the lock briefly, runs startup recovery, sweeps the inbox and applies pending
+ * requests itself, so the queue never waits for a daemon that is not there.
+ */
+import type { Clock } from '../lib/clock.js';
+import { loadConfig } from '../config/load.js';
+import { workspacePaths, type WorkspacePaths } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import type { TaskRecord } from '../core/task.js';
+import { EventLog } from '../queue/eventlog.js';
+import { sweepInbox, type InboxResult } from '../queue/inbox.js';
+import { liveHolder, WorkspaceLock, type LockInfo } from '../queue/lock.js';
+import {
+  applyPendingRequests,
+  readOutcome,
+  writeRequest,
+  type AppliedRequest,
+  type Request,
+  type RequestOutcome,
+} from '../queue/requests.js';
+import { QueueStore, type RecoveryReport } from '../queue/store.js';
+import { ToggleStore, type Toggles } from '../queue/toggles.js';
+
+export interface SyncReport {
+  recovery: RecoveryReport;
+  inbox: InboxResult;
+  applied: AppliedRequest[];
+}
+
+export interface Snapshot {
+  tasks: TaskRecord[];
+  toggles: Toggles;
+  daemon: LockInfo | null;
+}
+
+export class WorkspaceClient {
+  readonly store: QueueStore;
+  readonly toggles: ToggleStore;
+  readonly events: EventLog;
+
+  private constructor(
+    readonly paths: WorkspacePaths,
+    readonly config: Config,
+    readonly clock: Clock,
+  ) {
+    this.events = new EventLog(paths.events);
+    this.store = new QueueStore(paths, clock, this.events);
+    this.toggles = new ToggleStore(paths);
+  }
+
+  /** Opens a workspace; throws a clear error when it has no (valid) config. */
+  static open(root: string, clock: Clock): WorkspaceClient {
+    const paths = workspacePaths(root);
+    const config = loadConfig(paths);
+    const client = new WorkspaceClient(paths, config, clock);
+    client.store.ensureLayout();
+    return client;
+  }
+
+  /** The running daemon, if any. */
+  daemon(): LockInfo | null {
+    const holder = liveHolder(this.paths.lock);
+    return holder?.kind === 'daemon' ? holder : null;
+  }
+
+  /** With no daemon: recover, sweep the inbox and apply requests under the lock. Null when a daemon runs. */
+  async sync(): Promise<SyncReport | null> {
+    if (this.daemon()) return null;
+    return this.withLock(async () => {
+      const recovery = this.store.recover();
+      const inbox = sweepInbox({
+        paths: this.paths,
+        config: this.config,
+        store: this.store,
+        clock: this.clock,
+      });
+      const applied = await applyPendingRequests(this.applierDeps());
+      return { recovery, inbox, applied };
+    });
+  }
+
+  snapshot(): Snapshot {
+    return { tasks: this.store.list(), toggles: this.toggles.read(), daemon: this.daemon() };
+  }
+
+  /**
+   * Sends a request. Without a daemon it is applied at once (after any earlier ones) and its outcome
+   * returned; with a daemon, waits up to `waitMs` for the daemon to apply it.
+   */
+  async submit(request: Request, waitMs = 10_000): Promise<RequestOutcome & { queued?: boolean }> {
+    const name = writeRequest(this.paths, request, this.clock);
+    if (!this.daemon()) {
+      const report = await this.sync();
+      const mine = report?.applied.find((a) => a.name === name);
+      if (mine) return mine.outcome;
+    }
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      const done = readOutcome(this.paths, name);
+      if (done) return done.outcome;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { ok: true, queued: true, message: `request ${name} is queued; the daemon will apply it` };
+  }
+
+  private applierDeps() {
+    return {
+      paths: this.paths,
+      config: this.config,
+      store: this.store,
+      toggles: this.toggles,
+      clock: this.clock,
+    };
+  }
+
+  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = await WorkspaceLock.acquire(this.paths.lock, 'cli', () => this.clock.now());
+    try {
+      return await fn();
+    } finally {
+      lock.release();
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The only module that knows where things live in a workspace. Everything else asks it.
+ * The workspace is `--workspace`, else $NIGHTSHIFT_WORKSPACE, else the current directory.
+ */
+import path from 'node:path';
+import type { TaskState } from '../core/task.js';
+
+export const CONFIG_FILE_NAME = 'nightshift.config.yaml';
+
+export interface WorkspacePaths {
+  root: string;
+  configFile: string;
+  specs: string;
+  accepted: string;
+  rejected: string;
+  queue: string;
+  tmp: string;
+  requests: string;
+  requestsApplied: string;
+  stateStore: string;
+  lock: string;
+  logs: string;
+  events: string;
+  reports: string;
+  stateDir(state: TaskState): string;
+  taskDir(state: TaskState, id: string): string;
+  attemptLog(id: string, attempt: number): string;
+}
+
+export function workspacePaths(root: string): WorkspacePaths {
+  const abs = path.resolve(root);
+  const queue = path.join(abs, 'queue');
+  const logs = path.join(abs, 'logs');
+  return {
+    root: abs,
+    configFile: path.join(abs, CONFIG_FILE_NAME),
+    specs: path.join(abs, 'specs'),
+    accepted: path.join(abs, 'specs', '.accepted'),
+    rejected: path.join(abs, 'specs', '.rejected'),
+    queue,
+    tmp: path.join(queue, 'tmp'),
+    requests: path.join(queue, 'requests'),
+    requestsApplied: path.join(queue, 'requests', '.applied'),
+    stateStore: path.join(queue, 'state'),
+    lock: path.join(queue, 'lock'),
+    logs,
+    events: path.join(logs, 'events.jsonl'),
+    reports: path.join(abs, 'reports'),
+    stateDir: (state) => path.join(queue, state),
+    taskDir: (state, id) => path.join(queue, state, id),
+    attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),
+  };
+}
+
+export function resolveWorkspaceRoot(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  return path.resolve(cwd, flag ?? env['NIGHTSHIFT_WORKSPACE'] ?? '.');
+}

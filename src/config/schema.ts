@@ -1,0 +1,134 @@
+/**
+ * The workspace configuration (nightshift.config.yaml), validated strictly: unknown keys are errors.
+ * Durations stay as text here and are resolved with parseDuration where they are used.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { RESERVED_IDS, TASK_ID_PATTERN, refNameProblem } from '../core/ids.js';
+
+export const nameSchema = z
+  .string()
+  .regex(TASK_ID_PATTERN, 'expected 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit')
+  .refine((value) => !RESERVED_IDS.has(value), "this name is reserved for the queue's own directories");
+
+export const durationSchema = z.string().superRefine((value, ctx) => {
+  if (parseDuration(value) === null) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like "90s", "20m", "2h"; found ${JSON.stringify(value)}`,
+    });
+  }
+});
+
+export const branchSchema = z.string().superRefine((value, ctx) => {
+  const problem = refNameProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+/** A command line: a string (run as given by the operator's config) or an argv array. */
+const commandSchema = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+
+const repoSchema = z.strictObject({
+  path: z.string().min(1),
+  main: branchSchema.default('main'),
+  remote: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'expected a git remote name')
+    .nullable()
+    .default(null),
+  merge: z.enum(['rebase', 'merge-commit', 'squash']).default('rebase'),
+});
+
+const hostLimits = {
+  workdir: z.string().min(1).optional(),
+  maxLoadPerCore: z.number().positive().default(1.5),
+  minFreeMemMB: z.number().int().nonnegative().default(1000),
+  minFreeDiskMB: z.number().int().nonnegative().default(2000),
+};
+
+const hostSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local'), ...hostLimits }),
+  z.strictObject({
+    kind: z.literal('ssh'),
+    ssh: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]+$/, 'expected user@host or an ssh config Host alias')
+      .refine((v) => !v.startsWith('-'), 'cannot start with "-"'),
+    sshConfig: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    identityFile: z.string().min(1).optional(),
+    ...hostLimits,
+  }),
+]);
+
+export const PROVIDER_KINDS = ['claude-code', 'codex', 'aider', 'opencode', 'command', 'scripted'] as const;
+
+const providerSchema = z.strictObject({
+  kind: z.enum(PROVIDER_KINDS),
+  hosts: z.array(nameSchema).min(1).default(['local']),
+  concurrency: z.number().int().min(1).max(64).default(2),
+  model: z.string().min(1).optional(),
+  env: z.record(envName, z.string()).default({}),
+  secretEnv: z.record(envName, envName).default({}),
+  command: z.array(z.string()).min(1).optional(),
+  probeTimeout: durationSchema.default('60s'),
+  scripted: z.strictObject({ probe: z.enum(['ok', 'silent', 'hang', 'fail']).default('ok') }).optional(),
+});
+
+const gateToggle = { enabled: z.boolean() };
+
+export const configSchema = z.strictObject({
+  repos: z.record(nameSchema, repoSchema).default({}),
+  hosts: z.record(nameSchema, hostSchema).default({ local: { kind: 'local' } as never }),
+  providers: z.record(nameSchema, providerSchema).default({}),
+  architect: z
+    .strictObject({
+      mode: z.enum(['llm', 'gates', 'manual']).default('gates'),
+      model: z.string().min(1).default('claude-sonnet-4-5'),
+      baseURL: z.string().url().nullable().default(null),
+      apiKeyEnv: envName.nullable().default('ANTHROPIC_API_KEY'),
+      authTokenEnv: envName.nullable().default(null),
+      timeout: durationSchema.default('5m'),
+      diffBudget: z.number().int().positive().default(60_000),
+    })
+    .prefault({}),
+  gates: z
+    .strictObject({
+      tests: z
+        .strictObject({ ...gateToggle, command: commandSchema, timeout: durationSchema.default('20m') })
+        .optional(),
+      lint: z
+        .strictObject({ ...gateToggle, command: commandSchema, timeout: durationSchema.default('10m') })
+        .optional(),
+      diff: z
+        .strictObject({
+          ...gateToggle,
+          maxLines: z.number().int().positive().default(1500),
+          maxFiles: z.number().int().positive().default(40),
+        })
+        .optional(),
+      deletions: z.strictObject(gateToggle).optional(),
+      commits: z.strictObject({ ...gateToggle, max: z.number().int().positive().default(15) }).optional(),
+      'named-tests': z.strictObject(gateToggle).optional(),
+    })
+    .prefault({}),
+  defaults: z
+    .strictObject({
+      timeout: durationSchema.default('2h'),
+      idle: durationSchema.default('20m'),
+      attempts: z.number().int().min(1).max(20).default(3),
+      reviewRounds: z.number().int().min(0).max(20).default(2),
+      priority: z.number().int().default(0),
+      /** Repo used by specs that name none; defaults to the first repo listed. */
+      repo: nameSchema.optional(),
+      monitorEvery: durationSchema.default('15m'),
+    })
+    .prefault({}),
+  lint: z.strictObject({ strict: z.boolean().default(false) }).prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ProviderConfig = Config['providers'][string];
+export type HostConfig = Config['hosts'][string];
+export type RepoConfig = Config['repos'][string];

@@ -1,0 +1,300 @@
+/**
+ * The task record and its state machine. Pure: every transition takes the record and the time and
+ * returns a new record plus the event that describes the change; nothing here touches the disk.
+ */
+import { Attribution, ErrorCode, NightshiftError } from './errors.js';
+import type { NightshiftEvent } from './events.js';
+import type { GateName } from './gates.js';
+
+import type { TaskState } from './state.js';
+
+export { TaskState, TASK_STATES, isTaskState } from './state.js';
+
+/** Which states a task may move to from each state. Anything else is a bug and throws. */
+export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  pending: ['running', 'failed'],
+  running: ['review', 'pending', 'failed'],
+  review: ['pending', 'done', 'failed'],
+  done: [],
+  failed: ['pending'],
+};
+
+/** Everything the spec asked for, resolved against the workspace defaults. Immutable once queued. */
+export interface TaskSpec {
+  title: string;
+  repo: string;
+  base: string;
+  provider: string | null;
+  priority: number;
+  dependsOn: string[];
+  timeoutMs: number;
+  idleMs: number;
+  attempts: number;
+  reviewRounds: number;
+  tests: string[];
+  stop: string | null;
+  gates: GateName[] | null;
+  /** File name the spec came from (for messages only). */
+  source: string;
+}
+
+export type AttemptOutcome = 'running' | 'exited' | 'failed' | 'timeout' | 'idle' | 'killed' | 'lost';
+
+export interface Attempt {
+  n: number;
+  provider: string;
+  host: string;
+  startedAt: string;
+  endedAt: string | null;
+  exitCode: number | null;
+  outcome: AttemptOutcome;
+  attribution: Attribution | null;
+  reason: string | null;
+}
+
+export interface GateResult {
+  name: GateName;
+  passed: boolean;
+  durationMs: number;
+  evidence: string;
+}
+
+export interface Review {
+  grade: string | null;
+  verdict: 'approve' | 'changes' | 'reject' | null;
+  summary: string;
+  findings: { file: string; line: number | null; severity: string; text: string }[];
+  approvedBy: string | null;
+}
+
+export interface HistoryEntry {
+  at: string;
+  from: TaskState | null;
+  to: TaskState;
+  reason: string;
+}
+
+export interface Failure {
+  code: string;
+  attribution: Attribution;
+  reason: string;
+}
+
+export interface TaskRecord {
+  schemaVersion: 1;
+  id: string;
+  state: TaskState;
+  title: string;
+  dedupKey: string;
+  spec: TaskSpec;
+  branch: string;
+  createdAt: string;
+  updatedAt: string;
+  attempts: Attempt[];
+  /** Review rounds used so far (architect "changes" and gate failures). */
+  round: number;
+  gates: GateResult[];
+  review: Review | null;
+  merge: { sha: string; at: string } | null;
+  failure: Failure | null;
+  /** Set while the task waits for a person in `review` (e.g. "needs-human"). */
+  parked: string | null;
+  history: HistoryEntry[];
+}
+
+export interface Transition {
+  task: TaskRecord;
+  event: NightshiftEvent;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function newTask(input: { id: string; dedupKey: string; spec: TaskSpec; now: number }): Transition {
+  const at = iso(input.now);
+  const task: TaskRecord = {
+    schemaVersion: 1,
+    id: input.id,
+    state: 'pending',
+    title: input.spec.title,
+    dedupKey: input.dedupKey,
+    spec: input.spec,
+    branch: `ns/${input.id}`,
+    createdAt: at,
+    updatedAt: at,
+    attempts: [],
+    round: 0,
+    gates: [],
+    review: null,
+    merge: null,
+    failure: null,
+    parked: null,
+    history: [{ at, from: null, to: 'pending', reason: `queued from ${input.spec.source}` }],
+  };
+  return {
+    task,
+    event: { type: 'task.created', time: at, task: input.id, reason: `queued from ${input.spec.source}` },
+  };
+}
+
+function move(
+  task: TaskRecord,
+  to: TaskState,
+  now: number,
+  reason: string,
+  patch: Partial<TaskRecord> = {},
+  extra: Partial<Extract<NightshiftEvent, { type: 'task.transition' }>> = {},
+): Transition {
+  if (!TRANSITIONS[task.state].includes(to)) {
+    throw new NightshiftError(ErrorCode.invalidTransition, `cannot move from ${task.state} to ${to}`, {
+      taskId: task.id,
+      hint: `a ${task.state} task can go to: ${TRANSITIONS[task.state].join(', ') || 'nowhere (final)'}`,
+    });
+  }
+  const at = iso(now);
+  const next: TaskRecord = {
+    ...task,
+    ...patch,
+    state: to,
+    updatedAt: at,
+    history: [...task.history, { at, from: task.state, to, reason }],
+  };
+  return {
+    task: next,
+    event: { type: 'task.transition', time: at, task: task.id, from: task.state, to, reason, ...extra },
+  };
+}
+
+function currentAttempt(task: TaskRecord): Attempt {
+  const last = task.attempts.at(-1);
+  if (!last || last.outcome !== 'running') {
+    throw new NightshiftError(ErrorCode.invalidTransition, 'no running attempt to finish', {
+      taskId: task.id,
+    });
+  }
+  return last;
+}
+
+function finishAttempt(task: TaskRecord, patch: Partial<Attempt>): Attempt[] {
+  const last = currentAttempt(task);
+  return [...task.attempts.slice(0, -1), { ...last, ...patch }];
+}
+
+/** pending → running: a new attempt starts on a provider and host. */
+export function enterRunning(
+  task: TaskRecord,
+  at: { now: number; provider: string; host: string },
+): Transition {
+  const attempt: Attempt = {
+    n: task.attempts.length + 1,
+    provider: at.provider,
+    host: at.host,
+    startedAt: iso(at.now),
+    endedAt: null,
+    exitCode: null,
+    outcome: 'running',
+    attribution: null,
+    reason: null,
+  };
+  return move(
+    task,
+    'running',
+    at.now,
+    `attempt ${attempt.n} on ${at.provider}@${at.host}`,
+    { attempts: [...task.attempts, attempt], failure: null, parked: null },
+    { attempt: attempt.n, provider: at.provider, host: at.host },
+  );
+}
+
+/** running → review: the executor exited and its branch is ready to judge. */
+export function enterReview(task: TaskRecord, at: { now: number; exitCode: number }): Transition {
+  const attempts = finishAttempt(task, { endedAt: iso(at.now), exitCode: at.exitCode, outcome: 'exited' });
+  return move(task, 'review', at.now, `executor exited with ${at.exitCode}`, {
+    attempts,
+    gates: [],
+    review: null,
+  });
+}
+
+export interface FailureInput {
+  now: number;
+  code: string;
+  attribution: Attribution;
+  reason: string;
+  outcome?: AttemptOutcome;
+  exitCode?: number | null;
+}
+
+/** running → pending: the attempt failed and the task will be tried again. */
+export function enterRetry(task: TaskRecord, f: FailureInput): Transition {
+  const attempts = finishAttempt(task, {
+    endedAt: iso(f.now),
+    exitCode: f.exitCode ?? null,
+    outcome: f.outcome ?? 'failed',
+    attribution: f.attribution,
+    reason: f.reason,
+  });
+  return move(task, 'pending', f.now, `retry: ${f.reason}`, { attempts }, { attribution: f.attribution });
+}
+
+/** pending | running | review → failed. A running attempt is closed with the failure. */
+export function enterFailed(task: TaskRecord, f: FailureInput): Transition {
+  const attempts =
+    task.state === 'running'
+      ? finishAttempt(task, {
+          endedAt: iso(f.now),
+          exitCode: f.exitCode ?? null,
+          outcome: f.outcome ?? 'failed',
+          attribution: f.attribution,
+          reason: f.reason,
+        })
+      : task.attempts;
+  return move(
+    task,
+    'failed',
+    f.now,
+    f.reason,
+    { attempts, failure: { code: f.code, attribution: f.attribution, reason: f.reason }, parked: null },
+    { attribution: f.attribution },
+  );
+}
+
+/** review → pending: another round on the same branch, with the review attached. */
+export function enterChanges(task: TaskRecord, at: { now: number; reason: string }): Transition {
+  return move(task, 'pending', at.now, `changes requested: ${at.reason}`, {
+    round: task.round + 1,
+    parked: null,
+  });
+}
+
+/** failed → pending: a person asked for another go; history and attempts are kept. */
+export function enterRequeued(task: TaskRecord, at: { now: number; reason: string }): Transition {
+  return move(task, 'pending', at.now, at.reason, { failure: null });
+}
+
+/** review → done: merged into main. */
+export function enterDone(task: TaskRecord, at: { now: number; sha: string }): Transition {
+  return move(task, 'done', at.now, `merged as ${at.sha.slice(0, 12)}`, {
+    merge: { sha: at.sha, at: iso(at.now) },
+    parked: null,
+  });
+}
+
+/** An in-place change that is not a state transition (approval, parking, gate results). */
+export function updateTask(
+  task: TaskRecord,
+  now: number,
+  reason: string,
+  patch: Partial<TaskRecord>,
+): Transition {
+  const at = iso(now);
+  return {
+    task: { ...task, ...patch, state: task.state, id: task.id, updatedAt: at },
+    event: { type: 'task.updated', time: at, task: task.id, reason },
+  };
+}
+
+export function isActive(state: TaskState): boolean {
+  return state === 'pending' || state === 'running' || state === 'review';
+}
+
+export { Attribution };

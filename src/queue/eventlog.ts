@@ -1,0 +1,27 @@
+/** logs/events.jsonl: one JSON object per line, appended with O_APPEND so lines never interleave. */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { NightshiftEvent } from '../core/events.js';
+
+export interface EventSink {
+  emit(event: NightshiftEvent): void;
+}
+
+export class EventLog implements EventSink {
+  private readonly listeners = new Set<(event: NightshiftEvent) => void>();
+  constructor(private readonly file: string) {}
+
+  emit(event: NightshiftEvent): void {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    appendFileSync(this.file, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+    for (const listener of this.listeners) listener(event);
+  }
+
+  subscribe(listener: (event: NightshiftEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** For code paths that must not record anything. */
+export const nullSink: EventSink = { emit: () => undefined };

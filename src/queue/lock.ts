@@ -1,0 +1,117 @@
+/**
+ * The workspace lock: one writer of queue state at a time. The daemon holds it for its whole life;
+ * a CLI command holds it briefly when no daemon runs. A lock whose holder process is gone (same host)
+ * is stale and taken over.
+ */
+import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { uniqueSuffix, writeNewFileSync } from './fsx.js';
+
+export type LockKind = 'daemon' | 'cli';
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  kind: LockKind;
+  since: string;
+}
+
+export function readLock(file: string): LockInfo | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock's holder if it is a live process, else null. */
+export function liveHolder(file: string): LockInfo | null {
+  const info = readLock(file);
+  if (!info) return null;
+  if (info.host === os.hostname() && !isAlive(info.pid)) return null;
+  return info;
+}
+
+export class WorkspaceLock {
+  private constructor(
+    readonly file: string,
+    readonly info: LockInfo,
+  ) {}
+
+  /** Tries once; returns null if a live process holds the lock. */
+  static tryAcquire(file: string, kind: LockKind, now: number): WorkspaceLock | null {
+    const info: LockInfo = { pid: process.pid, host: os.hostname(), kind, since: new Date(now).toISOString() };
+    const tmp = path.join(path.dirname(file), `.lock.${uniqueSuffix()}`);
+    writeNewFileSync(tmp, JSON.stringify(info), 0o600);
+    try {
+      for (let round = 0; round < 3; round++) {
+        try {
+          linkSync(tmp, file); // fails with EEXIST if someone holds it: the claim is atomic
+          return new WorkspaceLock(file, info);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+        const held = readLock(file);
+        if (held && (held.host !== os.hostname() || isAlive(held.pid))) return null;
+        breakStaleLock(file, held);
+      }
+      return null;
+    } finally {
+      unlinkSync(tmp);
+    }
+  }
+
+  /** Waits up to `timeoutMs` for a short-lived holder; gives up at once if a daemon holds it. */
+  static async acquire(file: string, kind: LockKind, now: () => number, timeoutMs = 15_000): Promise<WorkspaceLock> {
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const lock = WorkspaceLock.tryAcquire(file, kind, now());
+      if (lock) return lock;
+      const holder = readLock(file);
+      if (holder?.kind === 'daemon' || now() > deadline) {
+        throw new NightshiftError(
+          ErrorCode.locked,
+          `the workspace is locked by ${holder?.kind ?? 'another process'} pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}`,
+          { file, hint: holder?.kind === 'daemon' ? 'a daemon already runs this workspace' : 'try again in a moment' },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  release(): void {
+    const current = readLock(this.file);
+    if (current && current.pid === this.info.pid && current.since === this.info.since) unlinkSync(this.file);
+  }
+}
+
+/** Moves a dead holder's lock aside; if it turns out to be a fresh lock, puts it back. */
+function breakStaleLock(file: string, seen: LockInfo | null): void {
+  const aside = `${file}.stale.${uniqueSuffix()}`;
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const moved = readLock(aside);
+  if (seen && moved && (moved.pid !== seen.pid || moved.since !== seen.since)) {
+    try {
+      linkSync(aside, file);
+    } catch {
+      /* someone else claimed it meanwhile: theirs stands */
+    }
+  }
+  unlinkSync(aside);
+}

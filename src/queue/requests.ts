@@ -1,0 +1,212 @@
+/**
+ * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate. Clients
+ * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
+ * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
+ */
+import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
+import { GATE_NAMES, type GateName } from '../core/gates.js';
+import { TASK_ID_PATTERN } from '../core/ids.js';
+import { enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../config/schema.js';
+import type { WorkspacePaths } from '../config/paths.js';
+import { parseSpec } from '../spec/parse.js';
+import { ensureDir, fsyncDir, readRegularFile, uniqueSuffix, writeFileDurable, writeNewFileSync } from './fsx.js';
+import type { QueueStore } from './store.js';
+import type { ToggleStore } from './toggles.js';
+
+const id = z.string().regex(TASK_ID_PATTERN);
+export const requestSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('add'), file: z.string(), text: z.string(), force: z.boolean() }),
+  z.strictObject({ kind: z.literal('kill'), task: id, reason: z.string().optional() }),
+  z.strictObject({ kind: z.literal('retry'), task: id }),
+  z.strictObject({ kind: z.literal('approve'), task: id }),
+  z.strictObject({ kind: z.literal('reject'), task: id, reason: z.string().optional() }),
+  z.strictObject({ kind: z.literal('freeze'), provider: id.nullable() }),
+  z.strictObject({ kind: z.literal('thaw'), provider: id.nullable() }),
+  z.strictObject({ kind: z.literal('gate'), gate: z.enum(GATE_NAMES), enabled: z.boolean() }),
+]);
+export type Request = z.output<typeof requestSchema>;
+
+export interface RequestEnvelope {
+  request: Request;
+  at: string;
+  by: string;
+}
+
+export interface RequestOutcome {
+  ok: boolean;
+  message: string;
+  task?: string;
+  /** Error code when not ok. */
+  code?: string;
+  exitCode?: number;
+}
+
+export interface AppliedRequest extends RequestEnvelope {
+  name: string;
+  outcome: RequestOutcome;
+  appliedAt: string;
+}
+
+/** Writes a request file atomically; returns its name (also the key of its outcome). */
+export function writeRequest(paths: WorkspacePaths, request: Request, clock: Clock): string {
+  ensureDir(paths.requests);
+  const name = `${String(clock.now()).padStart(15, '0')}-${uniqueSuffix()}.json`;
+  const envelope: RequestEnvelope = { request, at: new Date(clock.now()).toISOString(), by: `pid ${process.pid}` };
+  const tmp = path.join(paths.requests, `.${name}.tmp`);
+  writeNewFileSync(tmp, JSON.stringify(envelope), 0o600);
+  renameSync(tmp, path.join(paths.requests, name));
+  fsyncDir(paths.requests);
+  return name;
+}
+
+export function readOutcome(paths: WorkspacePaths, name: string): AppliedRequest | null {
+  try {
+    return JSON.parse(readRegularFile(path.join(paths.requestsApplied, name), 4 * 1024 * 1024).toString('utf8')) as AppliedRequest;
+  } catch {
+    return null;
+  }
+}
+
+/** Extra work the daemon does around some requests (salvage and kill a live session, say). */
+export interface RequestHooks {
+  beforeKill?(task: TaskRecord): Promise<void>;
+}
+
+export interface ApplierDeps {
+  paths: WorkspacePaths;
+  config: Config;
+  store: QueueStore;
+  toggles: ToggleStore;
+  clock: Clock;
+  hooks?: RequestHooks;
+}
+
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+/** Applies every pending request in order. The caller holds the workspace lock. */
+export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRequest[]> {
+  const { paths, clock } = deps;
+  ensureDir(paths.requestsApplied);
+  const applied: AppliedRequest[] = [];
+  const names = readdirSync(paths.requests).sort();
+  for (const name of names) {
+    const file = path.join(paths.requests, name);
+    if (name.startsWith('.')) {
+      if (name.endsWith('.tmp') && clock.now() - statSync(file).mtimeMs > STALE_TMP_MS) unlinkSync(file);
+      continue;
+    }
+    let envelope: RequestEnvelope;
+    let outcome: RequestOutcome;
+    try {
+      const raw = JSON.parse(readRegularFile(file, 4 * 1024 * 1024).toString('utf8')) as { request?: unknown; at?: unknown; by?: unknown };
+      const request = requestSchema.parse(raw.request);
+      envelope = { request, at: typeof raw.at === 'string' ? raw.at : '', by: typeof raw.by === 'string' ? raw.by : '' };
+      outcome = await applyOne(deps, request);
+    } catch (err) {
+      const e = coerceError(err);
+      envelope = { request: { kind: 'retry', task: 'invalid' }, at: '', by: '' };
+      outcome = { ok: false, message: `unreadable request ${name}: ${e.message}`, code: e.code, exitCode: e.exitCode };
+    }
+    const record: AppliedRequest = { ...envelope, name, outcome, appliedAt: new Date(clock.now()).toISOString() };
+    writeFileDurable(path.join(paths.requestsApplied, name), JSON.stringify(record, null, 2), paths.tmp, 0o600);
+    unlinkSync(file);
+    deps.store.emit({
+      type: 'request.applied',
+      time: record.appliedAt,
+      request: name,
+      kind: envelope.request.kind,
+      ok: outcome.ok,
+      reason: outcome.message,
+      ...(outcome.task ? { task: outcome.task } : {}),
+    });
+    applied.push(record);
+  }
+  if (names.length) fsyncDir(paths.requests);
+  return applied;
+}
+
+async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOutcome> {
+  const { store, toggles, clock } = deps;
+  try {
+    switch (request.kind) {
+      case 'add': {
+        const parsed = parseSpec(Buffer.from(request.text, 'utf8'), { file: request.file, config: deps.config });
+        if (deps.config.lint.strict && parsed.warnings.length) {
+          throw new NightshiftError(ErrorCode.invalidSpec, parsed.warnings.map((w) => w.message).join('; '), {
+            file: request.file,
+            hint: 'lint.strict is on: warnings are errors',
+          });
+        }
+        const task = store.enqueue(parsed, { force: request.force });
+        return { ok: true, message: `queued ${task.id}`, task: task.id };
+      }
+      case 'kill': {
+        const task = store.get(request.task);
+        if (task.state !== 'pending' && task.state !== 'running') {
+          return refuse(`task ${task.id} is ${task.state}; only pending or running tasks can be killed`, task.id);
+        }
+        await deps.hooks?.beforeKill?.(task);
+        store.transition(task.id, (t) =>
+          enterFailed(t, { now: clock.now(), code: 'killed', attribution: 'supervisor', reason: request.reason ?? 'killed by request', outcome: 'killed' }),
+        );
+        return { ok: true, message: `killed ${task.id}`, task: task.id };
+      }
+      case 'retry': {
+        const task = store.get(request.task);
+        if (task.state !== 'failed') return refuse(`task ${task.id} is ${task.state}; only failed tasks can be retried`, task.id);
+        store.transition(task.id, (t) => enterRequeued(t, { now: clock.now(), reason: 'retry requested' }));
+        return { ok: true, message: `${task.id} is pending again`, task: task.id };
+      }
+      case 'approve': {
+        const task = store.get(request.task);
+        if (task.state !== 'review') return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
+        store.transition(task.id, (t) =>
+          updateTask(t, clock.now(), 'approved by a person', {
+            review: { ...(t.review ?? { grade: null, summary: '', findings: [] }), verdict: 'approve', approvedBy: 'human' },
+            parked: null,
+          }),
+        );
+        return { ok: true, message: `approved ${task.id}; it joins the merge queue`, task: task.id };
+      }
+      case 'reject': {
+        const task = store.get(request.task);
+        if (task.state !== 'review') return refuse(`task ${task.id} is ${task.state}; only tasks in review can be rejected`, task.id);
+        store.transition(task.id, (t) =>
+          enterFailed(t, { now: clock.now(), code: 'rejected', attribution: 'spec', reason: request.reason ?? 'rejected by a person' }),
+        );
+        return { ok: true, message: `rejected ${task.id}`, task: task.id };
+      }
+      case 'freeze':
+      case 'thaw': {
+        const frozen = request.kind === 'freeze';
+        if (request.provider !== null && !(request.provider in deps.config.providers)) {
+          return refuse(`unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`);
+        }
+        toggles.setFrozen(frozen, request.provider);
+        const what = request.provider ? `provider ${request.provider}` : 'dispatch';
+        return { ok: true, message: `${what} ${frozen ? 'frozen: running work continues, nothing new starts' : 'thawed'}` };
+      }
+      case 'gate': {
+        if (request.enabled && (request.gate === 'tests' || request.gate === 'lint') && !deps.config.gates[request.gate]) {
+          return refuse(`gate ${request.gate} has no command; set gates.${request.gate}.command in ${deps.paths.configFile} first`);
+        }
+        toggles.setGate(request.gate, request.enabled);
+        return { ok: true, message: `gate ${request.gate} ${request.enabled ? 'on' : 'off'} (applies to the next review)` };
+      }
+    }
+  } catch (err) {
+    const e = coerceError(err);
+    return { ok: false, message: e.describe(), code: e.code, exitCode: e.exitCode, ...(e.context.taskId ? { task: e.context.taskId } : {}) };
+  }
+}
+
+function refuse(message: string, task?: string): RequestOutcome {
+  return { ok: false, message, code: ErrorCode.invalidTransition, exitCode: 1, ...(task ? { task } : {}) };
+}
+
+export type { GateName };

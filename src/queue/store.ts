@@ -1,0 +1,263 @@
+/**
+ * The filesystem queue (DESIGN.md §2). One directory per task, `queue/<state>/<id>/` holding an
+ * immutable `spec.md` and `task.json`. A transition writes the new task.json (temp file in queue/tmp,
+ * fsync, rename, fsync) and then renames the task directory into its new state directory, so a task
+ * is in exactly one state directory at every instant. A crash between those two renames leaves a
+ * task.json whose state disagrees with its directory; recover() finishes the move.
+ *
+ * Callers hold the workspace lock (see lock.ts) while mutating.
+ */
+import { chmodSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import type { NightshiftEvent } from '../core/events.js';
+import { idProblem } from '../core/ids.js';
+import { TASK_STATES, isActive, isTaskState, newTask, type TaskRecord, type TaskState, type Transition } from '../core/task.js';
+import type { Clock } from '../lib/clock.js';
+import type { WorkspacePaths } from '../config/paths.js';
+import type { ParsedSpec } from '../spec/parse.js';
+import { ensureDir, fsyncDir, readRegularFile, renameDurable, uniqueSuffix, writeFileDurable, writeNewFileSync } from './fsx.js';
+import { nullSink, type EventSink } from './eventlog.js';
+
+const MAX_TASK_JSON = 16 * 1024 * 1024;
+
+export interface RecoveryReport {
+  sweptTmp: string[];
+  completedMoves: { id: string; from: TaskState; to: TaskState }[];
+  refused: { path: string; reason: string }[];
+}
+
+export class QueueStore {
+  private dedup: Map<string, { id: string; state: TaskState }> | null = null;
+
+  constructor(
+    readonly paths: WorkspacePaths,
+    private readonly clock: Clock,
+    private readonly events: EventSink = nullSink,
+  ) {}
+
+  /** Creates the queue directories (idempotent). */
+  ensureLayout(): void {
+    for (const dir of [this.paths.tmp, ...TASK_STATES.map((s) => this.paths.stateDir(s)), this.paths.requests]) {
+      ensureDir(dir);
+    }
+    ensureDir(this.paths.stateStore, 0o700);
+    ensureDir(this.paths.logs);
+  }
+
+  /** Startup recovery: sweep queue/tmp, finish interrupted moves, report what cannot be trusted. */
+  recover(): RecoveryReport {
+    this.ensureLayout();
+    const report: RecoveryReport = { sweptTmp: [], completedMoves: [], refused: [] };
+    for (const name of readdirSync(this.paths.tmp)) {
+      rmSync(path.join(this.paths.tmp, name), { recursive: true, force: true });
+      report.sweptTmp.push(name);
+    }
+    if (report.sweptTmp.length) fsyncDir(this.paths.tmp);
+    for (const dirState of TASK_STATES) {
+      for (const entry of this.scanStateDir(dirState, report)) {
+        let task: TaskRecord;
+        try {
+          task = this.readTask(dirState, entry);
+        } catch (err) {
+          report.refused.push({ path: this.paths.taskDir(dirState, entry), reason: (err as Error).message });
+          continue;
+        }
+        if (task.state !== dirState) {
+          const target = this.paths.taskDir(task.state, entry);
+          if (exists(target)) {
+            report.refused.push({ path: target, reason: `task ${entry} exists in both ${dirState} and ${task.state}` });
+            continue;
+          }
+          renameDurable(this.paths.taskDir(dirState, entry), target);
+          report.completedMoves.push({ id: entry, from: dirState, to: task.state });
+        }
+      }
+    }
+    const time = new Date(this.clock.now()).toISOString();
+    for (const move of report.completedMoves) {
+      this.events.emit({ type: 'queue.recovered', time, task: move.id, reason: `finished move ${move.from} → ${move.to}` });
+    }
+    for (const refused of report.refused) this.events.emit({ type: 'queue.refused', time, file: refused.path, reason: refused.reason });
+    this.dedup = null;
+    return report;
+  }
+
+  /** Every task, read from disk. Entries that are not plain task directories are skipped. */
+  list(): TaskRecord[] {
+    const tasks: TaskRecord[] = [];
+    for (const state of TASK_STATES) {
+      for (const id of this.scanStateDir(state)) {
+        try {
+          tasks.push(this.readTask(state, id));
+        } catch {
+          /* refused entries are reported by recover(); a listing shows what can be trusted */
+        }
+      }
+    }
+    return tasks;
+  }
+
+  /** Where a task is, or null. */
+  locate(id: string): TaskState | null {
+    if (idProblem(id) !== null) return null;
+    for (const state of TASK_STATES) {
+      if (isTaskDir(this.paths.taskDir(state, id))) return state;
+    }
+    return null;
+  }
+
+  get(id: string): TaskRecord {
+    const state = this.locate(id);
+    if (!state) {
+      throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, {
+        taskId: id,
+        hint: 'see `nightshift ls` for the task ids',
+      });
+    }
+    // task.json is the commit point: if a move was interrupted, its state is the truth.
+    return this.readTask(state, id);
+  }
+
+  specText(id: string): string {
+    const state = this.locate(id);
+    if (!state) throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, { taskId: id });
+    return readRegularFile(path.join(this.paths.taskDir(state, id), 'spec.md'), 2 * 1024 * 1024).toString('utf8');
+  }
+
+  /** The task an active or done task with this dedup key, if any. */
+  findDuplicate(key: string): { id: string; state: TaskState } | null {
+    const hit = this.dedupIndex().get(key);
+    return hit && (isActive(hit.state) || hit.state === 'done') ? hit : null;
+  }
+
+  /** Adds a parsed spec as a pending task. Refuses taken ids and (unless forced) duplicates. */
+  enqueue(parsed: ParsedSpec, opts: { force?: boolean } = {}): TaskRecord {
+    const existing = this.locate(parsed.id);
+    if (existing) {
+      throw new NightshiftError(ErrorCode.idTaken, `task id "${parsed.id}" is already used by a ${existing} task`, {
+        file: parsed.spec.source,
+        field: 'id',
+        hint: 'ids stay reserved once used; set a different `id:` in the front matter',
+      });
+    }
+    const dup = this.findDuplicate(parsed.dedupKey);
+    if (dup && !opts.force) {
+      throw new NightshiftError(ErrorCode.duplicateSpec, `duplicates task ${dup.id} (${dup.state}): same repo, base, body and tests`, {
+        file: parsed.spec.source,
+        hint: 'use --force to queue it anyway',
+      });
+    }
+    const { task, event } = newTask({ id: parsed.id, dedupKey: parsed.dedupKey, spec: parsed.spec, now: this.clock.now() });
+    const staging = path.join(this.paths.tmp, `${parsed.id}.${uniqueSuffix()}`);
+    ensureDir(staging);
+    const specFile = path.join(staging, 'spec.md');
+    writeNewFileSync(specFile, parsed.text, 0o444);
+    chmodSync(specFile, 0o444);
+    writeNewFileSync(path.join(staging, 'task.json'), serialize(task), 0o644);
+    fsyncDir(staging);
+    renameDurable(staging, this.paths.taskDir('pending', parsed.id));
+    this.dedupIndex().set(parsed.dedupKey, { id: parsed.id, state: 'pending' });
+    this.events.emit(event);
+    return task;
+  }
+
+  /**
+   * Applies a transition: `step` gets the current record and returns the next one and its event.
+   * The new task.json lands first, then the directory moves (when the state changed).
+   */
+  transition(id: string, step: (task: TaskRecord) => Transition): TaskRecord {
+    let from = this.locate(id);
+    if (!from) throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, { taskId: id });
+    const current = this.readTask(from, id);
+    if (current.state !== from) {
+      // An earlier move was interrupted between its two renames: finish it first.
+      renameDurable(this.paths.taskDir(from, id), this.paths.taskDir(current.state, id));
+      from = current.state;
+    }
+    const { task, event } = step(current);
+    const dir = this.paths.taskDir(from, id);
+    writeFileDurable(path.join(dir, 'task.json'), serialize(task), this.paths.tmp);
+    if (task.state !== from) renameDurable(dir, this.paths.taskDir(task.state, id));
+    if (this.dedup) this.dedup.set(task.dedupKey, { id, state: task.state });
+    this.events.emit(event);
+    return task;
+  }
+
+  emit(event: NightshiftEvent): void {
+    this.events.emit(event);
+  }
+
+  private dedupIndex(): Map<string, { id: string; state: TaskState }> {
+    if (!this.dedup) {
+      this.dedup = new Map();
+      for (const task of this.list()) {
+        const prev = this.dedup.get(task.dedupKey);
+        // An active or done task wins over a failed one with the same key.
+        if (!prev || isActive(task.state) || task.state === 'done') this.dedup.set(task.dedupKey, { id: task.id, state: task.state });
+      }
+    }
+    return this.dedup;
+  }
+
+  private scanStateDir(state: TaskState, report?: RecoveryReport): string[] {
+    const dir = this.paths.stateDir(state);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const ids: string[] = [];
+    for (const entry of entries) {
+      if (entry.isDirectory() && idProblem(entry.name) === null) ids.push(entry.name);
+      else report?.refused.push({ path: path.join(dir, entry.name), reason: describeStray(entry) });
+    }
+    return ids;
+  }
+
+  private readTask(state: TaskState, id: string): TaskRecord {
+    const file = path.join(this.paths.taskDir(state, id), 'task.json');
+    const raw = readRegularFile(file, MAX_TASK_JSON).toString('utf8');
+    let task: TaskRecord;
+    try {
+      task = JSON.parse(raw) as TaskRecord;
+    } catch {
+      throw new NightshiftError(ErrorCode.corruptTask, 'task.json is not valid JSON', { file, taskId: id });
+    }
+    if (task?.id !== id || !isTaskState(task.state)) {
+      throw new NightshiftError(ErrorCode.corruptTask, 'task.json does not describe this task', { file, taskId: id });
+    }
+    return task;
+  }
+}
+
+function serialize(task: TaskRecord): string {
+  return `${JSON.stringify(task, null, 2)}\n`;
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isTaskDir(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory() && statSync(path.join(p, 'task.json')).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function describeStray(entry: { name: string; isSymbolicLink(): boolean; isFIFO(): boolean; isFile(): boolean; isDirectory(): boolean }): string {
+  if (entry.isSymbolicLink()) return 'a symbolic link in the queue; refused, never followed';
+  if (entry.isFIFO()) return 'a FIFO in the queue; refused';
+  if (entry.isDirectory()) return `"${entry.name}" is not a valid task id; refused`;
+  if (entry.isFile()) return 'a stray file in a state directory; refused';
+  return 'not a task directory; refused';
+}

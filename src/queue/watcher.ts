@@ -1,0 +1,74 @@
+/**
+ * Turns file changes in the inbox, the requests directory and the queue into batched, typed events.
+ * The daemon subscribes to wake its loop; the TUI subscribes to refresh (throttled at the source).
+ */
+import { watch, type FSWatcher } from 'chokidar';
+import path from 'node:path';
+import type { WorkspacePaths } from '../config/paths.js';
+
+export type WatchTopic = 'inbox' | 'requests' | 'queue';
+
+export interface WatchBatch {
+  topics: Set<WatchTopic>;
+  paths: string[];
+}
+
+export class QueueWatcher {
+  private readonly watcher: FSWatcher;
+  private pending: WatchBatch = { topics: new Set(), paths: [] };
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<(batch: WatchBatch) => void>();
+
+  constructor(
+    private readonly paths: WorkspacePaths,
+    private readonly batchMs = 100,
+  ) {
+    this.watcher = watch([paths.specs, paths.requests, paths.queue], {
+      ignoreInitial: true,
+      depth: 2,
+      awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+      ignored: (p: string) => p.startsWith(paths.tmp) || p.startsWith(paths.stateStore) || p.endsWith('.tmp'),
+    });
+    this.watcher.on('all', (_event, changed) => this.note(changed));
+  }
+
+  /** Resolves once the initial scan is done and events will flow. */
+  ready(): Promise<void> {
+    return new Promise((resolve) => this.watcher.once('ready', () => resolve()));
+  }
+
+  subscribe(listener: (batch: WatchBatch) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.watcher.close();
+  }
+
+  private note(changed: string): void {
+    const topic = this.topicOf(changed);
+    if (!topic) return;
+    this.pending.topics.add(topic);
+    this.pending.paths.push(changed);
+    this.timer ??= setTimeout(() => this.flush(), this.batchMs);
+  }
+
+  private topicOf(changed: string): WatchTopic | null {
+    const rel = (base: string) => path.relative(base, changed);
+    if (!rel(this.paths.specs).startsWith('..')) {
+      const r = rel(this.paths.specs);
+      return r.startsWith('.') ? null : 'inbox';
+    }
+    if (!rel(this.paths.requests).startsWith('..')) return 'requests';
+    return 'queue';
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = { topics: new Set(), paths: [] };
+    for (const listener of this.listeners) listener(batch);
+  }
+}
