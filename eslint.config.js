@@ -33,7 +33,11 @@ export default tseslint.config(
       'no-control-regex': 'off',
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'gray-matter', message: 'Its front-matter engines can evaluate code. Use src/spec.' }] },
+        {
+          paths: [
+            { name: 'gray-matter', message: 'Its front-matter engines can evaluate code. Use src/spec.' },
+          ],
+        },
       ],
     },
   },

@@ -64,7 +64,10 @@ export interface CliResult {
 }
 
 /** Runs the CLI in-process against a workspace. */
-export async function runCli(args: string[], opts: { cwd: string; clock?: Clock; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  opts: { cwd: string; clock?: Clock; env?: NodeJS.ProcessEnv },
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const io: CliIO = {

@@ -50,11 +50,26 @@ describe('task state machine', () => {
   it('closes the running attempt on retry and failure, with attribution', () => {
     let { task } = newTask({ id: 'a', dedupKey: 'k', spec, now: 0 });
     task = enterRunning(task, { now: 1, provider: 'glm', host: 'oci' }).task;
-    task = enterRetry(task, { now: 2, code: 'empty-output', attribution: 'provider', reason: 'empty answer' }).task;
+    task = enterRetry(task, {
+      now: 2,
+      code: 'empty-output',
+      attribution: 'provider',
+      reason: 'empty answer',
+    }).task;
     expect(task.state).toBe('pending');
-    expect(task.attempts[0]).toMatchObject({ outcome: 'failed', attribution: 'provider', reason: 'empty answer' });
+    expect(task.attempts[0]).toMatchObject({
+      outcome: 'failed',
+      attribution: 'provider',
+      reason: 'empty answer',
+    });
     task = enterRunning(task, { now: 3, provider: 'kimi', host: 'oci' }).task;
-    task = enterFailed(task, { now: 4, code: 'killed', attribution: 'supervisor', reason: 'killed', outcome: 'killed' }).task;
+    task = enterFailed(task, {
+      now: 4,
+      code: 'killed',
+      attribution: 'supervisor',
+      reason: 'killed',
+      outcome: 'killed',
+    }).task;
     expect(task.failure).toEqual({ code: 'killed', attribution: 'supervisor', reason: 'killed' });
     expect(task.attempts[1]?.outcome).toBe('killed');
     task = enterRequeued(task, { now: 5, reason: 'retry requested' }).task;
@@ -85,7 +100,8 @@ describe('durations and ids', () => {
     expect(parseDuration('2h')).toBe(7_200_000);
     expect(parseDuration('1h30m')).toBe(5_400_000);
     expect(parseDuration('500ms')).toBe(500);
-    for (const bad of ['', '90', '12:30:00', '1.5h', '-1h', '0s', 'h', '2 h x']) expect(parseDuration(bad)).toBeNull();
+    for (const bad of ['', '90', '12:30:00', '1.5h', '-1h', '0s', 'h', '2 h x'])
+      expect(parseDuration(bad)).toBeNull();
     expect(formatDuration(5_400_000)).toBe('1h30m');
   });
 
@@ -96,6 +112,7 @@ describe('durations and ids', () => {
     }
     expect(idFromFileName('Add Backoff.md')).toBe('add-backoff');
     expect(refNameProblem('feature/x')).toBeNull();
-    for (const bad of ['-x', 'a..b', 'x.lock', 'a b', 'a@{1}', 'x/', '/x', '.x']) expect(refNameProblem(bad)).not.toBeNull();
+    for (const bad of ['-x', 'a..b', 'x.lock', 'a b', 'a@{1}', 'x/', '/x', '.x'])
+      expect(refNameProblem(bad)).not.toBeNull();
   });
 });
