@@ -1,0 +1,221 @@
+/**
+ * Command runners: how nightshift runs a process on a host. `local` uses execa with argv arrays (never a
+ * shell); `ssh` uses the system ssh, so the user's ~/.ssh/config, agent and known_hosts apply, with a
+ * ControlMaster under the workspace so each command costs milliseconds, not a handshake.
+ *
+ * ssh exits 255 when the link fails: that is a `worker` failure (LinkError), never the command's.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { quoteArgv } from './quote.js';
+
+export interface RunOptions {
+  /** Data for the process's stdin. */
+  input?: string | Uint8Array;
+  /** Kill the process (SIGTERM, then SIGKILL) after this long. */
+  timeoutMs?: number;
+  /** Extra environment for a local process (remote processes get theirs through env files). */
+  env?: Record<string, string>;
+  /** Do not throw on a non-zero exit (the default); set false to throw CommandError. */
+  reject?: boolean;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export interface CommandRunner {
+  readonly host: string;
+  readonly kind: 'local' | 'ssh';
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** The argv that runs `argv` on this host with a terminal (for attaching to tmux). */
+  interactiveArgv(argv: readonly string[]): string[];
+  /** Environment for a local git that must reach this host (GIT_SSH_COMMAND for ssh hosts). */
+  gitTransport(): { urlFor(remotePath: string): string; env: Record<string, string> };
+  close(): Promise<void>;
+}
+
+/** The ssh link failed (exit 255): charge the worker, not the executor. */
+export class LinkError extends NightshiftError {
+  override readonly name = 'LinkError';
+  readonly attribution = 'worker' as const;
+}
+
+/** A command that had to succeed did not. */
+export class CommandError extends NightshiftError {
+  override readonly name = 'CommandError';
+  constructor(
+    readonly argv: readonly string[],
+    readonly result: RunResult,
+    host: string,
+  ) {
+    super(
+      ErrorCode.io,
+      `\`${argv.slice(0, 4).join(' ')}${argv.length > 4 ? ' …' : ''}\` exited ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}: ${(result.stderr || result.stdout).trim().slice(0, 500)}`,
+      { host },
+    );
+  }
+}
+
+async function exec(
+  file: string,
+  args: readonly string[],
+  opts: RunOptions,
+  extraEnv: Record<string, string> | undefined,
+): Promise<RunResult> {
+  const started = performance.now();
+  const result = await execa(file, args, {
+    reject: false,
+    stdin: opts.input === undefined ? 'ignore' : 'pipe',
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.timeoutMs ? { timeout: opts.timeoutMs, forceKillAfterDelay: 2000 } : {}),
+    env: { ...extraEnv, ...opts.env },
+    stripFinalNewline: false,
+    maxBuffer: 64 * 1024 * 1024,
+    windowsHide: true,
+  });
+  return {
+    exitCode: typeof result.exitCode === 'number' ? result.exitCode : result.timedOut ? 124 : 128 + 9,
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    timedOut: result.timedOut === true,
+    durationMs: performance.now() - started,
+  };
+}
+
+export class LocalRunner implements CommandRunner {
+  readonly kind = 'local' as const;
+  constructor(readonly host = 'local') {}
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const [file, ...args] = argv;
+    if (!file) throw new NightshiftError(ErrorCode.internal, 'empty command');
+    const result = await exec(file, args, opts, undefined);
+    if (opts.reject === false && result.exitCode !== 0) throw new CommandError(argv, result, this.host);
+    return result;
+  }
+
+  interactiveArgv(argv: readonly string[]): string[] {
+    return [...argv];
+  }
+
+  gitTransport() {
+    return { urlFor: (p: string) => p, env: {} };
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface SshTarget {
+  /** Host name in nightshift's config (for messages). */
+  name: string;
+  /** user@host or a Host alias from the user's ssh config. */
+  destination: string;
+  sshConfig?: string;
+  port?: number;
+  identityFile?: string;
+  /** Directory for ControlMaster sockets (created 0700). */
+  controlDir: string;
+  /** Extra -o options (tests use them for known_hosts files). */
+  extraOptions?: string[];
+}
+
+export class SshRunner implements CommandRunner {
+  readonly kind = 'ssh' as const;
+  readonly host: string;
+  private readonly controlPath: string;
+
+  constructor(private readonly target: SshTarget) {
+    this.host = target.name;
+    this.controlPath = controlPathFor(target.controlDir);
+  }
+
+  /** The ssh options every connection uses: multiplexed, kept alive, never prompting. */
+  sshArgs(): string[] {
+    const t = this.target;
+    return [
+      ...(t.sshConfig ? ['-F', t.sshConfig] : []),
+      ...(t.port ? ['-p', String(t.port)] : []),
+      ...(t.identityFile ? ['-i', t.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${this.controlPath}`,
+      '-o',
+      'ControlPersist=10m',
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ServerAliveCountMax=3',
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'BatchMode=yes',
+      ...(t.extraOptions ?? []).flatMap((o) => ['-o', o]),
+    ];
+  }
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    const remote = quoteArgv(argv);
+    const result = await exec(
+      'ssh',
+      [...this.sshArgs(), '--', this.target.destination, remote],
+      { ...opts, env: {} },
+      undefined,
+    );
+    if (result.exitCode === 255) {
+      throw new LinkError(
+        ErrorCode.io,
+        `ssh to ${this.target.destination} failed: ${result.stderr.trim().split('\n').at(-1) ?? 'link down'}`,
+        {
+          host: this.host,
+          hint:
+            'check that the host is up and `ssh ' + this.target.destination + ' true` works without a prompt',
+        },
+      );
+    }
+    if (opts.reject === false && result.exitCode !== 0) throw new CommandError(argv, result, this.host);
+    return result;
+  }
+
+  interactiveArgv(argv: readonly string[]): string[] {
+    return ['ssh', ...this.sshArgs(), '-t', '--', this.target.destination, quoteArgv(argv)];
+  }
+
+  gitTransport() {
+    const sshCommand = quoteArgv(['ssh', ...this.sshArgs()]);
+    const portless = this.target.destination;
+    return {
+      urlFor: (p: string) =>
+        `ssh://${portless}${this.target.port ? `:${this.target.port}` : ''}${p.startsWith('/') ? '' : '/'}${p}`,
+      env: { GIT_SSH_COMMAND: sshCommand },
+    };
+  }
+
+  /** Closes the ControlMaster (the next command opens a new one). */
+  async close(): Promise<void> {
+    await exec('ssh', [...this.sshArgs(), '-O', 'exit', this.target.destination], {}, undefined);
+  }
+}
+
+/**
+ * A ControlPath under `dir`, short enough for a unix socket (sun_path is ~104 bytes): when the
+ * workspace path is long, a private 0700 directory under the system temp dir is used instead.
+ */
+export function controlPathFor(dir: string): string {
+  let base = dir;
+  if (path.join(base, 'cm-0123456789012345678901234567890123456789').length > 100) {
+    const hash = createHash('sha256').update(dir).digest('hex').slice(0, 12);
+    base = path.join(os.tmpdir(), `ns-ssh-${process.getuid?.() ?? 0}-${hash}`);
+  }
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  return path.join(base, 'cm-%C');
+}

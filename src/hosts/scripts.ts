@@ -1,0 +1,98 @@
+/**
+ * The fixed shell scripts nightshift installs on a host. They are constants: no spec text, no
+ * config value is ever interpolated into them except through quoteWord (hosts/quote.ts).
+ */
+import { quoteWord } from './quote.js';
+
+/**
+ * The runner: starts one executor attempt inside tmux.
+ * usage: run.sh <task-dir> <worktree> <attempt> <null|prompt> -- <executor argv...>
+ * - sources the provider's env from <task-dir>/env (0600) and deletes it at once;
+ * - replaces the prompt tokens in argv with the prompt file's contents / path;
+ * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
+ * - commits what the executor left uncommitted;
+ * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code and times.
+ */
+export const RUN_SH = `#!/bin/sh
+# nightshift runner script (written by nightshift; do not edit).
+set -u
+TASK_DIR=$1
+WORKTREE=$2
+ATTEMPT=$3
+STDIN_MODE=$4
+shift 4
+if [ "\${1:-}" = "--" ]; then shift; fi
+LOG="$TASK_DIR/attempt-$ATTEMPT.log"
+PROMPT_FILE="$TASK_DIR/prompt.md"
+ENV_FILE="$TASK_DIR/env"
+RC_FILE="$TASK_DIR/rc-$ATTEMPT"
+STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+rm -f "$TASK_DIR/exit.json" "$RC_FILE"
+echo $$ > "$TASK_DIR/runner.pid"
+if [ -f "$ENV_FILE" ]; then
+  set -a
+  . "$ENV_FILE"
+  set +a
+  rm -f "$ENV_FILE"
+fi
+n=$#
+i=0
+while [ "$i" -lt "$n" ]; do
+  a=$1
+  shift
+  case $a in
+    '{{nightshift:prompt}}') set -- "$@" "$(cat "$PROMPT_FILE")" ;;
+    '{{nightshift:prompt-file}}') set -- "$@" "$PROMPT_FILE" ;;
+    *) set -- "$@" "$a" ;;
+  esac
+  i=$((i + 1))
+done
+finish() {
+  ENDED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s"}\\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" > "$TASK_DIR/exit.json.tmp"
+  mv -f "$TASK_DIR/exit.json.tmp" "$TASK_DIR/exit.json"
+  exit "$1"
+}
+if ! cd "$WORKTREE"; then
+  echo "nightshift: the worktree $WORKTREE is missing" >> "$LOG"
+  finish 127
+fi
+IN=/dev/null
+if [ "$STDIN_MODE" = prompt ]; then IN=$PROMPT_FILE; fi
+{ "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } | tee -a "$LOG"
+CODE=$(cat "$RC_FILE" 2>/dev/null || echo 255)
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
+  git add -A >/dev/null 2>&1
+  git -c user.name=nightshift -c user.email=nightshift@localhost commit -q --no-verify \\
+    -m "nightshift: work left uncommitted by attempt $ATTEMPT" >/dev/null 2>&1
+  echo "nightshift: committed uncommitted leftovers" >> "$LOG"
+fi
+finish "$CODE"
+`;
+
+/**
+ * A reference-transaction hook for the host's bare mirror: refuses any update of the main branch
+ * (from the worktree or a push into the mirror) and records who tried, so the supervisor can fail the
+ * task as main-touched.
+ */
+export function refGuardHook(mirror: string, mainBranches: readonly string[]): string {
+  const cases = mainBranches.map((b) => quoteWord(`refs/heads/${b}`)).join('|');
+  return `#!/bin/sh
+# nightshift: executors work on ns/<id> only; main is the supervisor's.
+[ "$1" = prepared ] || exit 0
+MIRROR=${quoteWord(mirror)}
+status=0
+while read -r old new ref; do
+  case $ref in
+    ${cases})
+      t=$(printf %s "\${NIGHTSHIFT_TASK:-unknown}" | tr -cd 'a-z0-9-')
+      mkdir -p "$MIRROR/nightshift-touched"
+      echo "$ref $new" >> "$MIRROR/nightshift-touched/\${t:-unknown}"
+      echo "nightshift: refusing to update $ref: executors work on their ns/<id> branch only" >&2
+      status=1
+      ;;
+  esac
+done
+exit $status
+`;
+}

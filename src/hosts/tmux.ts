@@ -1,0 +1,118 @@
+/**
+ * tmux on a dedicated socket (`tmux -L nightshift`, overridable for tests), always with exact targets
+ * (`-t =name`), session names built from validated ids only, commands passed as argv words. Every
+ * session's pane stays after its command exits (remain-on-exit, set in the server's config file) so the
+ * exit status can be read. Nothing is ever typed into a pane: there is no send-keys here.
+ */
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { isTaskId } from '../core/ids.js';
+import type { CommandRunner } from './runner.js';
+
+export const SESSION_PREFIX = 'ns-';
+
+export function sessionName(taskId: string): string {
+  if (!isTaskId(taskId))
+    throw new NightshiftError(ErrorCode.internal, `not a task id: ${JSON.stringify(taskId)}`);
+  return `${SESSION_PREFIX}${taskId}`;
+}
+
+/** The tmux server config nightshift writes on each host (the -f file). */
+export const TMUX_CONF = [
+  'set -g remain-on-exit on',
+  'set -g history-limit 5000',
+  'set -g exit-empty on',
+  '',
+].join('\n');
+
+export interface PaneInfo {
+  session: string;
+  dead: boolean;
+  exitStatus: number | null;
+  pid: number | null;
+}
+
+export class Tmux {
+  constructor(
+    private readonly runner: CommandRunner,
+    readonly socket: string,
+    /** Path of the server config file on the host. */
+    private readonly confFile: string,
+  ) {}
+
+  base(): string[] {
+    return ['tmux', '-L', this.socket, '-f', this.confFile];
+  }
+
+  /** Starts a detached session running `argv` in `cwd`. Fails if the session exists. */
+  async newSession(name: string, cwd: string, argv: readonly string[]): Promise<void> {
+    await this.runner.run(
+      [...this.base(), 'new-session', '-d', '-s', name, '-c', cwd, '-x', '200', '-y', '50', '--', ...argv],
+      {
+        reject: false,
+      },
+    );
+  }
+
+  async has(name: string): Promise<boolean> {
+    const r = await this.runner.run([...this.base(), 'has-session', '-t', `=${name}`]);
+    return r.exitCode === 0;
+  }
+
+  /** Every pane on the socket (one per session for us). No server means no sessions. */
+  async list(): Promise<PaneInfo[]> {
+    const r = await this.runner.run([
+      ...this.base(),
+      'list-panes',
+      '-a',
+      '-F',
+      '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}',
+    ]);
+    if (r.exitCode !== 0) {
+      if (/no server running|error connecting|No such file/i.test(r.stderr)) return [];
+      throw new NightshiftError(ErrorCode.io, `tmux list-panes failed: ${r.stderr.trim()}`, {
+        host: this.runner.host,
+      });
+    }
+    return r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [session = '', dead, status, pid] = line.split('\t');
+        return {
+          session,
+          dead: dead === '1',
+          exitStatus: status ? Number(status) : null,
+          pid: pid ? Number(pid) : null,
+        };
+      });
+  }
+
+  async pane(name: string): Promise<PaneInfo | null> {
+    return (await this.list()).find((p) => p.session === name) ?? null;
+  }
+
+  /** The last `lines` lines of the pane as text. */
+  async capture(name: string, lines = 200): Promise<string> {
+    const r = await this.runner.run([
+      ...this.base(),
+      'capture-pane',
+      '-p',
+      '-J',
+      '-t',
+      `=${name}:`,
+      '-S',
+      `-${lines}`,
+    ]);
+    return r.exitCode === 0 ? r.stdout : '';
+  }
+
+  async kill(name: string): Promise<boolean> {
+    const r = await this.runner.run([...this.base(), 'kill-session', '-t', `=${name}`]);
+    return r.exitCode === 0;
+  }
+
+  /** Attach argv (read-only optional) for a person or the TUI's live view. */
+  attachArgv(name: string, readOnly: boolean): string[] {
+    return [...this.base(), 'attach-session', ...(readOnly ? ['-r'] : []), '-t', `=${name}`];
+  }
+}

@@ -1,0 +1,398 @@
+/**
+ * One worker host as the supervisor sees it: its workdir layout, the bare mirror per repo, per-task
+ * worktrees on `ns/<id>`, launching an executor attempt in tmux through the runner script, reading
+ * progress back, salvaging and killing, and fetching the branch home. The worker never receives,
+ * fetches or pushes `main`: only the base commit travels, as refs/nightshift/base/<id>.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { isTaskId } from '../core/ids.js';
+import { envFileText } from './quote.js';
+import { LocalRunner, type CommandRunner } from './runner.js';
+import { refGuardHook, RUN_SH } from './scripts.js';
+import { sessionName, Tmux, TMUX_CONF, type PaneInfo } from './tmux.js';
+
+export interface HostFacts {
+  home: string;
+  path: string;
+  uid: number;
+  cores: number;
+  workdir: string;
+}
+
+export interface ExitRecord {
+  attempt: number;
+  exitCode: number;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface AttemptStatus {
+  pane: PaneInfo | null;
+  exit: ExitRecord | null;
+  logBytes: number;
+  /** Tip of ns/<id> in the host's mirror (new commits = progress). */
+  head: string | null;
+}
+
+export interface LaunchSpec {
+  taskId: string;
+  attempt: number;
+  repo: string;
+  /** Executor argv (may hold the prompt tokens; never secrets, never spec text). */
+  argv: string[];
+  /** Executor environment, secrets included: shipped in a 0600 file the runner deletes. */
+  env: Record<string, string>;
+  stdin: 'null' | 'prompt';
+  prompt: string;
+}
+
+const GIT_ID = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
+
+export class WorkerHost {
+  readonly tmux: Tmux;
+  private facts: HostFacts | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly runner: CommandRunner,
+    /** Configured workdir; may start with `~/`. */
+    private readonly configuredWorkdir: string,
+    tmuxSocket = 'nightshift',
+    /** Runs git in the supervisor's own repos. */
+    private readonly local: CommandRunner = new LocalRunner(),
+  ) {
+    this.tmux = new Tmux(runner, tmuxSocket, '/dev/null');
+  }
+
+  /** Resolves the workdir, creates its layout and installs the runner script and tmux config. */
+  async prepare(): Promise<HostFacts> {
+    const r = await this.runner.run([
+      'sh',
+      '-c',
+      'printf "%s\\n%s\\n%s\\n" "$HOME" "$PATH" "$(id -u)"; getconf _NPROCESSORS_ONLN',
+    ]);
+    if (r.exitCode !== 0) throw this.hostError(`could not read the host's environment: ${r.stderr.trim()}`);
+    const [home = '', hostPath = '', uid = '0', cores = '1'] = r.stdout.split('\n');
+    const workdir = this.configuredWorkdir.startsWith('~/')
+      ? path.posix.join(home, this.configuredWorkdir.slice(2))
+      : this.configuredWorkdir;
+    if (!path.posix.isAbsolute(workdir))
+      throw this.hostError(`workdir must be absolute or start with ~/; found ${workdir}`);
+    this.facts = { home, path: hostPath, uid: Number(uid), cores: Number(cores) || 1, workdir };
+    await this.must([
+      'mkdir',
+      '-p',
+      '-m',
+      '700',
+      workdir,
+      this.dir('repos'),
+      this.dir('tasks'),
+      this.dir('worktrees'),
+      this.dir('bin'),
+      this.dir('state'),
+    ]);
+    await this.installFile(this.dir('run.sh'), RUN_SH, '755');
+    await this.installFile(this.dir('tmux.conf'), TMUX_CONF, '644');
+    (this as { tmux: Tmux }).tmux = new Tmux(this.runner, this.tmux.socket, this.dir('tmux.conf'));
+    return this.facts;
+  }
+
+  get info(): HostFacts {
+    if (!this.facts) throw new NightshiftError(ErrorCode.internal, 'host not prepared', { host: this.name });
+    return this.facts;
+  }
+
+  dir(...parts: string[]): string {
+    return path.posix.join(this.info.workdir, ...parts);
+  }
+  mirror(repo: string): string {
+    return this.dir('repos', `${repo}.git`);
+  }
+  taskDir(id: string): string {
+    return this.dir('tasks', checkId(id));
+  }
+  worktree(id: string): string {
+    return this.dir('worktrees', checkId(id));
+  }
+  logPath(id: string, attempt: number): string {
+    return path.posix.join(this.taskDir(id), `attempt-${attempt}.log`);
+  }
+
+  /** Writes a file on the host through stdin (never through a command line). */
+  async writeFile(file: string, data: string | Uint8Array, mode = '600'): Promise<void> {
+    await this.must(['sh', '-c', 'umask 077 && cat > "$1" && chmod "$2" "$1"', 'sh', file, mode], {
+      input: data,
+    });
+  }
+
+  /** Writes a file only when its content differs (hash check), to keep launches cheap. */
+  async installFile(file: string, data: string | Uint8Array, mode: string): Promise<void> {
+    const want = createHash('sha256').update(data).digest('hex');
+    const r = await this.runner.run(['sha256sum', file]);
+    if (r.exitCode === 0 && r.stdout.startsWith(want)) return;
+    await this.writeFile(file, data, mode);
+  }
+
+  /** Creates the bare mirror of `repo` (once) and its main-branch guard. */
+  async ensureMirror(repo: string, mainBranch: string): Promise<void> {
+    const mirror = this.mirror(repo);
+    const head = await this.runner.run(['git', '--git-dir', mirror, 'rev-parse', '--git-dir']);
+    if (head.exitCode !== 0) {
+      await this.must(['git', 'init', '-q', '--bare', mirror]);
+      // Worktrees see this mirror as `origin`: a push to origin main lands on the guard below.
+      await this.must(['git', '--git-dir', mirror, 'config', 'remote.origin.url', mirror]);
+      await this.must([
+        'git',
+        '--git-dir',
+        mirror,
+        'config',
+        'core.hooksPath',
+        path.posix.join(mirror, 'hooks'),
+      ]);
+    }
+    const guarded = [...new Set([mainBranch, 'main', 'master'])];
+    await this.installFile(
+      path.posix.join(mirror, 'hooks', 'reference-transaction'),
+      refGuardHook(mirror, guarded),
+      '755',
+    );
+  }
+
+  /** Pushes one commit of the supervisor's repo to the mirror as refs/nightshift/base/<id>. */
+  async pushBase(localRepo: string, repo: string, id: string, sha: string): Promise<void> {
+    if (!/^[0-9a-f]{40}$/.test(sha)) throw this.hostError(`not a commit sha: ${sha}`);
+    await this.pushFromLocal(localRepo, repo, [`+${sha}:refs/nightshift/base/${checkId(id)}`]);
+  }
+
+  /** Pushes the supervisor's ns/<id> to the mirror (a later round continues the same branch). */
+  async pushBranch(localRepo: string, repo: string, id: string): Promise<void> {
+    await this.pushFromLocal(localRepo, repo, [`+refs/heads/ns/${checkId(id)}:refs/heads/ns/${id}`]);
+  }
+
+  private async pushFromLocal(localRepo: string, repo: string, refspecs: string[]): Promise<void> {
+    const transport = this.runner.gitTransport();
+    await this.local.run(
+      ['git', '-C', localRepo, 'push', '-q', '--no-verify', transport.urlFor(this.mirror(repo)), ...refspecs],
+      {
+        env: transport.env,
+        reject: false,
+      },
+    );
+  }
+
+  /** Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`. */
+  async fetchBranch(localRepo: string, repo: string, id: string, base: string): Promise<string> {
+    const transport = this.runner.gitTransport();
+    await this.local.run(
+      [
+        'git',
+        '-C',
+        localRepo,
+        'fetch',
+        '-q',
+        '--no-tags',
+        transport.urlFor(this.mirror(repo)),
+        `+refs/heads/ns/${checkId(id)}:refs/heads/ns/${id}`,
+      ],
+      { env: transport.env, reject: false },
+    );
+    const tip = (
+      await this.local.run(['git', '-C', localRepo, 'rev-parse', `refs/heads/ns/${id}`], { reject: false })
+    ).stdout.trim();
+    const ok = await this.local.run(['git', '-C', localRepo, 'merge-base', '--is-ancestor', base, tip]);
+    if (ok.exitCode !== 0) {
+      throw new NightshiftError(
+        ErrorCode.io,
+        `branch ns/${id} does not descend from its base ${base.slice(0, 12)}`,
+        {
+          taskId: id,
+          host: this.name,
+        },
+      );
+    }
+    return tip;
+  }
+
+  /** Refs the guard refused for this task (non-empty means the executor tried to move main). */
+  async mainTouched(repo: string, id: string): Promise<string[]> {
+    const r = await this.runner.run([
+      'cat',
+      path.posix.join(this.mirror(repo), 'nightshift-touched', checkId(id)),
+    ]);
+    return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+  }
+
+  /** Creates (or recreates) the worktree on ns/<id>, continuing the branch if the mirror has it. */
+  async createWorktree(repo: string, id: string): Promise<void> {
+    const mirror = this.mirror(repo);
+    const wt = this.worktree(id);
+    await this.runner.run(['git', '--git-dir', mirror, 'worktree', 'remove', '--force', wt]);
+    await this.runner.run(['rm', '-rf', wt]);
+    await this.runner.run(['git', '--git-dir', mirror, 'worktree', 'prune']);
+    const branch = await this.runner.run([
+      'git',
+      '--git-dir',
+      mirror,
+      'rev-parse',
+      '--verify',
+      '-q',
+      `refs/heads/ns/${id}`,
+    ]);
+    if (branch.exitCode === 0) {
+      await this.must(['git', '--git-dir', mirror, 'worktree', 'add', '-q', wt, `ns/${id}`]);
+    } else {
+      await this.must([
+        'git',
+        '--git-dir',
+        mirror,
+        'worktree',
+        'add',
+        '-q',
+        '-b',
+        `ns/${id}`,
+        wt,
+        `refs/nightshift/base/${id}`,
+      ]);
+    }
+  }
+
+  async removeWorktree(repo: string, id: string): Promise<void> {
+    await this.runner.run([
+      'git',
+      '--git-dir',
+      this.mirror(repo),
+      'worktree',
+      'remove',
+      '--force',
+      this.worktree(id),
+    ]);
+    await this.runner.run(['git', '--git-dir', this.mirror(repo), 'worktree', 'prune']);
+  }
+
+  /** Starts attempt `n` of a task in a detached tmux session `ns-<id>`. */
+  async launch(spec: LaunchSpec): Promise<void> {
+    const id = checkId(spec.taskId);
+    const taskDir = this.taskDir(id);
+    const session = sessionName(id);
+    if (await this.tmux.has(session)) {
+      const pane = await this.tmux.pane(session);
+      if (pane && !pane.dead) throw this.hostError(`session ${session} is already running`, id);
+      await this.tmux.kill(session);
+    }
+    await this.must(['mkdir', '-p', '-m', '700', taskDir]);
+    await this.writeFile(path.posix.join(taskDir, 'prompt.md'), spec.prompt, '600');
+    await this.writeFile(
+      path.posix.join(taskDir, 'env'),
+      envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }),
+      '600',
+    );
+    const facts = this.info;
+    await this.tmux.newSession(session, this.worktree(id), [
+      'env',
+      '-i',
+      `PATH=${facts.path}`,
+      `HOME=${facts.home}`,
+      'LANG=C.UTF-8',
+      'sh',
+      this.dir('run.sh'),
+      taskDir,
+      this.worktree(id),
+      String(spec.attempt),
+      spec.stdin,
+      '--',
+      ...spec.argv,
+    ]);
+  }
+
+  /** Everything the supervisor needs to judge an attempt's liveness, in one round trip where possible. */
+  async status(repo: string, id: string, attempt: number): Promise<AttemptStatus> {
+    const pane = await this.tmux.pane(sessionName(id));
+    const r = await this.runner.run([
+      'sh',
+      '-c',
+      'cat "$1/exit.json" 2>/dev/null; echo; wc -c < "$2" 2>/dev/null || echo 0; git --git-dir "$3" rev-parse -q --verify "refs/heads/ns/$4" || echo',
+      'sh',
+      this.taskDir(id),
+      this.logPath(id, attempt),
+      this.mirror(repo),
+      id,
+    ]);
+    const [exitLine = '', bytes = '0', head = ''] = r.stdout.split('\n');
+    let exit: ExitRecord | null = null;
+    try {
+      const parsed = JSON.parse(exitLine) as ExitRecord;
+      if (parsed.attempt === attempt) exit = parsed;
+    } catch {
+      exit = null;
+    }
+    return { pane, exit, logBytes: Number(bytes.trim()) || 0, head: head.trim() || null };
+  }
+
+  /** Reads the attempt log from byte `from` (for mirroring it to the supervisor's logs/). */
+  async readLog(id: string, attempt: number, from = 0): Promise<string> {
+    const r = await this.runner.run(['tail', '-c', `+${from + 1}`, this.logPath(id, attempt)]);
+    return r.exitCode === 0 ? r.stdout : '';
+  }
+
+  /** Commits the worktree's uncommitted changes to refs/nightshift/salvage/<id>/<attempt>. Null if clean. */
+  async salvage(repo: string, id: string, attempt: number): Promise<string | null> {
+    const wt = this.worktree(id);
+    const git = (...args: string[]) => this.runner.run(['git', '-C', wt, ...args]);
+    const dirty = await git('status', '--porcelain');
+    if (dirty.exitCode !== 0 || dirty.stdout.trim() === '') return null;
+    const index = path.posix.join(this.taskDir(id), `salvage-${attempt}.index`);
+    const withIndex = (...args: string[]) =>
+      this.runner.run(['env', `GIT_INDEX_FILE=${index}`, 'git', '-C', wt, ...args]);
+    await withIndex('read-tree', 'HEAD');
+    await withIndex('add', '-A');
+    const tree = (await withIndex('write-tree')).stdout.trim();
+    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+    const commit = (
+      await this.runner.run([
+        'git',
+        ...GIT_ID,
+        '-C',
+        wt,
+        'commit-tree',
+        tree,
+        '-p',
+        head,
+        '-m',
+        `nightshift: salvage of ${id} attempt ${attempt}`,
+      ])
+    ).stdout.trim();
+    await this.runner.run(['rm', '-f', index]);
+    if (!/^[0-9a-f]{40}$/.test(commit)) return null;
+    await this.must([
+      'git',
+      '--git-dir',
+      this.mirror(repo),
+      'update-ref',
+      `refs/nightshift/salvage/${id}/${attempt}`,
+      commit,
+    ]);
+    return commit;
+  }
+
+  /** Salvages, then kills the session. Returns the salvage commit, if any. */
+  async kill(repo: string, id: string, attempt: number): Promise<string | null> {
+    const salvaged = await this.salvage(repo, id, attempt).catch(() => null);
+    await this.tmux.kill(sessionName(id));
+    return salvaged;
+  }
+
+  private async must(argv: string[], opts: { input?: string | Uint8Array } = {}) {
+    return this.runner.run(argv, { ...opts, reject: false });
+  }
+
+  private hostError(message: string, taskId?: string): NightshiftError {
+    return new NightshiftError(ErrorCode.io, message, { host: this.name, ...(taskId ? { taskId } : {}) });
+  }
+}
+
+function checkId(id: string): string {
+  if (!isTaskId(id)) throw new NightshiftError(ErrorCode.internal, `not a task id: ${JSON.stringify(id)}`);
+  return id;
+}

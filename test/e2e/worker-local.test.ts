@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { LocalRunner } from '../../src/hosts/runner.js';
+import { WorkerHost } from '../../src/hosts/worker.js';
+import { git, makeRepo } from '../../src/testing/git.js';
+import { waitFor } from '../../src/testing/wait.js';
+
+let repo: string;
+let workdir: string;
+let host: WorkerHost;
+const socket = `ns-test-${process.pid}-${Date.now()}`;
+
+beforeAll(async () => {
+  repo = makeRepo();
+  workdir = mkdtempSync(path.join(os.tmpdir(), 'ns-work-'));
+  host = new WorkerHost('local', new LocalRunner(), workdir, socket);
+  await host.prepare();
+});
+afterAll(async () => {
+  await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
+  rmSync(workdir, { recursive: true, force: true });
+  rmSync(repo, { recursive: true, force: true });
+});
+
+it('runs an attempt in tmux on ns/<id>, records exit.json, and fetches the branch home', async () => {
+  const base = git(repo, 'rev-parse', 'HEAD');
+  await host.ensureMirror('app', 'main');
+  await host.pushBase(repo, 'app', 't1', base);
+  await host.createWorktree('app', 't1');
+  await host.launch({
+    taskId: 't1',
+    attempt: 1,
+    repo: 'app',
+    argv: [
+      'sh',
+      '-c',
+      'echo "secret is $MY_SECRET"; cat "$1" > out.txt; echo left > leftover.txt',
+      'sh',
+      '{{nightshift:prompt-file}}',
+    ],
+    env: { MY_SECRET: "s3cr'et $(x)" },
+    stdin: 'null',
+    prompt: "hello; $(touch /tmp/canary) `x` 'q'",
+  });
+  const status = await waitFor('exit.json', async () => {
+    const s = await host.status('app', 't1', 1);
+    return s.exit ? s : null;
+  });
+  expect(status.exit?.exitCode).toBe(0);
+  expect(status.pane?.dead).toBe(true);
+  const log = await host.readLog('t1', 1);
+  expect(log).toContain("secret is s3cr'et $(x)");
+  const tip = await host.fetchBranch(repo, 'app', 't1', base);
+  expect(git(repo, 'show', `${tip}:out.txt`)).toBe("hello; $(touch /tmp/canary) `x` 'q'");
+  expect(git(repo, 'show', `${tip}:leftover.txt`)).toBe('left');
+  expect(git(repo, 'rev-parse', 'main')).toBe(base);
+  // the env file with the secret is gone
+  expect((await host.runner.run(['test', '-e', path.join(host.taskDir('t1'), 'env')])).exitCode).toBe(1);
+});
+
+it('refuses an executor that pushes to main, and records it', async () => {
+  const base = git(repo, 'rev-parse', 'HEAD');
+  await host.pushBase(repo, 'app', 't2', base);
+  await host.createWorktree('app', 't2');
+  await host.launch({
+    taskId: 't2',
+    attempt: 1,
+    repo: 'app',
+    argv: [
+      'sh',
+      '-c',
+      'echo x > x && git add x && git -c user.name=a -c user.email=a@b commit -qm x && git push origin HEAD:main; git branch -f main HEAD; echo done',
+    ],
+    env: {},
+    stdin: 'null',
+    prompt: 'p',
+  });
+  await waitFor('exit', async () => (await host.status('app', 't2', 1)).exit);
+  expect((await host.mainTouched('app', 't2')).length).toBeGreaterThan(0);
+  const mirrorMain = await host.runner.run([
+    'git',
+    '--git-dir',
+    host.mirror('app'),
+    'rev-parse',
+    '-q',
+    '--verify',
+    'refs/heads/main',
+  ]);
+  expect(mirrorMain.stdout.trim()).toBe('');
+  expect(git(repo, 'rev-parse', 'main')).toBe(base);
+});
+
+it('salvages uncommitted work before a kill', async () => {
+  const base = git(repo, 'rev-parse', 'HEAD');
+  await host.pushBase(repo, 'app', 't3', base);
+  await host.createWorktree('app', 't3');
+  await host.launch({
+    taskId: 't3',
+    attempt: 1,
+    repo: 'app',
+    argv: ['sh', '-c', 'echo wip > wip.txt; echo ready; exec sleep 600'],
+    env: {},
+    stdin: 'null',
+    prompt: 'p',
+  });
+  await waitFor('ready', async () => (await host.readLog('t3', 1)).includes('ready'));
+  const salvaged = await host.kill('app', 't3', 1);
+  expect(salvaged).toMatch(/^[0-9a-f]{40}$/);
+  const ref = await host.runner.run([
+    'git',
+    '--git-dir',
+    host.mirror('app'),
+    'show',
+    'refs/nightshift/salvage/t3/1:wip.txt',
+  ]);
+  expect(ref.stdout.trim()).toBe('wip');
+  expect(await host.tmux.has('ns-t3')).toBe(false);
+});
