@@ -11,7 +11,8 @@ export function describeFound(value: unknown): string {
     const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
     return `the text ${JSON.stringify(shown)}`;
   }
-  return `${typeof value} ${JSON.stringify(value) ?? typeof value}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  return typeof value;
 }
 
 export function fieldPath(path: readonly PropertyKey[]): string {
@@ -42,8 +43,9 @@ export function zodIssues(
       continue;
     }
     const line = lineOf(path) ?? lineOf(path.slice(0, -1));
-    const found = 'input' in issue ? `; found ${describeFound(issue.input)}` : '';
-    let expected = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
+    const found =
+      'input' in issue && !/\bfound\b/.test(issue.message) ? `; found ${describeFound(issue.input)}` : '';
+    let expected = issue.message.replace(/^Invalid input: /, '').replace(/, received [-\w]+$/, '');
     if (issue.code === 'invalid_value')
       expected = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     out.push({

@@ -57,7 +57,9 @@ export function parseStrictYaml(text: string, opts: StrictYamlOptions): StrictYa
       version: '1.2',
       schema: 'core',
       strict: true,
-      uniqueKeys: true,
+      // Checked in checkNodes instead: the parser's own check compares every pair of keys, which
+      // takes most of a second on 64 KiB of keys.
+      uniqueKeys: false,
       merge: false,
       customTags: [],
       // Without this, explicit !!binary, !!set, !!omap, !!pairs and !!timestamp still resolve (YAML 1.1 types).
@@ -87,9 +89,30 @@ export function parseStrictYaml(text: string, opts: StrictYamlOptions): StrictYa
       add(`YAML aliases expand too far (${err instanceof Error ? err.message : String(err)})`);
     }
   }
+  // Like doc.getIn(path, true), but each mapping is indexed once: zod can report thousands of unknown
+  // keys, and a linear search per key is quadratic.
+  const index = new Map<unknown, Map<unknown, unknown>>();
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
-    const node: unknown = doc.getIn(path as unknown[], true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    let node: unknown = doc.contents;
+    for (const step of path) {
+      if (isMap(node)) {
+        let byKey = index.get(node);
+        if (!byKey) {
+          byKey = new Map();
+          for (const pair of node.items) {
+            const key = isScalar(pair.key) ? pair.key.value : pair.key;
+            if (!byKey.has(key)) byKey.set(key, pair.value);
+          }
+          index.set(node, byKey);
+        }
+        node = byKey.get(step);
+      } else if (isSeq(node) && typeof step === 'number') {
+        node = node.items[step];
+      } else {
+        return undefined;
+      }
+    }
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
     return lineAt(range?.[0]);
   };
   return { value, issues, lineOf };
@@ -102,6 +125,20 @@ function checkNodes(
 ) {
   let aliases = 0;
   visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          add(
+            'duplicate key: each key may appear once',
+            (pair.key as { range?: number[] } | null)?.range?.[0],
+          );
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
     Pair(_key, pair) {
       const key = pair.key;
       if (key !== null && !isScalar(key)) {

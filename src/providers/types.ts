@@ -70,7 +70,12 @@ export interface ProviderProfile {
   /** The run command. `secrets` are values resolved from the supervisor's environment. */
   buildRun(cfg: ProviderConfig, ctx: LaunchContext, secrets: Record<string, string>): ExecutorCommand;
   /** The same command and environment with a tiny prompt asking for `nonce`. */
-  buildProbe(cfg: ProviderConfig, ctx: LaunchContext, secrets: Record<string, string>, nonce: string): ExecutorCommand;
+  buildProbe(
+    cfg: ProviderConfig,
+    ctx: LaunchContext,
+    secrets: Record<string, string>,
+    nonce: string,
+  ): ExecutorCommand;
   judgeProbe(result: ProbeResultInput, nonce: string): ProbeVerdict;
   /** Reads a finished attempt's log (the executor's stdout+stderr) and its exit code. */
   readOutput(log: string, exitCode: number): OutputReading;
