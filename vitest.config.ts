@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'],
           testTimeout: 20_000,
         },
@@ -13,6 +14,8 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          // Runs after the unit project, with fewer workers.
+          sequence: { groupOrder: 1 },
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 60_000,
