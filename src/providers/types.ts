@@ -20,6 +20,11 @@ export interface ExecutorCommand {
   secretKeys: string[];
   /** What the executor reads on stdin. */
   stdin: 'null' | 'prompt';
+  /**
+   * Probes only: the prompt to substitute for PROMPT_TOKEN / write to PROMPT_FILE_TOKEN's file (a run's
+   * prompt is the task's). Probes keep the tokens so their argv has the run's exact shape.
+   */
+  prompt?: string;
 }
 
 export interface LaunchContext {
@@ -44,6 +49,8 @@ export interface ProbeResultInput {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** The probe timeout that applied, for the "no answer within Ns" reason. */
+  timeoutMs?: number;
 }
 
 export interface ProbeVerdict {

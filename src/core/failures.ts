@@ -1,0 +1,74 @@
+/**
+ * Failure codes and what each means for the task and the provider: who is charged (attribution),
+ * whether the task may be tried again, and whether the try uses up one of the spec's attempts.
+ * Provider failures never use up attempts (they feed the provider's breaker instead); spec failures
+ * never throttle a provider.
+ */
+import type { Attribution } from './errors.js';
+
+export interface FailureRule {
+  attribution: Attribution;
+  retryable: boolean;
+  chargesAttempt: boolean;
+  /** An executor crash: three of them make the task poison. */
+  crash?: boolean;
+}
+
+export const FAILURE_RULES = {
+  // spec: the work itself went wrong
+  'exit-nonzero': { attribution: 'spec', retryable: true, chargesAttempt: true, crash: true },
+  timeout: { attribution: 'spec', retryable: true, chargesAttempt: true },
+  idle: { attribution: 'spec', retryable: true, chargesAttempt: true },
+  'main-touched': { attribution: 'spec', retryable: false, chargesAttempt: true },
+  'not-descendant': { attribution: 'spec', retryable: false, chargesAttempt: true },
+  'bad-base': { attribution: 'spec', retryable: false, chargesAttempt: false },
+  'dependency-failed': { attribution: 'spec', retryable: false, chargesAttempt: false },
+  rejected: { attribution: 'spec', retryable: false, chargesAttempt: false },
+  'cap-reached': { attribution: 'spec', retryable: false, chargesAttempt: false },
+  poison: { attribution: 'spec', retryable: false, chargesAttempt: false },
+  'attempts-exhausted': { attribution: 'spec', retryable: false, chargesAttempt: false },
+  'max-turns': { attribution: 'spec', retryable: true, chargesAttempt: true },
+  // provider: the model or its CLI failed
+  'empty-output': { attribution: 'provider', retryable: true, chargesAttempt: false },
+  auth: { attribution: 'provider', retryable: true, chargesAttempt: false },
+  'rate-limit': { attribution: 'provider', retryable: true, chargesAttempt: false },
+  overloaded: { attribution: 'provider', retryable: true, chargesAttempt: false },
+  'crash-on-start': { attribution: 'provider', retryable: true, chargesAttempt: false },
+  'server-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
+  'agent-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
+  // worker: the machine or the link failed
+  'link-down': { attribution: 'worker', retryable: true, chargesAttempt: true },
+  'session-lost': { attribution: 'worker', retryable: true, chargesAttempt: true },
+  'launch-failed': { attribution: 'worker', retryable: true, chargesAttempt: true },
+  // supervisor: our own machinery
+  killed: { attribution: 'supervisor', retryable: false, chargesAttempt: false },
+  'merge-conflict': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
+  'gate-infra': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
+} as const satisfies Record<string, FailureRule>;
+
+export type FailureCode = keyof typeof FAILURE_RULES;
+
+export function ruleFor(code: string): FailureRule {
+  return (
+    (FAILURE_RULES as Record<string, FailureRule>)[code] ?? {
+      attribution: 'supervisor',
+      retryable: false,
+      chargesAttempt: false,
+    }
+  );
+}
+
+export interface BackoffPolicy {
+  initialMs: number;
+  factor: number;
+  maxMs: number;
+}
+
+/** REFERENCE.md: initial 60 s, ×2, max 15 min. */
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 60_000, factor: 2, maxMs: 15 * 60_000 };
+
+/** Full jitter: a uniform draw in [0, min(initial·factorⁿ, max)]. `random` is injected for tests. */
+export function backoffDelay(n: number, policy: BackoffPolicy, random: () => number): number {
+  const cap = Math.min(policy.initialMs * policy.factor ** Math.max(0, n), policy.maxMs);
+  return Math.floor(random() * cap);
+}

@@ -1,0 +1,112 @@
+/**
+ * Preflight probes: the exact executor command and environment the provider would run with, given a
+ * tiny prompt that must come back within a short timeout. Run through the same runner script as a
+ * real attempt (so PATH, HOME, the env file and token substitution are identical), synchronously,
+ * under coreutils `timeout` on the host so a hung agent dies there too.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { coerceError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+import type { ProviderConfig } from '../config/schema.js';
+import { envFileText } from '../hosts/quote.js';
+import type { WorkerHost } from '../hosts/worker.js';
+import { newNonce, probePrompt, profileFor, resolveSecrets } from './index.js';
+import type { LaunchContext, ProbeVerdict } from './types.js';
+
+export interface ProbeOutcome extends ProbeVerdict {
+  provider: string;
+  host: string;
+  durationMs: number;
+}
+
+/** The scripted agent shipped with nightshift (one self-contained file). */
+export function scriptedAgentSource(): string {
+  return readFileSync(new URL('../../dist/providers/scripted-agent.js', import.meta.url), 'utf8');
+}
+
+/** Installs the scripted agent on a host that lacks it (or has an older copy). */
+export async function ensureScriptedAgent(worker: WorkerHost): Promise<string> {
+  const file = worker.dir('bin', 'scripted-agent.js');
+  await worker.installFile(file, scriptedAgentSource(), '755');
+  return file;
+}
+
+export function launchContext(
+  worker: WorkerHost,
+  provider: string,
+  taskId: string,
+  attempt: number,
+  dir: string,
+): LaunchContext {
+  return {
+    taskId,
+    attempt,
+    worktree: dir,
+    stateDir: worker.dir('state', provider),
+    sessionId: randomUUID(),
+    scriptedAgent: worker.dir('bin', 'scripted-agent.js'),
+    root: worker.info.uid === 0,
+  };
+}
+
+export async function runProbe(
+  worker: WorkerHost,
+  provider: string,
+  cfg: ProviderConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<ProbeOutcome> {
+  const started = performance.now();
+  const done = (v: ProbeVerdict): ProbeOutcome => ({
+    ...v,
+    provider,
+    host: worker.name,
+    durationMs: performance.now() - started,
+  });
+  const timeoutMs = parseDuration(cfg.probeTimeout) ?? 60_000;
+  const dir = worker.dir('tasks', `.probe-${provider}-${randomBytes(4).toString('hex')}`);
+  try {
+    const profile = profileFor(cfg.kind);
+    const secrets = resolveSecrets(provider, cfg, env);
+    if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
+    const nonce = newNonce();
+    const ctx = launchContext(worker, provider, 'probe', 1, dir);
+    const cmd = profile.buildProbe(cfg, ctx, secrets, nonce);
+    await worker.runner.run(['mkdir', '-p', '-m', '700', dir, ctx.stateDir], { reject: false });
+    await worker.writeFile(path.posix.join(dir, 'prompt.md'), `${cmd.prompt ?? probePrompt(nonce)}\n`);
+    await worker.writeFile(path.posix.join(dir, 'env'), envFileText(cmd.env));
+    const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
+    const facts = worker.info;
+    const r = await worker.runner.run(
+      [
+        'timeout',
+        '-k',
+        '5',
+        seconds,
+        'env',
+        '-i',
+        `PATH=${facts.path}`,
+        `HOME=${facts.home}`,
+        'LANG=C.UTF-8',
+        'sh',
+        worker.dir('run.sh'),
+        dir,
+        dir,
+        '1',
+        cmd.stdin,
+        '--',
+        ...cmd.argv,
+      ],
+      { timeoutMs: timeoutMs + 15_000 },
+    );
+    const timedOut = r.timedOut || r.exitCode === 124 || r.exitCode === 137;
+    return done(
+      profile.judgeProbe({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut }, nonce),
+    );
+  } catch (err) {
+    return done({ ok: false, reason: coerceError(err).describe() });
+  } finally {
+    await worker.runner.run(['rm', '-rf', dir]).catch(() => undefined);
+  }
+}

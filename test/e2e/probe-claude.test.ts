@@ -1,0 +1,287 @@
+/**
+ * The Claude Code probe, for real: the actual `claude` CLI against a loopback Anthropic Messages server
+ * (src/testing/anthropic-server.ts), run the way production runs it — the profile's argv with the prompt
+ * token substituted, and an explicit environment holding only what the profile built plus PATH, HOME and
+ * LANG (env -i style). No model, no network beyond 127.0.0.1.
+ *
+ * The CLI comes from NIGHTSHIFT_CLAUDE_BIN, or is installed once into a cache outside the repo
+ * (os.tmpdir()/ns-claude-cache). When it cannot be installed the suite is skipped, visibly.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { configSchema, type ProviderConfig } from '../../src/config/schema.js';
+import { substitutePrompt } from '../../src/providers/common.js';
+import { profileFor, resolveSecrets } from '../../src/providers/index.js';
+import type { LaunchContext, ProbeVerdict } from '../../src/providers/types.js';
+import {
+  empty,
+  error,
+  hang,
+  lastUserText,
+  toolUse,
+  startAnthropicServer,
+  text,
+  type AnthropicServer,
+  type Handler,
+} from '../../src/testing/anthropic-server.js';
+
+const VERSION = process.env['NIGHTSHIFT_CLAUDE_VERSION'] ?? '2.1.332';
+const CACHE = path.join(os.tmpdir(), 'ns-claude-cache');
+
+async function findClaude(): Promise<{ bin: string; version: string } | { problem: string }> {
+  const fromEnv = process.env['NIGHTSHIFT_CLAUDE_BIN'];
+  const bin = fromEnv ?? path.join(CACHE, 'node_modules', '.bin', 'claude');
+  const version = async () => {
+    const r = await execa(bin, ['--version'], { reject: false, timeout: 30_000, stdin: 'ignore' });
+    return r.exitCode === 0 ? String(r.stdout).trim() : null;
+  };
+  if (fromEnv) {
+    const v = await version();
+    return v ? { bin, version: v } : { problem: `NIGHTSHIFT_CLAUDE_BIN=${fromEnv} does not run` };
+  }
+  const have = existsSync(bin) ? await version() : null;
+  if (have?.startsWith(VERSION)) return { bin, version: have };
+  mkdirSync(CACHE, { recursive: true });
+  const install = await execa(
+    'npm',
+    ['install', '--prefix', CACHE, '--no-audit', '--no-fund', `@anthropic-ai/claude-code@${VERSION}`],
+    { reject: false, timeout: 300_000, stdin: 'ignore' },
+  );
+  if (install.exitCode !== 0) {
+    return {
+      problem: `npm install @anthropic-ai/claude-code@${VERSION} failed: ${String(install.stderr).trim().split('\n').at(-1)}`,
+    };
+  }
+  const v = existsSync(bin) ? await version() : null;
+  return v
+    ? { bin, version: v }
+    : { problem: `installed @anthropic-ai/claude-code@${VERSION} but ${bin} does not run` };
+}
+
+const found = await findClaude();
+const claude = 'bin' in found ? found : null;
+if (!claude) {
+  console.warn(
+    `[probe-claude] SKIPPED: the Claude Code CLI is not available — ${'problem' in found ? found.problem : ''}`,
+  );
+} else {
+  console.log(`[probe-claude] using ${claude.bin} (${claude.version})`);
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'ns-probe-claude-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let server: AnthropicServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+const TOKEN = 'e2e-secret-token-6b1d';
+const MODEL = 'glm-e2e-model';
+
+interface ProbeRun {
+  verdict: ProbeVerdict;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  ms: number;
+}
+
+/** Builds the probe with the real profile and runs it exactly as production would. */
+async function runProbe(
+  handlers: Handler[],
+  opts: { timeoutMs?: number; secretEnv?: Record<string, string>; fallback?: Handler } = {},
+): Promise<ProbeRun & { server: AnthropicServer; nonce: string }> {
+  const srv = await startAnthropicServer({
+    handlers,
+    ...(opts.fallback ? { defaultHandler: opts.fallback } : {}),
+  });
+  server = srv;
+  const cfg: ProviderConfig = configSchema.parse({
+    providers: {
+      glm: {
+        kind: 'claude-code',
+        model: MODEL,
+        env: { ANTHROPIC_BASE_URL: srv.url },
+        secretEnv: opts.secretEnv ?? { ANTHROPIC_AUTH_TOKEN: 'NS_E2E_TOKEN' },
+        probeTimeout: `${Math.round((opts.timeoutMs ?? 60_000) / 1000)}s`,
+      },
+    },
+  }).providers['glm']!;
+  const secrets = resolveSecrets(cfg, { NS_E2E_TOKEN: TOKEN }, 'glm');
+  const dir = mkdtempSync(path.join(tmp, 'probe-'));
+  const ctx: LaunchContext = {
+    taskId: 'probe',
+    attempt: 1,
+    worktree: dir,
+    stateDir: path.join(dir, 'state'),
+    sessionId: '00000000-0000-4000-8000-000000000001',
+    scriptedAgent: '/nonexistent',
+    root: process.getuid?.() === 0,
+  };
+  const nonce = `ns-probe-${Math.random().toString(16).slice(2, 10)}`;
+  const profile = profileFor('claude-code');
+  const cmd = profile.buildProbe(cfg, ctx, secrets, nonce);
+  const argv = substitutePrompt(cmd.argv, cmd.prompt ?? '', path.join(dir, 'prompt.md'));
+  const home = path.join(dir, 'home');
+  mkdirSync(home);
+  const env = {
+    ...cmd.env,
+    PATH: `${path.dirname(claude!.bin)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+    HOME: home,
+    LANG: 'C.UTF-8',
+  };
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const started = performance.now();
+  const r = await execa(argv[0]!, argv.slice(1), {
+    env,
+    extendEnv: false,
+    cwd: dir,
+    stdin: cmd.stdin === 'null' ? 'ignore' : 'pipe',
+    reject: false,
+    timeout: timeoutMs,
+    forceKillAfterDelay: 1000,
+    cleanup: true,
+    all: true,
+  });
+  const ms = performance.now() - started;
+  const exitCode = typeof r.exitCode === 'number' ? r.exitCode : 137;
+  // The runner script hands the probe stdout and stderr merged (`2>&1 | tee`): judge the same text.
+  const stdout = String(r.all ?? '');
+  const stderr = '';
+  const timedOut = r.timedOut === true;
+  const verdict = profile.judgeProbe({ exitCode, stdout, stderr, timedOut, timeoutMs }, nonce);
+  console.log(`[probe-claude] ${verdict.ok ? 'ok' : 'failed'} in ${Math.round(ms)} ms: ${verdict.reason}`);
+  return { verdict, exitCode, stdout, stderr, timedOut, ms, server: srv, nonce };
+}
+
+describe.skipIf(!claude)(`claude-code probe against a loopback Messages API (claude ${VERSION})`, () => {
+  it('passes when the endpoint answers the nonce; the request carries the model and the secretEnv token', async () => {
+    const run = await runProbe([
+      (req) => text(/Reply with exactly: (\S+)/.exec(lastUserText(req.body))?.[1] ?? 'no nonce'),
+    ]);
+    expect(run.verdict).toEqual({ ok: true, reason: 'answered' });
+    expect(run.exitCode).toBe(0);
+    const [first] = run.server.messages();
+    expect(first).toBeDefined();
+    expect(first!.url).toBe('/v1/messages?beta=true');
+    expect(first!.body?.model).toBe(MODEL);
+    expect(first!.headers['authorization']).toBe(`Bearer ${TOKEN}`);
+    expect(first!.headers['x-api-key']).toBeUndefined();
+    expect(lastUserText(first!.body)).toContain(`Reply with exactly: ${run.nonce}`);
+    // `--tools ""`: the probe offers the model no tools.
+    expect(first!.body?.tools ?? []).toEqual([]);
+    // No request at all ever names a Claude model id at a third-party endpoint.
+    for (const m of run.server.messages()) expect(m.body?.model).toBe(MODEL);
+  });
+
+  it('sends ANTHROPIC_API_KEY as x-api-key', async () => {
+    const run = await runProbe([], {
+      secretEnv: { ANTHROPIC_API_KEY: 'NS_E2E_TOKEN' },
+      fallback: (req) => text(/Reply with exactly: (\S+)/.exec(lastUserText(req.body))?.[1] ?? ''),
+    });
+    expect(run.verdict.ok).toBe(true);
+    expect(run.server.messages()[0]!.headers['x-api-key']).toBe(TOKEN);
+  });
+
+  it('fails on an empty answer (claude exits 0 with result "")', async () => {
+    const run = await runProbe([], { fallback: empty() });
+    expect(run.exitCode).toBe(0);
+    expect(run.verdict).toEqual({ ok: false, reason: 'empty answer' });
+  });
+
+  it('fails with the timeout reason when the endpoint accepts and never answers', async () => {
+    const pending = runProbe([], { fallback: hang(), timeoutMs: 8_000 });
+    // The request really reached the server and is being held open.
+    await expect.poll(() => server?.hanging() ?? 0, { timeout: 8_000, interval: 50 }).toBeGreaterThan(0);
+    const run = await pending;
+    expect(run.timedOut).toBe(true);
+    expect(run.verdict).toEqual({ ok: false, reason: 'no answer within 8s' });
+    expect(run.ms).toBeLessThan(8_000 + 5_000);
+  });
+
+  it('fails with "authentication failed" on 401', async () => {
+    const run = await runProbe([], { fallback: error(401, 'authentication_error', 'invalid x-api-key') });
+    expect(run.verdict.ok).toBe(false);
+    expect(run.verdict.reason).toMatch(/^authentication failed \(401\)/);
+    expect(run.exitCode).toBe(1);
+  });
+
+  it('fails fast on 529 overloaded: CLAUDE_CODE_MAX_RETRIES=1 means one retry, far inside the timeout', async () => {
+    const run = await runProbe([], {
+      fallback: error(529, 'overloaded_error', 'Overloaded'),
+      timeoutMs: 60_000,
+    });
+    expect(run.verdict.ok).toBe(false);
+    expect(run.verdict.reason).toMatch(/overloaded \(529\)/);
+    expect(run.timedOut).toBe(false);
+    expect(run.ms).toBeLessThan(20_000);
+    // The first try and exactly one retry.
+    expect(run.server.messages()).toHaveLength(2);
+  });
+
+  it('the run command drives a real agent loop: a tool_use writes a file, readOutput reads the result', async () => {
+    const srv = await startAnthropicServer({
+      handlers: [
+        toolUse('Bash', { command: 'printf "from the loop\\n" > loop.txt', description: 'Write loop.txt' }),
+        text('Done: wrote loop.txt.'),
+      ],
+    });
+    server = srv;
+    const cfg = configSchema.parse({
+      providers: {
+        glm: {
+          kind: 'claude-code',
+          model: MODEL,
+          env: { ANTHROPIC_BASE_URL: srv.url },
+          secretEnv: { ANTHROPIC_AUTH_TOKEN: 'NS_E2E_TOKEN' },
+        },
+      },
+    }).providers['glm']!;
+    const dir = mkdtempSync(path.join(tmp, 'run-'));
+    const ctx: LaunchContext = {
+      taskId: 'loop',
+      attempt: 1,
+      worktree: dir,
+      stateDir: path.join(dir, '.state'),
+      sessionId: '00000000-0000-4000-8000-000000000002',
+      scriptedAgent: '/nonexistent',
+      root: process.getuid?.() === 0,
+    };
+    const profile = profileFor('claude-code');
+    const cmd = profile.buildRun(cfg, ctx, resolveSecrets(cfg, { NS_E2E_TOKEN: TOKEN }, 'glm'));
+    // A spec's prompt starts with its front matter: "---" must not be taken for an option.
+    const prompt = '---\ntitle: Write loop.txt\n---\nCreate loop.txt.';
+    const argv = substitutePrompt(cmd.argv, prompt, path.join(dir, 'prompt.md'));
+    const home = path.join(dir, '.home');
+    mkdirSync(home);
+    const r = await execa(argv[0]!, argv.slice(1), {
+      env: {
+        ...cmd.env,
+        PATH: `${path.dirname(claude!.bin)}:${process.env['PATH'] ?? ''}`,
+        HOME: home,
+        LANG: 'C.UTF-8',
+      },
+      extendEnv: false,
+      cwd: dir,
+      stdin: 'ignore',
+      reject: false,
+      all: true,
+      timeout: 120_000,
+    });
+    const reading = profile.readOutput(String(r.all), typeof r.exitCode === 'number' ? r.exitCode : 137);
+    expect(reading.failure).toBeNull();
+    expect(reading).toMatchObject({ completed: true, result: 'Done: wrote loop.txt.' });
+    expect(reading.usage?.outputTokens).toBeGreaterThan(0);
+    expect(readFileSync(path.join(dir, 'loop.txt'), 'utf8')).toBe('from the loop\n');
+    const messages = srv.messages();
+    expect(messages).toHaveLength(2);
+    expect(lastUserText(messages[0]!.body)).toContain('Create loop.txt.');
+    expect(JSON.stringify(messages[1]!.body?.messages)).toContain('tool_result');
+  });
+});
