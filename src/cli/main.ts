@@ -9,11 +9,14 @@ import { makeContext } from './context.js';
 import type { CliIO } from './io.js';
 import { reportError } from './output.js';
 import { registerAdd } from './commands/add.js';
+import { registerDaemon, runDaemon } from './commands/daemon.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerFreeze } from './commands/freeze.js';
 import { registerGate } from './commands/gate.js';
 import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
+import { registerProviders } from './commands/providers.js';
 import { registerSchema } from './commands/schema.js';
 import { registerShow } from './commands/show.js';
 import { registerTaskRequests } from './commands/task-requests.js';
@@ -38,6 +41,10 @@ export function buildProgram(io: CliIO) {
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
   const ctx = makeContext(io, program);
+  program.action(async (opts: { daemon?: boolean; untilIdle?: boolean; once?: boolean }) => {
+    if (opts.daemon) return runDaemon(ctx, { untilIdle: opts.untilIdle === true, once: opts.once === true });
+    program.outputHelp();
+  });
   registerInit(ctx);
   registerAdd(ctx);
   registerLint(ctx);
@@ -47,6 +54,9 @@ export function buildProgram(io: CliIO) {
   registerTaskRequests(ctx);
   registerFreeze(ctx);
   registerGate(ctx);
+  registerDoctor(ctx);
+  registerDaemon(ctx);
+  registerProviders(ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });

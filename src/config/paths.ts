@@ -19,6 +19,9 @@ export interface WorkspacePaths {
   requestsApplied: string;
   stateStore: string;
   lock: string;
+  /** The daemon's published view of providers, hosts and waiting reasons. */
+  daemonState: string;
+  daemonLog: string;
   logs: string;
   events: string;
   reports: string;
@@ -43,6 +46,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     requestsApplied: path.join(queue, 'requests', '.applied'),
     stateStore: path.join(queue, 'state'),
     lock: path.join(queue, 'lock'),
+    daemonState: path.join(queue, 'state', 'daemon.json'),
+    daemonLog: path.join(logs, 'daemon.log'),
     logs,
     events: path.join(logs, 'events.jsonl'),
     reports: path.join(abs, 'reports'),
@@ -50,6 +55,13 @@ export function workspacePaths(root: string): WorkspacePaths {
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),
   };
+}
+
+/** A repo path from the config: `~/` is the user's home, relative paths are from the workspace. */
+export function resolveRepoPath(root: string, repoPath: string, home: string): string {
+  if (repoPath === '~') return home;
+  if (repoPath.startsWith('~/')) return path.join(home, repoPath.slice(2));
+  return path.resolve(root, repoPath);
 }
 
 export function resolveWorkspaceRoot(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {

@@ -123,6 +123,11 @@ export const configSchema = z.strictObject({
       /** Repo used by specs that name none; defaults to the first repo listed. */
       repo: nameSchema.optional(),
       monitorEvery: durationSchema.default('15m'),
+      /** Retry backoff: initial delay, doubled per attempt up to the max, with full jitter. */
+      retryInitial: durationSchema.default('60s'),
+      retryMax: durationSchema.default('15m'),
+      /** How often running attempts are checked for timeouts and idleness. */
+      livenessEvery: durationSchema.default('60s'),
     })
     .prefault({}),
   lint: z.strictObject({ strict: z.boolean().default(false) }).prefault({}),

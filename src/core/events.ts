@@ -29,6 +29,31 @@ export type NightshiftEvent =
       task?: string;
     }
   | { type: 'queue.recovered'; time: string; reason: string; task?: string }
-  | { type: 'queue.refused'; time: string; file: string; reason: string };
+  | { type: 'queue.refused'; time: string; file: string; reason: string }
+  | { type: 'daemon.started' | 'daemon.stopped'; time: string; reason: string }
+  | { type: 'provider.probe'; time: string; provider: string; host: string; ok: boolean; reason: string }
+  | {
+      type: 'provider.health';
+      time: string;
+      provider: string;
+      reason: string;
+      breaker: string;
+      limit: number;
+    }
+  | { type: 'host.status'; time: string; host: string; reason: string }
+  | { type: 'task.adopted'; time: string; task: string; host: string; attempt: number; reason: string }
+  | { type: 'task.killing'; time: string; task: string; host: string; attempt: number; reason: string }
+  | { type: 'session.stray'; time: string; host: string; session: string; reason: string }
+  | { type: 'monitor.breaker'; time: string; reason: string }
+  | {
+      type: 'monitor.cycle';
+      time: string;
+      reason: string;
+      pending: number;
+      running: number;
+      review: number;
+      done: number;
+      failed: number;
+    };
 
 export type EventType = NightshiftEvent['type'];

@@ -49,6 +49,8 @@ export interface Attempt {
   exitCode: number | null;
   outcome: AttemptOutcome;
   attribution: Attribution | null;
+  /** Failure code (core/failures.ts) when the attempt failed. */
+  code?: string | null;
   reason: string | null;
 }
 
@@ -99,6 +101,10 @@ export interface TaskRecord {
   failure: Failure | null;
   /** Set while the task waits for a person in `review` (e.g. "needs-human"). */
   parked: string | null;
+  /** Not to be started again before this time (retry backoff). */
+  retryAt?: string | null;
+  /** The base commit, resolved at the first dispatch; every round continues from it. */
+  baseSha?: string | null;
   history: HistoryEntry[];
 }
 
@@ -200,7 +206,7 @@ export function enterRunning(
     'running',
     at.now,
     `attempt ${attempt.n} on ${at.provider}@${at.host}`,
-    { attempts: [...task.attempts, attempt], failure: null, parked: null },
+    { attempts: [...task.attempts, attempt], failure: null, parked: null, retryAt: null },
     { attempt: attempt.n, provider: at.provider, host: at.host },
   );
 }
@@ -222,6 +228,8 @@ export interface FailureInput {
   reason: string;
   outcome?: AttemptOutcome;
   exitCode?: number | null;
+  /** Retry backoff: the task waits until then (enterRetry only). */
+  retryAt?: number;
 }
 
 /** running → pending: the attempt failed and the task will be tried again. */
@@ -231,9 +239,18 @@ export function enterRetry(task: TaskRecord, f: FailureInput): Transition {
     exitCode: f.exitCode ?? null,
     outcome: f.outcome ?? 'failed',
     attribution: f.attribution,
+    code: f.code,
     reason: f.reason,
   });
-  return move(task, 'pending', f.now, `retry: ${f.reason}`, { attempts }, { attribution: f.attribution });
+  const retryAt = f.retryAt !== undefined ? iso(f.retryAt) : null;
+  return move(
+    task,
+    'pending',
+    f.now,
+    `retry: ${f.reason}`,
+    { attempts, retryAt },
+    { attribution: f.attribution },
+  );
 }
 
 /** pending | running | review → failed. A running attempt is closed with the failure. */
@@ -245,6 +262,7 @@ export function enterFailed(task: TaskRecord, f: FailureInput): Transition {
           exitCode: f.exitCode ?? null,
           outcome: f.outcome ?? 'failed',
           attribution: f.attribution,
+          code: f.code,
           reason: f.reason,
         })
       : task.attempts;

@@ -9,11 +9,13 @@ export interface EventSink {
 
 export class EventLog implements EventSink {
   private readonly listeners = new Set<(event: NightshiftEvent) => void>();
+  /** Secrets known to the process are replaced before anything is written. */
+  redact: (text: string) => string = (t) => t;
   constructor(private readonly file: string) {}
 
   emit(event: NightshiftEvent): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    appendFileSync(this.file, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+    appendFileSync(this.file, `${this.redact(JSON.stringify(event))}\n`, { mode: 0o600 });
     for (const listener of this.listeners) listener(event);
   }
 

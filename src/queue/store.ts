@@ -38,7 +38,12 @@ export class QueueStore {
 
   /** Creates the queue directories (idempotent). */
   ensureLayout(): void {
-    for (const dir of [this.paths.tmp, ...TASK_STATES.map((s) => this.paths.stateDir(s)), this.paths.requests]) {
+    for (const dir of [
+      this.paths.specs,
+      this.paths.tmp,
+      ...TASK_STATES.map((s) => this.paths.stateDir(s)),
+      this.paths.requests,
+    ]) {
       ensureDir(dir);
     }
     ensureDir(this.paths.stateStore, 0o700);

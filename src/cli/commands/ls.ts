@@ -1,6 +1,7 @@
 /** `nightshift ls [--state S] [--json]`. The JSON fields are a contract: keep them. */
 import { InvalidArgumentError } from 'commander';
 import { isTaskState, TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js';
+import { readDaemonState } from '../../daemon/state-file.js';
 import type { CommandContext } from '../context.js';
 import { ago, printJson, safeText, table } from '../output.js';
 
@@ -90,5 +91,19 @@ export function registerLs(ctx: CommandContext): void {
         ', ',
       );
       ctx.io.stdout(`${tasks.length} task(s): ${counts}\n`);
+      const daemon = client.daemon() ? readDaemonState(client.paths) : null;
+      if (daemon) {
+        for (const t of tasks) {
+          const why = t.state === 'pending' ? daemon.waiting[t.id] : undefined;
+          if (why) ctx.io.stdout(`  ${t.id} waits: ${safeText(why)}\n`);
+        }
+        for (const p of daemon.providers) {
+          ctx.io.stdout(
+            `provider ${p.name}: ${p.breaker}, ${p.running}/${p.limit} running (ceiling ${p.ceiling}) — ${safeText(p.reason)}\n`,
+          );
+        }
+      } else if (tasks.some((t) => t.state === 'pending' || t.state === 'running')) {
+        ctx.io.stdout('no daemon is running: start one with `nightshift daemon`\n');
+      }
     });
 }

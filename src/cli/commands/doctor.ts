@@ -1,0 +1,41 @@
+/** `nightshift doctor [--json] [--no-probe]`: environment and provider checks, with the fix for each failure. */
+import { loadConfig } from '../../config/load.js';
+import { workspacePaths } from '../../config/paths.js';
+import { buildHosts } from '../../hosts/registry.js';
+import { runDoctor } from '../../providers/doctor.js';
+import type { CommandContext } from '../context.js';
+import { printJson, safeText } from '../output.js';
+
+export function registerDoctor(ctx: CommandContext): void {
+  ctx.program
+    .command('doctor')
+    .description(
+      'check hosts (reachable, tmux, git, workdir, load) and providers (binary, version, live probe)',
+    )
+    .option('--json', 'print the checks as JSON')
+    .option('--no-probe', 'skip the live provider probes')
+    .action(async (opts: { json?: boolean; probe: boolean }) => {
+      const paths = workspacePaths(ctx.workspaceRoot());
+      const config = loadConfig(paths);
+      const hosts = buildHosts(config, paths, {
+        ...(ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ? { tmuxSocket: ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] } : {}),
+      });
+      const checks = await runDoctor(config, hosts, ctx.io.env, {
+        probe: opts.probe,
+        now: ctx.io.clock.now(),
+      });
+      await Promise.all([...hosts.values()].map((h) => h.runner.close().catch(() => undefined)));
+      const failed = checks.filter((c) => !c.ok && c.level === 'error');
+      if (opts.json) printJson(ctx.io, { ok: failed.length === 0, checks });
+      else {
+        for (const c of checks) {
+          const mark = c.ok ? 'ok  ' : c.level === 'warning' ? 'warn' : 'FAIL';
+          const who = c.scope === 'host' ? `host ${c.name}` : `provider ${c.name}@${c.host}`;
+          ctx.io.stdout(`${mark} ${who}: ${c.check}: ${safeText(c.detail)}\n`);
+          if (!c.ok && c.fix) ctx.io.stdout(`       fix: ${c.fix}\n`);
+        }
+        ctx.io.stdout(failed.length ? `${failed.length} check(s) failed\n` : 'all checks passed\n');
+      }
+      if (failed.length) ctx.exitCode = 1;
+    });
+}

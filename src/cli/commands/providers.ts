@@ -1,0 +1,88 @@
+/** `nightshift providers [--json] [--probe]`: health, live limit and why, in flight, last probe. */
+import { loadConfig } from '../../config/load.js';
+import { workspacePaths } from '../../config/paths.js';
+import { readDaemonState } from '../../daemon/state-file.js';
+import { buildHosts } from '../../hosts/registry.js';
+import { runProbe } from '../../providers/probe.js';
+import { liveHolder } from '../../queue/lock.js';
+import type { CommandContext } from '../context.js';
+import { printJson, safeText, table } from '../output.js';
+
+export interface ProviderRow {
+  name: string;
+  kind: string;
+  hosts: string[];
+  ceiling: number;
+  limit: number | null;
+  breaker: string;
+  reason: string;
+  running: number;
+  lastProbe: { ok: boolean; reason: string } | null;
+}
+
+export function registerProviders(ctx: CommandContext): void {
+  ctx.program
+    .command('providers')
+    .description('provider health: breaker, live limit and its reason, in flight, last probe')
+    .option('--json', 'print as JSON')
+    .option('--probe', 'probe every provider now (the exact executor command with a tiny prompt)')
+    .action(async (opts: { json?: boolean; probe?: boolean }) => {
+      const paths = workspacePaths(ctx.workspaceRoot());
+      const config = loadConfig(paths);
+      const daemonUp = liveHolder(paths.lock)?.kind === 'daemon';
+      const state = daemonUp ? readDaemonState(paths) : null;
+      const rows: ProviderRow[] = Object.entries(config.providers).map(([name, cfg]) => {
+        const live = state?.providers.find((p) => p.name === name);
+        return {
+          name,
+          kind: cfg.kind,
+          hosts: cfg.hosts,
+          ceiling: cfg.concurrency,
+          limit: live?.limit ?? null,
+          breaker: live?.breaker ?? 'no daemon',
+          reason:
+            live?.reason ?? (daemonUp ? 'not reported yet' : 'start `nightshift daemon` to see live limits'),
+          running: live?.running ?? 0,
+          lastProbe: live?.lastProbe ?? null,
+        };
+      });
+      if (opts.probe) {
+        const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'];
+        const hosts = buildHosts(config, paths, socket ? { tmuxSocket: socket } : {});
+        await Promise.all(
+          rows.map(async (row) => {
+            const cfg = config.providers[row.name];
+            const worker = cfg ? hosts.get(cfg.hosts[0] ?? '') : undefined;
+            if (!cfg || !worker) return;
+            try {
+              await worker.prepare();
+              const outcome = await runProbe(worker, row.name, cfg, ctx.io.env);
+              row.lastProbe = { ok: outcome.ok, reason: `${outcome.reason} (now, on ${worker.name})` };
+            } catch (err) {
+              row.lastProbe = { ok: false, reason: String(err) };
+            }
+          }),
+        );
+        await Promise.all([...hosts.values()].map((h) => h.runner.close().catch(() => undefined)));
+      }
+      if (opts.json) {
+        printJson(ctx.io, rows);
+      } else {
+        ctx.io.stdout(
+          table(
+            ['PROVIDER', 'KIND', 'BREAKER', 'LIMIT', 'RUNNING', 'LAST PROBE', 'REASON'],
+            rows.map((r) => [
+              r.name,
+              r.kind,
+              r.breaker,
+              `${r.limit ?? '-'}/${r.ceiling}`,
+              String(r.running),
+              r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${safeText(r.lastProbe.reason)}` : '-',
+              safeText(r.reason),
+            ]),
+          ),
+        );
+      }
+      if (opts.probe && rows.some((r) => r.lastProbe && !r.lastProbe.ok)) ctx.exitCode = 1;
+    });
+}

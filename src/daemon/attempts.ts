@@ -1,0 +1,144 @@
+/**
+ * Running attempts on hosts: launch one, watch its liveness signals (pane alive, log growth, new
+ * commits), mirror its log to logs/<id>/attempt-<n>.log, and read how it ended.
+ */
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TaskRecord } from '../core/task.js';
+import type { WorkspacePaths } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import type { Redactor } from '../lib/redact.js';
+import type { AttemptStatus, WorkerHost } from '../hosts/worker.js';
+import { profileFor, resolveSecrets } from '../providers/index.js';
+import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
+import type { OutputReading } from '../providers/types.js';
+
+export interface LiveAttempt {
+  taskId: string;
+  attempt: number;
+  provider: string;
+  host: string;
+  repo: string;
+  /** Monotonic ms when the attempt started (or was adopted). */
+  startedMono: number;
+  /** Monotonic ms of the last sign of progress. */
+  progressMono: number;
+  logBytes: number;
+  mirroredBytes: number;
+  head: string | null;
+  /** Consecutive polls that found neither a session nor exit.json. */
+  missing: number;
+  /** A kill is under way; ignore further signals. */
+  ending: boolean;
+}
+
+/** The prompt the executor reads: the spec, plus review notes on later rounds. */
+export function promptFor(task: TaskRecord, specText: string): string {
+  const parts = [specText.trimEnd()];
+  if (task.review && task.round > 0) {
+    parts.push(
+      '',
+      `## Review notes (round ${task.round} of ${task.spec.reviewRounds})`,
+      'Continue on this branch; do not start over. Address these findings:',
+      task.review.summary,
+      ...task.review.findings.map(
+        (f) => `- ${f.file}${f.line ? `:${f.line}` : ''} [${f.severity}] ${f.text}`,
+      ),
+    );
+  }
+  if (task.gates.some((g) => !g.passed)) {
+    parts.push(
+      '',
+      '## Failed gates',
+      ...task.gates.filter((g) => !g.passed).map((g) => `- ${g.name}: ${g.evidence}`),
+    );
+  }
+  return `${parts.join('\n')}\n`;
+}
+
+export interface LaunchDeps {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Prepares the host side (mirror, base, worktree) and starts the executor in tmux. */
+export async function launchAttempt(
+  deps: LaunchDeps,
+  worker: WorkerHost,
+  task: TaskRecord,
+  provider: string,
+  attempt: number,
+  specText: string,
+  localRepo: string,
+  baseSha: string,
+): Promise<void> {
+  const cfg = deps.config.providers[provider];
+  if (!cfg) throw new Error(`unknown provider ${provider}`);
+  const repoCfg = deps.config.repos[task.spec.repo];
+  await worker.ensureMirror(task.spec.repo, repoCfg?.main ?? 'main');
+  await worker.pushBase(localRepo, task.spec.repo, task.id, baseSha);
+  if (task.round > 0) await worker.pushBranch(localRepo, task.spec.repo, task.id);
+  await worker.createWorktree(task.spec.repo, task.id);
+  if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
+  const profile = profileFor(cfg.kind);
+  const secrets = resolveSecrets(provider, cfg, deps.env);
+  const ctx = launchContext(worker, provider, task.id, attempt, worker.worktree(task.id));
+  const cmd = profile.buildRun(cfg, ctx, secrets);
+  await worker.runner.run(['mkdir', '-p', '-m', '700', ctx.stateDir], { reject: false });
+  await worker.launch({
+    taskId: task.id,
+    attempt,
+    repo: task.spec.repo,
+    argv: cmd.argv,
+    env: cmd.env,
+    stdin: cmd.stdin,
+    prompt: promptFor(task, specText),
+  });
+}
+
+/** Folds a status poll into the attempt's liveness record. Returns true if it made progress. */
+export function noteProgress(live: LiveAttempt, status: AttemptStatus, nowMono: number): boolean {
+  const grew = status.logBytes > live.logBytes;
+  const committed = status.head !== null && status.head !== live.head;
+  if (grew || committed) {
+    live.progressMono = nowMono;
+    live.logBytes = Math.max(live.logBytes, status.logBytes);
+    live.head = status.head;
+  }
+  return grew || committed;
+}
+
+/** Copies new log bytes from the host to logs/<id>/attempt-<n>.log, redacted. */
+export async function mirrorLog(
+  paths: WorkspacePaths,
+  worker: WorkerHost,
+  live: LiveAttempt,
+  redact: Redactor,
+): Promise<void> {
+  if (live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return;
+  const chunk = await worker.readLog(live.taskId, live.attempt, live.mirroredBytes);
+  if (!chunk) return;
+  const file = paths.attemptLog(live.taskId, live.attempt);
+  mkdirSync(path.dirname(file), { recursive: true });
+  appendFileSync(file, redact(chunk), { mode: 0o600 });
+  live.mirroredBytes += Buffer.byteLength(chunk);
+}
+
+export function localLog(paths: WorkspacePaths, taskId: string, attempt: number): string {
+  try {
+    return readFileSync(paths.attemptLog(taskId, attempt), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function readAttemptOutput(
+  config: Config,
+  provider: string,
+  log: string,
+  exitCode: number,
+): OutputReading {
+  const cfg = config.providers[provider];
+  if (!cfg) return { completed: false, result: null, usage: null, failure: null };
+  return profileFor(cfg.kind).readOutput(log, exitCode);
+}

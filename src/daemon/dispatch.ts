@@ -1,0 +1,162 @@
+/**
+ * Choosing what to start next. Pure: the caller passes a snapshot and gets decisions plus the reason
+ * each waiting task waits.
+ *
+ * Tasks: highest priority first, FIFO within a priority; `dependsOn` waits for merged (done)
+ * dependencies; never two live attempts of one task, never two active tasks with one dedup key.
+ * Providers: the spec's pin, else healthy, unfrozen providers under their live limit, preferring better
+ * recent grades and then free capacity. Hosts: the provider's hosts that are under their thresholds.
+ */
+import type { TaskRecord } from '../core/task.js';
+import { canDispatch, type ProviderHealth } from './health.js';
+
+export interface ProviderView {
+  name: string;
+  health: ProviderHealth;
+  hosts: readonly string[];
+  running: number;
+  frozen: boolean;
+  /** Recent average grade points (higher is better), or null with no grades yet. */
+  grade: number | null;
+}
+
+export interface HostView {
+  name: string;
+  /** Reasons the host takes no new work (over thresholds, unreachable). Empty = fine. */
+  over: readonly string[];
+  running: number;
+}
+
+export interface DispatchInput {
+  now: number;
+  frozen: boolean;
+  pending: readonly TaskRecord[];
+  /** Every task by id (for dependencies and dedup). */
+  tasks: ReadonlyMap<string, TaskRecord>;
+  providers: readonly ProviderView[];
+  hosts: ReadonlyMap<string, HostView>;
+  /** Task ids with an attempt being launched or running right now. */
+  live: ReadonlySet<string>;
+  /** Epoch ms before which a task must not start again (retry backoff). */
+  notBefore: ReadonlyMap<string, number>;
+}
+
+export interface Decision {
+  task: string;
+  provider: string;
+  host: string;
+}
+
+export interface DispatchResult {
+  decisions: Decision[];
+  waiting: Map<string, string>;
+  /** Tasks whose dependency failed: they fail too. */
+  doomed: { task: string; dependency: string }[];
+}
+
+export function orderPending(pending: readonly TaskRecord[]): TaskRecord[] {
+  return [...pending].sort(
+    (a, b) =>
+      b.spec.priority - a.spec.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+  );
+}
+
+export function chooseDispatches(input: DispatchInput): DispatchResult {
+  const decisions: Decision[] = [];
+  const waiting = new Map<string, string>();
+  const doomed: DispatchResult['doomed'] = [];
+  const running = new Map(input.providers.map((p) => [p.name, p.running]));
+  const hostRunning = new Map([...input.hosts.values()].map((h) => [h.name, h.running]));
+  const liveKeys = new Set(
+    [...input.tasks.values()]
+      .filter((t) => t.state === 'running' || input.live.has(t.id))
+      .map((t) => t.dedupKey),
+  );
+  if (input.frozen) {
+    for (const t of input.pending) waiting.set(t.id, 'frozen: nothing new starts (nightshift thaw)');
+    return { decisions, waiting, doomed };
+  }
+  for (const task of orderPending(input.pending)) {
+    if (input.live.has(task.id)) {
+      waiting.set(task.id, 'an attempt is already live');
+      continue;
+    }
+    const due = input.notBefore.get(task.id);
+    if (due !== undefined && due > input.now) {
+      waiting.set(task.id, `retry backoff until ${new Date(due).toISOString()}`);
+      continue;
+    }
+    const deps = task.spec.dependsOn.map((id) => ({ id, dep: input.tasks.get(id) }));
+    const failedDep = deps.find((d) => d.dep?.state === 'failed');
+    if (failedDep) {
+      doomed.push({ task: task.id, dependency: failedDep.id });
+      continue;
+    }
+    const unmet = deps.filter((d) => d.dep?.state !== 'done');
+    if (unmet.length) {
+      waiting.set(
+        task.id,
+        `waiting for ${unmet.map((d) => (d.dep ? `${d.id} (${d.dep.state})` : `${d.id} (unknown)`)).join(', ')}`,
+      );
+      continue;
+    }
+    if (liveKeys.has(task.dedupKey)) {
+      waiting.set(task.id, 'an identical task is running');
+      continue;
+    }
+    const candidates = input.providers
+      .filter((p) => (task.spec.provider ? p.name === task.spec.provider : true))
+      .map((p) => ({ p, why: providerBlocked(p, running.get(p.name) ?? 0) }));
+    const open = candidates.filter((c) => c.why === null).map((c) => c.p);
+    if (open.length === 0) {
+      waiting.set(
+        task.id,
+        candidates.length === 0
+          ? task.spec.provider
+            ? `pinned provider ${task.spec.provider} is not configured`
+            : 'no providers configured'
+          : candidates.map((c) => `${c.p.name}: ${c.why}`).join('; '),
+      );
+      continue;
+    }
+    open.sort(
+      (a, b) =>
+        (b.grade ?? -1) - (a.grade ?? -1) ||
+        b.health.limit - (running.get(b.name) ?? 0) - (a.health.limit - (running.get(a.name) ?? 0)) ||
+        a.name.localeCompare(b.name),
+    );
+    let placed = false;
+    const hostReasons: string[] = [];
+    for (const provider of open) {
+      const hosts = provider.hosts
+        .map((h) => input.hosts.get(h))
+        .filter((h): h is HostView => h !== undefined)
+        .filter((h) => {
+          if (h.over.length) hostReasons.push(`${h.name}: ${h.over.join('; ')}`);
+          return h.over.length === 0;
+        })
+        .sort(
+          (a, b) =>
+            (hostRunning.get(a.name) ?? 0) - (hostRunning.get(b.name) ?? 0) || a.name.localeCompare(b.name),
+        );
+      const host = hosts[0];
+      if (!host) continue;
+      decisions.push({ task: task.id, provider: provider.name, host: host.name });
+      running.set(provider.name, (running.get(provider.name) ?? 0) + 1);
+      hostRunning.set(host.name, (hostRunning.get(host.name) ?? 0) + 1);
+      liveKeys.add(task.dedupKey);
+      placed = true;
+      break;
+    }
+    if (!placed)
+      waiting.set(task.id, `no host has room: ${[...new Set(hostReasons)].join('; ') || 'no hosts'}`);
+  }
+  return { decisions, waiting, doomed };
+}
+
+function providerBlocked(p: ProviderView, running: number): string | null {
+  if (p.frozen) return 'frozen';
+  if (p.health.breaker !== 'closed') return `${p.health.breaker} (${p.health.reason})`;
+  if (!canDispatch(p.health, running)) return `at its live limit ${p.health.limit}`;
+  return null;
+}

@@ -1,0 +1,154 @@
+/**
+ * The fleet: each host's readiness and load, each provider's health, and the probes that move it.
+ * The supervisor asks it where work may go; it never touches the queue.
+ */
+import { coerceError } from '../core/errors.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config } from '../config/schema.js';
+import { sampleLoad } from '../hosts/load.js';
+import type { WorkerHost } from '../hosts/worker.js';
+import { runProbe } from '../providers/probe.js';
+import type { EventSink } from '../queue/eventlog.js';
+import { initialHealth, probeDue, probeFinished, probeStarted, type ProviderHealth } from './health.js';
+
+export interface HostState {
+  ready: boolean;
+  over: string[];
+  sampledMono: number;
+}
+
+export interface FleetDeps {
+  config: Config;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  hosts: Map<string, WorkerHost>;
+  events: EventSink;
+  random: () => number;
+  loadEveryMs?: number;
+  probeBackoff?: { initialMs: number; maxMs: number };
+  /** Called when a probe finishes, so the supervisor can dispatch. */
+  wake: () => void;
+}
+
+export class Fleet {
+  readonly health = new Map<string, ProviderHealth>();
+  readonly hostState = new Map<string, HostState>();
+
+  constructor(private readonly deps: FleetDeps) {
+    for (const [name, cfg] of Object.entries(deps.config.providers)) {
+      this.health.set(name, initialHealth(name, cfg.concurrency, deps.clock.monotonic(), deps.probeBackoff));
+    }
+  }
+
+  async prepareAll(): Promise<void> {
+    await Promise.all([...this.deps.hosts].map(([name, worker]) => this.prepareHost(name, worker)));
+  }
+
+  isReady(host: string): boolean {
+    return this.hostState.get(host)?.ready === true;
+  }
+
+  over(host: string): string[] {
+    return this.hostState.get(host)?.over ?? ['not prepared'];
+  }
+
+  update(provider: string, fn: (h: ProviderHealth) => ProviderHealth): ProviderHealth | null {
+    const h = this.health.get(provider);
+    if (!h) return null;
+    const next = fn(h);
+    this.health.set(provider, next);
+    return next;
+  }
+
+  // ---- hosts -------------------------------------------------------------------------------
+
+  async prepareHost(name: string, worker: WorkerHost): Promise<void> {
+    try {
+      await worker.prepare();
+      this.hostState.set(name, { ready: true, over: [], sampledMono: -Infinity });
+    } catch (err) {
+      const reason = coerceError(err).describe();
+      this.hostState.set(name, {
+        ready: false,
+        over: [`unreachable: ${reason}`],
+        sampledMono: this.deps.clock.monotonic(),
+      });
+      this.deps.events.emit({
+        type: 'host.status',
+        time: new Date(this.deps.clock.now()).toISOString(),
+        host: name,
+        reason: `unreachable: ${reason}`,
+      });
+    }
+  }
+
+  async sampleHosts(force: boolean, anyPending: boolean): Promise<void> {
+    const now = this.deps.clock.monotonic();
+    const every = this.deps.loadEveryMs ?? 30_000;
+    if (!force && !anyPending) return;
+    await Promise.all(
+      [...this.deps.hosts].map(async ([name, worker]) => {
+        const state = this.hostState.get(name);
+        if (!state || now - state.sampledMono < every) return;
+        if (!state.ready) {
+          await this.prepareHost(name, worker);
+          return;
+        }
+        const cfg = this.deps.config.hosts[name];
+        if (!cfg) return;
+        try {
+          const sample = await sampleLoad(worker, cfg, this.deps.clock.now());
+          const changed = sample.over.join() !== state.over.join();
+          this.hostState.set(name, { ready: true, over: sample.over, sampledMono: now });
+          if (changed) {
+            this.deps.events.emit({
+              type: 'host.status',
+              time: new Date(this.deps.clock.now()).toISOString(),
+              host: name,
+              reason: sample.over.length ? sample.over.join('; ') : 'under its thresholds',
+            });
+          }
+        } catch (err) {
+          this.hostState.set(name, {
+            ready: false,
+            over: [`unreachable: ${coerceError(err).describe()}`],
+            sampledMono: now,
+          });
+        }
+      }),
+    );
+  }
+
+  // ---- probes ------------------------------------------------------------------------------
+
+  startDueProbes(): void {
+    const now = this.deps.clock.monotonic();
+    for (const [name, h] of this.health) {
+      if (!probeDue(h, now)) continue;
+      const cfg = this.deps.config.providers[name];
+      const hostName = cfg?.hosts.find((hn) => this.hostState.get(hn)?.ready);
+      const worker = hostName ? this.deps.hosts.get(hostName) : undefined;
+      if (!cfg || !worker) continue;
+      this.health.set(name, probeStarted(h));
+      void runProbe(worker, name, cfg, this.deps.env).then((outcome) => {
+        const next = probeFinished(
+          this.health.get(name) ?? h,
+          outcome.ok,
+          outcome.reason,
+          this.deps.clock.monotonic(),
+          this.deps.random,
+        );
+        this.health.set(name, next);
+        this.deps.events.emit({
+          type: 'provider.probe',
+          time: new Date(this.deps.clock.now()).toISOString(),
+          provider: name,
+          host: worker.name,
+          ok: outcome.ok,
+          reason: outcome.reason,
+        });
+        this.deps.wake();
+      });
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/** Builds a WorkerHost (with its runner) for each host in the config. */
+import path from 'node:path';
+import type { WorkspacePaths } from '../config/paths.js';
+import type { Config, HostConfig } from '../config/schema.js';
+import { LocalRunner, SshRunner, type CommandRunner } from './runner.js';
+import { WorkerHost } from './worker.js';
+
+export interface HostOptions {
+  /** tmux socket name (tests use their own). */
+  tmuxSocket?: string;
+  /** Extra ssh -o options (tests pass known_hosts settings). */
+  sshOptions?: string[];
+}
+
+export function runnerFor(
+  name: string,
+  cfg: HostConfig,
+  paths: WorkspacePaths,
+  opts: HostOptions = {},
+): CommandRunner {
+  if (cfg.kind === 'local') return new LocalRunner(name);
+  return new SshRunner({
+    name,
+    destination: cfg.ssh,
+    ...(cfg.sshConfig ? { sshConfig: cfg.sshConfig } : {}),
+    ...(cfg.port ? { port: cfg.port } : {}),
+    ...(cfg.identityFile ? { identityFile: cfg.identityFile } : {}),
+    controlDir: path.join(paths.stateStore, 'ssh'),
+    ...(opts.sshOptions ? { extraOptions: opts.sshOptions } : {}),
+  });
+}
+
+/** The default workdir: the workspace's own `hosts/<name>` for local hosts, ~/.nightshift for ssh. */
+export function defaultWorkdir(name: string, cfg: HostConfig, paths: WorkspacePaths): string {
+  if (cfg.workdir) return cfg.workdir;
+  return cfg.kind === 'local' ? path.join(paths.root, 'hosts', name) : '~/.nightshift';
+}
+
+export function buildHosts(
+  config: Config,
+  paths: WorkspacePaths,
+  opts: HostOptions = {},
+): Map<string, WorkerHost> {
+  const hosts = new Map<string, WorkerHost>();
+  for (const [name, cfg] of Object.entries(config.hosts)) {
+    hosts.set(
+      name,
+      new WorkerHost(
+        name,
+        runnerFor(name, cfg, paths, opts),
+        defaultWorkdir(name, cfg, paths),
+        opts.tmuxSocket ?? 'nightshift',
+      ),
+    );
+  }
+  return hosts;
+}

@@ -1,0 +1,108 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NightshiftEvent } from '../../src/core/events.js';
+import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
+import { waitFor } from '../../src/testing/wait.js';
+
+let night: Night | null = null;
+afterEach(async () => {
+  await night?.cleanup();
+  night = null;
+});
+
+const FAST = 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }';
+
+describe('the daemon', () => {
+  it('routes around a dead provider, then takes it back within one half-open interval once fixed', async () => {
+    const flagDir = path.join(process.env['TMPDIR'] ?? '/tmp', `ns-fix-${process.pid}-${Date.now()}`);
+    mkdirSync(flagDir, { recursive: true });
+    const flag = path.join(flagDir, 'fixed');
+    night = makeNight({
+      providers: [
+        '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+        // "dead" answers its probe only once the flag file exists.
+        `  dead: { kind: command, hosts: [local], concurrency: 2, command: [sh, -c, '[ -f "$0" ] && grep -o "ns-probe-[0-9a-f]*" "$1"', ${JSON.stringify(flag)}, '{{nightshift:prompt-file}}'] }`,
+      ].join('\n'),
+      extra: FAST,
+    });
+    const sup = night.supervisor({ probeBackoff: { initialMs: 2000, maxMs: 2000 } });
+    const events: NightshiftEvent[] = [];
+    sup.events.subscribe((e) => events.push(e));
+    await sup.start();
+    for (let i = 0; i < 10; i++)
+      night.dropSpec(`s${i}.md`, scriptedSpec(`s${i}`, `write f${i}.txt "x${i}\\n"\ncommit "f${i}"\nexit 0`));
+    await waitFor(
+      '10 tasks in review',
+      () => sup.store.list().filter((t) => t.state === 'review').length === 10,
+      60_000,
+    );
+    const tasks = sup.store.list();
+    expect(tasks.every((t) => t.attempts.length === 1 && t.attempts[0]?.provider === 'good')).toBe(true);
+    expect(events.some((e) => e.type === 'provider.probe' && e.provider === 'dead' && !e.ok)).toBe(true);
+    // Fix it: the next half-open probe (≤ 2 s here) closes the breaker.
+    const fixedAt = Date.now();
+    writeFileSync(flag, '');
+    await waitFor(
+      'dead provider recovered',
+      () => sup.fleet.health.get('dead')?.breaker === 'closed',
+      10_000,
+    );
+    expect(Date.now() - fixedAt).toBeLessThan(2000 + 3000);
+  });
+
+  it('kills a hung executor within idle + liveness interval, and never kills a slow one that makes progress', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 4 }',
+      extra: FAST,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    const slow = Array.from({ length: 8 }, (_, i) => `print "tick ${i}"\nsleep 1`).join('\n');
+    night.dropSpec('hang.md', scriptedSpec('hang', 'hang', ['idle: 3s', 'attempts: 1']));
+    night.dropSpec(
+      'slow.md',
+      scriptedSpec('slow', `${slow}\nwrite s.txt "s\\n"\ncommit "s"\nexit 0`, ['idle: 3s']),
+    );
+    const start = Date.now();
+    await waitFor(
+      'hang killed',
+      () => sup.store.list().find((t) => t.id === 'hang')?.state === 'failed',
+      30_000,
+    );
+    const elapsed = Date.now() - start;
+    const hang = sup.store.get('hang');
+    expect(hang.attempts[0]).toMatchObject({ outcome: 'idle', attribution: 'spec' });
+    expect(hang.failure?.code).toBe('attempts-exhausted');
+    expect(elapsed).toBeLessThan(3000 + 1000 + 5000);
+    await waitFor('slow done', () => sup.store.get('slow').state === 'review', 30_000);
+    expect(sup.store.get('slow').attempts).toHaveLength(1);
+  });
+
+  it('fails a task whose executor touches main, and main does not move', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    night.dropSpec('evil.md', scriptedSpec('evil', 'write x.txt "x\\n"\ncommit "x"\npush-main\nexit 0'));
+    await waitFor(
+      'evil failed',
+      () => sup.store.list().find((t) => t.id === 'evil')?.state === 'failed',
+      30_000,
+    );
+    expect(sup.store.get('evil').failure?.code).toBe('main-touched');
+  });
+
+  it('refuses a second daemon on the same workspace and changes nothing', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const first = night.supervisor();
+    await first.start();
+    const second = night.supervisor();
+    await expect(second.start()).rejects.toThrow(/locked by daemon pid/);
+  });
+});
