@@ -518,6 +518,8 @@ export class Supervisor {
 
   /** Timeouts and idleness, judged from several signals; a cycle that would kill most work freezes instead. */
   private async checkLiveness(): Promise<void> {
+    // Fresh signals first: a stale poll must never be the reason for a kill.
+    await this.poll();
     const now = this.clock.monotonic();
     const doomed: { live: LiveAttempt; code: 'timeout' | 'idle'; reason: string }[] = [];
     for (const live of this.live.values()) {
