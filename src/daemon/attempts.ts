@@ -114,8 +114,10 @@ export async function mirrorLog(
   worker: WorkerHost,
   live: LiveAttempt,
   redact: Redactor,
+  /** Read even if the last status showed no growth (at exit, the final bytes matter). */
+  force = false,
 ): Promise<void> {
-  if (live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return;
+  if (!force && live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return;
   const chunk = await worker.readLog(live.taskId, live.attempt, live.mirroredBytes);
   if (!chunk) return;
   const file = paths.attemptLog(live.taskId, live.attempt);

@@ -433,7 +433,7 @@ export class Supervisor {
 
   private async collect(live: LiveAttempt, worker: WorkerHost, exitCode: number): Promise<void> {
     live.ending = true;
-    await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined);
+    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
     this.live.delete(live.taskId);
     await worker.tmux.kill(sessionName(live.taskId)).catch(() => false);
     const task = this.store.get(live.taskId);
@@ -564,7 +564,7 @@ export class Supervisor {
       reason,
     });
     if (worker) {
-      await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined);
+      await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
       await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
     }
     this.live.delete(live.taskId);

@@ -312,7 +312,8 @@ export class WorkerHost {
     const r = await this.runner.run([
       'sh',
       '-c',
-      'cat "$1/exit.json" 2>/dev/null; echo; wc -c < "$2" 2>/dev/null || echo 0; git --git-dir "$3" rev-parse -q --verify "refs/heads/ns/$4" || echo',
+      // One line each: exit.json (its trailing newline stripped by $(...)), log size, branch tip.
+      'printf "%s\\n" "$(cat "$1/exit.json" 2>/dev/null)"; wc -c < "$2" 2>/dev/null || echo 0; git --git-dir "$3" rev-parse -q --verify "refs/heads/ns/$4" || echo',
       'sh',
       this.taskDir(id),
       this.logPath(id, attempt),

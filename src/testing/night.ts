@@ -66,6 +66,7 @@ export function makeNight(opts: { providers: string; extra?: string }): Night {
     async cleanup() {
       for (const s of supervisors) await s.stop('test cleanup').catch(() => undefined);
       await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
+      if (process.env['NS_KEEP_TEST_DIRS']) return; // for post-mortems
       rmSync(root, { recursive: true, force: true });
       rmSync(repo, { recursive: true, force: true });
     },
