@@ -25,6 +25,9 @@ export interface WorkspacePaths {
   logs: string;
   events: string;
   reports: string;
+  /** The supervisor's own worktrees: gates run in work/<repo>/<id>, merges stage in work/<repo>/.staging. */
+  gateWorktree(repo: string, id: string): string;
+  stagingWorktree(repo: string): string;
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
   attemptLog(id: string, attempt: number): string;
@@ -51,6 +54,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     logs,
     events: path.join(logs, 'events.jsonl'),
     reports: path.join(abs, 'reports'),
+    gateWorktree: (repo, id) => path.join(abs, 'work', repo, id),
+    stagingWorktree: (repo) => path.join(abs, 'work', repo, '.staging'),
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),

@@ -67,6 +67,10 @@ export interface Review {
   summary: string;
   findings: { file: string; line: number | null; severity: string; text: string }[];
   approvedBy: string | null;
+  /** When the approval happened: the merge queue takes tasks in approval order. */
+  approvedAt?: string | null;
+  /** Which round this review judged. */
+  round?: number;
 }
 
 export interface HistoryEntry {

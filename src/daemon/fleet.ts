@@ -33,6 +33,8 @@ export interface FleetDeps {
 export class Fleet {
   readonly health = new Map<string, ProviderHealth>();
   readonly hostState = new Map<string, HostState>();
+  /** Recent grade points per provider (last 10), for routing and `providers`. */
+  readonly grades = new Map<string, number[]>();
 
   constructor(private readonly deps: FleetDeps) {
     for (const [name, cfg] of Object.entries(deps.config.providers)) {
@@ -42,6 +44,15 @@ export class Fleet {
 
   async prepareAll(): Promise<void> {
     await Promise.all([...this.deps.hosts].map(([name, worker]) => this.prepareHost(name, worker)));
+  }
+
+  noteGrade(provider: string, points: number): void {
+    this.grades.set(provider, [...(this.grades.get(provider) ?? []), points].slice(-10));
+  }
+
+  averageGrade(provider: string): number | null {
+    const g = this.grades.get(provider);
+    return g?.length ? g.reduce((a, b) => a + b, 0) / g.length : null;
   }
 
   isReady(host: string): boolean {

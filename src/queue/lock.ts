@@ -3,7 +3,7 @@
  * a CLI command holds it briefly when no daemon runs. A lock whose holder process is gone (same host)
  * is stale and taken over.
  */
-import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
@@ -58,6 +58,7 @@ export class WorkspaceLock {
       for (let round = 0; round < 3; round++) {
         try {
           linkSync(tmp, file); // fails with EEXIST if someone holds it: the claim is atomic
+          sweepDebris(file);
           return new WorkspaceLock(file, info);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -93,6 +94,25 @@ export class WorkspaceLock {
   release(): void {
     const current = readLock(this.file);
     if (current && current.pid === this.info.pid && current.since === this.info.since) unlinkSync(this.file);
+  }
+}
+
+/**
+ * A process killed while claiming or breaking the lock leaves `.lock.<pid>-<hex>` or
+ * `lock.stale.<pid>-<hex>` behind. Whoever holds the lock removes those of dead processes.
+ */
+function sweepDebris(file: string): void {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  for (const name of readdirSync(dir)) {
+    const m = new RegExp(`^(?:\\.${base}|${base}\\.stale)\\.(\\d+)-[0-9a-f]+$`).exec(name);
+    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) {
+      try {
+        unlinkSync(path.join(dir, name));
+      } catch {
+        /* already gone */
+      }
+    }
   }
 }
 

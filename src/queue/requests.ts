@@ -167,7 +167,13 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
         if (task.state !== 'review') return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
         store.transition(task.id, (t) =>
           updateTask(t, clock.now(), 'approved by a person', {
-            review: { ...(t.review ?? { grade: null, summary: '', findings: [] }), verdict: 'approve', approvedBy: 'human' },
+            review: {
+              ...(t.review ?? { grade: null, summary: '', findings: [] }),
+              verdict: 'approve',
+              approvedBy: 'human',
+              approvedAt: new Date(clock.now()).toISOString(),
+              round: t.round,
+            },
             parked: null,
           }),
         );

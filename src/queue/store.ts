@@ -27,14 +27,28 @@ export interface RecoveryReport {
   refused: { path: string; reason: string }[];
 }
 
+export interface StoreOptions {
+  /**
+   * Keep every record in memory after the first full read and update it on each mutation. Right for the
+   * single writer (the daemon, a CLI command under the lock); wrong for a long-lived reader beside a
+   * daemon (the TUI), which must read the disk each time.
+   */
+  cache?: boolean;
+}
+
 export class QueueStore {
   private dedup: Map<string, { id: string; state: TaskState }> | null = null;
+  private cache: Map<string, TaskRecord> | null = null;
+  private readonly caching: boolean;
 
   constructor(
     readonly paths: WorkspacePaths,
     private readonly clock: Clock,
     private readonly events: EventSink = nullSink,
-  ) {}
+    opts: StoreOptions = {},
+  ) {
+    this.caching = opts.cache ?? true;
+  }
 
   /** Creates the queue directories (idempotent). */
   ensureLayout(): void {
@@ -54,6 +68,7 @@ export class QueueStore {
   recover(): RecoveryReport {
     this.ensureLayout();
     const report: RecoveryReport = { sweptTmp: [], completedMoves: [], refused: [] };
+    const seen = new Map<string, TaskRecord>();
     for (const name of readdirSync(this.paths.tmp)) {
       rmSync(path.join(this.paths.tmp, name), { recursive: true, force: true });
       report.sweptTmp.push(name);
@@ -77,6 +92,7 @@ export class QueueStore {
           renameDurable(this.paths.taskDir(dirState, entry), target);
           report.completedMoves.push({ id: entry, from: dirState, to: task.state });
         }
+        seen.set(entry, task);
       }
     }
     const time = new Date(this.clock.now()).toISOString();
@@ -85,11 +101,13 @@ export class QueueStore {
     }
     for (const refused of report.refused) this.events.emit({ type: 'queue.refused', time, file: refused.path, reason: refused.reason });
     this.dedup = null;
+    this.cache = this.caching ? seen : null;
     return report;
   }
 
   /** Every task, read from disk. Entries that are not plain task directories are skipped. */
   list(): TaskRecord[] {
+    if (this.cache) return [...this.cache.values()];
     const tasks: TaskRecord[] = [];
     for (const state of TASK_STATES) {
       for (const id of this.scanStateDir(state)) {
@@ -100,6 +118,7 @@ export class QueueStore {
         }
       }
     }
+    if (this.caching) this.cache = new Map(tasks.map((t) => [t.id, t]));
     return tasks;
   }
 
@@ -163,6 +182,7 @@ export class QueueStore {
     fsyncDir(staging);
     renameDurable(staging, this.paths.taskDir('pending', parsed.id));
     this.dedupIndex().set(parsed.dedupKey, { id: parsed.id, state: 'pending' });
+    this.cache?.set(task.id, task);
     this.events.emit(event);
     return task;
   }
@@ -185,6 +205,7 @@ export class QueueStore {
     writeFileDurable(path.join(dir, 'task.json'), serialize(task), this.paths.tmp);
     if (task.state !== from) renameDurable(dir, this.paths.taskDir(task.state, id));
     if (this.dedup) this.dedup.set(task.dedupKey, { id, state: task.state });
+    this.cache?.set(id, task);
     this.events.emit(event);
     return task;
   }

@@ -178,3 +178,17 @@ describe('WorkspaceLock', () => {
     );
   });
 });
+
+describe('lock debris', () => {
+  it('removes claim and stale files left by dead processes when the lock is taken', () => {
+    const dead = Number(execFileSync('sh', ['-c', 'echo $$']).toString().trim());
+    const debris = [`.lock.${dead}-abcd1234`, `lock.stale.${dead}-00ff00ff`];
+    for (const name of debris) writeFileSync(path.join(ws.paths.queue, name), '{}');
+    const alive = `.lock.${process.pid}-deadbeef`;
+    writeFileSync(path.join(ws.paths.queue, alive), '{}');
+    const lock = WorkspaceLock.tryAcquire(ws.paths.lock, 'cli', 0);
+    lock?.release();
+    const left = readdirSync(ws.paths.queue).filter((n) => n.includes('lock'));
+    expect(left).toEqual([alive]);
+  });
+});

@@ -1,8 +1,6 @@
 /** `nightshift doctor [--json] [--no-probe]`: environment and provider checks, with the fix for each failure. */
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
-import { buildHosts } from '../../hosts/registry.js';
-import { runDoctor } from '../../providers/doctor.js';
 import type { CommandContext } from '../context.js';
 import { printJson, safeText } from '../output.js';
 
@@ -15,6 +13,9 @@ export function registerDoctor(ctx: CommandContext): void {
     .option('--json', 'print the checks as JSON')
     .option('--no-probe', 'skip the live provider probes')
     .action(async (opts: { json?: boolean; probe: boolean }) => {
+      // Loaded on demand: hosts and providers pull in process machinery other commands never need.
+      const { buildHosts } = await import('../../hosts/registry.js');
+      const { runDoctor } = await import('../../providers/doctor.js');
       const paths = workspacePaths(ctx.workspaceRoot());
       const config = loadConfig(paths);
       const hosts = buildHosts(config, paths, {

@@ -2,8 +2,6 @@
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
 import { readDaemonState } from '../../daemon/state-file.js';
-import { buildHosts } from '../../hosts/registry.js';
-import { runProbe } from '../../providers/probe.js';
 import { liveHolder } from '../../queue/lock.js';
 import type { CommandContext } from '../context.js';
 import { printJson, safeText, table } from '../output.js';
@@ -47,6 +45,8 @@ export function registerProviders(ctx: CommandContext): void {
         };
       });
       if (opts.probe) {
+        const { buildHosts } = await import('../../hosts/registry.js');
+        const { runProbe } = await import('../../providers/probe.js');
         const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'];
         const hosts = buildHosts(config, paths, socket ? { tmuxSocket: socket } : {});
         await Promise.all(

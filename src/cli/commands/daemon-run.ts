@@ -1,0 +1,56 @@
+/**
+ * Runs the supervisor for `nightshift daemon` (loaded on demand: it pulls in the whole daemon).
+ * `nightshift daemon` (also `nightshift --daemon`): the headless supervisor, in the foreground.
+ * `--until-idle` exits 0 once nothing can progress; `--once` runs one monitor cycle and exits.
+ * SIGTERM/SIGINT stop dispatching and exit; executors keep running in tmux and the next daemon adopts them.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { workspacePaths } from '../../config/paths.js';
+import { Supervisor } from '../../daemon/supervisor.js';
+import { buildHosts } from '../../hosts/registry.js';
+import type { CommandContext } from '../context.js';
+
+export interface DaemonRunFlags {
+  untilIdle?: boolean;
+  once?: boolean;
+}
+
+export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Promise<void> {
+  const paths = workspacePaths(ctx.workspaceRoot());
+  const config = loadConfig(paths);
+  const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'];
+  const hosts = buildHosts(config, paths, socket ? { tmuxSocket: socket } : {});
+  mkdirSync(path.dirname(paths.daemonLog), { recursive: true });
+  const log = (line: string) => appendFileSync(paths.daemonLog, `${line}\n`, { mode: 0o600 });
+  const supervisor = new Supervisor({
+    paths,
+    config,
+    clock: ctx.io.clock,
+    env: ctx.io.env,
+    hosts,
+    log: (line) => {
+      log(line);
+      if (!flags.once) ctx.io.stderr(`${line}\n`);
+    },
+    watch: !flags.once,
+  });
+  await supervisor.start();
+  ctx.io.stderr(`nightshift daemon: pid ${process.pid}, workspace ${paths.root}; log ${paths.daemonLog}\n`);
+  if (flags.once) {
+    await supervisor.monitorNow();
+    await supervisor.stop('--once: one monitor cycle done');
+    return;
+  }
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => resolve(`${signal}: executors keep running in tmux`);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    if (flags.untilIdle)
+      void supervisor.untilIdle().then(() => resolve('--until-idle: nothing left that can progress'));
+  });
+  const reason = await stopped;
+  await supervisor.stop(reason);
+  ctx.io.stderr(`nightshift daemon: stopped (${reason})\n`);
+}
