@@ -82,13 +82,36 @@ async function exec(
     maxBuffer: 64 * 1024 * 1024,
     windowsHide: true,
   });
+  const spawnFailed = result.exitCode === undefined && !result.signal && !result.timedOut;
   return {
-    exitCode: typeof result.exitCode === 'number' ? result.exitCode : result.timedOut ? 124 : 128 + 9,
+    exitCode: exitCodeOf(result),
     stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
+    // A command that could not start says why, as a shell would ("…: not found").
+    stderr: spawnFailed && !result.stderr ? `${result.shortMessage ?? ''}\n` : String(result.stderr ?? ''),
     timedOut: result.timedOut === true,
     durationMs: performance.now() - started,
   };
+}
+
+/**
+ * The exit status a shell would report: 127 for a command that does not exist, 126 for one that cannot
+ * be executed, 128+n for a signal, 124 for our own timeout (as timeout(1) reports it).
+ */
+function exitCodeOf(result: {
+  exitCode?: number;
+  timedOut?: boolean;
+  signal?: string;
+  code?: string;
+}): number {
+  if (typeof result.exitCode === 'number') return result.exitCode;
+  if (result.timedOut) return 124;
+  if (result.signal) {
+    const n = (os.constants.signals as Record<string, number | undefined>)[result.signal];
+    return 128 + (n ?? 9);
+  }
+  if (result.code === 'ENOENT') return 127;
+  if (result.code === 'EACCES' || result.code === 'EPERM') return 126;
+  return 128 + 9;
 }
 
 export class LocalRunner implements CommandRunner {
@@ -164,23 +187,28 @@ export class SshRunner implements CommandRunner {
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    const remote = quoteArgv(argv);
+    const { timeoutMs } = opts;
+    // Killing our ssh client would not stop the remote command (and the ControlMaster keeps our pipes
+    // open until it ends), so a timeout is enforced on the host; ours is only a backstop for the link.
+    const remote = quoteArgv(timeoutMs ? withRemoteTimeout(argv, timeoutMs) : argv);
     const result = await exec(
       'ssh',
       [...this.sshArgs(), '--', this.target.destination, remote],
-      { ...opts, env: {} },
+      { ...opts, env: {}, ...(timeoutMs ? { timeoutMs: timeoutMs + LINK_GRACE_MS } : {}) },
       undefined,
     );
-    if (result.exitCode === 255) {
-      throw new LinkError(
-        ErrorCode.io,
-        `ssh to ${this.target.destination} failed: ${result.stderr.trim().split('\n').at(-1) ?? 'link down'}`,
-        {
-          host: this.host,
-          hint:
-            'check that the host is up and `ssh ' + this.target.destination + ' true` works without a prompt',
-        },
-      );
+    if (result.exitCode === 255 || result.timedOut) {
+      const why = result.timedOut
+        ? `no answer within ${Math.round(result.durationMs / 1000)} s`
+        : (result.stderr.trim().split('\n').at(-1) ?? 'link down');
+      throw new LinkError(ErrorCode.io, `ssh to ${this.target.destination} failed: ${why}`, {
+        host: this.host,
+        hint:
+          'check that the host is up and `ssh ' + this.target.destination + ' true` works without a prompt',
+      });
+    }
+    if (timeoutMs && (result.exitCode === 124 || result.exitCode === 137) && result.durationMs >= timeoutMs) {
+      result.timedOut = true;
     }
     if (opts.reject === false && result.exitCode !== 0) throw new CommandError(argv, result, this.host);
     return result;
@@ -204,6 +232,25 @@ export class SshRunner implements CommandRunner {
   async close(): Promise<void> {
     await exec('ssh', [...this.sshArgs(), '-O', 'exit', this.target.destination], {}, undefined);
   }
+}
+
+/** How long past a command's own timeout we wait for the host before blaming the link. */
+const LINK_GRACE_MS = 5000;
+
+/**
+ * `argv` bounded by timeout(1) on the host: TERM at the deadline, KILL 2 s later, exit 124 (137).
+ * A host without timeout(1) runs `argv` unbounded (our backstop then charges the link).
+ */
+function withRemoteTimeout(argv: readonly string[], timeoutMs: number): string[] {
+  const seconds = (Math.max(timeoutMs, 1) / 1000).toFixed(3);
+  return [
+    'sh',
+    '-c',
+    'if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 "$@"; fi; shift; exec "$@"',
+    'sh',
+    seconds,
+    ...argv,
+  ];
 }
 
 /**

@@ -7,6 +7,9 @@ import { quoteWord } from './quote.js';
 /**
  * The runner: starts one executor attempt inside tmux.
  * usage: run.sh <task-dir> <worktree> <attempt> <null|prompt> -- <executor argv...>
+ *    or: run.sh <task-dir> <worktree> <attempt> <null|prompt> --argv-file
+ * - with --argv-file, reads the executor argv from <task-dir>/argv, written by quoteArgv (hosts/quote.ts):
+ *   tmux refuses a command line over ~16 KB, and an executor's argv can be longer than that;
  * - sources the provider's env from <task-dir>/env (0600) and deletes it at once;
  * - replaces the prompt tokens in argv with the prompt file's contents / path;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
@@ -21,7 +24,12 @@ WORKTREE=$2
 ATTEMPT=$3
 STDIN_MODE=$4
 shift 4
-if [ "\${1:-}" = "--" ]; then shift; fi
+if [ "\${1:-}" = "--argv-file" ]; then
+  # Single-quoted words from quoteArgv: eval only removes the quotes, it expands nothing.
+  eval "set -- $(cat "$TASK_DIR/argv" 2>/dev/null)"
+elif [ "\${1:-}" = "--" ]; then
+  shift
+fi
 LOG="$TASK_DIR/attempt-$ATTEMPT.log"
 PROMPT_FILE="$TASK_DIR/prompt.md"
 ENV_FILE="$TASK_DIR/env"
@@ -53,6 +61,10 @@ finish() {
   mv -f "$TASK_DIR/exit.json.tmp" "$TASK_DIR/exit.json"
   exit "$1"
 }
+if [ "$#" -eq 0 ]; then
+  echo "nightshift: no executor command" >> "$LOG"
+  finish 127
+fi
 if ! cd "$WORKTREE"; then
   echo "nightshift: the worktree $WORKTREE is missing" >> "$LOG"
   finish 127

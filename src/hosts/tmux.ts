@@ -31,6 +31,15 @@ export interface PaneInfo {
   pid: number | null;
 }
 
+/**
+ * tmux splits its argv into commands at every word that ends in ";" (dropping the ";"), even after
+ * `--`: `new-session -- sh x ';' run-shell cmd` runs `cmd`. A word that ends in `\;` keeps a literal
+ * ";", so every such word is passed that way.
+ */
+export function tmuxWord(word: string): string {
+  return word.endsWith(';') ? `${word.slice(0, -1)}\\;` : word;
+}
+
 export class Tmux {
   constructor(
     private readonly runner: CommandRunner,
@@ -39,14 +48,32 @@ export class Tmux {
     private readonly confFile: string,
   ) {}
 
+  /**
+   * `-u`: without a UTF-8 locale (the usual case for a command run over ssh) tmux prints every tab and
+   * non-ASCII character of its output as `_`, which garbles list-panes' fields and captured text.
+   */
   base(): string[] {
-    return ['tmux', '-L', this.socket, '-f', this.confFile];
+    return ['tmux', '-u', '-L', this.socket, '-f', this.confFile];
   }
 
   /** Starts a detached session running `argv` in `cwd`. Fails if the session exists. */
   async newSession(name: string, cwd: string, argv: readonly string[]): Promise<void> {
     await this.runner.run(
-      [...this.base(), 'new-session', '-d', '-s', name, '-c', cwd, '-x', '200', '-y', '50', '--', ...argv],
+      [
+        ...this.base(),
+        'new-session',
+        '-d',
+        '-s',
+        name,
+        '-c',
+        tmuxWord(cwd),
+        '-x',
+        '200',
+        '-y',
+        '50',
+        '--',
+        ...argv.map(tmuxWord),
+      ],
       {
         reject: false,
       },
@@ -113,6 +140,17 @@ export class Tmux {
 
   /** Attach argv (read-only optional) for a person or the TUI's live view. */
   attachArgv(name: string, readOnly: boolean): string[] {
-    return [...this.base(), 'attach-session', ...(readOnly ? ['-r'] : []), '-t', `=${name}`];
+    // No -u here: a person's terminal decides its own encoding.
+    return [
+      'tmux',
+      '-L',
+      this.socket,
+      '-f',
+      this.confFile,
+      'attach-session',
+      ...(readOnly ? ['-r'] : []),
+      '-t',
+      `=${name}`,
+    ];
   }
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { isTaskId } from '../core/ids.js';
-import { envFileText } from './quote.js';
+import { envFileText, quoteArgv } from './quote.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
 import { refGuardHook, RUN_SH } from './scripts.js';
 import { sessionName, Tmux, TMUX_CONF, type PaneInfo } from './tmux.js';
@@ -49,6 +49,51 @@ export interface LaunchSpec {
 }
 
 const GIT_ID = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
+
+/**
+ * usage: sh -c WORKTREE_SH sh <mirror> <worktree> <id>. Removes whatever is at <worktree>, then adds it
+ * on ns/<id> (continuing the branch) or, the first time, on a new ns/<id> at refs/nightshift/base/<id>.
+ */
+const WORKTREE_SH = `mirror=$1 wt=$2 id=$3
+if [ -e "$wt" ]; then
+  git --git-dir "$mirror" worktree remove --force "$wt" >/dev/null 2>&1
+  rm -rf "$wt"
+fi
+git --git-dir "$mirror" worktree prune
+if git --git-dir "$mirror" rev-parse --verify -q "refs/heads/ns/$id" >/dev/null; then
+  exec git --git-dir "$mirror" worktree add -q "$wt" "ns/$id"
+fi
+exec git --git-dir "$mirror" worktree add -q -b "ns/$id" "$wt" "refs/nightshift/base/$id"
+`;
+
+/** STAGE_SH's exit status when the session's executor is still running. */
+const STAGE_BUSY = 75;
+
+/**
+ * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <tmux base argv...>
+ * stdin: the prompt, the env file and the argv file, back to back. Refuses (75) while the session's pane
+ * is alive, without writing anything; otherwise kills a dead session and writes the three files, 0600.
+ */
+const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4
+shift 4
+if "$@" has-session -t "=$session" 2>/dev/null; then
+  if [ "$("$@" display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
+    cat > /dev/null
+    exit ${STAGE_BUSY}
+  fi
+  "$@" kill-session -t "=$session"
+fi
+set -e
+umask 077
+mkdir -p "$dir"
+cd "$dir"
+cat > .stage
+head -c "$plen" .stage > prompt.md
+tail -c +"$((plen + 1))" .stage | head -c "$elen" > env
+tail -c +"$((plen + elen + 1))" .stage > argv
+rm -f .stage
+chmod 600 prompt.md env argv
+`;
 
 export class WorkerHost {
   readonly tmux: Tmux;
@@ -226,36 +271,17 @@ export class WorkerHost {
 
   /** Creates (or recreates) the worktree on ns/<id>, continuing the branch if the mirror has it. */
   async createWorktree(repo: string, id: string): Promise<void> {
-    const mirror = this.mirror(repo);
-    const wt = this.worktree(id);
-    await this.runner.run(['git', '--git-dir', mirror, 'worktree', 'remove', '--force', wt]);
-    await this.runner.run(['rm', '-rf', wt]);
-    await this.runner.run(['git', '--git-dir', mirror, 'worktree', 'prune']);
-    const branch = await this.runner.run([
-      'git',
-      '--git-dir',
-      mirror,
-      'rev-parse',
-      '--verify',
-      '-q',
-      `refs/heads/ns/${id}`,
+    const r = await this.runner.run([
+      'sh',
+      '-c',
+      WORKTREE_SH,
+      'sh',
+      this.mirror(repo),
+      this.worktree(id),
+      checkId(id),
     ]);
-    if (branch.exitCode === 0) {
-      await this.must(['git', '--git-dir', mirror, 'worktree', 'add', '-q', wt, `ns/${id}`]);
-    } else {
-      await this.must([
-        'git',
-        '--git-dir',
-        mirror,
-        'worktree',
-        'add',
-        '-q',
-        '-b',
-        `ns/${id}`,
-        wt,
-        `refs/nightshift/base/${id}`,
-      ]);
-    }
+    if (r.exitCode !== 0)
+      throw this.hostError(`could not create the worktree of ${id}: ${r.stderr.trim()}`, id);
   }
 
   async removeWorktree(repo: string, id: string): Promise<void> {
@@ -271,23 +297,36 @@ export class WorkerHost {
     await this.runner.run(['git', '--git-dir', this.mirror(repo), 'worktree', 'prune']);
   }
 
-  /** Starts attempt `n` of a task in a detached tmux session `ns-<id>`. */
+  /**
+   * Starts attempt `n` of a task in a detached tmux session `ns-<id>`. Two round trips: one stages the
+   * prompt, the env file and the argv file (refusing while the session's executor still runs), one
+   * starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
+   */
   async launch(spec: LaunchSpec): Promise<void> {
     const id = checkId(spec.taskId);
     const taskDir = this.taskDir(id);
     const session = sessionName(id);
-    if (await this.tmux.has(session)) {
-      const pane = await this.tmux.pane(session);
-      if (pane && !pane.dead) throw this.hostError(`session ${session} is already running`, id);
-      await this.tmux.kill(session);
-    }
-    await this.must(['mkdir', '-p', '-m', '700', taskDir]);
-    await this.writeFile(path.posix.join(taskDir, 'prompt.md'), spec.prompt, '600');
-    await this.writeFile(
-      path.posix.join(taskDir, 'env'),
-      envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }),
-      '600',
+    const prompt = Buffer.from(spec.prompt);
+    const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }));
+    const argv = Buffer.from(quoteArgv(spec.argv));
+    const staged = await this.runner.run(
+      [
+        'sh',
+        '-c',
+        STAGE_SH,
+        'sh',
+        taskDir,
+        String(prompt.length),
+        String(env.length),
+        session,
+        ...this.tmux.base(),
+      ],
+      { input: Buffer.concat([prompt, env, argv]) },
     );
+    if (staged.exitCode === STAGE_BUSY) throw this.hostError(`session ${session} is already running`, id);
+    if (staged.exitCode !== 0) {
+      throw this.hostError(`could not stage attempt ${spec.attempt}: ${staged.stderr.trim()}`, id);
+    }
     const facts = this.info;
     await this.tmux.newSession(session, this.worktree(id), [
       'env',
@@ -301,18 +340,19 @@ export class WorkerHost {
       this.worktree(id),
       String(spec.attempt),
       spec.stdin,
-      '--',
-      ...spec.argv,
+      '--argv-file',
     ]);
   }
 
   /** Everything the supervisor needs to judge an attempt's liveness, in one round trip where possible. */
   async status(repo: string, id: string, attempt: number): Promise<AttemptStatus> {
-    const pane = await this.tmux.pane(sessionName(id));
+    // The pane first, the files second: the runner writes exit.json before it exits, so a dead pane
+    // seen before a missing exit.json really is a runner that died without recording its end.
+    let pane = await this.tmux.pane(sessionName(id));
     const r = await this.runner.run([
       'sh',
       '-c',
-      // One line each: exit.json (its trailing newline stripped by $(...)), log size, branch tip.
+      // One line per field: exit.json's own newline must not shift the fields below it.
       'printf "%s\\n" "$(cat "$1/exit.json" 2>/dev/null)"; wc -c < "$2" 2>/dev/null || echo 0; git --git-dir "$3" rev-parse -q --verify "refs/heads/ns/$4" || echo',
       'sh',
       this.taskDir(id),
@@ -328,6 +368,8 @@ export class WorkerHost {
     } catch {
       exit = null;
     }
+    // exit.json written, pane still alive: the runner is in its last instant. Look once more.
+    if (exit && pane && !pane.dead) pane = await this.tmux.pane(sessionName(id));
     return { pane, exit, logBytes: Number(bytes.trim()) || 0, head: head.trim() || null };
   }
 

@@ -1,0 +1,540 @@
+/**
+ * One contract for both command runners (BullMQ-style adapter conformance): the same tests run against
+ * the local runner and the ssh runner talking to a real sshd on 127.0.0.1, each with its own tmux
+ * socket, workdir and repo. Then, ssh only: a dead link is a LinkError, and a link that drops mid-task
+ * leaves the executor running and is re-established by the next call. Hostile payloads go through the
+ * whole launch path and come out byte for byte, with no shell ever interpreting them.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTaskId } from '../../src/core/ids.js';
+import {
+  CommandError,
+  controlPathFor,
+  LinkError,
+  LocalRunner,
+  SshRunner,
+  type CommandRunner,
+} from '../../src/hosts/runner.js';
+import { WorkerHost } from '../../src/hosts/worker.js';
+import { git, makeRepo } from '../../src/testing/git.js';
+import { freePort, SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
+import { waitFor } from '../../src/testing/wait.js';
+
+const seed = Number(process.env.FC_SEED ?? Date.now());
+console.log('fast-check seed', seed);
+if (!sshdAvailable) console.warn(SSHD_MISSING);
+
+const RUN = `${process.pid}-${randomBytes(3).toString('hex')}`;
+const PROMPT_TOKENS = new Set(['{{nightshift:prompt}}', '{{nightshift:prompt-file}}']);
+const local = new LocalRunner();
+
+interface Harness {
+  kind: 'local' | 'ssh';
+  tmp: string;
+  socket: string;
+  runner: CommandRunner;
+  host: WorkerHost;
+  repo: string;
+  base: string;
+  canary: string;
+  sshd: TestSshd | null;
+  /** A second, independent runner to the same host (its own ControlMaster for ssh). */
+  fresh(): CommandRunner;
+}
+
+type Cleanup = () => unknown;
+
+/** Builds a harness; every resource is registered in `cleanups` as soon as it exists. */
+async function setUp(kind: 'local' | 'ssh', cleanups: Cleanup[]): Promise<Harness> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), `ns-contract-${kind}-`));
+  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+  const socket = `ns-contract-${kind}-${RUN}`;
+  cleanups.push(async () => {
+    await local.run(['tmux', '-L', socket, 'kill-server']);
+    // tmux 3.3 leaves the socket file behind.
+    rmSync(path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), {
+      force: true,
+    });
+  });
+  const sshd = kind === 'ssh' ? await startSshd() : null;
+  if (sshd) cleanups.push(() => sshd.stop());
+  const makeRunner = (name: string): CommandRunner => {
+    const runner = sshd
+      ? new SshRunner(sshd.sshTarget(path.join(tmp, name), `ssh-${name}`))
+      : new LocalRunner();
+    cleanups.push(() => runner.close());
+    return runner;
+  };
+  const runner = makeRunner('cm');
+  const repo = makeRepo({ 'README.md': '# app\n' });
+  cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
+  const host = new WorkerHost(kind, runner, path.join(tmp, 'work'), socket);
+  await host.prepare();
+  await host.ensureMirror('app', 'main');
+  let n = 0;
+  return {
+    kind,
+    tmp,
+    socket,
+    runner,
+    host,
+    repo,
+    base: git(repo, 'rev-parse', 'HEAD'),
+    canary: path.join(tmp, 'CANARY'),
+    sshd,
+    fresh: () => makeRunner(`fresh-${++n}`),
+  };
+}
+
+/** Runs every cleanup, newest first, even when some fail. */
+async function tearDown(cleanups: Cleanup[]): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup();
+    } catch (err) {
+      console.warn('cleanup failed:', err);
+    }
+  }
+}
+
+/** Strings a shell would love to interpret. `canary` is the file any successful injection creates. */
+function hostileFragments(canary: string): string[] {
+  return [
+    "'",
+    '"',
+    "'\\''",
+    `$(touch ${canary})`,
+    `\`touch ${canary}\``,
+    `; touch ${canary}`,
+    ` && touch ${canary}`,
+    `| touch ${canary} |`,
+    `\ntouch ${canary}\n`,
+    `'; touch ${canary}; '`,
+    `"; touch ${canary}; "`,
+    '\n--',
+    '--',
+    '-rf',
+    '--help',
+    '-',
+    '*',
+    '?',
+    '[!a]',
+    '~',
+    '$HOME',
+    '${PATH}',
+    '$1',
+    '$@',
+    '\\',
+    '\\n',
+    '\t',
+    '\r\n',
+    ' ',
+    '%s%n',
+    '#',
+    '!',
+    '&',
+    '>',
+    '<(x)',
+    '{a,b}',
+    '{{nightshift:prompt}}',
+    ';',
+    '\\;',
+    'é',
+    '日本語',
+    '🙂',
+    '\u202e',
+  ];
+}
+
+/** Hostile strings: short mixes of fragments and arbitrary code points, and long ones up to 20 KB. */
+function hostile(canary: string, opts: { nul: boolean; maxLong?: number }): fc.Arbitrary<string> {
+  const fragment = fc.constantFrom(...hostileFragments(canary));
+  const piece = fc.oneof(
+    { weight: 3, arbitrary: fragment },
+    { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 6 }) },
+  );
+  const short = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''));
+  const long = fc
+    .tuple(
+      fc.array(fragment, { minLength: 1, maxLength: 5 }),
+      fc.integer({ min: 1000, max: opts.maxLong ?? 20_000 }),
+    )
+    .map(([parts, size]) => {
+      let text = '';
+      for (let i = 0; text.length < size; i++) text += parts[i % parts.length];
+      return text;
+    });
+  const any = fc.oneof({ weight: 5, arbitrary: short }, { weight: 1, arbitrary: long });
+  return opts.nul ? any : any.map((s) => s.replaceAll('\0', ''));
+}
+
+/** Task ids are validated before they reach a host: generate valid ones only. */
+const taskIds = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/).filter(isTaskId);
+
+/**
+ * Processes of ours on this ControlPath: ssh clients naming it in their argv, and the ControlMaster,
+ * which renames itself "ssh: <control socket> [mux]".
+ */
+function sshProcessesFor(controlDir: string): number[] {
+  const controlPath = controlPathFor(controlDir);
+  const socketPrefix = `ssh: ${path.dirname(controlPath)}/`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const client = path.basename(argv[0] ?? '') === 'ssh' && argv.includes(`ControlPath=${controlPath}`);
+      const master = (argv[0] ?? '').startsWith(socketPrefix) && (argv[0] ?? '').includes('[mux]');
+      if (client || master) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+async function alive(runner: CommandRunner, pid: number): Promise<boolean> {
+  return (await runner.run(['kill', '-0', String(pid)])).exitCode === 0;
+}
+
+async function readBack(h: Harness, file: string): Promise<string> {
+  const r = await h.runner.run(['cat', file], { reject: false });
+  return r.stdout;
+}
+
+for (const kind of ['local', 'ssh'] as const) {
+  describe.skipIf(kind === 'ssh' && !sshdAvailable)(`hosts contract: ${kind} runner`, () => {
+    let h: Harness;
+    const cleanups: Cleanup[] = [];
+
+    beforeAll(async () => {
+      h = await setUp(kind, cleanups);
+    });
+    afterAll(async () => {
+      await tearDown(cleanups);
+    });
+
+    it('passes argv words through exactly, bytes and all', async () => {
+      const fixed = [
+        '',
+        ' ',
+        "it's",
+        '"double"',
+        `$(touch ${h.canary})`,
+        `\`touch ${h.canary}\``,
+        'a\nb\n',
+        '\n',
+        '--',
+        '-n',
+        '-e',
+        '--version',
+        '日本語 🙂 é',
+        '* ? [a] ~',
+        '\\\\',
+        '%s %d',
+        'x'.repeat(20_000),
+      ];
+      for (const word of fixed) {
+        const r = await h.runner.run(['printf', '%s', word]);
+        expect(r.stdout).toBe(word);
+      }
+      // A whole argv at once: NUL-separated, so empty words and word boundaries show.
+      const words = fc.array(hostile(h.canary, { nul: false, maxLong: 4000 }), { maxLength: 6 });
+      await fc.assert(
+        fc.asyncProperty(words, async (argv) => {
+          const r = await h.runner.run(['printf', '%s\\0', ...argv]);
+          expect(r.exitCode).toBe(0);
+          expect(r.stdout).toBe(argv.length ? argv.map((w) => `${w}\0`).join('') : '\0');
+        }),
+        { seed, numRuns: 40 },
+      );
+      expect(existsSync(h.canary)).toBe(false);
+    });
+
+    it('propagates exit codes, and throws CommandError only when asked to', async () => {
+      for (const code of [0, 1, 2, 3, 42, 126, 127, 128, 200, 254]) {
+        const r = await h.runner.run(['sh', '-c', 'echo out; echo err >&2; exit "$1"', 'sh', String(code)]);
+        expect(r).toMatchObject({ exitCode: code, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+      }
+      const missing = await h.runner.run(['nightshift-no-such-command']);
+      expect(missing.exitCode).toBe(127);
+      expect(missing.stderr).toContain('nightshift-no-such-command');
+      const failure = await h.runner.run(['sh', '-c', 'exit 7'], { reject: false }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(CommandError);
+      expect((failure as CommandError).result.exitCode).toBe(7);
+    });
+
+    it('feeds stdin input through untouched', async () => {
+      const text = `line 1\n'quoted' "double" $(touch ${h.canary}) \0 nul\n日本語\n\n`;
+      expect((await h.runner.run(['cat'], { input: text })).stdout).toBe(text);
+      const bytes = randomBytes(256 * 1024);
+      const r = await h.runner.run(['sha256sum'], { input: bytes });
+      expect(r.stdout.split(' ')[0]).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect((await h.runner.run(['cat'])).stdout).toBe('');
+      expect(existsSync(h.canary)).toBe(false);
+    });
+
+    it('kills a command that outlives its timeout', async () => {
+      const pidFile = path.join(h.tmp, `timeout-${kind}.pid`);
+      const r = await h.runner.run(['sh', '-c', 'echo $$ > "$1"; exec sleep 30', 'sh', pidFile], {
+        timeoutMs: 500,
+      });
+      expect(r.timedOut).toBe(true);
+      expect(r.exitCode).toBe(124);
+      expect(r.durationMs).toBeLessThan(10_000);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(pid).toBeGreaterThan(0);
+      // The command itself is gone — on the host, not just our end of the pipe.
+      await waitFor(`pid ${pid} to end`, async () => !(await alive(h.runner, pid)), 10_000);
+      expect((await h.runner.run(['true'])).exitCode).toBe(0);
+    });
+
+    it('gives tmux its command as words: no word starts a tmux command or loses its ";"', async () => {
+      const out = path.join(h.tmp, `tmux-words-${kind}`);
+      const words = [
+        ';',
+        'run-shell',
+        `touch ${h.canary}`,
+        'x;',
+        'y\\;',
+        '\\',
+        '',
+        ' ; ',
+        '{',
+        '}',
+        '#{pane_id}',
+      ];
+      await h.host.tmux.newSession('tmux-words', h.tmp, [
+        'sh',
+        '-c',
+        'out=$1; shift; printf "%s\\0" "$@" > "$out.tmp" && mv "$out.tmp" "$out"',
+        'sh',
+        out,
+        ...words,
+      ]);
+      const written = await waitFor('the words', () => existsSync(out) && readFileSync(out, 'utf8'));
+      expect(written.split('\0').slice(0, -1)).toEqual(words);
+      expect(existsSync(h.canary)).toBe(false);
+      await h.host.tmux.kill('tmux-words');
+    });
+
+    it('launches an executor in tmux, reads exit.json, fetches ns/<id> home, leaves main alone', async () => {
+      const { host, repo, base } = h;
+      const id = 'contract-launch';
+      await host.pushBase(repo, 'app', id, base);
+      await host.createWorktree('app', id);
+      await host.launch({
+        taskId: id,
+        attempt: 1,
+        repo: 'app',
+        argv: [
+          'sh',
+          '-c',
+          'echo "hello from $1"; printf %s "$SECRET" > secret.out; cat "$2" > prompt.out; git add -A; git -c user.name=e -c user.email=e@example.com commit -qm work',
+          'sh',
+          kind,
+          '{{nightshift:prompt-file}}',
+        ],
+        env: { SECRET: "s3cr'et $(x)" },
+        stdin: 'null',
+        prompt: 'do the thing\n',
+      });
+      // exit.json lands just before the pane dies. exit.json is the record of the exit code: tmux 3.3
+      // now and then marks a quickly-exiting pane dead without ever reporting its status.
+      const done = await waitFor('exit.json and a dead pane', async () => {
+        const s = await host.status('app', id, 1);
+        return s.exit && s.pane?.dead ? s : null;
+      });
+      expect(done.exit).toMatchObject({ attempt: 1, exitCode: 0 });
+      expect(done.pane).toMatchObject({ session: `ns-${id}`, dead: true });
+      expect([0, null]).toContain(done.pane?.exitStatus);
+      expect(done.head).toMatch(/^[0-9a-f]{40}$/);
+      expect(done.logBytes).toBeGreaterThan(0);
+      expect(await host.readLog(id, 1)).toContain(`hello from ${kind}`);
+      const tip = await host.fetchBranch(repo, 'app', id, base);
+      expect(tip).toBe(done.head);
+      expect(git(repo, 'show', `${tip}:prompt.out`)).toBe('do the thing');
+      expect(git(repo, 'show', `${tip}:secret.out`)).toBe("s3cr'et $(x)");
+      expect(git(repo, 'rev-parse', 'main')).toBe(base);
+      expect(await host.mainTouched('app', id)).toEqual([]);
+      // The env file (secrets) is gone once the runner started.
+      expect((await h.runner.run(['test', '-e', path.posix.join(host.taskDir(id), 'env')])).exitCode).toBe(1);
+
+      // A second attempt that fails: its exit code comes back through exit.json and the pane.
+      await host.launch({
+        taskId: id,
+        attempt: 2,
+        repo: 'app',
+        argv: ['sh', '-c', 'echo failing; exit 3'],
+        env: {},
+        stdin: 'prompt',
+        prompt: 'p',
+      });
+      const failed = await waitFor('attempt 2 to end', async () => {
+        const s = await host.status('app', id, 2);
+        return s.exit && s.pane?.dead ? s : null;
+      });
+      expect(failed.exit?.exitCode).toBe(3);
+      expect([3, null]).toContain(failed.pane?.exitStatus);
+    });
+
+    // ssh only: git over the link, a dead link, and a link that drops mid-task.
+    if (kind === 'ssh') {
+      it('moves git over ssh with gitTransport (GIT_SSH_COMMAND)', async () => {
+        const transport = h.runner.gitTransport();
+        expect(transport.env.GIT_SSH_COMMAND).toMatch(/^'ssh' /);
+        const url = transport.urlFor(h.host.mirror('app'));
+        expect(url).toBe(`ssh://${h.sshd?.destination}:${h.sshd?.port}${h.host.mirror('app')}`);
+        const push = await local.run(
+          ['git', '-C', h.repo, 'push', '-q', url, `${h.base}:refs/heads/transport-check`],
+          {
+            env: transport.env,
+          },
+        );
+        expect(push.stderr).toBe('');
+        expect(push.exitCode).toBe(0);
+        const remote = await local.run(['git', 'ls-remote', url, 'refs/heads/transport-check'], {
+          env: transport.env,
+        });
+        expect(remote.stdout).toBe(`${h.base}\trefs/heads/transport-check\n`);
+        const fetched = await local.run(
+          ['git', '-C', h.repo, 'fetch', '-q', url, 'refs/heads/transport-check:refs/heads/tc'],
+          {
+            env: transport.env,
+          },
+        );
+        expect(fetched.exitCode).toBe(0);
+        expect(git(h.repo, 'rev-parse', 'refs/heads/tc')).toBe(h.base);
+      });
+
+      it('reports a dead link (ssh exit 255) as LinkError, never as a command failure', async () => {
+        const target = h.sshd!.sshTarget(path.join(h.tmp, 'cm-dead'), 'dead');
+        const dead = new SshRunner({ ...target, port: await freePort() });
+        await expect(dead.run(['true'])).rejects.toBeInstanceOf(LinkError);
+        const asked = await dead.run(['true'], { reject: false }).catch((e: unknown) => e);
+        expect(asked).toBeInstanceOf(LinkError);
+        expect(asked).not.toBeInstanceOf(CommandError);
+        expect((asked as LinkError).attribution).toBe('worker');
+        await expect(new WorkerHost('dead', dead, path.join(h.tmp, 'w')).prepare()).rejects.toBeInstanceOf(
+          LinkError,
+        );
+      });
+
+      it('keeps the executor running through a dropped link and reconnects on the next call', async () => {
+        const { host, repo, base } = h;
+        const controlDir = path.join(h.tmp, 'cm');
+        const id = 'contract-disconnect';
+        const counter = path.join(h.tmp, 'starts');
+        await host.pushBase(repo, 'app', id, base);
+        await host.createWorktree('app', id);
+        await host.launch({
+          taskId: id,
+          attempt: 1,
+          repo: 'app',
+          argv: [
+            'sh',
+            '-c',
+            'echo start >> "$COUNTER"; i=0; while [ $i -lt 25 ]; do echo "tick $i"; i=$((i + 1)); sleep 0.2; done',
+          ],
+          env: { COUNTER: counter },
+          stdin: 'null',
+          prompt: 'p',
+        });
+        await waitFor('the first ticks', async () => (await host.readLog(id, 1)).includes('tick 2'));
+        const before = await host.status('app', id, 1);
+        const runnerPid = Number((await readBack(h, path.posix.join(host.taskDir(id), 'runner.pid'))).trim());
+
+        // Drop the link: kill the ControlMaster and every ssh client on it, hard.
+        const victims = sshProcessesFor(controlDir);
+        expect(victims.length).toBeGreaterThan(0);
+        for (const pid of victims) process.kill(pid, 'SIGKILL');
+        await waitFor('the ssh processes to die', () => sshProcessesFor(controlDir).length === 0);
+
+        // On the host, through an independent connection: tmux and the executor carry on.
+        const other = h.fresh();
+        try {
+          const tmux = ['tmux', '-L', h.socket];
+          expect((await other.run([...tmux, 'has-session', '-t', `=ns-${id}`])).exitCode).toBe(0);
+          const dead = await other.run([
+            ...tmux,
+            'display-message',
+            '-p',
+            '-t',
+            `=ns-${id}:`,
+            '#{pane_dead}',
+          ]);
+          expect(dead.stdout.trim()).toBe('0');
+          expect(await alive(other, runnerPid)).toBe(true);
+        } finally {
+          await other.close();
+        }
+
+        // The same runner object reconnects on its next call and sees progress.
+        const after = await host.status('app', id, 1);
+        expect(after.pane?.dead).toBe(false);
+        await waitFor(
+          'the log to grow',
+          async () => (await host.status('app', id, 1)).logBytes > before.logBytes,
+        );
+        const done = await waitFor('exit.json', async () => (await host.status('app', id, 1)).exit, 20_000);
+        expect(done.exitCode).toBe(0);
+        expect(await host.readLog(id, 1)).toContain('tick 24');
+        // Launched once: one start recorded, and the runner script's pid never changed.
+        expect(readFileSync(counter, 'utf8')).toBe('start\n');
+        expect(Number((await readBack(h, path.posix.join(host.taskDir(id), 'runner.pid'))).trim())).toBe(
+          runnerPid,
+        );
+        expect(sshProcessesFor(controlDir).length).toBeGreaterThan(0); // a new ControlMaster
+      });
+    }
+
+    it('carries hostile argv, env and prompts through the whole launch path, byte for byte', async () => {
+      const { host, repo, base } = h;
+      const argvWord = hostile(h.canary, { nul: false }).filter((w) => !PROMPT_TOKENS.has(w));
+      const envValue = hostile(h.canary, { nul: false });
+      const prompt = hostile(h.canary, { nul: true });
+      let attempt = 0;
+      await fc.assert(
+        fc.asyncProperty(taskIds, argvWord, envValue, prompt, async (id, word, value, body) => {
+          attempt += 1;
+          await host.pushBase(repo, 'app', id, base);
+          await host.createWorktree('app', id);
+          await host.launch({
+            taskId: id,
+            attempt,
+            repo: 'app',
+            argv: [
+              'sh',
+              '-c',
+              'printf %s "$1" > argv.out; printf %s "$X" > env.out; cat "$2" > prompt.out',
+              'sh',
+              word,
+              '{{nightshift:prompt-file}}',
+            ],
+            env: { X: value },
+            stdin: 'null',
+            prompt: body,
+          });
+          const exit = await waitFor(`exit.json of ${id} attempt ${attempt}`, async () => {
+            return (await host.status('app', id, attempt)).exit;
+          });
+          expect(exit.exitCode).toBe(0);
+          const wt = host.worktree(id);
+          expect(await readBack(h, path.posix.join(wt, 'argv.out'))).toBe(word);
+          expect(await readBack(h, path.posix.join(wt, 'env.out'))).toBe(value);
+          expect(await readBack(h, path.posix.join(wt, 'prompt.out'))).toBe(body);
+          expect(existsSync(h.canary)).toBe(false);
+        }),
+        { seed, numRuns: 25 },
+      );
+      expect(existsSync(h.canary)).toBe(false);
+      expect(readdirSync(h.tmp).filter((f) => f.includes('CANARY'))).toEqual([]);
+    });
+  });
+}
