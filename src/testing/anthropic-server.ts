@@ -4,7 +4,8 @@
  * and streaming SSE, `HEAD /` → 200.
  *
  * Each `POST /v1/messages` takes the next handler from a queue (`enqueue`), or the default handler when
- * the queue is empty. Handlers: `text`, `toolUse`, `empty`, `error`, `hang`, or a function of the request.
+ * the queue is empty. Handlers: `text`, `toolUse`, `toolJson` (tool input as raw, possibly invalid, JSON
+ * text), `empty`, `error`, `hang`, `stall` (headers, then nothing), or a function of the request.
  * Every request is recorded (method, path, headers, parsed body) for assertions; `waitFor` waits on a
  * predicate over the recorded requests, event-driven. `close()` destroys open sockets, hung ones included.
  */
@@ -15,9 +16,11 @@ import type { AddressInfo, Socket } from 'node:net';
 export type Reply =
   | { kind: 'text'; text: string }
   | { kind: 'tool_use'; name: string; input: unknown; text?: string }
+  | { kind: 'tool_json'; name: string; json: string }
   | { kind: 'empty' }
   | { kind: 'error'; status: number; type: string; message: string }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  | { kind: 'stall' };
 
 /** A reply, or a function choosing one from the request (e.g. to echo part of the prompt). */
 export type Handler = Reply | ((request: RecordedRequest) => Reply);
@@ -29,6 +32,11 @@ export const toolUse = (name: string, input: unknown, preface?: string): Reply =
   input,
   ...(preface !== undefined ? { text: preface } : {}),
 });
+/**
+ * A tool call whose input is raw JSON text, valid or not. Streaming sends it as `input_json_delta`
+ * pieces; non-streaming puts the text itself in `input` (a string, as some compatible endpoints do).
+ */
+export const toolJson = (name: string, json: string): Reply => ({ kind: 'tool_json', name, json });
 /** An answer with no content at all: the client's result text is "". */
 export const empty = (): Reply => ({ kind: 'empty' });
 export const error = (status: number, type: string, message: string): Reply => ({
@@ -39,6 +47,11 @@ export const error = (status: number, type: string, message: string): Reply => (
 });
 /** Accept the request and never answer (until `close()`). */
 export const hang = (): Reply => ({ kind: 'hang' });
+/**
+ * Answer 200 with headers and the start of a body (streaming: `message_start`), then never finish (until
+ * `close()`): a client whose only timeout stops at the response headers waits forever.
+ */
+export const stall = (): Reply => ({ kind: 'stall' });
 
 export interface RecordedRequest {
   method: string;
@@ -76,7 +89,7 @@ export interface AnthropicServer {
   setDefault(handler: Handler): void;
   /** Resolves with the first recorded request (past or future) matching `predicate`. */
   waitFor(predicate: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
-  /** Number of requests currently held open by `hang()`. */
+  /** Number of requests currently held open by `hang()` or `stall()`. */
   hanging(): number;
   close(): Promise<void>;
 }
@@ -110,7 +123,9 @@ const nextId = (prefix: string) =>
 /** A rough token count (4 characters a token): enough for usage assertions. */
 const tokens = (chars: number) => Math.max(1, Math.ceil(chars / 4));
 
-type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown };
+type Block =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown; json?: string };
 
 function blocksFor(reply: Reply): Block[] {
   switch (reply.kind) {
@@ -121,17 +136,22 @@ function blocksFor(reply: Reply): Block[] {
         ...(reply.text ? [{ type: 'text' as const, text: reply.text }] : []),
         { type: 'tool_use', id: nextId('toolu'), name: reply.name, input: reply.input },
       ];
+    case 'tool_json':
+      return [
+        { type: 'tool_use', id: nextId('toolu'), name: reply.name, input: reply.json, json: reply.json },
+      ];
     case 'empty':
       return [];
     case 'error':
     case 'hang':
+    case 'stall':
       return [];
   }
 }
 
 function outputTokens(blocks: Block[]): number {
   const chars = blocks.reduce(
-    (n, b) => n + (b.type === 'text' ? b.text.length : JSON.stringify(b.input).length),
+    (n, b) => n + (b.type === 'text' ? b.text.length : (b.json ?? JSON.stringify(b.input)).length),
     0,
   );
   return tokens(chars);
@@ -143,6 +163,28 @@ function sse(res: http.ServerResponse, event: string, data: unknown): void {
 
 function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string, reply: Reply): void {
   if (reply.kind === 'hang') return;
+  if (reply.kind === 'stall') {
+    if (body?.stream === true) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': nextId('req') });
+      sse(res, 'message_start', {
+        type: 'message_start',
+        message: {
+          id: nextId('msg'),
+          type: 'message',
+          role: 'assistant',
+          model: body.model ?? 'unknown-model',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: tokens(raw.length), output_tokens: 1 },
+        },
+      });
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': nextId('req') });
+      res.write('{"id":');
+    }
+    return;
+  }
   if (reply.kind === 'error') {
     res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': nextId('req') });
     res.end(JSON.stringify({ type: 'error', error: { type: reply.type, message: reply.message } }));
@@ -162,7 +204,7 @@ function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string
         type: 'message',
         role: 'assistant',
         model,
-        content: blocks,
+        content: blocks.map((b) => (b.type === 'tool_use' ? { ...b, json: undefined } : b)),
         stop_reason: stopReason,
         stop_sequence: null,
         usage: { input_tokens, output_tokens },
@@ -213,7 +255,7 @@ function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string
         index,
         content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
       });
-      const json = JSON.stringify(block.input);
+      const json = block.json ?? JSON.stringify(block.input);
       const half = Math.ceil(json.length / 2);
       for (const part of [json.slice(0, half), json.slice(half)]) {
         sse(res, 'content_block_delta', {
@@ -270,7 +312,7 @@ export async function startAnthropicServer(opts: AnthropicServerOptions = {}): P
         record.reply = reply;
         requests.push(record);
         events.emit('request', record);
-        if (reply.kind === 'hang') {
+        if (reply.kind === 'hang' || reply.kind === 'stall') {
           hung++;
           res.on('close', () => hung--);
         }

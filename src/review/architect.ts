@@ -1,0 +1,400 @@
+/**
+ * The architect: an LLM (through @anthropic-ai/sdk, any Anthropic-compatible endpoint) that grades a
+ * branch against its spec with a forced `submit_verdict` tool call, validated with zod. A malformed or
+ * missing verdict is asked for once more, then reported as a supervisor failure: it never approves by
+ * default. Timeouts and retries are explicit and every retry is logged.
+ */
+import Anthropic, {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from '@anthropic-ai/sdk';
+import type {
+  Message,
+  MessageCreateParamsNonStreaming,
+  RawMessageStreamEvent,
+} from '@anthropic-ai/sdk/resources/messages';
+import type { Config } from '../config/schema.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import type { Review } from '../core/task.js';
+import { makeRedactor, type Redactor } from '../lib/redact.js';
+import {
+  SYSTEM_PROMPT,
+  VERDICT_TOOL,
+  VERDICT_TOOL_NAME,
+  buildUserContent,
+  clip,
+  parseVerdict,
+  type Answer,
+  type Grade,
+  type ReviewInput,
+  type Usage,
+  type Verdict,
+} from './architect-prompt.js';
+
+export {
+  GRADES,
+  verdictSchema,
+  type Finding,
+  type Grade,
+  type ReviewInput,
+  type Usage,
+  type Verdict,
+} from './architect-prompt.js';
+
+export type ArchitectConfig = Config['architect'];
+export type ArchitectMode = ArchitectConfig['mode'];
+export type Env = Readonly<Record<string, string | undefined>>;
+export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Retries the client makes on 408/409/429/5xx/529 and connection errors (never on 401). */
+export const MAX_RETRIES = 2;
+/** Requests per review: the first, plus one more when the verdict was malformed or missing. */
+const VERDICT_REQUESTS = 2;
+const MAX_TOKENS = 8192;
+/** The Messages API version third-party endpoints document (the 1.x SDK sends a newer one). */
+const ANTHROPIC_VERSION = '2023-06-01';
+const DEFAULT_BASE_URL = 'https://api.anthropic.com';
+
+const GRADE_POINTS: Record<Grade, number> = {
+  A: 4.0,
+  'A-': 3.7,
+  'B+': 3.3,
+  B: 3.0,
+  'B-': 2.7,
+  'C+': 2.3,
+  C: 2.0,
+  'C-': 1.7,
+  D: 1.0,
+  F: 0,
+};
+
+/** Grade points on the usual 4.0 scale, for provider routing and reports. */
+export function gradePoints(grade: Grade): number {
+  return GRADE_POINTS[grade];
+}
+
+export type ReviewResult =
+  | { ok: true; verdict: Verdict; usage: Usage | null }
+  | { ok: false; reason: string; attribution: 'supervisor' };
+
+interface Credential {
+  kind: 'apiKey' | 'authToken';
+  envName: string;
+  value: string;
+}
+
+/** authTokenEnv wins when configured and set (apiKeyEnv has a default); empty values count as unset. */
+function pickCredential(cfg: ArchitectConfig, env: Env): Credential | null {
+  for (const [kind, envName] of [
+    ['authToken', cfg.authTokenEnv],
+    ['apiKey', cfg.apiKeyEnv],
+  ] as const) {
+    const value = envName ? env[envName]?.trim() : undefined;
+    if (envName && value) return { kind, envName, value };
+  }
+  return null;
+}
+
+function missingCredential(cfg: ArchitectConfig): string {
+  const names = [cfg.apiKeyEnv, cfg.authTokenEnv].filter((v): v is string => !!v);
+  if (names.length === 0) {
+    return (
+      'mode llm needs a key, but neither architect.apiKeyEnv nor architect.authTokenEnv names a variable: ' +
+      'falling back to manual review (a person approves each branch). Set architect.apiKeyEnv (for example ' +
+      'ANTHROPIC_API_KEY) or architect.authTokenEnv and export that variable.'
+    );
+  }
+  const list = names.map((v) => `$${v}`).join(' or ');
+  return (
+    `mode llm needs ${list}, which is not set: falling back to manual review (a person approves each ` +
+    `branch). Export ${names.join(' or ')} in the supervisor's environment to use the architect.`
+  );
+}
+
+/** The mode in effect: `llm` without its key variable falls back to `manual`, with a note saying so. */
+export function resolveArchitectMode(
+  cfg: ArchitectConfig,
+  env: Env,
+): { mode: ArchitectMode; note: string | null } {
+  if (cfg.mode !== 'llm' || pickCredential(cfg, env)) return { mode: cfg.mode, note: null };
+  return { mode: 'manual', note: missingCredential(cfg) };
+}
+
+/** A review as the task record stores it. */
+export function toReview(v: Verdict): Review {
+  return { ...v, approvedBy: v.verdict === 'approve' ? 'architect' : null };
+}
+
+const seconds = (ms: number) => (ms < 60_000 ? `${Number((ms / 1000).toFixed(1))}s` : formatDuration(ms));
+
+const addUsage = (a: Usage | null, b: Usage): Usage => ({
+  inputTokens: (a?.inputTokens ?? 0) + b.inputTokens,
+  outputTokens: (a?.outputTokens ?? 0) + b.outputTokens,
+});
+
+function usageOf(u: { input_tokens?: unknown; output_tokens?: unknown } | null | undefined): Usage | null {
+  if (typeof u?.input_tokens !== 'number' || typeof u.output_tokens !== 'number') return null;
+  return { inputTokens: u.input_tokens, outputTokens: u.output_tokens };
+}
+
+function fromMessage(m: Message): Answer {
+  const tools: Answer['tools'] = [];
+  let text = '';
+  for (const block of m.content) {
+    if (block.type === 'tool_use') tools.push({ name: block.name, input: block.input, json: null });
+    else if (block.type === 'text') text += block.text;
+  }
+  return { tools, text, stopReason: m.stop_reason, usage: usageOf(m.usage) };
+}
+
+async function fromStream(events: AsyncIterable<RawMessageStreamEvent>): Promise<Answer> {
+  const blocks = new Map<number, { name: string | null; input: unknown; json: string; text: string }>();
+  let stopReason: string | null = null;
+  let input: number | null = null;
+  let output: number | null = null;
+  for await (const ev of events) {
+    if (ev.type === 'message_start') {
+      const u = ev.message.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
+      if (typeof u?.input_tokens === 'number') input = u.input_tokens;
+      if (typeof u?.output_tokens === 'number') output = u.output_tokens;
+    } else if (ev.type === 'content_block_start') {
+      const b = ev.content_block;
+      blocks.set(ev.index, {
+        name: b.type === 'tool_use' ? b.name : null,
+        input: b.type === 'tool_use' ? b.input : undefined,
+        json: '',
+        text: b.type === 'text' ? b.text : '',
+      });
+    } else if (ev.type === 'content_block_delta') {
+      const b = blocks.get(ev.index);
+      if (b && ev.delta.type === 'input_json_delta') b.json += ev.delta.partial_json;
+      else if (b && ev.delta.type === 'text_delta') b.text += ev.delta.text;
+    } else if (ev.type === 'message_delta') {
+      stopReason = ev.delta.stop_reason;
+      const u = ev.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
+      if (typeof u?.input_tokens === 'number') input = u.input_tokens;
+      if (typeof u?.output_tokens === 'number') output = u.output_tokens;
+    }
+  }
+  const ordered = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
+  return {
+    tools: ordered
+      .filter((b) => b.name !== null)
+      .map((b) => ({ name: b.name ?? '', input: b.input, json: b.json === '' ? null : b.json })),
+    text: ordered.map((b) => b.text).join(''),
+    stopReason,
+    usage: input !== null && output !== null ? { inputTokens: input, outputTokens: output } : null,
+  };
+}
+
+export interface ArchitectOptions {
+  /** One line per event (request, retry, verdict, failure); never contains the credential. */
+  log?: (line: string) => void;
+  /** Replaces the global fetch (tests). */
+  fetch?: Fetch;
+  /** Use the streaming Messages API (SSE) instead of one JSON answer. */
+  stream?: boolean;
+}
+
+/** An error's message with its cause's code (`fetch failed (ECONNREFUSED)`). */
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+  return detail && !e.message.includes(detail) ? `${e.message} (${detail})` : e.message;
+}
+
+/** Whether the SDK retries this response (its own rule: x-should-retry, then 408/409/429/5xx). */
+function retryable(res: Response): boolean {
+  const header = res.headers.get('x-should-retry');
+  if (header === 'true' || header === 'false') return header === 'true';
+  return [408, 409, 429].includes(res.status) || res.status >= 500;
+}
+
+export class Architect {
+  readonly model: string;
+  readonly baseURL: string;
+  readonly timeoutMs: number;
+  readonly diffBudget: number;
+  private readonly credential: Credential;
+  private readonly client: Anthropic;
+  private readonly log: (line: string) => void;
+  private readonly redact: Redactor;
+  private readonly stream: boolean;
+
+  /** Throws when no credential is set: call resolveArchitectMode first. */
+  constructor(config: ArchitectConfig, env: Env, opts: ArchitectOptions = {}) {
+    const credential = pickCredential(config, env);
+    if (!credential) {
+      throw new NightshiftError(ErrorCode.invalidConfig, missingCredential(config), {
+        field: 'architect.apiKeyEnv',
+      });
+    }
+    this.credential = credential;
+    this.model = config.model;
+    this.baseURL = config.baseURL ?? DEFAULT_BASE_URL;
+    // One timer must hold it (setTimeout fires at once past 2^31-1 ms, about 24 days).
+    this.timeoutMs = Math.min(parseDuration(config.timeout) ?? 5 * 60_000, 2 ** 31 - 1);
+    this.diffBudget = config.diffBudget;
+    this.stream = opts.stream ?? false;
+    this.redact = makeRedactor([credential.value]);
+    const log = opts.log ?? (() => {});
+    this.log = (line) => log(this.redact(line));
+    const sdkLog = (level: string) => (message: string) => this.log(`sdk ${level}: ${message}`);
+    this.client = new Anthropic({
+      // Exactly one credential, explicitly: the 1.x client otherwise looks in the environment and on disk.
+      ...(credential.kind === 'apiKey' ? { apiKey: credential.value } : { authToken: credential.value }),
+      baseURL: this.baseURL,
+      timeout: this.timeoutMs,
+      maxRetries: MAX_RETRIES,
+      // The scheme third-party endpoints document: x-api-key for keys (1.x sends keys as Bearer).
+      defaultHeaders: {
+        'anthropic-version': ANTHROPIC_VERSION,
+        ...(credential.kind === 'apiKey' ? { 'x-api-key': credential.value, authorization: null } : {}),
+      },
+      fetch: this.observe(opts.fetch ?? ((input, init) => globalThis.fetch(input, init))),
+      logLevel: 'warn',
+      logger: { error: sdkLog('error'), warn: sdkLog('warn'), info: () => {}, debug: () => {} },
+    });
+  }
+
+  /** Grades a change. Never throws; a failure is the supervisor's and never an approval. */
+  async review(input: ReviewInput): Promise<ReviewResult> {
+    const content = buildUserContent(input, this.diffBudget);
+    const trimmed = content.diff.cuts.length
+      ? `, trimmed to ${content.diff.text.length} of ${content.diff.totalChars}`
+      : '';
+    this.log(
+      `asking ${this.model} at ${this.baseURL} to review "${clip(input.title, 80)}" (round ${input.round + 1}; ` +
+        `diff ${content.diff.totalChars} chars${trimmed}; ${content.files.length} whole files; timeout ${seconds(this.timeoutMs)})`,
+    );
+    let usage: Usage | null = null;
+    let problem = '';
+    for (let request = 1; request <= VERDICT_REQUESTS; request++) {
+      const text =
+        request === 1
+          ? content.text
+          : `${content.text}\n\nYour previous answer to this request could not be used: ${problem}. ` +
+            `Call ${VERDICT_TOOL_NAME} exactly once, with input that matches its schema.`;
+      const started = performance.now();
+      const sent = await this.send(text);
+      if (!sent.ok) {
+        this.log(`failed: ${sent.reason}`);
+        return { ok: false, reason: sent.reason, attribution: 'supervisor' };
+      }
+      const u = sent.answer.usage;
+      if (u) usage = addUsage(usage, u);
+      const parsed = parseVerdict(sent.answer);
+      const took = seconds(performance.now() - started);
+      if (parsed.ok) {
+        const v = parsed.verdict;
+        this.log(
+          `verdict ${v.verdict} (${v.grade}, ${v.findings.length} finding${v.findings.length === 1 ? '' : 's'}) in ${took}` +
+            (u ? `, ${u.inputTokens} in / ${u.outputTokens} out tokens` : ''),
+        );
+        return { ok: true, verdict: v, usage };
+      }
+      problem = this.redact(parsed.problem);
+      this.log(
+        `unusable verdict (request ${request} of ${VERDICT_REQUESTS}, ${took}): ${problem}` +
+          (request < VERDICT_REQUESTS ? '; asking once more' : ''),
+      );
+    }
+    const reason = `architect gave no valid verdict in ${VERDICT_REQUESTS} requests: ${problem}`;
+    return { ok: false, reason, attribution: 'supervisor' };
+  }
+
+  /** One Messages call (the SDK's retries included) under one deadline of `timeout`. */
+  private async send(text: string): Promise<{ ok: true; answer: Answer } | { ok: false; reason: string }> {
+    const body: MessageCreateParamsNonStreaming = {
+      model: this.model,
+      max_tokens: MAX_TOKENS,
+      system: SYSTEM_PROMPT,
+      messages: [{ role: 'user', content: text }],
+      tools: [VERDICT_TOOL],
+      tool_choice: { type: 'tool', name: VERDICT_TOOL_NAME },
+    };
+    // The SDK's timeout covers one attempt until the headers arrive; this deadline covers the whole call,
+    // retries and a stalled body included. A call that hits it is not retried.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
+    const signal = deadline.signal;
+    try {
+      const answer = this.stream
+        ? await fromStream(await this.client.messages.create({ ...body, stream: true }, { signal }))
+        : fromMessage(await this.client.messages.create(body, { signal }));
+      // A stream cut by the deadline ends quietly in the SDK: do not mistake it for a short answer.
+      if (signal.aborted) return { ok: false, reason: this.timeoutReason() };
+      return { ok: true, answer };
+    } catch (e) {
+      return { ok: false, reason: this.redact(this.describe(e, signal.aborted)) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private timeoutReason(): string {
+    return `architect did not answer within ${seconds(this.timeoutMs)} (architect.timeout)`;
+  }
+
+  private describe(e: unknown, deadlineHit: boolean): string {
+    const attempts = `after ${MAX_RETRIES + 1} attempts`;
+    if (deadlineHit || e instanceof APIConnectionTimeoutError || e instanceof APIUserAbortError) {
+      return this.timeoutReason();
+    }
+    if (e instanceof APIConnectionError) {
+      return `architect could not reach ${this.baseURL} ${attempts}: ${errorText(e.cause ?? e)}`;
+    }
+    if (e instanceof APIError && typeof e.status === 'number') {
+      const said = e.apiMessage ? `: ${clip(e.apiMessage, 300)}` : '';
+      const s = e.status;
+      if (s === 401) return `architect authentication failed (401): check ${this.credential.envName}${said}`;
+      if (s === 403)
+        return `architect permission denied (403): check ${this.credential.envName} and model ${this.model}${said}`;
+      if (s === 404)
+        return `architect endpoint not found (404) at ${this.baseURL}: check architect.baseURL and architect.model${said}`;
+      if (s === 429) return `architect rate limited (429) ${attempts}${said}`;
+      if (s === 529 || e.type === 'overloaded_error') return `architect overloaded (${s}) ${attempts}${said}`;
+      if (s >= 500) return `architect server error (${s}) ${attempts}${said}`;
+      return `architect request refused (${s}${e.type ? ` ${e.type}` : ''})${said}`;
+    }
+    if (e instanceof APIError) {
+      // An `error` event in the middle of a stream: the client cannot retry it.
+      return `architect stream failed (${e.type ?? 'error'})${e.apiMessage ? `: ${clip(e.apiMessage, 300)}` : ''}`;
+    }
+    return `architect request failed: ${clip(errorText(e), 300)}`;
+  }
+
+  /** Wraps fetch to log every HTTP attempt that fails, and whether the client will retry it. */
+  private observe(base: Fetch): Fetch {
+    const total = MAX_RETRIES + 1;
+    return async (input, init) => {
+      const attempt = Number(new Headers(init?.headers).get('x-stainless-retry-count') ?? '0') + 1;
+      let res: Response;
+      try {
+        res = await base(input, init);
+      } catch (e) {
+        if (!init?.signal?.aborted) {
+          const more = attempt < total ? '; retrying' : '; no retries left';
+          this.log(`connection failed (attempt ${attempt} of ${total}): ${errorText(e)}${more}`);
+        }
+        throw e;
+      }
+      if (!res.ok) {
+        const willRetry = retryable(res) && attempt < total;
+        const after = res.headers.get('retry-after');
+        const next = willRetry
+          ? `; retrying${after ? ` after ${after}s (retry-after)` : ' with backoff'}`
+          : retryable(res)
+            ? '; no retries left'
+            : '; not retried';
+        this.log(`HTTP ${res.status} from ${this.baseURL} (attempt ${attempt} of ${total})${next}`);
+      }
+      return res;
+    };
+  }
+}
