@@ -17,6 +17,7 @@ import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
 import { registerProviders } from './commands/providers.js';
+import { registerReport } from './commands/report.js';
 import { registerSchema } from './commands/schema.js';
 import { registerShow } from './commands/show.js';
 import { registerTaskRequests } from './commands/task-requests.js';
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIO) {
   registerDoctor(ctx);
   registerDaemon(ctx);
   registerProviders(ctx);
+  registerReport(ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });

@@ -1,0 +1,109 @@
+/**
+ * Reads what the report needs from a workspace (task records, logs/events.jsonl, the config) and
+ * builds it. Read-only: it starts no process, takes no lock and writes nothing.
+ */
+import { readFileSync } from 'node:fs';
+import type { Config } from '../../config/schema.js';
+import type { NightshiftEvent } from '../../core/events.js';
+import type { TaskRecord } from '../../core/task.js';
+import { makeRedactor, type Redactor } from '../../lib/redact.js';
+import { buildReport } from './build.js';
+import type { ReportData } from './model.js';
+
+export interface CollectInput {
+  tasks: readonly TaskRecord[];
+  eventsFile: string;
+  config: Config;
+  /** The environment whose secret values must never appear. */
+  env: NodeJS.ProcessEnv;
+  since: number;
+  until: number;
+}
+
+export function collectReport(input: CollectInput): ReportData {
+  const data = buildReport({
+    tasks: input.tasks,
+    events: readEvents(input.eventsFile),
+    since: input.since,
+    until: input.until,
+    providers: Object.keys(input.config.providers),
+  });
+  return redactDeep(data, reportRedactor(input.config, input.env));
+}
+
+/**
+ * A redactor for every secret the workspace knows of: each provider's `secretEnv` source variable and
+ * the architect's key variables, as set in `env`. Recorded fields should hold no secret already; this
+ * is the second line.
+ */
+export function reportRedactor(config: Config, env: NodeJS.ProcessEnv): Redactor {
+  const names = new Set<string>();
+  for (const provider of Object.values(config.providers)) {
+    for (const source of Object.values(provider.secretEnv)) names.add(source);
+  }
+  if (config.architect.apiKeyEnv) names.add(config.architect.apiKeyEnv);
+  if (config.architect.authTokenEnv) names.add(config.architect.authTokenEnv);
+  return makeRedactor([...names].flatMap((name) => (env[name] ? [env[name]] : [])));
+}
+
+/** A copy of `value` with the redactor applied to every string in it (keys included). */
+export function redactDeep<T>(value: T, redact: Redactor): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [redact(k), walk(inner)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * The event log, oldest first. Lines that are not JSON, or events whose fields the report reads do not
+ * have the expected types, are skipped: a torn last line or an older format must not stop the report.
+ */
+export function readEvents(file: string): NightshiftEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const events: NightshiftEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (isUsableEvent(value)) events.push(value);
+  }
+  return events;
+}
+
+function isUsableEvent(value: unknown): value is NightshiftEvent {
+  if (!value || typeof value !== 'object') return false;
+  const e = value as Record<string, unknown>;
+  if (typeof e['type'] !== 'string' || typeof e['time'] !== 'string' || Number.isNaN(Date.parse(e['time'])))
+    return false;
+  const str = (k: string) => typeof e[k] === 'string';
+  if ('task' in e && !str('task')) return false;
+  switch (e['type']) {
+    case 'provider.probe':
+      return str('provider') && str('host') && str('reason') && typeof e['ok'] === 'boolean';
+    case 'provider.health':
+      return str('provider') && str('reason') && str('breaker') && typeof e['limit'] === 'number';
+    case 'task.killing':
+      return str('task') && str('host') && str('reason') && typeof e['attempt'] === 'number';
+    case 'task.updated':
+      return str('task') && str('reason');
+    case 'monitor.breaker':
+      return str('reason');
+    default:
+      return true;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The morning report's data (DESIGN.md §9 `nightshift report`). The JSON format prints this object as is,
+ * so every field name here is a contract: docs/report.md describes each one. Times are ISO-8601 strings,
+ * durations are milliseconds, rates are plain numbers (a success rate is 0..1).
+ */
+import type { AttemptOutcome, TaskState } from '../../core/task.js';
+
+export const REPORT_FORMATS = ['md', 'html', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface ReportWindow {
+  since: string;
+  until: string;
+  /** until − since, in hours: the divisor of every per-hour figure. */
+  hours: number;
+}
+
+export interface AttemptDigest {
+  n: number;
+  provider: string;
+  host: string;
+  startedAt: string;
+  endedAt: string | null;
+  /** endedAt − startedAt; for a running attempt, until − startedAt. */
+  durationMs: number;
+  outcome: AttemptOutcome;
+  exitCode: number | null;
+  code: string | null;
+  attribution: string | null;
+  reason: string | null;
+}
+
+export interface GateDigest {
+  name: string;
+  passed: boolean;
+  durationMs: number;
+}
+
+export interface TaskDigest {
+  id: string;
+  title: string;
+  state: TaskState;
+  /** Why the task waits for a person (e.g. "needs-human"), or null. */
+  parked: string | null;
+  /** The provider of the last attempt. */
+  provider: string | null;
+  round: number;
+  createdAt: string;
+  updatedAt: string;
+  attemptCount: number;
+  attempts: AttemptDigest[];
+  /** First attempt start → merge, failure or the last attempt's end (null while nothing has started). */
+  startedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  gates: GateDigest[];
+  grade: string | null;
+  verdict: 'approve' | 'changes' | 'reject' | null;
+  summary: string | null;
+  merge: { sha: string; short: string; at: string } | null;
+  failure: { code: string; attribution: string; reason: string } | null;
+  /** One line on why the task did not merge (failed or parked), else null. */
+  why: string | null;
+}
+
+export interface LimitChange {
+  at: string;
+  limit: number;
+  breaker: string;
+  reason: string;
+}
+
+export interface ProviderFigures {
+  name: string;
+  /** False for a provider that appears in the records but no longer in the config. */
+  configured: boolean;
+  /** Attempts whose run overlaps the window. */
+  attempts: number;
+  /** Of those, the ones that have ended. */
+  finished: number;
+  /** Of those, the ones whose executor exited cleanly (outcome "exited", exit code 0). */
+  exitedCleanly: number;
+  /** exitedCleanly / finished, or null with no finished attempt. */
+  successRate: number | null;
+  /** Tasks merged in the window whose graded work this provider did. */
+  merged: number;
+  /** merged / window.hours. */
+  tasksPerHour: number;
+  graded: number;
+  /** Mean grade points (A = 4.0 … F = 0) of the graded tasks, or null. */
+  averageGrade: number | null;
+  averageGradeLetter: string | null;
+  /** Sum of the attempts' durations. */
+  slotMs: number;
+  /** Attempts that failed with provider attribution, plus killed, idle and timed-out attempts. */
+  wastedMs: number;
+  /** The last reported live limit and breaker state (at or before until), or null. */
+  limit: number | null;
+  breaker: string | null;
+  limitHistory: LimitChange[];
+  probes: number;
+  probeFailures: number;
+  lastProbeFailure: { at: string; host: string; reason: string } | null;
+}
+
+export const TIMELINE_KINDS = ['merged', 'failed', 'parked', 'killed', 'breaker'] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+export interface TimelineEntry {
+  at: string;
+  kind: TimelineKind;
+  task: string | null;
+  provider: string | null;
+  host: string | null;
+  text: string;
+}
+
+export interface ReportTotals {
+  tasks: number;
+  byState: Record<TaskState, number>;
+  merged: number;
+  failed: number;
+  parked: number;
+  killed: number;
+  attempts: number;
+  finished: number;
+  exitedCleanly: number;
+  successRate: number | null;
+  tasksPerHour: number;
+  graded: number;
+  averageGrade: number | null;
+  averageGradeLetter: string | null;
+  slotMs: number;
+  wastedMs: number;
+  probeFailures: number;
+  breakerEvents: number;
+}
+
+export interface ReportData {
+  window: ReportWindow;
+  tasks: TaskDigest[];
+  providers: ProviderFigures[];
+  timeline: TimelineEntry[];
+  totals: ReportTotals;
+}
