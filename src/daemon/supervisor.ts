@@ -9,7 +9,7 @@ import os from 'node:os';
 import { coerceError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../core/failures.js';
-import { enterFailed, enterReview, enterRunning, updateTask, type TaskRecord } from '../core/task.js';
+import { enterFailed, enterReview, enterRunning, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import { makeRedactor, type Redactor } from '../lib/redact.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
@@ -38,6 +38,7 @@ import { attemptSucceeded, initialHealth, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
 import { writeDaemonState } from './state-file.js';
 import { Fleet } from './fleet.js';
+import { Judgment } from './judgment.js';
 import { describeEvent } from './describe.js';
 
 export interface SupervisorOptions {
@@ -64,6 +65,7 @@ export class Supervisor {
   readonly toggles: ToggleStore;
   readonly events: EventLog;
   readonly fleet: Fleet;
+  judgment: Judgment | null = null;
   readonly live = new Map<string, LiveAttempt>();
   private readonly launching = new Set<string>();
   private readonly waiting = new Map<string, string>();
@@ -138,6 +140,19 @@ export class Supervisor {
       reason: `pid ${process.pid} on ${os.hostname()}`,
     });
     await this.fleet.prepareAll();
+    this.judgment = new Judgment({
+      paths: this.opts.paths,
+      config: this.opts.config,
+      clock: this.clock,
+      env: this.opts.env,
+      store: this.store,
+      toggles: this.toggles,
+      events: this.events,
+      hosts: this.opts.hosts,
+      log: (line) => this.opts.log?.(this.redact(line)),
+      onGrade: (provider, points) => this.fleet.noteGrade(provider, points),
+      wake: () => this.wake(),
+    });
     await this.adopt();
     const now = this.clock.monotonic();
     this.nextMonitorMono = now + (parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000);
@@ -158,6 +173,7 @@ export class Supervisor {
     if (!this.lock) return; // never started
     while (this.ticking) await new Promise((r) => setTimeout(r, 20));
     await this.watcher?.close();
+    await this.judgment?.stop();
     this.events.emit({ type: 'daemon.stopped', time: this.iso(), reason });
     this.lock?.release();
     this.lock = null;
@@ -229,6 +245,7 @@ export class Supervisor {
       this.store.list().some((t) => t.state === 'pending'),
     );
     await this.dispatch();
+    this.judgment?.kick();
     if (forceMonitor || now >= this.nextMonitorMono) {
       this.nextMonitorMono = now + (parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000);
       await this.monitorCycle();
@@ -272,7 +289,7 @@ export class Supervisor {
       hosts: cfg.hosts,
       running: running.get(name) ?? 0,
       frozen: toggles.frozenProviders.includes(name),
-      grade: null,
+      grade: this.fleet.averageGrade(name),
     }));
     const hosts = new Map<string, HostView>(
       [...this.opts.hosts.keys()].map((name) => [
@@ -649,6 +666,7 @@ export class Supervisor {
   }
 
   private async monitorCycle(): Promise<void> {
+    this.judgment?.retryParked();
     await this.adopt();
     await this.poll();
     await this.fleet.sampleHosts(true, true);
@@ -716,6 +734,8 @@ export class Supervisor {
     if (this.live.size || this.launching.size) return;
     const tasks = this.store.list();
     if (tasks.some((t) => t.state === 'running')) return;
+    // Reviews in progress, or waiting for the judgment loop, can progress; parked ones wait for a person.
+    if (this.judgment?.busy || tasks.some((t) => t.state === 'review' && !t.parked)) return;
     const toggles = this.toggles.read();
     const pending = tasks.filter((t) => t.state === 'pending');
     // Pending work can progress unless dispatch is frozen or it waits on something that will never come.
@@ -725,10 +745,5 @@ export class Supervisor {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
-  }
-
-  /** Records a task-level note (used by later layers). */
-  note(task: TaskRecord, reason: string, patch: Partial<TaskRecord>): void {
-    this.store.transition(task.id, (t) => updateTask(t, this.clock.now(), reason, patch));
   }
 }

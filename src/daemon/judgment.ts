@@ -1,0 +1,410 @@
+/**
+ * The judgment pipeline (DESIGN.md §8): gates in the supervisor's own worktree of the fetched branch,
+ * then the architect (or the gates alone, or a person), then the merge queue — one merge at a time,
+ * in approval order: stage on the current main, re-run the command gates on exactly that tree, move
+ * main with a compare-and-swap, push without force. It runs beside the dispatch loop, never inside it,
+ * so a long test suite never delays exit detection.
+ */
+import os from 'node:os';
+import { coerceError } from '../core/errors.js';
+import type { GateName } from '../core/gates.js';
+import {
+  enterChanges,
+  enterDone,
+  enterFailed,
+  updateTask,
+  type Review,
+  type TaskRecord,
+} from '../core/task.js';
+import type { Clock } from '../lib/clock.js';
+import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import { Repo } from '../git/repo.js';
+import type { WorkerHost } from '../hosts/worker.js';
+import type { EventSink } from '../queue/eventlog.js';
+import type { QueueStore } from '../queue/store.js';
+import type { ToggleStore } from '../queue/toggles.js';
+import { Architect, gradePoints, resolveArchitectMode } from '../review/architect.js';
+import { enabledGates, runGates } from '../review/gates.js';
+
+export interface JudgmentDeps {
+  paths: WorkspacePaths;
+  config: Config;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  store: QueueStore;
+  toggles: ToggleStore;
+  events: EventSink;
+  hosts: Map<string, WorkerHost>;
+  log: (line: string) => void;
+  /** A verdict with a grade was given for work by this provider. */
+  onGrade: (provider: string, points: number) => void;
+  /** Something changed that may unblock dispatch (a merge, a task back to pending). */
+  wake: () => void;
+}
+
+const PARK_MANUAL = 'awaiting-approval';
+const PARK_HUMAN = 'needs-human';
+const PARK_ARCHITECT = 'architect-unavailable';
+const COMMAND_GATES: readonly GateName[] = ['tests', 'lint'];
+
+export class Judgment {
+  readonly mode: 'llm' | 'gates' | 'manual';
+  private readonly architect: Architect | null;
+  private running = false;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly deps: JudgmentDeps) {
+    const resolved = resolveArchitectMode(deps.config.architect, deps.env);
+    this.mode = resolved.mode;
+    if (resolved.note) deps.log(`architect: ${resolved.note}`);
+    this.architect =
+      this.mode === 'llm'
+        ? new Architect(deps.config.architect, deps.env, { log: (l) => deps.log(`architect: ${l}`) })
+        : null;
+  }
+
+  /** Starts working through reviews and merges if not already doing so. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.loop().finally(() => {
+      this.running = false;
+    });
+  }
+
+  /** True while a review or merge is in progress. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Parked-because-the-architect-failed tasks get another try (from the monitor cycle). */
+  retryParked(): void {
+    for (const t of this.deps.store.list()) {
+      if (t.state === 'review' && t.parked === PARK_ARCHITECT) {
+        this.update(t.id, 'architect retry', { parked: null, review: null });
+      }
+    }
+    this.kick();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      for (;;) {
+        if (this.stopped) return;
+        const tasks = this.deps.store.list().filter((t) => t.state === 'review' && !t.parked);
+        const fresh = tasks.filter((t) => !t.review || t.review.verdict === null).sort(byCreated);
+        const approved = tasks
+          .filter((t) => t.review?.verdict === 'approve')
+          .sort((a, b) =>
+            (a.review?.approvedAt ?? a.updatedAt).localeCompare(b.review?.approvedAt ?? b.updatedAt),
+          );
+        const next = approved[0] ?? fresh[0];
+        if (!next) break;
+        try {
+          if (next.review?.verdict === 'approve') await this.merge(next);
+          else await this.judge(next);
+        } catch (err) {
+          const reason = coerceError(err).describe();
+          this.deps.log(`judgment of ${next.id} failed: ${reason}`);
+          this.update(next.id, `judgment failed (supervisor): ${reason}`, { parked: 'judgment-error' });
+        }
+        this.deps.wake();
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  // ---- review ----------------------------------------------------------------------------
+
+  private async judge(task: TaskRecord): Promise<void> {
+    const { repo, base, tip } = await this.locate(task);
+    if (!tip) {
+      this.update(task.id, `branch ns/${task.id} is missing from the supervisor's repo`, {
+        parked: 'missing-branch',
+      });
+      return;
+    }
+    const worktree = this.deps.paths.gateWorktree(task.spec.repo, task.id);
+    await repo.worktreeAt(worktree, tip);
+    const enabled = enabledGates(this.deps.config, this.deps.toggles.read(), task.spec);
+    const specText = this.deps.store.specText(task.id);
+    const gates = await runGates({
+      worktree,
+      base,
+      head: tip,
+      task,
+      specText,
+      config: this.deps.config,
+      enabled,
+    });
+    const failed = gates.filter((g) => !g.passed);
+    this.update(
+      task.id,
+      `gates: ${gates.map((g) => `${g.name} ${g.passed ? 'pass' : 'FAIL'}`).join(', ') || 'none enabled'}`,
+      { gates },
+    );
+    if (failed.length) {
+      this.verdict(task.id, {
+        grade: null,
+        verdict: 'changes',
+        summary: `Gates failed: ${failed.map((g) => g.name).join(', ')}. Fix them on this branch.`,
+        findings: failed.map((g) => ({
+          file: '(gate)',
+          line: null,
+          severity: 'major',
+          text: `${g.name}: ${g.evidence}`,
+        })),
+        approvedBy: null,
+      });
+      return;
+    }
+    if (this.mode === 'gates') {
+      this.verdict(task.id, {
+        grade: null,
+        verdict: 'approve',
+        summary: 'All enabled gates passed.',
+        findings: [],
+        approvedBy: 'gates',
+      });
+      return;
+    }
+    if (this.mode === 'manual' || !this.architect) {
+      this.update(task.id, 'gates passed; waiting for a person to approve or reject', {
+        parked: PARK_MANUAL,
+      });
+      return;
+    }
+    const diff = await repo.diff(base, tip);
+    const answer = await this.architect.review({
+      title: task.title,
+      specText,
+      gates,
+      diff,
+      round: task.round,
+      reviewRounds: task.spec.reviewRounds,
+    });
+    if (!answer.ok) {
+      this.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {
+        parked: PARK_ARCHITECT,
+      });
+      return;
+    }
+    const v = answer.verdict;
+    const provider = task.attempts.at(-1)?.provider;
+    if (provider && v.grade) this.deps.onGrade(provider, gradePoints(v.grade));
+    this.verdict(task.id, { ...v, approvedBy: v.verdict === 'approve' ? 'architect' : null });
+  }
+
+  private verdict(id: string, review: Review): void {
+    const now = this.deps.clock.now();
+    const task = this.deps.store.get(id);
+    if (task.state !== 'review') return;
+    const stamped: Review = {
+      ...review,
+      round: task.round,
+      approvedAt: review.verdict === 'approve' ? new Date(now).toISOString() : null,
+    };
+    if (review.verdict === 'approve') {
+      this.update(
+        id,
+        `approved by ${review.approvedBy ?? '?'}${review.grade ? ` (${review.grade})` : ''}: ${review.summary}`,
+        { review: stamped },
+      );
+      return;
+    }
+    if (review.verdict === 'reject') {
+      this.deps.store.transition(id, (t) =>
+        enterFailed(
+          { ...t, review: stamped },
+          {
+            now,
+            code: 'rejected',
+            attribution: 'spec',
+            reason: `rejected by the architect: ${review.summary}`,
+          },
+        ),
+      );
+      return;
+    }
+    this.sendBack(task, stamped);
+  }
+
+  /** `changes`: another round on the same branch, or parked for a person when the rounds are used up. */
+  private sendBack(task: TaskRecord, review: Review, patch: Partial<TaskRecord> = {}): void {
+    const now = this.deps.clock.now();
+    if (task.round < task.spec.reviewRounds) {
+      this.deps.store.transition(task.id, (t) =>
+        enterChanges({ ...t, ...patch, review }, { now, reason: review.summary.slice(0, 200) }),
+      );
+    } else {
+      this.update(task.id, `review rounds used up (${task.spec.reviewRounds}): ${review.summary}`, {
+        ...patch,
+        review,
+        parked: PARK_HUMAN,
+      });
+    }
+  }
+
+  // ---- merge queue -------------------------------------------------------------------------
+
+  private async merge(task: TaskRecord): Promise<void> {
+    const { repo, base, tip, repoCfg } = await this.locate(task);
+    if (!tip) {
+      this.update(task.id, `branch ns/${task.id} is missing`, { parked: 'missing-branch' });
+      return;
+    }
+    const mainRef = `refs/heads/${repoCfg.main}`;
+    const staging = this.deps.paths.stagingWorktree(task.spec.repo);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let main = await repo.revParse(mainRef);
+      if (!main) {
+        this.update(task.id, `${repoCfg.main} does not exist in ${repo.dir}`, { parked: 'no-main' });
+        return;
+      }
+      if (repoCfg.remote) {
+        const remoteTip = await repo.fetchRemote(repoCfg.remote, repoCfg.main);
+        if (remoteTip && remoteTip !== main) {
+          if (await repo.isAncestor(main, remoteTip)) {
+            if (!(await repo.compareAndSwap(mainRef, remoteTip, main))) continue;
+            main = remoteTip;
+          } else if (!(await repo.isAncestor(remoteTip, main))) {
+            this.update(
+              task.id,
+              `${repoCfg.remote}/${repoCfg.main} and local ${repoCfg.main} have diverged; reconcile them by hand`,
+              { parked: 'diverged' },
+            );
+            return;
+          }
+        }
+      }
+      const message = `${task.title} (nightshift ${task.id})`;
+      const staged =
+        repoCfg.merge === 'rebase'
+          ? await repo.rebase(staging, main, base, tip)
+          : await repo.merge(staging, main, tip, message, repoCfg.merge === 'squash');
+      if ('conflict' in staged) {
+        this.sendBack(
+          task,
+          {
+            grade: task.review?.grade ?? null,
+            verdict: 'changes',
+            summary: `Merging into ${repoCfg.main} conflicts in ${staged.conflict.join(', ')}. Rebase this branch onto refs/nightshift/base/${task.id} (the current ${repoCfg.main}) and resolve the conflicts.`,
+            findings: staged.conflict.map((f) => ({
+              file: f,
+              line: null,
+              severity: 'major',
+              text: 'merge conflict',
+            })),
+            approvedBy: null,
+          },
+          { baseSha: main },
+        );
+        return;
+      }
+      const commandGates = enabledGates(this.deps.config, this.deps.toggles.read(), task.spec).filter((g) =>
+        COMMAND_GATES.includes(g),
+      );
+      if (commandGates.length) {
+        const gates = await runGates({
+          worktree: staging,
+          base: main,
+          head: staged.tip,
+          task,
+          specText: this.deps.store.specText(task.id),
+          config: this.deps.config,
+          enabled: commandGates,
+        });
+        const failed = gates.filter((g) => !g.passed);
+        if (failed.length) {
+          this.sendBack(
+            task,
+            {
+              grade: task.review?.grade ?? null,
+              verdict: 'changes',
+              summary: `On top of the current ${repoCfg.main}, ${failed.map((g) => g.name).join(', ')} failed. Fix this branch so it passes after ${repoCfg.main}'s latest changes.`,
+              findings: failed.map((g) => ({
+                file: '(gate)',
+                line: null,
+                severity: 'major',
+                text: `${g.name}: ${g.evidence}`,
+              })),
+              approvedBy: null,
+            },
+            { baseSha: main },
+          );
+          return;
+        }
+      }
+      if (!(await repo.compareAndSwap(mainRef, staged.tip, main))) {
+        this.deps.log(`merge of ${task.id}: ${repoCfg.main} moved while staging; re-staging`);
+        continue;
+      }
+      if (repoCfg.remote) {
+        const pushed = await repo.push(repoCfg.remote, staged.tip, repoCfg.main);
+        if (!pushed.ok) {
+          // Put main back and start again from whatever the remote has now.
+          await repo.compareAndSwap(mainRef, main, staged.tip);
+          if (pushed.rejected) {
+            this.deps.log(
+              `merge of ${task.id}: push rejected by ${repoCfg.remote}; re-staging from its ${repoCfg.main}`,
+            );
+            continue;
+          }
+          this.update(task.id, `push to ${repoCfg.remote} failed: ${pushed.message}`, {
+            parked: 'push-failed',
+          });
+          return;
+        }
+      }
+      this.deps.store.transition(task.id, (t) =>
+        enterDone(t, { now: this.deps.clock.now(), sha: staged.tip }),
+      );
+      await this.cleanup(task, repo);
+      return;
+    }
+    this.update(task.id, `${repoCfg.main} kept moving; merge gave up after 3 tries`, {
+      parked: 'merge-retries',
+    });
+  }
+
+  private async cleanup(task: TaskRecord, repo: Repo): Promise<void> {
+    await repo.removeWorktree(this.deps.paths.gateWorktree(task.spec.repo, task.id)).catch(() => undefined);
+    const host = task.attempts.at(-1)?.host;
+    const worker = host ? this.deps.hosts.get(host) : undefined;
+    if (worker) await worker.removeWorktree(task.spec.repo, task.id).catch(() => undefined);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private async locate(task: TaskRecord) {
+    const repoCfg = this.deps.config.repos[task.spec.repo] ?? {
+      path: '.',
+      main: 'main',
+      remote: null,
+      merge: 'rebase' as const,
+    };
+    const repo = new Repo(resolveRepoPath(this.deps.paths.root, repoCfg.path, os.homedir()));
+    const tip = await repo.revParse(`refs/heads/ns/${task.id}`);
+    const base = task.baseSha ?? (await repo.revParse(task.spec.base)) ?? task.spec.base;
+    return { repo, repoCfg, tip, base };
+  }
+
+  private update(id: string, reason: string, patch: Partial<TaskRecord>): void {
+    this.deps.store.transition(id, (t) => updateTask(t, this.deps.clock.now(), reason, patch));
+  }
+}
+
+function byCreated(a: TaskRecord, b: TaskRecord): number {
+  return a.createdAt.localeCompare(b.createdAt);
+}

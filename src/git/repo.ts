@@ -1,0 +1,176 @@
+/**
+ * The supervisor's own repositories, through simple-git (argv arrays, never a shell): worktrees for
+ * gates and staging, diffs, rebases and merges, the compare-and-swap that moves main, and pushes that
+ * never force.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+/** Committer identity for commits nightshift itself makes (rebased and merge commits). */
+const IDENTITY = ['user.name=nightshift', 'user.email=nightshift@localhost'];
+
+export type PushResult = { ok: true } | { ok: false; rejected: boolean; message: string };
+
+export class Repo {
+  private readonly git: SimpleGit;
+
+  constructor(readonly dir: string) {
+    this.git = simpleGit({ baseDir: dir, config: IDENTITY, trimmed: true });
+  }
+
+  private at(dir: string): SimpleGit {
+    return simpleGit({ baseDir: dir, config: IDENTITY, trimmed: true });
+  }
+
+  async revParse(ref: string): Promise<string | null> {
+    try {
+      return await this.git.raw(['rev-parse', '--verify', '-q', `${ref}^{commit}`]);
+    } catch {
+      return null;
+    }
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    try {
+      await this.git.raw(['merge-base', '--is-ancestor', ancestor, descendant]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A detached worktree at `ref`, created or reset (clean, no leftovers). */
+  async worktreeAt(dir: string, ref: string): Promise<void> {
+    if (existsSync(path.join(dir, '.git'))) {
+      const wt = this.at(dir);
+      await wt.raw(['rebase', '--abort']).catch(() => undefined);
+      await wt.raw(['merge', '--abort']).catch(() => undefined);
+      await wt.raw(['checkout', '-q', '--detach', '-f', ref]);
+      await wt.raw(['clean', '-q', '-fdx']);
+      return;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.dirname(dir), { recursive: true });
+    await this.git.raw(['worktree', 'prune']);
+    await this.git.raw(['worktree', 'add', '-q', '--detach', dir, ref]);
+  }
+
+  async removeWorktree(dir: string): Promise<void> {
+    await this.git.raw(['worktree', 'remove', '--force', dir]).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    await this.git.raw(['worktree', 'prune']).catch(() => undefined);
+  }
+
+  async diff(base: string, head: string, args: string[] = []): Promise<string> {
+    return this.git.raw(['diff', ...args, `${base}..${head}`]);
+  }
+
+  async changedFiles(base: string, head: string): Promise<string[]> {
+    const out = await this.git.raw(['diff', '--name-only', `${base}..${head}`]);
+    return out.split('\n').filter(Boolean);
+  }
+
+  async show(ref: string, file: string): Promise<string | null> {
+    try {
+      return await this.git.raw(['show', `${ref}:${file}`]);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Replays base..head onto `onto` in the worktree `dir` (detached). Returns the new tip, or the
+   * conflicting files (the rebase is aborted and the worktree left clean).
+   */
+  async rebase(
+    dir: string,
+    onto: string,
+    base: string,
+    head: string,
+  ): Promise<{ tip: string } | { conflict: string[] }> {
+    await this.worktreeAt(dir, head);
+    const wt = this.at(dir);
+    try {
+      await wt.raw(['rebase', '-q', '--onto', onto, base]);
+      return { tip: await wt.raw(['rev-parse', 'HEAD']) };
+    } catch {
+      const files = (await wt.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => ''))
+        .split('\n')
+        .filter(Boolean);
+      await wt.raw(['rebase', '--abort']).catch(() => undefined);
+      return { conflict: files.length ? files : ['(unknown)'] };
+    }
+  }
+
+  /** Merges `head` into `onto` with a merge commit, or as one squashed commit. */
+  async merge(
+    dir: string,
+    onto: string,
+    head: string,
+    message: string,
+    squash: boolean,
+  ): Promise<{ tip: string } | { conflict: string[] }> {
+    await this.worktreeAt(dir, onto);
+    const wt = this.at(dir);
+    try {
+      if (squash) {
+        await wt.raw(['merge', '-q', '--squash', head]);
+        await wt.raw(['commit', '-q', '--no-verify', '-m', message]);
+      } else {
+        await wt.raw(['merge', '-q', '--no-ff', '--no-verify', '-m', message, head]);
+      }
+      return { tip: await wt.raw(['rev-parse', 'HEAD']) };
+    } catch {
+      const files = (await wt.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => ''))
+        .split('\n')
+        .filter(Boolean);
+      await wt.raw(['merge', '--abort']).catch(() => undefined);
+      await wt.raw(['reset', '-q', '--hard', onto]).catch(() => undefined);
+      return { conflict: files.length ? files : ['(unknown)'] };
+    }
+  }
+
+  /** Moves `ref` from `expected` to `next` only if it still points at `expected`. */
+  async compareAndSwap(ref: string, next: string, expected: string): Promise<boolean> {
+    try {
+      await this.git.raw(['update-ref', '-m', 'nightshift: merge', ref, next, expected]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Pushes a commit to a remote branch without force. */
+  async push(remote: string, sha: string, branch: string): Promise<PushResult> {
+    try {
+      await this.git.raw(['push', '-q', '--porcelain', remote, `${sha}:refs/heads/${branch}`]);
+      return { ok: true };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return {
+        ok: false,
+        rejected: /rejected|non-fast-forward|fetch first/i.test(message),
+        message: message.trim().slice(0, 500),
+      };
+    }
+  }
+
+  /** Fetches the remote's branch; returns its tip. */
+  async fetchRemote(remote: string, branch: string): Promise<string | null> {
+    try {
+      await this.git.raw(['fetch', '-q', remote, `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`]);
+      return await this.revParse(`refs/remotes/${remote}/${branch}`);
+    } catch {
+      return null;
+    }
+  }
+
+  async commitCount(base: string, head: string): Promise<number> {
+    return Number(await this.git.raw(['rev-list', '--count', `${base}..${head}`])) || 0;
+  }
+
+  async deleteBranch(branch: string): Promise<void> {
+    await this.git.raw(['branch', '-q', '-D', branch]).catch(() => undefined);
+  }
+}
