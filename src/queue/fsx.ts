@@ -3,7 +3,7 @@
  * into place, fsync the directory. An fsync error is fatal: the page cache may have dropped the data,
  * so it is never retried. Reads refuse symlinks, FIFOs and other non-regular files.
  */
-import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
@@ -66,7 +66,9 @@ export function renameDurable(from: string, to: string): void {
   if (path.dirname(from) !== path.dirname(to)) fsyncDir(path.dirname(from));
 }
 
+/** Creates a directory (and parents) unless it is already there. */
 export function ensureDir(dir: string, mode = 0o755): void {
+  if (existsSync(dir)) return;
   mkdirSync(dir, { recursive: true, mode });
 }
 
