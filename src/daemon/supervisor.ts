@@ -735,7 +735,7 @@ export class Supervisor {
     const tasks = this.store.list();
     if (tasks.some((t) => t.state === 'running')) return;
     // Reviews in progress, or waiting for the judgment loop, can progress; parked ones wait for a person.
-    if (this.judgment?.busy || tasks.some((t) => t.state === 'review' && !t.parked)) return;
+    if (tasks.some((t) => t.state === 'review' && !t.parked)) return;
     const toggles = this.toggles.read();
     const pending = tasks.filter((t) => t.state === 'pending');
     // Pending work can progress unless dispatch is frozen or it waits on something that will never come.
