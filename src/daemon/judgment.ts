@@ -37,6 +37,8 @@ export interface JudgmentDeps {
   events: EventSink;
   hosts: Map<string, WorkerHost>;
   log: (line: string) => void;
+  /** Removes known secret values from anything sent to the architect. */
+  redact: (text: string) => string;
   /** A verdict with a grade was given for work by this provider. */
   onGrade: (provider: string, points: number) => void;
   /** Something changed that may unblock dispatch (a merge, a task back to pending). */
@@ -188,9 +190,9 @@ export class Judgment {
     const diff = await repo.diff(base, tip);
     const answer = await this.architect.review({
       title: task.title,
-      specText,
+      specText: this.deps.redact(specText),
       gates,
-      diff,
+      diff: this.deps.redact(diff),
       round: task.round,
       reviewRounds: task.spec.reviewRounds,
     });

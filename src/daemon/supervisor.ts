@@ -150,6 +150,7 @@ export class Supervisor {
       events: this.events,
       hosts: this.opts.hosts,
       log: (line) => this.opts.log?.(this.redact(line)),
+      redact: this.redact,
       onGrade: (provider, points) => this.fleet.noteGrade(provider, points),
       wake: () => this.wake(),
     });

@@ -62,6 +62,7 @@ function setup(opts: { remote?: boolean; testCommand: string }) {
     events,
     hosts: new Map(),
     log: () => undefined,
+    redact: (t: string) => t,
     onGrade: () => undefined,
     wake: () => undefined,
   });
