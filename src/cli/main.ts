@@ -10,6 +10,7 @@ import type { CliIO } from './io.js';
 import { reportError } from './output.js';
 import { registerAdd } from './commands/add.js';
 import { registerDaemon, runDaemon } from './commands/daemon.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerFreeze } from './commands/freeze.js';
 import { registerGate } from './commands/gate.js';
@@ -42,10 +43,20 @@ export function buildProgram(io: CliIO) {
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
   const ctx = makeContext(io, program);
-  program.action(async (opts: { daemon?: boolean; untilIdle?: boolean; once?: boolean }) => {
-    if (opts.daemon) return runDaemon(ctx, { untilIdle: opts.untilIdle === true, once: opts.once === true });
-    program.outputHelp();
-  });
+  program.action(
+    async (opts: {
+      daemon?: boolean;
+      untilIdle?: boolean;
+      once?: boolean;
+      tmux: boolean;
+      readOnly?: boolean;
+    }) => {
+      if (opts.daemon)
+        return runDaemon(ctx, { untilIdle: opts.untilIdle === true, once: opts.once === true });
+      const { runHome } = await import('./commands/home.js');
+      return runHome(ctx, { tmux: opts.tmux, readOnly: opts.readOnly === true });
+    },
+  );
   registerInit(ctx);
   registerAdd(ctx);
   registerLint(ctx);
@@ -57,6 +68,7 @@ export function buildProgram(io: CliIO) {
   registerGate(ctx);
   registerDoctor(ctx);
   registerDaemon(ctx);
+  registerDemo(ctx);
   registerProviders(ctx);
   registerReport(ctx);
   for (const cmd of program.commands) {

@@ -36,6 +36,14 @@ export interface Snapshot {
   daemon: LockInfo | null;
 }
 
+export interface OpenOptions {
+  /**
+   * Keep task records in memory (the default: right for a short command). A long-lived reader beside a
+   * daemon (the TUI) passes false so every snapshot re-reads the disk.
+   */
+  cache?: boolean;
+}
+
 export class WorkspaceClient {
   readonly store: QueueStore;
   readonly toggles: ToggleStore;
@@ -45,17 +53,18 @@ export class WorkspaceClient {
     readonly paths: WorkspacePaths,
     readonly config: Config,
     readonly clock: Clock,
+    opts: OpenOptions,
   ) {
     this.events = new EventLog(paths.events);
-    this.store = new QueueStore(paths, clock, this.events);
+    this.store = new QueueStore(paths, clock, this.events, { cache: opts.cache ?? true });
     this.toggles = new ToggleStore(paths);
   }
 
   /** Opens a workspace; throws a clear error when it has no (valid) config. */
-  static open(root: string, clock: Clock): WorkspaceClient {
+  static open(root: string, clock: Clock, opts: OpenOptions = {}): WorkspaceClient {
     const paths = workspacePaths(root);
     const config = loadConfig(paths);
-    const client = new WorkspaceClient(paths, config, clock);
+    const client = new WorkspaceClient(paths, config, clock, opts);
     client.store.ensureLayout();
     return client;
   }

@@ -31,6 +31,8 @@ export interface WorkspacePaths {
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
   attemptLog(id: string, attempt: number): string;
+  /** The diff a review round judged, for the TUI's Review tab. */
+  diffPatch(id: string, round: number): string;
 }
 
 export function workspacePaths(root: string): WorkspacePaths {
@@ -59,6 +61,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),
+    diffPatch: (id, round) => path.join(logs, id, `diff-round-${round}.patch`),
   };
 }
 

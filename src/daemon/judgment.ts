@@ -5,7 +5,9 @@
  * main with a compare-and-swap, push without force. It runs beside the dispatch loop, never inside it,
  * so a long test suite never delays exit detection.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { coerceError } from '../core/errors.js';
 import type { GateName } from '../core/gates.js';
 import {
@@ -139,6 +141,7 @@ export class Judgment {
     }
     const worktree = this.deps.paths.gateWorktree(task.spec.repo, task.id);
     await repo.worktreeAt(worktree, tip);
+    await this.saveDiff(task, repo, base, tip);
     const enabled = enabledGates(this.deps.config, this.deps.toggles.read(), task.spec);
     const specText = this.deps.store.specText(task.id);
     const gates = await runGates({
@@ -388,6 +391,18 @@ export class Judgment {
   }
 
   // ---- helpers -----------------------------------------------------------------------------
+
+  /** logs/<id>/diff-round-<n>.patch, redacted, for the TUI's Review tab. */
+  private async saveDiff(task: TaskRecord, repo: Repo, base: string, tip: string): Promise<void> {
+    try {
+      const diff = await repo.diff(base, tip, ['--stat', '--patch']);
+      const file = this.deps.paths.diffPatch(task.id, task.round);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, this.deps.redact(diff.slice(0, 2_000_000)), { mode: 0o600 });
+    } catch (err) {
+      this.deps.log(`could not save the diff of ${task.id}: ${coerceError(err).describe()}`);
+    }
+  }
 
   private async locate(task: TaskRecord) {
     const repoCfg = this.deps.config.repos[task.spec.repo] ?? {

@@ -159,7 +159,8 @@ export class Supervisor {
     this.nextMonitorMono = now + (parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000);
     this.nextLivenessMono = now + this.livenessEvery();
     if (this.opts.watch !== false) {
-      this.watcher = new QueueWatcher(this.opts.paths);
+      // Inbox and requests only: the daemon writes the queue itself and needs no news of it.
+      this.watcher = new QueueWatcher(this.opts.paths, undefined, ['inbox', 'requests']);
       this.watcher.subscribe(() => this.wake());
       await this.watcher.ready();
     }
@@ -245,8 +246,9 @@ export class Supervisor {
       false,
       this.store.list().some((t) => t.state === 'pending'),
     );
-    await this.dispatch();
+    // Reviews first: kick() only starts the judgment loop, which must not wait for this tick's launches.
     this.judgment?.kick();
+    await this.dispatch();
     if (forceMonitor || now >= this.nextMonitorMono) {
       this.nextMonitorMono = now + (parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000);
       await this.monitorCycle();
@@ -655,10 +657,15 @@ export class Supervisor {
           reason: 'session alive',
         });
       } else {
+        // No session and no exit record. Without its log the executor never started: the last supervisor
+        // died while launching it, which is not the task's failure and uses up none of its attempts.
+        const started = await worker.attemptStarted(task.id, attempt.n).catch(() => true);
         this.fail(
           task,
-          'session-lost',
-          `session ${sessionName(task.id)} is gone and left no exit record`,
+          started ? 'session-lost' : 'launch-interrupted',
+          started
+            ? `session ${sessionName(task.id)} is gone and left no exit record`
+            : `the supervisor stopped while launching attempt ${attempt.n}; its executor never started`,
           'lost',
           null,
         );

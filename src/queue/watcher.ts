@@ -13,21 +13,37 @@ export interface WatchBatch {
   paths: string[];
 }
 
+const ALL_TOPICS: readonly WatchTopic[] = ['inbox', 'requests', 'queue'];
+
 export class QueueWatcher {
   private readonly watcher: FSWatcher;
   private pending: WatchBatch = { topics: new Set(), paths: [] };
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(batch: WatchBatch) => void>();
 
+  /**
+   * `topics` limits what is watched. Watching `queue` costs one inotify watch per task directory and
+   * file (~3 per task, done and failed ones included), so the daemon, the queue's only writer, leaves
+   * it out.
+   */
   constructor(
     private readonly paths: WorkspacePaths,
     private readonly batchMs = 100,
+    topics: readonly WatchTopic[] = ALL_TOPICS,
   ) {
-    this.watcher = watch([paths.specs, paths.requests, paths.queue], {
+    const roots = { inbox: paths.specs, requests: paths.requests, queue: paths.queue };
+    const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}${path.sep}`);
+    this.watcher = watch([...new Set(topics)].map((t) => roots[t]), {
       ignoreInitial: true,
       depth: 2,
       awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
-      ignored: (p: string) => p.startsWith(paths.tmp) || p.startsWith(paths.stateStore) || p.endsWith('.tmp'),
+      // specs/.accepted and .rejected only grow, and topicOf() drops their events anyway.
+      ignored: (p: string) =>
+        p.startsWith(paths.tmp) ||
+        p.startsWith(paths.stateStore) ||
+        p.endsWith('.tmp') ||
+        under(p, paths.accepted) ||
+        under(p, paths.rejected),
     });
     this.watcher.on('all', (_event, changed) => this.note(changed));
   }

@@ -1,0 +1,60 @@
+/**
+ * `nightshift demo`: a whole night in a temporary workspace on the local host, with the scripted
+ * simulator as the executor. In a terminal it opens the TUI inside tmux (or in place with --no-tmux);
+ * with --headless, or without a terminal, it runs the night to the end and prints the morning report.
+ */
+import path from 'node:path';
+import { createDemoWorkspace, dropDemoSpecs } from '../../client/demo/scenario.js';
+import { attachSession, ensureSession, selfArgv, tmuxAvailable } from '../../client/session.js';
+import type { CommandContext } from '../context.js';
+
+export const DEMO_SESSION = 'nightshift-demo';
+
+export function registerDemo(ctx: CommandContext): void {
+  ctx.program
+    .command('demo')
+    .description(
+      'a whole night in a temp workspace, on the local host, with the scripted simulator (not an AI)',
+    )
+    .option('--no-tmux', 'run the TUI in this terminal instead of a tmux session')
+    .option('--headless', 'no TUI: run the night to the end and print the morning report')
+    .action(async (opts: { tmux: boolean; headless?: boolean }) => {
+      const demo = createDemoWorkspace(ctx.io.env);
+      const say = (line: string) => ctx.io.stdout(`${line}\n`);
+      say(`nightshift demo: workspace ${demo.root}`);
+      say(`  repository ${demo.repo} (a small app with a node --test suite)`);
+      say(
+        `  providers: "scripted" (healthy) and "flaky" (its probe answers nothing); architect: ${demo.mode}`,
+      );
+      say('  executors are the scripted simulator, not an AI: each spec carries its own script');
+      const interactive = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
+      if (!interactive) {
+        await runHeadless(ctx, demo.root);
+      } else if (opts.tmux && tmuxAvailable()) {
+        const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift';
+        ensureSession(socket, DEMO_SESSION, demo.root, [
+          { name: 'tui', argv: selfArgv('-w', demo.root, '--no-tmux') },
+          { name: 'daemon', argv: selfArgv('-w', demo.root, 'daemon') },
+        ]);
+        dropDemoSpecs(demo.root);
+        say(
+          `  tmux session "${DEMO_SESSION}" on socket "${socket}": detach with Ctrl-b d, come back with \`nightshift demo-attach\``,
+        );
+        attachSession(socket, DEMO_SESSION);
+      } else {
+        const { runInteractive } = await import('./demo-run.js');
+        await runInteractive(ctx, demo.root);
+      }
+      say(`\nThe demo workspace stays at ${demo.root}`);
+      say(`  read the report:  nightshift -w ${demo.root} report`);
+      say(
+        `  clean up:         tmux -L nightshift kill-session -t ${DEMO_SESSION} 2>/dev/null; rm -rf ${demo.root}`,
+      );
+    });
+}
+
+async function runHeadless(ctx: CommandContext, root: string): Promise<void> {
+  const { runHeadlessNight } = await import('./demo-run.js');
+  await runHeadlessNight(ctx, root);
+  ctx.io.stdout(`\nMorning report: ${path.join(root, 'reports', 'demo.md')}\n`);
+}

@@ -1,0 +1,56 @@
+/**
+ * The argv that attaches to an executor's tmux session, locally or over ssh. The TUI may not import
+ * hosts/ (it is a client), so this is where the host config turns into a command line: ssh joins its
+ * remote words, and hosts/ quotes them with the one audited quoting function.
+ */
+import type { WorkspacePaths } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { runnerFor } from '../hosts/registry.js';
+import { sessionName } from '../hosts/tmux.js';
+
+/** The tmux socket nightshift uses: $NIGHTSHIFT_TMUX_SOCKET, else "nightshift". */
+export function tmuxSocket(env: NodeJS.ProcessEnv): string {
+  return env['NIGHTSHIFT_TMUX_SOCKET'] || 'nightshift';
+}
+
+export interface AttachOptions {
+  socket: string;
+  /**
+   * `view`: the TUI's live pane — read-only, UTF-8 (`-u`), and `ignore-size` so a small pane never
+   * resizes the executor's window. `person`: a person's own terminal takes over (read-only on request).
+   */
+  purpose: 'view' | 'person';
+  readOnly: boolean;
+}
+
+/** The tmux words of an attach, before any ssh wrapping. */
+export function tmuxAttachWords(taskId: string, opts: AttachOptions): string[] {
+  const target = ['-t', `=${sessionName(taskId)}`];
+  if (opts.purpose === 'view') {
+    return ['tmux', '-u', '-L', opts.socket, 'attach-session', '-r', '-f', 'ignore-size', ...target];
+  }
+  return ['tmux', '-L', opts.socket, 'attach-session', ...(opts.readOnly ? ['-r'] : []), ...target];
+}
+
+/**
+ * Attach argv for task `taskId` on host `hostName`: the tmux words themselves for a local host;
+ * `ssh <options> -t -- <destination> '<quoted tmux words>'` for an ssh host (its port, identity file
+ * and ssh config file from the host's config, sharing the daemon's ControlMaster).
+ */
+export function attachArgv(
+  config: Config,
+  paths: WorkspacePaths,
+  hostName: string,
+  taskId: string,
+  opts: AttachOptions,
+): string[] {
+  const host = config.hosts[hostName];
+  if (!host) {
+    throw new NightshiftError(ErrorCode.invalidConfig, `host "${hostName}" is not in the config`, {
+      host: hostName,
+      hint: `the hosts are: ${Object.keys(config.hosts).join(', ') || 'none'}`,
+    });
+  }
+  return runnerFor(hostName, host, paths).interactiveArgv(tmuxAttachWords(taskId, opts));
+}

@@ -1,0 +1,87 @@
+/**
+ * The tmux session that keeps the TUI and the daemon alive across SSH drops: `nightshift` with no
+ * arguments creates or reattaches it; closing the terminal only detaches.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface SessionWindow {
+  name: string;
+  argv: string[];
+}
+
+/** The argv that runs this very nightshift (same node, same bin), whatever the cwd. */
+export function selfArgv(...args: string[]): string[] {
+  return [process.execPath, fileURLToPath(new URL('../../bin/nightshift.js', import.meta.url)), ...args];
+}
+
+export function tmuxAvailable(): boolean {
+  return spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+function tmux(socket: string, args: string[]) {
+  return spawnSync('tmux', ['-L', socket, '-u', ...args], { encoding: 'utf8' });
+}
+
+export function sessionExists(socket: string, session: string): boolean {
+  return tmux(socket, ['has-session', '-t', `=${session}`]).status === 0;
+}
+
+export function windowExists(socket: string, session: string, window: string): boolean {
+  const r = tmux(socket, ['list-windows', '-t', `=${session}`, '-F', '#{window_name}']);
+  return r.status === 0 && r.stdout.split('\n').includes(window);
+}
+
+/** Creates the session with its first window, or adds missing windows to an existing one. */
+export function ensureSession(
+  socket: string,
+  session: string,
+  cwd: string,
+  windows: readonly SessionWindow[],
+): void {
+  const [first, ...rest] = windows;
+  if (!first) return;
+  if (!sessionExists(socket, session)) {
+    const r = tmux(socket, [
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-n',
+      first.name,
+      '-c',
+      cwd,
+      '-x',
+      '200',
+      '-y',
+      '50',
+      '--',
+      ...first.argv,
+    ]);
+    if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr.trim()}`);
+  }
+  for (const w of rest) {
+    if (windowExists(socket, session, w.name)) continue;
+    const r = tmux(socket, [
+      'new-window',
+      '-d',
+      '-t',
+      `=${session}:`,
+      '-n',
+      w.name,
+      '-c',
+      cwd,
+      '--',
+      ...w.argv,
+    ]);
+    if (r.status !== 0) throw new Error(`tmux new-window failed: ${r.stderr.trim()}`);
+  }
+}
+
+/** Hands the terminal to `tmux attach` until the user detaches; returns its exit status. */
+export function attachSession(socket: string, session: string): number {
+  const r = spawnSync('tmux', ['-L', socket, '-u', 'attach-session', '-t', `=${session}`], {
+    stdio: 'inherit',
+  });
+  return r.status ?? 1;
+}

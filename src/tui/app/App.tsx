@@ -1,0 +1,82 @@
+/**
+ * The root component: UI state in a reducer, workspace data from the source, every key through the
+ * one dispatcher (modal layer, then the focused pane, then global).
+ */
+import { useApp } from 'ink';
+import { useReducer } from 'react';
+import type { TuiSource } from '../data/source.js';
+import { useKeyInput } from '../hooks/useKeyInput.js';
+import { useNow } from '../hooks/useNow.js';
+import { useScreenView } from '../hooks/useScreenView.js';
+import { useSnapshot } from '../hooks/useSnapshot.js';
+import { useTerminalSize, type TerminalSize } from '../hooks/useTerminalSize.js';
+import type { ModalScope, Scope } from '../keys/bindings.js';
+import type { Command } from '../keys/commands.js';
+import { dispatchKey, type Layer } from '../keys/dispatcher.js';
+import type { KeyPress } from '../keys/normalize.js';
+import { MainScreen } from '../screens/MainScreen.js';
+import { initialUiState, uiReducer } from '../state/ui.js';
+import { runCommand } from './commands.js';
+import type { TerminalControl } from './terminal-control.js';
+
+export interface AppProps {
+  source: TuiSource;
+  readOnly: boolean;
+  env: NodeJS.ProcessEnv;
+  terminal: TerminalControl;
+  /** A fixed terminal size (tests); otherwise the real terminal's, following resizes. */
+  size?: TerminalSize;
+}
+
+const MODAL_HINTS: Readonly<Record<ModalScope, string>> = {
+  dialog: 'Enter chooses, Esc cancels',
+  menu: 'Space toggles a gate, Esc closes',
+  help: 'Esc closes the help',
+  filter: 'Enter keeps the filter, Esc clears it',
+};
+
+export function App({ source, readOnly, env, terminal, size: fixedSize }: AppProps) {
+  const snap = useSnapshot(source);
+  const [ui, dispatch] = useReducer(uiReducer, undefined, initialUiState);
+  const now = useNow(source.clock);
+  const size = useTerminalSize(fixedSize);
+  const { exit } = useApp();
+  const view = useScreenView(source, snap, ui, now, size, readOnly);
+
+  useKeyInput((key: KeyPress) => {
+    const deps = { ui, dispatch, view, snap, source, terminal, env, now: source.clock.now(), exit };
+    const run = (scope: Scope) => (command: Command, k: KeyPress) => runCommand(command, scope, k, deps);
+    const layers: Layer[] = [];
+    if (
+      view.scope === 'dialog' ||
+      view.scope === 'menu' ||
+      view.scope === 'help' ||
+      view.scope === 'filter'
+    ) {
+      const scope = view.scope;
+      layers.push({
+        scope,
+        run: run(scope),
+        modal: { passThrough: ['ctrl+c'], hint: MODAL_HINTS[scope] },
+        ...(scope === 'filter'
+          ? {
+              fallback: (k: KeyPress) => {
+                if (!k.text) return false;
+                dispatch({ type: 'filterType', text: k.text });
+                return true;
+              },
+            }
+          : {}),
+      });
+    }
+    layers.push({ scope: ui.focus, run: run(ui.focus) }, { scope: 'global', run: run('global') });
+    dispatchKey(layers, key, { readOnly, say: (text) => dispatch({ type: 'status', text, tone: 'warn' }) });
+  });
+
+  const status =
+    ui.status ??
+    (snap.error ? { text: `reading the workspace failed: ${snap.error}`, tone: 'error' as const } : null);
+  return (
+    <MainScreen view={view} ui={ui} status={status} readOnly={readOnly} now={now} total={snap.tasks.length} />
+  );
+}

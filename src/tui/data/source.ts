@@ -1,0 +1,102 @@
+/**
+ * What the TUI reads and asks for, as one small interface. The real one reads a workspace
+ * (workspace-source.ts); tests pass a fake built from plain records, so components and keys are
+ * tested without a disk, a daemon or a terminal.
+ */
+import type { GateName } from '../../core/gates.js';
+import type { NightshiftEvent } from '../../core/events.js';
+import type { TaskRecord } from '../../core/task.js';
+import type { DaemonState } from '../../daemon/state-file.js';
+import type { Clock } from '../../lib/clock.js';
+import type { LockInfo } from '../../queue/lock.js';
+import type { Request, RequestOutcome } from '../../queue/requests.js';
+import type { Toggles } from '../../queue/toggles.js';
+
+export interface ProviderConfigView {
+  name: string;
+  kind: string;
+  hosts: readonly string[];
+  /** The configured concurrency: the live limit never goes above it. */
+  ceiling: number;
+}
+
+export interface HostConfigView {
+  name: string;
+  kind: 'local' | 'ssh';
+}
+
+export interface GateConfigView {
+  name: GateName;
+  /** The config's `enabled` before any toggle. */
+  enabled: boolean;
+  /** Whether it can run at all (tests and lint need a command). */
+  runnable: boolean;
+}
+
+/** Everything the screen shows, read at one moment. Replaced (never mutated) on each change. */
+export interface TuiSnapshot {
+  version: number;
+  workspace: string;
+  tasks: readonly TaskRecord[];
+  toggles: Toggles;
+  /** The live daemon holding the workspace lock, if any. */
+  daemon: LockInfo | null;
+  /** queue/state/daemon.json: breakers, limits, hosts over their thresholds, waiting reasons. */
+  daemonState: DaemonState | null;
+  providers: readonly ProviderConfigView[];
+  hosts: readonly HostConfigView[];
+  gates: readonly GateConfigView[];
+  /** The most recent events (oldest first). */
+  events: readonly NightshiftEvent[];
+  /** Why the last read failed (the previous data stays on screen). */
+  error: string | null;
+}
+
+export type SubmitOutcome = RequestOutcome & { queued?: boolean };
+
+/** The executor attempt a live view follows. */
+export interface LiveTarget {
+  taskId: string;
+  attempt: number;
+  host: string;
+  /** Only a running attempt has a tmux session worth attaching to; others show their log. */
+  running: boolean;
+}
+
+export interface LiveFrame {
+  mode: 'tmux' | 'log' | 'none';
+  /** What is shown, e.g. "tmux ns-x on oci (read-only)" or "log logs/x/attempt-1.log". */
+  title: string;
+  /** Why the view fell back, if it did. */
+  note: string | null;
+  lines: readonly string[];
+}
+
+/** A live view of one attempt: an external store the Executor tab subscribes to. */
+export interface LiveView {
+  subscribe(listener: () => void): () => void;
+  frame(): LiveFrame;
+  resize(cols: number, rows: number): void;
+  dispose(): void;
+}
+
+export interface TuiSource {
+  readonly clock: Clock;
+  /** Properties, not methods: React calls them unbound (useSyncExternalStore). */
+  readonly getSnapshot: () => TuiSnapshot;
+  /** Listeners are called at most a few times a second (throttled at the source). */
+  readonly subscribe: (listener: () => void) => () => void;
+  /** Re-read now (after a request), still through the throttle. */
+  refresh(): void;
+  specText(taskId: string): string | null;
+  /** The diff a review round judged (`text` null when the supervisor left none), and where it is. */
+  diff(taskId: string, round: number): { label: string; text: string | null };
+  /** The mirrored executor log of an attempt, when it exists. */
+  attemptLog(taskId: string, attempt: number): string | null;
+  submit(request: Request): Promise<SubmitOutcome>;
+  /** The argv that hands the terminal to the attempt's tmux session; throws with the reason it cannot. */
+  attachArgv(target: LiveTarget, readOnly: boolean): string[];
+  startDaemon(): { ok: boolean; message: string };
+  openLive(target: LiveTarget, size: { cols: number; rows: number }): LiveView;
+  close(): Promise<void>;
+}

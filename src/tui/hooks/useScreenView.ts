@@ -1,0 +1,225 @@
+/**
+ * Everything the screen shows, derived from the snapshot, the UI state and the clock. The expensive
+ * parts (grouping 1,000 tasks, building a diff's lines) are memoized on their inputs; every pane gets
+ * only the slice that fits.
+ */
+import { useMemo } from 'react';
+import type { TaskRecord } from '../../core/task.js';
+import type { LiveTarget, TuiSnapshot, TuiSource } from '../data/source.js';
+import { disabledReason, type KeyContext } from '../keys/availability.js';
+import type { Scope } from '../keys/bindings.js';
+import { footerItems, helpLines, type FooterItem } from '../keys/docs.js';
+import { boardRows, effectiveSelection, rowIndexOf, windowStart, type BoardRow } from '../state/board.js';
+import { eventLine, eventTask, historyLines, reviewLines, specLines, type Line } from '../state/detail.js';
+import { computeLayout, providersPaneLines, type Layout } from '../state/layout.js';
+import type { UiState } from '../state/ui.js';
+import {
+  gateEnabled,
+  headerView,
+  hostRows,
+  providerRows,
+  type HeaderView,
+  type HostRowView,
+  type ProviderRowView,
+} from '../state/view.js';
+import type { GateMenuItem } from '../components/Dialogs.js';
+import { useLiveView } from './useLiveView.js';
+
+/** How long "starting the daemon…" shows before the header says it did not come up. */
+export const DAEMON_START_WAIT_MS = 15_000;
+
+export interface Slice<T> {
+  all: readonly T[];
+  visible: readonly T[];
+  first: number;
+}
+
+export interface ScreenView {
+  layout: Layout;
+  rows: readonly BoardRow[];
+  boardTop: number;
+  visibleRows: readonly BoardRow[];
+  shown: number;
+  selectedId: string | null;
+  task: TaskRecord | null;
+  header: HeaderView;
+  providers: readonly ProviderRowView[];
+  hosts: readonly HostRowView[];
+  selectedProvider: ProviderRowView | null;
+  detail: Slice<Line> & { subtitle: string; subtitleColor?: string };
+  events: Slice<Line> & { cursorTask: string | null };
+  help: Slice<{ text: string; heading: boolean }>;
+  gates: readonly GateMenuItem[];
+  liveTarget: LiveTarget | null;
+  keyContext: KeyContext;
+  scope: Scope;
+  footer: readonly FooterItem[];
+}
+
+function slice<T>(all: readonly T[], first: number, height: number): Slice<T> {
+  const start = Math.max(0, Math.min(first, all.length - height));
+  return { all, visible: all.slice(start, start + Math.max(0, height)), first: start };
+}
+
+function liveTargetOf(task: TaskRecord | null): LiveTarget | null {
+  const a = task?.attempts.at(-1);
+  if (!task || !a) return null;
+  return {
+    taskId: task.id,
+    attempt: a.n,
+    host: a.host,
+    running: task.state === 'running' && a.outcome === 'running',
+  };
+}
+
+export function useScreenView(
+  source: TuiSource,
+  snap: TuiSnapshot,
+  ui: UiState,
+  now: number,
+  size: { rows: number; cols: number },
+  readOnly: boolean,
+): ScreenView {
+  const rows = useMemo(() => boardRows(snap.tasks, ui.filter), [snap.tasks, ui.filter]);
+  const shown = useMemo(() => rows.filter((r) => r.kind === 'task').length, [rows]);
+  const selectedId = effectiveSelection(rows, ui.selected);
+  const cursor = rowIndexOf(rows, selectedId);
+  const selectedRow = rows[cursor];
+  const task = selectedRow?.kind === 'task' ? selectedRow.task : null;
+
+  const providers = useMemo(() => providerRows(snap, now), [snap, now]);
+  const hosts = useMemo(() => hostRows(snap), [snap]);
+  const layout = computeLayout(size, providersPaneLines(providers.length, hosts.length));
+  const boardTop = windowStart(rows.length, Math.max(0, cursor), layout.boardBody, ui.boardTop);
+  const selectedProvider = providers[Math.min(ui.providerCursor, providers.length - 1)] ?? null;
+
+  const daemonRequested =
+    ui.daemonRequestedAt !== null && !snap.daemon && now - ui.daemonRequestedAt < DAEMON_START_WAIT_MS;
+  const daemonFailed = ui.daemonRequestedAt !== null && !snap.daemon && !daemonRequested;
+  const header = headerView(snap, now, { readOnly, daemonRequested, daemonFailed });
+
+  const liveTarget = ui.tab === 'executor' ? liveTargetOf(task) : null;
+  const live = useLiveView(source, liveTarget, { cols: layout.detailText, rows: layout.detailBody });
+  const specText = useMemo(
+    () => (ui.tab === 'spec' && task ? source.specText(task.id) : null),
+    [source, ui.tab, task],
+  );
+  const reviewRound = task?.review?.round ?? task?.round ?? 0;
+  const diff = useMemo(
+    () => (ui.tab === 'review' && task ? source.diff(task.id, reviewRound) : null),
+    [source, ui.tab, task, reviewRound],
+  );
+  const tabNow = ui.tab === 'history' ? now : 0;
+  const detailAll = useMemo((): { lines: Line[]; subtitle: string; color?: string } => {
+    if (!task) return { lines: [], subtitle: 'no task selected' };
+    switch (ui.tab) {
+      case 'spec':
+        return { lines: specLines(specText), subtitle: `${task.title} · ${task.state}` };
+      case 'review':
+        return {
+          lines: reviewLines(task, diff?.text ?? null, diff?.label ?? ''),
+          subtitle: `review of round ${reviewRound}`,
+        };
+      case 'history':
+        return {
+          lines: historyLines(task, tabNow),
+          subtitle: `${task.attempts.length} attempts · ${task.history.length} transitions`,
+        };
+      case 'executor':
+        return { lines: [], subtitle: '' };
+    }
+  }, [task, ui.tab, specText, diff, reviewRound, tabNow]);
+  const liveLines = useMemo(() => live.lines.map((text): Line => ({ text })), [live.lines]);
+  const executor = ui.tab === 'executor';
+  const detail = executor
+    ? {
+        ...slice(liveLines, 0, layout.detailBody),
+        subtitle: !task
+          ? 'no task selected'
+          : !liveTarget
+            ? `${task.id} has not started: nothing to show yet`
+            : `${live.title}${live.note ? ` — ${live.note}` : ''}`,
+        subtitleColor: live.mode === 'tmux' ? 'green' : live.note ? 'yellow' : undefined,
+      }
+    : {
+        ...slice(detailAll.lines, ui.detailScroll, layout.detailBody),
+        subtitle: detailAll.subtitle,
+        ...(detailAll.color ? { subtitleColor: detailAll.color } : {}),
+      };
+
+  const eventLines = useMemo(() => snap.events.map(eventLine), [snap.events]);
+  const eventsEnd = Math.max(0, eventLines.length - ui.eventsBack);
+  const events = slice(eventLines, eventsEnd - layout.bottomBody, layout.bottomBody);
+  const lastEvent = snap.events[Math.min(eventsEnd, snap.events.length) - 1];
+
+  const helpAll = useMemo(() => helpLines(readOnly), [readOnly]);
+  const help = slice(
+    helpAll,
+    ui.modal?.kind === 'help' ? ui.modal.scroll : 0,
+    layout.topH + layout.bottomH - 3,
+  );
+
+  const gates = useMemo(
+    () =>
+      snap.gates.map((g): GateMenuItem => {
+        const toggled = snap.toggles.gates[g.name];
+        const note = !g.runnable
+          ? 'no command in the config'
+          : toggled !== undefined
+            ? 'set by a toggle'
+            : 'from the config';
+        return { name: g.name, enabled: gateEnabled(snap, g.name), note };
+      }),
+    [snap],
+  );
+
+  const liveTask = task ? liveTargetOf(task) : null;
+  const hasLog = useMemo(
+    () => (liveTask ? source.attemptLog(liveTask.taskId, liveTask.attempt) !== null : false),
+    // re-checked when the snapshot changes: the log appears after the attempt starts
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [source, liveTask?.taskId, liveTask?.attempt, snap.version],
+  );
+  const keyContext: KeyContext = {
+    readOnly,
+    focus: ui.focus,
+    task,
+    provider: selectedProvider,
+    daemon: snap.daemon,
+    daemonRequested,
+    hasLog,
+    eventTask: lastEvent ? eventTask(lastEvent) : null,
+  };
+  const scope: Scope = ui.modal
+    ? ui.modal.kind === 'confirm'
+      ? 'dialog'
+      : ui.modal.kind === 'gates'
+        ? 'menu'
+        : 'help'
+    : ui.filterEditing
+      ? 'filter'
+      : ui.focus;
+  const footer = footerItems(scope, (c) => disabledReason(c, keyContext) === null);
+
+  return {
+    layout,
+    rows,
+    boardTop,
+    visibleRows: rows.slice(boardTop, boardTop + layout.boardBody),
+    shown,
+    selectedId,
+    task,
+    header,
+    providers,
+    hosts,
+    selectedProvider,
+    detail,
+    events: { ...events, cursorTask: keyContext.eventTask },
+    help,
+    gates,
+    liveTarget,
+    keyContext,
+    scope,
+    footer,
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Why a command cannot act right now, or null when it can. Every command has an entry (a missing one
+ * does not compile); the dispatcher shows the reason in the status line, so a key never silently
+ * does nothing.
+ */
+import type { TaskRecord } from '../../core/task.js';
+import type { LockInfo } from '../../queue/lock.js';
+import type { ProviderRowView } from '../state/view.js';
+import type { Pane } from './bindings.js';
+import { COMMAND_LABELS, isHiddenInReadOnly, type Command } from './commands.js';
+
+export interface KeyContext {
+  readOnly: boolean;
+  focus: Pane;
+  task: TaskRecord | null;
+  provider: ProviderRowView | null;
+  daemon: LockInfo | null;
+  daemonRequested: boolean;
+  /** Whether the selected task's latest attempt has a log file. */
+  hasLog: boolean;
+  /** The task of the event under the cursor in the events pane. */
+  eventTask: string | null;
+}
+
+type Reason = (c: KeyContext) => string | null;
+
+const always: Reason = () => null;
+
+const needTask =
+  (then: (t: TaskRecord) => string | null): Reason =>
+  (c) =>
+    c.task ? then(c.task) : 'no task selected (the board is empty or filtered out)';
+
+const onlyIn = (states: readonly string[], verb: string): Reason =>
+  needTask((t) =>
+    states.includes(t.state)
+      ? null
+      : `only ${states.join(' or ')} tasks can be ${verb} (this one is ${t.state})`,
+  );
+
+const inReview = (verb: string): Reason =>
+  needTask((t) =>
+    t.state === 'review' ? null : `only tasks in review can be ${verb} (this one is ${t.state})`,
+  );
+
+export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
+  down: always,
+  up: always,
+  pageDown: always,
+  pageUp: always,
+  top: always,
+  bottom: always,
+  nextPane: always,
+  prevPane: always,
+  paneBoard: always,
+  paneDetail: always,
+  paneProviders: always,
+  paneEvents: always,
+  nextTab: always,
+  prevTab: always,
+  open: (c) => {
+    if (c.focus === 'events') return c.eventTask ? null : 'this event names no task';
+    if (c.focus === 'board') return c.task ? null : 'no task selected';
+    return 'nothing to open here';
+  },
+  back: always,
+  filter: always,
+  help: always,
+  freezeAll: always,
+  freezeProvider: (c) => (c.provider ? null : 'no provider is configured'),
+  kill: onlyIn(['pending', 'running'], 'killed'),
+  retry: onlyIn(['failed'], 'retried'),
+  approve: (c) => {
+    const r = inReview('approved')(c);
+    if (r) return r;
+    return c.task?.review?.approvedBy
+      ? `${c.task.id} is already approved: it waits in the merge queue`
+      : null;
+  },
+  reject: inReview('rejected'),
+  gates: always,
+  probe: (c) =>
+    `the daemon takes no probe request yet${c.provider ? ` (${c.provider.name})` : ''}: run \`nightshift providers --probe\` in a shell`,
+  attach: needTask((t) => {
+    if (!t.attempts.length) return `${t.id} has not started: there is no session to attach to`;
+    if (t.state !== 'running') return `${t.id} is ${t.state}: its tmux session is over (l shows its log)`;
+    return null;
+  }),
+  logs: (c) =>
+    needTask((t) => {
+      const a = t.attempts.at(-1);
+      if (!a) return `${t.id} has not started: no log yet`;
+      return c.hasLog ? null : `no log file yet for attempt ${a.n} of ${t.id}`;
+    })(c),
+  startDaemon: (c) => {
+    if (c.daemon) return `a daemon already runs (pid ${c.daemon.pid})`;
+    return c.daemonRequested ? 'a daemon is starting; give it a moment' : null;
+  },
+  quit: always,
+  forceQuit: always,
+  dialogSwitch: always,
+  dialogAccept: always,
+  menuToggle: always,
+  filterAccept: always,
+  filterErase: always,
+};
+
+/** The reason `command` cannot run, including read-only mode. */
+export function disabledReason(command: Command, c: KeyContext): string | null {
+  if (c.readOnly && isHiddenInReadOnly(command)) {
+    return `${COMMAND_LABELS[command]} is not available in --read-only mode`;
+  }
+  return DISABLED_REASON[command](c);
+}

@@ -1,0 +1,138 @@
+/**
+ * The detail tabs and the event log as display lines. Built once per change of their inputs; the
+ * pane shows only the slice that fits (the diff of a large change may be thousands of lines).
+ */
+import type { NightshiftEvent } from '../../core/events.js';
+import type { TaskRecord } from '../../core/task.js';
+import { ago, clockTime, oneLine, short, textLines } from './format.js';
+
+export interface Line {
+  text: string;
+  color?: string;
+  bold?: boolean;
+  dim?: boolean;
+}
+
+const plain = (text: string): Line => ({ text });
+const heading = (text: string): Line => ({ text, bold: true });
+const dim = (text: string): Line => ({ text, dim: true });
+const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
+
+export function specLines(text: string | null): Line[] {
+  if (text === null) return [dim('(the spec file cannot be read)')];
+  return textLines(text).map(plain);
+}
+
+export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: string): Line[] {
+  const lines: Line[] = [];
+  const r = task.review;
+  lines.push(
+    heading(
+      `Round ${task.round} · grade ${r?.grade ?? '-'} · verdict ${r?.verdict ?? 'pending'}${
+        r?.approvedBy ? ` (approved by ${oneLine(r.approvedBy)})` : ''
+      }`,
+    ),
+  );
+  if (task.parked)
+    lines.push({ text: `Parked: ${oneLine(task.parked)} — A approves, X rejects`, color: 'yellow' });
+  if (r?.summary) {
+    lines.push(heading('Summary'));
+    for (const l of textLines(r.summary)) lines.push(plain(`  ${l}`));
+  }
+  lines.push(heading(`Gates (${task.gates.length ? task.gates.length : 'none run yet'})`));
+  for (const g of task.gates) {
+    lines.push({
+      text: `  ${g.passed ? '✓' : '✗'} ${g.name}  ${short(g.durationMs)}`,
+      color: g.passed ? 'green' : 'red',
+    });
+    for (const l of textLines(g.evidence.trimEnd())) if (l) lines.push(dim(`      ${l}`));
+  }
+  if (r?.findings.length) {
+    lines.push(heading(`Findings (${r.findings.length})`));
+    for (const f of r.findings) {
+      const where = `${f.file}${f.line !== null ? `:${f.line}` : ''}`;
+      lines.push({
+        text: `  [${oneLine(f.severity)}] ${oneLine(where)}  ${oneLine(f.text)}`,
+        color: /block|major|high|error/i.test(f.severity) ? 'red' : undefined,
+      });
+    }
+  }
+  if (diff === null) {
+    lines.push(dim(`No diff file for this round (${diffLabel}).`));
+  } else {
+    lines.push(heading(`Diff (${diffLabel})`));
+    for (const l of textLines(diff.endsWith('\n') ? diff.slice(0, -1) : diff)) {
+      const color =
+        l.startsWith('+') && !l.startsWith('+++')
+          ? 'green'
+          : l.startsWith('-') && !l.startsWith('---')
+            ? 'red'
+            : l.startsWith('@@')
+              ? 'cyan'
+              : undefined;
+      lines.push(color ? { text: l, color } : plain(l));
+    }
+  }
+  return lines;
+}
+
+export function historyLines(task: TaskRecord, now: number): Line[] {
+  const lines: Line[] = [heading(`Attempts (${task.attempts.length} of ${task.spec.attempts})`)];
+  for (const a of task.attempts) {
+    const took = a.endedAt
+      ? short(time(a.endedAt) - time(a.startedAt))
+      : `${short(now - time(a.startedAt))} so far`;
+    const exit = a.exitCode !== null ? ` exit ${a.exitCode}` : '';
+    lines.push({
+      text: `  #${a.n} ${a.provider}@${a.host}  ${clockTime(a.startedAt)} → ${a.endedAt ? clockTime(a.endedAt) : 'now'} (${took})  ${a.outcome}${exit}`,
+      color: a.outcome === 'running' ? 'cyan' : a.outcome === 'exited' ? undefined : 'red',
+    });
+    if (a.reason || a.code) {
+      lines.push(
+        dim(`      ${a.attribution ?? '?'}${a.code ? ` ${a.code}` : ''}: ${oneLine(a.reason ?? '')}`),
+      );
+    }
+  }
+  if (task.failure) {
+    lines.push({
+      text: `Failure: [${task.failure.attribution}] ${task.failure.code}: ${oneLine(task.failure.reason)}`,
+      color: 'red',
+    });
+  }
+  if (task.merge)
+    lines.push({
+      text: `Merged ${task.merge.sha.slice(0, 12)} at ${clockTime(task.merge.at)}`,
+      color: 'green',
+    });
+  lines.push(heading(`Transitions (${task.history.length})`));
+  for (const h of task.history) {
+    lines.push(plain(`  ${clockTime(h.at)}  ${h.from ?? '·'} → ${h.to}  ${oneLine(h.reason)}`));
+  }
+  lines.push(
+    dim(`created ${ago(task.createdAt, now)} from ${oneLine(task.spec.source)} · branch ${task.branch}`),
+  );
+  return lines;
+}
+
+/** One line per event, oldest first. */
+export function eventLine(e: NightshiftEvent): Line {
+  const task = 'task' in e && e.task ? ` ${e.task}` : '';
+  let what = 'reason' in e ? e.reason : '';
+  if (e.type === 'task.transition') what = `${e.from} → ${e.to}: ${e.reason}`;
+  if (e.type === 'provider.probe') what = `${e.provider}@${e.host} ${e.ok ? 'ok' : 'FAILED'}: ${e.reason}`;
+  if (e.type === 'request.applied') what = `${e.kind} ${e.ok ? 'ok' : 'refused'}: ${e.reason}`;
+  const bad =
+    (e.type === 'task.transition' && e.to === 'failed') ||
+    (e.type === 'provider.probe' && !e.ok) ||
+    (e.type === 'request.applied' && !e.ok) ||
+    e.type === 'queue.refused' ||
+    e.type === 'monitor.breaker';
+  return {
+    text: `${clockTime(e.time)} ${e.type}${task}  ${oneLine(what)}`,
+    ...(bad ? { color: 'red' } : e.type === 'task.transition' && e.to === 'done' ? { color: 'green' } : {}),
+  };
+}
+
+export function eventTask(e: NightshiftEvent): string | null {
+  return 'task' in e && typeof e.task === 'string' ? e.task : null;
+}

@@ -1,0 +1,146 @@
+/**
+ * Derived views: what the header and the providers pane show, computed from a snapshot. Pure; the
+ * components only lay the results out.
+ */
+import { TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js';
+import { gradeToPoints, pointsToGrade } from '../../client/report/grades.js';
+import type { TuiSnapshot } from '../data/source.js';
+import { SPARK_BARS } from '../theme/theme.js';
+import { short } from './format.js';
+
+export const HOUR_MS = 3_600_000;
+/** "Tonight" for averages: the last twelve hours. */
+export const TONIGHT_MS = 12 * HOUR_MS;
+export const SPARK_HOURS = 8;
+
+export interface HeaderView {
+  workspace: string;
+  daemon: string;
+  daemonAlive: boolean;
+  frozen: boolean;
+  frozenProviders: readonly string[];
+  counts: Readonly<Record<TaskState, number>>;
+  perHour: number;
+  avgGrade: string;
+}
+
+const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
+const providerOf = (t: TaskRecord) => t.attempts.at(-1)?.provider ?? null;
+
+/** "B+ (3.31)" over the graded tasks, or "-". */
+export function averageGrade(tasks: readonly TaskRecord[]): string {
+  const points = tasks.map((t) => gradeToPoints(t.review?.grade)).filter((p): p is number => p !== null);
+  if (!points.length) return '-';
+  const avg = points.reduce((a, b) => a + b, 0) / points.length;
+  return `${pointsToGrade(avg)} (${avg.toFixed(2)})`;
+}
+
+const gradedTonight = (tasks: readonly TaskRecord[], now: number) =>
+  tasks.filter((t) => t.review?.grade && now - time(t.updatedAt) <= TONIGHT_MS);
+
+const mergedWithin = (tasks: readonly TaskRecord[], now: number, ms: number) =>
+  tasks.filter((t) => t.state === 'done' && t.merge && now - time(t.merge.at) <= ms);
+
+export function headerView(
+  snap: TuiSnapshot,
+  now: number,
+  opts: { readOnly: boolean; daemonRequested: boolean; daemonFailed?: boolean },
+): HeaderView {
+  const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+  for (const t of snap.tasks) counts[t.state]++;
+  const d = snap.daemon;
+  const daemon = d
+    ? `daemon pid ${d.pid}${d.host ? ` on ${d.host}` : ''} · up ${short(now - time(d.since))}`
+    : opts.daemonRequested
+      ? 'starting the daemon…'
+      : opts.daemonFailed
+        ? 'the daemon did not start: run `nightshift daemon` in a shell to see why'
+        : opts.readOnly
+          ? 'no daemon (read-only: start one with `nightshift daemon`)'
+          : 'no daemon: press D to start';
+  return {
+    workspace: snap.workspace,
+    daemon,
+    daemonAlive: d !== null,
+    frozen: snap.toggles.frozen,
+    frozenProviders: snap.toggles.frozenProviders,
+    counts,
+    perHour: mergedWithin(snap.tasks, now, HOUR_MS).length,
+    avgGrade: averageGrade(gradedTonight(snap.tasks, now)),
+  };
+}
+
+/** One bar per hour, oldest first, scaled to the busiest hour. */
+export function sparkline(counts: readonly number[]): string {
+  const max = Math.max(0, ...counts);
+  return counts
+    .map((c) => (max === 0 ? SPARK_BARS[0] : SPARK_BARS[Math.round((c / max) * (SPARK_BARS.length - 1))]))
+    .join('');
+}
+
+export function hourlyMerges(tasks: readonly TaskRecord[], now: number, hours = SPARK_HOURS): number[] {
+  const buckets = new Array<number>(hours).fill(0);
+  for (const t of tasks) {
+    if (t.state !== 'done' || !t.merge) continue;
+    const age = Math.floor((now - time(t.merge.at)) / HOUR_MS);
+    if (age >= 0 && age < hours) buckets[hours - 1 - age]! += 1;
+  }
+  return buckets;
+}
+
+export interface ProviderRowView {
+  name: string;
+  kind: string;
+  breaker: string;
+  reason: string;
+  limit: number | null;
+  ceiling: number;
+  running: number;
+  lastProbe: { ok: boolean; reason: string } | null;
+  frozen: boolean;
+  spark: string;
+  perHour: number;
+  avgGrade: string;
+}
+
+export interface HostRowView {
+  name: string;
+  kind: string;
+  over: readonly string[];
+  running: number;
+}
+
+export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] {
+  return snap.providers.map((p) => {
+    const live = snap.daemonState?.providers.find((x) => x.name === p.name) ?? null;
+    const mine = snap.tasks.filter((t) => providerOf(t) === p.name);
+    return {
+      name: p.name,
+      kind: p.kind,
+      breaker: live?.breaker ?? (snap.daemon ? 'unreported' : 'no daemon'),
+      reason: live?.reason ?? '',
+      limit: live?.limit ?? null,
+      ceiling: live?.ceiling ?? p.ceiling,
+      running: live?.running ?? mine.filter((t) => t.state === 'running').length,
+      lastProbe: live?.lastProbe ?? null,
+      frozen: snap.toggles.frozen || snap.toggles.frozenProviders.includes(p.name),
+      spark: sparkline(hourlyMerges(mine, now)),
+      perHour: mergedWithin(mine, now, HOUR_MS).length,
+      avgGrade: averageGrade(gradedTonight(mine, now)),
+    };
+  });
+}
+
+export function hostRows(snap: TuiSnapshot): HostRowView[] {
+  return snap.hosts.map((h) => ({
+    name: h.name,
+    kind: h.kind,
+    over: snap.daemonState?.hosts.find((x) => x.name === h.name)?.over ?? [],
+    running: snap.tasks.filter((t) => t.state === 'running' && t.attempts.at(-1)?.host === h.name).length,
+  }));
+}
+
+/** Whether a gate runs at the next review: its toggle, else the config. */
+export function gateEnabled(snap: TuiSnapshot, name: TuiSnapshot['gates'][number]['name']): boolean {
+  return snap.toggles.gates[name] ?? snap.gates.find((g) => g.name === name)?.enabled ?? false;
+}

@@ -1,0 +1,180 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { render } from 'ink-testing-library';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { runTui } from '../../src/cli/commands/tui.js';
+import { makeContext } from '../../src/cli/context.js';
+import { enterRunning } from '../../src/core/task.js';
+import { ManualClock } from '../../src/lib/clock.js';
+import { EventLog } from '../../src/queue/eventlog.js';
+import { QueueStore } from '../../src/queue/store.js';
+import { parseSpec } from '../../src/spec/parse.js';
+import { waitFor } from '../../src/testing/wait.js';
+import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { App } from '../../src/tui/app/App.js';
+import { startTui } from '../../src/tui/app/run.js';
+import { WorkspaceSource } from '../../src/tui/data/workspace-source.js';
+
+let ws: TestWorkspace;
+let clock: ManualClock;
+let writer: QueueStore;
+let source: WorkspaceSource | null = null;
+
+beforeEach(() => {
+  ws = makeWorkspace();
+  clock = new ManualClock(Date.UTC(2026, 10, 26, 22));
+  // Another process's store (the daemon's, say): the TUI's source must see what it writes.
+  writer = new QueueStore(ws.paths, clock, new EventLog(ws.paths.events));
+  writer.ensureLayout();
+  for (const id of ['alpha', 'beta']) {
+    writer.enqueue(
+      parseSpec(
+        Buffer.from(
+          specText({
+            id,
+            title: `Task ${id}`,
+            body: `Do the ${id} thing, with tests, and stop when they pass.`,
+          }),
+        ),
+        {
+          file: `${id}.md`,
+          config: ws.config,
+        },
+      ),
+    );
+  }
+});
+afterEach(async () => {
+  await source?.close();
+  source = null;
+  ws.cleanup();
+});
+
+it('loads tasks, config, gates and events from a real workspace', async () => {
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, watch: false });
+  const snap = source.getSnapshot();
+  expect(snap.tasks.map((t) => t.id).sort()).toEqual(['alpha', 'beta']);
+  expect(snap.providers.map((p) => `${p.name}:${p.ceiling}`)).toEqual(['scripted:2', 'other:1']);
+  expect(snap.hosts).toEqual([{ name: 'local', kind: 'local' }]);
+  expect(snap.gates.find((g) => g.name === 'tests')).toEqual({
+    name: 'tests',
+    enabled: true,
+    runnable: true,
+  });
+  expect(snap.gates.find((g) => g.name === 'lint')).toEqual({
+    name: 'lint',
+    enabled: false,
+    runnable: false,
+  });
+  expect(snap.daemon).toBeNull();
+  expect(snap.events.filter((e) => e.type === 'task.created')).toHaveLength(2);
+  expect(source.specText('alpha')).toContain('title: Task alpha');
+  expect(source.specText('nope')).toBeNull();
+});
+
+it('reads the diff file of a review round when there is one', async () => {
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, watch: false });
+  expect(source.diff('alpha', 0)).toEqual({
+    label: path.join('logs', 'alpha', 'diff-round-0.patch'),
+    text: null,
+  });
+  mkdirSync(path.join(ws.paths.logs, 'alpha'), { recursive: true });
+  writeFileSync(path.join(ws.paths.logs, 'alpha', 'diff-round-0.patch'), '+new line\n');
+  expect(source.diff('alpha', 0).text).toBe('+new line\n');
+  expect(source.attemptLog('alpha', 1)).toBeNull();
+});
+
+it('sends requests through the workspace client and sees their effect', async () => {
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, watch: false });
+  const outcome = await source.submit({ kind: 'freeze', provider: null });
+  expect(outcome).toMatchObject({ ok: true });
+  expect(source.reloadNow().toggles.frozen).toBe(true);
+  const refused = await source.submit({ kind: 'retry', task: 'alpha' });
+  expect(refused).toMatchObject({
+    ok: false,
+    message: 'task alpha is pending; only failed tasks can be retried',
+  });
+});
+
+it('follows changes another process makes, through the watcher', async () => {
+  // No full re-read within the test: only the watcher can say which task changed.
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, pollMs: 50, fullReadMs: 600_000 });
+  let updates = 0;
+  source.subscribe(() => updates++);
+  writer.transition('alpha', (t) =>
+    enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
+  );
+  const snap = await waitFor('alpha to show as running', () => {
+    const s = source?.getSnapshot();
+    return s?.tasks.find((t) => t.id === 'alpha')?.state === 'running' ? s : null;
+  });
+  expect(snap.tasks.find((t) => t.id === 'beta')?.state).toBe('pending');
+  expect(updates).toBeGreaterThan(0);
+});
+
+it('builds the attach argv from the host config and the socket in the environment', async () => {
+  source = await WorkspaceSource.open({
+    root: ws.root,
+    clock,
+    env: { NIGHTSHIFT_TMUX_SOCKET: 'ns-test' },
+    watch: false,
+  });
+  const target = { taskId: 'alpha', attempt: 1, host: 'local', running: true };
+  expect(source.attachArgv(target, false)).toEqual([
+    'tmux',
+    '-L',
+    'ns-test',
+    'attach-session',
+    '-t',
+    '=ns-alpha',
+  ]);
+  expect(source.attachArgv(target, true)).toEqual([
+    'tmux',
+    '-L',
+    'ns-test',
+    'attach-session',
+    '-r',
+    '-t',
+    '=ns-alpha',
+  ]);
+  expect(() => source?.attachArgv({ ...target, host: 'mars' }, false)).toThrow(
+    /host "mars" is not in the config/,
+  );
+});
+
+it('draws the screen from the workspace', async () => {
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, watch: false });
+  const r = render(
+    <App
+      source={source}
+      readOnly
+      env={{}}
+      terminal={{ handOver: () => ({ ok: true, code: 0, message: '' }) }}
+      size={{ rows: 24, cols: 100 }}
+    />,
+  );
+  try {
+    await waitFor('the board', () => {
+      const f = r.lastFrame() ?? '';
+      return (
+        f.includes('alpha') && f.includes('beta') && f.includes('scripted') && f.includes('task.created')
+      );
+    });
+    expect(r.lastFrame()).toContain(ws.root.slice(0, 10));
+  } finally {
+    r.unmount();
+  }
+});
+
+it('refuses to start without a terminal, and says what to use instead', async () => {
+  const io = { stdout: () => undefined, stderr: () => undefined, cwd: ws.root, env: {}, clock };
+  const ctx = makeContext(io, new Command());
+  const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
+  await expect(startTui({ root: ws.root, clock, env: {}, readOnly: true, stdin })).rejects.toThrow(
+    /needs a terminal/,
+  );
+  // The CLI entry resolves the workspace from the context and fails the same way under a test runner.
+  if (!process.stdin.isTTY) await expect(runTui(ctx, { readOnly: true })).rejects.toThrow(/needs a terminal/);
+});
