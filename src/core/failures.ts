@@ -44,6 +44,7 @@ export const FAILURE_RULES = {
   killed: { attribution: 'supervisor', retryable: false, chargesAttempt: false },
   'merge-conflict': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
   'gate-infra': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
+  'launch-interrupted': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
 } as const satisfies Record<string, FailureRule>;
 
 export type FailureCode = keyof typeof FAILURE_RULES;

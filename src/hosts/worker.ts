@@ -373,6 +373,12 @@ export class WorkerHost {
     return { pane, exit, logBytes: Number(bytes.trim()) || 0, head: head.trim() || null };
   }
 
+  /** Whether attempt `n` ever started its executor: the runner script creates the attempt's log as it does. */
+  async attemptStarted(id: string, attempt: number): Promise<boolean> {
+    const r = await this.runner.run(['test', '-e', this.logPath(id, attempt)]);
+    return r.exitCode !== 1;
+  }
+
   /** Reads the attempt log from byte `from` (for mirroring it to the supervisor's logs/). */
   async readLog(id: string, attempt: number, from = 0): Promise<string> {
     const r = await this.runner.run(['tail', '-c', `+${from + 1}`, this.logPath(id, attempt)]);
