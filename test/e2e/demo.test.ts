@@ -48,7 +48,9 @@ it('runs the whole demo night headless: probe catches the dead provider, gates f
   const repo = path.join(root, 'app');
   const log = execFileSync('git', ['-C', repo, 'log', '--oneline', 'main'], { encoding: 'utf8' });
   expect(log).toMatch(/sub\(\)/);
-  expect(readFileSync(path.join(root, 'reports', 'demo.md'), 'utf8')).toMatch(/Add div\(\) that refuses zero \(add-div\): merged/);
+  expect(readFileSync(path.join(root, 'reports', 'demo.md'), 'utf8')).toMatch(
+    /Add div\(\) that refuses zero \(add-div\): merged/,
+  );
   expect(readFileSync(path.join(root, 'reports', 'demo.html'), 'utf8')).toMatch(/<svg/);
   expect(out).toMatch(/clean up: .*rm -rf/);
 }, 180_000);
