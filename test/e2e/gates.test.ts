@@ -11,6 +11,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { newTask, type TaskSpec } from '../../src/core/task.js';
 import { runGates } from '../../src/review/gates.js';
 import { git, makeRepo } from '../../src/testing/git.js';
+import { taskSpec } from '../../src/testing/fixtures.js';
 
 const has = (argv: string[]): boolean => {
   try {
@@ -21,22 +22,7 @@ const has = (argv: string[]): boolean => {
   }
 };
 
-const spec: TaskSpec = {
-  title: 't',
-  repo: 'app',
-  base: 'main',
-  provider: null,
-  priority: 0,
-  dependsOn: [],
-  timeoutMs: 1000,
-  idleMs: 1000,
-  attempts: 3,
-  reviewRounds: 2,
-  tests: [],
-  stop: null,
-  gates: null,
-  source: 't.md',
-};
+const spec: TaskSpec = taskSpec();
 
 const dirs: string[] = [];
 afterAll(() => {

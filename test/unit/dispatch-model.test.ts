@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newTask, type TaskRecord, type TaskSpec } from '../../src/core/task.js';
+import { newTask, type TaskRecord } from '../../src/core/task.js';
+import { taskSpec } from '../../src/testing/fixtures.js';
 import { chooseDispatches, type HostView, type ProviderView } from '../../src/daemon/dispatch.js';
 import {
   attemptSucceeded,
@@ -13,23 +14,7 @@ import {
 const seed = Number(process.env['FC_SEED'] ?? Date.now());
 console.log('fast-check seed', seed);
 
-const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
-  title: 't',
-  repo: 'app',
-  base: 'main',
-  provider: null,
-  priority: 0,
-  dependsOn: [],
-  timeoutMs: 1000,
-  idleMs: 1000,
-  attempts: 3,
-  reviewRounds: 2,
-  tests: [],
-  stop: null,
-  gates: null,
-  source: 't.md',
-  ...over,
-});
+const spec = taskSpec;
 
 type Step =
   | { kind: 'arrive'; priority: number }

@@ -10,23 +10,9 @@ import { newTask, type TaskSpec } from '../../src/core/task.js';
 import type { Toggles } from '../../src/queue/toggles.js';
 import { EVIDENCE_LIMIT, enabledGates, runGates } from '../../src/review/gates.js';
 import { git, makeRepo } from '../../src/testing/git.js';
+import { taskSpec } from '../../src/testing/fixtures.js';
 
-const spec: TaskSpec = {
-  title: 't',
-  repo: 'app',
-  base: 'main',
-  provider: null,
-  priority: 0,
-  dependsOn: [],
-  timeoutMs: 1000,
-  idleMs: 1000,
-  attempts: 3,
-  reviewRounds: 2,
-  tests: [],
-  stop: null,
-  gates: null,
-  source: 't.md',
-};
+const spec: TaskSpec = taskSpec();
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -14,23 +14,9 @@ import {
 } from '../../src/core/task.js';
 import { parseDuration, formatDuration } from '../../src/core/duration.js';
 import { idFromFileName, idProblem, refNameProblem } from '../../src/core/ids.js';
+import { taskSpec } from '../../src/testing/fixtures.js';
 
-const spec: TaskSpec = {
-  title: 't',
-  repo: 'app',
-  base: 'main',
-  provider: null,
-  priority: 0,
-  dependsOn: [],
-  timeoutMs: 1000,
-  idleMs: 1000,
-  attempts: 3,
-  reviewRounds: 2,
-  tests: [],
-  stop: null,
-  gates: null,
-  source: 't.md',
-};
+const spec: TaskSpec = taskSpec();
 
 describe('task state machine', () => {
   it('walks the happy path and records history and attempts', () => {
