@@ -128,6 +128,8 @@ export const configSchema = z.strictObject({
       retryMax: durationSchema.default('15m'),
       /** How often running attempts are checked for timeouts and idleness. */
       livenessEvery: durationSchema.default('60s'),
+      /** Merged ns/<id> branches are deleted this long after their merge (never before, never unmerged). */
+      branchRetention: durationSchema.default('7d'),
     })
     .prefault({}),
   lint: z.strictObject({ strict: z.boolean().default(false) }).prefault({}),

@@ -107,6 +107,8 @@ export interface TaskRecord {
   parked: string | null;
   /** Not to be started again before this time (retry backoff). */
   retryAt?: string | null;
+  /** When the merged branch was deleted after its retention period. */
+  branchPrunedAt?: string | null;
   /** The base commit, resolved at the first dispatch; every round continues from it. */
   baseSha?: string | null;
   history: HistoryEntry[];

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
 import type { GateName } from '../core/gates.js';
 import {
   enterChanges,
@@ -102,6 +103,28 @@ export class Judgment {
     this.kick();
   }
 
+  /** Deletes ns/<id> of tasks merged longer ago than the retention period (from the monitor cycle). */
+  async pruneMergedBranches(): Promise<number> {
+    const keepMs = parseDuration(this.deps.config.defaults.branchRetention) ?? 7 * 86_400_000;
+    const now = this.deps.clock.now();
+    let pruned = 0;
+    for (const task of this.deps.store.list()) {
+      if (task.state !== 'done' || !task.merge || task.branchPrunedAt) continue;
+      if (now - Date.parse(task.merge.at) < keepMs) continue;
+      const { repo } = await this.locate(task);
+      await repo.deleteBranch(`ns/${task.id}`);
+      this.update(
+        task.id,
+        `branch ns/${task.id} deleted: merged more than ${this.deps.config.defaults.branchRetention} ago`,
+        {
+          branchPrunedAt: new Date(now).toISOString(),
+        },
+      );
+      pruned += 1;
+    }
+    return pruned;
+  }
+
   private async loop(): Promise<void> {
     do {
       this.again = false;
@@ -122,7 +145,13 @@ export class Judgment {
         } catch (err) {
           const reason = coerceError(err).describe();
           this.deps.log(`judgment of ${next.id} failed: ${reason}`);
-          this.update(next.id, `judgment failed (supervisor): ${reason}`, { parked: 'judgment-error' });
+          try {
+            this.update(next.id, `judgment failed (supervisor): ${reason}`, { parked: 'judgment-error' });
+          } catch (again) {
+            // The task itself is gone or unreadable: nothing left to park; stop rather than spin on it.
+            this.deps.log(`could not park ${next.id}: ${coerceError(again).describe()}`);
+            return;
+          }
         }
         this.deps.wake();
       }

@@ -16,6 +16,8 @@ export interface DaemonState {
     ceiling: number;
     running: number;
     lastProbe: { ok: boolean; reason: string } | null;
+    /** Average grade points of recent reviews (A = 4.0 … F = 0), or null before any. */
+    grade?: number | null;
     limitHistory: { limit: number; reason: string }[];
   }[];
   hosts: { name: string; over: string[] }[];

@@ -675,6 +675,9 @@ export class Supervisor {
 
   private async monitorCycle(): Promise<void> {
     this.judgment?.retryParked();
+    await this.judgment
+      ?.pruneMergedBranches()
+      .catch((err: unknown) => this.opts.log?.(`branch pruning failed: ${coerceError(err).describe()}`));
     await this.adopt();
     await this.poll();
     await this.fleet.sampleHosts(true, true);
@@ -726,6 +729,7 @@ export class Supervisor {
           running: [...this.live.values()].filter((l) => l.provider === h.name).length,
           lastProbe: h.lastProbe ? { ok: h.lastProbe.ok, reason: h.lastProbe.reason } : null,
           limitHistory: h.limitHistory.map((x) => ({ limit: x.limit, reason: x.reason })),
+          grade: this.fleet.averageGrade(h.name),
         })),
         hosts: [...this.opts.hosts.keys()].map((name) => ({
           name,

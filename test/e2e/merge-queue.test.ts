@@ -16,7 +16,9 @@ import { git, makeRepo } from '../../src/testing/git.js';
 import { waitFor } from '../../src/testing/wait.js';
 
 const dirs: string[] = [];
-afterEach(() => {
+const judgments: Judgment[] = [];
+afterEach(async () => {
+  for (const j of judgments.splice(0)) await j.stop();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -66,6 +68,7 @@ function setup(opts: { remote?: boolean; testCommand: string }) {
     onGrade: () => undefined,
     wake: () => undefined,
   });
+  judgments.push(judgment);
   /** A task in review whose branch adds one file, as if an executor had run. */
   const reviewed = (id: string, file = `${id}.txt`) => {
     const spec = parseSpec(
@@ -181,5 +184,26 @@ describe('the merge queue', () => {
     expect(t).toMatchObject({ state: 'review', parked: 'needs-human' });
     expect(t.gates.find((g) => g.name === 'tests')?.passed).toBe(false);
     expect(git(env.repo, 'ls-tree', '--name-only', 'main')).not.toContain('broken.txt');
+  });
+});
+
+describe('branch retention', () => {
+  it('deletes a merged branch only after the retention period, and never an unmerged one', async () => {
+    const env = setup({ testCommand: 'true' });
+    env.reviewed('kept');
+    env.reviewed('merged-long-ago');
+    env.judgment.kick();
+    await waitFor('both merged', () => env.store.list().every((t) => t.state === 'done'));
+    env.reviewed('unmerged');
+    const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    env.store.transition('merged-long-ago', (t) =>
+      updateTask(t, Date.now(), 'backdate', { merge: { sha: t.merge?.sha ?? '', at: old } }),
+    );
+    expect(await env.judgment.pruneMergedBranches()).toBe(1);
+    const branches = git(env.repo, 'branch', '--list', 'ns/*');
+    expect(branches).toContain('ns/kept');
+    expect(branches).toContain('ns/unmerged');
+    expect(branches).not.toContain('ns/merged-long-ago');
+    expect(env.store.get('merged-long-ago').branchPrunedAt).toBeTruthy();
   });
 });

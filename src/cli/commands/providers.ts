@@ -16,6 +16,8 @@ export interface ProviderRow {
   reason: string;
   running: number;
   lastProbe: { ok: boolean; reason: string } | null;
+  /** Recent average grade points (A = 4.0 … F = 0). */
+  grade: number | null;
 }
 
 export function registerProviders(ctx: CommandContext): void {
@@ -42,6 +44,7 @@ export function registerProviders(ctx: CommandContext): void {
             live?.reason ?? (daemonUp ? 'not reported yet' : 'start `nightshift daemon` to see live limits'),
           running: live?.running ?? 0,
           lastProbe: live?.lastProbe ?? null,
+          grade: live?.grade ?? null,
         };
       });
       if (opts.probe) {
@@ -70,13 +73,14 @@ export function registerProviders(ctx: CommandContext): void {
       } else {
         ctx.io.stdout(
           table(
-            ['PROVIDER', 'KIND', 'BREAKER', 'LIMIT', 'RUNNING', 'LAST PROBE', 'REASON'],
+            ['PROVIDER', 'KIND', 'BREAKER', 'LIMIT', 'RUNNING', 'GRADE', 'LAST PROBE', 'REASON'],
             rows.map((r) => [
               r.name,
               r.kind,
               r.breaker,
               `${r.limit ?? '-'}/${r.ceiling}`,
               String(r.running),
+              r.grade === null ? '-' : r.grade.toFixed(1),
               r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${safeText(r.lastProbe.reason)}` : '-',
               safeText(r.reason),
             ]),
