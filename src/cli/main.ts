@@ -39,6 +39,16 @@ export function buildProgram(io: CliIO) {
       '-w, --workspace <dir>',
       'workspace directory (default: $NIGHTSHIFT_WORKSPACE or the current directory)',
     )
+    // Without these two the bare `nightshift` never made its tmux session, and that session's TUI
+    // window (`nightshift -w <dir> --no-tmux`) died on "unknown option".
+    .option(
+      '--no-tmux',
+      'with no command: run the TUI in this terminal, not in the tmux session "nightshift"',
+    )
+    .option('--read-only', 'with no command: open a TUI that cannot change anything')
+    .option('--daemon', 'run the headless supervisor (the same as `nightshift daemon`)')
+    .option('--until-idle', 'with --daemon: exit 0 once nothing can progress')
+    .option('--once', 'with --daemon: run one monitor cycle and exit')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();

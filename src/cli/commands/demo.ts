@@ -27,10 +27,12 @@ export function registerDemo(ctx: CommandContext): void {
         `  providers: "scripted" (healthy) and "flaky" (its probe answers nothing); architect: ${demo.mode}`,
       );
       say('  executors are the scripted simulator, not an AI: each spec carries its own script');
+      // The root program has its own --no-tmux, which commander matches after the subcommand too.
+      const tmux = ctx.program.opts<{ tmux?: boolean }>().tmux !== false;
       const interactive = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (!interactive) {
         await runHeadless(ctx, demo.root);
-      } else if (opts.tmux && tmuxAvailable()) {
+      } else if (opts.tmux && tmux && tmuxAvailable()) {
         const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift';
         ensureSession(socket, DEMO_SESSION, demo.root, [
           { name: 'tui', argv: selfArgv('-w', demo.root, '--no-tmux') },

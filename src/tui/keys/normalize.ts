@@ -30,8 +30,23 @@ export function normalizeKey(input: string, key: Key): KeyPress | null {
 }
 
 /**
- * Every key in one chunk of input. Fast typing, a held key or a paste arrives as one string ("jjj"):
- * that is one press per character, in order.
+ * One character of a chunk, as Ink reports that character when it arrives alone (its parse-keypress):
+ * Ink flags Enter, Tab, Backspace and Ctrl+letter only for a chunk of exactly that one character.
+ */
+function alone(c: string, key: Key): [string, Key] {
+  const base = { ...key, shift: /[A-Z]/.test(c) };
+  if (c === '\r') return ['', { ...base, return: true }];
+  if (c === '\t') return ['', { ...base, tab: true }];
+  if (c === '\b') return ['', { ...base, backspace: true }];
+  if (c === '\u007f') return ['', { ...base, delete: true }];
+  if (c !== '\n' && c >= '\u0001' && c <= '\u001a')
+    return [String.fromCharCode(c.charCodeAt(0) + 96), { ...base, ctrl: true }];
+  return [c, base];
+}
+
+/**
+ * Every key in one chunk of input. Fast typing, a held key or a paste arrives as one string ("jjj",
+ * or "add\r" typed over ssh): that is one press per character, in order, Enter included.
  */
 export function normalizeInput(input: string, key: Key): KeyPress[] {
   const chars = [...input];
@@ -40,7 +55,7 @@ export function normalizeInput(input: string, key: Key): KeyPress[] {
     return press ? [press] : [];
   }
   return chars.flatMap((c) => {
-    const press = normalizeKey(c, { ...key, shift: /[A-Z]/.test(c) });
+    const press = normalizeKey(...alone(c, key));
     return press ? [press] : [];
   });
 }
