@@ -487,7 +487,7 @@ describe('YAML aliases', () => {
     expect(value).toEqual([
       { file: FILE, line: 3, message: 'more than 16 YAML aliases; write the values out' },
     ]);
-    expect(ms).toBeLessThan(500);
+    expect(ms).toBeLessThan(2000); // linear, not quadratic: ~100 ms on a quiet machine
   });
 
   it.each([
