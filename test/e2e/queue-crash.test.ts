@@ -258,7 +258,7 @@ function strayLockFiles(paths: WorkspacePaths): number {
 }
 
 describe('queue crash safety (kill -9)', () => {
-  it(`survives ${KILLS} SIGKILLs while tasks move between states`, { timeout: 150_000 }, async () => {
+  it(`survives ${KILLS} SIGKILLs while tasks move between states`, { timeout: 400_000 }, async () => {
     const paths = makeWorkspace();
     const rand = worker.prng(seed);
     const acked: Acked = new Map();
@@ -311,7 +311,7 @@ describe('queue crash safety (kill -9)', () => {
 
   it(
     `never shows a torn 256 KiB spec when the producer is killed mid-add (${BIG_KILLS} kills)`,
-    { timeout: 90_000 },
+    { timeout: 240_000 },
     async () => {
       const paths = makeWorkspace();
       const rand = worker.prng(seed ^ 0x5bd1e995);
