@@ -66,6 +66,9 @@ fi
 exec git --git-dir "$mirror" worktree add -q -b "ns/$id" "$wt" "refs/nightshift/base/$id"
 `;
 
+/** How many times fetchBranch tries the fetch. */
+const FETCH_TRIES = 3;
+
 /** STAGE_SH's exit status when the session's executor is still running. */
 const STAGE_BUSY = 75;
 
@@ -230,19 +233,25 @@ export class WorkerHost {
   /** Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`. */
   async fetchBranch(localRepo: string, repo: string, id: string, base: string): Promise<string> {
     const transport = this.runner.gitTransport();
-    await this.local.run(
-      [
-        'git',
-        '-C',
-        localRepo,
-        'fetch',
-        '-q',
-        '--no-tags',
-        transport.urlFor(this.mirror(repo)),
-        `+refs/heads/ns/${checkId(id)}:refs/heads/ns/${id}`,
-      ],
-      { env: transport.env, reject: false },
-    );
+    const fetch = [
+      'git',
+      '-C',
+      localRepo,
+      'fetch',
+      '-q',
+      '--no-tags',
+      transport.urlFor(this.mirror(repo)),
+      `+refs/heads/ns/${checkId(id)}:refs/heads/ns/${id}`,
+    ];
+    // A fetch can fail for a moment for reasons that are not the branch's: a dropped link, or a worktree
+    // being added in the supervisor's repo just then (its HEAD briefly names no commit, and the fetch's
+    // connectivity check reads every worktree's HEAD). Try again before failing.
+    for (let tries = 1; ; tries++) {
+      const last = tries === FETCH_TRIES;
+      const r = await this.local.run(fetch, { env: transport.env, ...(last ? { reject: false } : {}) });
+      if (r.exitCode === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250 * tries));
+    }
     const tip = (
       await this.local.run(['git', '-C', localRepo, 'rev-parse', `refs/heads/ns/${id}`], { reject: false })
     ).stdout.trim();

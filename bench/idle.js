@@ -1,0 +1,287 @@
+// Idle daemon benchmark (issue 4), on the compiled code in dist/ (`npm run build` first; `npm run bench`
+// does). 10,000 pending specs that cannot run, and a Supervisor that should cost (almost) nothing while it
+// waits. The specs are enqueued directly (parseSpec + QueueStore.enqueue) before the daemon starts.
+//
+// The daemon runs in a child process of its own (`node bench/idle.js --daemon <root> <socket>`), so the
+// figures are the daemon's and not the bench's: it starts the Supervisor (watching the workspace, as the
+// real daemon does), waits until it has settled (start() returned, every provider probed once, no tick
+// running, then 2 s more), and measures over 30 s: RSS (process.memoryUsage().rss every 500 ms, peak) and
+// CPU (process.cpuUsage delta / wall). Two scenarios on the same 10,000 tasks, one daemon each:
+//   frozen: providers alpha and bravo (scripted, healthy), both frozen with the per-provider toggle;
+//   dead:   a single provider `dead` (scripted, probe answers nothing): its breaker stays open and a
+//           half-open probe runs after 15-30 s (the default 30 s → 15 min schedule), then 30-60 s.
+// `export async function run()` returns rows {bench, metric, value, unit, goal} for bench/run.js.
+//   BENCH_IDLE_SPECS=10000   pending specs
+//   BENCH_IDLE_WINDOW_S=30   measurement window
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadConfig, parseConfig } from '../dist/config/load.js';
+import { workspacePaths } from '../dist/config/paths.js';
+import { Supervisor } from '../dist/daemon/supervisor.js';
+import { buildHosts } from '../dist/hosts/registry.js';
+import { LocalRunner } from '../dist/hosts/runner.js';
+import { systemClock } from '../dist/lib/clock.js';
+import { QueueStore } from '../dist/queue/store.js';
+import { ToggleStore } from '../dist/queue/toggles.js';
+import { parseSpec } from '../dist/spec/parse.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const SPECS = Number(process.env['BENCH_IDLE_SPECS'] ?? 10_000);
+const WINDOW_MS = Number(process.env['BENCH_IDLE_WINDOW_S'] ?? 30) * 1000;
+const SETTLE_MS = 2000;
+const GOALS = { rssMB: 150, cpuPct: 1 };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.com',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.com',
+};
+
+const log = (line) => console.error(line);
+const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const SCENARIOS = {
+  frozen: {
+    providers: [
+      '  alpha: { kind: scripted, hosts: [local], concurrency: 2 }',
+      '  bravo: { kind: scripted, hosts: [local], concurrency: 2 }',
+    ],
+    frozen: ['alpha', 'bravo'],
+  },
+  dead: {
+    providers: ['  dead: { kind: scripted, hosts: [local], concurrency: 2, scripted: { probe: silent } }'],
+    frozen: [],
+  },
+};
+
+function configText(repo, scenario) {
+  return [
+    'repos:',
+    `  app: { path: ${JSON.stringify(repo)}, main: main }`,
+    'hosts:',
+    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }',
+    'providers:',
+    ...SCENARIOS[scenario].providers,
+    'architect: { mode: gates }',
+    '',
+  ].join('\n');
+}
+
+function specText(i) {
+  const id = `idle-${String(i).padStart(5, '0')}`;
+  return {
+    id,
+    text: [
+      '---',
+      `id: ${id}`,
+      `title: Idle task ${i}`,
+      `priority: ${i % 5}`,
+      'tests: [test_idle]',
+      'stop: Stop when the script ends.',
+      '---',
+      `Task ${id}: follow the script below exactly; it is a simulated agent run for the idle benchmark.`,
+      '',
+      '```nightshift-script',
+      `write out/${id}.txt "${id}\\n"`,
+      `commit "${id}"`,
+      '```',
+      '',
+    ].join('\n'),
+  };
+}
+
+function git(cwd, ...args) {
+  return execFileSync('git', ['-C', cwd, ...args], { env: GIT_ENV, encoding: 'utf8' }).trim();
+}
+
+function makeRepo() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ns-bench-idle-repo-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  writeFileSync(path.join(dir, 'README.md'), '# app\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  return dir;
+}
+
+async function killTmux(socket) {
+  await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
+  const dir = path.join(process.env['TMUX_TMPDIR'] || '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+  rmSync(path.join(dir, socket), { force: true });
+}
+
+/** VmRSS and VmHWM (MB) of a process, from /proc. */
+function procMemory(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+// ---- the daemon side (child process) ---------------------------------------------------------
+
+async function daemonMain(root, socket) {
+  const paths = workspacePaths(root);
+  const config = loadConfig(paths);
+  const t0 = performance.now();
+  const sup = new Supervisor({
+    paths,
+    config,
+    clock: systemClock,
+    env: { ...process.env },
+    hosts: buildHosts(config, paths, { tmuxSocket: socket }),
+    log: () => undefined,
+  });
+  // Diagnostics only: count ticks and events in the window (tick is private in TypeScript, not in JS).
+  let ticks = 0;
+  const tick = sup.tick.bind(sup);
+  sup.tick = (...args) => {
+    ticks += 1;
+    return tick(...args);
+  };
+  let events = 0;
+  sup.events.subscribe(() => {
+    events += 1;
+  });
+  await sup.start();
+  const startMs = performance.now() - t0;
+  const deadline = performance.now() + 120_000;
+  const probed = () => [...sup.fleet.health.values()].every((h) => h.lastProbe && !h.probeInFlight);
+  while (!probed() || sup.ticking) {
+    if (performance.now() > deadline) throw new Error('the daemon did not settle in 120 s');
+    await sleep(50);
+  }
+  const settledMs = performance.now() - t0;
+  await sleep(SETTLE_MS);
+  const rss = [];
+  const sample = () => rss.push(process.memoryUsage().rss / 2 ** 20);
+  ticks = 0;
+  events = 0;
+  const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
+  sample();
+  const sampler = setInterval(sample, 500);
+  await sleep(WINDOW_MS);
+  clearInterval(sampler);
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - w0;
+  sample();
+  const result = {
+    startMs,
+    settledMs,
+    windowMs: wall,
+    rssPeakMB: Math.max(...rss),
+    rssMeanMB: rss.reduce((a, b) => a + b, 0) / rss.length,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    ticks,
+    events,
+    heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20,
+    pending: sup.store.list().filter((t) => t.state === 'pending').length,
+    breakers: Object.fromEntries([...sup.fleet.health].map(([n, h]) => [n, h.breaker])),
+  };
+  await sup.stop('bench done');
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Runs one scenario's daemon in a child; also watches its /proc entry. */
+function runDaemon(root, socket) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SELF, '--daemon', root, socket], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    let hwm = 0;
+    const watch = setInterval(() => {
+      const m = procMemory(child.pid);
+      if (m) hwm = Math.max(hwm, m.hwm);
+    }, 250);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(watch);
+      if (code !== 0) return reject(new Error(`idle daemon exited ${code}`));
+      try {
+        resolve({ ...JSON.parse(out.trim().split('\n').at(-1)), hwmMB: hwm });
+      } catch (err) {
+        reject(new Error(`idle daemon printed no result (${err}): ${out}`));
+      }
+    });
+  });
+}
+
+// ---- the bench side -------------------------------------------------------------------------
+
+export async function run() {
+  const rows = [];
+  const cleanups = [];
+  const socket = `ns-bench-idle-${process.pid}`;
+  try {
+    const repo = makeRepo();
+    cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
+    const root = mkdtempSync(path.join(os.tmpdir(), 'ns-bench-idle-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    cleanups.push(() => killTmux(socket));
+    const paths = workspacePaths(root);
+    writeFileSync(paths.configFile, configText(repo, 'frozen'), { mode: 0o600 });
+    const config = parseConfig(configText(repo, 'frozen'), paths.configFile);
+    const store = new QueueStore(paths, systemClock);
+    store.ensureLayout();
+    log(`idle: enqueueing ${SPECS} specs`);
+    const e0 = performance.now();
+    for (let i = 0; i < SPECS; i++) {
+      const { id, text } = specText(i);
+      store.enqueue(parseSpec(Buffer.from(text), { file: `${id}.md`, config }));
+    }
+    log(`idle: enqueued in ${round((performance.now() - e0) / 1000)} s`);
+    const toggles = new ToggleStore(paths);
+    for (const [name, scenario] of Object.entries(SCENARIOS)) {
+      writeFileSync(paths.configFile, configText(repo, name), { mode: 0o600 });
+      for (const p of ['alpha', 'bravo', 'dead']) toggles.setFrozen(scenario.frozen.includes(p), p);
+      const load0 = os.loadavg()[0];
+      log(`idle: ${name}: starting the daemon, then ${WINDOW_MS / 1000} s of measurement`);
+      const r = await runDaemon(root, socket);
+      const load1 = os.loadavg()[0];
+      if (r.pending !== SPECS) throw new Error(`${name}: ${r.pending} pending, expected ${SPECS}`);
+      const bench = 'idle';
+      const row = (metric, value, unit, goal = '') =>
+        rows.push({ bench, metric: `${name}: ${metric}`, value, unit, goal });
+      row(
+        `RSS peak over ${WINDOW_MS / 1000} s (${SPECS} pending)`,
+        round(r.rssPeakMB),
+        'MB',
+        `<= ${GOALS.rssMB}`,
+      );
+      row(`CPU over ${WINDOW_MS / 1000} s (cpuUsage / wall)`, round(r.cpuPct, 2), '%', `<= ${GOALS.cpuPct}`);
+      row('RSS high-water mark incl. start-up (VmHWM)', round(r.hwmMB), 'MB');
+      row('heap used at the end', round(r.heapUsedMB), 'MB');
+      row('start() returned / settled after', `${round(r.startMs, 0)} / ${round(r.settledMs, 0)}`, 'ms');
+      row('ticks / events in the window', `${r.ticks} / ${r.events}`, '');
+      row(`breakers: ${JSON.stringify(r.breakers)}`, '', '');
+      row('load average 1 min: start → end', `${round(load0, 2)} → ${round(load1, 2)}`, '');
+    }
+    return rows;
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        log(`idle: cleanup failed: ${err}`);
+      }
+    }
+  }
+}
+
+if (process.argv[2] === '--daemon') {
+  await daemonMain(process.argv[3], process.argv[4]);
+} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const r of await run()) console.log(JSON.stringify(r));
+}
