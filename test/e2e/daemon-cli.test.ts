@@ -33,6 +33,16 @@ it('`nightshift --daemon --once` runs one monitor cycle and exits 0', () => {
   expect(log).toMatch(/daemon\.stopped .*--once/);
 });
 
+it('`nightshift daemon --once` (the subcommand form) also runs one cycle and exits 0', () => {
+  execFileSync(process.execPath, [bin, '-w', root, 'daemon', '--once'], {
+    env,
+    stdio: 'pipe',
+    timeout: 60_000,
+  });
+  const log = readFileSync(path.join(root, 'logs', 'daemon.log'), 'utf8');
+  expect(log.match(/daemon\.stopped .*--once/g)?.length).toBe(2);
+});
+
 it('a second daemon on the same workspace exits 1, says who holds it, and changes nothing', async () => {
   const first = spawn(process.execPath, [bin, '-w', root, 'daemon'], { env, stdio: 'ignore' });
   try {

@@ -17,5 +17,13 @@ export function registerDaemon(ctx: CommandContext): void {
     .description('run the headless supervisor in the foreground (one per workspace)')
     .option('--until-idle', 'exit 0 when nothing is pending, running or in review that can progress')
     .option('--once', 'run one monitor cycle and exit')
-    .action((opts: DaemonFlags) => runDaemon(ctx, opts));
+    .action((opts: DaemonFlags) => {
+      // The root program has --until-idle and --once too (for `nightshift --daemon`), and commander
+      // matches a root option after the subcommand as well: `nightshift daemon --once` sets the root's.
+      const root = ctx.program.opts<DaemonFlags>();
+      return runDaemon(ctx, {
+        untilIdle: opts.untilIdle === true || root.untilIdle === true,
+        once: opts.once === true || root.once === true,
+      });
+    });
 }
