@@ -145,6 +145,8 @@ describe('the TUI in real tmux', () => {
       NIGHTSHIFT_TMUX_SOCKET: NS_SOCKET,
       ANTHROPIC_API_KEY: '',
       ANTHROPIC_BASE_URL: '',
+      // As on a CI runner: Ink would draw nothing until exit in its CI mode, which the TUI turns off.
+      CI: 'true',
     });
     // Inside our tmux ($TMUX is set in the pane), `nightshift` runs the TUI in place.
     term = TmuxScreen.start({

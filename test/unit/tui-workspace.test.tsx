@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
@@ -14,7 +14,7 @@ import { parseSpec } from '../../src/spec/parse.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/workspace.js';
 import { App } from '../../src/tui/app/App.js';
-import { startTui } from '../../src/tui/app/run.js';
+import { SLOW_RENDER_MS, SlowFrames, startTui } from '../../src/tui/app/run.js';
 import { WorkspaceSource } from '../../src/tui/data/workspace-source.js';
 
 let ws: TestWorkspace;
@@ -112,6 +112,53 @@ it('follows changes another process makes, through the watcher', async () => {
   });
   expect(snap.tasks.find((t) => t.id === 'beta')?.state).toBe('pending');
   expect(updates).toBeGreaterThan(0);
+});
+
+it('draws its first frame before the watcher is ready, and catches up on what changed meanwhile', async () => {
+  source = await WorkspaceSource.open({
+    root: ws.root,
+    clock,
+    env: {},
+    pollMs: 50,
+    fullReadMs: 600_000,
+    waitForWatcher: false,
+  });
+  expect(
+    source
+      .getSnapshot()
+      .tasks.map((t) => t.id)
+      .sort(),
+  ).toEqual(['alpha', 'beta']);
+  // Written while the watcher may still be scanning: the read after its scan must see it.
+  writer.transition('beta', (t) =>
+    enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
+  );
+  await waitFor('beta to show as running', () =>
+    source?.getSnapshot().tasks.find((t) => t.id === 'beta')?.state === 'running' ? true : null,
+  );
+});
+
+it('logs every frame and update for benchmarks, and only slow frames otherwise', () => {
+  const every = path.join(ws.root, 'every.log');
+  const frames = new SlowFrames(every, () => clock.now(), true);
+  frames.note(3.25);
+  frames.update(4.5, 4);
+  frames.note(SLOW_RENDER_MS + 10);
+  frames.close();
+  const lines = readFileSync(every, 'utf8').trim().split('\n');
+  expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual([
+    `slow frame ${(SLOW_RENDER_MS + 10).toFixed(1)} ms`,
+    'frame 3.25 ms',
+    'update 4.50 ms cpu 4.00 ms',
+    `frame ${(SLOW_RENDER_MS + 10).toFixed(2)} ms`,
+  ]);
+  const slowOnly = path.join(ws.root, 'slow.log');
+  const slow = new SlowFrames(slowOnly, () => clock.now());
+  slow.note(3.25);
+  slow.note(SLOW_RENDER_MS + 1);
+  slow.close();
+  expect(readFileSync(slowOnly, 'utf8').trim().split('\n')).toHaveLength(1);
+  expect(slow.summary()).toMatch(/1 frame\(s\) over/);
 });
 
 it('builds the attach argv from the host config and the socket in the environment', async () => {
