@@ -61,7 +61,28 @@ export interface LaunchDeps {
   env: NodeJS.ProcessEnv;
 }
 
-/** Prepares the host side (mirror, base, worktree) and starts the executor in tmux. */
+/**
+ * The host side of an attempt: the mirror, the base ref and the worktree on ns/<id> (continuing the
+ * branch on a later round). launchAttempt does it, or the supervisor ahead of time (PreparedLaunch).
+ */
+export async function prepareWorktree(
+  deps: LaunchDeps,
+  worker: WorkerHost,
+  task: TaskRecord,
+  localRepo: string,
+  baseSha: string,
+): Promise<void> {
+  const repoCfg = deps.config.repos[task.spec.repo];
+  await worker.ensureMirror(task.spec.repo, repoCfg?.main ?? 'main');
+  await worker.pushBase(localRepo, task.spec.repo, task.id, baseSha);
+  if (task.round > 0) await worker.pushBranch(localRepo, task.spec.repo, task.id);
+  await worker.createWorktree(task.spec.repo, task.id, task.round > 0);
+}
+
+/**
+ * Starts the executor of attempt `attempt` in tmux, after prepareWorktree (pass `prepared: true` when
+ * it already ran for this task, host and round).
+ */
 export async function launchAttempt(
   deps: LaunchDeps,
   worker: WorkerHost,
@@ -71,20 +92,17 @@ export async function launchAttempt(
   specText: string,
   localRepo: string,
   baseSha: string,
+  prepared = false,
 ): Promise<void> {
   const cfg = deps.config.providers[provider];
   if (!cfg) throw new Error(`unknown provider ${provider}`);
-  const repoCfg = deps.config.repos[task.spec.repo];
-  await worker.ensureMirror(task.spec.repo, repoCfg?.main ?? 'main');
-  await worker.pushBase(localRepo, task.spec.repo, task.id, baseSha);
-  if (task.round > 0) await worker.pushBranch(localRepo, task.spec.repo, task.id);
-  await worker.createWorktree(task.spec.repo, task.id);
+  if (!prepared) await prepareWorktree(deps, worker, task, localRepo, baseSha);
   if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
   const profile = profileFor(cfg.kind);
   const secrets = resolveSecrets(provider, cfg, deps.env);
   const ctx = launchContext(worker, provider, task.id, attempt, worker.worktree(task.id));
   const cmd = profile.buildRun(cfg, ctx, secrets);
-  await worker.runner.run(['mkdir', '-p', '-m', '700', ctx.stateDir], { reject: false });
+  await worker.ensureDir(ctx.stateDir);
   await worker.launch({
     taskId: task.id,
     attempt,

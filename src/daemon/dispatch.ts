@@ -39,6 +39,8 @@ export interface DispatchInput {
   live: ReadonlySet<string>;
   /** Epoch ms before which a task must not start again (retry backoff). */
   notBefore: ReadonlyMap<string, number>;
+  /** How many `upcoming` tasks to name (default 0). */
+  lookahead?: number;
 }
 
 export interface Decision {
@@ -52,6 +54,12 @@ export interface DispatchResult {
   waiting: Map<string, string>;
   /** Tasks whose dependency failed: they fail too. */
   doomed: { task: string; dependency: string }[];
+  /**
+   * The next tasks to start once a slot frees, in order (at most `lookahead`): they wait only because
+   * healthy providers are at their live limits. Each names the provider and host it would most likely
+   * get, so its worktree can be prepared ahead of time.
+   */
+  upcoming: Decision[];
 }
 
 export function orderPending(pending: readonly TaskRecord[]): TaskRecord[] {
@@ -65,6 +73,8 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   const decisions: Decision[] = [];
   const waiting = new Map<string, string>();
   const doomed: DispatchResult['doomed'] = [];
+  const upcoming: Decision[] = [];
+  const lookahead = input.lookahead ?? 0;
   const running = new Map(input.providers.map((p) => [p.name, p.running]));
   const hostRunning = new Map([...input.hosts.values()].map((h) => [h.name, h.running]));
   const liveKeys = new Set(
@@ -74,7 +84,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   );
   if (input.frozen) {
     for (const t of input.pending) waiting.set(t.id, 'frozen: nothing new starts (nightshift thaw)');
-    return { decisions, waiting, doomed };
+    return { decisions, waiting, doomed, upcoming };
   }
   for (const task of orderPending(input.pending)) {
     if (input.live.has(task.id)) {
@@ -108,6 +118,13 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       .filter((p) => (task.spec.provider ? p.name === task.spec.provider : true))
       .map((p) => ({ p, why: providerBlocked(p, running.get(p.name) ?? 0) }));
     const open = candidates.filter((c) => c.why === null).map((c) => c.p);
+    if (open.length === 0 && upcoming.length < lookahead) {
+      const full = candidates.filter((c) => atLimitOnly(c.p, running.get(c.p.name) ?? 0)).map((c) => c.p);
+      const next = sortProviders(full, running)
+        .map((p) => ({ p, host: pickHost(p, input.hosts, hostRunning, []) }))
+        .find((x) => x.host);
+      if (next?.host) upcoming.push({ task: task.id, provider: next.p.name, host: next.host.name });
+    }
     if (open.length === 0) {
       waiting.set(
         task.id,
@@ -119,27 +136,10 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       );
       continue;
     }
-    open.sort(
-      (a, b) =>
-        (b.grade ?? -1) - (a.grade ?? -1) ||
-        b.health.limit - (running.get(b.name) ?? 0) - (a.health.limit - (running.get(a.name) ?? 0)) ||
-        a.name.localeCompare(b.name),
-    );
     let placed = false;
     const hostReasons: string[] = [];
-    for (const provider of open) {
-      const hosts = provider.hosts
-        .map((h) => input.hosts.get(h))
-        .filter((h): h is HostView => h !== undefined)
-        .filter((h) => {
-          if (h.over.length) hostReasons.push(`${h.name}: ${h.over.join('; ')}`);
-          return h.over.length === 0;
-        })
-        .sort(
-          (a, b) =>
-            (hostRunning.get(a.name) ?? 0) - (hostRunning.get(b.name) ?? 0) || a.name.localeCompare(b.name),
-        );
-      const host = hosts[0];
+    for (const provider of sortProviders(open, running)) {
+      const host = pickHost(provider, input.hosts, hostRunning, hostReasons);
       if (!host) continue;
       decisions.push({ task: task.id, provider: provider.name, host: host.name });
       running.set(provider.name, (running.get(provider.name) ?? 0) + 1);
@@ -151,7 +151,42 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
     if (!placed)
       waiting.set(task.id, `no host has room: ${[...new Set(hostReasons)].join('; ') || 'no hosts'}`);
   }
-  return { decisions, waiting, doomed };
+  return { decisions, waiting, doomed, upcoming };
+}
+
+/** Better recent grades first, then more free capacity under the live limit. */
+function sortProviders(providers: ProviderView[], running: ReadonlyMap<string, number>): ProviderView[] {
+  return [...providers].sort(
+    (a, b) =>
+      (b.grade ?? -1) - (a.grade ?? -1) ||
+      b.health.limit - (running.get(b.name) ?? 0) - (a.health.limit - (running.get(a.name) ?? 0)) ||
+      a.name.localeCompare(b.name),
+  );
+}
+
+/** The provider's least busy host under its thresholds; the others' reasons go to `reasons`. */
+function pickHost(
+  provider: ProviderView,
+  hosts: ReadonlyMap<string, HostView>,
+  hostRunning: ReadonlyMap<string, number>,
+  reasons: string[],
+): HostView | undefined {
+  return provider.hosts
+    .map((h) => hosts.get(h))
+    .filter((h): h is HostView => h !== undefined)
+    .filter((h) => {
+      if (h.over.length) reasons.push(`${h.name}: ${h.over.join('; ')}`);
+      return h.over.length === 0;
+    })
+    .sort(
+      (a, b) =>
+        (hostRunning.get(a.name) ?? 0) - (hostRunning.get(b.name) ?? 0) || a.name.localeCompare(b.name),
+    )[0];
+}
+
+/** Healthy and unfrozen, and blocked only by its live limit: it takes work again when a slot frees. */
+function atLimitOnly(p: ProviderView, running: number): boolean {
+  return !p.frozen && p.health.breaker === 'closed' && !canDispatch(p.health, running);
 }
 
 function providerBlocked(p: ProviderView, running: number): string | null {

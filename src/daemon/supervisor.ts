@@ -27,6 +27,7 @@ import { ToggleStore } from '../queue/toggles.js';
 import { QueueWatcher } from '../queue/watcher.js';
 import {
   launchAttempt,
+  prepareWorktree,
   localLog,
   mirrorLog,
   noteProgress,
@@ -40,6 +41,27 @@ import { writeDaemonState } from './state-file.js';
 import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { describeEvent } from './describe.js';
+
+/** How long one wait for an exit signal lasts before it is renewed (a bound, not a poll). */
+const EXIT_WAIT_MS = 60_000;
+/** How many tasks that wait only for a free slot get their worktree prepared ahead of dispatch. */
+const LOOKAHEAD = 4;
+/** A worktree prepared longer ago than this is prepared again at dispatch (its base may be stale). */
+const PREPARED_TTL_MS = 60_000;
+
+/**
+ * A worktree prepared before its task was dispatched (mirror, base ref, worktree: prepareWorktree), so
+ * the launch that follows a freed slot only stages the prompt and starts tmux.
+ */
+interface PreparedLaunch {
+  host: string;
+  round: number;
+  atMono: number;
+  /** The base commit it was prepared on, once known. */
+  base: { sha: string | null };
+  /** Whether the preparation succeeded. */
+  ready: Promise<boolean>;
+}
 
 export interface SupervisorOptions {
   paths: WorkspacePaths;
@@ -68,6 +90,11 @@ export class Supervisor {
   judgment: Judgment | null = null;
   readonly live = new Map<string, LiveAttempt>();
   private readonly launching = new Set<string>();
+  /** Per host, the loop that waits for runners' exit signals while attempts run there. */
+  private readonly exitWaits = new Map<string, Promise<void>>();
+  /** Attempts whose exit is being collected (log, main guard, fetch) off the tick, by task id. */
+  private readonly collecting = new Map<string, Promise<void>>();
+  private readonly prepared = new Map<string, PreparedLaunch>();
   private readonly waiting = new Map<string, string>();
   private readonly random: () => number;
   private readonly redact: Redactor;
@@ -175,7 +202,12 @@ export class Supervisor {
     if (!this.lock) return; // never started
     while (this.ticking) await new Promise((r) => setTimeout(r, 20));
     await this.watcher?.close();
+    await Promise.all([...this.collecting.values(), ...[...this.prepared.values()].map((p) => p.ready)]);
     await this.judgment?.stop();
+    // Wake our exit waits so they end now, not at their timeout (never wait on them long).
+    const waits = [...this.exitWaits.values()];
+    for (const name of this.exitWaits.keys()) await this.opts.hosts.get(name)?.wakeExitWaiters();
+    await Promise.race([Promise.all(waits), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     this.events.emit({ type: 'daemon.stopped', time: this.iso(), reason });
     this.lock?.release();
     this.lock = null;
@@ -315,6 +347,7 @@ export class Supervisor {
       hosts,
       live: new Set([...this.live.keys(), ...this.launching]),
       notBefore,
+      lookahead: LOOKAHEAD,
     });
     this.waiting.clear();
     for (const [id, why] of result.waiting) this.waiting.set(id, why);
@@ -328,42 +361,103 @@ export class Supervisor {
         }),
       );
     }
-    for (const d of result.decisions) {
-      const task = byId.get(d.task);
-      const worker = this.opts.hosts.get(d.host);
-      if (!task || !worker) continue;
-      await this.startAttempt(task, d.provider, worker);
+    for (const id of this.prepared.keys()) if (byId.get(id)?.state !== 'pending') this.prepared.delete(id);
+    for (const u of result.upcoming) {
+      const task = byId.get(u.task);
+      const worker = this.opts.hosts.get(u.host);
+      if (task && worker) this.prepareAhead(task, worker);
     }
+    // Launches run side by side: each is a handful of round trips to its host, and a slot that waits
+    // for another task's launch is a slot wasted.
+    await Promise.all(
+      result.decisions.map(async (d) => {
+        const task = byId.get(d.task);
+        const worker = this.opts.hosts.get(d.host);
+        if (task && worker) await this.startAttempt(task, d.provider, worker);
+      }),
+    );
+  }
+
+  private localRepoOf(task: TaskRecord): string {
+    const repoCfg = this.opts.config.repos[task.spec.repo];
+    return resolveRepoPath(this.opts.paths.root, repoCfg?.path ?? '.', os.homedir());
+  }
+
+  /** The commit a task starts from: its recorded base, else its spec's base as it is now. */
+  private async resolveBase(task: TaskRecord, localRepo: string): Promise<string | null> {
+    if (task.baseSha) return task.baseSha;
+    const r = await new LocalRunner().run([
+      'git',
+      '-C',
+      localRepo,
+      'rev-parse',
+      '--verify',
+      '-q',
+      `${task.spec.base}^{commit}`,
+    ]);
+    return r.exitCode === 0 ? r.stdout.trim() : null;
+  }
+
+  /** Prepares the worktree of a task that will start when a slot frees (in the background). */
+  private prepareAhead(task: TaskRecord, worker: WorkerHost): void {
+    const have = this.prepared.get(task.id);
+    const now = this.clock.monotonic();
+    if (have && have.host === worker.name && have.round === task.round && now - have.atMono < PREPARED_TTL_MS)
+      return;
+    // Never two preparations of one worktree at once: a stale one is replaced only once it is done.
+    if (have?.host === worker.name) {
+      void have.ready.then(() => this.prepared.get(task.id) === have && this.prepared.delete(task.id));
+      return;
+    }
+    const localRepo = this.localRepoOf(task);
+    const base: { sha: string | null } = { sha: null };
+    const ready = (async () => {
+      base.sha = await this.resolveBase(task, localRepo);
+      if (!base.sha) return false;
+      await prepareWorktree(
+        { config: this.opts.config, env: this.opts.env },
+        worker,
+        task,
+        localRepo,
+        base.sha,
+      );
+      return true;
+    })().catch(() => false);
+    const entry: PreparedLaunch = { host: worker.name, round: task.round, atMono: now, base, ready };
+    this.prepared.set(task.id, entry);
+  }
+
+  /**
+   * The base of a worktree prepared ahead for this task on this host, if it is fresh and for this round;
+   * null means the launch prepares it. A preparation still running there is waited for either way.
+   */
+  private async takePrepared(task: TaskRecord, worker: WorkerHost): Promise<string | null> {
+    const entry = this.prepared.get(task.id);
+    if (!entry || entry.host !== worker.name) return null;
+    this.prepared.delete(task.id);
+    const ok = await entry.ready;
+    const fresh = this.clock.monotonic() - entry.atMono < PREPARED_TTL_MS;
+    const sha = entry.base.sha;
+    if (!ok || !fresh || entry.round !== task.round || !sha) return null;
+    if (task.baseSha && task.baseSha !== sha) return null;
+    return sha;
   }
 
   private async startAttempt(task: TaskRecord, provider: string, worker: WorkerHost): Promise<void> {
-    const repoCfg = this.opts.config.repos[task.spec.repo];
-    const localRepo = resolveRepoPath(this.opts.paths.root, repoCfg?.path ?? '.', os.homedir());
-    let baseSha = task.baseSha ?? null;
-    if (!baseSha) {
-      const r = await new LocalRunner().run([
-        'git',
-        '-C',
-        localRepo,
-        'rev-parse',
-        '--verify',
-        '-q',
-        `${task.spec.base}^{commit}`,
-      ]);
-      baseSha = r.exitCode === 0 ? r.stdout.trim() : null;
-      if (!baseSha) {
-        this.store.transition(task.id, (t) =>
-          enterFailed(t, {
-            now: this.clock.now(),
-            code: 'bad-base',
-            attribution: 'spec',
-            reason: `base ${task.spec.base} not found in ${localRepo}`,
-          }),
-        );
-        return;
-      }
+    const localRepo = this.localRepoOf(task);
+    const preparedBase = await this.takePrepared(task, worker);
+    const sha = preparedBase ?? (await this.resolveBase(task, localRepo));
+    if (!sha) {
+      this.store.transition(task.id, (t) =>
+        enterFailed(t, {
+          now: this.clock.now(),
+          code: 'bad-base',
+          attribution: 'spec',
+          reason: `base ${task.spec.base} not found in ${localRepo}`,
+        }),
+      );
+      return;
     }
-    const sha = baseSha;
     const started = this.store.transition(task.id, (t) => {
       const next = enterRunning(t, { now: this.clock.now(), provider, host: worker.name });
       return { ...next, task: { ...next.task, baseSha: sha } };
@@ -380,6 +474,7 @@ export class Supervisor {
         this.store.specText(task.id),
         localRepo,
         sha,
+        preparedBase !== null,
       );
       const now = this.clock.monotonic();
       this.live.set(task.id, {
@@ -397,9 +492,12 @@ export class Supervisor {
         ending: false,
       });
       this.nextPollMono = Math.min(this.nextPollMono, now + (this.opts.pollMs ?? 1000));
+      this.watchExits(worker);
     } catch (err) {
       const e = coerceError(err);
       const code = e.name === 'LinkError' ? 'link-down' : 'launch-failed';
+      // Whatever the host lost (a mirror, the agent script) is set up again by the next launch.
+      worker.forgetSetup();
       this.fail(
         this.store.get(task.id),
         code,
@@ -413,6 +511,36 @@ export class Supervisor {
   }
 
   // ---- watching attempts -------------------------------------------------------------------
+
+  /**
+   * While attempts run on `worker`, waits on its runners' exit signal and polls at once when one comes,
+   * so an exit reaches review in the time of one poll instead of up to pollMs later. The poll stays the
+   * source of truth (and the fallback when the wait fails: no tmux server yet, a dropped link, a runner
+   * older than the signal); a failed wait is retried with a growing pause.
+   */
+  private watchExits(worker: WorkerHost): void {
+    if (this.exitWaits.has(worker.name) || this.stopping) return;
+    const runsThere = () => [...this.live.values()].some((l) => l.host === worker.name);
+    const loop = async () => {
+      let failures = 0;
+      while (!this.stopping && runsThere()) {
+        const woke = await worker.waitForExit(EXIT_WAIT_MS);
+        if (this.stopping) return;
+        if (woke === 'signalled') {
+          failures = 0;
+          this.nextPollMono = this.clock.monotonic();
+          this.wake();
+        } else if (woke === 'failed') {
+          failures += 1;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** failures, 10_000)));
+        }
+      }
+    };
+    this.exitWaits.set(
+      worker.name,
+      loop().finally(() => this.exitWaits.delete(worker.name)),
+    );
+  }
 
   private async poll(): Promise<void> {
     await Promise.all([...this.live.values()].map((live) => this.pollOne(live)));
@@ -433,28 +561,49 @@ export class Supervisor {
     noteProgress(live, status, this.clock.monotonic());
     await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined);
     if (status.exit) {
-      await this.collect(live, worker, status.exit.exitCode);
+      this.collectLater(live, worker, status.exit.exitCode);
       return;
     }
-    if (!status.pane) {
+    // No exit record, and no live pane: the runner is gone without recording its end (killed, or its
+    // session removed). status() reads the pane before exit.json, so a dead pane here is conclusive;
+    // a second poll must agree all the same. Waiting for the idle timeout would hold the slot for nothing.
+    if (!status.pane || status.pane.dead) {
       live.missing += 1;
       if (live.missing >= 2) {
+        live.ending = true;
         this.live.delete(live.taskId);
-        this.fail(
-          this.store.get(live.taskId),
-          'session-lost',
-          `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`,
-          'lost',
-          null,
-        );
+        const why = status.pane
+          ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
+          : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`;
+        // Keep what the executor left in the worktree, and clear the dead pane for the next attempt.
+        if (status.pane) await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+        this.fail(this.store.get(live.taskId), 'session-lost', why, 'lost', null);
       }
     } else live.missing = 0;
   }
 
+  /**
+   * Collects an exited attempt without holding up the tick: its slot is free at once, so this tick's
+   * dispatch can start the next task while the branch is fetched. The tick runs again when it is done.
+   */
+  private collectLater(live: LiveAttempt, worker: WorkerHost, exitCode: number): void {
+    live.ending = true;
+    this.live.delete(live.taskId);
+    const done = this.collect(live, worker, exitCode)
+      .catch((err: unknown) =>
+        this.opts.log?.(`collecting ${live.taskId} failed: ${coerceError(err).describe()}`),
+      )
+      .finally(() => {
+        this.collecting.delete(live.taskId);
+        this.wake();
+      });
+    this.collecting.set(live.taskId, done);
+  }
+
   private async collect(live: LiveAttempt, worker: WorkerHost, exitCode: number): Promise<void> {
     live.ending = true;
-    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
     this.live.delete(live.taskId);
+    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
     await worker.tmux.kill(sessionName(live.taskId)).catch(() => false);
     const task = this.store.get(live.taskId);
     if (task.state !== 'running') return;
@@ -502,6 +651,8 @@ export class Supervisor {
       return;
     }
     this.fleet.update(live.provider, (h) => attemptSucceeded(h, this.clock.monotonic()));
+    // A kill request may have ended the task while its branch was fetched.
+    if (this.store.get(task.id).state !== 'running') return;
     this.store.transition(task.id, (t) => enterReview(t, { now: this.clock.now(), exitCode }));
   }
 
@@ -605,7 +756,7 @@ export class Supervisor {
   /** Running tasks: adopt live sessions, resolve finished ones from exit.json, retry vanished ones. */
   private async adopt(): Promise<void> {
     for (const task of this.store.list().filter((t) => t.state === 'running')) {
-      if (this.live.has(task.id)) continue;
+      if (this.live.has(task.id) || this.collecting.has(task.id)) continue;
       const attempt = task.attempts.at(-1);
       const worker = attempt ? this.opts.hosts.get(attempt.host) : undefined;
       if (!attempt || !worker || !this.fleet.isReady(worker.name)) {
@@ -648,6 +799,7 @@ export class Supervisor {
         await this.collect(live, worker, status.exit.exitCode);
       } else if (status.pane && !status.pane.dead) {
         this.live.set(task.id, live);
+        this.watchExits(worker);
         this.events.emit({
           type: 'task.adopted',
           time: this.iso(),
@@ -743,7 +895,7 @@ export class Supervisor {
 
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
-    if (this.live.size || this.launching.size) return;
+    if (this.live.size || this.launching.size || this.collecting.size) return;
     const tasks = this.store.list();
     if (tasks.some((t) => t.state === 'running')) return;
     // Reviews in progress, or waiting for the judgment loop, can progress; parked ones wait for a person.

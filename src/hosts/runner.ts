@@ -30,6 +30,8 @@ export interface RunResult {
   stderr: string;
   timedOut: boolean;
   durationMs: number;
+  /** The signal that killed the local process (for ssh: our client, not the remote command). */
+  killedBy?: string;
 }
 
 export interface CommandRunner {
@@ -90,6 +92,7 @@ async function exec(
     stderr: spawnFailed && !result.stderr ? `${result.shortMessage ?? ''}\n` : String(result.stderr ?? ''),
     timedOut: result.timedOut === true,
     durationMs: performance.now() - started,
+    ...(result.signal && !result.timedOut ? { killedBy: result.signal } : {}),
   };
 }
 
@@ -197,10 +200,14 @@ export class SshRunner implements CommandRunner {
       { ...opts, env: {}, ...(timeoutMs ? { timeoutMs: timeoutMs + LINK_GRACE_MS } : {}) },
       undefined,
     );
-    if (result.exitCode === 255 || result.timedOut) {
+    // A signal here killed our ssh client (the remote command's own signal arrives as an exit status):
+    // the link is gone, whatever the command would have done.
+    if (result.exitCode === 255 || result.timedOut || result.killedBy) {
       const why = result.timedOut
         ? `no answer within ${Math.round(result.durationMs / 1000)} s`
-        : (result.stderr.trim().split('\n').at(-1) ?? 'link down');
+        : result.killedBy
+          ? `the ssh client was killed by ${result.killedBy}`
+          : (result.stderr.trim().split('\n').at(-1) ?? 'link down');
       throw new LinkError(ErrorCode.io, `ssh to ${this.target.destination} failed: ${why}`, {
         host: this.host,
         hint:

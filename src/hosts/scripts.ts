@@ -14,11 +14,19 @@ import { quoteWord } from './quote.js';
  * - replaces the prompt tokens in argv with the prompt file's contents / path;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
  * - commits what the executor left uncommitted;
- * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code and times.
+ * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code and times;
+ * - then signals the tmux wait channel EXIT_CHANNEL on the server named by $NIGHTSHIFT_EXIT_SOCKET (set by
+ *   the launch, and unset before the executor starts), so the supervisor hears of the exit at once
+ *   instead of at its next poll. The signal only wakes the supervisor; exit.json stays the record.
  */
+/** The tmux wait-for channel every runner signals as it ends (see RUN_SH and WorkerHost.waitForExit). */
+export const EXIT_CHANNEL = 'nightshift-exit';
+
 export const RUN_SH = `#!/bin/sh
 # nightshift runner script (written by nightshift; do not edit).
 set -u
+EXIT_SOCKET=\${NIGHTSHIFT_EXIT_SOCKET:-}
+unset NIGHTSHIFT_EXIT_SOCKET
 TASK_DIR=$1
 WORKTREE=$2
 ATTEMPT=$3
@@ -59,6 +67,7 @@ finish() {
   ENDED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s"}\\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" > "$TASK_DIR/exit.json.tmp"
   mv -f "$TASK_DIR/exit.json.tmp" "$TASK_DIR/exit.json"
+  if [ -n "$EXIT_SOCKET" ]; then tmux -L "$EXIT_SOCKET" wait-for -S ${EXIT_CHANNEL} >/dev/null 2>&1; fi
   exit "$1"
 }
 if [ "$#" -eq 0 ]; then

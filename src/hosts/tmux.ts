@@ -138,6 +138,22 @@ export class Tmux {
     return r.exitCode === 0;
   }
 
+  /**
+   * Waits on a tmux wait-for channel until it is signalled, the server exits, or `timeoutMs` passes.
+   * tmux remembers a signal sent while nobody waits, so a signal between two waits is not lost.
+   */
+  async waitFor(channel: string, timeoutMs: number): Promise<'signalled' | 'timeout' | 'failed'> {
+    const r = await this.runner.run([...this.base(), 'wait-for', channel], { timeoutMs });
+    if (r.exitCode === 0) return 'signalled';
+    return r.timedOut ? 'timeout' : 'failed';
+  }
+
+  /** Signals a wait-for channel (wakes every waiter; remembered when none waits). */
+  async signal(channel: string): Promise<boolean> {
+    const r = await this.runner.run([...this.base(), 'wait-for', '-S', channel]);
+    return r.exitCode === 0;
+  }
+
   /** Attach argv (read-only optional) for a person or the TUI's live view. */
   attachArgv(name: string, readOnly: boolean): string[] {
     // No -u here: a person's terminal decides its own encoding.

@@ -10,7 +10,7 @@ import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { isTaskId } from '../core/ids.js';
 import { envFileText, quoteArgv } from './quote.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
-import { refGuardHook, RUN_SH } from './scripts.js';
+import { EXIT_CHANNEL, refGuardHook, RUN_SH } from './scripts.js';
 import { sessionName, Tmux, TMUX_CONF, type PaneInfo } from './tmux.js';
 
 export interface HostFacts {
@@ -51,19 +51,25 @@ export interface LaunchSpec {
 const GIT_ID = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
 
 /**
- * usage: sh -c WORKTREE_SH sh <mirror> <worktree> <id>. Removes whatever is at <worktree>, then adds it
- * on ns/<id> (continuing the branch) or, the first time, on a new ns/<id> at refs/nightshift/base/<id>.
+ * usage: sh -c WORKTREE_SH sh <mirror> <worktree> <id> <always|descendant>. Removes whatever is at
+ * <worktree>, then adds it on ns/<id>, continuing the branch when the mirror has it and either `always`
+ * is given (a review round: the branch is the task's work, whatever its base) or it descends from
+ * refs/nightshift/base/<id>. Otherwise ns/<id> starts anew at the base: a branch that does not descend
+ * from the base the supervisor records is stale (left by a worktree prepared ahead on an older main, say)
+ * and would fail the descent check at collection.
  */
-const WORKTREE_SH = `mirror=$1 wt=$2 id=$3
+const WORKTREE_SH = `mirror=$1 wt=$2 id=$3 keep=$4
 if [ -e "$wt" ]; then
   git --git-dir "$mirror" worktree remove --force "$wt" >/dev/null 2>&1
   rm -rf "$wt"
 fi
 git --git-dir "$mirror" worktree prune
 if git --git-dir "$mirror" rev-parse --verify -q "refs/heads/ns/$id" >/dev/null; then
-  exec git --git-dir "$mirror" worktree add -q "$wt" "ns/$id"
+  if [ "$keep" = always ] || git --git-dir "$mirror" merge-base --is-ancestor "refs/nightshift/base/$id" "refs/heads/ns/$id"; then
+    exec git --git-dir "$mirror" worktree add -q "$wt" "ns/$id"
+  fi
 fi
-exec git --git-dir "$mirror" worktree add -q -b "ns/$id" "$wt" "refs/nightshift/base/$id"
+exec git --git-dir "$mirror" worktree add -q -B "ns/$id" "$wt" "refs/nightshift/base/$id"
 `;
 
 /** How many times fetchBranch tries the fetch. */
@@ -101,6 +107,13 @@ chmod 600 prompt.md env argv
 export class WorkerHost {
   readonly tmux: Tmux;
   private facts: HostFacts | null = null;
+  /**
+   * What this process has already set up on the host, so a launch does not check it again: files by
+   * their sha256, mirrors, directories. forgetSetup() clears it (after a failed launch, say).
+   */
+  private readonly installed = new Map<string, string>();
+  private readonly mirrorsReady = new Map<string, Promise<void>>();
+  private readonly dirsMade = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -175,16 +188,42 @@ export class WorkerHost {
     });
   }
 
-  /** Writes a file only when its content differs (hash check), to keep launches cheap. */
+  /** Writes a file only when its content differs (hash check, once per process), to keep launches cheap. */
   async installFile(file: string, data: string | Uint8Array, mode: string): Promise<void> {
     const want = createHash('sha256').update(data).digest('hex');
+    if (this.installed.get(file) === want) return;
     const r = await this.runner.run(['sha256sum', file]);
-    if (r.exitCode === 0 && r.stdout.startsWith(want)) return;
-    await this.writeFile(file, data, mode);
+    if (!(r.exitCode === 0 && r.stdout.startsWith(want))) await this.writeFile(file, data, mode);
+    this.installed.set(file, want);
   }
 
-  /** Creates the bare mirror of `repo` (once) and its main-branch guard. */
-  async ensureMirror(repo: string, mainBranch: string): Promise<void> {
+  /** `mkdir -p -m 700 dir`, once per process. */
+  async ensureDir(dir: string): Promise<void> {
+    if (this.dirsMade.has(dir)) return;
+    await this.must(['mkdir', '-p', '-m', '700', dir]);
+    this.dirsMade.add(dir);
+  }
+
+  /** Forgets what ensureMirror, installFile and ensureDir have set up: the next calls check again. */
+  forgetSetup(): void {
+    this.installed.clear();
+    this.mirrorsReady.clear();
+    this.dirsMade.clear();
+  }
+
+  /** Creates the bare mirror of `repo` and its main-branch guard; checked once per process. */
+  ensureMirror(repo: string, mainBranch: string): Promise<void> {
+    const key = `${repo}\0${mainBranch}`;
+    let ready = this.mirrorsReady.get(key);
+    if (!ready) {
+      ready = this.setUpMirror(repo, mainBranch);
+      this.mirrorsReady.set(key, ready);
+      ready.catch(() => this.mirrorsReady.delete(key));
+    }
+    return ready;
+  }
+
+  private async setUpMirror(repo: string, mainBranch: string): Promise<void> {
     const mirror = this.mirror(repo);
     const head = await this.runner.run(['git', '--git-dir', mirror, 'rev-parse', '--git-dir']);
     if (head.exitCode !== 0) {
@@ -278,8 +317,12 @@ export class WorkerHost {
     return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
   }
 
-  /** Creates (or recreates) the worktree on ns/<id>, continuing the branch if the mirror has it. */
-  async createWorktree(repo: string, id: string): Promise<void> {
+  /**
+   * Creates (or recreates) the worktree on ns/<id>. The mirror's branch is continued when it descends
+   * from the task's base, or always with `keepBranch` (a later review round, whose branch may need a
+   * rebase onto a new base); otherwise ns/<id> starts at the base.
+   */
+  async createWorktree(repo: string, id: string, keepBranch = false): Promise<void> {
     const r = await this.runner.run([
       'sh',
       '-c',
@@ -288,6 +331,7 @@ export class WorkerHost {
       this.mirror(repo),
       this.worktree(id),
       checkId(id),
+      keepBranch ? 'always' : 'descendant',
     ]);
     if (r.exitCode !== 0)
       throw this.hostError(`could not create the worktree of ${id}: ${r.stderr.trim()}`, id);
@@ -343,6 +387,7 @@ export class WorkerHost {
       `PATH=${facts.path}`,
       `HOME=${facts.home}`,
       'LANG=C.UTF-8',
+      `NIGHTSHIFT_EXIT_SOCKET=${this.tmux.socket}`,
       'sh',
       this.dir('run.sh'),
       taskDir,
@@ -351,6 +396,20 @@ export class WorkerHost {
       spec.stdin,
       '--argv-file',
     ]);
+  }
+
+  /**
+   * Waits until some runner on this host signals its end (EXIT_CHANNEL), up to `timeoutMs`. 'failed'
+   * covers a tmux server that is not running (no sessions) or is gone, and a dropped link: the caller
+   * falls back to polling. Runners launched before the signal existed never send it.
+   */
+  async waitForExit(timeoutMs: number): Promise<'signalled' | 'timeout' | 'failed'> {
+    return this.tmux.waitFor(EXIT_CHANNEL, timeoutMs).catch(() => 'failed' as const);
+  }
+
+  /** Wakes whoever waits in waitForExit (the supervisor, as it stops). */
+  async wakeExitWaiters(): Promise<void> {
+    await this.tmux.signal(EXIT_CHANNEL).catch(() => false);
   }
 
   /** Everything the supervisor needs to judge an attempt's liveness, in one round trip where possible. */

@@ -99,6 +99,53 @@ describe('the daemon', () => {
     expect(sup.store.get('evil').failure?.code).toBe('main-touched');
   });
 
+  it('hears an executor exit at once from the runner, not at the next poll', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      // No liveness check or monitor cycle within the test: they would poll too.
+      extra: 'defaults: { livenessEvery: 1h, monitorEvery: 1h }',
+    });
+    // A poll every 10 minutes: only the runner's exit signal can bring the tasks to review in time.
+    const sup = night.supervisor({ pollMs: 600_000 });
+    const reviewed = new Set<string>();
+    sup.events.subscribe((e) => {
+      if (e.type === 'task.transition' && e.to === 'review' && e.task) reviewed.add(e.task);
+    });
+    await sup.start();
+    for (const id of ['quick1', 'quick2', 'quick3'])
+      night.dropSpec(`${id}.md`, scriptedSpec(id, `write ${id}.txt "x\\n"\ncommit "${id}"\nexit 0`));
+    // The third task starts only once one of the first two is collected: that takes a signal too.
+    await waitFor('three exits collected', () => reviewed.size === 3, 20_000);
+    expect([...reviewed].sort()).toEqual(['quick1', 'quick2', 'quick3']);
+  });
+
+  it('fails an attempt whose runner died without an exit record at once, not at its idle timeout', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    // The executor kills the runner script around it (as an OOM kill would), then keeps running.
+    night.dropSpec(
+      'orphan.md',
+      scriptedSpec('orphan', 'sh "kill -9 $(cat ../../tasks/orphan/runner.pid)"\nsleep 30', [
+        'idle: 10m',
+        'attempts: 1',
+      ]),
+    );
+    const failed = await waitFor(
+      'orphan failed',
+      () => {
+        const t = sup.store.list().find((x) => x.id === 'orphan');
+        return t?.state === 'failed' ? t : null;
+      },
+      20_000,
+    );
+    expect(failed.attempts[0]?.outcome).toBe('lost');
+    expect(failed.attempts[0]?.reason).toMatch(/runner in session ns-orphan .* without an exit record/);
+  });
+
   it('refuses a second daemon on the same workspace and changes nothing', async () => {
     night = makeNight({
       providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',

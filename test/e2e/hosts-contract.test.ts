@@ -426,6 +426,26 @@ for (const kind of ['local', 'ssh'] as const) {
         );
       });
 
+      it('reports an ssh client killed by a signal as LinkError, not as the command exiting 137', async () => {
+        const marker = `link-kill-${process.pid}`;
+        const running = h.runner.run(['sh', '-c', 'sleep 30', marker]).catch((e: unknown) => e);
+        const client = await waitFor('the ssh client running the marked command', () =>
+          sshProcessesFor(path.join(h.tmp, 'cm')).find((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+            } catch {
+              return false;
+            }
+          }),
+        );
+        process.kill(client, 'SIGKILL');
+        const err = await running;
+        expect(err).toBeInstanceOf(LinkError);
+        expect((err as LinkError).message).toMatch(/killed by SIGKILL/);
+        // The link itself still works: the next command opens what it needs.
+        expect((await h.runner.run(['true'])).exitCode).toBe(0);
+      });
+
       it('keeps the executor running through a dropped link and reconnects on the next call', async () => {
         const { host, repo, base } = h;
         const controlDir = path.join(h.tmp, 'cm');

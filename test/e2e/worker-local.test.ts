@@ -118,3 +118,29 @@ it('salvages uncommitted work before a kill', async () => {
   expect(ref.stdout.trim()).toBe('wip');
   expect(await host.tmux.has('ns-t3')).toBe(false);
 });
+
+it('continues a branch that descends from the base, and starts anew one left on an older base', async () => {
+  const b1 = git(repo, 'rev-parse', 'HEAD');
+  const wt = host.worktree('t4');
+  const head = () => git(wt, 'rev-parse', 'HEAD');
+  await host.ensureMirror('app', 'main');
+  // Prepared on b1; an attempt commits on it: the next attempt on the same base continues that work.
+  await host.pushBase(repo, 'app', 't4', b1);
+  await host.createWorktree('app', 't4');
+  expect(head()).toBe(b1);
+  git(wt, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'work');
+  const work = head();
+  await host.createWorktree('app', 't4');
+  expect(head()).toBe(work);
+  // main moved on and the task now records b2: the branch, not descending from it, starts at b2.
+  git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'main moved');
+  const b2 = git(repo, 'rev-parse', 'HEAD');
+  await host.pushBase(repo, 'app', 't4', b2);
+  git(wt, 'reset', '-q', '--hard', b1);
+  await host.createWorktree('app', 't4');
+  expect(head()).toBe(b2);
+  // A review round keeps its branch whatever the base (it may be told to rebase onto it).
+  git(wt, 'reset', '-q', '--hard', work);
+  await host.createWorktree('app', 't4', true);
+  expect(head()).toBe(work);
+});

@@ -156,3 +156,52 @@ describe('provider health', () => {
     expect(h.limitHistory.map((x) => x.limit)).toEqual([2, 3, 1]);
   });
 });
+
+describe('the tasks next in line (upcoming)', () => {
+  const now = 1_000;
+  const healthy = (name: string, running: number): ProviderView => ({
+    name,
+    health: probeFinished(initialHealth(name, 2, now), true, 'answered', now, () => 0.5),
+    hosts: ['h1', 'h2'],
+    running,
+    frozen: false,
+    grade: null,
+  });
+  const hosts = new Map<string, HostView>([
+    ['h1', { name: 'h1', over: [], running: 2 }],
+    ['h2', { name: 'h2', over: [], running: 0 }],
+  ]);
+  const pending = ['low', 'high', 'mid'].map(
+    (id, i) => newTask({ id, dedupKey: id, spec: spec({ priority: [0, 2, 1][i] ?? 0 }), now: now + i }).task,
+  );
+  const input = (providers: ProviderView[], lookahead: number) => ({
+    now,
+    frozen: false,
+    pending,
+    tasks: new Map(pending.map((t) => [t.id, t])),
+    providers,
+    hosts,
+    live: new Set<string>(),
+    notBefore: new Map<string, number>(),
+    lookahead,
+  });
+
+  it('names the next tasks in dispatch order when providers are only full, with their likely host', () => {
+    const r = chooseDispatches(input([healthy('p', 2)], 2));
+    expect(r.decisions).toEqual([]);
+    expect(r.upcoming).toEqual([
+      { task: 'high', provider: 'p', host: 'h2' },
+      { task: 'mid', provider: 'p', host: 'h2' },
+    ]);
+  });
+
+  it('names none when a slot is free, a provider is frozen or unhealthy, or no lookahead is asked', () => {
+    expect(chooseDispatches(input([healthy('p', 2)], 0)).upcoming).toEqual([]);
+    expect(chooseDispatches(input([{ ...healthy('p', 2), frozen: true }], 2)).upcoming).toEqual([]);
+    const open = { ...healthy('p', 2), health: providerFailed(healthy('p', 2).health, 'boom', now) };
+    expect(chooseDispatches(input([open], 2)).upcoming).toEqual([]);
+    const free = chooseDispatches(input([healthy('p', 1)], 2));
+    expect(free.decisions.map((d) => d.task)).toEqual(['high']);
+    expect(free.upcoming.map((d) => d.task)).toEqual(['mid', 'low']);
+  });
+});
