@@ -10,6 +10,7 @@ import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { isTaskId } from '../core/ids.js';
 import { envFileText, quoteArgv } from './quote.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
+import { KeyedSerial } from '../lib/serial.js';
 import { EXIT_CHANNEL, refGuardHook, RUN_SH } from './scripts.js';
 import { sessionName, Tmux, TMUX_CONF, type PaneInfo } from './tmux.js';
 
@@ -114,6 +115,8 @@ export class WorkerHost {
   private readonly installed = new Map<string, string>();
   private readonly mirrorsReady = new Map<string, Promise<void>>();
   private readonly dirsMade = new Set<string>();
+  /** A mirror's worktree operations, one at a time: `worktree prune` would drop a worktree being added. */
+  private readonly worktreeOps = new KeyedSerial();
 
   constructor(
     readonly name: string,
@@ -323,31 +326,35 @@ export class WorkerHost {
    * rebase onto a new base); otherwise ns/<id> starts at the base.
    */
   async createWorktree(repo: string, id: string, keepBranch = false): Promise<void> {
-    const r = await this.runner.run([
-      'sh',
-      '-c',
-      WORKTREE_SH,
-      'sh',
-      this.mirror(repo),
-      this.worktree(id),
-      checkId(id),
-      keepBranch ? 'always' : 'descendant',
-    ]);
+    const r = await this.worktreeOps.run(repo, () =>
+      this.runner.run([
+        'sh',
+        '-c',
+        WORKTREE_SH,
+        'sh',
+        this.mirror(repo),
+        this.worktree(id),
+        checkId(id),
+        keepBranch ? 'always' : 'descendant',
+      ]),
+    );
     if (r.exitCode !== 0)
       throw this.hostError(`could not create the worktree of ${id}: ${r.stderr.trim()}`, id);
   }
 
   async removeWorktree(repo: string, id: string): Promise<void> {
-    await this.runner.run([
-      'git',
-      '--git-dir',
-      this.mirror(repo),
-      'worktree',
-      'remove',
-      '--force',
-      this.worktree(id),
-    ]);
-    await this.runner.run(['git', '--git-dir', this.mirror(repo), 'worktree', 'prune']);
+    await this.worktreeOps.run(repo, async () => {
+      await this.runner.run([
+        'git',
+        '--git-dir',
+        this.mirror(repo),
+        'worktree',
+        'remove',
+        '--force',
+        this.worktree(id),
+      ]);
+      await this.runner.run(['git', '--git-dir', this.mirror(repo), 'worktree', 'prune']);
+    });
   }
 
   /**
