@@ -13,38 +13,31 @@
 // `export async function run()` returns rows {bench, metric, value, unit, goal} for bench/run.js.
 //   BENCH_IDLE_SPECS=10000   pending specs
 //   BENCH_IDLE_WINDOW_S=30   measurement window
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadConfig, parseConfig } from '../dist/config/load.js';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../dist/config/load.js';
 import { workspacePaths } from '../dist/config/paths.js';
-import { Supervisor } from '../dist/daemon/supervisor.js';
-import { buildHosts } from '../dist/hosts/registry.js';
-import { LocalRunner } from '../dist/hosts/runner.js';
-import { systemClock } from '../dist/lib/clock.js';
-import { QueueStore } from '../dist/queue/store.js';
 import { ToggleStore } from '../dist/queue/toggles.js';
-import { parseSpec } from '../dist/spec/parse.js';
+import {
+  benchWorkspace,
+  configText,
+  loadavg,
+  log,
+  makeSupervisor,
+  openWorkspace,
+  round,
+  rowWriter,
+  runCleanups,
+  runIfMain,
+  sleep,
+} from './lib.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const SPECS = Number(process.env['BENCH_IDLE_SPECS'] ?? 10_000);
 const WINDOW_MS = Number(process.env['BENCH_IDLE_WINDOW_S'] ?? 30) * 1000;
 const SETTLE_MS = 2000;
 const GOALS = { rssMB: 150, cpuPct: 1 };
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.com',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.com',
-};
-
-const log = (line) => console.error(line);
-const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const SCENARIOS = {
   frozen: {
     providers: [
@@ -59,17 +52,8 @@ const SCENARIOS = {
   },
 };
 
-function configText(repo, scenario) {
-  return [
-    'repos:',
-    `  app: { path: ${JSON.stringify(repo)}, main: main }`,
-    'hosts:',
-    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }',
-    'providers:',
-    ...SCENARIOS[scenario].providers,
-    'architect: { mode: gates }',
-    '',
-  ].join('\n');
+function scenarioConfig(repo, scenario) {
+  return configText(repo, SCENARIOS[scenario].providers, ['architect: { mode: gates }']);
 }
 
 function specText(i) {
@@ -95,25 +79,6 @@ function specText(i) {
   };
 }
 
-function git(cwd, ...args) {
-  return execFileSync('git', ['-C', cwd, ...args], { env: GIT_ENV, encoding: 'utf8' }).trim();
-}
-
-function makeRepo() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ns-bench-idle-repo-'));
-  git(dir, 'init', '-q', '-b', 'main');
-  writeFileSync(path.join(dir, 'README.md'), '# app\n');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'initial');
-  return dir;
-}
-
-async function killTmux(socket) {
-  await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
-  const dir = path.join(process.env['TMUX_TMPDIR'] || '/tmp', `tmux-${process.getuid?.() ?? 0}`);
-  rmSync(path.join(dir, socket), { force: true });
-}
-
 /** VmRSS and VmHWM (MB) of a process, from /proc. */
 function procMemory(pid) {
   try {
@@ -131,14 +96,7 @@ async function daemonMain(root, socket) {
   const paths = workspacePaths(root);
   const config = loadConfig(paths);
   const t0 = performance.now();
-  const sup = new Supervisor({
-    paths,
-    config,
-    clock: systemClock,
-    env: { ...process.env },
-    hosts: buildHosts(config, paths, { tmuxSocket: socket }),
-    log: () => undefined,
-  });
+  const sup = makeSupervisor({ paths, config }, socket, { log: () => undefined });
   // Diagnostics only: count ticks and events in the window (tick is private in TypeScript, not in JS).
   let ticks = 0;
   const tick = sup.tick.bind(sup);
@@ -223,37 +181,26 @@ function runDaemon(root, socket) {
 export async function run() {
   const rows = [];
   const cleanups = [];
-  const socket = `ns-bench-idle-${process.pid}`;
   try {
-    const repo = makeRepo();
-    cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
-    const root = mkdtempSync(path.join(os.tmpdir(), 'ns-bench-idle-'));
-    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-    cleanups.push(() => killTmux(socket));
-    const paths = workspacePaths(root);
-    writeFileSync(paths.configFile, configText(repo, 'frozen'), { mode: 0o600 });
-    const config = parseConfig(configText(repo, 'frozen'), paths.configFile);
-    const store = new QueueStore(paths, systemClock);
-    store.ensureLayout();
+    const { repo, root, socket } = benchWorkspace('idle', cleanups);
+    const { paths, enqueue } = openWorkspace(root, scenarioConfig(repo, 'frozen'));
     log(`idle: enqueueing ${SPECS} specs`);
     const e0 = performance.now();
     for (let i = 0; i < SPECS; i++) {
       const { id, text } = specText(i);
-      store.enqueue(parseSpec(Buffer.from(text), { file: `${id}.md`, config }));
+      enqueue(id, text);
     }
     log(`idle: enqueued in ${round((performance.now() - e0) / 1000)} s`);
     const toggles = new ToggleStore(paths);
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
-      writeFileSync(paths.configFile, configText(repo, name), { mode: 0o600 });
+      writeFileSync(paths.configFile, scenarioConfig(repo, name), { mode: 0o600 });
       for (const p of ['alpha', 'bravo', 'dead']) toggles.setFrozen(scenario.frozen.includes(p), p);
-      const load0 = os.loadavg()[0];
+      const load0 = loadavg();
       log(`idle: ${name}: starting the daemon, then ${WINDOW_MS / 1000} s of measurement`);
       const r = await runDaemon(root, socket);
-      const load1 = os.loadavg()[0];
+      const load1 = loadavg();
       if (r.pending !== SPECS) throw new Error(`${name}: ${r.pending} pending, expected ${SPECS}`);
-      const bench = 'idle';
-      const row = (metric, value, unit, goal = '') =>
-        rows.push({ bench, metric: `${name}: ${metric}`, value, unit, goal });
+      const row = rowWriter(rows, 'idle', `${name}: `);
       row(
         `RSS peak over ${WINDOW_MS / 1000} s (${SPECS} pending)`,
         round(r.rssPeakMB),
@@ -270,18 +217,12 @@ export async function run() {
     }
     return rows;
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (err) {
-        log(`idle: cleanup failed: ${err}`);
-      }
-    }
+    await runCleanups(cleanups, 'idle');
   }
 }
 
 if (process.argv[2] === '--daemon') {
   await daemonMain(process.argv[3], process.argv[4]);
-} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const r of await run()) console.log(JSON.stringify(r));
+} else {
+  await runIfMain(import.meta.url, run);
 }

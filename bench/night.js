@@ -15,19 +15,22 @@
 //   BENCH_NIGHT_SPECS=200      number of specs
 //   BENCH_NIGHT_SCALE=1        duration multiplier
 //   BENCH_NIGHT_POLL_MS=       Supervisor pollMs (default: the daemon's own default, 1000)
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseConfig } from '../dist/config/load.js';
-import { workspacePaths } from '../dist/config/paths.js';
-import { Supervisor } from '../dist/daemon/supervisor.js';
-import { buildHosts } from '../dist/hosts/registry.js';
-import { LocalRunner } from '../dist/hosts/runner.js';
-import { systemClock } from '../dist/lib/clock.js';
-import { QueueStore } from '../dist/queue/store.js';
-import { parseSpec } from '../dist/spec/parse.js';
+import {
+  benchWorkspace,
+  configText,
+  loadavg,
+  log,
+  makeSupervisor,
+  openWorkspace,
+  percentile,
+  round,
+  rowWriter,
+  runCleanups,
+  runIfMain,
+  untilIdle,
+} from './lib.js';
 
 const SPECS = Number(process.env['BENCH_NIGHT_SPECS'] ?? 200);
 const SCALE = Number(process.env['BENCH_NIGHT_SCALE'] ?? 1);
@@ -37,23 +40,7 @@ const FAIL_SHARE = 0.1;
 const HEALTHY_SLOTS = 4;
 const GOALS = { ratio: 1.05, deadSeconds: 90 };
 const TIMEOUT_MS = 20 * 60_000;
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.com',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.com',
-};
-
-const log = (line) => console.error(line);
-const round = (n, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
-
-function percentile(values, p) {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 /** mulberry32: a small seeded PRNG, so every run draws the same night. */
 function prng(seed) {
@@ -114,19 +101,6 @@ function specText(s) {
   ].join('\n');
 }
 
-function git(cwd, ...args) {
-  return execFileSync('git', ['-C', cwd, ...args], { env: GIT_ENV, encoding: 'utf8' }).trim();
-}
-
-function makeRepo() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ns-bench-night-repo-'));
-  git(dir, 'init', '-q', '-b', 'main');
-  writeFileSync(path.join(dir, 'README.md'), '# app\n');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'initial');
-  return dir;
-}
-
 /** CPU seconds of this process's reaped children (git, sh, tmux clients): cutime + cstime. */
 function childCpuSeconds() {
   try {
@@ -137,15 +111,6 @@ function childCpuSeconds() {
   } catch {
     return NaN;
   }
-}
-
-const loadavg = () => os.loadavg()[0];
-
-async function killTmux(socket) {
-  await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
-  // tmux 3.3 leaves the socket file behind.
-  const dir = path.join(process.env['TMUX_TMPDIR'] || '/tmp', `tmux-${process.getuid?.() ?? 0}`);
-  rmSync(path.join(dir, socket), { force: true });
 }
 
 /** Executor time of one attempt, from the host's attempt log: tee creates it, the executor writes last. */
@@ -175,48 +140,33 @@ export async function run() {
       `nominal sleep ${round(nominal)} s → ideal ≈ ${round(nominal / HEALTHY_SLOTS)} s`,
   );
   const cleanups = [];
-  const socket = `ns-bench-night-${process.pid}`;
   let sup = null;
   try {
-    const repo = makeRepo();
-    cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
-    const root = mkdtempSync(path.join(os.tmpdir(), 'ns-bench-night-'));
-    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-    cleanups.push(() => killTmux(socket));
-    const text = [
-      'repos:',
-      `  app: { path: ${JSON.stringify(repo)}, main: main }`,
-      'hosts:',
-      '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }',
-      'providers:',
-      '  alpha: { kind: scripted, hosts: [local], concurrency: 2 }',
-      '  bravo: { kind: scripted, hosts: [local], concurrency: 2 }',
-      '  dead: { kind: scripted, hosts: [local], concurrency: 2, scripted: { probe: silent } }',
-      'architect: { mode: gates }',
-      'gates:',
-      '  diff: { enabled: true }',
-      '  deletions: { enabled: true }',
-      '  commits: { enabled: true }',
-      'defaults: { retryInitial: 1s, retryMax: 2s }',
-      '',
-    ].join('\n');
-    writeFileSync(path.join(root, 'nightshift.config.yaml'), text, { mode: 0o600 });
-    const paths = workspacePaths(root);
-    const config = parseConfig(text, paths.configFile);
-    const store = new QueueStore(paths, systemClock);
-    store.ensureLayout();
-    for (const s of night) {
-      store.enqueue(parseSpec(Buffer.from(specText(s)), { file: `${s.id}.md`, config }));
-    }
+    const { repo, root, socket } = benchWorkspace('night', cleanups);
+    const ws = openWorkspace(
+      root,
+      configText(
+        repo,
+        [
+          '  alpha: { kind: scripted, hosts: [local], concurrency: 2 }',
+          '  bravo: { kind: scripted, hosts: [local], concurrency: 2 }',
+          '  dead: { kind: scripted, hosts: [local], concurrency: 2, scripted: { probe: silent } }',
+        ],
+        [
+          'architect: { mode: gates }',
+          'gates:',
+          '  diff: { enabled: true }',
+          '  deletions: { enabled: true }',
+          '  commits: { enabled: true }',
+          'defaults: { retryInitial: 1s, retryMax: 2s }',
+        ],
+      ),
+    );
+    for (const s of night) ws.enqueue(s.id, specText(s));
 
     const daemonLog = [];
-    sup = new Supervisor({
-      paths,
-      config,
-      clock: systemClock,
-      env: { ...process.env },
-      hosts: buildHosts(config, paths, { tmuxSocket: socket }),
-      ...(POLL_MS !== undefined ? { pollMs: POLL_MS } : {}),
+    sup = makeSupervisor(ws, socket, {
+      pollMs: POLL_MS,
       log: (line) => {
         daemonLog.push(line);
         if (daemonLog.length > 2000) daemonLog.splice(0, 1000);
@@ -259,12 +209,7 @@ export async function run() {
       log(`night: ${round((performance.now() - mono0) / 1000, 0)} s ${JSON.stringify(counts)}`);
     }, 30_000);
     cleanups.push(() => clearInterval(progress));
-    let timer;
-    const timedOut = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`night not idle after ${TIMEOUT_MS / 1000} s`)), TIMEOUT_MS);
-    });
-    cleanups.push(() => clearTimeout(timer));
-    await Promise.race([sup.untilIdle(), timedOut]);
+    await untilIdle(sup, TIMEOUT_MS, cleanups, 'night not idle');
     const wallMs = performance.now() - mono0;
     const cpu = process.cpuUsage(cpu0);
     const childCpu = childCpuSeconds() - child0;
@@ -376,9 +321,8 @@ export async function run() {
       log(daemonLog.slice(-40).join('\n'));
     }
 
-    const bench = 'night';
     const rows = [];
-    const row = (metric, value, unit, goal = '') => rows.push({ bench, metric, value, unit, goal });
+    const row = rowWriter(rows, 'night');
     row(
       `makespan / ideal (${night.length} specs, ${HEALTHY_SLOTS} healthy slots)`,
       round(ratio, 3),
@@ -433,16 +377,8 @@ export async function run() {
     return rows;
   } finally {
     if (sup) await sup.stop('bench cleanup').catch(() => undefined);
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (err) {
-        log(`night: cleanup failed: ${err}`);
-      }
-    }
+    await runCleanups(cleanups, 'night');
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const r of await run()) console.log(JSON.stringify(r));
-}
+await runIfMain(import.meta.url, run);

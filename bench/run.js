@@ -48,7 +48,7 @@ function machine() {
 
 const only = process.argv.slice(2);
 const scripts = readdirSync(BENCH_DIR)
-  .filter((f) => f.endsWith('.js') && f !== 'run.js')
+  .filter((f) => f.endsWith('.js') && f !== 'run.js' && f !== 'lib.js')
   .filter((f) => only.length === 0 || only.includes(path.basename(f, '.js')))
   .sort();
 
