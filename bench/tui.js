@@ -14,12 +14,13 @@
 //      BENCH_TUI_STREAM_SECONDS (60), BENCH_TUI_NODE_ENV (unset: what `nightshift` gets by default),
 //      BENCH_TUI_CLI (another build's bin/nightshift.js, to compare builds), BENCH_TUI_PEERS=0 (skip
 //      ccmanager), BENCH_TUI_CCMANAGER_PREFIX (<tmp>/ns-ccmanager: npm installs it there when it is
-//      missing, and it stays for the next run), BENCH_TUI_PROFILE=1 (CPU-profile the TUI of part 2 and log
-//      where its time went).
+//      missing, and it stays for the next run), BENCH_TUI_PROFILE=1 (CPU-profile the TUI of part 2, log
+//      where its time went, and keep the profile in the temp directory).
 // `export async function run()` returns rows {bench, metric, value, unit, goal} for bench/run.js;
 // `node bench/tui.js` runs it alone and prints the rows.
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -486,7 +487,13 @@ async function streaming(ws, dir, log) {
   let profile = null;
   if (PROFILE) {
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    if (file) profile = profileSummary(path.join(profDir, file));
+    if (file) {
+      profile = profileSummary(path.join(profDir, file));
+      // Kept for a closer look (the bench's own directory is removed at the end).
+      const kept = path.join(os.tmpdir(), `ns-bench-tui-${Date.now()}.cpuprofile`);
+      copyFileSync(path.join(profDir, file), kept);
+      profile += `\n(the profile: ${kept})`;
+    }
   }
   if (profile) log(`tui: where the TUI's CPU went (whole run, self time by package):\n${profile}`);
   return {

@@ -1,6 +1,6 @@
 /** Shared plumbing for subcommands: the IO, the workspace and the exit code. */
 import type { Command } from 'commander';
-import { WorkspaceClient } from '../client/workspace.js';
+import type { WorkspaceClient } from '../client/workspace.js';
 import { resolveWorkspaceRoot } from '../config/paths.js';
 import type { CliIO } from './io.js';
 
@@ -21,6 +21,8 @@ export function makeContext(io: CliIO, program: Command): CommandContext {
     workspaceRoot: () =>
       resolveWorkspaceRoot(program.opts<{ workspace?: string }>().workspace, io.env, io.cwd),
     async open(opts = {}) {
+      // Loaded on first use: the TUI's path (`nightshift` alone) never opens a client here.
+      const { WorkspaceClient } = await import('../client/workspace.js');
       const client = WorkspaceClient.open(ctx.workspaceRoot(), io.clock);
       if (opts.sync !== false) {
         const report = await client.sync();

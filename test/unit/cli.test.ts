@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enterRunning, enterReview } from '../../src/core/task.js';
+import { isBareInvocation } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { WorkspaceLock } from '../../src/queue/lock.js';
 import { QueueStore } from '../../src/queue/store.js';
@@ -325,5 +326,30 @@ describe('usage', () => {
     expect((await cli('--help')).code).toBe(0);
     expect((await cli('add', '--help')).stdout).toContain('--force');
     expect((await cli('--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('the bare invocation (the TUI path, built without the subcommands)', () => {
+  it('is only options that the bare program takes, never a command, help or version', () => {
+    const bare = [
+      [],
+      ['-w', 'ws'],
+      ['--workspace=ws'],
+      ['--no-tmux'],
+      ['--read-only'],
+      ['--daemon', '--once'],
+    ];
+    for (const argv of bare) expect(isBareInvocation(argv), argv.join(' ')).toBe(true);
+    const full = [
+      ['ls'],
+      ['-w', 'ws', 'ls'],
+      ['--help'],
+      ['-h'],
+      ['-V'],
+      ['--version'],
+      ['-hw'],
+      ['--', 'x'],
+    ];
+    for (const argv of full) expect(isBareInvocation(argv), argv.join(' ')).toBe(false);
   });
 });

@@ -5,15 +5,34 @@
  * log file instead and says why. Updates reach the screen at most four times a second.
  */
 import { statSync } from 'node:fs';
-import xterm from '@xterm/headless';
-import * as pty from 'node-pty';
+import type { Terminal as XtermTerminal } from '@xterm/headless';
+import type * as pty from 'node-pty';
 import type { LiveFrame, LiveView } from './source.js';
 import { stripAnsi, textLines } from '../state/format.js';
 import { readTail } from './tail.js';
 import { throttle, UPDATE_INTERVAL_MS, type Throttled } from './throttle.js';
 
-const { Terminal } = xterm;
-type HeadlessTerminal = InstanceType<typeof Terminal>;
+type HeadlessTerminal = XtermTerminal;
+
+interface PtyModules {
+  Terminal: typeof XtermTerminal;
+  spawn: typeof pty.spawn;
+}
+
+let ptyModules: Promise<PtyModules> | null = null;
+/**
+ * node-pty and @xterm/headless, loaded when the first live view attaches: nothing else needs them, and
+ * loading them costs the first frame ~50 ms.
+ */
+function loadPtyModules(): Promise<PtyModules> {
+  ptyModules ??= Promise.all([import('@xterm/headless'), import('node-pty')]).then(([x, p]) => {
+    // Both are CommonJS: module.exports is the default export (named ones only as Node detects them).
+    const xtermExports = (x as unknown as { default: { Terminal: typeof XtermTerminal } }).default;
+    const ptyExports = (p as unknown as { default?: typeof pty }).default ?? p;
+    return { Terminal: xtermExports.Terminal, spawn: ptyExports.spawn };
+  });
+  return ptyModules;
+}
 
 /**
  * The pseudo-terminal's size: the executor windows' size (hosts/worker.ts: new-session -x 200 -y 50)
@@ -88,12 +107,21 @@ export class LivePane implements LiveView {
   }
 
   private attach(argv: readonly string[]): void {
+    loadPtyModules().then(
+      (modules) => {
+        if (!this.disposed) this.attachWith(modules, argv);
+      },
+      (err: unknown) => this.followLog(`could not load the terminal emulator: ${(err as Error).message}`),
+    );
+  }
+
+  private attachWith({ Terminal, spawn }: PtyModules, argv: readonly string[]): void {
     const [file, ...args] = argv;
     const { TMUX: _tmux, ...env } = this.opts.env;
     const term = new Terminal({ cols: PTY_COLS, rows: PTY_ROWS, scrollback: 0, allowProposedApi: true });
     this.term = term;
     try {
-      const proc = (this.opts.spawn ?? pty.spawn)(file ?? 'tmux', args, {
+      const proc = (this.opts.spawn ?? spawn)(file ?? 'tmux', args, {
         name: 'xterm-256color',
         cols: PTY_COLS,
         rows: PTY_ROWS,
@@ -114,6 +142,7 @@ export class LivePane implements LiveView {
         });
       });
       this.current = { mode: 'tmux', title: this.opts.tmuxTitle, note: null, lines: [] };
+      this.notify();
     } catch (err) {
       this.followLog(`could not start ${file ?? 'tmux'}: ${(err as Error).message}`);
     }
