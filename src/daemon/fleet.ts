@@ -32,6 +32,8 @@ export interface FleetDeps {
 
 export class Fleet {
   readonly health = new Map<string, ProviderHealth>();
+  /** Providers a person asked to probe now (see requestProbe). */
+  private readonly forcedProbes = new Set<string>();
   readonly hostState = new Map<string, HostState>();
   /** Recent grade points per provider (last 10), for routing and `providers`. */
   readonly grades = new Map<string, number[]>();
@@ -132,14 +134,27 @@ export class Fleet {
 
   // ---- probes ------------------------------------------------------------------------------
 
+  /**
+   * A person asked for a probe of `name` (the `probe` request): it starts at the next tick, whatever
+   * the breaker's state or backoff. A failing probe opens the breaker as any probe does.
+   */
+  requestProbe(name: string): { ok: boolean; message: string } {
+    const h = this.health.get(name);
+    if (!h) return { ok: false, message: `unknown provider "${name}"` };
+    if (h.probeInFlight) return { ok: true, message: `a probe of ${name} is already running` };
+    this.forcedProbes.add(name);
+    return { ok: true, message: `probing ${name} now; its result shows in \`nightshift providers\`` };
+  }
+
   startDueProbes(): void {
     const now = this.deps.clock.monotonic();
     for (const [name, h] of this.health) {
-      if (!probeDue(h, now)) continue;
+      if (h.probeInFlight || !(this.forcedProbes.has(name) || probeDue(h, now))) continue;
       const cfg = this.deps.config.providers[name];
       const hostName = cfg?.hosts.find((hn) => this.hostState.get(hn)?.ready);
       const worker = hostName ? this.deps.hosts.get(hostName) : undefined;
       if (!cfg || !worker) continue;
+      this.forcedProbes.delete(name);
       this.health.set(name, probeStarted(h));
       void runProbe(worker, name, cfg, this.deps.env).then((outcome) => {
         const next = probeFinished(

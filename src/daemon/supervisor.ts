@@ -105,6 +105,7 @@ export class Supervisor {
   private ticking = false;
   private again = false;
   private stopping = false;
+  private started = false;
   private nextPollMono = 0;
   private nextLivenessMono = 0;
   private nextMonitorMono = 0;
@@ -191,6 +192,7 @@ export class Supervisor {
       this.watcher.subscribe(() => this.wake());
       await this.watcher.ready();
     }
+    this.started = true;
     this.wake();
   }
 
@@ -229,7 +231,9 @@ export class Supervisor {
   }
 
   wake(): void {
-    if (this.stopping) return;
+    // Nothing ticks before start() is done: an exit signal heard while adopting must not run a tick
+    // (a monitor cycle, another adoption) beside it. start() wakes once at its end.
+    if (this.stopping || !this.started) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.runTick(false), 0);
   }
@@ -262,7 +266,10 @@ export class Supervisor {
       store: this.store,
       toggles: this.toggles,
       clock: this.clock,
-      hooks: { beforeKill: (task) => this.killForRequest(task) },
+      hooks: {
+        beforeKill: (task) => this.killForRequest(task),
+        probe: (provider) => this.fleet.requestProbe(provider),
+      },
     });
     sweepInbox({ paths: this.opts.paths, config: this.opts.config, store: this.store, clock: this.clock });
     if (this.live.size && now >= this.nextPollMono) {

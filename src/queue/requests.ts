@@ -1,5 +1,5 @@
 /**
- * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate. Clients
+ * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate, probe. Clients
  * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
  * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
  */
@@ -28,6 +28,7 @@ export const requestSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('freeze'), provider: id.nullable() }),
   z.strictObject({ kind: z.literal('thaw'), provider: id.nullable() }),
   z.strictObject({ kind: z.literal('gate'), gate: z.enum(GATE_NAMES), enabled: z.boolean() }),
+  z.strictObject({ kind: z.literal('probe'), provider: id }),
 ]);
 export type Request = z.output<typeof requestSchema>;
 
@@ -75,6 +76,8 @@ export function readOutcome(paths: WorkspacePaths, name: string): AppliedRequest
 /** Extra work the daemon does around some requests (salvage and kill a live session, say). */
 export interface RequestHooks {
   beforeKill?(task: TaskRecord): Promise<void>;
+  /** Probes a provider as soon as it can (the daemon's fleet); says what it did. */
+  probe?(provider: string): RequestOutcome;
 }
 
 export interface ApplierDeps {
@@ -196,6 +199,17 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
         toggles.setFrozen(frozen, request.provider);
         const what = request.provider ? `provider ${request.provider}` : 'dispatch';
         return { ok: true, message: `${what} ${frozen ? 'frozen: running work continues, nothing new starts' : 'thawed'}` };
+      }
+      case 'probe': {
+        if (!(request.provider in deps.config.providers)) {
+          return refuse(`unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`);
+        }
+        if (!deps.hooks?.probe) {
+          return refuse(
+            `no daemon is running to probe ${request.provider}: start one (\`nightshift daemon\`), or probe from a shell with \`nightshift providers --probe\``,
+          );
+        }
+        return deps.hooks.probe(request.provider);
       }
       case 'gate': {
         if (request.enabled && (request.gate === 'tests' || request.gate === 'lint') && !deps.config.gates[request.gate]) {

@@ -19,7 +19,7 @@
  * The seed is printed; DAEMON_CRASH_SEED=<n> replays its choices (the timing of a real daemon still
  * varies). Needs `npm run build` first: the daemon runs from dist/.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import {
   closeSync,
@@ -312,8 +312,18 @@ describe('daemon crash safety (kill -9 of the real daemon process)', () => {
         for (const p of panes) sessions.set(p.session, (sessions.get(p.session) ?? 0) + 1);
         for (const [s, n] of sessions) if (n > 1) problems.push(`session ${s} has ${n} panes`);
         for (const [id, pids] of agentProcesses(workdir))
-          if (pids.length > 1)
-            problems.push(`${id} has ${pids.length} executors at once (pids ${pids.join(', ')})`);
+          if (pids.length > 1) {
+            // Who they are, for whoever debugs this: parents, start times, the task's attempts.
+            const ps = spawnSync('ps', ['-o', 'pid,ppid,pgid,lstart,args', '-p', pids.join(',')], {
+              encoding: 'utf8',
+            }).stdout;
+            const attempts = (q.tasks.get(id)?.attempts ?? []).map(
+              (a) => `${a.n}:${a.outcome}:${a.code ?? ''}@${a.startedAt}`,
+            );
+            problems.push(
+              `${id} has ${pids.length} executors at once (pids ${pids.join(', ')})\n${ps}attempts ${attempts.join(' ')}`,
+            );
+          }
         // Executors alive at the last kill are adopted (or collected), never started again.
         for (const [id, n] of alive) {
           const attempts = q.tasks.get(id)?.attempts ?? [];

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NightshiftEvent } from '../../src/core/events.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { readOutcome, writeRequest } from '../../src/queue/requests.js';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
 
@@ -53,6 +55,35 @@ describe('the daemon', () => {
       10_000,
     );
     expect(Date.now() - fixedAt).toBeLessThan(2000 + 3000);
+  });
+
+  it('probes a provider at once on a probe request, long before its backoff ends', async () => {
+    const flagDir = path.join(process.env['TMPDIR'] ?? '/tmp', `ns-probe-${process.pid}-${Date.now()}`);
+    mkdirSync(flagDir, { recursive: true });
+    const flag = path.join(flagDir, 'fixed');
+    night = makeNight({
+      providers: `  dead: { kind: command, hosts: [local], concurrency: 1, command: [sh, -c, '[ -f "$0" ] && grep -o "ns-probe-[0-9a-f]*" "$1"', ${JSON.stringify(flag)}, '{{nightshift:prompt-file}}'] }`,
+      extra: FAST,
+    });
+    // Half-open probes only every 10 minutes: only the request can close the breaker within the test.
+    const sup = night.supervisor({ probeBackoff: { initialMs: 600_000, maxMs: 600_000 } });
+    await sup.start();
+    await waitFor('the first probe to fail', () => sup.fleet.health.get('dead')?.breaker === 'open', 20_000);
+    writeFileSync(flag, '');
+    const paths = night.paths;
+    const name = writeRequest(paths, { kind: 'probe', provider: 'dead' }, systemClock);
+    const outcome = await waitFor('the request applied', () => readOutcome(paths, name)?.outcome, 10_000);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.message).toMatch(/^probing dead now/);
+    await waitFor('the breaker closed', () => sup.fleet.health.get('dead')?.breaker === 'closed', 10_000);
+    const unknown = writeRequest(paths, { kind: 'probe', provider: 'nobody' }, systemClock);
+    const refused = await waitFor(
+      'the unknown one refused',
+      () => readOutcome(paths, unknown)?.outcome,
+      10_000,
+    );
+    expect(refused.ok).toBe(false);
+    expect(refused.message).toMatch(/unknown provider "nobody"/);
   });
 
   it('kills a hung executor within idle + liveness interval, and never kills a slow one that makes progress', async () => {

@@ -144,7 +144,7 @@ describe('dangerous keys', () => {
   it('explains a key that cannot act', async () => {
     const app = start();
     await app.press('r', (f) => f.includes('r: only failed tasks can be retried (this one is running)'));
-    await app.press('p', (f) => f.includes('p: the daemon takes no probe request yet'));
+    await app.press('p', (f) => f.includes('p: no daemon: probes of glm run in the daemon (D starts it)'));
     expect(app.source.submitted).toEqual([]);
   });
 
@@ -274,6 +274,15 @@ describe('requests and hand-overs', () => {
       ['tmux', '-L', 'nightshift', 'attach-session', '-t', '=ns-alpha'],
       ['sh', '-c', 'most "$1"', 'sh', '/work/night/logs/alpha/attempt-1.log'],
     ]);
+  });
+
+  it('asks the daemon to probe the selected provider with p', async () => {
+    const app = start({
+      snapshot: { daemon: { pid: 99, host: 'box', kind: 'daemon', since: new Date().toISOString() } },
+    });
+    await app.press('3j', (f) => f.includes('› codex'));
+    await app.press('p', (f) => f.includes('applied probe'));
+    expect(app.source.submitted).toEqual([{ kind: 'probe', provider: 'codex' }]);
   });
 
   it('starts the daemon once with D and says it is starting', async () => {

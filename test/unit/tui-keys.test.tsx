@@ -8,6 +8,22 @@ import { COMMANDS, COMMAND_DANGER, type Command } from '../../src/tui/keys/comma
 import { dispatchKey, type Layer } from '../../src/tui/keys/dispatcher.js';
 import { footerItems, helpLines, keybindingsMarkdown } from '../../src/tui/keys/docs.js';
 import { normalizeInput, normalizeKey } from '../../src/tui/keys/normalize.js';
+import type { ProviderRowView } from '../../src/tui/state/view.js';
+
+const PROVIDER: ProviderRowView = {
+  name: 'glm',
+  kind: 'claude-code',
+  breaker: 'open',
+  reason: 'probe failed: timeout',
+  limit: 1,
+  ceiling: 2,
+  running: 0,
+  lastProbe: { ok: false, reason: 'timeout' },
+  frozen: false,
+  spark: '',
+  perHour: 0,
+  avgGrade: '–',
+};
 
 const ctx = (patch: Partial<KeyContext> = {}): KeyContext => ({
   readOnly: false,
@@ -85,7 +101,8 @@ describe('disabled keys explain themselves', () => {
       /f is failed: its tmux session is over \(l shows its log\)/,
     ],
     ['logs', { task: running, hasLog: false }, /no log file yet for attempt 1 of alpha/],
-    ['probe', {}, /no probe request.*nightshift providers --probe/],
+    ['probe', {}, /^no provider is configured$/],
+    ['probe', { provider: PROVIDER }, /^no daemon: probes of glm run in the daemon \(D starts it\)$/],
     [
       'startDaemon',
       { daemon: { pid: 7, host: 'h', kind: 'daemon', since: '' } },
@@ -101,6 +118,8 @@ describe('disabled keys explain themselves', () => {
     expect(disabledReason('retry', ctx({ task: sampleTask('f', 'failed') }))).toBeNull();
     expect(disabledReason('attach', ctx({ task: sampleTask('r', 'running') }))).toBeNull();
     expect(disabledReason('approve', ctx({ task: sampleTask('v', 'review') }))).toBeNull();
+    const daemon = { pid: 7, host: 'h', kind: 'daemon' as const, since: '' };
+    expect(disabledReason('probe', ctx({ provider: PROVIDER, daemon }))).toBeNull();
   });
 });
 

@@ -98,6 +98,15 @@ it('sends requests through the workspace client and sees their effect', async ()
   });
 });
 
+it('refuses a probe request with no daemon to run it, saying how to probe instead', async () => {
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, watch: false });
+  const outcome = await source.submit({ kind: 'probe', provider: 'scripted' });
+  expect(outcome.ok).toBe(false);
+  expect(outcome.message).toMatch(/no daemon is running to probe scripted: .*nightshift providers --probe/);
+  const unknown = await source.submit({ kind: 'probe', provider: 'nobody' });
+  expect(unknown.message).toMatch(/unknown provider "nobody"; the config names: scripted, other/);
+});
+
 it('follows changes another process makes, through the watcher', async () => {
   // No full re-read within the test: only the watcher can say which task changed.
   source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, pollMs: 50, fullReadMs: 600_000 });

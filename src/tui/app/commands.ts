@@ -262,8 +262,11 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     case 'gates':
       dispatch({ type: 'openGates' });
       return true;
-    case 'probe':
-      return true; // always disabled (see availability.ts): there is no probe request kind
+    case 'probe': {
+      const name = view.selectedProvider?.name ?? '';
+      submit({ kind: 'probe', provider: name }, `asking the daemon to probe ${name}`);
+      return true;
+    }
     case 'attach':
     case 'logs': {
       const t = view.task;

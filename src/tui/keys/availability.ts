@@ -79,8 +79,10 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   },
   reject: inReview('rejected'),
   gates: always,
-  probe: (c) =>
-    `the daemon takes no probe request yet${c.provider ? ` (${c.provider.name})` : ''}: run \`nightshift providers --probe\` in a shell`,
+  probe: (c) => {
+    if (!c.provider) return 'no provider is configured';
+    return c.daemon ? null : `no daemon: probes of ${c.provider.name} run in the daemon (D starts it)`;
+  },
   attach: needTask((t) => {
     if (!t.attempts.length) return `${t.id} has not started: there is no session to attach to`;
     if (t.state !== 'running') return `${t.id} is ${t.state}: its tmux session is over (l shows its log)`;

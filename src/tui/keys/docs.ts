@@ -23,7 +23,6 @@ function noteFor(command: Command): string {
   const danger = COMMAND_DANGER[command];
   if (danger === 'confirm') return 'asks first; hidden in --read-only';
   if (danger === 'mutates') return 'hidden in --read-only';
-  if (command === 'probe') return 'no probe request exists yet: the key says so';
   return '';
 }
 
