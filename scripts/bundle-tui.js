@@ -31,24 +31,42 @@ const swapInkInternals = {
   },
 };
 
+/**
+ * yoga-layout's Emscripten loader fetches its embedded wasm with fetch() of a data: URL when fetch
+ * exists, which loads Node's undici (~45 ms of the first frame). Its own fallback decodes the same
+ * base64 without fetch; this makes it take that path. Fails the build if yoga's loader changes.
+ */
+const YOGA_WASM = `${path.sep}node_modules${path.sep}yoga-layout${path.sep}dist${path.sep}binaries${path.sep}`;
+const YOGA_FETCH = 'function ya(){return w||"function"!=typeof fetch?';
+const yogaWithoutFetch = {
+  name: 'nightshift-yoga-without-fetch',
+  transform(code, id) {
+    if (!id.includes(YOGA_WASM)) return null;
+    if (code.split(YOGA_FETCH).length !== 2)
+      throw new Error(`bundle-tui: yoga-layout's wasm loader changed (${id})`);
+    return { code: code.replace(YOGA_FETCH, 'function ya(){return w||!0?'), map: null };
+  },
+};
+
 rmSync(OUT, { recursive: true, force: true });
 await build({
   input: { run: path.join(DIST, 'tui', 'app', 'run.js') },
   platform: 'node',
-  // Left to Node: node-pty (native); React, its reconciler and scheduler, which pick their build from
-  // NODE_ENV as they load (loadTui sets it; test/e2e/tui-load.test.ts checks which build was loaded);
-  // is-in-ci, which Ink reads once as it loads (loadTui hides CI meanwhile, the same test checks it).
-  external: [
-    'node-pty',
-    'react-devtools-core',
-    /^react(\/.*)?$/,
-    /^react-reconciler(\/.*)?$/,
-    /^scheduler(\/.*)?$/,
-    'is-in-ci',
-  ],
-  plugins: [swapInkInternals],
+  // Left to Node: node-pty (native); is-in-ci, which Ink reads once as it loads (loadTui hides CI
+  // meanwhile, test/e2e/tui-load.test.ts checks it). React, its reconciler and scheduler are bundled:
+  // with NODE_ENV defined as production below only their production builds are included (the same test
+  // checks the bundle for it), and Node no longer compiles and scans their CommonJS (~0.1 s).
+  external: ['node-pty', 'react-devtools-core', 'is-in-ci'],
+  plugins: [swapInkInternals, yogaWithoutFetch],
   // The bundle is only loaded with NODE_ENV=production: Ink's own checks of it are settled here.
   transform: { define: { 'process.env.NODE_ENV': '"production"' } },
   logLevel: 'warn',
-  output: { dir: OUT, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+  // Minified: less for V8 to parse and compile before the first frame.
+  output: {
+    minify: true,
+    dir: OUT,
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
+  },
 });

@@ -1,12 +1,14 @@
 /**
  * The argv that attaches to an executor's tmux session, locally or over ssh. The TUI may not import
  * hosts/ (it is a client), so this is where the host config turns into a command line: ssh joins its
- * remote words, and hosts/ quotes them with the one audited quoting function.
+ * remote words, and hosts/ quotes them with the one audited quoting function. Only hosts/' pure argv
+ * builders are imported (hosts/ssh-argv.ts, the same one SshRunner uses), not the runner: the TUI loads
+ * this module before its first frame, and the runner would bring execa.
  */
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
-import { runnerFor } from '../hosts/registry.js';
+import { controlPathFor, interactiveSshArgv, sshTargetFor } from '../hosts/ssh-argv.js';
 import { sessionName } from '../hosts/tmux.js';
 
 /** The tmux socket nightshift uses: $NIGHTSHIFT_TMUX_SOCKET, else "nightshift". */
@@ -52,5 +54,8 @@ export function attachArgv(
       hint: `the hosts are: ${Object.keys(config.hosts).join(', ') || 'none'}`,
     });
   }
-  return runnerFor(hostName, host, paths).interactiveArgv(tmuxAttachWords(taskId, opts));
+  const words = tmuxAttachWords(taskId, opts);
+  if (host.kind === 'local') return words;
+  const target = sshTargetFor(hostName, host, paths);
+  return interactiveSshArgv(target, controlPathFor(target.controlDir), words);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { LocalRunner, SshRunner, type CommandRunner } from './runner.js';
+import { sshTargetFor } from './ssh-argv.js';
 import { WorkerHost } from './worker.js';
 
 export interface HostOptions {
@@ -19,15 +20,7 @@ export function runnerFor(
   opts: HostOptions = {},
 ): CommandRunner {
   if (cfg.kind === 'local') return new LocalRunner(name);
-  return new SshRunner({
-    name,
-    destination: cfg.ssh,
-    ...(cfg.sshConfig ? { sshConfig: cfg.sshConfig } : {}),
-    ...(cfg.port ? { port: cfg.port } : {}),
-    ...(cfg.identityFile ? { identityFile: cfg.identityFile } : {}),
-    controlDir: path.join(paths.stateStore, 'ssh'),
-    ...(opts.sshOptions ? { extraOptions: opts.sshOptions } : {}),
-  });
+  return new SshRunner(sshTargetFor(name, cfg, paths, opts.sshOptions));
 }
 
 /** The default workdir: the workspace's own `hosts/<name>` for local hosts, ~/.nightshift for ssh. */

@@ -5,13 +5,13 @@
  *
  * ssh exits 255 when the link fails: that is a `worker` failure (LinkError), never the command's.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { execa } from 'execa';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { quoteArgv } from './quote.js';
+import { controlPathFor, interactiveSshArgv, sshOptions, type SshTarget } from './ssh-argv.js';
+
+export { controlPathFor, type SshTarget };
 
 export interface RunOptions {
   /** Data for the process's stdin. */
@@ -140,20 +140,6 @@ export class LocalRunner implements CommandRunner {
   async close(): Promise<void> {}
 }
 
-export interface SshTarget {
-  /** Host name in nightshift's config (for messages). */
-  name: string;
-  /** user@host or a Host alias from the user's ssh config. */
-  destination: string;
-  sshConfig?: string;
-  port?: number;
-  identityFile?: string;
-  /** Directory for ControlMaster sockets (created 0700). */
-  controlDir: string;
-  /** Extra -o options (tests use them for known_hosts files). */
-  extraOptions?: string[];
-}
-
 export class SshRunner implements CommandRunner {
   readonly kind = 'ssh' as const;
   readonly host: string;
@@ -166,27 +152,7 @@ export class SshRunner implements CommandRunner {
 
   /** The ssh options every connection uses: multiplexed, kept alive, never prompting. */
   sshArgs(): string[] {
-    const t = this.target;
-    return [
-      ...(t.sshConfig ? ['-F', t.sshConfig] : []),
-      ...(t.port ? ['-p', String(t.port)] : []),
-      ...(t.identityFile ? ['-i', t.identityFile, '-o', 'IdentitiesOnly=yes'] : []),
-      '-o',
-      'ControlMaster=auto',
-      '-o',
-      `ControlPath=${this.controlPath}`,
-      '-o',
-      'ControlPersist=10m',
-      '-o',
-      'ServerAliveInterval=15',
-      '-o',
-      'ServerAliveCountMax=3',
-      '-o',
-      'ConnectTimeout=10',
-      '-o',
-      'BatchMode=yes',
-      ...(t.extraOptions ?? []).flatMap((o) => ['-o', o]),
-    ];
+    return sshOptions(this.target, this.controlPath);
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -222,7 +188,7 @@ export class SshRunner implements CommandRunner {
   }
 
   interactiveArgv(argv: readonly string[]): string[] {
-    return ['ssh', ...this.sshArgs(), '-t', '--', this.target.destination, quoteArgv(argv)];
+    return interactiveSshArgv(this.target, this.controlPath, argv);
   }
 
   gitTransport() {
@@ -258,18 +224,4 @@ function withRemoteTimeout(argv: readonly string[], timeoutMs: number): string[]
     seconds,
     ...argv,
   ];
-}
-
-/**
- * A ControlPath under `dir`, short enough for a unix socket (sun_path is ~104 bytes): when the
- * workspace path is long, a private 0700 directory under the system temp dir is used instead.
- */
-export function controlPathFor(dir: string): string {
-  let base = dir;
-  if (path.join(base, 'cm-0123456789012345678901234567890123456789').length > 100) {
-    const hash = createHash('sha256').update(dir).digest('hex').slice(0, 12);
-    base = path.join(os.tmpdir(), `ns-ssh-${process.getuid?.() ?? 0}-${hash}`);
-  }
-  mkdirSync(base, { recursive: true, mode: 0o700 });
-  return path.join(base, 'cm-%C');
 }
