@@ -17,6 +17,7 @@
 //   BENCH_NIGHT_POLL_MS=       Supervisor pollMs (default: the daemon's own default, 1000)
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { prng } from '../dist/lib/prng.js';
 import {
   benchWorkspace,
   configText,
@@ -41,18 +42,6 @@ const HEALTHY_SLOTS = 4;
 const GOALS = { ratio: 1.05, deadSeconds: 90 };
 const TIMEOUT_MS = 20 * 60_000;
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
-
-/** mulberry32: a small seeded PRNG, so every run draws the same night. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The night's specs: id, duration (s) and whether every attempt fails. */
 export function drawNight(count = SPECS, scale = SCALE) {
