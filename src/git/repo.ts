@@ -6,9 +6,22 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { KeyedSerial } from '../lib/serial.js';
 
 /** Committer identity for commits nightshift itself makes (rebased and merge commits). */
 const IDENTITY = ['user.name=nightshift', 'user.email=nightshift@localhost'];
+
+const repoLocks = new KeyedSerial();
+
+/**
+ * Runs `fn` alone among this process's worktree changes and fetches in the repository at `repoDir`:
+ * `git worktree add` first writes a HEAD that names no commit, which fails a concurrent fetch's
+ * connectivity check ("bad object worktrees/<name>/HEAD"), and `worktree prune` can drop a worktree
+ * that is being added.
+ */
+export function withRepoLock<T>(repoDir: string, fn: () => Promise<T>): Promise<T> {
+  return repoLocks.run(path.resolve(repoDir), fn);
+}
 
 export type PushResult = { ok: true } | { ok: false; rejected: boolean; message: string };
 
@@ -52,14 +65,18 @@ export class Repo {
     }
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(path.dirname(dir), { recursive: true });
-    await this.git.raw(['worktree', 'prune']);
-    await this.git.raw(['worktree', 'add', '-q', '--detach', dir, ref]);
+    await withRepoLock(this.dir, async () => {
+      await this.git.raw(['worktree', 'prune']);
+      await this.git.raw(['worktree', 'add', '-q', '--detach', dir, ref]);
+    });
   }
 
   async removeWorktree(dir: string): Promise<void> {
-    await this.git.raw(['worktree', 'remove', '--force', dir]).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-    await this.git.raw(['worktree', 'prune']).catch(() => undefined);
+    await withRepoLock(this.dir, async () => {
+      await this.git.raw(['worktree', 'remove', '--force', dir]).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+      await this.git.raw(['worktree', 'prune']).catch(() => undefined);
+    });
   }
 
   async diff(base: string, head: string, args: string[] = []): Promise<string> {

@@ -10,6 +10,7 @@ import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { isTaskId } from '../core/ids.js';
 import { envFileText, quoteArgv } from './quote.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
+import { withRepoLock } from '../git/repo.js';
 import { KeyedSerial } from '../lib/serial.js';
 import { EXIT_CHANNEL, refGuardHook, RUN_SH } from './scripts.js';
 import { sessionName, Tmux, TMUX_CONF, type PaneInfo } from './tmux.js';
@@ -287,10 +288,13 @@ export class WorkerHost {
     ];
     // A fetch can fail for a moment for reasons that are not the branch's: a dropped link, or a worktree
     // being added in the supervisor's repo just then (its HEAD briefly names no commit, and the fetch's
-    // connectivity check reads every worktree's HEAD). Try again before failing.
+    // connectivity check reads every worktree's HEAD). This process's own worktree changes wait for the
+    // fetch (withRepoLock); another process's (a person's git) is why it still tries again before failing.
     for (let tries = 1; ; tries++) {
       const last = tries === FETCH_TRIES;
-      const r = await this.local.run(fetch, { env: transport.env, ...(last ? { reject: false } : {}) });
+      const r = await withRepoLock(localRepo, () =>
+        this.local.run(fetch, { env: transport.env, ...(last ? { reject: false } : {}) }),
+      );
       if (r.exitCode === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 250 * tries));
     }
