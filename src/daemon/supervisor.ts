@@ -16,7 +16,7 @@ import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { sessionName, SESSION_PREFIX } from '../hosts/tmux.js';
-import type { WorkerHost } from '../hosts/worker.js';
+import type { AttemptStatus, WorkerHost } from '../hosts/worker.js';
 import { resolveSecrets } from '../providers/index.js';
 import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox } from '../queue/inbox.js';
@@ -549,22 +549,38 @@ export class Supervisor {
     );
   }
 
+  /** Every live attempt, host by host: one batched status read per host (WorkerHost.statuses). */
   private async poll(): Promise<void> {
-    await Promise.all([...this.live.values()].map((live) => this.pollOne(live)));
+    const byHost = new Map<string, LiveAttempt[]>();
+    for (const live of this.live.values())
+      if (!live.ending) byHost.set(live.host, [...(byHost.get(live.host) ?? []), live]);
+    await Promise.all(
+      [...byHost].map(async ([host, lives]) => {
+        const worker = this.opts.hosts.get(host);
+        if (!worker) return;
+        let statuses: AttemptStatus[];
+        try {
+          statuses = await worker.statuses(
+            lives.map((l) => ({ repo: l.repo, id: l.taskId, attempt: l.attempt })),
+          );
+        } catch (err) {
+          // A dropped link is not the executors' failure: keep the attempts and try again next poll.
+          const why = coerceError(err).describe();
+          for (const live of lives) this.opts.log?.(`poll of ${live.taskId} on ${host} failed: ${why}`);
+          return;
+        }
+        await Promise.all(
+          lives.map((live, i) => {
+            const status = statuses[i];
+            return status ? this.pollOne(live, worker, status) : Promise.resolve();
+          }),
+        );
+      }),
+    );
   }
 
-  private async pollOne(live: LiveAttempt): Promise<void> {
+  private async pollOne(live: LiveAttempt, worker: WorkerHost, status: AttemptStatus): Promise<void> {
     if (live.ending) return;
-    const worker = this.opts.hosts.get(live.host);
-    if (!worker) return;
-    let status;
-    try {
-      status = await worker.status(live.repo, live.taskId, live.attempt);
-    } catch (err) {
-      // A dropped link is not the executor's failure: keep the attempt and try again next poll.
-      this.opts.log?.(`poll of ${live.taskId} on ${live.host} failed: ${coerceError(err).describe()}`);
-      return;
-    }
     noteProgress(live, status, this.clock.monotonic());
     await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined);
     if (status.exit) {

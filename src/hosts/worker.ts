@@ -423,33 +423,54 @@ export class WorkerHost {
     await this.tmux.signal(EXIT_CHANNEL).catch(() => false);
   }
 
-  /** Everything the supervisor needs to judge an attempt's liveness, in one round trip where possible. */
+  /** Everything the supervisor needs to judge an attempt's liveness (see statuses). */
   async status(repo: string, id: string, attempt: number): Promise<AttemptStatus> {
-    // The pane first, the files second: the runner writes exit.json before it exits, so a dead pane
+    const [one] = await this.statuses([{ repo, id, attempt }]);
+    if (!one) throw new NightshiftError(ErrorCode.internal, `no status for ${id}`, { host: this.name });
+    return one;
+  }
+
+  /**
+   * The liveness of several attempts on this host in two round trips, whatever their number: one
+   * `tmux list-panes` and one `sh` that reads every exit.json, log size and branch tip. Results are in
+   * the order asked.
+   */
+  async statuses(
+    attempts: readonly { repo: string; id: string; attempt: number }[],
+  ): Promise<AttemptStatus[]> {
+    if (attempts.length === 0) return [];
+    // The panes first, the files second: the runner writes exit.json before it exits, so a dead pane
     // seen before a missing exit.json really is a runner that died without recording its end.
-    let pane = await this.tmux.pane(sessionName(id));
+    let panes = await this.tmux.list();
     const r = await this.runner.run([
       'sh',
       '-c',
-      // One line per field: exit.json's own newline must not shift the fields below it.
-      'printf "%s\\n" "$(cat "$1/exit.json" 2>/dev/null)"; wc -c < "$2" 2>/dev/null || echo 0; git --git-dir "$3" rev-parse -q --verify "refs/heads/ns/$4" || echo',
+      // Three lines per attempt: exit.json's own newline must not shift the fields below it.
+      'while [ "$#" -ge 4 ]; do printf "%s\n" "$(cat "$1/exit.json" 2>/dev/null)"; wc -c < "$2" 2>/dev/null || echo 0; git --git-dir "$3" rev-parse -q --verify "refs/heads/ns/$4" || echo; shift 4; done',
       'sh',
-      this.taskDir(id),
-      this.logPath(id, attempt),
-      this.mirror(repo),
-      id,
+      ...attempts.flatMap((a) => [
+        this.taskDir(a.id),
+        this.logPath(a.id, a.attempt),
+        this.mirror(a.repo),
+        a.id,
+      ]),
     ]);
-    const [exitLine = '', bytes = '0', head = ''] = r.stdout.split('\n');
-    let exit: ExitRecord | null = null;
-    try {
-      const parsed = JSON.parse(exitLine) as ExitRecord;
-      if (parsed.attempt === attempt) exit = parsed;
-    } catch {
-      exit = null;
-    }
-    // exit.json written, pane still alive: the runner is in its last instant. Look once more.
-    if (exit && pane && !pane.dead) pane = await this.tmux.pane(sessionName(id));
-    return { pane, exit, logBytes: Number(bytes.trim()) || 0, head: head.trim() || null };
+    const lines = r.stdout.split('\n');
+    const out = attempts.map((a, i) => {
+      const [exitLine = '', bytes = '0', head = ''] = lines.slice(i * 3, i * 3 + 3);
+      let exit: ExitRecord | null = null;
+      try {
+        const parsed = JSON.parse(exitLine) as ExitRecord;
+        if (parsed.attempt === a.attempt) exit = parsed;
+      } catch {
+        exit = null;
+      }
+      return { id: a.id, exit, logBytes: Number(bytes.trim()) || 0, head: head.trim() || null };
+    });
+    const paneOf = (id: string) => panes.find((p) => p.session === sessionName(id)) ?? null;
+    // exit.json written, pane still alive: that runner is in its last instant. Look once more.
+    if (out.some((o) => o.exit && paneOf(o.id)?.dead === false)) panes = await this.tmux.list();
+    return out.map(({ id, ...rest }) => ({ pane: paneOf(id), ...rest }));
   }
 
   /** Whether attempt `n` ever started its executor: the runner script creates the attempt's log as it does. */
