@@ -11,28 +11,14 @@ import {
   readEvents,
   redactDeep,
 } from '../../src/client/report/index.js';
-import { enterReview, enterRunning, newTask, type TaskRecord, type TaskSpec } from '../../src/core/task.js';
+import { enterReview, enterRunning, newTask, type TaskRecord } from '../../src/core/task.js';
 import { makeRedactor } from '../../src/lib/redact.js';
+import { taskSpec } from '../../src/testing/fixtures.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 26, 20);
 
-const spec: TaskSpec = {
-  title: 't',
-  repo: 'app',
-  base: 'main',
-  provider: null,
-  priority: 0,
-  dependsOn: [],
-  timeoutMs: HOUR,
-  idleMs: HOUR,
-  attempts: 3,
-  reviewRounds: 2,
-  tests: [],
-  stop: null,
-  gates: null,
-  source: 't.md',
-};
+const spec = taskSpec({ timeoutMs: HOUR, idleMs: HOUR });
 
 function running(id: string, provider: string, startH: number): TaskRecord {
   const created = newTask({ id, dedupKey: id, spec: { ...spec, title: id }, now: T0 }).task;
