@@ -658,8 +658,7 @@ export class Supervisor {
       );
       return;
     }
-    const repoCfg = this.opts.config.repos[live.repo];
-    const localRepo = resolveRepoPath(this.opts.paths.root, repoCfg?.path ?? '.', os.homedir());
+    const localRepo = this.localRepoOf(task);
     try {
       await worker.fetchBranch(localRepo, live.repo, live.taskId, task.baseSha ?? task.spec.base);
     } catch (err) {

@@ -114,10 +114,6 @@ export class Tmux {
       });
   }
 
-  async pane(name: string): Promise<PaneInfo | null> {
-    return (await this.list()).find((p) => p.session === name) ?? null;
-  }
-
   /** The last `lines` lines of the pane as text. */
   async capture(name: string, lines = 200): Promise<string> {
     const r = await this.runner.run([
