@@ -272,9 +272,10 @@ export class Supervisor {
       },
     });
     sweepInbox({ paths: this.opts.paths, config: this.opts.config, store: this.store, clock: this.clock });
+    let running: { live: LiveAttempt; worker: WorkerHost }[] = [];
     if (this.live.size && now >= this.nextPollMono) {
       this.nextPollMono = now + (this.opts.pollMs ?? 1000);
-      await this.poll();
+      running = await this.poll();
     }
     if (now >= this.nextLivenessMono) {
       this.nextLivenessMono = now + this.livenessEvery();
@@ -288,6 +289,12 @@ export class Supervisor {
     // Reviews first: kick() only starts the judgment loop, which must not wait for this tick's launches.
     this.judgment?.kick();
     await this.dispatch();
+    // The running attempts' logs after the launches: a freed slot must not wait for them.
+    await Promise.all(
+      running.map(({ live, worker }) =>
+        mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined),
+      ),
+    );
     if (forceMonitor || now >= this.nextMonitorMono) {
       this.nextMonitorMono = now + (parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000);
       await this.monitorCycle();
@@ -549,11 +556,16 @@ export class Supervisor {
     );
   }
 
-  /** Every live attempt, host by host: one batched status read per host (WorkerHost.statuses). */
-  private async poll(): Promise<void> {
+  /**
+   * Every live attempt, host by host: one batched status read per host (WorkerHost.statuses). Exits are
+   * handed to collection at once; returns the attempts still running, whose logs the tick mirrors after
+   * its launches.
+   */
+  private async poll(): Promise<{ live: LiveAttempt; worker: WorkerHost }[]> {
     const byHost = new Map<string, LiveAttempt[]>();
     for (const live of this.live.values())
       if (!live.ending) byHost.set(live.host, [...(byHost.get(live.host) ?? []), live]);
+    const running: { live: LiveAttempt; worker: WorkerHost }[] = [];
     await Promise.all(
       [...byHost].map(async ([host, lives]) => {
         const worker = this.opts.hosts.get(host);
@@ -570,22 +582,23 @@ export class Supervisor {
           return;
         }
         await Promise.all(
-          lives.map((live, i) => {
+          lives.map(async (live, i) => {
             const status = statuses[i];
-            return status ? this.pollOne(live, worker, status) : Promise.resolve();
+            if (status && (await this.pollOne(live, worker, status))) running.push({ live, worker });
           }),
         );
       }),
     );
+    return running;
   }
 
-  private async pollOne(live: LiveAttempt, worker: WorkerHost, status: AttemptStatus): Promise<void> {
-    if (live.ending) return;
+  /** Judges one attempt's status; true when it is still running. */
+  private async pollOne(live: LiveAttempt, worker: WorkerHost, status: AttemptStatus): Promise<boolean> {
+    if (live.ending) return false;
     noteProgress(live, status, this.clock.monotonic());
-    await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined);
     if (status.exit) {
       this.collectLater(live, worker, status.exit.exitCode);
-      return;
+      return false;
     }
     // No exit record, and no live pane: the runner is gone without recording its end (killed, or its
     // session removed). status() reads the pane before exit.json, so a dead pane here is conclusive;
@@ -595,14 +608,17 @@ export class Supervisor {
       if (live.missing >= 2) {
         live.ending = true;
         this.live.delete(live.taskId);
+        await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
         const why = status.pane
           ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
           : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`;
         // Keep what the executor left in the worktree, and clear the dead pane for the next attempt.
         if (status.pane) await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
         this.fail(this.store.get(live.taskId), 'session-lost', why, 'lost', null);
+        return false;
       }
     } else live.missing = 0;
+    return true;
   }
 
   /**

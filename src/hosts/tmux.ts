@@ -32,6 +32,51 @@ export interface PaneInfo {
 }
 
 /**
+ * base() as the fixed shell scripts spell it (hosts/scripts.ts, hosts/worker.ts), with the socket and the
+ * config file in the variables TS and TC (Tmux.shellBase()). Keep the two in step.
+ */
+export const TMUX_SH = 'tmux -u -L "$TS" -f "$TC"';
+
+/** list-panes' format: one line per pane, parsed by parsePanes. */
+export const PANE_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}';
+
+/** What tmux says when no server runs on the socket: no server means no sessions. */
+export const NO_SERVER = /no server running|error connecting|No such file/i;
+
+export function parsePanes(text: string): PaneInfo[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [session = '', dead, status, pid] = line.split('\t');
+      return {
+        session,
+        dead: dead === '1',
+        exitStatus: status ? Number(status) : null,
+        pid: pid ? Number(pid) : null,
+      };
+    });
+}
+
+/** new-session's arguments after base(): detached, `name`, in `cwd`, running `argv` (see tmuxWord). */
+export function newSessionArgs(name: string, cwd: string, argv: readonly string[]): string[] {
+  return [
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-c',
+    tmuxWord(cwd),
+    '-x',
+    '200',
+    '-y',
+    '50',
+    '--',
+    ...argv.map(tmuxWord),
+  ];
+}
+
+/**
  * tmux splits its argv into commands at every word that ends in ";" (dropping the ";"), even after
  * `--`: `new-session -- sh x ';' run-shell cmd` runs `cmd`. A word that ends in `\;` keeps a literal
  * ";", so every such word is passed that way.
@@ -56,28 +101,14 @@ export class Tmux {
     return ['tmux', '-u', '-L', this.socket, '-f', this.confFile];
   }
 
+  /** The two words a fixed script needs to spell base() as TMUX_SH: `TS` and `TC`, in that order. */
+  shellBase(): [string, string] {
+    return [this.socket, this.confFile];
+  }
+
   /** Starts a detached session running `argv` in `cwd`. Fails if the session exists. */
   async newSession(name: string, cwd: string, argv: readonly string[]): Promise<void> {
-    await this.runner.run(
-      [
-        ...this.base(),
-        'new-session',
-        '-d',
-        '-s',
-        name,
-        '-c',
-        tmuxWord(cwd),
-        '-x',
-        '200',
-        '-y',
-        '50',
-        '--',
-        ...argv.map(tmuxWord),
-      ],
-      {
-        reject: false,
-      },
-    );
+    await this.runner.run([...this.base(), ...newSessionArgs(name, cwd, argv)], { reject: false });
   }
 
   async has(name: string): Promise<boolean> {
@@ -87,31 +118,14 @@ export class Tmux {
 
   /** Every pane on the socket (one per session for us). No server means no sessions. */
   async list(): Promise<PaneInfo[]> {
-    const r = await this.runner.run([
-      ...this.base(),
-      'list-panes',
-      '-a',
-      '-F',
-      '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}',
-    ]);
+    const r = await this.runner.run([...this.base(), 'list-panes', '-a', '-F', PANE_FORMAT]);
     if (r.exitCode !== 0) {
-      if (/no server running|error connecting|No such file/i.test(r.stderr)) return [];
+      if (NO_SERVER.test(r.stderr)) return [];
       throw new NightshiftError(ErrorCode.io, `tmux list-panes failed: ${r.stderr.trim()}`, {
         host: this.runner.host,
       });
     }
-    return r.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => {
-        const [session = '', dead, status, pid] = line.split('\t');
-        return {
-          session,
-          dead: dead === '1',
-          exitStatus: status ? Number(status) : null,
-          pid: pid ? Number(pid) : null,
-        };
-      });
+    return parsePanes(r.stdout);
   }
 
   /** The last `lines` lines of the pane as text. */

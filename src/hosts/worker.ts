@@ -13,7 +13,17 @@ import { LocalRunner, type CommandRunner } from './runner.js';
 import { withRepoLock } from '../git/repo.js';
 import { KeyedSerial } from '../lib/serial.js';
 import { EXIT_CHANNEL, refGuardHook, RUN_SH } from './scripts.js';
-import { sessionName, Tmux, TMUX_CONF, type PaneInfo } from './tmux.js';
+import {
+  NO_SERVER,
+  PANE_FORMAT,
+  parsePanes,
+  newSessionArgs,
+  sessionName,
+  Tmux,
+  TMUX_CONF,
+  TMUX_SH,
+  type PaneInfo,
+} from './tmux.js';
 
 export interface HostFacts {
   home: string;
@@ -79,20 +89,23 @@ const FETCH_TRIES = 3;
 
 /** STAGE_SH's exit status when the session's executor is still running. */
 const STAGE_BUSY = 75;
+/** STAGE_SH's exit status when the files are staged but tmux could not start the session. */
+const STAGE_NO_SESSION = 76;
 
 /**
- * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <tmux base argv...>
+ * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <new-session args...>
  * stdin: the prompt, the env file and the argv file, back to back. Refuses (75) while the session's pane
- * is alive, without writing anything; otherwise kills a dead session and writes the three files, 0600.
+ * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600, and
+ * starts the session: staging and starting are one round trip. TS and TC spell the tmux base (TMUX_SH).
  */
-const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4
-shift 4
-if "$@" has-session -t "=$session" 2>/dev/null; then
-  if [ "$("$@" display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
+const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6
+shift 6
+if ${TMUX_SH} has-session -t "=$session" 2>/dev/null; then
+  if [ "$(${TMUX_SH} display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
     cat > /dev/null
     exit ${STAGE_BUSY}
   fi
-  "$@" kill-session -t "=$session"
+  ${TMUX_SH} kill-session -t "=$session"
 fi
 set -e
 umask 077
@@ -104,6 +117,46 @@ tail -c +"$((plen + 1))" .stage | head -c "$elen" > env
 tail -c +"$((plen + elen + 1))" .stage > argv
 rm -f .stage
 chmod 600 prompt.md env argv
+if ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
+`;
+
+/**
+ * usage: sh -c STATUS_SH sh <TS> <TC> <n> <m> <task-dir>×n <mirror>×m <log>×n
+ * Prints four sections, each ended by a line ".": a line "panes" and every pane on the socket (PANE_FORMAT,
+ * each line after "pane<TAB>"); n lines, each attempt's exit.json (empty if none); for each mirror a line "mirror <k>"
+ * and its ns/ branches ("<sha> refs/heads/ns/<id>"); then `wc -c` of the logs that exist. A fixed number
+ * of processes whatever n: tmux, one git per mirror, one wc (exit.json is read by the shell itself).
+ * The panes come first, the files after: the runner writes exit.json before it exits, so a dead pane
+ * seen before a missing exit.json really is a runner that died without recording its end. Exit 3 with
+ * tmux's message when list-panes fails for another reason than there being no server.
+ */
+const STATUS_SH = `TS=$1 TC=$2 n=$3 m=$4
+shift 4
+echo panes
+if ! panes=$(${TMUX_SH} list-panes -a -F 'pane	${PANE_FORMAT}' 2>&1); then
+  if printf '%s' "$panes" | grep -Eqi '${NO_SERVER.source}'; then panes=; else printf '%s\n' "$panes" >&2; exit 3; fi
+fi
+if [ -n "$panes" ]; then printf '%s\n' "$panes"; fi
+echo .
+i=0
+while [ "$i" -lt "$n" ]; do
+  x=
+  if [ -r "$1/exit.json" ]; then IFS= read -r x < "$1/exit.json" || :; fi
+  printf '%s\n' "$x"
+  shift
+  i=$((i + 1))
+done
+echo .
+i=0
+while [ "$i" -lt "$m" ]; do
+  echo "mirror $i"
+  git --git-dir "$1" for-each-ref --format='%(objectname) %(refname)' refs/heads/ns/
+  shift
+  i=$((i + 1))
+done
+echo .
+wc -c -- "$@" 2>/dev/null
+exit 0
 `;
 
 export class WorkerHost {
@@ -362,9 +415,9 @@ export class WorkerHost {
   }
 
   /**
-   * Starts attempt `n` of a task in a detached tmux session `ns-<id>`. Two round trips: one stages the
-   * prompt, the env file and the argv file (refusing while the session's executor still runs), one
-   * starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
+   * Starts attempt `n` of a task in a detached tmux session `ns-<id>`, in one round trip (STAGE_SH): it
+   * stages the prompt, the env file and the argv file (refusing while the session's executor still runs)
+   * and starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
    */
   async launch(spec: LaunchSpec): Promise<void> {
     const id = checkId(spec.taskId);
@@ -373,26 +426,8 @@ export class WorkerHost {
     const prompt = Buffer.from(spec.prompt);
     const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }));
     const argv = Buffer.from(quoteArgv(spec.argv));
-    const staged = await this.runner.run(
-      [
-        'sh',
-        '-c',
-        STAGE_SH,
-        'sh',
-        taskDir,
-        String(prompt.length),
-        String(env.length),
-        session,
-        ...this.tmux.base(),
-      ],
-      { input: Buffer.concat([prompt, env, argv]) },
-    );
-    if (staged.exitCode === STAGE_BUSY) throw this.hostError(`session ${session} is already running`, id);
-    if (staged.exitCode !== 0) {
-      throw this.hostError(`could not stage attempt ${spec.attempt}: ${staged.stderr.trim()}`, id);
-    }
     const facts = this.info;
-    await this.tmux.newSession(session, this.worktree(id), [
+    const runner = [
       'env',
       '-i',
       `PATH=${facts.path}`,
@@ -406,7 +441,29 @@ export class WorkerHost {
       String(spec.attempt),
       spec.stdin,
       '--argv-file',
-    ]);
+    ];
+    const staged = await this.runner.run(
+      [
+        'sh',
+        '-c',
+        STAGE_SH,
+        'sh',
+        taskDir,
+        String(prompt.length),
+        String(env.length),
+        session,
+        ...this.tmux.shellBase(),
+        ...newSessionArgs(session, this.worktree(id), runner),
+      ],
+      { input: Buffer.concat([prompt, env, argv]) },
+    );
+    if (staged.exitCode === STAGE_BUSY) throw this.hostError(`session ${session} is already running`, id);
+    if (staged.exitCode === STAGE_NO_SESSION) {
+      throw this.hostError(`could not start session ${session}: ${staged.stderr.trim()}`, id);
+    }
+    if (staged.exitCode !== 0) {
+      throw this.hostError(`could not stage attempt ${spec.attempt}: ${staged.stderr.trim()}`, id);
+    }
   }
 
   /**
@@ -431,46 +488,77 @@ export class WorkerHost {
   }
 
   /**
-   * The liveness of several attempts on this host in two round trips, whatever their number: one
-   * `tmux list-panes` and one `sh` that reads every exit.json, log size and branch tip. Results are in
-   * the order asked.
+   * The liveness of several attempts on this host in one round trip, whatever their number (STATUS_SH):
+   * every pane, then each attempt's exit.json, log size and branch tip. Results are in the order asked.
+   * A pane is as seen just before the files: with an exit record it may still be alive for an instant,
+   * the runner's last (it signals the exit channel and ends).
    */
   async statuses(
     attempts: readonly { repo: string; id: string; attempt: number }[],
   ): Promise<AttemptStatus[]> {
     if (attempts.length === 0) return [];
-    // The panes first, the files second: the runner writes exit.json before it exits, so a dead pane
-    // seen before a missing exit.json really is a runner that died without recording its end.
-    let panes = await this.tmux.list();
+    const mirrors = [...new Set(attempts.map((a) => this.mirror(a.repo)))];
+    const logs = attempts.map((a) => this.logPath(a.id, a.attempt));
     const r = await this.runner.run([
       'sh',
       '-c',
-      // Three lines per attempt: exit.json's own newline must not shift the fields below it.
-      'while [ "$#" -ge 4 ]; do printf "%s\n" "$(cat "$1/exit.json" 2>/dev/null)"; wc -c < "$2" 2>/dev/null || echo 0; git --git-dir "$3" rev-parse -q --verify "refs/heads/ns/$4" || echo; shift 4; done',
+      STATUS_SH,
       'sh',
-      ...attempts.flatMap((a) => [
-        this.taskDir(a.id),
-        this.logPath(a.id, a.attempt),
-        this.mirror(a.repo),
-        a.id,
-      ]),
+      ...this.tmux.shellBase(),
+      String(attempts.length),
+      String(mirrors.length),
+      ...attempts.map((a) => this.taskDir(a.id)),
+      ...mirrors,
+      ...logs,
     ]);
-    const lines = r.stdout.split('\n');
-    const out = attempts.map((a, i) => {
-      const [exitLine = '', bytes = '0', head = ''] = lines.slice(i * 3, i * 3 + 3);
+    const sections = r.stdout.split('\n.\n');
+    if (r.exitCode !== 0 || sections.length < 4) {
+      throw new NightshiftError(
+        ErrorCode.io,
+        `could not read the attempts' status: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
+        { host: this.name },
+      );
+    }
+    const [paneText = '', exitText = '', refText = '', sizeText = ''] = sections;
+    const panes = parsePanes(
+      paneText
+        .split('\n')
+        .filter((l) => l.startsWith('pane\t'))
+        .map((l) => l.slice('pane\t'.length))
+        .join('\n'),
+    );
+    const exits = exitText.split('\n');
+    // "<sha> refs/heads/ns/<id>" lines under "mirror <k>": tips by mirror, then id.
+    const tips = new Map<string, string>();
+    let mirror = '';
+    for (const line of refText.split('\n')) {
+      const header = /^mirror (\d+)$/.exec(line);
+      if (header) mirror = mirrors[Number(header[1])] ?? '';
+      const ref = /^([0-9a-f]{40,64}) refs\/heads\/ns\/(.+)$/.exec(line);
+      if (ref?.[1] && ref[2]) tips.set(`${mirror}\n${ref[2]}`, ref[1]);
+    }
+    // `wc -c` lines: "<bytes> <path>", plus a "total" line when there are several files.
+    const sizes = new Map<string, number>();
+    for (const line of sizeText.split('\n')) {
+      const m = /^\s*(\d+) (.*)$/.exec(line);
+      if (m?.[1] && m[2] !== undefined) sizes.set(m[2], Number(m[1]));
+    }
+    const paneOf = (id: string) => panes.find((p) => p.session === sessionName(id)) ?? null;
+    return attempts.map((a, i) => {
       let exit: ExitRecord | null = null;
       try {
-        const parsed = JSON.parse(exitLine) as ExitRecord;
+        const parsed = JSON.parse(exits[i] ?? '') as ExitRecord;
         if (parsed.attempt === a.attempt) exit = parsed;
       } catch {
         exit = null;
       }
-      return { id: a.id, exit, logBytes: Number(bytes.trim()) || 0, head: head.trim() || null };
+      return {
+        pane: paneOf(a.id),
+        exit,
+        logBytes: sizes.get(logs[i] ?? '') ?? 0,
+        head: tips.get(`${this.mirror(a.repo)}\n${a.id}`) ?? null,
+      };
     });
-    const paneOf = (id: string) => panes.find((p) => p.session === sessionName(id)) ?? null;
-    // exit.json written, pane still alive: that runner is in its last instant. Look once more.
-    if (out.some((o) => o.exit && paneOf(o.id)?.dead === false)) panes = await this.tmux.list();
-    return out.map(({ id, ...rest }) => ({ pane: paneOf(id), ...rest }));
   }
 
   /** Whether attempt `n` ever started its executor: the runner script creates the attempt's log as it does. */

@@ -384,6 +384,53 @@ for (const kind of ['local', 'ssh'] as const) {
       expect([3, null]).toContain(failed.pane?.exitStatus);
     });
 
+    it('reads several attempts in one batch: running, ended, never started; with and without a tmux server', async () => {
+      const { host, repo, base, runner } = h;
+      // No server on the socket: every attempt reads as no pane, no exit, no log, whatever ran before.
+      await runner.run(['tmux', '-L', h.socket, 'kill-server']);
+      const none = await host.statuses([
+        { repo: 'app', id: 'contract-batch-a', attempt: 1 },
+        { repo: 'app', id: 'contract-batch-b', attempt: 1 },
+      ]);
+      expect(none).toEqual([
+        { pane: null, exit: null, logBytes: 0, head: null },
+        { pane: null, exit: null, logBytes: 0, head: null },
+      ]);
+      // One attempt that ends, one that keeps running, and one that never started, in one read.
+      const start = async (id: string, script: string) => {
+        await host.pushBase(repo, 'app', id, base);
+        await host.createWorktree('app', id);
+        await host.launch({
+          taskId: id,
+          attempt: 1,
+          repo: 'app',
+          argv: ['sh', '-c', script],
+          env: {},
+          stdin: 'null',
+          prompt: 'p',
+        });
+      };
+      await start('contract-batch-a', 'echo ending; exit 4');
+      await start('contract-batch-b', 'echo running; exec sleep 60');
+      const ask = [
+        { repo: 'app', id: 'contract-batch-a', attempt: 1 },
+        { repo: 'app', id: 'contract-batch-never', attempt: 1 },
+        { repo: 'app', id: 'contract-batch-b', attempt: 1 },
+      ];
+      const [ended, never, running] = await waitFor('a to end and b to print', async () => {
+        const s = await host.statuses(ask);
+        return s[0]?.exit && (s[2]?.logBytes ?? 0) > 0 ? s : null;
+      });
+      expect(ended?.exit).toMatchObject({ attempt: 1, exitCode: 4 });
+      expect(ended?.pane?.session).toBe('ns-contract-batch-a');
+      expect(ended?.head).toBe(base);
+      expect(never).toEqual({ pane: null, exit: null, logBytes: 0, head: null });
+      expect(running).toMatchObject({ exit: null, logBytes: 'running\n'.length, head: base });
+      expect(running?.pane).toMatchObject({ session: 'ns-contract-batch-b', dead: false });
+      await host.kill('app', 'contract-batch-b', 1);
+      await host.tmux.kill('ns-contract-batch-a');
+    });
+
     // ssh only: git over the link, a dead link, and a link that drops mid-task.
     if (kind === 'ssh') {
       it('moves git over ssh with gitTransport (GIT_SSH_COMMAND)', async () => {
