@@ -5,6 +5,7 @@
  * reuse of unchanged rows carry over from one frame to the next, as in the TUI).
  */
 import { EventEmitter } from 'node:events';
+import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';
 import chalk from 'chalk';
 import fc from 'fast-check';
 import { render } from 'ink';
@@ -20,7 +21,7 @@ import { App } from '../../src/tui/app/App.js';
 import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
 import measureText, { measureCacheSize } from '../../src/tui/ink/measure-text.js';
 import Output, { cacheSizes, CACHE_LIMIT, LINE_CACHE_LIMIT } from '../../src/tui/ink/output.js';
-import { textWidth } from '../../src/tui/ink/text-width.js';
+import { styledCells, textWidth } from '../../src/tui/ink/text-width.js';
 import widestLine from '../../src/tui/ink/widest-line.js';
 import wrapText, { wrapCacheSize } from '../../src/tui/ink/wrap-text.js';
 
@@ -278,6 +279,17 @@ const PIECES = [
   chalk.bold.inverse('b '),
   '\u001b[0m',
   '\u001b[32m',
+  '\u001b[39m',
+  '\u001b[1m',
+  '\u001b[2m',
+  '\u001b[22m',
+  '\u001b[m',
+  '\u001b[1;31m',
+  '\u001b[38;5;208m',
+  '\u001b[48;2;1;2;3m',
+  '\u001b[2K',
+  '\u001b]8;;https://example.com\u0007',
+  '\u001b',
 ];
 const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((parts) => parts.join(''));
 
@@ -289,6 +301,16 @@ describe('text widths', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('are what string-width says for every code point of the Basic Multilingual Plane, alone', () => {
+    const wrong: string[] = [];
+    for (let cp = 0x20; cp <= 0xffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      if (textWidth(ch) !== stringWidth(ch)) wrong.push(`U+${cp.toString(16)}`);
+    }
+    expect(wrong).toEqual([]);
   });
 
   it('give the same cells as Ink for random lines, clipped or not', () => {
@@ -309,6 +331,66 @@ describe('text widths', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+/** Lines as Ink's <Text> makes them: chalk styles nested in any order around standalone characters. */
+const STYLES: ((s: string) => string)[] = [
+  (s) => chalk.red(s),
+  (s) => chalk.bold(s),
+  (s) => chalk.dim(s),
+  (s) => chalk.inverse(s),
+  (s) => chalk.bgGreen(s),
+  (s) => chalk.hex('#ff8800')(s),
+  (s) => chalk.gray(s),
+  (s) => chalk.underline(s),
+  (s) => chalk.bold.red(s),
+  (s) => chalk.dim.italic(s),
+  (s) => s,
+];
+const { styled } = fc.letrec<{ styled: string }>((tie) => ({
+  styled: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom('a', 'b c', ' ', '…', '│', '●', '日', 'x'),
+    fc
+      .tuple(fc.nat(STYLES.length - 1), fc.array(tie('styled'), { maxLength: 4 }))
+      .map(([i, parts]) => STYLES[i]!(parts.join(''))),
+  ),
+}));
+const styledLine = fc.array(styled, { maxLength: 6 }).map((parts) => parts.join(''));
+
+describe('styled lines (the fast paths for text with colour codes)', () => {
+  it('become the cells ansi-tokenize makes of them', () => {
+    fc.assert(
+      fc.property(fc.oneof(styledLine, text), (line) => {
+        const fast = styledCells(line);
+        if (fast) expect(fast.cells).toEqual(styledCharsFromTokens(tokenize(line)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('draw as Ink draws them, clipped or not, whole or sliced, with transformers', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(20), fc.nat(3), styledLine), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(STYLES.length - 1), { maxLength: 3 }),
+        fc.nat(10),
+        fc.nat(40),
+        (writes, outer, x1, span) => {
+          const transformers = outer.map((i) => STYLES[i]!);
+          const ink = new InkOutput({ width: 30, height: 4 });
+          const ours = new Output({ width: 30, height: 4 });
+          for (const out of [ink, ours] as const) {
+            out.clip({ x1, x2: x1 + span, y1: 0, y2: 3 });
+            for (const [x, y, t] of writes) out.write(x, y, t, { transformers });
+            out.unclip();
+          }
+          expect(ours.get()).toEqual(originalGet.call(ink));
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 });

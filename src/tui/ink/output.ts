@@ -22,7 +22,7 @@ import {
   type StyledChar,
 } from '@alcalzone/ansi-tokenize';
 import sliceAnsi from 'slice-ansi';
-import { allVisible, plainCells, textWidth } from './text-width.js';
+import { allVisible, plainCells, styledCells, textWidth } from './text-width.js';
 
 /** Ink's `OutputTransformer` (render-node-to-output.d.ts). */
 export type OutputTransformer = (s: string, index: number) => string;
@@ -43,6 +43,8 @@ type Operation =
 interface LineCells {
   chars: StyledChar[];
   widths: number[] | null; // null: every character takes one column
+  /** Whether sliceAnsi(line, 0, its width) has these very cells (see StyledCells.sliceKeeps). */
+  sliceKeeps: boolean;
 }
 
 /** Past this many entries a cache is dropped and refilled: bounded memory, whatever streams through. */
@@ -108,9 +110,11 @@ function sameStyles(a: readonly AnsiCode[], b: readonly AnsiCode[]): boolean {
 function cellsOf(line: string): LineCells {
   let cached = lines.get(line);
   if (cached === undefined) {
-    // Plain cells are shared between lines (never to be mutated); tokenized ones are this line's own.
+    // Plain cells are shared between lines (never to be mutated); styled ones are this line's own.
     const plain = plainCells(line);
-    const chars = plain ?? styledCharsFromTokens(tokenize(line));
+    const styled = plain ? null : styledCells(line);
+    const chars = plain ?? styled?.cells ?? styledCharsFromTokens(tokenize(line));
+    const sliceKeeps = plain ? allVisible(line) : (styled?.sliceKeeps ?? false);
     let perChar: number[] | null = null;
     for (let i = 0; i < chars.length; i++) {
       // Neighbours in the same style share one styles array, so rowText() can skip the diff.
@@ -121,7 +125,7 @@ function cellsOf(line: string): LineCells {
       if (w !== 1 && !perChar) perChar = chars.map(() => 1);
       if (perChar) perChar[i] = w;
     }
-    cached = { chars, widths: perChar };
+    cached = { chars, widths: perChar, sliceKeeps };
     lines.set(line, cached);
   }
   return cached;
@@ -137,12 +141,14 @@ function fillerOf(char: StyledChar): StyledChar {
 }
 
 /**
- * `sliceAnsi(line, from, to)`: the identity for a plain line that fits (every character visible: a
- * zero-width one at the edge would be cut), String.slice for ASCII, else sliceAnsi, cached.
+ * `sliceAnsi(line, from, to)`, or a line with the same cells: the line itself when it fits and slicing
+ * it whole keeps its cells (a plain line with every character visible: a zero-width one at the edge
+ * would be cut; or a styled one, see StyledCells.sliceKeeps), String.slice for ASCII, else sliceAnsi,
+ * cached.
  */
 function slice(line: string, from: number, to: number, lineWidth: number): string {
   if (PRINTABLE_ASCII.test(line)) return line.slice(Math.max(0, from), Math.max(0, to));
-  if (from <= 0 && to >= lineWidth && allVisible(line)) return line;
+  if (from <= 0 && to >= lineWidth && cellsOf(line).sliceKeeps) return line;
   const key = `${from}:${to}:${line}`;
   let sliced = slices.get(key);
   if (sliced === undefined) {
