@@ -3,6 +3,8 @@
 // 200×50 and its output is read back with @xterm/headless, as a person's terminal would show it.
 //   1. First frame: from spawn to the first full frame on screen (header, board with every task, events
 //      pane), in an empty workspace and in one of 1,000 tasks; RSS of the process then. Median of RUNS.
+//      With the bundle's code cache (written by a warm-up start, in the bench's own XDG_CACHE_HOME), and
+//      for 1,000 tasks also without it (the first start after an install).
 //   2. Frames while an executor streams: 1,000 tasks, one `running` in a real tmux session (own socket)
 //      whose command prints 2,000 lines/s, the TUI on that task's Executor tab. The TUI logs every frame
 //      (NIGHTSHIFT_TUI_LOG + NIGHTSHIFT_TUI_FRAMES=1, src/tui/app/run.tsx): Ink's render of the output, and
@@ -530,12 +532,19 @@ export async function run(log = (line) => process.stderr.write(`${line}\n`)) {
     const ccHome = path.join(dir, 'cc-home');
     mkdirSync(ccHome);
 
+    // The TUI keeps V8's code cache of its bundle in $XDG_CACHE_HOME/nightshift: the bench's own here.
+    // The warm-up start of each series writes it, as a person's first start does.
+    const cacheHome = path.join(dir, 'cache');
+    // Each start logs whether it used the code cache (`code cache used|none|rejected|off`).
+    const startLog = path.join(dir, 'starts.log');
+    const cacheStates = () =>
+      existsSync(startLog) ? [...readFileSync(startLog, 'utf8').matchAll(/code cache (\w+)/g)].map((m) => m[1]) : [];
     const nightshift = (ws) => () =>
       firstFrame({
         file: process.execPath,
         args: [CLI, '-w', ws.root, '--no-tmux'],
         cwd: ws.root,
-        env: nightshiftEnv(),
+        env: nightshiftEnv({ XDG_CACHE_HOME: cacheHome, NIGHTSHIFT_TUI_LOG: startLog }),
         ready: nightshiftReady(ws.count),
         quit: 'q',
         what: `nightshift's first frame (${ws.count} tasks)`,
@@ -602,6 +611,23 @@ export async function run(log = (line) => process.stderr.write(`${line}\n`)) {
     row(`first frame, ${TASKS} tasks (best run)`, round(nsBig.min), 'ms');
     row(`first frame, ${TASKS} tasks: CPU time`, round(nsBig.cpuMs), 'ms');
     row(`RSS after first frame, ${TASKS} tasks`, round(nsBig.rssMiB, 1), 'MiB');
+
+    const warmStates = cacheStates();
+    const used = warmStates.filter((c) => c === 'used').length;
+    log(`tui: code cache of the starts so far: ${warmStates.join(' ')}`);
+    row('starts so far that used the code cache (the rest: warm-ups)', `${used} of ${warmStates.length}`, '');
+
+    // The first start after an install or upgrade: no code cache yet.
+    log(`tui: first frames with ${TASKS} tasks and no code cache, ${RUNS} runs`);
+    const coldRuns = [];
+    for (let i = 0; i < RUNS; i++) {
+      rmSync(cacheHome, { recursive: true, force: true });
+      coldRuns.push(await nightshift(big)());
+    }
+    const nsCold = summarize(coldRuns);
+    load.push(os.loadavg()[0]);
+    row(`first frame, ${TASKS} tasks, no code cache (first start; median of ${RUNS})`, round(nsCold.ms), 'ms');
+    row(`first frame, ${TASKS} tasks, no code cache: CPU time`, round(nsCold.cpuMs), 'ms');
 
     // 2. Frames while the executor streams.
     log(`tui: ${STREAM_SECONDS} s on the Executor tab of a task printing ${STREAM_RATE} lines/s`);

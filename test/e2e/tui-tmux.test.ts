@@ -147,6 +147,8 @@ describe('the TUI in real tmux', () => {
       ANTHROPIC_BASE_URL: '',
       // As on a CI runner: Ink would draw nothing until exit in its CI mode, which the TUI turns off.
       CI: 'true',
+      // The TUI's code cache goes with the test's directory, not the home's.
+      XDG_CACHE_HOME: path.join(root, '.cache'),
     });
     // Inside our tmux ($TMUX is set in the pane), `nightshift` runs the TUI in place.
     term = TmuxScreen.start({
