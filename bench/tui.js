@@ -538,7 +538,9 @@ export async function run(log = (line) => process.stderr.write(`${line}\n`)) {
     // Each start logs whether it used the code cache (`code cache used|none|rejected|off`).
     const startLog = path.join(dir, 'starts.log');
     const cacheStates = () =>
-      existsSync(startLog) ? [...readFileSync(startLog, 'utf8').matchAll(/code cache (\w+)/g)].map((m) => m[1]) : [];
+      existsSync(startLog)
+        ? [...readFileSync(startLog, 'utf8').matchAll(/code cache (\w+)/g)].map((m) => m[1])
+        : [];
     const nightshift = (ws) => () =>
       firstFrame({
         file: process.execPath,
@@ -626,7 +628,11 @@ export async function run(log = (line) => process.stderr.write(`${line}\n`)) {
     }
     const nsCold = summarize(coldRuns);
     load.push(os.loadavg()[0]);
-    row(`first frame, ${TASKS} tasks, no code cache (first start; median of ${RUNS})`, round(nsCold.ms), 'ms');
+    row(
+      `first frame, ${TASKS} tasks, no code cache (first start; median of ${RUNS})`,
+      round(nsCold.ms),
+      'ms',
+    );
     row(`first frame, ${TASKS} tasks, no code cache: CPU time`, round(nsCold.cpuMs), 'ms');
 
     // 2. Frames while the executor streams.

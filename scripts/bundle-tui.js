@@ -68,19 +68,29 @@ const YOGA_READY = [
   '});',
   'export { Yoga as default };',
 ].join('\n');
-const INK_DEVTOOLS = /^if \(isDev\(\)\) \{\n {4}try \{\n {8}await import\('\.\/devtools\.js'\);[\s\S]*?\n\}\n(?=const diff = )/m;
+const INK_DEVTOOLS =
+  /^if \(isDev\(\)\) \{\n {4}try \{\n {8}await import\('\.\/devtools\.js'\);[\s\S]*?\n\}\n(?=const diff = )/m;
 const INK_PACKAGE_JSON =
   'const packageJson = isDev()\n    ? await loadPackageJson()\n    : { name: undefined, version: undefined };';
+const patched = new Set();
 const noTopLevelAwait = {
   name: 'nightshift-no-top-level-await',
+  buildEnd() {
+    if (patched.size !== 2)
+      throw new Error(`bundle-tui: patched ${[...patched].join(', ')}, not yoga and ink`);
+  },
   transform(code, id) {
     const patch = (from, to) => {
       if (typeof from === 'string' ? code.split(from).length !== 2 : !from.test(code))
         throw new Error(`bundle-tui: ${id} changed; its top-level await cannot be patched out`);
       return code.replace(from, to);
     };
-    if (id.endsWith(YOGA_INDEX)) return { code: patch(YOGA_AWAIT, YOGA_READY), map: null };
-    if (id === path.join(ROOT, 'node_modules', 'ink', 'build', 'reconciler.js')) {
+    if (id.endsWith(YOGA_INDEX)) {
+      patched.add('yoga');
+      return { code: patch(YOGA_AWAIT, YOGA_READY), map: null };
+    }
+    if (id.endsWith(`${INK_BUILD}reconciler.js`)) {
+      patched.add('ink');
       code = patch(INK_DEVTOOLS, '');
       return {
         code: patch(INK_PACKAGE_JSON, 'const packageJson = { name: undefined, version: undefined };'),
@@ -138,6 +148,8 @@ for (const file of readdirSync(OUT)) {
   const left = /(?<![\w$.])import\(.{0,60}/.exec(readFileSync(path.join(OUT, file), 'utf8'));
   if (left) {
     rmSync(OUT, { recursive: true, force: true });
-    throw new Error(`bundle-tui: ${file} has a dynamic import(), which fails in loadTui's vm.Script: ${left[0]}`);
+    throw new Error(
+      `bundle-tui: ${file} has a dynamic import(), which fails in loadTui's vm.Script: ${left[0]}`,
+    );
   }
 }

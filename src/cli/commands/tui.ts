@@ -52,7 +52,10 @@ export async function runTui(ctx: CommandContext, opts: { readOnly: boolean }): 
   const logFile = ctx.io.env['NIGHTSHIFT_TUI_LOG'];
   if (logFile) {
     try {
-      appendFileSync(logFile, `${new Date().toISOString()} tui from the ${tui.from}, code cache ${tui.cache}\n`);
+      appendFileSync(
+        logFile,
+        `${new Date().toISOString()} tui from the ${tui.from}, code cache ${tui.cache}\n`,
+      );
     } catch {
       /* a debug log must never stop the TUI */
     }
@@ -111,15 +114,12 @@ function loadBundle(): LoadedTui {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(
-    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
-    {
-      filename: BUNDLE,
-      // No importModuleDynamically: compiled from the cache, a script loses it in Node 20, so the bundle
-      // has no import() (scripts/bundle-tui.js checks) and loads node-pty with require().
-      ...(cachedData ? { cachedData } : {}),
-    },
-  );
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: BUNDLE,
+    // No importModuleDynamically: compiled from the cache, a script loses it in Node 20, so the bundle
+    // has no import() (scripts/bundle-tui.js checks) and loads node-pty with require().
+    ...(cachedData ? { cachedData } : {}),
+  });
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Record<string, unknown> };
   wrapper.call(module.exports, module.exports, createRequire(BUNDLE), module, BUNDLE, path.dirname(BUNDLE));

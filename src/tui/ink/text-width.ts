@@ -102,7 +102,7 @@ function codesOf(escape: string): AnsiCode[] | null {
   let codes = sgrCodes.get(escape);
   if (codes === undefined) {
     const tokens = tokenize(escape);
-    codes = tokens.every((t) => t.type === 'ansi') ? (tokens) : null;
+    codes = tokens.every((t) => t.type === 'ansi') ? tokens : null;
     if (sgrCodes.size >= SGR_CACHE_LIMIT) sgrCodes.clear();
     sgrCodes.set(escape, codes);
   }
