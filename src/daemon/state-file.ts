@@ -24,14 +24,36 @@ export interface DaemonState {
   waiting: Record<string, string>;
 }
 
-/** Writes the state if it changed since `previous` (a key this returns); returns the new key. */
-export function writeDaemonState(paths: WorkspacePaths, state: DaemonState, previous: string): string {
-  const { updatedAt: _ignored, ...comparable } = state;
-  const key = JSON.stringify(comparable);
-  if (key === previous) return key;
+/** What writeDaemonState last wrote, to tell whether the next state differs. */
+export interface PublishedState {
+  /** The state but its time and waiting reasons, as JSON. */
+  key: string;
+  waiting: ReadonlyMap<string, string>;
+}
+
+/**
+ * Writes the state if it changed since `previous`; returns what it wrote (or `previous`). The waiting
+ * reasons (one per pending task: 10,000 in a big queue) are compared entry by entry, not serialized on
+ * every tick.
+ */
+export function writeDaemonState(
+  paths: WorkspacePaths,
+  state: Omit<DaemonState, 'waiting'> & { waiting: ReadonlyMap<string, string> },
+  previous: PublishedState | null,
+): PublishedState {
+  const { updatedAt: _ignored, waiting, ...rest } = state;
+  const key = JSON.stringify(rest);
+  if (previous && key === previous.key && sameEntries(waiting, previous.waiting)) return previous;
   ensureDir(paths.stateStore, 0o700);
-  writeFileDurable(paths.daemonState, `${JSON.stringify(state, null, 2)}\n`, paths.tmp, 0o600);
-  return key;
+  const text = JSON.stringify({ ...state, waiting: Object.fromEntries(waiting) }, null, 2);
+  writeFileDurable(paths.daemonState, `${text}\n`, paths.tmp, 0o600);
+  return { key, waiting: new Map(waiting) };
+}
+
+function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }
 
 export function readDaemonState(paths: WorkspacePaths): DaemonState | null {

@@ -37,7 +37,7 @@ import {
 import { chooseDispatches, type HostView, type ProviderView } from './dispatch.js';
 import { attemptSucceeded, initialHealth, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
-import { writeDaemonState } from './state-file.js';
+import { writeDaemonState, type PublishedState } from './state-file.js';
 import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { describeEvent } from './describe.js';
@@ -110,7 +110,7 @@ export class Supervisor {
   private nextLivenessMono = 0;
   private nextMonitorMono = 0;
   private idleWaiters: (() => void)[] = [];
-  private published = '';
+  private published: PublishedState | null = null;
   private readonly startedAt: number;
 
   constructor(private readonly opts: SupervisorOptions) {
@@ -925,7 +925,7 @@ export class Supervisor {
           name,
           over: this.fleet.hostState.get(name)?.over ?? [],
         })),
-        waiting: Object.fromEntries(this.waiting),
+        waiting: this.waiting,
       },
       this.published,
     );
