@@ -93,6 +93,15 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   // thousands of pending tasks and no free slot, this is most of a dispatch pass.
   let providerState: { p: ProviderView; why: string | null }[] | null = null;
   let allBlocked: string | null = null;
+  // Where the next slot to free would most likely go (for `upcoming`), for a task any provider may take.
+  let unpinnedNext: { provider: string; host: string } | null | undefined;
+  const nextFree = (candidates: { p: ProviderView }[]) => {
+    const full = candidates.filter((c) => atLimitOnly(c.p, running.get(c.p.name) ?? 0)).map((c) => c.p);
+    const next = sortProviders(full, running)
+      .map((p) => ({ p, host: pickHost(p, input.hosts, hostRunning, []) }))
+      .find((x) => x.host);
+    return next?.host ? { provider: next.p.name, host: next.host.name } : null;
+  };
   const blocked = () =>
     (providerState ??= input.providers.map((p) => ({
       p,
@@ -131,11 +140,12 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       : blocked();
     const open = candidates.filter((c) => c.why === null).map((c) => c.p);
     if (open.length === 0 && upcoming.length < lookahead) {
-      const full = candidates.filter((c) => atLimitOnly(c.p, running.get(c.p.name) ?? 0)).map((c) => c.p);
-      const next = sortProviders(full, running)
-        .map((p) => ({ p, host: pickHost(p, input.hosts, hostRunning, []) }))
-        .find((x) => x.host);
-      if (next?.host) upcoming.push({ task: task.id, provider: next.p.name, host: next.host.name });
+      const next = task.spec.provider
+        ? nextFree(candidates)
+        : unpinnedNext !== undefined
+          ? unpinnedNext
+          : (unpinnedNext = nextFree(candidates));
+      if (next) upcoming.push({ task: task.id, provider: next.provider, host: next.host });
     }
     if (open.length === 0) {
       waiting.set(
@@ -161,6 +171,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       liveKeys.add(task.dedupKey);
       providerState = null;
       allBlocked = null;
+      unpinnedNext = undefined;
       placed = true;
       break;
     }
