@@ -85,8 +85,8 @@ function cacheDir(env: NodeJS.ProcessEnv): string | null {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = statSync(dir);
-    // Code from the cache runs as this user: only a directory of this user's, closed to others.
-    if (st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) return null;
+    // Code from the cache runs as this user: only a directory of this user's that no one else can write.
+    if (st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0) return null;
     return dir;
   } catch {
     return null;
