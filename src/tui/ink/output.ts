@@ -22,7 +22,7 @@ import {
   type StyledChar,
 } from '@alcalzone/ansi-tokenize';
 import sliceAnsi from 'slice-ansi';
-import { allVisible, plainCells, styledCells, textWidth } from './text-width.js';
+import { allVisible, plainCells, sameCodes, styledCells, textWidth } from './text-width.js';
 
 /** Ink's `OutputTransformer` (render-node-to-output.d.ts). */
 export type OutputTransformer = (s: string, index: number) => string;
@@ -100,13 +100,6 @@ function widestLine(text: string): number {
   return cached;
 }
 
-function sameStyles(a: readonly AnsiCode[], b: readonly AnsiCode[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++)
-    if (a[i]!.code !== b[i]!.code || a[i]!.endCode !== b[i]!.endCode) return false;
-  return true;
-}
-
 function cellsOf(line: string): LineCells {
   let cached = lines.get(line);
   if (cached === undefined) {
@@ -119,7 +112,7 @@ function cellsOf(line: string): LineCells {
     for (let i = 0; i < chars.length; i++) {
       // Neighbours in the same style share one styles array, so rowText() can skip the diff.
       const previousStyles = i ? chars[i - 1]!.styles : NO_STYLES;
-      if (!plain && chars[i]!.styles !== previousStyles && sameStyles(chars[i]!.styles, previousStyles))
+      if (!plain && chars[i]!.styles !== previousStyles && sameCodes(chars[i]!.styles, previousStyles))
         chars[i]!.styles = previousStyles;
       const w = Math.max(1, width(chars[i]!.value));
       if (w !== 1 && !perChar) perChar = chars.map(() => 1);

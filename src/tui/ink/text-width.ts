@@ -165,7 +165,8 @@ export function styledCells(line: string): StyledCells | null {
   return { cells, sliceKeeps };
 }
 
-function sameCodes(a: readonly AnsiCode[], b: readonly AnsiCode[]): boolean {
+/** Whether two style lists hold the same codes in the same order. */
+export function sameCodes(a: readonly AnsiCode[], b: readonly AnsiCode[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++)
     if (a[i]!.code !== b[i]!.code || a[i]!.endCode !== b[i]!.endCode) return false;
