@@ -144,39 +144,3 @@ it('continues a branch that descends from the base, and starts anew one left on 
   await host.createWorktree('app', 't4', true);
   expect(head()).toBe(work);
 });
-
-it('reads the status of several attempts in one batch, in the order asked', async () => {
-  const base = git(repo, 'rev-parse', 'HEAD');
-  await host.ensureMirror('app', 'main');
-  for (const [id, code] of [
-    ['t5', 0],
-    ['t6', 3],
-  ] as const) {
-    await host.pushBase(repo, 'app', id, base);
-    await host.createWorktree('app', id);
-    await host.launch({
-      taskId: id,
-      attempt: 1,
-      repo: 'app',
-      argv: ['sh', '-c', `echo ${id}; exit ${code}`],
-      env: {},
-      stdin: 'null',
-      prompt: 'p',
-    });
-  }
-  const asked = [
-    { repo: 'app', id: 't6', attempt: 1 },
-    { repo: 'app', id: 'never', attempt: 1 },
-    { repo: 'app', id: 't5', attempt: 1 },
-  ];
-  const [t6, never, t5] = await waitFor('both exits', async () => {
-    const all = await host.statuses(asked);
-    return all[0]?.exit && all[2]?.exit ? all : null;
-  });
-  expect(t6?.exit?.exitCode).toBe(3);
-  expect(t5?.exit?.exitCode).toBe(0);
-  expect(t5?.logBytes).toBe(Buffer.byteLength('t5\n'));
-  expect(t5?.head).toBe(base);
-  expect(never).toEqual({ pane: null, exit: null, logBytes: 0, head: null });
-  expect(await host.statuses([])).toEqual([]);
-});
