@@ -30,6 +30,8 @@ export interface LiveAttempt {
   missing: number;
   /** A kill is under way; ignore further signals. */
   ending: boolean;
+  /** The mirrored output's last line while it is incomplete (for the provider's live check). */
+  partialLine?: string;
 }
 
 /** The prompt the executor reads: the spec, plus review notes on later rounds. */
@@ -134,14 +136,32 @@ export async function mirrorLog(
   redact: Redactor,
   /** Read even if the last status showed no growth (at exit, the final bytes matter). */
   force = false,
-): Promise<void> {
-  if (!force && live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return;
+): Promise<string | null> {
+  if (!force && live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return null;
   const chunk = await worker.readLog(live.taskId, live.attempt, live.mirroredBytes);
-  if (!chunk) return;
+  if (!chunk) return null;
   const file = paths.attemptLog(live.taskId, live.attempt);
   mkdirSync(path.dirname(file), { recursive: true });
-  appendFileSync(file, redact(chunk), { mode: 0o600 });
+  const text = redact(chunk);
+  appendFileSync(file, text, { mode: 0o600 });
   live.mirroredBytes += Buffer.byteLength(chunk);
+  return text;
+}
+
+/**
+ * What the provider makes of a running attempt's newly mirrored output: a failure that waiting cannot fix
+ * (see ProviderProfile.liveFailure), or null. Only complete lines are judged; a partial one waits.
+ */
+export function liveFailure(config: Config, live: LiveAttempt, chunk: string): OutputReading['failure'] {
+  const cfg = config.providers[live.provider];
+  const profile = cfg ? profileFor(cfg.kind) : undefined;
+  if (!profile?.liveFailure) return null;
+  const text = (live.partialLine ?? '') + chunk;
+  const end = text.lastIndexOf('\n') + 1;
+  // A line that never ends is not kept without bound: past 64 KiB it is judged as it is.
+  const cut = end === 0 && text.length > 65_536 ? text.length : end;
+  live.partialLine = text.slice(cut);
+  return cut > 0 ? profile.liveFailure(text.slice(0, cut)) : null;
 }
 
 export function localLog(paths: WorkspacePaths, taskId: string, attempt: number): string {

@@ -29,6 +29,7 @@ import {
   launchAttempt,
   prepareWorktree,
   localLog,
+  liveFailure,
   mirrorLog,
   noteProgress,
   readAttemptOutput,
@@ -290,11 +291,7 @@ export class Supervisor {
     this.judgment?.kick();
     await this.dispatch();
     // The running attempts' logs after the launches: a freed slot must not wait for them.
-    await Promise.all(
-      running.map(({ live, worker }) =>
-        mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined),
-      ),
-    );
+    await Promise.all(running.map(({ live, worker }) => this.mirrorRunning(live, worker)));
     if (forceMonitor || now >= this.nextMonitorMono) {
       this.nextMonitorMono = now + (parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000);
       await this.monitorCycle();
@@ -758,10 +755,28 @@ export class Supervisor {
       });
       return;
     }
-    for (const d of doomed) await this.killAttempt(d.live, d.code, d.reason);
+    for (const d of doomed) await this.killAttempt(d.live, d.code, d.reason, d.code);
   }
 
-  private async killAttempt(live: LiveAttempt, code: 'timeout' | 'idle', reason: string): Promise<void> {
+  /** Mirrors a running attempt's new output; a failure the provider sees in it (a refused key) kills it now. */
+  private async mirrorRunning(live: LiveAttempt, worker: WorkerHost): Promise<void> {
+    const chunk = await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => null);
+    const fatal = chunk ? liveFailure(this.opts.config, live, chunk) : null;
+    if (!fatal || live.ending || this.live.get(live.taskId) !== live) return;
+    await this.killAttempt(
+      live,
+      fatal.code,
+      `${fatal.reason} (killed at once: retrying cannot fix it)`,
+      'failed',
+    );
+  }
+
+  private async killAttempt(
+    live: LiveAttempt,
+    code: string,
+    reason: string,
+    outcome: 'timeout' | 'idle' | 'failed',
+  ): Promise<void> {
     const worker = this.opts.hosts.get(live.host);
     live.ending = true;
     this.events.emit({
@@ -777,7 +792,7 @@ export class Supervisor {
       await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
     }
     this.live.delete(live.taskId);
-    this.fail(this.store.get(live.taskId), code, reason, code, null);
+    this.fail(this.store.get(live.taskId), code, reason, outcome, null);
   }
 
   private async killForRequest(task: TaskRecord): Promise<void> {

@@ -226,4 +226,6 @@ export const claudeCode: ProviderProfile = {
   buildProbe: (cfg, ctx, secrets, nonce) => buildClaude(cfg, ctx, secrets, { kind: 'probe', nonce }),
   judgeProbe: judgeClaudeProbe,
   readOutput: readClaudeOutput,
+  // REFERENCE.md: claude retries a refused credential for minutes; the first 401/403/404 retry is enough.
+  liveFailure: (lines) => fatalRetry(jsonLines(lines)),
 };

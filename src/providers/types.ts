@@ -86,4 +86,9 @@ export interface ProviderProfile {
   judgeProbe(result: ProbeResultInput, nonce: string): ProbeVerdict;
   /** Reads a finished attempt's log (the executor's stdout+stderr) and its exit code. */
   readOutput(log: string, exitCode: number): OutputReading;
+  /**
+   * Reads complete lines of a running attempt's output as they arrive. A failure here is one no amount
+   * of waiting fixes (a refused credential, say); the supervisor kills the attempt at once.
+   */
+  liveFailure?(lines: string): OutputReading['failure'];
 }
