@@ -380,15 +380,21 @@ export class Judgment {
           return;
         }
       }
-      if (!(await repo.compareAndSwap(mainRef, staged.tip, main))) {
+      // rebase fast-forwards main to the rebased tip, which puts every rebased commit on main: each tree
+      // must pass the command gates too, or the work lands as one commit of the tip's (gated) tree.
+      const landing =
+        repoCfg.merge === 'rebase' && commandGates.length
+          ? await this.gateRebased(task, repo, staging, main, staged.tip, commandGates, message)
+          : staged.tip;
+      if (!(await repo.compareAndSwap(mainRef, landing, main))) {
         this.deps.log(`merge of ${task.id}: ${repoCfg.main} moved while staging; re-staging`);
         continue;
       }
       if (repoCfg.remote) {
-        const pushed = await repo.push(repoCfg.remote, staged.tip, repoCfg.main);
+        const pushed = await repo.push(repoCfg.remote, landing, repoCfg.main);
         if (!pushed.ok) {
           // Put main back and start again from whatever the remote has now.
-          await repo.compareAndSwap(mainRef, main, staged.tip);
+          await repo.compareAndSwap(mainRef, main, landing);
           if (pushed.rejected) {
             this.deps.log(
               `merge of ${task.id}: push rejected by ${repoCfg.remote}; re-staging from its ${repoCfg.main}`,
@@ -401,15 +407,74 @@ export class Judgment {
           return;
         }
       }
-      this.deps.store.transition(task.id, (t) =>
-        enterDone(t, { now: this.deps.clock.now(), sha: staged.tip }),
-      );
+      this.deps.store.transition(task.id, (t) => enterDone(t, { now: this.deps.clock.now(), sha: landing }));
       await this.cleanup(task, repo);
       return;
     }
     this.update(task.id, `${repoCfg.main} kept moving; merge gave up after 3 tries`, {
       parked: 'merge-retries',
     });
+  }
+
+  /**
+   * rebase mode, once the rebased tip's tree has passed `gates` in staging: runs them on every other
+   * rebased commit's tree too, oldest first, in the staging worktree (a tree already gated is not run
+   * again). Returns the tip when all pass. When one fails, the branch's history cannot go on main as it
+   * is, but its end result passed: returns one new commit on `main` with the tip's tree, whose message
+   * lists the commits it replaces, and records why.
+   */
+  private async gateRebased(
+    task: TaskRecord,
+    repo: Repo,
+    staging: string,
+    main: string,
+    tip: string,
+    gates: readonly GateName[],
+    message: string,
+  ): Promise<string> {
+    const commits = await repo.commits(main, tip);
+    const tipTree = await repo.treeOf(tip);
+    const gated = new Set([tipTree]);
+    const specText = this.deps.store.specText(task.id);
+    for (const commit of commits) {
+      if (gated.has(commit.tree)) continue;
+      await repo.worktreeAt(staging, commit.sha);
+      const results = await runGates({
+        worktree: staging,
+        base: main,
+        head: commit.sha,
+        task,
+        specText,
+        config: this.deps.config,
+        enabled: gates,
+      });
+      const failed = results.filter((g) => !g.passed).map((g) => g.name);
+      if (!failed.length) {
+        gated.add(commit.tree);
+        continue;
+      }
+      const why = `rebased commit ${commit.line} fails ${failed.join(', ')} in staging`;
+      const squash = await repo.commitTree(
+        tipTree,
+        main,
+        [
+          message,
+          '',
+          `Squashed by nightshift: the ${why}, so the branch lands as one commit of its tip's tree, which passed.`,
+          '',
+          ...commits.map((c) => `- ${c.line}`),
+        ].join('\n'),
+      );
+      // The subject is the executor's text: redacted like everything else the supervisor logs.
+      this.deps.log(`merge of ${task.id}: ${this.deps.redact(why)}; landing one squash commit instead`);
+      this.update(
+        task.id,
+        `merge: ${this.deps.redact(why)}; the ${commits.length} commits land squashed into one whose tree passed the gates`,
+        {},
+      );
+      return squash;
+    }
+    return tip;
   }
 
   private async cleanup(task: TaskRecord, repo: Repo): Promise<void> {

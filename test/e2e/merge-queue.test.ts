@@ -219,6 +219,56 @@ describe('the merge queue', () => {
     for (const id of ids) expect(git(env.repo, 'show', `main:${id}.txt`)).toBe(id);
   }, 400_000);
 
+  it('rebase: every rebased commit on main passed the gates in staging; a branch with a failing middle lands squashed', async () => {
+    const runs = tmpPath('ns-runs');
+    const env = setup({ testCommand: recordingTests(runs, 'test ! -e broken.txt') });
+    env.reviewed('clean', 'clean.txt', {
+      commits: [{ 'clean-1.txt': 'a\n' }, { 'clean-2.txt': 'b\n' }, { 'clean-3.txt': 'c\n' }],
+    });
+    env.reviewed('middle', 'middle.txt', {
+      commits: [
+        { 'middle-1.txt': 'a\n' },
+        { 'broken.txt': 'x\n' },
+        { 'broken.txt': null, 'middle-3.txt': 'c\n' },
+      ],
+    });
+    env.judgment.kick();
+    await waitFor('both merged', () => env.store.list().every((t) => t.state === 'done'), 60_000);
+    const line = mainLine(env.repo);
+    // clean's three commits, then middle as one commit.
+    expect(line).toHaveLength(4);
+    const staged = stagedTrees(runs);
+    for (const sha of line) expect(staged.has(treeOf(env.repo, sha))).toBe(true);
+    expect(line.slice(0, 3).map((sha) => git(env.repo, 'log', '-1', '--format=%s', sha))).toEqual([
+      'clean step 1',
+      'clean step 2',
+      'clean step 3',
+    ]);
+    // The broken tree was run in staging, failed, and is on main nowhere.
+    const failedTrees = gateRuns(runs).filter((r) => r.staging && !r.passed);
+    expect(failedTrees).toHaveLength(1);
+    expect(line.map((sha) => treeOf(env.repo, sha))).not.toContain(failedTrees[0]?.tree);
+    const squash = env.store.get('middle').merge?.sha ?? '';
+    expect(line[3]).toBe(squash);
+    expect(git(env.repo, 'rev-list', '--parents', '-n', '1', squash).split(' ')).toHaveLength(2);
+    const message = git(env.repo, 'log', '-1', '--format=%B', squash);
+    expect(message).toMatch(/^Add middle\.txt \(nightshift middle\)/);
+    expect(message).toMatch(
+      /Squashed by nightshift: the rebased commit \w+ middle step 2 fails tests in staging/,
+    );
+    for (const step of [1, 2, 3]) expect(message).toMatch(new RegExp(`- \\w+ middle step ${step}`));
+    expect(env.logs).toContainEqual(
+      expect.stringMatching(
+        /^merge of middle: rebased commit \w+ middle step 2 fails tests in staging; landing one squash commit/,
+      ),
+    );
+    expect(readFileSync(env.paths.events, 'utf8')).toMatch(
+      /"task":"middle","reason":"merge: rebased commit \w+ middle step 2 fails tests/,
+    );
+    expect(git(env.repo, 'ls-tree', '--name-only', 'main')).not.toContain('broken.txt');
+    expect(git(env.repo, 'show', 'main:middle-3.txt')).toBe('c');
+  });
+
   it.each(['merge-commit', 'squash'] as const)(
     "%s: each commit on main's first-parent line is a tree gated in staging",
     async (merge) => {
