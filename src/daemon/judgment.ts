@@ -5,7 +5,7 @@
  * main with a compare-and-swap, push without force. It runs beside the dispatch loop, never inside it,
  * so a long test suite never delays exit detection.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
@@ -103,7 +103,31 @@ export class Judgment {
     this.kick();
   }
 
-  /** Deletes ns/<id> of tasks merged longer ago than the retention period (from the monitor cycle). */
+  /** The monitor cycle's housekeeping: ended tasks' gate worktrees, then merged branches past retention. */
+  async tidy(): Promise<void> {
+    await this.removeEndedWorktrees();
+    await this.pruneMergedBranches();
+  }
+
+  /** Removes the gate worktree (work/<repo>/<id>) of every task that is done or failed. */
+  async removeEndedWorktrees(): Promise<number> {
+    let removed = 0;
+    for (const task of this.deps.store.list()) {
+      if (task.state !== 'done' && task.state !== 'failed') continue;
+      const worktree = this.deps.paths.gateWorktree(task.spec.repo, task.id);
+      if (!existsSync(worktree)) continue;
+      const { repo } = await this.locate(task);
+      await repo.removeWorktree(worktree);
+      removed += 1;
+    }
+    return removed;
+  }
+
+  /**
+   * Deletes ns/<id> of tasks merged longer ago than the retention period (from the monitor cycle): in the
+   * supervisor's repo and, with refs/nightshift/base/<id>, in the mirror of every host an attempt ran on.
+   * A host that cannot be reached now is tried again next cycle; unmerged branches are never deleted.
+   */
   async pruneMergedBranches(): Promise<number> {
     const keepMs = parseDuration(this.deps.config.defaults.branchRetention) ?? 7 * 86_400_000;
     const now = this.deps.clock.now();
@@ -113,6 +137,18 @@ export class Judgment {
       if (now - Date.parse(task.merge.at) < keepMs) continue;
       const { repo } = await this.locate(task);
       await repo.deleteBranch(`ns/${task.id}`);
+      let everywhere = true;
+      for (const worker of this.attemptHosts(task)) {
+        try {
+          await worker.deleteTaskRefs(task.spec.repo, task.id);
+        } catch (err) {
+          everywhere = false;
+          this.deps.log(
+            `could not delete the refs of ${task.id} on ${worker.name} (tried again next cycle): ${coerceError(err).describe()}`,
+          );
+        }
+      }
+      if (!everywhere) continue;
       this.update(
         task.id,
         `branch ns/${task.id} deleted: merged more than ${this.deps.config.defaults.branchRetention} ago`,
@@ -477,11 +513,21 @@ export class Judgment {
     return tip;
   }
 
+  /** After a merge: the gate worktree, and the worktree on every host an attempt ran on. */
   private async cleanup(task: TaskRecord, repo: Repo): Promise<void> {
     await repo.removeWorktree(this.deps.paths.gateWorktree(task.spec.repo, task.id)).catch(() => undefined);
-    const host = task.attempts.at(-1)?.host;
-    const worker = host ? this.deps.hosts.get(host) : undefined;
-    if (worker) await worker.removeWorktree(task.spec.repo, task.id).catch(() => undefined);
+    for (const worker of this.attemptHosts(task)) {
+      await worker.removeWorktree(task.spec.repo, task.id).catch((err: unknown) => {
+        this.deps.log(
+          `could not remove the worktree of ${task.id} on ${worker.name}: ${coerceError(err).describe()}`,
+        );
+      });
+    }
+  }
+
+  /** The configured hosts the task's attempts ran on, each once. */
+  private attemptHosts(task: TaskRecord): WorkerHost[] {
+    return [...new Set(task.attempts.map((a) => a.host))].flatMap((h) => this.deps.hosts.get(h) ?? []);
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { workspacePaths } from '../../src/config/paths.js';
-import { enterChanges, enterReview, enterRunning, updateTask } from '../../src/core/task.js';
+import { enterChanges, enterFailed, enterReview, enterRunning, updateTask } from '../../src/core/task.js';
 import { Judgment } from '../../src/daemon/judgment.js';
-import type { WorkerHost } from '../../src/hosts/worker.js';
+import { LocalRunner } from '../../src/hosts/runner.js';
+import { WorkerHost } from '../../src/hosts/worker.js';
 import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { EventLog } from '../../src/queue/eventlog.js';
 import { applyPendingRequests, writeRequest } from '../../src/queue/requests.js';
@@ -384,5 +385,129 @@ describe('branch retention', () => {
     expect(branches).toContain('ns/unmerged');
     expect(branches).not.toContain('ns/merged-long-ago');
     expect(env.store.get('merged-long-ago').branchPrunedAt).toBeTruthy();
+  });
+});
+
+describe('cleanup', () => {
+  const hostDirs: string[] = [];
+  afterEach(() => {
+    for (const d of hostDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** Two local worker hosts with the app's mirror, each in its own workdir (no tmux needed here). */
+  async function twoHosts() {
+    const hosts = new Map<string, WorkerHost>();
+    for (const name of ['a', 'b']) {
+      const workdir = mkdtempSync(path.join(os.tmpdir(), `ns-host-${name}-`));
+      hostDirs.push(workdir);
+      const host = new WorkerHost(name, new LocalRunner(), workdir, `ns-test-${process.pid}-${name}`);
+      await host.prepare();
+      await host.ensureMirror('app', 'main');
+      hosts.set(name, host);
+    }
+    return hosts;
+  }
+
+  /** What an attempt leaves on a host: the base ref, ns/<id> in the mirror, and its worktree. */
+  async function attemptOn(host: WorkerHost, repo: string, id: string, base: string) {
+    await host.pushBase(repo, 'app', id, base);
+    await host.pushBranch(repo, 'app', id);
+    await host.createWorktree('app', id, true);
+    expect(existsSync(host.worktree(id))).toBe(true);
+  }
+
+  const hasRef = (host: WorkerHost, ref: string) =>
+    execFileSync('git', ['--git-dir', host.mirror('app'), 'for-each-ref', '--format=%(refname)', ref])
+      .toString()
+      .trim() !== '';
+
+  it("removes every attempt's host worktree after a merge, and prunes the hosts' refs only after the retention period", async () => {
+    const hosts = await twoHosts();
+    const [a, b] = [hosts.get('a'), hosts.get('b')] as [WorkerHost, WorkerHost];
+    const env = setup({ testCommand: 'true', hosts });
+    env.reviewed('merged', 'merged.txt', { hosts: ['a', 'b'] });
+    env.reviewed('recent', 'recent.txt', { hosts: ['a'] });
+    const base = env.store.get('merged').baseSha ?? '';
+    await attemptOn(a, env.repo, 'merged', base);
+    await attemptOn(b, env.repo, 'merged', base);
+    await attemptOn(a, env.repo, 'recent', base);
+    env.judgment.kick();
+    // Cleanup follows the move to done: wait for the queue to be idle too.
+    await waitFor(
+      'both merged and cleaned up',
+      () => env.store.list().every((t) => t.state === 'done') && !env.judgment.busy,
+      60_000,
+    );
+    for (const host of [a, b]) expect(existsSync(host.worktree('merged'))).toBe(false);
+    expect(existsSync(a.worktree('recent'))).toBe(false);
+    expect(existsSync(env.paths.gateWorktree('app', 'merged'))).toBe(false);
+    // An unmerged task on host a: its refs stay whatever its age.
+    env.reviewed('unmerged', 'unmerged.txt', { hosts: ['a'] });
+    await attemptOn(a, env.repo, 'unmerged', git(env.repo, 'rev-parse', 'main'));
+    const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    for (const id of ['merged', 'unmerged'])
+      env.store.transition(id, (t) =>
+        updateTask(t, Date.now(), 'backdate', { merge: t.merge && { ...t.merge, at: old } }),
+      );
+    expect(await env.judgment.pruneMergedBranches()).toBe(1);
+    for (const host of [a, b]) {
+      expect(hasRef(host, 'refs/heads/ns/merged')).toBe(false);
+      expect(hasRef(host, 'refs/nightshift/base/merged')).toBe(false);
+    }
+    for (const id of ['recent', 'unmerged']) {
+      expect(hasRef(a, `refs/heads/ns/${id}`)).toBe(true);
+      expect(hasRef(a, `refs/nightshift/base/${id}`)).toBe(true);
+    }
+    expect(env.store.get('merged').branchPrunedAt).toBeTruthy();
+  });
+
+  it('keeps a merged branch whose host could not be reached, and prunes it on a later cycle', async () => {
+    const hosts = await twoHosts();
+    const a = hosts.get('a') as WorkerHost;
+    const env = setup({ testCommand: 'true', hosts });
+    env.reviewed('merged', 'merged.txt', { hosts: ['a'] });
+    await attemptOn(a, env.repo, 'merged', env.store.get('merged').baseSha ?? '');
+    env.judgment.kick();
+    await waitFor('merged', () => env.store.get('merged').state === 'done', 60_000);
+    const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    env.store.transition('merged', (t) =>
+      updateTask(t, Date.now(), 'backdate', { merge: t.merge && { ...t.merge, at: old } }),
+    );
+    // The mirror is unreadable for now: the branch's record stays unpruned and the host is named.
+    const mirror = a.mirror('app');
+    execFileSync('mv', [mirror, `${mirror}.away`]);
+    expect(await env.judgment.pruneMergedBranches()).toBe(0);
+    expect(env.store.get('merged').branchPrunedAt ?? null).toBeNull();
+    expect(env.logs).toContainEqual(
+      expect.stringMatching(/could not delete the refs of merged on a \(tried again next cycle\)/),
+    );
+    execFileSync('mv', [`${mirror}.away`, mirror]);
+    expect(await env.judgment.pruneMergedBranches()).toBe(1);
+    expect(hasRef(a, 'refs/heads/ns/merged')).toBe(false);
+  });
+
+  it('removes the gate worktree of a task that ended failed, and keeps those of tasks still in review', async () => {
+    const env = setup({ architect: 'manual', testCommand: 'true' });
+    env.reviewed('failing');
+    env.reviewed('waiting');
+    env.judgment.kick();
+    await waitFor(
+      'both judged',
+      () => env.store.list().every((t) => t.parked === 'awaiting-approval'),
+      60_000,
+    );
+    for (const id of ['failing', 'waiting']) expect(existsSync(env.paths.gateWorktree('app', id))).toBe(true);
+    env.store.transition('failing', (t) =>
+      enterFailed(t, {
+        now: Date.now(),
+        code: 'rejected',
+        attribution: 'spec',
+        reason: 'rejected by a person',
+      }),
+    );
+    await env.judgment.tidy();
+    expect(existsSync(env.paths.gateWorktree('app', 'failing'))).toBe(false);
+    expect(existsSync(env.paths.gateWorktree('app', 'waiting'))).toBe(true);
+    expect(git(env.repo, 'worktree', 'list')).not.toContain(`${path.sep}failing`);
   });
 });
