@@ -881,8 +881,10 @@ export class Supervisor {
   private async monitorCycle(): Promise<void> {
     this.judgment?.retryParked();
     await this.judgment
-      ?.pruneMergedBranches()
-      .catch((err: unknown) => this.opts.log?.(`branch pruning failed: ${coerceError(err).describe()}`));
+      ?.tidy()
+      .catch((err: unknown) =>
+        this.opts.log?.(`worktree and branch cleanup failed: ${coerceError(err).describe()}`),
+      );
     await this.adopt();
     await this.poll();
     await this.fleet.sampleHosts(true, true);

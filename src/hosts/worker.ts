@@ -414,6 +414,14 @@ export class WorkerHost {
     });
   }
 
+  /** Deletes ns/<id> and refs/nightshift/base/<id> from the mirror (a merged branch past its retention). */
+  async deleteTaskRefs(repo: string, id: string): Promise<void> {
+    const r = await this.runner.run(['git', '--git-dir', this.mirror(repo), 'update-ref', '--stdin'], {
+      input: `delete refs/heads/ns/${checkId(id)}\ndelete refs/nightshift/base/${id}\n`,
+    });
+    if (r.exitCode !== 0) throw this.hostError(`could not delete the refs of ${id}: ${r.stderr.trim()}`, id);
+  }
+
   /**
    * Starts attempt `n` of a task in a detached tmux session `ns-<id>`, in one round trip (STAGE_SH): it
    * stages the prompt, the env file and the argv file (refusing while the session's executor still runs)
