@@ -54,7 +54,7 @@ it('fails on a silent provider, a missing binary and an unreachable host, saying
       '  ghost: { kind: command, hosts: [local], command: [no-such-agent-binary, "{{nightshift:prompt-file}}"] }',
       '  far: { kind: scripted, hosts: [away] }',
     ].join('\n'),
-    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\n  away: { kind: ssh, ssh: nobody@127.0.0.1, port: 1 }',
+    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\n  away: { kind: ssh, ssh: nobody@127.0.0.1, port: 1, workdir: /tmp/ns-away }',
   );
   const r = await runCli(['doctor'], { cwd: root, clock: systemClock, env });
   expect(r.code).toBe(1);
