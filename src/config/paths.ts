@@ -65,7 +65,10 @@ export function workspacePaths(root: string): WorkspacePaths {
   };
 }
 
-/** A repo path from the config: `~/` is the user's home, relative paths are from the workspace. */
+/**
+ * A local path from the config (a repo, an ssh key or ssh config file): `~/` is the user's home, relative
+ * paths are from the workspace.
+ */
 export function resolveRepoPath(root: string, repoPath: string, home: string): string {
   if (repoPath === '~') return home;
   if (repoPath.startsWith('~/')) return path.join(home, repoPath.slice(2));

@@ -189,7 +189,7 @@ function sshProcessesFor(controlDir: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const client = path.basename(argv[0] ?? '') === 'ssh' && argv.includes(`ControlPath=${controlPath}`);
+      const client = path.basename(argv[0] ?? '') === 'ssh' && argv.includes(controlPath);
       const master = (argv[0] ?? '').startsWith(socketPrefix) && (argv[0] ?? '').includes('[mux]');
       if (client || master) pids.push(Number(entry));
     } catch {

@@ -27,7 +27,7 @@ const ctx: LaunchContext = {
   worktree: '/srv/ns/tasks/add-backoff/wt',
   stateDir: '/srv/ns/state/glm',
   sessionId: SID,
-  scriptedAgent: '/srv/ns/bin/scripted-agent.js',
+  scriptedAgent: '/srv/ns/bin/scripted-agent.mjs',
   root: false,
 };
 
@@ -392,14 +392,14 @@ describe('other profiles: exact command lines', () => {
   it('scripted: node <agent> --prompt-file <file>; the probe asks for the nonce with the configured behaviour', () => {
     const cfg = provider({ kind: 'scripted', scripted: { probe: 'hang' } });
     expect(profileFor('scripted').buildRun(cfg, ctx, {})).toEqual({
-      argv: ['node', '/srv/ns/bin/scripted-agent.js', '--prompt-file', PROMPT_FILE_TOKEN],
+      argv: ['node', '/srv/ns/bin/scripted-agent.mjs', '--prompt-file', PROMPT_FILE_TOKEN],
       env: {},
       secretKeys: [],
       stdin: 'null',
     });
     expect(profileFor('scripted').buildProbe(cfg, ctx, {}, 'n2').argv).toEqual([
       'node',
-      '/srv/ns/bin/scripted-agent.js',
+      '/srv/ns/bin/scripted-agent.mjs',
       '--probe',
       'n2',
       '--probe-behaviour',
