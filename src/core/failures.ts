@@ -33,7 +33,9 @@ export const FAILURE_RULES = {
   auth: { attribution: 'provider', retryable: true, chargesAttempt: false },
   'rate-limit': { attribution: 'provider', retryable: true, chargesAttempt: false },
   overloaded: { attribution: 'provider', retryable: true, chargesAttempt: false },
-  'crash-on-start': { attribution: 'provider', retryable: true, chargesAttempt: false },
+  // The agent CLI died within its crashWindow, with no commit and almost no output. Still a crash: a
+  // spec that kills the agent at once (the probe passing all along) cannot loop forever, it turns poison.
+  'crash-on-start': { attribution: 'provider', retryable: true, chargesAttempt: false, crash: true },
   'server-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
   'agent-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
   // worker: the machine or the link failed

@@ -8,8 +8,8 @@ import type { TaskRecord } from '../core/task.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import type { Redactor } from '../lib/redact.js';
-import type { AttemptStatus, WorkerHost } from '../hosts/worker.js';
-import { profileFor, resolveSecrets } from '../providers/index.js';
+import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
+import { profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
 import type { OutputReading } from '../providers/types.js';
 
@@ -152,13 +152,20 @@ export function localLog(paths: WorkspacePaths, taskId: string, attempt: number)
   }
 }
 
+/** Reads how an attempt ended, from its log and exit record (crash-on-start needs its times). */
 export function readAttemptOutput(
   config: Config,
   provider: string,
   log: string,
-  exitCode: number,
+  exit: Pick<ExitRecord, 'exitCode'> & Partial<ExitRecord>,
 ): OutputReading {
   const cfg = config.providers[provider];
   if (!cfg) return { completed: false, result: null, usage: null, failure: null };
-  return profileFor(cfg.kind).readOutput(log, exitCode);
+  const started = Date.parse(exit.startedAt ?? '');
+  const ended = Date.parse(exit.endedAt ?? '');
+  return readAttempt(cfg, log, {
+    exitCode: exit.exitCode,
+    durationMs: Number.isFinite(started) && Number.isFinite(ended) ? Math.max(0, ended - started) : null,
+    committed: typeof exit.committed === 'boolean' ? exit.committed : null,
+  });
 }

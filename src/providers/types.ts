@@ -59,6 +59,15 @@ export interface ProbeVerdict {
   reason: string;
 }
 
+/** How an attempt ended, from its exit record (hosts/worker.ts ExitRecord). */
+export interface RunFacts {
+  exitCode: number;
+  /** Wall-clock run time, or null when unknown. */
+  durationMs: number | null;
+  /** Whether the attempt moved HEAD (its commits, or the runner's leftovers commit); null when unknown. */
+  committed: boolean | null;
+}
+
 export interface OutputReading {
   /** The executor says it finished its turn (not a crash or a cut-off stream). */
   completed: boolean;

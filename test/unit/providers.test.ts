@@ -9,15 +9,24 @@ import { NightshiftError } from '../../src/core/errors.js';
 import { configSchema, PROVIDER_KINDS, type ProviderConfig } from '../../src/config/schema.js';
 import { CLAUDE_PROBE_ENV, PROBE_DIFFERENCES } from '../../src/providers/claude-code.js';
 import { substitutePrompt } from '../../src/providers/common.js';
-import { ruleFor } from '../../src/core/failures.js';
-import { failure, PROVIDER_FAILURE_CODES, providerCanRecover } from '../../src/providers/failures.js';
-import { profileFor, resolveSecrets } from '../../src/providers/index.js';
+import { DEFAULT_BACKOFF, ruleFor } from '../../src/core/failures.js';
+import { enterRunning, newTask } from '../../src/core/task.js';
+import { decideFailure } from '../../src/daemon/outcomes.js';
+import {
+  failure,
+  lastLine,
+  PROVIDER_FAILURE_CODES,
+  providerCanRecover,
+} from '../../src/providers/failures.js';
+import { crashWindowMs, profileFor, readAttempt, resolveSecrets } from '../../src/providers/index.js';
+import { taskSpec } from '../../src/testing/fixtures.js';
 import {
   PROMPT_FILE_TOKEN,
   PROMPT_TOKEN,
   type LaunchContext,
   type OutputReading,
   type ProbeResultInput,
+  type RunFacts,
 } from '../../src/providers/types.js';
 
 const SID = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -1052,5 +1061,100 @@ describe('profiles', () => {
     expect(p.binary(cfg)).toBeTruthy();
     const v = p.versionArgv(cfg);
     if (v) expect(v[0]).toBe(p.binary(cfg));
+  });
+});
+
+describe('crash on start (the shared rule over every profile)', () => {
+  /** What each CLI prints when it dies at once: a missing module, a rejected flag, a missing binary… */
+  const crashes: Record<(typeof PROVIDER_KINDS)[number], [log: string, exitCode: number]> = {
+    'claude-code': ["Error: Cannot find module '@anthropic-ai/claude-code/cli.js'\n", 1],
+    codex: ["error: unexpected argument '--json' found\n", 2],
+    aider: ['aider: error: unrecognized arguments: --no-detect-urls\n', 2],
+    opencode: ['error: Unknown argument: --format\n', 1],
+    command: ['sh: 1: my-agent: not found\n', 127],
+    scripted: [
+      '[scripted] exit 3\n{"type":"result","result":"stopped by the script with exit 3","is_error":true}\n',
+      3,
+    ],
+  };
+  const cfgOf = (kind: (typeof PROVIDER_KINDS)[number], extra: Record<string, unknown> = {}) =>
+    provider({ kind, ...(kind === 'command' ? { command: ['my-agent'] } : {}), ...extra });
+  const quick = { durationMs: 1000, committed: false };
+
+  it.each(PROVIDER_KINDS)(
+    '%s: a quick non-zero exit with no commit and little output is crash-on-start',
+    (kind) => {
+      const [log, exitCode] = crashes[kind];
+      const r = readAttempt(cfgOf(kind), log, { exitCode, ...quick });
+      check(r, { completed: false, code: 'crash-on-start', attribution: 'provider', reason: /after start/ });
+      expect(r.failure?.reason).toContain(lastLine(log));
+      expect(ruleFor('crash-on-start')).toMatchObject({ chargesAttempt: false, crash: true });
+    },
+  );
+
+  it.each(PROVIDER_KINDS)(
+    "%s: a commit, a long run, much output or unknown facts keep it the spec's",
+    (kind) => {
+      const [log, exitCode] = crashes[kind];
+      const plain = profileFor(kind).readOutput(log, exitCode).failure?.code;
+      expect(plain).not.toBe('crash-on-start');
+      const cfg = cfgOf(kind);
+      const codeOf = (l: string, run: Partial<RunFacts>) =>
+        readAttempt(cfg, l, { exitCode, ...quick, ...run }).failure?.code;
+      expect(codeOf(log, { committed: true })).toBe(plain);
+      expect(codeOf(log, { durationMs: 10_001 })).toBe(plain);
+      expect(codeOf(log, { durationMs: null })).toBe(plain);
+      expect(codeOf(log, { committed: null })).toBe(plain);
+      const chatty = `${'[work] reading src/index.ts and planning the change\n'.repeat(60)}${log}`;
+      expect(codeOf(chatty, {})).toBe(profileFor(kind).readOutput(chatty, exitCode).failure?.code);
+      // exit 0 is never a crash, however fast.
+      expect(readAttempt(cfg, log, { exitCode: 0, ...quick }).failure?.code).not.toBe('crash-on-start');
+    },
+  );
+
+  it("a recognised cause stands; a signal is named; the window is the provider's crashWindow", () => {
+    const cfg = cfgOf('command');
+    expect(readAttempt(cfg, 'Error: 401 Unauthorized\n', { exitCode: 1, ...quick }).failure?.code).toBe(
+      'auth',
+    );
+    expect(readAttempt(cfg, '', { exitCode: 139, ...quick }).failure?.reason).toMatch(
+      /^exited 139 \(signal 11\) 1 s after start, with no commit and almost no output$/,
+    );
+    const slow = cfgOf('command', { crashWindow: '2s' });
+    expect(crashWindowMs(slow)).toBe(2000);
+    expect(crashWindowMs(cfg)).toBe(10_000);
+    expect(readAttempt(slow, 'x\n', { exitCode: 1, durationMs: 3000, committed: false }).failure?.code).toBe(
+      'exit-nonzero',
+    );
+    expect(readAttempt(slow, 'x\n', { exitCode: 1, durationMs: 2000, committed: false }).failure?.code).toBe(
+      'crash-on-start',
+    );
+  });
+
+  it('is bounded per task: crash-on-start uses up no attempt, but the third makes the task poison', () => {
+    let task = newTask({ id: 'boom', dedupKey: 'k', spec: taskSpec({ attempts: 3 }), now: 0 }).task;
+    const fail = (now: number) =>
+      decideFailure(
+        enterRunning(task, { now, provider: 'p', host: 'local' }).task,
+        { code: 'crash-on-start', reason: 'exited 1 0 s after start', outcome: 'failed', exitCode: 1, now },
+        DEFAULT_BACKOFF,
+        () => 0.5,
+      );
+    for (const now of [1000, 2000]) {
+      const d = fail(now);
+      expect(d.providerFault).toBe(true);
+      expect(d.transition.task.state).toBe('pending');
+      expect(d.transition.task.attempts.at(-1)).toMatchObject({
+        code: 'crash-on-start',
+        attribution: 'provider',
+      });
+      task = d.transition.task;
+    }
+    const third = fail(3000);
+    expect(third.transition.task.state).toBe('failed');
+    expect(third.transition.task.attempts.at(-1)).toMatchObject({ code: 'poison', attribution: 'spec' });
+    expect(third.transition.task.attempts.at(-1)?.reason).toMatch(
+      /^executor crashed 3 times; last: exited 1/,
+    );
   });
 });
