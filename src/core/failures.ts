@@ -25,6 +25,8 @@ export const FAILURE_RULES = {
   'dependency-failed': { attribution: 'spec', retryable: false, chargesAttempt: false },
   rejected: { attribution: 'spec', retryable: false, chargesAttempt: false },
   'cap-reached': { attribution: 'spec', retryable: false, chargesAttempt: false },
+  // The prompt is over one argv word and the provider's command has no file or stdin input for it.
+  'prompt-too-large': { attribution: 'spec', retryable: false, chargesAttempt: false },
   poison: { attribution: 'spec', retryable: false, chargesAttempt: false },
   'attempts-exhausted': { attribution: 'spec', retryable: false, chargesAttempt: false },
   'max-turns': { attribution: 'spec', retryable: true, chargesAttempt: true },

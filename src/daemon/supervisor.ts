@@ -509,7 +509,12 @@ export class Supervisor {
       this.watchExits(worker);
     } catch (err) {
       const e = coerceError(err);
-      const code = e.name === 'LinkError' ? 'link-down' : 'launch-failed';
+      const code =
+        e.name === 'LinkError'
+          ? 'link-down'
+          : e.name === 'PromptTooLargeError'
+            ? 'prompt-too-large'
+            : 'launch-failed';
       // Whatever the host lost (a mirror, the agent script) is set up again by the next launch.
       worker.forgetSetup();
       this.fail(

@@ -22,7 +22,14 @@ export type {
   RunFacts,
 } from './types.js';
 export { PROVIDER_FAILURE_CODES, providerCanRecover, type ProviderFailureCode } from './failures.js';
-export { newNonce, probePrompt, substitutePrompt } from './common.js';
+export {
+  fitPrompt,
+  newNonce,
+  probePrompt,
+  PROMPT_ARG_MAX_BYTES,
+  PromptTooLargeError,
+  substitutePrompt,
+} from './common.js';
 
 const PROFILES: Record<ProviderConfig['kind'], ProviderProfile> = {
   'claude-code': claudeCode,

@@ -21,6 +21,12 @@ export interface ExecutorCommand {
   /** What the executor reads on stdin. */
   stdin: 'null' | 'prompt';
   /**
+   * How this agent takes a prompt too long for one argv word (over PROMPT_ARG_MAX_BYTES): the same
+   * command reading it from its file or stdin instead. Absent when the agent has no such input;
+   * fitPrompt then refuses the launch rather than let the kernel refuse the exec.
+   */
+  largePrompt?: { argv: string[]; stdin: 'null' | 'prompt' };
+  /**
    * Probes only: the prompt to substitute for PROMPT_TOKEN / write to PROMPT_FILE_TOKEN's file (a run's
    * prompt is the task's). Probes keep the tokens so their argv has the run's exact shape.
    */

@@ -18,11 +18,20 @@ import {
   PROVIDER_FAILURE_CODES,
   providerCanRecover,
 } from '../../src/providers/failures.js';
-import { crashWindowMs, profileFor, readAttempt, resolveSecrets } from '../../src/providers/index.js';
+import {
+  crashWindowMs,
+  fitPrompt,
+  profileFor,
+  PROMPT_ARG_MAX_BYTES,
+  PromptTooLargeError,
+  readAttempt,
+  resolveSecrets,
+} from '../../src/providers/index.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
 import {
   PROMPT_FILE_TOKEN,
   PROMPT_TOKEN,
+  type ExecutorCommand,
   type LaunchContext,
   type OutputReading,
   type ProbeResultInput,
@@ -39,6 +48,12 @@ const ctx: LaunchContext = {
   scriptedAgent: '/srv/ns/bin/scripted-agent.js',
   root: false,
 };
+
+/** The command without its largePrompt form (checked on its own in 'prompts over one argv word'). */
+function withoutLarge(cmd: ExecutorCommand): Omit<ExecutorCommand, 'largePrompt'> {
+  const { largePrompt: _large, ...rest } = cmd;
+  return rest;
+}
 
 function provider(raw: Record<string, unknown>): ProviderConfig {
   return configSchema.parse({ providers: { p: raw } }).providers['p']!;
@@ -63,7 +78,7 @@ describe('claude-code command lines', () => {
   const profile = profileFor('claude-code');
 
   it('builds exactly the documented run', () => {
-    expect(profile.buildRun(glm, ctx, GLM_SECRET)).toEqual({
+    expect(withoutLarge(profile.buildRun(glm, ctx, GLM_SECRET))).toEqual({
       argv: [
         'claude',
         '-p',
@@ -99,7 +114,7 @@ describe('claude-code command lines', () => {
   });
 
   it('builds exactly the documented probe', () => {
-    expect(profile.buildProbe(glm, ctx, GLM_SECRET, 'ns-probe-1a2b')).toEqual({
+    expect(withoutLarge(profile.buildProbe(glm, ctx, GLM_SECRET, 'ns-probe-1a2b'))).toEqual({
       argv: [
         'claude',
         '-p',
@@ -241,7 +256,7 @@ describe('other profiles: exact command lines', () => {
       env: { OPENAI_BASE_URL: 'https://llm.example.com/v1' },
       secretEnv: { NS_CODEX_KEY: 'MY_KEY' },
     });
-    expect(profileFor('codex').buildRun(cfg, ctx, { NS_CODEX_KEY: 'sk-codex' })).toEqual({
+    expect(withoutLarge(profileFor('codex').buildRun(cfg, ctx, { NS_CODEX_KEY: 'sk-codex' }))).toEqual({
       argv: [
         'codex',
         'exec',
@@ -283,7 +298,7 @@ describe('other profiles: exact command lines', () => {
       env: { OPENAI_API_BASE: 'https://open.bigmodel.cn/api/coding/paas/v4' },
       secretEnv: { OPENAI_API_KEY: 'ZHIPU_API_KEY' },
     });
-    expect(profileFor('aider').buildRun(cfg, ctx, { OPENAI_API_KEY: 'zk' })).toEqual({
+    expect(withoutLarge(profileFor('aider').buildRun(cfg, ctx, { OPENAI_API_KEY: 'zk' }))).toEqual({
       argv: [
         'aider',
         '--model',
@@ -1156,5 +1171,73 @@ describe('crash on start (the shared rule over every profile)', () => {
     expect(third.transition.task.attempts.at(-1)?.reason).toMatch(
       /^executor crashed 3 times; last: exited 1/,
     );
+  });
+});
+
+describe('prompts over one argv word (Linux MAX_ARG_STRLEN: 128 KiB)', () => {
+  const big = 'x'.repeat(PROMPT_ARG_MAX_BYTES + 1);
+  const fits = 'é'.repeat(Math.floor(PROMPT_ARG_MAX_BYTES / 2)); // 2 bytes each: measured in bytes
+  const who = { taskId: 'big-spec', provider: 'p' };
+  const cmdOf = (kind: (typeof PROVIDER_KINDS)[number], extra: Record<string, unknown> = {}) =>
+    profileFor(kind).buildRun(provider({ kind, model: 'm', ...extra }), ctx, {});
+
+  it('keeps the argv word while the prompt fits, measured in bytes', () => {
+    const cmd = cmdOf('claude-code');
+    expect(fitPrompt(cmd, fits, who)).toEqual({ argv: cmd.argv, stdin: 'null' });
+    expect(fitPrompt(cmd, 'é'.repeat(PROMPT_ARG_MAX_BYTES / 2 + 1), who).stdin).toBe('prompt');
+  });
+
+  it.each<[(typeof PROVIDER_KINDS)[number], (argv: string[]) => string[], 'null' | 'prompt']>([
+    // claude -p reads stdin when no prompt argument is given (the "--" before it goes too).
+    ['claude-code', (argv) => argv.slice(0, -2), 'prompt'],
+    // codex exec reads the prompt from stdin given "-".
+    ['codex', (argv) => argv.map((w) => (w === PROMPT_TOKEN ? '-' : w)), 'prompt'],
+    // aider --message-file <file>.
+    [
+      'aider',
+      (argv) =>
+        argv.map((w) => (w === '--message' ? '--message-file' : w === PROMPT_TOKEN ? PROMPT_FILE_TOKEN : w)),
+      'null',
+    ],
+    // opencode run appends a non-terminal stdin to its message.
+    ['opencode', (argv) => argv.filter((w) => w !== PROMPT_TOKEN), 'prompt'],
+  ])('%s switches to its own file or stdin input', (kind, expected, stdin) => {
+    const cmd = cmdOf(kind);
+    expect(cmd.argv).toContain(PROMPT_TOKEN);
+    const fit = fitPrompt(cmd, big, who);
+    expect(fit).toEqual({ argv: expected(cmd.argv), stdin });
+    expect(fit.argv).not.toContain(PROMPT_TOKEN);
+    expect(cmd.env).toEqual(cmdOf(kind).env);
+  });
+
+  it('scripted and a command taking the prompt file or stdin need no switch', () => {
+    const file = cmdOf('command', { command: ['agent', '--file', PROMPT_FILE_TOKEN] });
+    expect(fitPrompt(file, big, who)).toEqual({ argv: file.argv, stdin: 'null' });
+    const piped = cmdOf('command', { command: ['agent'] });
+    expect(fitPrompt(piped, big, who)).toEqual({ argv: ['agent'], stdin: 'prompt' });
+    const sim = cmdOf('scripted');
+    expect(fitPrompt(sim, big, who)).toEqual({ argv: sim.argv, stdin: 'null' });
+  });
+
+  it('refuses a command that takes the prompt as a word, naming the task, the provider and the limit', () => {
+    const cmd = cmdOf('command', { command: ['agent', PROMPT_TOKEN] });
+    expect(fitPrompt(cmd, fits, who).argv).toEqual(cmd.argv);
+    let err: unknown;
+    try {
+      fitPrompt(cmd, big, who);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PromptTooLargeError);
+    const e = err as PromptTooLargeError;
+    expect(e.message).toBe(
+      `the prompt of task big-spec is ${PROMPT_ARG_MAX_BYTES + 1} bytes; provider p takes it as one argv word, which Linux limits to 131071 bytes`,
+    );
+    expect(e.context.hint).toContain(PROMPT_FILE_TOKEN);
+    expect(ruleFor('prompt-too-large')).toEqual({
+      attribution: 'spec',
+      retryable: false,
+      chargesAttempt: false,
+    });
   });
 });
