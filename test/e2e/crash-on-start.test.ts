@@ -1,9 +1,13 @@
 /**
- * Crash on start, through the real daemon: an executor that dies at once, with no commit and almost no
- * output, is charged to the provider (it uses up none of the spec's attempts and feeds the breaker) and
- * still cannot loop forever (the third such crash makes the task poison); one that commits first and
- * then fails stays the spec's.
+ * Launch-time provider/spec boundaries, through the real daemon.
+ * - Crash on start: an executor that dies at once, with no commit and almost no output, is charged to
+ *   the provider (it uses up none of the spec's attempts and feeds the breaker) and still cannot loop
+ *   forever (the third such crash makes the task poison); one that commits first and then fails stays
+ *   the spec's.
+ * - A prompt too long for one argv word, for a command that takes it as one: refused at dispatch,
+ *   never launched, never an E2BIG crash.
  */
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
@@ -46,5 +50,29 @@ describe('crash on start (daemon)', () => {
     const late = sup.store.get('late');
     expect(late.attempts.map((a) => `${a.code} ${a.attribution}`)).toEqual(['attempts-exhausted spec']);
     expect(late.attempts[0]?.reason).toMatch(/scripted agent exited 3/);
+  });
+
+  it('refuses a prompt over one argv word for a command that takes it as one, before any launch', async () => {
+    night = makeNight({
+      providers: `  word: { kind: command, hosts: [local], concurrency: 1, command: [sh, -c, 'printf "%s\\n" "$1" | grep -o "ns-probe-[0-9a-f]*"; exit 0', sh, '{{nightshift:prompt}}'] }`,
+      extra: 'defaults: { retryInitial: 1s, retryMax: 1s, livenessEvery: 1s, monitorEvery: 1h }',
+    });
+    const sup = night.supervisor({ probeBackoff: { initialMs: 500, maxMs: 500 } });
+    await sup.start();
+    // About 150 KiB: a valid spec (up to 1 MiB), but more than one argv word can hold.
+    const body = 'A long spec line that the agent must read in full.\n'.repeat(3000);
+    night.dropSpec('big.md', `${scriptedSpec('big', 'exit 0')}\n${body}`);
+    await waitFor(
+      'big failed',
+      () => sup.store.list().find((t) => t.id === 'big')?.state === 'failed',
+      30_000,
+    );
+    const big = sup.store.get('big');
+    expect(big.attempts.map((a) => `${a.code} ${a.attribution}`)).toEqual(['prompt-too-large spec']);
+    expect(big.failure?.reason).toMatch(
+      /the prompt of task big is \d+ bytes; provider word takes it as one argv word, which Linux limits to 131071 bytes/,
+    );
+    // Never launched: no attempt log was ever mirrored.
+    expect(existsSync(night.paths.attemptLog('big', 1))).toBe(false);
   });
 });
