@@ -520,7 +520,8 @@ export class Supervisor {
       this.fail(
         this.store.get(task.id),
         code,
-        `launch on ${worker.name} failed: ${e.describe()}`,
+        // A refused prompt never reached the host: say what is wrong with it, not that a launch failed.
+        code === 'prompt-too-large' ? e.describe() : `launch on ${worker.name} failed: ${e.describe()}`,
         'failed',
         null,
       );

@@ -71,7 +71,7 @@ export function fitPrompt(
   if (cmd.largePrompt) return cmd.largePrompt;
   throw new PromptTooLargeError(
     ErrorCode.invalidSpec,
-    `the prompt of task ${who.taskId} is ${bytes} bytes; provider ${who.provider} takes it as one argv word, which Linux limits to ${PROMPT_ARG_MAX_BYTES} bytes`,
+    `the prompt is ${bytes} bytes, and this provider takes it as one argv word, which Linux limits to ${PROMPT_ARG_MAX_BYTES} bytes`,
     {
       taskId: who.taskId,
       provider: who.provider,

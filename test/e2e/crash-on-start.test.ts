@@ -70,7 +70,7 @@ describe('crash on start (daemon)', () => {
     const big = sup.store.get('big');
     expect(big.attempts.map((a) => `${a.code} ${a.attribution}`)).toEqual(['prompt-too-large spec']);
     expect(big.failure?.reason).toMatch(
-      /the prompt of task big is \d+ bytes; provider word takes it as one argv word, which Linux limits to 131071 bytes/,
+      /^task big, provider word: the prompt is \d+ bytes, and this provider takes it as one argv word, which Linux limits to 131071 bytes — shorten the spec, or give the provider's command \{\{nightshift:prompt-file\}\}/,
     );
     // Never launched: no attempt log was ever mirrored.
     expect(existsSync(night.paths.attemptLog('big', 1))).toBe(false);

@@ -1231,8 +1231,10 @@ describe('prompts over one argv word (Linux MAX_ARG_STRLEN: 128 KiB)', () => {
     expect(err).toBeInstanceOf(PromptTooLargeError);
     const e = err as PromptTooLargeError;
     expect(e.message).toBe(
-      `the prompt of task big-spec is ${PROMPT_ARG_MAX_BYTES + 1} bytes; provider p takes it as one argv word, which Linux limits to 131071 bytes`,
+      `the prompt is ${PROMPT_ARG_MAX_BYTES + 1} bytes, and this provider takes it as one argv word, which Linux limits to 131071 bytes`,
     );
+    expect(e.context).toMatchObject({ taskId: 'big-spec', provider: 'p' });
+    expect(e.describe()).toMatch(/^task big-spec, provider p: the prompt is 131072 bytes/);
     expect(e.context.hint).toContain(PROMPT_FILE_TOKEN);
     expect(ruleFor('prompt-too-large')).toEqual({
       attribution: 'spec',
