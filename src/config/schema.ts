@@ -81,6 +81,8 @@ const providerSchema = z.strictObject({
   secretEnv: z.record(envName, envName).default({}),
   command: z.array(z.string()).min(1).optional(),
   probeTimeout: durationSchema.default('60s'),
+  /** A non-zero exit this soon after start, with no commits and almost no output: a crash on start. */
+  crashWindow: durationSchema.default('10s'),
   scripted: z.strictObject({ probe: z.enum(['ok', 'silent', 'hang', 'fail']).default('ok') }).optional(),
 });
 

@@ -8,8 +8,8 @@ import type { TaskRecord } from '../core/task.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import type { Redactor } from '../lib/redact.js';
-import type { AttemptStatus, WorkerHost } from '../hosts/worker.js';
-import { profileFor, resolveSecrets } from '../providers/index.js';
+import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
+import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
 import type { OutputReading } from '../providers/types.js';
 
@@ -98,22 +98,17 @@ export async function launchAttempt(
 ): Promise<void> {
   const cfg = deps.config.providers[provider];
   if (!cfg) throw new Error(`unknown provider ${provider}`);
-  if (!prepared) await prepareWorktree(deps, worker, task, localRepo, baseSha);
-  if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
   const profile = profileFor(cfg.kind);
   const secrets = resolveSecrets(provider, cfg, deps.env);
   const ctx = launchContext(worker, provider, task.id, attempt, worker.worktree(task.id));
   const cmd = profile.buildRun(cfg, ctx, secrets);
+  const prompt = promptFor(task, specText);
+  // Before the host is touched: a prompt no input of this executor can take is refused here.
+  const { argv, stdin } = fitPrompt(cmd, prompt, { taskId: task.id, provider });
+  if (!prepared) await prepareWorktree(deps, worker, task, localRepo, baseSha);
+  if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
   await worker.ensureDir(ctx.stateDir);
-  await worker.launch({
-    taskId: task.id,
-    attempt,
-    repo: task.spec.repo,
-    argv: cmd.argv,
-    env: cmd.env,
-    stdin: cmd.stdin,
-    prompt: promptFor(task, specText),
-  });
+  await worker.launch({ taskId: task.id, attempt, repo: task.spec.repo, argv, env: cmd.env, stdin, prompt });
 }
 
 /** Folds a status poll into the attempt's liveness record. Returns true if it made progress. */
@@ -172,13 +167,20 @@ export function localLog(paths: WorkspacePaths, taskId: string, attempt: number)
   }
 }
 
+/** Reads how an attempt ended, from its log and exit record (crash-on-start needs its times). */
 export function readAttemptOutput(
   config: Config,
   provider: string,
   log: string,
-  exitCode: number,
+  exit: Pick<ExitRecord, 'exitCode'> & Partial<ExitRecord>,
 ): OutputReading {
   const cfg = config.providers[provider];
   if (!cfg) return { completed: false, result: null, usage: null, failure: null };
-  return profileFor(cfg.kind).readOutput(log, exitCode);
+  const started = Date.parse(exit.startedAt ?? '');
+  const ended = Date.parse(exit.endedAt ?? '');
+  return readAttempt(cfg, log, {
+    exitCode: exit.exitCode,
+    durationMs: Number.isFinite(started) && Number.isFinite(ended) ? Math.max(0, ended - started) : null,
+    committed: typeof exit.committed === 'boolean' ? exit.committed : null,
+  });
 }

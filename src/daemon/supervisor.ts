@@ -16,7 +16,7 @@ import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { sessionName, SESSION_PREFIX } from '../hosts/tmux.js';
-import type { AttemptStatus, WorkerHost } from '../hosts/worker.js';
+import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { resolveSecrets } from '../providers/index.js';
 import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox } from '../queue/inbox.js';
@@ -506,13 +506,19 @@ export class Supervisor {
       this.watchExits(worker);
     } catch (err) {
       const e = coerceError(err);
-      const code = e.name === 'LinkError' ? 'link-down' : 'launch-failed';
+      const code =
+        e.name === 'LinkError'
+          ? 'link-down'
+          : e.name === 'PromptTooLargeError'
+            ? 'prompt-too-large'
+            : 'launch-failed';
       // Whatever the host lost (a mirror, the agent script) is set up again by the next launch.
       worker.forgetSetup();
       this.fail(
         this.store.get(task.id),
         code,
-        `launch on ${worker.name} failed: ${e.describe()}`,
+        // A refused prompt never reached the host: say what is wrong with it, not that a launch failed.
+        code === 'prompt-too-large' ? e.describe() : `launch on ${worker.name} failed: ${e.describe()}`,
         'failed',
         null,
       );
@@ -594,7 +600,7 @@ export class Supervisor {
     if (live.ending) return false;
     noteProgress(live, status, this.clock.monotonic());
     if (status.exit) {
-      this.collectLater(live, worker, status.exit.exitCode);
+      this.collectLater(live, worker, status.exit);
       return false;
     }
     // No exit record, and no live pane: the runner is gone without recording its end (killed, or its
@@ -622,10 +628,10 @@ export class Supervisor {
    * Collects an exited attempt without holding up the tick: its slot is free at once, so this tick's
    * dispatch can start the next task while the branch is fetched. The tick runs again when it is done.
    */
-  private collectLater(live: LiveAttempt, worker: WorkerHost, exitCode: number): void {
+  private collectLater(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): void {
     live.ending = true;
     this.live.delete(live.taskId);
-    const done = this.collect(live, worker, exitCode)
+    const done = this.collect(live, worker, exit)
       .catch((err: unknown) =>
         this.opts.log?.(`collecting ${live.taskId} failed: ${coerceError(err).describe()}`),
       )
@@ -636,7 +642,8 @@ export class Supervisor {
     this.collecting.set(live.taskId, done);
   }
 
-  private async collect(live: LiveAttempt, worker: WorkerHost, exitCode: number): Promise<void> {
+  private async collect(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): Promise<void> {
+    const exitCode = exit.exitCode;
     live.ending = true;
     this.live.delete(live.taskId);
     await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
@@ -658,7 +665,7 @@ export class Supervisor {
       this.opts.config,
       live.provider,
       localLog(this.opts.paths, live.taskId, live.attempt),
-      exitCode,
+      exit,
     );
     if (exitCode !== 0 || reading.failure) {
       const code = reading.failure?.code ?? 'exit-nonzero';
@@ -849,7 +856,7 @@ export class Supervisor {
       live.head = status.head;
       live.mirroredBytes = localLog(this.opts.paths, task.id, attempt.n).length;
       if (status.exit) {
-        await this.collect(live, worker, status.exit.exitCode);
+        await this.collect(live, worker, status.exit);
       } else if (status.pane && !status.pane.dead) {
         this.live.set(task.id, live);
         this.watchExits(worker);

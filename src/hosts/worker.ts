@@ -38,6 +38,8 @@ export interface ExitRecord {
   exitCode: number;
   startedAt: string;
   endedAt: string;
+  /** Whether the attempt moved HEAD (absent in records of runner scripts older than this field). */
+  committed?: boolean;
 }
 
 export interface AttemptStatus {

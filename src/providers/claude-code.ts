@@ -99,7 +99,15 @@ export function buildClaude(
     '--',
     PROMPT_TOKEN,
   ];
-  return { argv, env, secretKeys, stdin: 'null', ...(probe ? { prompt: probePrompt(mode.nonce) } : {}) };
+  return {
+    argv,
+    env,
+    secretKeys,
+    stdin: 'null',
+    // `claude -p` with no prompt argument reads the prompt from stdin.
+    largePrompt: { argv: argv.slice(0, -2), stdin: 'prompt' },
+    ...(probe ? { prompt: probePrompt(mode.nonce) } : {}),
+  };
 }
 
 /** The `result` object of a Claude Code answer (json, verbose json array, or stream-json lines). */
