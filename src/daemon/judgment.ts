@@ -181,6 +181,7 @@ export class Judgment {
       specText,
       config: this.deps.config,
       enabled,
+      env: this.deps.env,
     });
     const failed = gates.filter((g) => !g.passed);
     this.update(

@@ -10,3 +10,16 @@ export function makeRedactor(secrets: Iterable<string>): Redactor {
     return out;
   };
 }
+
+/** A copy of `value` with the redactor applied to every string in it (keys included). */
+export function redactDeep<T>(value: T, redact: Redactor): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [redact(k), walk(inner)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
