@@ -190,6 +190,7 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
               approvedBy: 'human',
               approvedAt: new Date(clock.now()).toISOString(),
               round: t.round,
+              attribution: null,
             },
             parked: null,
           }),

@@ -124,6 +124,37 @@ export function resolveArchitectMode(
 }
 
 /** A review as the task record stores it. */
+/** What wholeFiles needs of a repository: git/repo.ts's Repo. */
+export interface FileSource {
+  changedFiles(base: string, head: string): Promise<string[]>;
+  show(ref: string, file: string): Promise<string | null>;
+}
+
+/**
+ * The changed files' whole contents at `head`, for a small change: only when the diff has at most
+ * `budget` characters (`architect.wholeFiles`; 0 sends none), and only as many files, in diff order, as
+ * fit in that many characters together. Deleted and binary files are left out. The prompt builder still
+ * fits them in `diffBudget` beside the diff.
+ */
+export async function wholeFiles(
+  repo: FileSource,
+  base: string,
+  head: string,
+  diffChars: number,
+  budget: number,
+): Promise<{ path: string; content: string }[]> {
+  if (budget <= 0 || diffChars > budget) return [];
+  const files: { path: string; content: string }[] = [];
+  let room = budget;
+  for (const file of await repo.changedFiles(base, head)) {
+    const content = await repo.show(head, file);
+    if (content === null || content.includes('\0') || content.length > room) continue;
+    files.push({ path: file, content });
+    room -= content.length;
+  }
+  return files;
+}
+
 export function toReview(v: Verdict): Review {
   return { ...v, approvedBy: v.verdict === 'approve' ? 'architect' : null };
 }
