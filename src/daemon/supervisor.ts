@@ -156,6 +156,7 @@ export class Supervisor {
       await WorkspaceLock.acquire(this.opts.paths.lock, 'daemon', () => this.clock.now(), 0);
     }
     this.store.recover();
+    this.fleet.seedGrades(this.store.list());
     this.events.emit({
       type: 'daemon.started',
       time: this.iso(),

@@ -28,7 +28,6 @@ import {
   clip,
   parseVerdict,
   type Answer,
-  type Grade,
   type ReviewInput,
   type Usage,
   type Verdict,
@@ -36,6 +35,7 @@ import {
 
 export {
   GRADES,
+  gradePoints,
   verdictSchema,
   type Finding,
   type Grade,
@@ -57,24 +57,6 @@ const MAX_TOKENS = 8192;
 /** The Messages API version third-party endpoints document (the 1.x SDK sends a newer one). */
 const ANTHROPIC_VERSION = '2023-06-01';
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
-
-const GRADE_POINTS: Record<Grade, number> = {
-  A: 4.0,
-  'A-': 3.7,
-  'B+': 3.3,
-  B: 3.0,
-  'B-': 2.7,
-  'C+': 2.3,
-  C: 2.0,
-  'C-': 1.7,
-  D: 1.0,
-  F: 0,
-};
-
-/** Grade points on the usual 4.0 scale, for provider routing and reports. */
-export function gradePoints(grade: Grade): number {
-  return GRADE_POINTS[grade];
-}
 
 export type ReviewResult =
   | { ok: true; verdict: Verdict; usage: Usage | null }
