@@ -46,9 +46,16 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
   server = await startAnthropicServer();
   // The architect asks for changes once on task n03, then approves everything (grades vary).
   let n = 0;
+  // ns/n03's tip as each of its two reviews saw it.
+  const n03Tips: string[] = [];
   server.setDefault((req) => {
     n += 1;
     const text = JSON.stringify(req.body);
+    if (text.includes('Scripted task n03')) {
+      n03Tips.push(
+        execFileSync('git', ['-C', night!.repo, 'rev-parse', 'ns/n03'], { encoding: 'utf8' }).trim(),
+      );
+    }
     if (text.includes('Scripted task n03') && text.includes('This is review round 1.')) {
       return toolUse('submit_verdict', {
         grade: 'C',
@@ -103,6 +110,8 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
         // prints it back.
         ...(i === 7 ? [`print "pasted by mistake: ${CANARY}"`] : []),
         ...(i === 8 ? [`print "the architect key is ${ARCHITECT_KEY}"`] : []),
+        // n03 is sent back once: each round adds a line, so a continued branch ends with two.
+        ...(i === 3 ? ['sh "echo round >> n03-rounds.txt"'] : []),
         `write ${id}.txt "${id}\\n"`,
         `commit "${id}"`,
         'exit 0',
@@ -130,6 +139,19 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
   await sup.stop('test done');
   const tasks = sup.store.list();
   expect(tasks.find((t) => t.id === 'n03')).toMatchObject({ round: 1 });
+  // The second attempt was told the findings and continued the first attempt's branch.
+  const prompt = readFileSync(path.join(night.root, 'hosts', 'local', 'tasks', 'n03', 'prompt.md'), 'utf8');
+  expect(prompt).toContain('## Review notes (round 1 of');
+  expect(prompt).toContain('Continue on this branch; do not start over.');
+  expect(prompt).toContain('Add a comment to the new file.');
+  expect(prompt).toContain('- n03.txt:1 [minor] needs a comment');
+  expect(n03Tips).toHaveLength(2);
+  const [firstTip, secondTip] = n03Tips as [string, string];
+  expect(secondTip).not.toBe(firstTip);
+  execFileSync('git', ['-C', night.repo, 'merge-base', '--is-ancestor', firstTip, secondTip]);
+  expect(execFileSync('git', ['-C', night.repo, 'show', 'main:n03-rounds.txt'], { encoding: 'utf8' })).toBe(
+    'round\nround\n',
+  );
   expect(tasks.filter((t) => t.review?.approvedBy === 'architect')).toHaveLength(20);
   expect(new Set(tasks.map((t) => t.review?.grade))).toEqual(new Set(['A', 'B+']));
   // The architect was called with the old auth scheme and a forced tool call.
