@@ -32,6 +32,12 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
+it('redacts a secret as written and as a JSON string escapes it', () => {
+  const redact = makeRedactor([SECRET]);
+  expect(redact(`key ${SECRET}.`)).toBe('key [redacted].');
+  expect(redact(`found the text ${JSON.stringify(SECRET)}`)).toBe('found the text "[redacted]"');
+});
+
 it('reads the secret values of every provider secretEnv and the architect key variables, skipping unset ones', () => {
   expect(
     secretValues(ws.config, { NS_UNIT_TOKEN: 'one', NS_UNIT_ARCH_KEY: 'two', OTHER: 'x' }).sort(),
@@ -96,5 +102,21 @@ it('keeps an add request’s hash and size in requests/.applied, not its text, a
     expect(r.stdout).toContain('Beta [redacted]');
     expect(r.stdout + r.stderr).not.toContain('sk-canary');
   }
+  expect(readFileSync(ws.paths.events, 'utf8')).not.toContain('sk-canary');
+});
+
+it('writes an inbox rejection’s reason without the secret, though the rejected spec keeps its bytes', async () => {
+  // A key as keys are (the reason quotes the value JSON-escaped, so a quote in it would hide it).
+  const plain = 'sk-canary-plain-5e1d';
+  const env = { NS_UNIT_TOKEN: plain };
+  const text = specText({ id: 'gamma', extra: `priority: ${plain}` });
+  writeFileSync(path.join(ws.paths.specs, 'gamma.md'), text);
+  const r = await runCli(['ls'], { cwd: ws.root, env });
+  expect(r.stderr).toContain('inbox: rejected gamma.md');
+  const reason = readFileSync(path.join(ws.paths.rejected, 'gamma.md.error.txt'), 'utf8');
+  expect(reason).toContain('priority');
+  expect(reason).toContain('[redacted]');
+  expect(reason).not.toContain('sk-canary');
+  expect(readFileSync(path.join(ws.paths.rejected, 'gamma.md'), 'utf8')).toBe(text);
   expect(readFileSync(ws.paths.events, 'utf8')).not.toContain('sk-canary');
 });
