@@ -136,7 +136,20 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
     150_000,
     200,
   );
+  const liveGrade = sup.fleet.averageGrade('good');
+  expect(liveGrade).not.toBeNull();
   await sup.stop('test done');
+  // A restarted daemon has the grades back from the task records (each task's latest review).
+  const again = night.supervisor({ env, log: daemonLog });
+  await again.start();
+  const tasksNow = again.store.list();
+  const expected = tasksNow
+    .slice()
+    .sort((a, b) => (a.review?.approvedAt ?? '').localeCompare(b.review?.approvedAt ?? ''))
+    .slice(-10)
+    .map((t) => (t.review?.grade === 'A' ? 4 : 3.3));
+  expect(again.fleet.averageGrade('good')).toBeCloseTo(expected.reduce((a, b) => a + b, 0) / expected.length);
+  await again.stop('test done');
   const tasks = sup.store.list();
   expect(tasks.find((t) => t.id === 'n03')).toMatchObject({ round: 1 });
   // The second attempt was told the findings and continued the first attempt's branch.
