@@ -23,7 +23,7 @@ export function makeContext(io: CliIO, program: Command): CommandContext {
     async open(opts = {}) {
       // Loaded on first use: the TUI's path (`nightshift` alone) never opens a client here.
       const { WorkspaceClient } = await import('../client/workspace.js');
-      const client = WorkspaceClient.open(ctx.workspaceRoot(), io.clock);
+      const client = WorkspaceClient.open(ctx.workspaceRoot(), io.clock, { env: io.env });
       if (opts.sync !== false) {
         const report = await client.sync();
         for (const r of report?.inbox.rejected ?? []) {

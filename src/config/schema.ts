@@ -101,6 +101,8 @@ export const configSchema = z.strictObject({
       authTokenEnv: envName.nullable().default(null),
       timeout: durationSchema.default('5m'),
       diffBudget: z.number().int().positive().default(60_000),
+      /** A diff of at most this many characters also sends the changed files whole (0: never). */
+      wholeFiles: z.number().int().nonnegative().default(20_000),
     })
     .prefault({}),
   gates: z

@@ -34,26 +34,27 @@ export interface LiveAttempt {
   partialLine?: string;
 }
 
-/** The prompt the executor reads: the spec, plus review notes on later rounds. */
+/**
+ * The prompt the executor reads: the spec, plus review notes on later rounds. A gate failure's evidence
+ * is shown once, under "Failed gates", though the review also carries it as a finding.
+ */
 export function promptFor(task: TaskRecord, specText: string): string {
   const parts = [specText.trimEnd()];
+  const failed = task.gates.filter((g) => !g.passed);
+  const gateFinding = new Set(failed.map((g) => `${g.name}: ${g.evidence}`));
   if (task.review && task.round > 0) {
     parts.push(
       '',
       `## Review notes (round ${task.round} of ${task.spec.reviewRounds})`,
       'Continue on this branch; do not start over. Address these findings:',
       task.review.summary,
-      ...task.review.findings.map(
-        (f) => `- ${f.file}${f.line ? `:${f.line}` : ''} [${f.severity}] ${f.text}`,
-      ),
+      ...task.review.findings
+        .filter((f) => !(f.file === '(gate)' && gateFinding.has(f.text)))
+        .map((f) => `- ${f.file}${f.line ? `:${f.line}` : ''} [${f.severity}] ${f.text}`),
     );
   }
-  if (task.gates.some((g) => !g.passed)) {
-    parts.push(
-      '',
-      '## Failed gates',
-      ...task.gates.filter((g) => !g.passed).map((g) => `- ${g.name}: ${g.evidence}`),
-    );
+  if (failed.length) {
+    parts.push('', '## Failed gates', ...failed.map((g) => `- ${g.name}: ${g.evidence}`));
   }
   return `${parts.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@
  * The supervisor asks it where work may go; it never touches the queue.
  */
 import { coerceError } from '../core/errors.js';
+import type { TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/schema.js';
 import { sampleLoad } from '../hosts/load.js';
@@ -10,6 +11,7 @@ import { LinkError } from '../hosts/runner.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { runProbe } from '../providers/probe.js';
 import type { EventSink } from '../queue/eventlog.js';
+import { averagePoints, gradesFromRecords, RECENT_GRADES } from './grades.js';
 import { initialHealth, probeDue, probeFinished, probeStarted, type ProviderHealth } from './health.js';
 
 export interface HostState {
@@ -36,7 +38,7 @@ export class Fleet {
   /** Providers a person asked to probe now (see requestProbe). */
   private readonly forcedProbes = new Set<string>();
   readonly hostState = new Map<string, HostState>();
-  /** Recent grade points per provider (last 10), for routing and `providers`. */
+  /** Recent grade points per provider (the last RECENT_GRADES), for routing and `providers`. */
   readonly grades = new Map<string, number[]>();
 
   constructor(private readonly deps: FleetDeps) {
@@ -50,12 +52,17 @@ export class Fleet {
   }
 
   noteGrade(provider: string, points: number): void {
-    this.grades.set(provider, [...(this.grades.get(provider) ?? []), points].slice(-10));
+    this.grades.set(provider, [...(this.grades.get(provider) ?? []), points].slice(-RECENT_GRADES));
+  }
+
+  /** At start-up: the recent grades the task records hold, so a restart keeps the feedback. */
+  seedGrades(tasks: readonly TaskRecord[]): void {
+    this.grades.clear();
+    for (const [provider, points] of gradesFromRecords(tasks)) this.grades.set(provider, points);
   }
 
   averageGrade(provider: string): number | null {
-    const g = this.grades.get(provider);
-    return g?.length ? g.reduce((a, b) => a + b, 0) / g.length : null;
+    return averagePoints(this.grades.get(provider));
   }
 
   isReady(host: string): boolean {

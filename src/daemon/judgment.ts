@@ -27,7 +27,7 @@ import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
 import type { ToggleStore } from '../queue/toggles.js';
-import { Architect, gradePoints, resolveArchitectMode } from '../review/architect.js';
+import { Architect, gradePoints, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates, runGates } from '../review/gates.js';
 
 export interface JudgmentDeps {
@@ -217,6 +217,7 @@ export class Judgment {
       specText,
       config: this.deps.config,
       enabled,
+      env: this.deps.env,
     });
     const failed = gates.filter((g) => !g.passed);
     this.update(
@@ -256,17 +257,30 @@ export class Judgment {
       return;
     }
     const diff = await repo.diff(base, tip);
+    // A small change also goes with its changed files whole, so the architect sees their context.
+    const files = await wholeFiles(repo, base, tip, diff.length, this.deps.config.architect.wholeFiles);
     const answer = await this.architect.review({
       title: task.title,
       specText: this.deps.redact(specText),
       gates,
       diff: this.deps.redact(diff),
+      files: files.map((f) => ({ path: this.deps.redact(f.path), content: this.deps.redact(f.content) })),
       round: task.round,
       reviewRounds: task.spec.reviewRounds,
     });
     if (!answer.ok) {
+      // Never an approval by default: the task waits for a person, and the record says whose fault it is.
       this.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {
         parked: PARK_ARCHITECT,
+        review: {
+          grade: null,
+          verdict: null,
+          summary: `The architect gave no usable verdict: ${answer.reason}`,
+          findings: [],
+          approvedBy: null,
+          round: task.round,
+          attribution: answer.attribution,
+        },
       });
       return;
     }

@@ -11,13 +11,13 @@ import { parseDuration } from '../core/duration.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../core/failures.js';
 import { enterFailed, enterReview, enterRunning, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
-import { makeRedactor, type Redactor } from '../lib/redact.js';
+import type { Redactor } from '../lib/redact.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
+import { secretRedactor } from '../config/secrets.js';
 import type { Config } from '../config/schema.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { sessionName, SESSION_PREFIX } from '../hosts/tmux.js';
 import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
-import { resolveSecrets } from '../providers/index.js';
 import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox } from '../queue/inbox.js';
 import { WorkspaceLock } from '../queue/lock.js';
@@ -116,18 +116,12 @@ export class Supervisor {
 
   constructor(private readonly opts: SupervisorOptions) {
     this.random = opts.random ?? Math.random;
+    // Every provider secret and the architect's key: none reaches a record, an event or a log line.
+    this.redact = secretRedactor(opts.config, opts.env);
     this.events = new EventLog(opts.paths.events);
-    this.store = new QueueStore(opts.paths, opts.clock, this.events);
-    this.toggles = new ToggleStore(opts.paths);
-    const secrets = Object.entries(opts.config.providers).flatMap(([name, cfg]) => {
-      try {
-        return Object.values(resolveSecrets(name, cfg, opts.env));
-      } catch {
-        return [];
-      }
-    });
-    this.redact = makeRedactor(secrets);
     this.events.redact = this.redact;
+    this.store = new QueueStore(opts.paths, opts.clock, this.events, { redact: this.redact });
+    this.toggles = new ToggleStore(opts.paths);
     this.backoff = {
       ...DEFAULT_BACKOFF,
       initialMs: parseDuration(opts.config.defaults.retryInitial) ?? DEFAULT_BACKOFF.initialMs,
@@ -163,6 +157,7 @@ export class Supervisor {
       await WorkspaceLock.acquire(this.opts.paths.lock, 'daemon', () => this.clock.now(), 0);
     }
     this.store.recover();
+    this.fleet.seedGrades(this.store.list());
     this.events.emit({
       type: 'daemon.started',
       time: this.iso(),
@@ -482,7 +477,8 @@ export class Supervisor {
         started,
         provider,
         attempt,
-        this.store.specText(task.id),
+        // The executor reads the spec as written; every other reader gets it redacted.
+        this.store.specText(task.id, { raw: true }),
         localRepo,
         sha,
         preparedBase !== null,

@@ -55,8 +55,9 @@ export function sweepInbox(deps: { paths: WorkspacePaths; config: Config; store:
           ? `${e.issues.map(formatIssue).join('\n')}\n`
           : `${file}: ${e.describe()}\n`;
       const moved = moveAside(file, paths.rejected, name);
-      writeFileDurable(`${moved}.error.txt`, `${text}\nFix the file and move it back into specs/ to queue it.\n`, paths.tmp);
-      result.rejected.push({ file: name, reason: text.trim() });
+      // The reason may quote the spec; the file beside it is the spec as written, the reason is ours.
+      writeFileDurable(`${moved}.error.txt`, store.redact(`${text}\nFix the file and move it back into specs/ to queue it.\n`), paths.tmp);
+      result.rejected.push({ file: name, reason: store.redact(text.trim()) });
       store.emit({ type: 'inbox.rejected', time, file: name, reason: text.trim().split('\n')[0] ?? '' });
     }
   }

@@ -3,6 +3,7 @@
  * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
  * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import { GATE_NAMES, type GateName } from '../core/gates.js';
 import { TASK_ID_PATTERN } from '../core/ids.js';
 import { enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
+import { redactDeep } from '../lib/redact.js';
 import type { Config } from '../config/schema.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import { parseSpec } from '../spec/parse.js';
@@ -47,7 +49,16 @@ export interface RequestOutcome {
   exitCode?: number;
 }
 
-export interface AppliedRequest extends RequestEnvelope {
+/**
+ * What `.applied/` keeps of a request: an `add` keeps its spec's hash and size, not its text (the task's
+ * spec.md is the one copy of that text).
+ */
+export type RecordedRequest =
+  | Exclude<Request, { kind: 'add' }>
+  | { kind: 'add'; file: string; force: boolean; textSha256: string; textBytes: number };
+
+export interface AppliedRequest extends Omit<RequestEnvelope, 'request'> {
+  request: RecordedRequest;
   name: string;
   outcome: RequestOutcome;
   appliedAt: string;
@@ -115,7 +126,10 @@ export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRe
       envelope = { request: { kind: 'retry', task: 'invalid' }, at: '', by: '' };
       outcome = { ok: false, message: `unreadable request ${name}: ${e.message}`, code: e.code, exitCode: e.exitCode };
     }
-    const record: AppliedRequest = { ...envelope, name, outcome, appliedAt: new Date(clock.now()).toISOString() };
+    const record: AppliedRequest = redactDeep(
+      { ...envelope, request: recorded(envelope.request), name, outcome, appliedAt: new Date(clock.now()).toISOString() },
+      deps.store.redact,
+    );
     writeFileDurable(path.join(paths.requestsApplied, name), JSON.stringify(record, null, 2), paths.tmp, 0o600);
     unlinkSync(file);
     deps.store.emit({
@@ -124,7 +138,7 @@ export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRe
       request: name,
       kind: envelope.request.kind,
       ok: outcome.ok,
-      reason: outcome.message,
+      reason: record.outcome.message,
       ...(outcome.task ? { task: outcome.task } : {}),
     });
     applied.push(record);
@@ -176,6 +190,7 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
               approvedBy: 'human',
               approvedAt: new Date(clock.now()).toISOString(),
               round: t.round,
+              attribution: null,
             },
             parked: null,
           }),
@@ -223,6 +238,18 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
     const e = coerceError(err);
     return { ok: false, message: e.describe(), code: e.code, exitCode: e.exitCode, ...(e.context.taskId ? { task: e.context.taskId } : {}) };
   }
+}
+
+function recorded(request: Request): RecordedRequest {
+  if (request.kind !== 'add') return request;
+  const bytes = Buffer.from(request.text, 'utf8');
+  return {
+    kind: 'add',
+    file: request.file,
+    force: request.force,
+    textSha256: createHash('sha256').update(bytes).digest('hex'),
+    textBytes: bytes.length,
+  };
 }
 
 function refuse(message: string, task?: string): RequestOutcome {

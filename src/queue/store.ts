@@ -14,6 +14,7 @@ import type { NightshiftEvent } from '../core/events.js';
 import { idProblem } from '../core/ids.js';
 import { TASK_STATES, isActive, isTaskState, newTask, type TaskRecord, type TaskState, type Transition } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
+import { redactDeep, type Redactor } from '../lib/redact.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { ParsedSpec } from '../spec/parse.js';
 import { ensureDir, fsyncDir, readRegularFile, renameDurable, uniqueSuffix, writeFileDurable, writeNewFileSync } from './fsx.js';
@@ -34,12 +35,18 @@ export interface StoreOptions {
    * daemon (the TUI), which must read the disk each time.
    */
   cache?: boolean;
+  /**
+   * Applied to every string of a record before it is written (config/secrets.ts): a secret pasted into
+   * a spec's title, or quoted in a reason, never reaches task.json, `ls`, `show` or the TUI.
+   */
+  redact?: Redactor;
 }
 
 export class QueueStore {
   private dedup: Map<string, { id: string; state: TaskState }> | null = null;
   private cache: Map<string, TaskRecord> | null = null;
   private readonly caching: boolean;
+  readonly redact: Redactor;
 
   constructor(
     readonly paths: WorkspacePaths,
@@ -48,6 +55,7 @@ export class QueueStore {
     opts: StoreOptions = {},
   ) {
     this.caching = opts.cache ?? true;
+    this.redact = opts.redact ?? ((text) => text);
   }
 
   /** Creates the queue directories (idempotent). */
@@ -143,10 +151,15 @@ export class QueueStore {
     return this.readTask(state, id);
   }
 
-  specText(id: string): string {
+  /**
+   * The spec's text, redacted, for every reader but the executor. `raw` is the spec as written (the
+   * immutable spec.md), which only the executor's prompt gets.
+   */
+  specText(id: string, opts: { raw?: boolean } = {}): string {
     const state = this.locate(id);
     if (!state) throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, { taskId: id });
-    return readRegularFile(path.join(this.paths.taskDir(state, id), 'spec.md'), 2 * 1024 * 1024).toString('utf8');
+    const text = readRegularFile(path.join(this.paths.taskDir(state, id), 'spec.md'), 2 * 1024 * 1024).toString('utf8');
+    return opts.raw ? text : this.redact(text);
   }
 
   /** The task an active or done task with this dedup key, if any. */
@@ -172,7 +185,9 @@ export class QueueStore {
         hint: 'use --force to queue it anyway',
       });
     }
-    const { task, event } = newTask({ id: parsed.id, dedupKey: parsed.dedupKey, spec: parsed.spec, now: this.clock.now() });
+    const fresh = newTask({ id: parsed.id, dedupKey: parsed.dedupKey, spec: parsed.spec, now: this.clock.now() });
+    const task = redactDeep(fresh.task, this.redact);
+    const event = fresh.event;
     const staging = path.join(this.paths.tmp, `${parsed.id}.${uniqueSuffix()}`);
     ensureDir(staging);
     const specFile = path.join(staging, 'spec.md');
@@ -183,7 +198,7 @@ export class QueueStore {
     renameDurable(staging, this.paths.taskDir('pending', parsed.id));
     this.dedupIndex().set(parsed.dedupKey, { id: parsed.id, state: 'pending' });
     this.cache?.set(task.id, task);
-    this.events.emit(event);
+    this.emit(event);
     return task;
   }
 
@@ -200,18 +215,20 @@ export class QueueStore {
       renameDurable(this.paths.taskDir(from, id), this.paths.taskDir(current.state, id));
       from = current.state;
     }
-    const { task, event } = step(current);
+    const next = step(current);
+    const task = redactDeep(next.task, this.redact);
+    const event = next.event;
     const dir = this.paths.taskDir(from, id);
     writeFileDurable(path.join(dir, 'task.json'), serialize(task), this.paths.tmp);
     if (task.state !== from) renameDurable(dir, this.paths.taskDir(task.state, id));
     if (this.dedup) this.dedup.set(task.dedupKey, { id, state: task.state });
     this.cache?.set(id, task);
-    this.events.emit(event);
+    this.emit(event);
     return task;
   }
 
   emit(event: NightshiftEvent): void {
-    this.events.emit(event);
+    this.events.emit(redactDeep(event, this.redact));
   }
 
   private dedupIndex(): Map<string, { id: string; state: TaskState }> {
