@@ -166,6 +166,8 @@ it('parks a task whose verdict is malformed twice with a structured supervisor a
   const record = JSON.parse(shown.stdout) as TaskRecord;
   expect(record.review?.attribution).toBe('supervisor');
   expect(record.parked).toBe('architect-unavailable');
+  const text = await runCli(['show', 'm1'], { cwd: env.root, clock: systemClock, env: env.env });
+  expect(text.stdout).toMatch(/^ {2}review {5}- .*\[supervisor\]$/m);
   // A person's approval clears the attribution: the review is theirs now.
   const approved = await runCli(['approve', 'm1'], { cwd: env.root, clock: systemClock, env: env.env });
   expect(approved.code, approved.stderr).toBe(0);
