@@ -3,7 +3,18 @@
  * into place, fsync the directory. An fsync error is fatal: the page cache may have dropped the data,
  * so it is never retried. Reads refuse symlinks, FIFOs and other non-regular files.
  */
-import { closeSync, constants, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
@@ -39,7 +50,11 @@ export function uniqueSuffix(): string {
 
 /** Writes a complete file and fsyncs it. The file must not exist yet. */
 export function writeNewFileSync(file: string, data: string | Uint8Array, mode = 0o644): void {
-  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  const fd = openSync(
+    file,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    mode,
+  );
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
@@ -51,7 +66,12 @@ export function writeNewFileSync(file: string, data: string | Uint8Array, mode =
 }
 
 /** Atomically replaces `file` with `data`: temp file in `tmpDir`, fsync, rename, fsync the directory. */
-export function writeFileDurable(file: string, data: string | Uint8Array, tmpDir: string, mode = 0o644): void {
+export function writeFileDurable(
+  file: string,
+  data: string | Uint8Array,
+  tmpDir: string,
+  mode = 0o644,
+): void {
   const tmp = path.join(tmpDir, `${path.basename(file)}.${uniqueSuffix()}.tmp`);
   writeNewFileSync(tmp, data, mode);
   renameSync(tmp, file);
@@ -92,13 +112,19 @@ export function readRegularFile(file: string, maxBytes: number): Buffer {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) {
-      throw new NightshiftError(ErrorCode.unsafeFile, 'is not a regular file (a FIFO, device or directory?)', {
-        file,
-        hint: 'only plain files are read',
-      });
+      throw new NightshiftError(
+        ErrorCode.unsafeFile,
+        'is not a regular file (a FIFO, device or directory?)',
+        {
+          file,
+          hint: 'only plain files are read',
+        },
+      );
     }
     if (st.size > maxBytes) {
-      throw new NightshiftError(ErrorCode.invalidSpec, `is ${st.size} bytes; the limit is ${maxBytes}`, { file });
+      throw new NightshiftError(ErrorCode.invalidSpec, `is ${st.size} bytes; the limit is ${maxBytes}`, {
+        file,
+      });
     }
     const buf = Buffer.alloc(st.size);
     let off = 0;

@@ -19,7 +19,12 @@ export interface InboxResult {
   rejected: { file: string; reason: string }[];
 }
 
-export function sweepInbox(deps: { paths: WorkspacePaths; config: Config; store: QueueStore; clock: Clock }): InboxResult {
+export function sweepInbox(deps: {
+  paths: WorkspacePaths;
+  config: Config;
+  store: QueueStore;
+  clock: Clock;
+}): InboxResult {
   const { paths, config, store, clock } = deps;
   const result: InboxResult = { accepted: [], rejected: [] };
   let entries;
@@ -51,11 +56,13 @@ export function sweepInbox(deps: { paths: WorkspacePaths; config: Config; store:
       const e = coerceError(err);
       if (e instanceof NightshiftError && e.code === ErrorCode.io) throw e;
       const text =
-        e instanceof SpecError
-          ? `${e.issues.map(formatIssue).join('\n')}\n`
-          : `${file}: ${e.describe()}\n`;
+        e instanceof SpecError ? `${e.issues.map(formatIssue).join('\n')}\n` : `${file}: ${e.describe()}\n`;
       const moved = moveAside(file, paths.rejected, name);
-      writeFileDurable(`${moved}.error.txt`, `${text}\nFix the file and move it back into specs/ to queue it.\n`, paths.tmp);
+      writeFileDurable(
+        `${moved}.error.txt`,
+        `${text}\nFix the file and move it back into specs/ to queue it.\n`,
+        paths.tmp,
+      );
       result.rejected.push({ file: name, reason: text.trim() });
       store.emit({ type: 'inbox.rejected', time, file: name, reason: text.trim().split('\n')[0] ?? '' });
     }

@@ -14,7 +14,14 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/schema.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import { parseSpec } from '../spec/parse.js';
-import { ensureDir, fsyncDir, readRegularFile, uniqueSuffix, writeFileDurable, writeNewFileSync } from './fsx.js';
+import {
+  ensureDir,
+  fsyncDir,
+  readRegularFile,
+  uniqueSuffix,
+  writeFileDurable,
+  writeNewFileSync,
+} from './fsx.js';
 import type { QueueStore } from './store.js';
 import type { ToggleStore } from './toggles.js';
 
@@ -57,7 +64,11 @@ export interface AppliedRequest extends RequestEnvelope {
 export function writeRequest(paths: WorkspacePaths, request: Request, clock: Clock): string {
   ensureDir(paths.requests);
   const name = `${String(clock.now()).padStart(15, '0')}-${uniqueSuffix()}.json`;
-  const envelope: RequestEnvelope = { request, at: new Date(clock.now()).toISOString(), by: `pid ${process.pid}` };
+  const envelope: RequestEnvelope = {
+    request,
+    at: new Date(clock.now()).toISOString(),
+    by: `pid ${process.pid}`,
+  };
   const tmp = path.join(paths.requests, `.${name}.tmp`);
   writeNewFileSync(tmp, JSON.stringify(envelope), 0o600);
   renameSync(tmp, path.join(paths.requests, name));
@@ -67,7 +78,9 @@ export function writeRequest(paths: WorkspacePaths, request: Request, clock: Clo
 
 export function readOutcome(paths: WorkspacePaths, name: string): AppliedRequest | null {
   try {
-    return JSON.parse(readRegularFile(path.join(paths.requestsApplied, name), 4 * 1024 * 1024).toString('utf8')) as AppliedRequest;
+    return JSON.parse(
+      readRegularFile(path.join(paths.requestsApplied, name), 4 * 1024 * 1024).toString('utf8'),
+    ) as AppliedRequest;
   } catch {
     return null;
   }
@@ -106,17 +119,40 @@ export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRe
     let envelope: RequestEnvelope;
     let outcome: RequestOutcome;
     try {
-      const raw = JSON.parse(readRegularFile(file, 4 * 1024 * 1024).toString('utf8')) as { request?: unknown; at?: unknown; by?: unknown };
+      const raw = JSON.parse(readRegularFile(file, 4 * 1024 * 1024).toString('utf8')) as {
+        request?: unknown;
+        at?: unknown;
+        by?: unknown;
+      };
       const request = requestSchema.parse(raw.request);
-      envelope = { request, at: typeof raw.at === 'string' ? raw.at : '', by: typeof raw.by === 'string' ? raw.by : '' };
+      envelope = {
+        request,
+        at: typeof raw.at === 'string' ? raw.at : '',
+        by: typeof raw.by === 'string' ? raw.by : '',
+      };
       outcome = await applyOne(deps, request);
     } catch (err) {
       const e = coerceError(err);
       envelope = { request: { kind: 'retry', task: 'invalid' }, at: '', by: '' };
-      outcome = { ok: false, message: `unreadable request ${name}: ${e.message}`, code: e.code, exitCode: e.exitCode };
+      outcome = {
+        ok: false,
+        message: `unreadable request ${name}: ${e.message}`,
+        code: e.code,
+        exitCode: e.exitCode,
+      };
     }
-    const record: AppliedRequest = { ...envelope, name, outcome, appliedAt: new Date(clock.now()).toISOString() };
-    writeFileDurable(path.join(paths.requestsApplied, name), JSON.stringify(record, null, 2), paths.tmp, 0o600);
+    const record: AppliedRequest = {
+      ...envelope,
+      name,
+      outcome,
+      appliedAt: new Date(clock.now()).toISOString(),
+    };
+    writeFileDurable(
+      path.join(paths.requestsApplied, name),
+      JSON.stringify(record, null, 2),
+      paths.tmp,
+      0o600,
+    );
     unlinkSync(file);
     deps.store.emit({
       type: 'request.applied',
@@ -138,7 +174,10 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
   try {
     switch (request.kind) {
       case 'add': {
-        const parsed = parseSpec(Buffer.from(request.text, 'utf8'), { file: request.file, config: deps.config });
+        const parsed = parseSpec(Buffer.from(request.text, 'utf8'), {
+          file: request.file,
+          config: deps.config,
+        });
         if (deps.config.lint.strict && parsed.warnings.length) {
           throw new NightshiftError(ErrorCode.invalidSpec, parsed.warnings.map((w) => w.message).join('; '), {
             file: request.file,
@@ -151,23 +190,34 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       case 'kill': {
         const task = store.get(request.task);
         if (task.state !== 'pending' && task.state !== 'running') {
-          return refuse(`task ${task.id} is ${task.state}; only pending or running tasks can be killed`, task.id);
+          return refuse(
+            `task ${task.id} is ${task.state}; only pending or running tasks can be killed`,
+            task.id,
+          );
         }
         await deps.hooks?.beforeKill?.(task);
         store.transition(task.id, (t) =>
-          enterFailed(t, { now: clock.now(), code: 'killed', attribution: 'supervisor', reason: request.reason ?? 'killed by request', outcome: 'killed' }),
+          enterFailed(t, {
+            now: clock.now(),
+            code: 'killed',
+            attribution: 'supervisor',
+            reason: request.reason ?? 'killed by request',
+            outcome: 'killed',
+          }),
         );
         return { ok: true, message: `killed ${task.id}`, task: task.id };
       }
       case 'retry': {
         const task = store.get(request.task);
-        if (task.state !== 'failed') return refuse(`task ${task.id} is ${task.state}; only failed tasks can be retried`, task.id);
+        if (task.state !== 'failed')
+          return refuse(`task ${task.id} is ${task.state}; only failed tasks can be retried`, task.id);
         store.transition(task.id, (t) => enterRequeued(t, { now: clock.now(), reason: 'retry requested' }));
         return { ok: true, message: `${task.id} is pending again`, task: task.id };
       }
       case 'approve': {
         const task = store.get(request.task);
-        if (task.state !== 'review') return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
+        if (task.state !== 'review')
+          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
         store.transition(task.id, (t) =>
           updateTask(t, clock.now(), 'approved by a person', {
             review: {
@@ -184,9 +234,15 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       }
       case 'reject': {
         const task = store.get(request.task);
-        if (task.state !== 'review') return refuse(`task ${task.id} is ${task.state}; only tasks in review can be rejected`, task.id);
+        if (task.state !== 'review')
+          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be rejected`, task.id);
         store.transition(task.id, (t) =>
-          enterFailed(t, { now: clock.now(), code: 'rejected', attribution: 'spec', reason: request.reason ?? 'rejected by a person' }),
+          enterFailed(t, {
+            now: clock.now(),
+            code: 'rejected',
+            attribution: 'spec',
+            reason: request.reason ?? 'rejected by a person',
+          }),
         );
         return { ok: true, message: `rejected ${task.id}`, task: task.id };
       }
@@ -194,15 +250,22 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       case 'thaw': {
         const frozen = request.kind === 'freeze';
         if (request.provider !== null && !(request.provider in deps.config.providers)) {
-          return refuse(`unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`);
+          return refuse(
+            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+          );
         }
         toggles.setFrozen(frozen, request.provider);
         const what = request.provider ? `provider ${request.provider}` : 'dispatch';
-        return { ok: true, message: `${what} ${frozen ? 'frozen: running work continues, nothing new starts' : 'thawed'}` };
+        return {
+          ok: true,
+          message: `${what} ${frozen ? 'frozen: running work continues, nothing new starts' : 'thawed'}`,
+        };
       }
       case 'probe': {
         if (!(request.provider in deps.config.providers)) {
-          return refuse(`unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`);
+          return refuse(
+            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+          );
         }
         if (!deps.hooks?.probe) {
           return refuse(
@@ -212,16 +275,31 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
         return deps.hooks.probe(request.provider);
       }
       case 'gate': {
-        if (request.enabled && (request.gate === 'tests' || request.gate === 'lint') && !deps.config.gates[request.gate]) {
-          return refuse(`gate ${request.gate} has no command; set gates.${request.gate}.command in ${deps.paths.configFile} first`);
+        if (
+          request.enabled &&
+          (request.gate === 'tests' || request.gate === 'lint') &&
+          !deps.config.gates[request.gate]
+        ) {
+          return refuse(
+            `gate ${request.gate} has no command; set gates.${request.gate}.command in ${deps.paths.configFile} first`,
+          );
         }
         toggles.setGate(request.gate, request.enabled);
-        return { ok: true, message: `gate ${request.gate} ${request.enabled ? 'on' : 'off'} (applies to the next review)` };
+        return {
+          ok: true,
+          message: `gate ${request.gate} ${request.enabled ? 'on' : 'off'} (applies to the next review)`,
+        };
       }
     }
   } catch (err) {
     const e = coerceError(err);
-    return { ok: false, message: e.describe(), code: e.code, exitCode: e.exitCode, ...(e.context.taskId ? { task: e.context.taskId } : {}) };
+    return {
+      ok: false,
+      message: e.describe(),
+      code: e.code,
+      exitCode: e.exitCode,
+      ...(e.context.taskId ? { task: e.context.taskId } : {}),
+    };
   }
 }
 

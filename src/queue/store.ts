@@ -12,11 +12,27 @@ import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
 import { idProblem } from '../core/ids.js';
-import { TASK_STATES, isActive, isTaskState, newTask, type TaskRecord, type TaskState, type Transition } from '../core/task.js';
+import {
+  TASK_STATES,
+  isActive,
+  isTaskState,
+  newTask,
+  type TaskRecord,
+  type TaskState,
+  type Transition,
+} from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { ParsedSpec } from '../spec/parse.js';
-import { ensureDir, fsyncDir, readRegularFile, renameDurable, uniqueSuffix, writeFileDurable, writeNewFileSync } from './fsx.js';
+import {
+  ensureDir,
+  fsyncDir,
+  readRegularFile,
+  renameDurable,
+  uniqueSuffix,
+  writeFileDurable,
+  writeNewFileSync,
+} from './fsx.js';
 import { nullSink, type EventSink } from './eventlog.js';
 
 const MAX_TASK_JSON = 16 * 1024 * 1024;
@@ -86,7 +102,10 @@ export class QueueStore {
         if (task.state !== dirState) {
           const target = this.paths.taskDir(task.state, entry);
           if (exists(target)) {
-            report.refused.push({ path: target, reason: `task ${entry} exists in both ${dirState} and ${task.state}` });
+            report.refused.push({
+              path: target,
+              reason: `task ${entry} exists in both ${dirState} and ${task.state}`,
+            });
             continue;
           }
           renameDurable(this.paths.taskDir(dirState, entry), target);
@@ -97,9 +116,15 @@ export class QueueStore {
     }
     const time = new Date(this.clock.now()).toISOString();
     for (const move of report.completedMoves) {
-      this.events.emit({ type: 'queue.recovered', time, task: move.id, reason: `finished move ${move.from} → ${move.to}` });
+      this.events.emit({
+        type: 'queue.recovered',
+        time,
+        task: move.id,
+        reason: `finished move ${move.from} → ${move.to}`,
+      });
     }
-    for (const refused of report.refused) this.events.emit({ type: 'queue.refused', time, file: refused.path, reason: refused.reason });
+    for (const refused of report.refused)
+      this.events.emit({ type: 'queue.refused', time, file: refused.path, reason: refused.reason });
     this.dedup = null;
     this.cache = this.caching ? seen : null;
     return report;
@@ -146,7 +171,9 @@ export class QueueStore {
   specText(id: string): string {
     const state = this.locate(id);
     if (!state) throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, { taskId: id });
-    return readRegularFile(path.join(this.paths.taskDir(state, id), 'spec.md'), 2 * 1024 * 1024).toString('utf8');
+    return readRegularFile(path.join(this.paths.taskDir(state, id), 'spec.md'), 2 * 1024 * 1024).toString(
+      'utf8',
+    );
   }
 
   /** The task an active or done task with this dedup key, if any. */
@@ -159,20 +186,33 @@ export class QueueStore {
   enqueue(parsed: ParsedSpec, opts: { force?: boolean } = {}): TaskRecord {
     const existing = this.locate(parsed.id);
     if (existing) {
-      throw new NightshiftError(ErrorCode.idTaken, `task id "${parsed.id}" is already used by a ${existing} task`, {
-        file: parsed.spec.source,
-        field: 'id',
-        hint: 'ids stay reserved once used; set a different `id:` in the front matter',
-      });
+      throw new NightshiftError(
+        ErrorCode.idTaken,
+        `task id "${parsed.id}" is already used by a ${existing} task`,
+        {
+          file: parsed.spec.source,
+          field: 'id',
+          hint: 'ids stay reserved once used; set a different `id:` in the front matter',
+        },
+      );
     }
     const dup = this.findDuplicate(parsed.dedupKey);
     if (dup && !opts.force) {
-      throw new NightshiftError(ErrorCode.duplicateSpec, `duplicates task ${dup.id} (${dup.state}): same repo, base, body and tests`, {
-        file: parsed.spec.source,
-        hint: 'use --force to queue it anyway',
-      });
+      throw new NightshiftError(
+        ErrorCode.duplicateSpec,
+        `duplicates task ${dup.id} (${dup.state}): same repo, base, body and tests`,
+        {
+          file: parsed.spec.source,
+          hint: 'use --force to queue it anyway',
+        },
+      );
     }
-    const { task, event } = newTask({ id: parsed.id, dedupKey: parsed.dedupKey, spec: parsed.spec, now: this.clock.now() });
+    const { task, event } = newTask({
+      id: parsed.id,
+      dedupKey: parsed.dedupKey,
+      spec: parsed.spec,
+      now: this.clock.now(),
+    });
     const staging = path.join(this.paths.tmp, `${parsed.id}.${uniqueSuffix()}`);
     ensureDir(staging);
     const specFile = path.join(staging, 'spec.md');
@@ -220,7 +260,8 @@ export class QueueStore {
       for (const task of this.list()) {
         const prev = this.dedup.get(task.dedupKey);
         // An active or done task wins over a failed one with the same key.
-        if (!prev || isActive(task.state) || task.state === 'done') this.dedup.set(task.dedupKey, { id: task.id, state: task.state });
+        if (!prev || isActive(task.state) || task.state === 'done')
+          this.dedup.set(task.dedupKey, { id: task.id, state: task.state });
       }
     }
     return this.dedup;
@@ -253,7 +294,10 @@ export class QueueStore {
       throw new NightshiftError(ErrorCode.corruptTask, 'task.json is not valid JSON', { file, taskId: id });
     }
     if (task?.id !== id || !isTaskState(task.state)) {
-      throw new NightshiftError(ErrorCode.corruptTask, 'task.json does not describe this task', { file, taskId: id });
+      throw new NightshiftError(ErrorCode.corruptTask, 'task.json does not describe this task', {
+        file,
+        taskId: id,
+      });
     }
     return task;
   }
@@ -280,7 +324,13 @@ function isTaskDir(p: string): boolean {
   }
 }
 
-function describeStray(entry: { name: string; isSymbolicLink(): boolean; isFIFO(): boolean; isFile(): boolean; isDirectory(): boolean }): string {
+function describeStray(entry: {
+  name: string;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isFile(): boolean;
+  isDirectory(): boolean;
+}): string {
   if (entry.isSymbolicLink()) return 'a symbolic link in the queue; refused, never followed';
   if (entry.isFIFO()) return 'a FIFO in the queue; refused';
   if (entry.isDirectory()) return `"${entry.name}" is not a valid task id; refused`;

@@ -34,9 +34,13 @@ export class ToggleStore {
     const gates = this.conf.get('gates');
     return {
       frozen: this.conf.get('frozen') === true,
-      frozenProviders: Array.isArray(frozenProviders) ? frozenProviders.filter((p) => typeof p === 'string') : [],
+      frozenProviders: Array.isArray(frozenProviders)
+        ? frozenProviders.filter((p) => typeof p === 'string')
+        : [],
       gates: Object.fromEntries(
-        Object.entries(gates ?? {}).filter(([k, v]) => (GATE_NAMES as readonly string[]).includes(k) && typeof v === 'boolean'),
+        Object.entries(gates ?? {}).filter(
+          ([k, v]) => (GATE_NAMES as readonly string[]).includes(k) && typeof v === 'boolean',
+        ),
       ),
     };
   }

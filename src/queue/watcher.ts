@@ -33,18 +33,21 @@ export class QueueWatcher {
   ) {
     const roots = { inbox: paths.specs, requests: paths.requests, queue: paths.queue };
     const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}${path.sep}`);
-    this.watcher = watch([...new Set(topics)].map((t) => roots[t]), {
-      ignoreInitial: true,
-      depth: 2,
-      awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
-      // specs/.accepted and .rejected only grow, and topicOf() drops their events anyway.
-      ignored: (p: string) =>
-        p.startsWith(paths.tmp) ||
-        p.startsWith(paths.stateStore) ||
-        p.endsWith('.tmp') ||
-        under(p, paths.accepted) ||
-        under(p, paths.rejected),
-    });
+    this.watcher = watch(
+      [...new Set(topics)].map((t) => roots[t]),
+      {
+        ignoreInitial: true,
+        depth: 2,
+        awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+        // specs/.accepted and .rejected only grow, and topicOf() drops their events anyway.
+        ignored: (p: string) =>
+          p.startsWith(paths.tmp) ||
+          p.startsWith(paths.stateStore) ||
+          p.endsWith('.tmp') ||
+          under(p, paths.accepted) ||
+          under(p, paths.rejected),
+      },
+    );
     this.watcher.on('all', (_event, changed) => this.note(changed));
   }
 
