@@ -1,14 +1,15 @@
 /**
  * Durable file primitives (REFERENCE.md "Durable files"): write to a temp file, fsync it, rename it
  * into place, fsync the directory. An fsync error is fatal: the page cache may have dropped the data,
- * so it is never retried. Reads refuse symlinks, FIFOs and other non-regular files.
+ * so it is never retried. Reads refuse symlinks, FIFOs and other non-regular files, and the queue's
+ * and the inbox's own directories must be real directories: a link there is refused, never followed.
  */
 import {
   closeSync,
   constants,
-  existsSync,
   fstatSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readSync,
@@ -86,10 +87,83 @@ export function renameDurable(from: string, to: string): void {
   if (path.dirname(from) !== path.dirname(to)) fsyncDir(path.dirname(from));
 }
 
-/** Creates a directory (and parents) unless it is already there. */
+/** Whether anything (a link included) is at `p`, without following it. */
+export function existsNoFollow(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a directory entry is, for messages (a Dirent or a Stats from lstat). */
+export function entryKind(entry: {
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isBlockDevice(): boolean;
+  isCharacterDevice(): boolean;
+  isDirectory(): boolean;
+  isFile(): boolean;
+}): string {
+  if (entry.isSymbolicLink()) return 'a symbolic link';
+  if (entry.isFIFO()) return 'a FIFO';
+  if (entry.isSocket()) return 'a socket';
+  if (entry.isBlockDevice() || entry.isCharacterDevice()) return 'a device';
+  if (entry.isDirectory()) return 'a directory';
+  if (entry.isFile()) return 'a regular file';
+  return 'not a regular file';
+}
+
+/**
+ * Checks, without following it, that one of the queue's or the inbox's own directories is a real
+ * directory. Returns false when it does not exist; throws an `unsafe-file` error naming the path when it
+ * is a symlink, a FIFO or a file, so nothing is ever read, moved or deleted through it.
+ */
+export function checkRealDir(dir: string): boolean {
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  if (st.isDirectory()) return true;
+  throw new NightshiftError(
+    ErrorCode.unsafeFile,
+    st.isSymbolicLink()
+      ? 'is a symbolic link, not a directory; nightshift never follows links in the queue or the inbox'
+      : `is ${entryKind(st)}, not a directory`,
+    {
+      file: dir,
+      hint: st.isSymbolicLink()
+        ? `nothing was read or deleted through it. Remove the link (\`rm ${dir}\` leaves its target alone) and run nightshift again: it creates a real directory; move the target's contents into it if they belong to this workspace`
+        : 'nothing was read or deleted. Move it out of the way and run nightshift again: it creates a real directory',
+    },
+  );
+}
+
+/** Creates a directory (and parents) unless it is already there; refuses one that is not a real directory. */
 export function ensureDir(dir: string, mode = 0o755): void {
-  if (existsSync(dir)) return;
-  mkdirSync(dir, { recursive: true, mode });
+  if (!checkRealDir(dir)) mkdirSync(dir, { recursive: true, mode });
+}
+
+/**
+ * Moves an entry into `dir` durably, never overwriting: a clash gets a numeric suffix (`name.1.md`).
+ * rename(2) moves a symlink or a FIFO itself, never what it points to. Returns the new path.
+ */
+export function moveAside(file: string, dir: string, name: string): string {
+  ensureDir(dir);
+  const ext = path.extname(name);
+  const stem = name.slice(0, name.length - ext.length);
+  for (let n = 0; ; n++) {
+    const target = path.join(dir, n === 0 ? name : `${stem}.${n}${ext}`);
+    if (!existsNoFollow(target)) {
+      renameDurable(file, target);
+      return target;
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
  * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
  */
-import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
@@ -15,8 +15,11 @@ import type { Config } from '../config/schema.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import { parseSpec } from '../spec/parse.js';
 import {
+  checkRealDir,
   ensureDir,
+  FatalIoError,
   fsyncDir,
+  moveAside,
   readRegularFile,
   uniqueSuffix,
   writeFileDurable,
@@ -104,42 +107,40 @@ export interface ApplierDeps {
 
 const STALE_TMP_MS = 60 * 60 * 1000;
 
-/** Applies every pending request in order. The caller holds the workspace lock. */
+/**
+ * Applies every pending request in order. The caller holds the workspace lock. A request file that
+ * cannot be read or parsed (a symlink, a FIFO, bad JSON, an unknown kind) is moved to requests/.rejected/
+ * and kept; its outcome says so. A FatalIoError (an fsync failed) is never turned into an outcome: it
+ * propagates, and the process stops.
+ */
 export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRequest[]> {
   const { paths, clock } = deps;
+  ensureDir(paths.requests);
   ensureDir(paths.requestsApplied);
+  checkRealDir(paths.requestsRejected);
   const applied: AppliedRequest[] = [];
   const names = readdirSync(paths.requests).sort();
   for (const name of names) {
     const file = path.join(paths.requests, name);
     if (name.startsWith('.')) {
-      if (name.endsWith('.tmp') && clock.now() - statSync(file).mtimeMs > STALE_TMP_MS) unlinkSync(file);
+      if (name.endsWith('.tmp') && clock.now() - lstatSync(file).mtimeMs > STALE_TMP_MS) unlinkSync(file);
       continue;
     }
+    const read = readRequestFile(file);
     let envelope: RequestEnvelope;
     let outcome: RequestOutcome;
-    try {
-      const raw = JSON.parse(readRegularFile(file, 4 * 1024 * 1024).toString('utf8')) as {
-        request?: unknown;
-        at?: unknown;
-        by?: unknown;
-      };
-      const request = requestSchema.parse(raw.request);
-      envelope = {
-        request,
-        at: typeof raw.at === 'string' ? raw.at : '',
-        by: typeof raw.by === 'string' ? raw.by : '',
-      };
-      outcome = await applyOne(deps, request);
-    } catch (err) {
-      const e = coerceError(err);
+    if ('error' in read) {
+      const e = read.error;
       envelope = { request: { kind: 'retry', task: 'invalid' }, at: '', by: '' };
       outcome = {
         ok: false,
-        message: `unreadable request ${name}: ${e.message}`,
+        message: `unreadable request ${name}: ${e.message}; kept in queue/requests/.rejected/ — requests are written by nightshift's own commands; resend it with one of them`,
         code: e.code,
         exitCode: e.exitCode,
       };
+    } else {
+      envelope = read.envelope;
+      outcome = await applyOne(deps, envelope.request);
     }
     const record: AppliedRequest = {
       ...envelope,
@@ -153,7 +154,9 @@ export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRe
       paths.tmp,
       0o600,
     );
-    unlinkSync(file);
+    // A request that could not be read is kept for a person to look at; rename moves a link, never its target.
+    if ('error' in read) moveAside(file, paths.requestsRejected, name);
+    else unlinkSync(file);
     deps.store.emit({
       type: 'request.applied',
       time: record.appliedAt,
@@ -292,6 +295,8 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       }
     }
   } catch (err) {
+    // The disk may have lost data: that stops the process, it is not a failed request.
+    if (err instanceof FatalIoError) throw err;
     const e = coerceError(err);
     return {
       ok: false,
@@ -300,6 +305,28 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       exitCode: e.exitCode,
       ...(e.context.taskId ? { task: e.context.taskId } : {}),
     };
+  }
+}
+
+/** Reads and validates one request file; read and parse errors are returned, fatal ones thrown. */
+function readRequestFile(file: string): { envelope: RequestEnvelope } | { error: NightshiftError } {
+  try {
+    const raw = JSON.parse(readRegularFile(file, 4 * 1024 * 1024).toString('utf8')) as {
+      request?: unknown;
+      at?: unknown;
+      by?: unknown;
+    };
+    const request = requestSchema.parse(raw?.request);
+    return {
+      envelope: {
+        request,
+        at: typeof raw.at === 'string' ? raw.at : '',
+        by: typeof raw.by === 'string' ? raw.by : '',
+      },
+    };
+  } catch (err) {
+    if (err instanceof FatalIoError) throw err;
+    return { error: coerceError(err) };
   }
 }
 

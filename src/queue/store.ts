@@ -7,7 +7,7 @@
  *
  * Callers hold the workspace lock (see lock.ts) while mutating.
  */
-import { chmodSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
@@ -25,7 +25,10 @@ import type { Clock } from '../lib/clock.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { ParsedSpec } from '../spec/parse.js';
 import {
+  checkRealDir,
   ensureDir,
+  entryKind,
+  existsNoFollow,
   fsyncDir,
   readRegularFile,
   renameDurable,
@@ -66,9 +69,14 @@ export class QueueStore {
     this.caching = opts.cache ?? true;
   }
 
-  /** Creates the queue directories (idempotent). */
+  /**
+   * Creates the queue directories (idempotent). Each of the queue's and the inbox's own directories must
+   * be a real directory: a symlink (or a FIFO, a file) in their place is refused with an error naming it,
+   * before anything is read, moved or deleted through it.
+   */
   ensureLayout(): void {
     for (const dir of [
+      this.paths.queue,
       this.paths.specs,
       this.paths.tmp,
       ...TASK_STATES.map((s) => this.paths.stateDir(s)),
@@ -77,7 +85,16 @@ export class QueueStore {
       ensureDir(dir);
     }
     ensureDir(this.paths.stateStore, 0o700);
-    ensureDir(this.paths.logs);
+    for (const dir of [
+      this.paths.accepted,
+      this.paths.rejected,
+      this.paths.requestsApplied,
+      this.paths.requestsRejected,
+    ]) {
+      checkRealDir(dir);
+    }
+    // logs/ is not part of the queue: it may live elsewhere through a link.
+    mkdirSync(this.paths.logs, { recursive: true });
   }
 
   /** Startup recovery: sweep queue/tmp, finish interrupted moves, report what cannot be trusted. */
@@ -101,7 +118,7 @@ export class QueueStore {
         }
         if (task.state !== dirState) {
           const target = this.paths.taskDir(task.state, entry);
-          if (exists(target)) {
+          if (existsNoFollow(target)) {
             report.refused.push({
               path: target,
               reason: `task ${entry} exists in both ${dirState} and ${task.state}`,
@@ -269,13 +286,8 @@ export class QueueStore {
 
   private scanStateDir(state: TaskState, report?: RecoveryReport): string[] {
     const dir = this.paths.stateDir(state);
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    if (!checkRealDir(dir)) return [];
+    const entries = readdirSync(dir, { withFileTypes: true });
     const ids: string[] = [];
     for (const entry of entries) {
       if (entry.isDirectory() && idProblem(entry.name) === null) ids.push(entry.name);
@@ -307,15 +319,6 @@ function serialize(task: TaskRecord): string {
   return `${JSON.stringify(task, null, 2)}\n`;
 }
 
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isTaskDir(p: string): boolean {
   try {
     return lstatSync(p).isDirectory() && statSync(path.join(p, 'task.json')).isFile();
@@ -324,16 +327,9 @@ function isTaskDir(p: string): boolean {
   }
 }
 
-function describeStray(entry: {
-  name: string;
-  isSymbolicLink(): boolean;
-  isFIFO(): boolean;
-  isFile(): boolean;
-  isDirectory(): boolean;
-}): string {
+function describeStray(entry: Dirent): string {
   if (entry.isSymbolicLink()) return 'a symbolic link in the queue; refused, never followed';
-  if (entry.isFIFO()) return 'a FIFO in the queue; refused';
   if (entry.isDirectory()) return `"${entry.name}" is not a valid task id; refused`;
   if (entry.isFile()) return 'a stray file in a state directory; refused';
-  return 'not a task directory; refused';
+  return `${entryKind(entry)} in the queue; refused`;
 }
