@@ -83,6 +83,7 @@ describe('add and lint', () => {
     const dup = await cli('add', write('b.md', specText({ id: 'beta' })));
     expect(dup.code).toBe(2);
     expect(dup.stderr).toMatch(/duplicates task alpha/);
+    expect(dup.stderr).toMatch(/^error: b\.md: duplicates task alpha/m); // the file named once
     expect((await cli('add', '--force', 'b.md')).code).toBe(0);
   });
 
