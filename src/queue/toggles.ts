@@ -23,6 +23,7 @@ export class ToggleStore {
   constructor(paths: WorkspacePaths) {
     // conf reads and may write its file as soon as it is built: queue/state must be a real directory
     // first, and toggles.json a plain file (conf's reads would follow a link).
+    ensureDir(paths.queue);
     ensureDir(paths.stateStore, 0o700);
     const file = path.join(paths.stateStore, 'toggles.json');
     if (existsNoFollow(file)) readRegularFile(file, 1024 * 1024);
