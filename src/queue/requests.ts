@@ -253,8 +253,8 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       case 'thaw': {
         const frozen = request.kind === 'freeze';
         if (request.provider !== null && !(request.provider in deps.config.providers)) {
-          return refuse(
-            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+          return refuseInput(
+            `unknown provider "${request.provider}"; expected one the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
           );
         }
         toggles.setFrozen(frozen, request.provider);
@@ -266,8 +266,8 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       }
       case 'probe': {
         if (!(request.provider in deps.config.providers)) {
-          return refuse(
-            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+          return refuseInput(
+            `unknown provider "${request.provider}"; expected one the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
           );
         }
         if (!deps.hooks?.probe) {
@@ -328,6 +328,11 @@ function readRequestFile(file: string): { envelope: RequestEnvelope } | { error:
     if (err instanceof FatalIoError) throw err;
     return { error: coerceError(err) };
   }
+}
+
+/** Invalid input (a name the config does not know): exit 2, like every other invalid input. */
+function refuseInput(message: string): RequestOutcome {
+  return { ok: false, message, code: ErrorCode.usage, exitCode: 2 };
 }
 
 function refuse(message: string, task?: string): RequestOutcome {
