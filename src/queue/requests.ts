@@ -254,7 +254,7 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
         const frozen = request.kind === 'freeze';
         if (request.provider !== null && !(request.provider in deps.config.providers)) {
           return refuseInput(
-            `unknown provider "${request.provider}"; expected one the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
           );
         }
         toggles.setFrozen(frozen, request.provider);
@@ -267,7 +267,7 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       case 'probe': {
         if (!(request.provider in deps.config.providers)) {
           return refuseInput(
-            `unknown provider "${request.provider}"; expected one the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
           );
         }
         if (!deps.hooks?.probe) {

@@ -232,7 +232,7 @@ describe('requests', () => {
     expect((await cli('freeze')).stdout).toMatch(/dispatch frozen/);
     expect((await cli('freeze', '--provider', 'other')).code).toBe(0);
     const ghost = await cli('freeze', '--provider', 'ghost');
-    expect(ghost.stderr).toMatch(/unknown provider "ghost"; expected one the config names: scripted, other/);
+    expect(ghost.stderr).toMatch(/unknown provider "ghost"; the config names: scripted, other/);
     expect(ghost.code).toBe(2); // invalid input, like add and lint
     const bad = await cli('thaw', '--provider', 'NOPE');
     expect(bad.code).toBe(2);
