@@ -7,7 +7,16 @@
  *
  * Callers hold the workspace lock (see lock.ts) while mutating.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  type Dirent,
+} from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
@@ -94,7 +103,7 @@ export class QueueStore {
       checkRealDir(dir);
     }
     // logs/ is not part of the queue: it may live elsewhere through a link.
-    mkdirSync(this.paths.logs, { recursive: true });
+    if (!existsSync(this.paths.logs)) mkdirSync(this.paths.logs, { recursive: true });
   }
 
   /** Startup recovery: sweep queue/tmp, finish interrupted moves, report what cannot be trusted. */
