@@ -161,7 +161,7 @@ export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRe
       type: 'request.applied',
       time: record.appliedAt,
       request: name,
-      kind: envelope.request.kind,
+      kind: 'error' in read ? 'unreadable' : envelope.request.kind,
       ok: outcome.ok,
       reason: outcome.message,
       ...(outcome.task ? { task: outcome.task } : {}),

@@ -323,6 +323,13 @@ describe('the request applier', () => {
     expect(readFileSync(v.file, 'utf8')).toBe('{"keep":true}');
     expect(readdirSync(ws.paths.requests).filter((n) => !n.startsWith('.'))).toEqual([]);
     expect(readOutcome(ws.paths, '000000000000001-1-aa.json')?.outcome.ok).toBe(false);
+    const kinds = readFileSync(ws.paths.events, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; kind?: string })
+      .filter((e) => e.type === 'request.applied')
+      .map((e) => e.kind);
+    expect(kinds).toEqual(['unreadable', 'unreadable', 'unreadable']);
   });
 
   it('lets a FatalIoError through instead of recording a failed request', async () => {
