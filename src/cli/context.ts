@@ -30,6 +30,10 @@ export function makeContext(io: CliIO, program: Command): CommandContext {
           io.stderr(`inbox: rejected ${r.file} (see specs/.rejected/${r.file}.error.txt)\n`);
         }
         for (const a of report?.inbox.accepted ?? []) io.stderr(`inbox: queued ${a.task} from ${a.file}\n`);
+        for (const r of report?.inbox.refused ?? [])
+          io.stderr(`inbox: refused specs/${r.file}: ${r.reason}\n`);
+        for (const r of report?.inbox.ignored ?? [])
+          io.stderr(`inbox: ignored specs/${r.file}: ${r.reason}\n`);
         for (const r of report?.recovery.refused ?? []) io.stderr(`queue: refused ${r.path}: ${r.reason}\n`);
       }
       return client;

@@ -22,6 +22,7 @@ import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox } from '../queue/inbox.js';
 import { WorkspaceLock } from '../queue/lock.js';
 import { applyPendingRequests } from '../queue/requests.js';
+import { FatalIoError } from '../queue/fsx.js';
 import { QueueStore } from '../queue/store.js';
 import { ToggleStore } from '../queue/toggles.js';
 import { QueueWatcher } from '../queue/watcher.js';
@@ -247,7 +248,13 @@ export class Supervisor {
         forceMonitor = false;
       } while (this.again && !this.stopping);
     } catch (err) {
-      this.opts.log?.(`tick failed: ${coerceError(err).describe()}`);
+      if (err instanceof FatalIoError) {
+        // An fsync failed: the disk may have dropped queue state. Stop, never retry; exit non-zero.
+        this.opts.log?.(`fatal: ${err.describe()}; the daemon stops (exit 1)`);
+        void this.stop(`fatal I/O error: ${err.message}`).finally(() => process.exit(1));
+      } else {
+        this.opts.log?.(`tick failed: ${coerceError(err).describe()}`);
+      }
     } finally {
       this.ticking = false;
     }
