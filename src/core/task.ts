@@ -322,6 +322,20 @@ export function updateTask(
   };
 }
 
+/**
+ * The time to stamp on a new approval: now, or 1 ms after the latest approval still waiting in review if
+ * that is not earlier. The merge queue takes approvals in `approvedAt` order, so two approvals within
+ * one millisecond (a person approving a batch) must not tie.
+ */
+export function approvalTime(now: number, tasks: readonly TaskRecord[]): string {
+  let latest = -Infinity;
+  for (const t of tasks) {
+    const at = t.state === 'review' && t.review?.approvedAt ? Date.parse(t.review.approvedAt) : NaN;
+    if (at > latest) latest = at;
+  }
+  return new Date(Math.max(now, latest + 1)).toISOString();
+}
+
 export function isActive(state: TaskState): boolean {
   return state === 'pending' || state === 'running' || state === 'review';
 }

@@ -12,6 +12,7 @@ import { coerceError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import type { GateName } from '../core/gates.js';
 import {
+  approvalTime,
   enterChanges,
   enterDone,
   enterFailed,
@@ -297,7 +298,7 @@ export class Judgment {
     const stamped: Review = {
       ...review,
       round: task.round,
-      approvedAt: review.verdict === 'approve' ? new Date(now).toISOString() : null,
+      approvedAt: review.verdict === 'approve' ? approvalTime(now, this.deps.store.list()) : null,
     };
     if (review.verdict === 'approve') {
       this.update(

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import { TASK_ID_PATTERN } from '../core/ids.js';
-import { enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
+import { approvalTime, enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import { redactDeep } from '../lib/redact.js';
 import type { Config } from '../config/schema.js';
@@ -242,7 +242,7 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
               ...(t.review ?? { grade: null, summary: '', findings: [] }),
               verdict: 'approve',
               approvedBy: 'human',
-              approvedAt: new Date(clock.now()).toISOString(),
+              approvedAt: approvalTime(clock.now(), store.list()),
               round: t.round,
               attribution: null,
             },

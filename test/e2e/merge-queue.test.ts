@@ -183,13 +183,16 @@ describe('the merge queue', () => {
       170_000,
       200,
     );
-    // Approvals in an order unrelated to the tasks' creation (17 is coprime with 50), stamped by a clock
-    // that moves on every reading so that their order is unambiguous.
+    // Approvals in an order unrelated to the tasks' creation (17 is coprime with 50), each batch within
+    // one millisecond (a clock that stands still): the approval stamps must still keep their order.
     const order = ids.map((_, i) => ids[(i * 17) % 50] ?? '');
+    // (Requests are applied in the order of their names, which carry the writer's clock: that one ticks.)
     let tick = Date.now();
-    const clock: Clock = { now: () => ++tick, monotonic: () => performance.now() };
+    const writer: Clock = { now: () => ++tick, monotonic: () => performance.now() };
+    const frozen = Date.now();
+    const clock: Clock = { now: () => frozen, monotonic: () => performance.now() };
     const approve = async (batch: string[]) => {
-      for (const task of batch) writeRequest(env.paths, { kind: 'approve', task }, clock);
+      for (const task of batch) writeRequest(env.paths, { kind: 'approve', task }, writer);
       const applied = await applyPendingRequests({ ...env, clock });
       expect(applied.every((a) => a.outcome.ok)).toBe(true);
       return applied.map((a) => (a.request.kind === 'approve' ? a.request.task : ''));
