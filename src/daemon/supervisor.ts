@@ -42,6 +42,12 @@ import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { describeEvent } from './describe.js';
 
+/** Lets a LinkError through (collection is deferred); any other failure of a best-effort step is ignored. */
+function rethrowLinkError(err: unknown): undefined {
+  if (coerceError(err).name === 'LinkError') throw err;
+  return undefined;
+}
+
 /** How long one wait for an exit signal lasts before it is renewed (a bound, not a poll). */
 const EXIT_WAIT_MS = 60_000;
 /** How many tasks that wait only for a free slot get their worktree prepared ahead of dispatch. */
@@ -94,6 +100,8 @@ export class Supervisor {
   private readonly exitWaits = new Map<string, Promise<void>>();
   /** Attempts whose exit is being collected (log, main guard, fetch) off the tick, by task id. */
   private readonly collecting = new Map<string, Promise<void>>();
+  /** Exited attempts whose collection a dropped link interrupted, by task id: retried at each poll. */
+  private readonly deferred = new Map<string, { live: LiveAttempt; worker: WorkerHost; exitCode: number }>();
   private readonly prepared = new Map<string, PreparedLaunch>();
   private readonly waiting = new Map<string, string>();
   private readonly random: () => number;
@@ -273,8 +281,9 @@ export class Supervisor {
     });
     sweepInbox({ paths: this.opts.paths, config: this.opts.config, store: this.store, clock: this.clock });
     let running: { live: LiveAttempt; worker: WorkerHost }[] = [];
-    if (this.live.size && now >= this.nextPollMono) {
+    if ((this.live.size || this.deferred.size) && now >= this.nextPollMono) {
       this.nextPollMono = now + (this.opts.pollMs ?? 1000);
+      this.retryDeferred();
       running = await this.poll();
     }
     if (now >= this.nextLivenessMono) {
@@ -306,7 +315,8 @@ export class Supervisor {
   private schedule(): void {
     const now = this.clock.monotonic();
     const due: number[] = [this.nextMonitorMono];
-    if (this.live.size || this.launching.size) due.push(this.nextPollMono, this.nextLivenessMono);
+    if (this.live.size || this.launching.size || this.deferred.size)
+      due.push(this.nextPollMono, this.nextLivenessMono);
     for (const h of this.fleet.health.values())
       if (!h.probeInFlight && h.breaker !== 'closed') due.push(h.nextProbeAt);
     for (const t of this.store.list()) {
@@ -639,14 +649,45 @@ export class Supervisor {
     this.collecting.set(live.taskId, done);
   }
 
+  /**
+   * Collects an exited attempt: its log, the main guard, the branch. A link that drops on the way fails
+   * nothing: exit.json and the branch wait on the host, so collection is deferred to a later poll
+   * (retryDeferred) and the task stays running — never re-dispatched, never blamed.
+   */
   private async collect(live: LiveAttempt, worker: WorkerHost, exitCode: number): Promise<void> {
     live.ending = true;
     this.live.delete(live.taskId);
-    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
-    await worker.tmux.kill(sessionName(live.taskId)).catch(() => false);
+    this.deferred.delete(live.taskId);
+    const at = { step: 'the log' };
+    try {
+      await this.collectExited(live, worker, exitCode, at);
+    } catch (err) {
+      const e = coerceError(err);
+      if (e.name !== 'LinkError') throw err;
+      this.deferred.set(live.taskId, { live, worker, exitCode });
+      this.opts.log?.(
+        `collecting ${live.taskId} on ${live.host} deferred at ${at.step} (link down): ${e.describe()}`,
+      );
+    }
+  }
+
+  /**
+   * Collection proper; a LinkError from any step leaves the task running for collect() to defer.
+   * `at.step` names the step under way.
+   */
+  private async collectExited(
+    live: LiveAttempt,
+    worker: WorkerHost,
+    exitCode: number,
+    at: { step: string },
+  ): Promise<void> {
+    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(rethrowLinkError);
+    at.step = 'the session';
+    await worker.tmux.kill(sessionName(live.taskId)).catch(rethrowLinkError);
     const task = this.store.get(live.taskId);
     if (task.state !== 'running') return;
-    const touched = await worker.mainTouched(live.repo, live.taskId).catch(() => []);
+    at.step = 'the main guard';
+    const touched = await worker.mainTouched(live.repo, live.taskId);
     if (touched.length) {
       this.fail(
         task,
@@ -675,13 +716,16 @@ export class Supervisor {
       return;
     }
     const localRepo = this.localRepoOf(task);
+    at.step = 'the branch fetch';
     try {
       await worker.fetchBranch(localRepo, live.repo, live.taskId, task.baseSha ?? task.spec.base);
     } catch (err) {
       const e = coerceError(err);
+      if (e.name === 'LinkError') throw err;
+      // Only a branch that arrived and is not on its base (or is gone) is the spec's doing.
       this.fail(
         task,
-        e.name === 'LinkError' ? 'link-down' : 'not-descendant',
+        e.name === 'BranchError' ? 'not-descendant' : 'fetch-failed',
         e.describe(),
         'failed',
         exitCode,
@@ -692,6 +736,15 @@ export class Supervisor {
     // A kill request may have ended the task while its branch was fetched.
     if (this.store.get(task.id).state !== 'running') return;
     this.store.transition(task.id, (t) => enterReview(t, { now: this.clock.now(), exitCode }));
+  }
+
+  /** Collections a dropped link deferred, tried again (at each poll while any wait). */
+  private retryDeferred(): void {
+    for (const [id, d] of [...this.deferred]) {
+      if (this.collecting.has(id)) continue;
+      this.deferred.delete(id);
+      this.collectLater(d.live, d.worker, d.exitCode);
+    }
   }
 
   private fail(
@@ -781,6 +834,7 @@ export class Supervisor {
   }
 
   private async killForRequest(task: TaskRecord): Promise<void> {
+    this.deferred.delete(task.id);
     const live = this.live.get(task.id);
     if (!live) return;
     live.ending = true;
@@ -794,7 +848,7 @@ export class Supervisor {
   /** Running tasks: adopt live sessions, resolve finished ones from exit.json, retry vanished ones. */
   private async adopt(): Promise<void> {
     for (const task of this.store.list().filter((t) => t.state === 'running')) {
-      if (this.live.has(task.id) || this.collecting.has(task.id)) continue;
+      if (this.live.has(task.id) || this.collecting.has(task.id) || this.deferred.has(task.id)) continue;
       const attempt = task.attempts.at(-1);
       const worker = attempt ? this.opts.hosts.get(attempt.host) : undefined;
       if (!attempt || !worker || !this.fleet.isReady(worker.name)) {
@@ -933,7 +987,7 @@ export class Supervisor {
 
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
-    if (this.live.size || this.launching.size || this.collecting.size) return;
+    if (this.live.size || this.launching.size || this.collecting.size || this.deferred.size) return;
     const tasks = this.store.list();
     if (tasks.some((t) => t.state === 'running')) return;
     // Reviews in progress, or waiting for the judgment loop, can progress; parked ones wait for a person.

@@ -326,7 +326,12 @@ export class WorkerHost {
     );
   }
 
-  /** Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`. */
+  /**
+   * Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`.
+   * Throws LinkError when the link to the host is down (the branch waits on the host: try again later),
+   * BranchError when the branch is the executor's fault (gone from the mirror, or not descending from
+   * its base), and another NightshiftError when the fetch fails for some other reason.
+   */
   async fetchBranch(localRepo: string, repo: string, id: string, base: string): Promise<string> {
     const transport = this.runner.gitTransport();
     const fetch = [
@@ -344,11 +349,33 @@ export class WorkerHost {
     // connectivity check reads every worktree's HEAD). This process's own worktree changes wait for the
     // fetch (withRepoLock); another process's (a person's git) is why it still tries again before failing.
     for (let tries = 1; ; tries++) {
-      const last = tries === FETCH_TRIES;
-      const r = await withRepoLock(localRepo, () =>
-        this.local.run(fetch, { env: transport.env, ...(last ? { reject: false } : {}) }),
-      );
+      const r = await withRepoLock(localRepo, () => this.local.run(fetch, { env: transport.env }));
       if (r.exitCode === 0) break;
+      // git runs ssh itself, and exits 128 whatever ssh's trouble was: ask the host through our own
+      // runner, which throws LinkError when the link is down (ssh exit 255).
+      await this.runner.run(['true']);
+      if (tries === FETCH_TRIES) {
+        const has = await this.runner.run([
+          'git',
+          '--git-dir',
+          this.mirror(repo),
+          'rev-parse',
+          '--verify',
+          '-q',
+          `refs/heads/ns/${id}`,
+        ]);
+        if (has.exitCode === 1) {
+          throw new BranchError(ErrorCode.io, `branch ns/${id} is gone from the mirror on ${this.name}`, {
+            taskId: id,
+            host: this.name,
+          });
+        }
+        throw new NightshiftError(
+          ErrorCode.io,
+          `could not fetch ns/${id} from ${this.name}: ${(r.stderr || r.stdout).trim().slice(0, 500)}`,
+          { taskId: id, host: this.name, hint: `check that \`git fetch\` from ${localRepo} works` },
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 250 * tries));
     }
     const tip = (
@@ -356,7 +383,7 @@ export class WorkerHost {
     ).stdout.trim();
     const ok = await this.local.run(['git', '-C', localRepo, 'merge-base', '--is-ancestor', base, tip]);
     if (ok.exitCode !== 0) {
-      throw new NightshiftError(
+      throw new BranchError(
         ErrorCode.io,
         `branch ns/${id} does not descend from its base ${base.slice(0, 12)}`,
         {
@@ -627,6 +654,11 @@ export class WorkerHost {
   private hostError(message: string, taskId?: string): NightshiftError {
     return new NightshiftError(ErrorCode.io, message, { host: this.name, ...(taskId ? { taskId } : {}) });
   }
+}
+
+/** The task's branch is unusable through the executor's doing: gone from the mirror, or not on its base. */
+export class BranchError extends NightshiftError {
+  override readonly name = 'BranchError';
 }
 
 function checkId(id: string): string {
