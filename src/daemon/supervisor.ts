@@ -622,8 +622,9 @@ export class Supervisor {
         const why = status.pane
           ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
           : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`;
-        // Keep what the executor left in the worktree, and clear the dead pane for the next attempt.
-        if (status.pane) await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+        // Keep what the executor left in the worktree (it is there whether or not a pane is left), and
+        // clear a dead pane for the next attempt.
+        await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
         this.fail(this.store.get(live.taskId), 'session-lost', why, 'lost', null);
         return false;
       }
@@ -904,6 +905,8 @@ export class Supervisor {
         // No session and no exit record. Without its log the executor never started: the last supervisor
         // died while launching it, which is not the task's failure and uses up none of its attempts.
         const started = await worker.attemptStarted(task.id, attempt.n).catch(() => true);
+        // Whatever the executor left uncommitted in the worktree is kept before the next attempt.
+        if (started) await worker.kill(task.spec.repo, task.id, attempt.n).catch(() => null);
         this.fail(
           task,
           started ? 'session-lost' : 'launch-interrupted',

@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ensureSession } from '../../src/client/session.js';
 import type { NightshiftEvent } from '../../src/core/events.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { readOutcome, writeRequest } from '../../src/queue/requests.js';
+import { git } from '../../src/testing/git.js';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
 
@@ -175,6 +177,63 @@ describe('the daemon', () => {
     );
     expect(failed.attempts[0]?.outcome).toBe('lost');
     expect(failed.attempts[0]?.reason).toMatch(/runner in session ns-orphan .* without an exit record/);
+  });
+
+  it('reads an executor that exits at once with 3 on a tmux server the TUI started without our config', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    // Like plain `nightshift`: the TUI's session starts the server on the socket, with the user's config.
+    ensureSession(night.socket, 'nightshift', night.root, [{ name: 'tui', argv: ['sleep', '600'] }]);
+    const sup = night.supervisor();
+    await sup.start();
+    night.dropSpec('three.md', scriptedSpec('three', 'exit 3', ['attempts: 1']));
+    const failed = await waitFor(
+      'three failed',
+      () => {
+        const t = sup.store.list().find((x) => x.id === 'three');
+        return t?.state === 'failed' ? t : null;
+      },
+      20_000,
+    );
+    expect(failed.attempts.map((a) => `${a.outcome} ${a.exitCode}`)).toEqual(['failed 3']);
+    expect(failed.attempts[0]?.reason).toMatch(/scripted agent exited 3/);
+    const exit = JSON.parse(
+      readFileSync(path.join(night.root, 'hosts', 'local', 'tasks', 'three', 'exit.json'), 'utf8'),
+    ) as { attempt: number; exitCode: number };
+    expect(exit).toMatchObject({ attempt: 1, exitCode: 3 });
+  });
+
+  it('salvages the worktree of an attempt whose session vanished without an exit record', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    // The executor leaves work uncommitted, then its whole session goes (runner and pane with it).
+    night.dropSpec(
+      'vanish.md',
+      scriptedSpec(
+        'vanish',
+        `write wip.txt "work in progress\\n"\nsh "tmux -L ${night.socket} kill-session -t =ns-vanish"\nsleep 30`,
+        ['idle: 10m', 'attempts: 1'],
+      ),
+    );
+    const failed = await waitFor(
+      'vanish failed',
+      () => {
+        const t = sup.store.list().find((x) => x.id === 'vanish');
+        return t?.state === 'failed' ? t : null;
+      },
+      20_000,
+    );
+    expect(failed.attempts[0]?.reason).toMatch(/session ns-vanish vanished/);
+    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    expect(git(night.repo, '--git-dir', mirror, 'show', 'refs/nightshift/salvage/vanish/1:wip.txt')).toBe(
+      'work in progress',
+    );
   });
 
   it('refuses a second daemon on the same workspace and changes nothing', async () => {

@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureSession } from '../../src/client/session.js';
 import { LocalRunner } from '../../src/hosts/runner.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
 import { git, makeRepo } from '../../src/testing/git.js';
@@ -143,4 +145,47 @@ it('continues a branch that descends from the base, and starts anew one left on 
   git(wt, 'reset', '-q', '--hard', work);
   await host.createWorktree('app', 't4', true);
   expect(head()).toBe(work);
+});
+
+it('keeps an ns- pane and its exit status on a tmux server the TUI started without our config', async () => {
+  // The TUI's `nightshift` session starts the server first, with the user's config, not nightshift's.
+  const tuiSocket = `${socket}-tui`;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'ns-work-tui-'));
+  try {
+    ensureSession(tuiSocket, 'nightshift', work, [{ name: 'tui', argv: ['sleep', '600'] }]);
+    const other = new WorkerHost('local', new LocalRunner(), work, tuiSocket);
+    await other.prepare();
+    await other.ensureMirror('app', 'main');
+    const base = git(repo, 'rev-parse', 'HEAD');
+    await other.pushBase(repo, 'app', 'quick', base);
+    await other.createWorktree('app', 'quick');
+    await other.launch({
+      taskId: 'quick',
+      attempt: 1,
+      repo: 'app',
+      argv: ['sh', '-c', 'exit 3'],
+      env: {},
+      stdin: 'null',
+      prompt: 'p',
+    });
+    const done = await waitFor('exit.json and a dead pane', async () => {
+      const s = await other.status('app', 'quick', 1);
+      return s.exit && s.pane?.dead ? s : null;
+    });
+    expect(done.exit).toMatchObject({ attempt: 1, exitCode: 3 });
+    // The pane stayed (remain-on-exit, set as the session was created); tmux 3.3 now and then marks a
+    // pane that exits at once dead without its status, which exit.json records all the same.
+    expect(done.pane).toMatchObject({ session: 'ns-quick', dead: true });
+    expect([3, null]).toContain(done.pane?.exitStatus);
+    const remain = (target: string) =>
+      spawnSync('tmux', ['-L', tuiSocket, 'show-options', '-w', '-v', '-t', target, 'remain-on-exit'], {
+        encoding: 'utf8',
+      }).stdout.trim();
+    expect(remain('=ns-quick:')).toBe('on');
+    // The TUI's own window keeps tmux's default: a TUI that exits takes its window with it.
+    expect(remain('=nightshift:=tui')).toBe('off');
+  } finally {
+    await new LocalRunner().run(['tmux', '-L', tuiSocket, 'kill-server']);
+    rmSync(work, { recursive: true, force: true });
+  }
 });
