@@ -32,6 +32,7 @@ import {
   mirrorLog,
   noteProgress,
   readAttemptOutput,
+  saveScreen,
   type LiveAttempt,
 } from './attempts.js';
 import { chooseDispatches, type HostView, type ProviderView } from './dispatch.js';
@@ -818,14 +819,8 @@ export class Supervisor {
   private async killAttempt(live: LiveAttempt, code: 'timeout' | 'idle', reason: string): Promise<void> {
     const worker = this.opts.hosts.get(live.host);
     live.ending = true;
-    this.events.emit({
-      type: 'task.killing',
-      time: this.iso(),
-      task: live.taskId,
-      host: live.host,
-      attempt: live.attempt,
-      reason,
-    });
+    const screen = worker ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
+    this.emitKilling(live, reason, screen);
     if (worker) {
       await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
       await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
@@ -840,8 +835,26 @@ export class Supervisor {
     if (!live) return;
     live.ending = true;
     const worker = this.opts.hosts.get(live.host);
-    if (worker) await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+    if (worker) {
+      const screen = await saveScreen(this.opts.paths, worker, live, this.redact);
+      this.emitKilling(live, 'killed by request', screen);
+      await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
+      await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+    }
     this.live.delete(task.id);
+  }
+
+  /** The task.killing event, naming the file that keeps the attempt's last screen (if one was taken). */
+  private emitKilling(live: LiveAttempt, reason: string, screen: string | null): void {
+    this.events.emit({
+      type: 'task.killing',
+      time: this.iso(),
+      task: live.taskId,
+      host: live.host,
+      attempt: live.attempt,
+      reason: screen ? `${reason}; last screen kept in ${screen}` : reason,
+      ...(screen ? { screen } : {}),
+    });
   }
 
   // ---- adoption and the monitor cycle ------------------------------------------------------

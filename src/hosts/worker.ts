@@ -84,6 +84,9 @@ fi
 exec git --git-dir "$mirror" worktree add -q -B "ns/$id" "$wt" "refs/nightshift/base/$id"
 `;
 
+/** How many scrollback lines captureScreen keeps above the visible pane. */
+const SCREEN_LINES = 500;
+
 /** How many times fetchBranch tries the fetch. */
 const FETCH_TRIES = 3;
 
@@ -638,6 +641,14 @@ export class WorkerHost {
       commit,
     ]);
     return commit;
+  }
+
+  /**
+   * The session's last screen as text: its visible pane and up to `lines` lines of scrollback before it
+   * ('' when there is no such session). Taken before a kill, so a person can see where the executor was.
+   */
+  async captureScreen(id: string, lines = SCREEN_LINES): Promise<string> {
+    return this.tmux.capture(sessionName(checkId(id)), lines);
   }
 
   /** Salvages, then kills the session. Returns the salvage commit, if any. */

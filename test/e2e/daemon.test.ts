@@ -94,9 +94,14 @@ describe('the daemon', () => {
       extra: FAST,
     });
     const sup = night.supervisor();
+    const events: NightshiftEvent[] = [];
+    sup.events.subscribe((e) => events.push(e));
     await sup.start();
     const slow = Array.from({ length: 8 }, (_, i) => `print "tick ${i}"\nsleep 1`).join('\n');
-    night.dropSpec('hang.md', scriptedSpec('hang', 'hang', ['idle: 4s', 'attempts: 1']));
+    night.dropSpec(
+      'hang.md',
+      scriptedSpec('hang', 'print "last words before the hang"\nhang', ['idle: 4s', 'attempts: 1']),
+    );
     night.dropSpec(
       'slow.md',
       scriptedSpec('slow', `${slow}\nwrite s.txt "s\\n"\ncommit "s"\nexit 0`, ['idle: 6s']),
@@ -112,6 +117,12 @@ describe('the daemon', () => {
     expect(hang.attempts[0]).toMatchObject({ outcome: 'idle', attribution: 'spec' });
     expect(hang.failure?.code).toBe('attempts-exhausted');
     expect(elapsed).toBeLessThan(4000 + 1000 + 5000);
+    // Its last screen was kept beside its log before the kill, and the kill event says where.
+    const killing = events.find((e) => e.type === 'task.killing' && e.task === 'hang');
+    expect(killing).toMatchObject({ screen: path.join('logs', 'hang', 'attempt-1.screen.txt') });
+    expect(killing?.type === 'task.killing' && killing.reason).toMatch(/last screen kept in logs/);
+    const screen = readFileSync(path.join(night.root, 'logs', 'hang', 'attempt-1.screen.txt'), 'utf8');
+    expect(screen).toContain('last words before the hang');
     await waitFor('slow done', () => ['review', 'done'].includes(sup.store.get('slow').state), 30_000);
     expect(sup.store.get('slow').attempts.map((a) => `${a.outcome} ${a.reason ?? ''}`)).toEqual(['exited ']);
   });
