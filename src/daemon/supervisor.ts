@@ -689,12 +689,19 @@ export class Supervisor {
     const task = this.store.get(live.taskId);
     if (task.state !== 'running') return;
     at.step = 'the main guard';
+    // The guard hook's record of refused updates, then the protected refs themselves against their
+    // record from the launch: an executor can switch hooks off (`git -c core.hooksPath=…`), and
+    // mainMoved puts back what it moved.
     const touched = await worker.mainTouched(live.repo, live.taskId);
-    if (touched.length) {
+    const moved = await worker.mainMoved(live.repo, live.taskId, live.attempt);
+    if (touched.length || moved.length) {
+      const [first] = moved;
       this.fail(
         task,
         'main-touched',
-        `the executor tried to update ${touched[0]?.split(' ')[0] ?? 'main'}; main is unchanged`,
+        first
+          ? `the executor moved ${first.ref} in the mirror on ${live.host} around the guard (to ${first.to?.slice(0, 12) ?? 'nothing'}); restored to ${first.from?.slice(0, 12) ?? 'absent'}, main is unchanged`
+          : `the executor tried to update ${touched[0]?.split(' ')[0] ?? 'main'}; main is unchanged`,
         'failed',
         exitCode,
       );

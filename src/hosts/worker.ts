@@ -96,13 +96,16 @@ const STAGE_BUSY = 75;
 const STAGE_NO_SESSION = 76;
 
 /**
- * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <new-session args...>
+ * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <mirror> <attempt>
+ *          <protected refs, space-separated> <new-session args...>
  * stdin: the prompt, the env file and the argv file, back to back. Refuses (75) while the session's pane
- * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600, and
- * starts the session: staging and starting are one round trip. TS and TC spell the tmux base (TMUX_SH).
+ * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600,
+ * records the mirror's protected refs as they are now in main-refs-<attempt> (mainMoved compares them at
+ * collection), and starts the session: staging and starting are one round trip. TS and TC spell the tmux
+ * base (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters.
  */
-const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6
-shift 6
+const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6 mirror=$7 att=$8 refs=$9
+shift 9
 if ${TMUX_SH} has-session -t "=$session" 2>/dev/null; then
   if [ "$(${TMUX_SH} display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
     cat > /dev/null
@@ -120,6 +123,9 @@ tail -c +"$((plen + 1))" .stage | head -c "$elen" > env
 tail -c +"$((plen + elen + 1))" .stage > argv
 rm -f .stage
 chmod 600 prompt.md env argv
+if git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' $refs > main-refs.tmp; then
+  mv -f main-refs.tmp "main-refs-$att"
+fi
 if ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
 `;
 
@@ -162,6 +168,26 @@ wc -c -- "$@" 2>/dev/null
 exit 0
 `;
 
+/**
+ * usage: sh -c MOVED_SH sh <task-dir> <mirror> <attempt> <protected refs...>
+ * Prints the protected refs recorded at launch (main-refs-<attempt>, "<ref> <sha>" lines), a line ".",
+ * then the same refs as they are now. Exit 3 when there is no record (an attempt launched before it).
+ */
+const MOVED_SH = `dir=$1 mirror=$2 att=$3
+shift 3
+[ -r "$dir/main-refs-$att" ] || exit 3
+cat "$dir/main-refs-$att"
+echo .
+git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' "$@"
+`;
+
+/** A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent. */
+export interface MovedRef {
+  ref: string;
+  from: string | null;
+  to: string | null;
+}
+
 export class WorkerHost {
   readonly tmux: Tmux;
   private facts: HostFacts | null = null;
@@ -171,6 +197,8 @@ export class WorkerHost {
    */
   private readonly installed = new Map<string, string>();
   private readonly mirrorsReady = new Map<string, Promise<void>>();
+  /** The refs each repo's mirror guards (ensureMirror), by repo. */
+  private readonly guarded = new Map<string, string[]>();
   private readonly dirsMade = new Set<string>();
   /** A mirror's worktree operations, one at a time: `worktree prune` would drop a worktree being added. */
   private readonly worktreeOps = new KeyedSerial();
@@ -273,17 +301,21 @@ export class WorkerHost {
 
   /** Creates the bare mirror of `repo` and its main-branch guard; checked once per process. */
   ensureMirror(repo: string, mainBranch: string): Promise<void> {
+    this.guarded.set(
+      repo,
+      [...new Set([mainBranch, 'main', 'master'])].map((b) => `refs/heads/${b}`),
+    );
     const key = `${repo}\0${mainBranch}`;
     let ready = this.mirrorsReady.get(key);
     if (!ready) {
-      ready = this.setUpMirror(repo, mainBranch);
+      ready = this.setUpMirror(repo);
       this.mirrorsReady.set(key, ready);
       ready.catch(() => this.mirrorsReady.delete(key));
     }
     return ready;
   }
 
-  private async setUpMirror(repo: string, mainBranch: string): Promise<void> {
+  private async setUpMirror(repo: string): Promise<void> {
     const mirror = this.mirror(repo);
     const head = await this.runner.run(['git', '--git-dir', mirror, 'rev-parse', '--git-dir']);
     if (head.exitCode !== 0) {
@@ -299,7 +331,7 @@ export class WorkerHost {
         path.posix.join(mirror, 'hooks'),
       ]);
     }
-    const guarded = [...new Set([mainBranch, 'main', 'master'])];
+    const guarded = this.protectedRefs(repo).map((r) => r.slice('refs/heads/'.length));
     await this.installFile(
       path.posix.join(mirror, 'hooks', 'reference-transaction'),
       refGuardHook(mirror, guarded),
@@ -407,6 +439,77 @@ export class WorkerHost {
     return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
   }
 
+  /** The refs the mirror of `repo` guards: its main branch (from ensureMirror), main and master. */
+  protectedRefs(repo: string): string[] {
+    return this.guarded.get(repo) ?? ['refs/heads/main', 'refs/heads/master'];
+  }
+
+  /**
+   * Protected refs of the mirror that moved during attempt `attempt` of `id` and that this task moved:
+   * compared with the record its launch made, whatever hooks ran (an executor can switch the guard off
+   * with `git -c core.hooksPath=…`). A ref is the task's doing when it now points into the task's own
+   * branch ns/<id> (`git branch -f main HEAD`, a push of HEAD); a ref moved to a commit the branch does
+   * not hold is another task's, and left for that task's collection; a ref gone since the launch harms
+   * nothing (the mirror never needs main). The refs returned are restored to their recorded values.
+   * Empty when nothing moved or the attempt has no record.
+   */
+  async mainMoved(repo: string, id: string, attempt: number): Promise<MovedRef[]> {
+    const mirror = this.mirror(repo);
+    const r = await this.runner.run([
+      'sh',
+      '-c',
+      MOVED_SH,
+      'sh',
+      this.taskDir(id),
+      mirror,
+      String(attempt),
+      ...this.protectedRefs(repo),
+    ]);
+    if (r.exitCode === 3) return [];
+    const [recorded = '', now = ''] = r.stdout.split(/^\.$/m);
+    if (r.exitCode !== 0)
+      throw this.hostError(`could not read the protected refs of ${repo}: ${r.stderr}`, id);
+    const parse = (text: string) =>
+      new Map(
+        text
+          .split('\n')
+          .map((l) => l.trim().split(' '))
+          .filter((p): p is [string, string] => p.length === 2 && /^[0-9a-f]{40,64}$/.test(p[1] ?? '')),
+      );
+    const before = parse(recorded);
+    const after = parse(now);
+    const moved: MovedRef[] = [];
+    for (const ref of new Set([...before.keys(), ...after.keys()])) {
+      const from = before.get(ref) ?? null;
+      const to = after.get(ref) ?? null;
+      // A ref gone since the launch was put back by us, or removed: the mirror never needs it.
+      if (from === to || to === null) continue;
+      const ours = await this.runner.run([
+        'git',
+        '--git-dir',
+        mirror,
+        'merge-base',
+        '--is-ancestor',
+        to,
+        `refs/heads/ns/${checkId(id)}`,
+      ]);
+      if (ours.exitCode === 0) moved.push({ ref, from, to });
+    }
+    for (const m of moved) {
+      // Our own update must get past the guard hook, which refuses every update of these refs.
+      await this.runner.run([
+        'git',
+        '-c',
+        'core.hooksPath=/dev/null',
+        '--git-dir',
+        mirror,
+        'update-ref',
+        ...(m.from ? [m.ref, m.from] : ['-d', m.ref]),
+      ]);
+    }
+    return moved;
+  }
+
   /**
    * Creates (or recreates) the worktree on ns/<id>. The mirror's branch is continued when it descends
    * from the task's base, or always with `keepBranch` (a later review round, whose branch may need a
@@ -483,6 +586,9 @@ export class WorkerHost {
         String(env.length),
         session,
         ...this.tmux.shellBase(),
+        this.mirror(spec.repo),
+        String(spec.attempt),
+        this.protectedRefs(spec.repo).join(' '),
         ...newSessionArgs(session, this.worktree(id), runner),
       ],
       { input: Buffer.concat([prompt, env, argv]) },

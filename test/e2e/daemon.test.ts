@@ -134,13 +134,31 @@ describe('the daemon', () => {
     });
     const sup = night.supervisor();
     await sup.start();
+    const main = git(night.repo, 'rev-parse', 'main');
     night.dropSpec('evil.md', scriptedSpec('evil', 'write x.txt "x\\n"\ncommit "x"\npush-main\nexit 0'));
-    await waitFor(
-      'evil failed',
-      () => sup.store.list().find((t) => t.id === 'evil')?.state === 'failed',
-      30_000,
+    const failed = (id: string) => sup.store.list().find((t) => t.id === id)?.state === 'failed';
+    await waitFor('evil failed', () => failed('evil'), 30_000);
+    // Around the guard hook: with hooks switched off, the mirror's main really moves. (After evil: a
+    // main moved first would turn evil's push into a non-fast-forward that git refuses before any hook.)
+    night.dropSpec(
+      'sneaky.md',
+      scriptedSpec(
+        'sneaky',
+        'write y.txt "y\\n"\ncommit "y"\nsh "git -c core.hooksPath=/nonexistent branch -f main HEAD"\nexit 0',
+      ),
     );
+    await waitFor('sneaky failed', () => failed('sneaky'), 30_000);
     expect(sup.store.get('evil').failure?.code).toBe('main-touched');
+    expect(sup.store.get('sneaky').failure?.code).toBe('main-touched');
+    expect(sup.store.get('sneaky').attempts[0]?.reason).toMatch(
+      /moved refs\/heads\/main in the mirror on local around the guard .*restored to absent/,
+    );
+    // main is unchanged: in the supervisor's repo, and the mirror (which never holds main) has none.
+    expect(git(night.repo, 'rev-parse', 'main')).toBe(main);
+    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    expect(git(night.repo, '--git-dir', mirror, 'for-each-ref', 'refs/heads/main', 'refs/heads/master')).toBe(
+      '',
+    );
   });
 
   it('hears an executor exit at once from the runner, not at the next poll', async () => {

@@ -46,9 +46,10 @@ it('runs an attempt in tmux on ns/<id>, records exit.json, and fetches the branc
     stdin: 'null',
     prompt: "hello; $(touch /tmp/canary) `x` 'q'",
   });
-  const status = await waitFor('exit.json', async () => {
+  // exit.json lands just before the pane dies: wait for both.
+  const status = await waitFor('exit.json and a dead pane', async () => {
     const s = await host.status('app', 't1', 1);
-    return s.exit ? s : null;
+    return s.exit && s.pane?.dead ? s : null;
   });
   expect(status.exit?.exitCode).toBe(0);
   expect(status.pane?.dead).toBe(true);
@@ -188,4 +189,49 @@ it('keeps an ns- pane and its exit status on a tmux server the TUI started witho
     await new LocalRunner().run(['tmux', '-L', tuiSocket, 'kill-server']);
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+it('catches an executor that moves main around the guard hook (core.hooksPath), and puts main back', async () => {
+  const base = git(repo, 'rev-parse', 'HEAD');
+  await host.ensureMirror('app', 'main');
+  await host.pushBase(repo, 'app', 't5', base);
+  await host.createWorktree('app', 't5');
+  await host.launch({
+    taskId: 't5',
+    attempt: 1,
+    repo: 'app',
+    argv: [
+      'sh',
+      '-c',
+      'echo y > y && git add y && git -c user.name=a -c user.email=a@b commit -qm y && git -c core.hooksPath=/nonexistent branch -f main HEAD && echo moved',
+    ],
+    env: {},
+    stdin: 'null',
+    prompt: 'p',
+  });
+  const status = await waitFor('exit', async () => (await host.status('app', 't5', 1)).exit);
+  expect(status.exitCode).toBe(0);
+  const mirrorMain = async () =>
+    (
+      await host.runner.run([
+        'git',
+        '--git-dir',
+        host.mirror('app'),
+        'rev-parse',
+        '-q',
+        '--verify',
+        'refs/heads/main',
+      ])
+    ).stdout.trim();
+  // The hook never ran, so it recorded nothing; the mirror's main really moved.
+  expect(await host.mainTouched('app', 't5')).toEqual([]);
+  const tip = (await host.status('app', 't5', 1)).head;
+  expect(await mirrorMain()).toBe(tip);
+  const moved = await host.mainMoved('app', 't5', 1);
+  expect(moved).toEqual([{ ref: 'refs/heads/main', from: null, to: tip }]);
+  expect(await mirrorMain()).toBe('');
+  expect(git(repo, 'rev-parse', 'main')).toBe(base);
+  // Once put back, it is not reported again; an attempt that moved nothing reports nothing.
+  expect(await host.mainMoved('app', 't5', 1)).toEqual([]);
+  expect(await host.mainMoved('app', 't1', 1)).toEqual([]);
 });
