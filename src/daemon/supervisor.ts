@@ -620,9 +620,13 @@ export class Supervisor {
         live.ending = true;
         this.live.delete(live.taskId);
         await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
-        const why = status.pane
-          ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
-          : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`;
+        // A dead pane still shows what the runner printed last: keep it beside the log.
+        const screen = status.pane ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
+        const why = `${
+          status.pane
+            ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
+            : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`
+        }${screen ? `; last screen kept in ${screen}` : ''}`;
         // Keep what the executor left in the worktree (it is there whether or not a pane is left), and
         // clear a dead pane for the next attempt.
         await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);

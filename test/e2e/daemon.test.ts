@@ -191,10 +191,11 @@ describe('the daemon', () => {
     // The executor kills the runner script around it (as an OOM kill would), then keeps running.
     night.dropSpec(
       'orphan.md',
-      scriptedSpec('orphan', 'sh "kill -9 $(cat ../../tasks/orphan/runner.pid)"\nsleep 30', [
-        'idle: 10m',
-        'attempts: 1',
-      ]),
+      scriptedSpec(
+        'orphan',
+        'print "the runner dies next"\nsh "kill -9 $(cat ../../tasks/orphan/runner.pid)"\nsleep 30',
+        ['idle: 10m', 'attempts: 1'],
+      ),
     );
     const failed = await waitFor(
       'orphan failed',
@@ -205,7 +206,13 @@ describe('the daemon', () => {
       20_000,
     );
     expect(failed.attempts[0]?.outcome).toBe('lost');
-    expect(failed.attempts[0]?.reason).toMatch(/runner in session ns-orphan .* without an exit record/);
+    expect(failed.attempts[0]?.reason).toMatch(
+      /runner in session ns-orphan .* without an exit record; last screen kept in logs\/orphan\/attempt-1\.screen\.txt$/,
+    );
+    // The dead pane's screen, kept before the session was cleared.
+    expect(readFileSync(path.join(night.root, 'logs', 'orphan', 'attempt-1.screen.txt'), 'utf8')).toContain(
+      'the runner dies next',
+    );
   });
 
   it('reads an executor that exits at once with 3 on a tmux server the TUI started without our config', async () => {
