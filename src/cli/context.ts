@@ -23,13 +23,17 @@ export function makeContext(io: CliIO, program: Command): CommandContext {
     async open(opts = {}) {
       // Loaded on first use: the TUI's path (`nightshift` alone) never opens a client here.
       const { WorkspaceClient } = await import('../client/workspace.js');
-      const client = WorkspaceClient.open(ctx.workspaceRoot(), io.clock);
+      const client = WorkspaceClient.open(ctx.workspaceRoot(), io.clock, { env: io.env });
       if (opts.sync !== false) {
         const report = await client.sync();
         for (const r of report?.inbox.rejected ?? []) {
           io.stderr(`inbox: rejected ${r.file} (see specs/.rejected/${r.file}.error.txt)\n`);
         }
         for (const a of report?.inbox.accepted ?? []) io.stderr(`inbox: queued ${a.task} from ${a.file}\n`);
+        for (const r of report?.inbox.refused ?? [])
+          io.stderr(`inbox: refused specs/${r.file}: ${r.reason}\n`);
+        for (const r of report?.inbox.ignored ?? [])
+          io.stderr(`inbox: ignored specs/${r.file}: ${r.reason}\n`);
         for (const r of report?.recovery.refused ?? []) io.stderr(`queue: refused ${r.path}: ${r.reason}\n`);
       }
       return client;

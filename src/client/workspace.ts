@@ -9,6 +9,7 @@ import type { Clock } from '../lib/clock.js';
 import { loadConfig } from '../config/load.js';
 import { workspacePaths, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
+import { secretRedactor } from '../config/secrets.js';
 import type { TaskRecord } from '../core/task.js';
 import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox, type InboxResult } from '../queue/inbox.js';
@@ -42,6 +43,8 @@ export interface OpenOptions {
    * daemon (the TUI) passes false so every snapshot re-reads the disk.
    */
   cache?: boolean;
+  /** The environment whose secret values (config/secrets.ts) are redacted from what this client writes. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class WorkspaceClient {
@@ -55,8 +58,10 @@ export class WorkspaceClient {
     readonly clock: Clock,
     opts: OpenOptions,
   ) {
+    const redact = secretRedactor(config, opts.env ?? process.env);
     this.events = new EventLog(paths.events);
-    this.store = new QueueStore(paths, clock, this.events, { cache: opts.cache ?? true });
+    this.events.redact = redact;
+    this.store = new QueueStore(paths, clock, this.events, { cache: opts.cache ?? true, redact });
     this.toggles = new ToggleStore(paths);
   }
 

@@ -1,11 +1,12 @@
 /** Reads and validates nightshift.config.yaml. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ErrorCode, NightshiftError, SpecError, type SpecIssue } from '../core/errors.js';
 import { configSchema, type Config } from './schema.js';
 import { zodIssues } from './issues.js';
 import { parseStrictYaml } from './yaml.js';
-import type { WorkspacePaths } from './paths.js';
+import { resolveRepoPath, type WorkspacePaths } from './paths.js';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -34,10 +35,20 @@ export function loadConfig(paths: WorkspacePaths): Config {
     }
     throw err;
   }
-  return parseConfig(text, paths.configFile);
+  return parseConfig(text, paths.configFile, { root: paths.root, home: os.homedir() });
 }
 
-export function parseConfig(text: string, file: string): Config {
+/**
+ * Where the config's local file paths are resolved: `~/` against `home`, relative paths against the
+ * workspace `root`. Each must name an existing file (`isFile` is a seam for tests).
+ */
+export interface ConfigPlace {
+  root: string;
+  home: string;
+  isFile?: (file: string) => boolean;
+}
+
+export function parseConfig(text: string, file: string, place?: ConfigPlace): Config {
   const yaml = parseStrictYaml(text, { file, maxAliases: 32 });
   if (yaml.issues.length) throw new SpecError(yaml.issues, [], ErrorCode.invalidConfig);
   const result = configSchema.safeParse(yaml.value ?? {}, { reportInput: true });
@@ -59,6 +70,41 @@ export function parseConfig(text: string, file: string): Config {
       }
     });
   }
+  if (place) issues.push(...resolveHostFiles(config, file, place, yaml.lineOf));
   if (issues.length) throw new SpecError(issues, [], ErrorCode.invalidConfig);
   return config;
+}
+
+/**
+ * ssh hosts' `sshConfig` and `identityFile` are files on this machine that ssh opens as given, and ssh
+ * expands no `~` in `-F`: they are made absolute here (in `config`), and must exist.
+ */
+function resolveHostFiles(
+  config: Config,
+  file: string,
+  place: ConfigPlace,
+  lineOf: (path: readonly PropertyKey[]) => number | undefined,
+): SpecIssue[] {
+  const isFile = place.isFile ?? ((p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() === true);
+  const issues: SpecIssue[] = [];
+  for (const [name, host] of Object.entries(config.hosts)) {
+    if (host.kind !== 'ssh') continue;
+    for (const key of ['sshConfig', 'identityFile'] as const) {
+      const given = host[key];
+      if (given === undefined) continue;
+      const resolved = resolveRepoPath(place.root, given, place.home);
+      if (isFile(resolved)) {
+        host[key] = resolved;
+        continue;
+      }
+      const line = lineOf(['hosts', name, key]);
+      issues.push({
+        file,
+        ...(line ? { line } : {}),
+        field: `hosts.${name}.${key}`,
+        message: `host ${name}: no file at ${resolved}${resolved === given ? '' : ` (from ${JSON.stringify(given)}: ~/ is your home, a relative path is from the workspace)`}; create it or fix the path`,
+      });
+    }
+  }
+  return issues;
 }

@@ -17,6 +17,8 @@ export interface WorkspacePaths {
   tmp: string;
   requests: string;
   requestsApplied: string;
+  /** Request files that could not be read or parsed, kept for a person to look at. */
+  requestsRejected: string;
   stateStore: string;
   lock: string;
   /** The daemon's published view of providers, hosts and waiting reasons. */
@@ -49,6 +51,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     tmp: path.join(queue, 'tmp'),
     requests: path.join(queue, 'requests'),
     requestsApplied: path.join(queue, 'requests', '.applied'),
+    requestsRejected: path.join(queue, 'requests', '.rejected'),
     stateStore: path.join(queue, 'state'),
     lock: path.join(queue, 'lock'),
     daemonState: path.join(queue, 'state', 'daemon.json'),
@@ -65,7 +68,10 @@ export function workspacePaths(root: string): WorkspacePaths {
   };
 }
 
-/** A repo path from the config: `~/` is the user's home, relative paths are from the workspace. */
+/**
+ * A local path from the config (a repo, an ssh key or ssh config file): `~/` is the user's home, relative
+ * paths are from the workspace.
+ */
 export function resolveRepoPath(root: string, repoPath: string, home: string): string {
   if (repoPath === '~') return home;
   if (repoPath.startsWith('~/')) return path.join(home, repoPath.slice(2));

@@ -41,14 +41,13 @@ const repoSchema = z.strictObject({
 });
 
 const hostLimits = {
-  workdir: z.string().min(1).optional(),
   maxLoadPerCore: z.number().positive().default(1.5),
   minFreeMemMB: z.number().int().nonnegative().default(1000),
   minFreeDiskMB: z.number().int().nonnegative().default(2000),
 };
 
 const hostSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('local'), ...hostLimits }),
+  z.strictObject({ kind: z.literal('local'), workdir: z.string().min(1).optional(), ...hostLimits }),
   z.strictObject({
     kind: z.literal('ssh'),
     ssh: z
@@ -58,6 +57,15 @@ const hostSchema = z.discriminatedUnion('kind', [
     sshConfig: z.string().min(1).optional(),
     port: z.number().int().min(1).max(65535).optional(),
     identityFile: z.string().min(1).optional(),
+    /** Where the host keeps mirrors, worktrees and task files: absolute, or starting with ~/ (the host's home). */
+    workdir: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined
+            ? 'an ssh host needs a workdir on the host: an absolute path, or one starting with ~/ (for example ~/.nightshift)'
+            : undefined,
+      })
+      .min(1),
     ...hostLimits,
   }),
 ]);
@@ -73,6 +81,8 @@ const providerSchema = z.strictObject({
   secretEnv: z.record(envName, envName).default({}),
   command: z.array(z.string()).min(1).optional(),
   probeTimeout: durationSchema.default('60s'),
+  /** A non-zero exit this soon after start, with no commits and almost no output: a crash on start. */
+  crashWindow: durationSchema.default('10s'),
   scripted: z.strictObject({ probe: z.enum(['ok', 'silent', 'hang', 'fail']).default('ok') }).optional(),
 });
 
@@ -91,6 +101,8 @@ export const configSchema = z.strictObject({
       authTokenEnv: envName.nullable().default(null),
       timeout: durationSchema.default('5m'),
       diffBudget: z.number().int().positive().default(60_000),
+      /** A diff of at most this many characters also sends the changed files whole (0: never). */
+      wholeFiles: z.number().int().nonnegative().default(20_000),
     })
     .prefault({}),
   gates: z

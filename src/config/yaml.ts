@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { SpecIssue } from '../core/errors.js';
+import { fieldPath } from './issues.js';
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DEPTH = 32;
@@ -30,9 +31,12 @@ export function parseStrictYaml(text: string, opts: StrictYamlOptions): StrictYa
   const issues: SpecIssue[] = [];
   const lineAt = (pos: number | undefined): number | undefined =>
     pos === undefined ? undefined : counter.linePos(pos).line + offset;
+  // Set once the document is parsed: the field (key path) at a position, for messages.
+  let fieldAt: (pos: number) => string | undefined = () => undefined;
   const add = (message: string, pos?: number, field?: string): void => {
     const line = lineAt(pos);
-    issues.push({ file: opts.file, ...(line ? { line } : {}), ...(field ? { field } : {}), message });
+    const named = field ?? (pos === undefined ? undefined : fieldAt(pos));
+    issues.push({ file: opts.file, ...(line ? { line } : {}), ...(named ? { field: named } : {}), message });
   };
 
   const depthProblem = nestingTooDeep(text);
@@ -70,16 +74,21 @@ export function parseStrictYaml(text: string, opts: StrictYamlOptions): StrictYa
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }
+  fieldAt = (pos) => fieldPath(pathAt(doc.contents, pos)) || undefined;
   for (const err of [...doc.errors, ...doc.warnings]) {
+    const source = text.slice(err.pos[0], err.pos[1]).trim();
+    const found = source
+      ? `; found ${JSON.stringify(source.length > 40 ? `${source.slice(0, 37)}...` : source)}`
+      : '';
     const message =
       err.code === 'DUPLICATE_KEY'
-        ? 'duplicate key: each key may appear once'
+        ? `duplicate key${found ? ` ${JSON.stringify(source)}` : ''}: each key may appear once`
         : err.code === 'TAG_RESOLVE_FAILED'
-          ? `${err.message.split(' at line')[0]} — custom and language tags are not allowed`
-          : `invalid YAML: ${err.message.split(' at line')[0]}`;
+          ? `expected a plain YAML value; found the tag ${source || err.message.split(' at line')[0]} — custom and language tags are not allowed`
+          : `invalid YAML: ${err.message.split(' at line')[0]}${found}`;
     add(message, err.pos[0]);
   }
-  if (issues.length === 0) checkNodes(doc, maxAliases, add);
+  if (issues.length === 0) checkNodes(doc, maxAliases, add, lineAt);
 
   let value: unknown;
   if (issues.length === 0) {
@@ -122,27 +131,34 @@ function checkNodes(
   doc: Document,
   maxAliases: number,
   add: (m: string, pos?: number, field?: string) => void,
+  lineOfPos: (pos: number | undefined) => number | undefined,
 ) {
   let aliases = 0;
   visit(doc, {
     Map(_key, map) {
-      const seen = new Set<unknown>();
+      const seen = new Map<unknown, number | undefined>();
       for (const pair of map.items) {
         const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        const pos = (pair.key as { range?: number[] } | null)?.range?.[0];
         if (seen.has(key)) {
+          const first = lineOfPos(seen.get(key));
           add(
-            'duplicate key: each key may appear once',
-            (pair.key as { range?: number[] } | null)?.range?.[0],
+            `duplicate key ${JSON.stringify(String(key))}: each key may appear once${first ? ` (first on line ${first})` : ''}`,
+            pos,
           );
+        } else {
+          seen.set(key, pos);
         }
-        seen.add(key);
       }
       return undefined;
     },
     Pair(_key, pair) {
       const key = pair.key;
       if (key !== null && !isScalar(key)) {
-        add('keys must be plain strings', (key as { range?: number[] }).range?.[0]);
+        add(
+          `keys must be plain strings; found ${isMap(key) ? 'a mapping' : isSeq(key) ? 'a list' : 'an alias'} as a key`,
+          (key as { range?: number[] }).range?.[0],
+        );
         return visit.BREAK;
       }
       if (isScalar(key) && typeof key.value === 'string' && FORBIDDEN_KEYS.has(key.value)) {
@@ -153,7 +169,10 @@ function checkNodes(
     Alias(_key, alias, path) {
       aliases += 1;
       if (aliases > maxAliases) {
-        add(`more than ${maxAliases} YAML aliases; write the values out`, alias.range?.[0]);
+        add(
+          `expected at most ${maxAliases} YAML aliases; found more (*${alias.source} is one too many): write the values out`,
+          alias.range?.[0],
+        );
         return visit.BREAK;
       }
       const target = alias.resolve(doc);
@@ -165,16 +184,52 @@ function checkNodes(
         return visit.BREAK;
       }
       if (path.some((ancestor) => ancestor === target)) {
-        add(`recursive YAML alias *${alias.source}`, alias.range?.[0]);
+        add(
+          `recursive YAML alias *${alias.source}: it points into itself; write the value out`,
+          alias.range?.[0],
+        );
         return visit.BREAK;
       }
       if ((isMap(target) || isSeq(target)) && containsAlias(target)) {
-        add(`alias *${alias.source} points at a collection that itself uses aliases`, alias.range?.[0]);
+        add(
+          `alias *${alias.source} points at a collection that itself uses aliases; write the values out`,
+          alias.range?.[0],
+        );
         return visit.BREAK;
       }
       return undefined;
     },
   });
+}
+
+/** The key path (as for fieldPath) of the innermost mapping entry or list item that spans `pos`. */
+function pathAt(root: unknown, pos: number): PropertyKey[] {
+  const out: PropertyKey[] = [];
+  // A node's range is [start, end of value, end with trailing blank and comment]: the middle one, so a
+  // position on the next line is not taken as part of this entry.
+  const spans = (start: number | undefined, end: number | undefined) =>
+    start !== undefined && end !== undefined && start <= pos && pos < end;
+  const rangeOf = (node: unknown) => (node as { range?: [number, number, number] } | null)?.range;
+  let node = root;
+  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) =>
+        spans(rangeOf(p.key)?.[0], rangeOf(p.value)?.[1] ?? rangeOf(p.key)?.[1]),
+      );
+      const key = pair && isScalar(pair.key) ? pair.key.value : undefined;
+      if (!pair || (typeof key !== 'string' && typeof key !== 'number')) break;
+      out.push(String(key));
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const index = node.items.findIndex((item) => spans(rangeOf(item)?.[0], rangeOf(item)?.[1]));
+      if (index === -1) break;
+      out.push(index);
+      node = node.items[index];
+    } else {
+      break;
+    }
+  }
+  return out;
 }
 
 function containsAlias(node: unknown): boolean {

@@ -25,6 +25,8 @@ export const FAILURE_RULES = {
   'dependency-failed': { attribution: 'spec', retryable: false, chargesAttempt: false },
   rejected: { attribution: 'spec', retryable: false, chargesAttempt: false },
   'cap-reached': { attribution: 'spec', retryable: false, chargesAttempt: false },
+  // The prompt is over one argv word and the provider's command has no file or stdin input for it.
+  'prompt-too-large': { attribution: 'spec', retryable: false, chargesAttempt: false },
   poison: { attribution: 'spec', retryable: false, chargesAttempt: false },
   'attempts-exhausted': { attribution: 'spec', retryable: false, chargesAttempt: false },
   'max-turns': { attribution: 'spec', retryable: true, chargesAttempt: true },
@@ -33,7 +35,9 @@ export const FAILURE_RULES = {
   auth: { attribution: 'provider', retryable: true, chargesAttempt: false },
   'rate-limit': { attribution: 'provider', retryable: true, chargesAttempt: false },
   overloaded: { attribution: 'provider', retryable: true, chargesAttempt: false },
-  'crash-on-start': { attribution: 'provider', retryable: true, chargesAttempt: false },
+  // The agent CLI died within its crashWindow, with no commit and almost no output. Still a crash: a
+  // spec that kills the agent at once (the probe passing all along) cannot loop forever, it turns poison.
+  'crash-on-start': { attribution: 'provider', retryable: true, chargesAttempt: false, crash: true },
   'server-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
   'agent-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
   // worker: the machine or the link failed

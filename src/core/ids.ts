@@ -60,7 +60,7 @@ export function refNameProblem(name: string): string | null {
     name.endsWith('.lock') ||
     name.split('/').some((part) => part.startsWith('.'))
   ) {
-    return `not a valid git branch name: ${JSON.stringify(name)}`;
+    return `expected a valid git branch name (no "..", "//", ".lock" ending, or part that starts or ends with "." or "/"); found ${JSON.stringify(name)}`;
   }
   return null;
 }

@@ -71,6 +71,11 @@ export interface Review {
   approvedAt?: string | null;
   /** Which round this review judged. */
   round?: number;
+  /**
+   * Who is at fault when the review gave no verdict: `supervisor` when the architect's answer was
+   * unusable (malformed twice, an error, a timeout) and the task waits for a person. Null otherwise.
+   */
+  attribution?: Attribution | null;
 }
 
 export interface HistoryEntry {

@@ -9,8 +9,8 @@ import type { TaskRecord } from '../core/task.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import type { Redactor } from '../lib/redact.js';
-import type { AttemptStatus, WorkerHost } from '../hosts/worker.js';
-import { profileFor, resolveSecrets } from '../providers/index.js';
+import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
+import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
 import type { OutputReading } from '../providers/types.js';
 
@@ -31,28 +31,31 @@ export interface LiveAttempt {
   missing: number;
   /** A kill is under way; ignore further signals. */
   ending: boolean;
+  /** The mirrored output's last line while it is incomplete (for the provider's live check). */
+  partialLine?: string;
 }
 
-/** The prompt the executor reads: the spec, plus review notes on later rounds. */
+/**
+ * The prompt the executor reads: the spec, plus review notes on later rounds. A gate failure's evidence
+ * is shown once, under "Failed gates", though the review also carries it as a finding.
+ */
 export function promptFor(task: TaskRecord, specText: string): string {
   const parts = [specText.trimEnd()];
+  const failed = task.gates.filter((g) => !g.passed);
+  const gateFinding = new Set(failed.map((g) => `${g.name}: ${g.evidence}`));
   if (task.review && task.round > 0) {
     parts.push(
       '',
       `## Review notes (round ${task.round} of ${task.spec.reviewRounds})`,
       'Continue on this branch; do not start over. Address these findings:',
       task.review.summary,
-      ...task.review.findings.map(
-        (f) => `- ${f.file}${f.line ? `:${f.line}` : ''} [${f.severity}] ${f.text}`,
-      ),
+      ...task.review.findings
+        .filter((f) => !(f.file === '(gate)' && gateFinding.has(f.text)))
+        .map((f) => `- ${f.file}${f.line ? `:${f.line}` : ''} [${f.severity}] ${f.text}`),
     );
   }
-  if (task.gates.some((g) => !g.passed)) {
-    parts.push(
-      '',
-      '## Failed gates',
-      ...task.gates.filter((g) => !g.passed).map((g) => `- ${g.name}: ${g.evidence}`),
-    );
+  if (failed.length) {
+    parts.push('', '## Failed gates', ...failed.map((g) => `- ${g.name}: ${g.evidence}`));
   }
   return `${parts.join('\n')}\n`;
 }
@@ -97,22 +100,17 @@ export async function launchAttempt(
 ): Promise<void> {
   const cfg = deps.config.providers[provider];
   if (!cfg) throw new Error(`unknown provider ${provider}`);
-  if (!prepared) await prepareWorktree(deps, worker, task, localRepo, baseSha);
-  if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
   const profile = profileFor(cfg.kind);
   const secrets = resolveSecrets(provider, cfg, deps.env);
   const ctx = launchContext(worker, provider, task.id, attempt, worker.worktree(task.id));
   const cmd = profile.buildRun(cfg, ctx, secrets);
+  const prompt = promptFor(task, specText);
+  // Before the host is touched: a prompt no input of this executor can take is refused here.
+  const { argv, stdin } = fitPrompt(cmd, prompt, { taskId: task.id, provider });
+  if (!prepared) await prepareWorktree(deps, worker, task, localRepo, baseSha);
+  if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
   await worker.ensureDir(ctx.stateDir);
-  await worker.launch({
-    taskId: task.id,
-    attempt,
-    repo: task.spec.repo,
-    argv: cmd.argv,
-    env: cmd.env,
-    stdin: cmd.stdin,
-    prompt: promptFor(task, specText),
-  });
+  await worker.launch({ taskId: task.id, attempt, repo: task.spec.repo, argv, env: cmd.env, stdin, prompt });
 }
 
 /** Folds a status poll into the attempt's liveness record. Returns true if it made progress. */
@@ -135,14 +133,32 @@ export async function mirrorLog(
   redact: Redactor,
   /** Read even if the last status showed no growth (at exit, the final bytes matter). */
   force = false,
-): Promise<void> {
-  if (!force && live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return;
+): Promise<string | null> {
+  if (!force && live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return null;
   const chunk = await worker.readLog(live.taskId, live.attempt, live.mirroredBytes);
-  if (!chunk) return;
+  if (!chunk) return null;
   const file = paths.attemptLog(live.taskId, live.attempt);
   mkdirSync(path.dirname(file), { recursive: true });
-  appendFileSync(file, redact(chunk), { mode: 0o600 });
+  const text = redact(chunk);
+  appendFileSync(file, text, { mode: 0o600 });
   live.mirroredBytes += Buffer.byteLength(chunk);
+  return text;
+}
+
+/**
+ * What the provider makes of a running attempt's newly mirrored output: a failure that waiting cannot fix
+ * (see ProviderProfile.liveFailure), or null. Only complete lines are judged; a partial one waits.
+ */
+export function liveFailure(config: Config, live: LiveAttempt, chunk: string): OutputReading['failure'] {
+  const cfg = config.providers[live.provider];
+  const profile = cfg ? profileFor(cfg.kind) : undefined;
+  if (!profile?.liveFailure) return null;
+  const text = (live.partialLine ?? '') + chunk;
+  const end = text.lastIndexOf('\n') + 1;
+  // A line that never ends is not kept without bound: past 64 KiB it is judged as it is.
+  const cut = end === 0 && text.length > 65_536 ? text.length : end;
+  live.partialLine = text.slice(cut);
+  return cut > 0 ? profile.liveFailure(text.slice(0, cut)) : null;
 }
 
 /** Where an attempt's last screen is kept: beside its log, logs/<id>/attempt-<n>.screen.txt. */
@@ -177,13 +193,20 @@ export function localLog(paths: WorkspacePaths, taskId: string, attempt: number)
   }
 }
 
+/** Reads how an attempt ended, from its log and exit record (crash-on-start needs its times). */
 export function readAttemptOutput(
   config: Config,
   provider: string,
   log: string,
-  exitCode: number,
+  exit: Pick<ExitRecord, 'exitCode'> & Partial<ExitRecord>,
 ): OutputReading {
   const cfg = config.providers[provider];
   if (!cfg) return { completed: false, result: null, usage: null, failure: null };
-  return profileFor(cfg.kind).readOutput(log, exitCode);
+  const started = Date.parse(exit.startedAt ?? '');
+  const ended = Date.parse(exit.endedAt ?? '');
+  return readAttempt(cfg, log, {
+    exitCode: exit.exitCode,
+    durationMs: Number.isFinite(started) && Number.isFinite(ended) ? Math.max(0, ended - started) : null,
+    committed: typeof exit.committed === 'boolean' ? exit.committed : null,
+  });
 }

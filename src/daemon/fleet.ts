@@ -3,12 +3,15 @@
  * The supervisor asks it where work may go; it never touches the queue.
  */
 import { coerceError } from '../core/errors.js';
+import type { TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/schema.js';
 import { sampleLoad } from '../hosts/load.js';
+import { LinkError } from '../hosts/runner.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { runProbe } from '../providers/probe.js';
 import type { EventSink } from '../queue/eventlog.js';
+import { averagePoints, gradesFromRecords, RECENT_GRADES } from './grades.js';
 import { initialHealth, probeDue, probeFinished, probeStarted, type ProviderHealth } from './health.js';
 
 export interface HostState {
@@ -35,7 +38,7 @@ export class Fleet {
   /** Providers a person asked to probe now (see requestProbe). */
   private readonly forcedProbes = new Set<string>();
   readonly hostState = new Map<string, HostState>();
-  /** Recent grade points per provider (last 10), for routing and `providers`. */
+  /** Recent grade points per provider (the last RECENT_GRADES), for routing and `providers`. */
   readonly grades = new Map<string, number[]>();
 
   constructor(private readonly deps: FleetDeps) {
@@ -49,12 +52,17 @@ export class Fleet {
   }
 
   noteGrade(provider: string, points: number): void {
-    this.grades.set(provider, [...(this.grades.get(provider) ?? []), points].slice(-10));
+    this.grades.set(provider, [...(this.grades.get(provider) ?? []), points].slice(-RECENT_GRADES));
+  }
+
+  /** At start-up: the recent grades the task records hold, so a restart keeps the feedback. */
+  seedGrades(tasks: readonly TaskRecord[]): void {
+    this.grades.clear();
+    for (const [provider, points] of gradesFromRecords(tasks)) this.grades.set(provider, points);
   }
 
   averageGrade(provider: string): number | null {
-    const g = this.grades.get(provider);
-    return g?.length ? g.reduce((a, b) => a + b, 0) / g.length : null;
+    return averagePoints(this.grades.get(provider));
   }
 
   isReady(host: string): boolean {
@@ -95,6 +103,11 @@ export class Fleet {
     }
   }
 
+  /**
+   * Samples each host's load: every `loadEveryMs` while work is pending, and at once, whenever it was
+   * last sampled, when `force`d (a person asked, or the monitor cycle). A host that cannot be reached is
+   * marked unready; one whose load cannot be read gets no new work until a sample succeeds.
+   */
   async sampleHosts(force: boolean, anyPending: boolean): Promise<void> {
     const now = this.deps.clock.monotonic();
     const every = this.deps.loadEveryMs ?? 30_000;
@@ -102,30 +115,31 @@ export class Fleet {
     await Promise.all(
       [...this.deps.hosts].map(async ([name, worker]) => {
         const state = this.hostState.get(name);
-        if (!state || now - state.sampledMono < every) return;
+        if (!state || (!force && now - state.sampledMono < every)) return;
         if (!state.ready) {
           await this.prepareHost(name, worker);
           return;
         }
         const cfg = this.deps.config.hosts[name];
         if (!cfg) return;
+        let next: HostState;
         try {
           const sample = await sampleLoad(worker, cfg, this.deps.clock.now());
-          const changed = sample.over.join() !== state.over.join();
-          this.hostState.set(name, { ready: true, over: sample.over, sampledMono: now });
-          if (changed) {
-            this.deps.events.emit({
-              type: 'host.status',
-              time: new Date(this.deps.clock.now()).toISOString(),
-              host: name,
-              reason: sample.over.length ? sample.over.join('; ') : 'under its thresholds',
-            });
-          }
+          next = { ready: true, over: sample.over, sampledMono: now };
         } catch (err) {
-          this.hostState.set(name, {
-            ready: false,
-            over: [`unreachable: ${coerceError(err).describe()}`],
-            sampledMono: now,
+          const reason = coerceError(err).describe();
+          next =
+            err instanceof LinkError
+              ? { ready: false, over: [`unreachable: ${reason}`], sampledMono: now }
+              : { ready: true, over: [`load unknown: ${reason}`], sampledMono: now };
+        }
+        this.hostState.set(name, next);
+        if (next.over.join() !== state.over.join()) {
+          this.deps.events.emit({
+            type: 'host.status',
+            time: new Date(this.deps.clock.now()).toISOString(),
+            host: name,
+            reason: next.over.length ? next.over.join('; ') : 'under its thresholds',
           });
         }
       }),

@@ -5,7 +5,7 @@
  * main with a compare-and-swap, push without force. It runs beside the dispatch loop, never inside it,
  * so a long test suite never delays exit detection.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
@@ -27,7 +27,7 @@ import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
 import type { ToggleStore } from '../queue/toggles.js';
-import { Architect, gradePoints, resolveArchitectMode } from '../review/architect.js';
+import { Architect, gradePoints, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates, runGates } from '../review/gates.js';
 
 export interface JudgmentDeps {
@@ -103,7 +103,31 @@ export class Judgment {
     this.kick();
   }
 
-  /** Deletes ns/<id> of tasks merged longer ago than the retention period (from the monitor cycle). */
+  /** The monitor cycle's housekeeping: ended tasks' gate worktrees, then merged branches past retention. */
+  async tidy(): Promise<void> {
+    await this.removeEndedWorktrees();
+    await this.pruneMergedBranches();
+  }
+
+  /** Removes the gate worktree (work/<repo>/<id>) of every task that is done or failed. */
+  async removeEndedWorktrees(): Promise<number> {
+    let removed = 0;
+    for (const task of this.deps.store.list()) {
+      if (task.state !== 'done' && task.state !== 'failed') continue;
+      const worktree = this.deps.paths.gateWorktree(task.spec.repo, task.id);
+      if (!existsSync(worktree)) continue;
+      const { repo } = await this.locate(task);
+      await repo.removeWorktree(worktree);
+      removed += 1;
+    }
+    return removed;
+  }
+
+  /**
+   * Deletes ns/<id> of tasks merged longer ago than the retention period (from the monitor cycle): in the
+   * supervisor's repo and, with refs/nightshift/base/<id>, in the mirror of every host an attempt ran on.
+   * A host that cannot be reached now is tried again next cycle; unmerged branches are never deleted.
+   */
   async pruneMergedBranches(): Promise<number> {
     const keepMs = parseDuration(this.deps.config.defaults.branchRetention) ?? 7 * 86_400_000;
     const now = this.deps.clock.now();
@@ -113,6 +137,18 @@ export class Judgment {
       if (now - Date.parse(task.merge.at) < keepMs) continue;
       const { repo } = await this.locate(task);
       await repo.deleteBranch(`ns/${task.id}`);
+      let everywhere = true;
+      for (const worker of this.attemptHosts(task)) {
+        try {
+          await worker.deleteTaskRefs(task.spec.repo, task.id);
+        } catch (err) {
+          everywhere = false;
+          this.deps.log(
+            `could not delete the refs of ${task.id} on ${worker.name} (tried again next cycle): ${coerceError(err).describe()}`,
+          );
+        }
+      }
+      if (!everywhere) continue;
       this.update(
         task.id,
         `branch ns/${task.id} deleted: merged more than ${this.deps.config.defaults.branchRetention} ago`,
@@ -181,6 +217,7 @@ export class Judgment {
       specText,
       config: this.deps.config,
       enabled,
+      env: this.deps.env,
     });
     const failed = gates.filter((g) => !g.passed);
     this.update(
@@ -220,17 +257,30 @@ export class Judgment {
       return;
     }
     const diff = await repo.diff(base, tip);
+    // A small change also goes with its changed files whole, so the architect sees their context.
+    const files = await wholeFiles(repo, base, tip, diff.length, this.deps.config.architect.wholeFiles);
     const answer = await this.architect.review({
       title: task.title,
       specText: this.deps.redact(specText),
       gates,
       diff: this.deps.redact(diff),
+      files: files.map((f) => ({ path: this.deps.redact(f.path), content: this.deps.redact(f.content) })),
       round: task.round,
       reviewRounds: task.spec.reviewRounds,
     });
     if (!answer.ok) {
+      // Never an approval by default: the task waits for a person, and the record says whose fault it is.
       this.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {
         parked: PARK_ARCHITECT,
+        review: {
+          grade: null,
+          verdict: null,
+          summary: `The architect gave no usable verdict: ${answer.reason}`,
+          findings: [],
+          approvedBy: null,
+          round: task.round,
+          attribution: answer.attribution,
+        },
       });
       return;
     }
@@ -380,15 +430,21 @@ export class Judgment {
           return;
         }
       }
-      if (!(await repo.compareAndSwap(mainRef, staged.tip, main))) {
+      // rebase fast-forwards main to the rebased tip, which puts every rebased commit on main: each tree
+      // must pass the command gates too, or the work lands as one commit of the tip's (gated) tree.
+      const landing =
+        repoCfg.merge === 'rebase' && commandGates.length
+          ? await this.gateRebased(task, repo, staging, main, staged.tip, commandGates, message)
+          : staged.tip;
+      if (!(await repo.compareAndSwap(mainRef, landing, main))) {
         this.deps.log(`merge of ${task.id}: ${repoCfg.main} moved while staging; re-staging`);
         continue;
       }
       if (repoCfg.remote) {
-        const pushed = await repo.push(repoCfg.remote, staged.tip, repoCfg.main);
+        const pushed = await repo.push(repoCfg.remote, landing, repoCfg.main);
         if (!pushed.ok) {
           // Put main back and start again from whatever the remote has now.
-          await repo.compareAndSwap(mainRef, main, staged.tip);
+          await repo.compareAndSwap(mainRef, main, landing);
           if (pushed.rejected) {
             this.deps.log(
               `merge of ${task.id}: push rejected by ${repoCfg.remote}; re-staging from its ${repoCfg.main}`,
@@ -401,9 +457,7 @@ export class Judgment {
           return;
         }
       }
-      this.deps.store.transition(task.id, (t) =>
-        enterDone(t, { now: this.deps.clock.now(), sha: staged.tip }),
-      );
+      this.deps.store.transition(task.id, (t) => enterDone(t, { now: this.deps.clock.now(), sha: landing }));
       await this.cleanup(task, repo);
       return;
     }
@@ -412,11 +466,82 @@ export class Judgment {
     });
   }
 
+  /**
+   * rebase mode, once the rebased tip's tree has passed `gates` in staging: runs them on every other
+   * rebased commit's tree too, oldest first, in the staging worktree (a tree already gated is not run
+   * again). Returns the tip when all pass. When one fails, the branch's history cannot go on main as it
+   * is, but its end result passed: returns one new commit on `main` with the tip's tree, whose message
+   * lists the commits it replaces, and records why.
+   */
+  private async gateRebased(
+    task: TaskRecord,
+    repo: Repo,
+    staging: string,
+    main: string,
+    tip: string,
+    gates: readonly GateName[],
+    message: string,
+  ): Promise<string> {
+    const commits = await repo.commits(main, tip);
+    const tipTree = await repo.treeOf(tip);
+    const gated = new Set([tipTree]);
+    const specText = this.deps.store.specText(task.id);
+    for (const commit of commits) {
+      if (gated.has(commit.tree)) continue;
+      await repo.worktreeAt(staging, commit.sha);
+      const results = await runGates({
+        worktree: staging,
+        base: main,
+        head: commit.sha,
+        task,
+        specText,
+        config: this.deps.config,
+        enabled: gates,
+      });
+      const failed = results.filter((g) => !g.passed).map((g) => g.name);
+      if (!failed.length) {
+        gated.add(commit.tree);
+        continue;
+      }
+      const why = `rebased commit ${commit.line} fails ${failed.join(', ')} in staging`;
+      const squash = await repo.commitTree(
+        tipTree,
+        main,
+        [
+          message,
+          '',
+          `Squashed by nightshift: the ${why}, so the branch lands as one commit of its tip's tree, which passed.`,
+          '',
+          ...commits.map((c) => `- ${c.line}`),
+        ].join('\n'),
+      );
+      // The subject is the executor's text: redacted like everything else the supervisor logs.
+      this.deps.log(`merge of ${task.id}: ${this.deps.redact(why)}; landing one squash commit instead`);
+      this.update(
+        task.id,
+        `merge: ${this.deps.redact(why)}; the ${commits.length} commits land squashed into one whose tree passed the gates`,
+        {},
+      );
+      return squash;
+    }
+    return tip;
+  }
+
+  /** After a merge: the gate worktree, and the worktree on every host an attempt ran on. */
   private async cleanup(task: TaskRecord, repo: Repo): Promise<void> {
     await repo.removeWorktree(this.deps.paths.gateWorktree(task.spec.repo, task.id)).catch(() => undefined);
-    const host = task.attempts.at(-1)?.host;
-    const worker = host ? this.deps.hosts.get(host) : undefined;
-    if (worker) await worker.removeWorktree(task.spec.repo, task.id).catch(() => undefined);
+    for (const worker of this.attemptHosts(task)) {
+      await worker.removeWorktree(task.spec.repo, task.id).catch((err: unknown) => {
+        this.deps.log(
+          `could not remove the worktree of ${task.id} on ${worker.name}: ${coerceError(err).describe()}`,
+        );
+      });
+    }
+  }
+
+  /** The configured hosts the task's attempts ran on, each once. */
+  private attemptHosts(task: TaskRecord): WorkerHost[] {
+    return [...new Set(task.attempts.map((a) => a.host))].flatMap((h) => this.deps.hosts.get(h) ?? []);
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -11,17 +11,18 @@ import { parseDuration } from '../core/duration.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from '../core/failures.js';
 import { enterFailed, enterReview, enterRunning, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
-import { makeRedactor, type Redactor } from '../lib/redact.js';
+import type { Redactor } from '../lib/redact.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
+import { secretRedactor } from '../config/secrets.js';
 import type { Config } from '../config/schema.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { sessionName, SESSION_PREFIX } from '../hosts/tmux.js';
-import type { AttemptStatus, WorkerHost } from '../hosts/worker.js';
-import { resolveSecrets } from '../providers/index.js';
+import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox } from '../queue/inbox.js';
 import { WorkspaceLock } from '../queue/lock.js';
 import { applyPendingRequests } from '../queue/requests.js';
+import { FatalIoError } from '../queue/fsx.js';
 import { QueueStore } from '../queue/store.js';
 import { ToggleStore } from '../queue/toggles.js';
 import { QueueWatcher } from '../queue/watcher.js';
@@ -29,6 +30,7 @@ import {
   launchAttempt,
   prepareWorktree,
   localLog,
+  liveFailure,
   mirrorLog,
   noteProgress,
   readAttemptOutput,
@@ -102,7 +104,7 @@ export class Supervisor {
   /** Attempts whose exit is being collected (log, main guard, fetch) off the tick, by task id. */
   private readonly collecting = new Map<string, Promise<void>>();
   /** Exited attempts whose collection a dropped link interrupted, by task id: retried at each poll. */
-  private readonly deferred = new Map<string, { live: LiveAttempt; worker: WorkerHost; exitCode: number }>();
+  private readonly deferred = new Map<string, { live: LiveAttempt; worker: WorkerHost; exit: ExitRecord }>();
   private readonly prepared = new Map<string, PreparedLaunch>();
   private readonly waiting = new Map<string, string>();
   private readonly random: () => number;
@@ -124,18 +126,12 @@ export class Supervisor {
 
   constructor(private readonly opts: SupervisorOptions) {
     this.random = opts.random ?? Math.random;
+    // Every provider secret and the architect's key: none reaches a record, an event or a log line.
+    this.redact = secretRedactor(opts.config, opts.env);
     this.events = new EventLog(opts.paths.events);
-    this.store = new QueueStore(opts.paths, opts.clock, this.events);
-    this.toggles = new ToggleStore(opts.paths);
-    const secrets = Object.entries(opts.config.providers).flatMap(([name, cfg]) => {
-      try {
-        return Object.values(resolveSecrets(name, cfg, opts.env));
-      } catch {
-        return [];
-      }
-    });
-    this.redact = makeRedactor(secrets);
     this.events.redact = this.redact;
+    this.store = new QueueStore(opts.paths, opts.clock, this.events, { redact: this.redact });
+    this.toggles = new ToggleStore(opts.paths);
     this.backoff = {
       ...DEFAULT_BACKOFF,
       initialMs: parseDuration(opts.config.defaults.retryInitial) ?? DEFAULT_BACKOFF.initialMs,
@@ -171,6 +167,7 @@ export class Supervisor {
       await WorkspaceLock.acquire(this.opts.paths.lock, 'daemon', () => this.clock.now(), 0);
     }
     this.store.recover();
+    this.fleet.seedGrades(this.store.list());
     this.events.emit({
       type: 'daemon.started',
       time: this.iso(),
@@ -260,7 +257,13 @@ export class Supervisor {
         forceMonitor = false;
       } while (this.again && !this.stopping);
     } catch (err) {
-      this.opts.log?.(`tick failed: ${coerceError(err).describe()}`);
+      if (err instanceof FatalIoError) {
+        // An fsync failed: the disk may have dropped queue state. Stop, never retry; exit non-zero.
+        this.opts.log?.(`fatal: ${err.describe()}; the daemon stops (exit 1)`);
+        void this.stop(`fatal I/O error: ${err.message}`).finally(() => process.exit(1));
+      } else {
+        this.opts.log?.(`tick failed: ${coerceError(err).describe()}`);
+      }
     } finally {
       this.ticking = false;
     }
@@ -300,11 +303,7 @@ export class Supervisor {
     this.judgment?.kick();
     await this.dispatch();
     // The running attempts' logs after the launches: a freed slot must not wait for them.
-    await Promise.all(
-      running.map(({ live, worker }) =>
-        mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => undefined),
-      ),
-    );
+    await Promise.all(running.map(({ live, worker }) => this.mirrorRunning(live, worker)));
     if (forceMonitor || now >= this.nextMonitorMono) {
       this.nextMonitorMono = now + (parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000);
       await this.monitorCycle();
@@ -496,7 +495,8 @@ export class Supervisor {
         started,
         provider,
         attempt,
-        this.store.specText(task.id),
+        // The executor reads the spec as written; every other reader gets it redacted.
+        this.store.specText(task.id, { raw: true }),
         localRepo,
         sha,
         preparedBase !== null,
@@ -520,13 +520,19 @@ export class Supervisor {
       this.watchExits(worker);
     } catch (err) {
       const e = coerceError(err);
-      const code = e.name === 'LinkError' ? 'link-down' : 'launch-failed';
+      const code =
+        e.name === 'LinkError'
+          ? 'link-down'
+          : e.name === 'PromptTooLargeError'
+            ? 'prompt-too-large'
+            : 'launch-failed';
       // Whatever the host lost (a mirror, the agent script) is set up again by the next launch.
       worker.forgetSetup();
       this.fail(
         this.store.get(task.id),
         code,
-        `launch on ${worker.name} failed: ${e.describe()}`,
+        // A refused prompt never reached the host: say what is wrong with it, not that a launch failed.
+        code === 'prompt-too-large' ? e.describe() : `launch on ${worker.name} failed: ${e.describe()}`,
         'failed',
         null,
       );
@@ -608,7 +614,7 @@ export class Supervisor {
     if (live.ending) return false;
     noteProgress(live, status, this.clock.monotonic());
     if (status.exit) {
-      this.collectLater(live, worker, status.exit.exitCode);
+      this.collectLater(live, worker, status.exit);
       return false;
     }
     // No exit record, and no live pane: the runner is gone without recording its end (killed, or its
@@ -641,10 +647,10 @@ export class Supervisor {
    * Collects an exited attempt without holding up the tick: its slot is free at once, so this tick's
    * dispatch can start the next task while the branch is fetched. The tick runs again when it is done.
    */
-  private collectLater(live: LiveAttempt, worker: WorkerHost, exitCode: number): void {
+  private collectLater(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): void {
     live.ending = true;
     this.live.delete(live.taskId);
-    const done = this.collect(live, worker, exitCode)
+    const done = this.collect(live, worker, exit)
       .catch((err: unknown) =>
         this.opts.log?.(`collecting ${live.taskId} failed: ${coerceError(err).describe()}`),
       )
@@ -660,17 +666,17 @@ export class Supervisor {
    * nothing: exit.json and the branch wait on the host, so collection is deferred to a later poll
    * (retryDeferred) and the task stays running — never re-dispatched, never blamed.
    */
-  private async collect(live: LiveAttempt, worker: WorkerHost, exitCode: number): Promise<void> {
+  private async collect(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): Promise<void> {
     live.ending = true;
     this.live.delete(live.taskId);
     this.deferred.delete(live.taskId);
     const at = { step: 'the log' };
     try {
-      await this.collectExited(live, worker, exitCode, at);
+      await this.collectExited(live, worker, exit, at);
     } catch (err) {
       const e = coerceError(err);
       if (e.name !== 'LinkError') throw err;
-      this.deferred.set(live.taskId, { live, worker, exitCode });
+      this.deferred.set(live.taskId, { live, worker, exit });
       this.opts.log?.(
         `collecting ${live.taskId} on ${live.host} deferred at ${at.step} (link down): ${e.describe()}`,
       );
@@ -684,9 +690,10 @@ export class Supervisor {
   private async collectExited(
     live: LiveAttempt,
     worker: WorkerHost,
-    exitCode: number,
+    exit: ExitRecord,
     at: { step: string },
   ): Promise<void> {
+    const exitCode = exit.exitCode;
     await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(rethrowLinkError);
     at.step = 'the session';
     await worker.tmux.kill(sessionName(live.taskId)).catch(rethrowLinkError);
@@ -715,7 +722,7 @@ export class Supervisor {
       this.opts.config,
       live.provider,
       localLog(this.opts.paths, live.taskId, live.attempt),
-      exitCode,
+      exit,
     );
     if (exitCode !== 0 || reading.failure) {
       const code = reading.failure?.code ?? 'exit-nonzero';
@@ -756,7 +763,7 @@ export class Supervisor {
     for (const [id, d] of [...this.deferred]) {
       if (this.collecting.has(id)) continue;
       this.deferred.delete(id);
-      this.collectLater(d.live, d.worker, d.exitCode);
+      this.collectLater(d.live, d.worker, d.exit);
     }
   }
 
@@ -824,10 +831,28 @@ export class Supervisor {
       });
       return;
     }
-    for (const d of doomed) await this.killAttempt(d.live, d.code, d.reason);
+    for (const d of doomed) await this.killAttempt(d.live, d.code, d.reason, d.code);
   }
 
-  private async killAttempt(live: LiveAttempt, code: 'timeout' | 'idle', reason: string): Promise<void> {
+  /** Mirrors a running attempt's new output; a failure the provider sees in it (a refused key) kills it now. */
+  private async mirrorRunning(live: LiveAttempt, worker: WorkerHost): Promise<void> {
+    const chunk = await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => null);
+    const fatal = chunk ? liveFailure(this.opts.config, live, chunk) : null;
+    if (!fatal || live.ending || this.live.get(live.taskId) !== live) return;
+    await this.killAttempt(
+      live,
+      fatal.code,
+      `${fatal.reason} (killed at once: retrying cannot fix it)`,
+      'failed',
+    );
+  }
+
+  private async killAttempt(
+    live: LiveAttempt,
+    code: string,
+    reason: string,
+    outcome: 'timeout' | 'idle' | 'failed',
+  ): Promise<void> {
     const worker = this.opts.hosts.get(live.host);
     live.ending = true;
     const screen = worker ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
@@ -837,7 +862,7 @@ export class Supervisor {
       await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
     }
     this.live.delete(live.taskId);
-    this.fail(this.store.get(live.taskId), code, reason, code, null);
+    this.fail(this.store.get(live.taskId), code, reason, outcome, null);
   }
 
   private async killForRequest(task: TaskRecord): Promise<void> {
@@ -913,7 +938,7 @@ export class Supervisor {
       live.head = status.head;
       live.mirroredBytes = localLog(this.opts.paths, task.id, attempt.n).length;
       if (status.exit) {
-        await this.collect(live, worker, status.exit.exitCode);
+        await this.collect(live, worker, status.exit);
       } else if (status.pane && !status.pane.dead) {
         this.live.set(task.id, live);
         this.watchExits(worker);
@@ -947,8 +972,10 @@ export class Supervisor {
   private async monitorCycle(): Promise<void> {
     this.judgment?.retryParked();
     await this.judgment
-      ?.pruneMergedBranches()
-      .catch((err: unknown) => this.opts.log?.(`branch pruning failed: ${coerceError(err).describe()}`));
+      ?.tidy()
+      .catch((err: unknown) =>
+        this.opts.log?.(`worktree and branch cleanup failed: ${coerceError(err).describe()}`),
+      );
     await this.adopt();
     await this.poll();
     await this.fleet.sampleHosts(true, true);

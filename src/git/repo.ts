@@ -148,6 +148,30 @@ export class Repo {
     }
   }
 
+  /**
+   * The commits of base..head, oldest first, each with its tree and a one-line `<short sha> <subject>`
+   * (for messages). Merge commits included.
+   */
+  async commits(base: string, head: string): Promise<{ sha: string; tree: string; line: string }[]> {
+    const out = await this.git.raw(['log', '--reverse', '--format=%H%x00%T%x00%h %s', `${base}..${head}`]);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((row) => {
+        const [sha = '', tree = '', line = ''] = row.split('\0');
+        return { sha, tree, line };
+      });
+  }
+
+  async treeOf(ref: string): Promise<string> {
+    return this.git.raw(['rev-parse', '--verify', `${ref}^{tree}`]);
+  }
+
+  /** A new commit of `tree` whose only parent is `parent` (no worktree involved). */
+  async commitTree(tree: string, parent: string, message: string): Promise<string> {
+    return this.git.raw(['commit-tree', tree, '-p', parent, '-m', message]);
+  }
+
   /** Moves `ref` from `expected` to `next` only if it still points at `expected`. */
   async compareAndSwap(ref: string, next: string, expected: string): Promise<boolean> {
     try {

@@ -2,6 +2,7 @@
  * Load sensing on the host itself: load average per core, MemAvailable, free disk in the workdir and
  * the number of `ns-` sessions, judged against the host's thresholds from config.
  */
+import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { HostConfig } from '../config/schema.js';
 import { SESSION_PREFIX } from './tmux.js';
 import type { WorkerHost } from './worker.js';
@@ -19,25 +20,48 @@ export interface LoadSample {
   over: string[];
 }
 
+/**
+ * usage: sh -c LOAD_SH sh <workdir>. Prints four lines: the 1-minute load average, the number of cores,
+ * MemAvailable in kB and df's line for the workdir. Any step that fails ends it with its status.
+ */
+const LOAD_SH = `set -e
+cut -d" " -f1 /proc/loadavg
+getconf _NPROCESSORS_ONLN
+sed -n "s/^MemAvailable: *\\([0-9]*\\).*/\\1/p" /proc/meminfo
+df=$(df -Pk "$1")
+printf '%s\\n' "$df" | tail -n 1
+`;
+
+/**
+ * One load sample, read on the host. A read that fails, or prints something that is not a number where
+ * one belongs, is an error naming the host: never a sample of zeros (which would read as a full host,
+ * or hide one).
+ */
 export async function sampleLoad(worker: WorkerHost, cfg: HostConfig, now: number): Promise<LoadSample> {
-  const r = await worker.runner.run([
-    'sh',
-    '-c',
-    'cut -d" " -f1 /proc/loadavg; getconf _NPROCESSORS_ONLN; sed -n "s/^MemAvailable: *\\([0-9]*\\).*/\\1/p" /proc/meminfo; df -Pk "$1" | tail -n 1',
-    'sh',
-    worker.info.workdir,
-  ]);
-  const [load = '0', cores = '1', memKb = '0', df = ''] = r.stdout.split('\n');
-  const diskKb = Number(df.trim().split(/\s+/)[3] ?? 0);
+  const r = await worker.runner.run(['sh', '-c', LOAD_SH, 'sh', worker.info.workdir]);
+  const [load = '', cores = '', memKb = '', df = ''] = r.stdout.split('\n');
+  const diskKb = df.trim().split(/\s+/)[3] ?? '';
+  const fields = { 'load average': load, cores, 'MemAvailable (kB)': memKb, 'free disk (kB)': diskKb };
+  const bad = Object.entries(fields).filter(([, v]) => !/^\d+(\.\d+)?$/.test(v.trim()));
+  if (r.exitCode !== 0 || bad.length > 0) {
+    const why =
+      r.exitCode !== 0
+        ? `exit ${r.exitCode}: ${r.stderr.trim() || 'no message'}`
+        : `no number for ${bad.map(([k, v]) => `${k} (read ${JSON.stringify(v.trim())})`).join(', ')}`;
+    throw new NightshiftError(ErrorCode.io, `could not read the load: ${why}`, {
+      host: worker.name,
+      hint: 'the host needs /proc/loadavg, /proc/meminfo (MemAvailable), getconf and df -Pk (Linux)',
+    });
+  }
   const panes = await worker.tmux.list();
   const sample: LoadSample = {
     host: worker.name,
     at: now,
-    load1: Number(load) || 0,
+    load1: Number(load),
     cores: Number(cores) || 1,
-    loadPerCore: (Number(load) || 0) / (Number(cores) || 1),
+    loadPerCore: Number(load) / (Number(cores) || 1),
     memAvailableMB: Math.round(Number(memKb) / 1024),
-    diskFreeMB: Math.round(diskKb / 1024),
+    diskFreeMB: Math.round(Number(diskKb) / 1024),
     sessions: panes.filter((p) => p.session.startsWith(SESSION_PREFIX) && !p.dead).length,
     over: [],
   };

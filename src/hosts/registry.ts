@@ -23,10 +23,9 @@ export function runnerFor(
   return new SshRunner(sshTargetFor(name, cfg, paths, opts.sshOptions));
 }
 
-/** The default workdir: the workspace's own `hosts/<name>` for local hosts, ~/.nightshift for ssh. */
+/** The workdir: as configured (ssh hosts must name one), else the workspace's own `hosts/<name>`. */
 export function defaultWorkdir(name: string, cfg: HostConfig, paths: WorkspacePaths): string {
-  if (cfg.workdir) return cfg.workdir;
-  return cfg.kind === 'local' ? path.join(paths.root, 'hosts', name) : '~/.nightshift';
+  return cfg.workdir ?? path.join(paths.root, 'hosts', name);
 }
 
 export function buildHosts(

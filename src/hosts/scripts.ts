@@ -11,10 +11,12 @@ import { quoteWord } from './quote.js';
  * - with --argv-file, reads the executor argv from <task-dir>/argv, written by quoteArgv (hosts/quote.ts):
  *   tmux refuses a command line over ~16 KB, and an executor's argv can be longer than that;
  * - sources the provider's env from <task-dir>/env (0600) and deletes it at once;
- * - replaces the prompt tokens in argv with the prompt file's contents / path;
+ * - replaces the prompt tokens in argv with the prompt file's contents (byte-exact, trailing newlines
+ *   included) / path;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
  * - commits what the executor left uncommitted;
- * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code and times;
+ * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code, times, and whether the
+ *   attempt moved HEAD (`committed`: its own commits or the leftovers commit) — for crash-on-start;
  * - then signals the tmux wait channel EXIT_CHANNEL on the server named by $NIGHTSHIFT_EXIT_SOCKET (set by
  *   the launch, and unset before the executor starts), so the supervisor hears of the exit at once
  *   instead of at its next poll. The signal only wakes the supervisor; exit.json stays the record.
@@ -51,13 +53,15 @@ if [ -f "$ENV_FILE" ]; then
   set +a
   rm -f "$ENV_FILE"
 fi
+# The prompt word is byte-exact: $(...) strips trailing newlines, so it reads through a sentinel "x"
+# and removes it. (NUL cannot occur: specs with NUL bytes are refused by the parser.)
 n=$#
 i=0
 while [ "$i" -lt "$n" ]; do
   a=$1
   shift
   case $a in
-    '{{nightshift:prompt}}') set -- "$@" "$(cat "$PROMPT_FILE")" ;;
+    '{{nightshift:prompt}}') P=$(cat "$PROMPT_FILE"; printf x); set -- "$@" "\${P%x}" ;;
     '{{nightshift:prompt-file}}') set -- "$@" "$PROMPT_FILE" ;;
     *) set -- "$@" "$a" ;;
   esac
@@ -65,7 +69,7 @@ while [ "$i" -lt "$n" ]; do
 done
 finish() {
   ENDED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s"}\\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" > "$TASK_DIR/exit.json.tmp"
+  printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s","committed":%s}\\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" "\${2:-false}" > "$TASK_DIR/exit.json.tmp"
   mv -f "$TASK_DIR/exit.json.tmp" "$TASK_DIR/exit.json"
   if [ -n "$EXIT_SOCKET" ]; then tmux -L "$EXIT_SOCKET" wait-for -S ${EXIT_CHANNEL} >/dev/null 2>&1; fi
   exit "$1"
@@ -80,6 +84,7 @@ if ! cd "$WORKTREE"; then
 fi
 IN=/dev/null
 if [ "$STDIN_MODE" = prompt ]; then IN=$PROMPT_FILE; fi
+HEAD0=$(git rev-parse -q --verify HEAD 2>/dev/null || :)
 { "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } | tee -a "$LOG"
 CODE=$(cat "$RC_FILE" 2>/dev/null || echo 255)
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
@@ -88,7 +93,9 @@ if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
     -m "nightshift: work left uncommitted by attempt $ATTEMPT" >/dev/null 2>&1
   echo "nightshift: committed uncommitted leftovers" >> "$LOG"
 fi
-finish "$CODE"
+COMMITTED=false
+if [ "$(git rev-parse -q --verify HEAD 2>/dev/null || :)" != "$HEAD0" ]; then COMMITTED=true; fi
+finish "$CODE" "$COMMITTED"
 `;
 
 /**

@@ -38,6 +38,8 @@ export interface ExitRecord {
   exitCode: number;
   startedAt: string;
   endedAt: string;
+  /** Whether the attempt moved HEAD (absent in records of runner scripts older than this field). */
+  committed?: boolean;
 }
 
 export interface AttemptStatus {
@@ -545,6 +547,14 @@ export class WorkerHost {
       ]);
       await this.runner.run(['git', '--git-dir', this.mirror(repo), 'worktree', 'prune']);
     });
+  }
+
+  /** Deletes ns/<id> and refs/nightshift/base/<id> from the mirror (a merged branch past its retention). */
+  async deleteTaskRefs(repo: string, id: string): Promise<void> {
+    const r = await this.runner.run(['git', '--git-dir', this.mirror(repo), 'update-ref', '--stdin'], {
+      input: `delete refs/heads/ns/${checkId(id)}\ndelete refs/nightshift/base/${id}\n`,
+    });
+    if (r.exitCode !== 0) throw this.hostError(`could not delete the refs of ${id}: ${r.stderr.trim()}`, id);
   }
 
   /**

@@ -12,6 +12,7 @@ import type { ProviderConfig } from '../config/schema.js';
 import { judgeText, layerEnv, probePrompt, withoutEcho } from './common.js';
 import { classify, failure, lastLine, oneLine, statusOf, statusReason } from './failures.js';
 import {
+  PROMPT_FILE_TOKEN,
   PROMPT_TOKEN,
   type ExecutorCommand,
   type LaunchContext,
@@ -54,7 +55,16 @@ function buildAider(
     path.posix.join(state, 'chat.history.md'),
   ];
   const { env, secretKeys } = layerEnv(cfg, secrets, {}, {});
-  return { argv, env, secretKeys, stdin: 'null', ...(nonce !== null ? { prompt: probePrompt(nonce) } : {}) };
+  const at = argv.indexOf('--message');
+  const fromFile = [...argv.slice(0, at), '--message-file', PROMPT_FILE_TOKEN, ...argv.slice(at + 2)];
+  return {
+    argv,
+    env,
+    secretKeys,
+    stdin: 'null',
+    largePrompt: { argv: fromFile, stdin: 'null' },
+    ...(nonce !== null ? { prompt: probePrompt(nonce) } : {}),
+  };
 }
 
 /** aider's own error lines (litellm exception names and its explanations). */

@@ -99,7 +99,15 @@ export function buildClaude(
     '--',
     PROMPT_TOKEN,
   ];
-  return { argv, env, secretKeys, stdin: 'null', ...(probe ? { prompt: probePrompt(mode.nonce) } : {}) };
+  return {
+    argv,
+    env,
+    secretKeys,
+    stdin: 'null',
+    // `claude -p` with no prompt argument reads the prompt from stdin.
+    largePrompt: { argv: argv.slice(0, -2), stdin: 'prompt' },
+    ...(probe ? { prompt: probePrompt(mode.nonce) } : {}),
+  };
 }
 
 /** The `result` object of a Claude Code answer (json, verbose json array, or stream-json lines). */
@@ -226,4 +234,6 @@ export const claudeCode: ProviderProfile = {
   buildProbe: (cfg, ctx, secrets, nonce) => buildClaude(cfg, ctx, secrets, { kind: 'probe', nonce }),
   judgeProbe: judgeClaudeProbe,
   readOutput: readClaudeOutput,
+  // REFERENCE.md: claude retries a refused credential for minutes; the first 401/403/404 retry is enough.
+  liveFailure: (lines) => fatalRetry(jsonLines(lines)),
 };

@@ -68,7 +68,15 @@ function buildCodex(
     {},
     { CODEX_HOME: path.posix.join(ctx.stateDir, 'codex') },
   );
-  return { argv, env, secretKeys, stdin: 'null', ...(nonce !== null ? { prompt: probePrompt(nonce) } : {}) };
+  return {
+    argv,
+    env,
+    secretKeys,
+    stdin: 'null',
+    // `codex exec -` reads the prompt from stdin.
+    largePrompt: { argv: argv.map((w) => (w === PROMPT_TOKEN ? '-' : w)), stdin: 'prompt' },
+    ...(nonce !== null ? { prompt: probePrompt(nonce) } : {}),
+  };
 }
 
 interface CodexEvents {

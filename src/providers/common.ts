@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { lastLine, oneLine, statusOf, statusReason } from './failures.js';
-import { PROMPT_FILE_TOKEN, PROMPT_TOKEN, type ProbeResultInput, type ProbeVerdict } from './types.js';
+import {
+  PROMPT_FILE_TOKEN,
+  PROMPT_TOKEN,
+  type ExecutorCommand,
+  type ProbeResultInput,
+  type ProbeVerdict,
+} from './types.js';
 
 /** The probe's prompt. Every profile asks the same question. */
 export function probePrompt(nonce: string): string {
@@ -35,6 +41,43 @@ export function layerEnv(
 /** Replaces whole-word prompt tokens in an argv (what the runner script does on the host). */
 export function substitutePrompt(argv: readonly string[], prompt: string, promptFile: string): string[] {
   return argv.map((w) => (w === PROMPT_TOKEN ? prompt : w === PROMPT_FILE_TOKEN ? promptFile : w));
+}
+
+/**
+ * The longest prompt that fits in one argv word: Linux caps each exec argument at MAX_ARG_STRLEN
+ * (32 pages = 128 KiB, its terminating NUL included). Specs may be up to 1 MiB (spec/parse.ts).
+ */
+export const PROMPT_ARG_MAX_BYTES = 128 * 1024 - 1;
+
+/** A prompt that no input of this executor can take: refused at dispatch, before any host is touched. */
+export class PromptTooLargeError extends NightshiftError {
+  override readonly name = 'PromptTooLargeError';
+}
+
+/**
+ * The argv and stdin a run uses for `prompt`: as built when the prompt fits in one argv word (or the
+ * command takes no PROMPT_TOKEN), else the profile's `largePrompt` form (its file or stdin input).
+ * Without one, refuses with an error naming the task, the provider and the limit — never a silent
+ * truncation, nor an exec that fails with E2BIG and reads as the executor's crash.
+ */
+export function fitPrompt(
+  cmd: ExecutorCommand,
+  prompt: string,
+  who: { taskId: string; provider: string },
+): { argv: string[]; stdin: 'null' | 'prompt' } {
+  const bytes = Buffer.byteLength(prompt);
+  if (!cmd.argv.includes(PROMPT_TOKEN) || bytes <= PROMPT_ARG_MAX_BYTES)
+    return { argv: cmd.argv, stdin: cmd.stdin };
+  if (cmd.largePrompt) return cmd.largePrompt;
+  throw new PromptTooLargeError(
+    ErrorCode.invalidSpec,
+    `the prompt is ${bytes} bytes, and this provider takes it as one argv word, which Linux limits to ${PROMPT_ARG_MAX_BYTES} bytes`,
+    {
+      taskId: who.taskId,
+      provider: who.provider,
+      hint: `shorten the spec, or give the provider's command ${PROMPT_FILE_TOKEN} (or no prompt token: the prompt then arrives on stdin)`,
+    },
+  );
 }
 
 /** Tokens must be whole argv words: the runner replaces words, never substrings. */

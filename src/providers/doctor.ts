@@ -4,8 +4,9 @@
  * (all probes in parallel, each bounded by its timeout). Every failure says how to fix it.
  */
 import { coerceError } from '../core/errors.js';
-import type { Config } from '../config/schema.js';
+import type { Config, HostConfig } from '../config/schema.js';
 import { sampleLoad } from '../hosts/load.js';
+import { quoteArgv } from '../hosts/quote.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { profileFor } from './index.js';
 import { runProbe } from './probe.js';
@@ -44,14 +45,55 @@ export async function runDoctor(
         fix: string | null,
         level: DoctorCheck['level'] = 'error',
       ) => checks.push({ scope: 'host', name, host: name, check, ok, level, detail, fix });
+      const cfg = config.hosts[name];
+      let workdir: string;
       try {
-        const facts = await worker.prepare();
-        add('reachable', true, `${worker.runner.kind}, workdir ${facts.workdir} writable`, null);
+        workdir = (await worker.prepare()).workdir;
+        add('reachable', true, `${worker.runner.kind}, workdir ${workdir}`, null);
       } catch (err) {
-        add('reachable', false, coerceError(err).describe(), fixForHost(worker));
+        add('reachable', false, coerceError(err).describe(), fixForHost(name, cfg));
         return;
       }
+      // prepare() proves little about writing: mkdir -p accepts existing directories, and files already
+      // installed are not written again. So write (and remove) a file in each directory tasks write to.
+      const written = await worker.runner
+        .run([
+          'sh',
+          '-c',
+          'for d in "$@"; do f=$(mktemp "$d/.nightshift-doctor.XXXXXX") && rm -f -- "$f" || exit 1; done',
+          'sh',
+          ...['', 'tasks', 'worktrees', 'repos', 'bin', 'state'].map((d) => worker.dir(d)),
+        ])
+        .catch((e: unknown) => ({ exitCode: 1, stdout: '', stderr: coerceError(e).describe() }));
+      if (written.exitCode !== 0) {
+        add(
+          'workdir writable',
+          false,
+          `cannot write in ${workdir}: ${written.stderr.trim() || `exit ${written.exitCode}`}`,
+          `make ${workdir} and the directories under it writable by ${worker.runner.kind === 'ssh' ? `the user nightshift logs in as on ${name}` : 'you'}, or set hosts.${name}.workdir to a directory that is`,
+        );
+        return;
+      }
+      add('workdir writable', true, `wrote and removed a file in ${workdir} and its task directories`, null);
       usable.add(name);
+      const scriptedHere = Object.entries(config.providers)
+        .filter(([, p]) => p.kind === 'scripted' && p.hosts.includes(name))
+        .map(([p]) => p);
+      const node = await worker.runner
+        .run(['node', '--version'])
+        .catch((e: unknown) => ({ exitCode: 127, stdout: '', stderr: coerceError(e).describe() }));
+      const version = node.exitCode === 0 ? node.stdout.trim() : null;
+      const nodeOk = version !== null && nodeAtLeast(version, MIN_SCRIPTED_NODE);
+      add(
+        'node',
+        nodeOk || scriptedHere.length === 0,
+        version === null
+          ? `not found${scriptedHere.length ? '' : ' (only the scripted agent needs it, and no scripted provider uses this host)'}`
+          : `${version}${nodeOk ? '' : ` (the scripted agent needs ${MIN_SCRIPTED_NODE[0]}.${MIN_SCRIPTED_NODE[1]} or later)`}`,
+        nodeOk || scriptedHere.length === 0
+          ? null
+          : `install Node.js ${MIN_SCRIPTED_NODE[0]} or later on ${name}: the scripted provider(s) ${scriptedHere.join(', ')} run the scripted agent with it`,
+      );
       for (const [tool, argv, fix] of [
         ['tmux', ['tmux', '-V'], 'install tmux (apt-get install tmux)'],
         ['git', ['git', '--version'], 'install git (apt-get install git)'],
@@ -82,7 +124,13 @@ export async function runDoctor(
           'warning',
         );
       } catch (err) {
-        add('load', false, coerceError(err).describe(), null, 'warning');
+        add(
+          'load',
+          false,
+          coerceError(err).describe(),
+          `nightshift reads the load from /proc/loadavg, /proc/meminfo, getconf and df -Pk on the host: check that they work there (Linux), then run doctor again`,
+          'warning',
+        );
       }
       const linger = await worker.runner.run([
         'sh',
@@ -117,7 +165,12 @@ export async function runDoctor(
           });
         const worker = hosts.get(hostName);
         if (!worker || !usable.has(hostName)) {
-          add('host', false, `host ${hostName} is not usable (see its checks above)`, null);
+          add(
+            'host',
+            false,
+            `host ${hostName} is not usable (see its checks above)`,
+            `fix host ${hostName}'s failed checks, or remove it from providers.${provider}.hosts`,
+          );
           return;
         }
         const profile = profileFor(cfg.kind);
@@ -153,10 +206,33 @@ export async function runDoctor(
   return checks.sort((a, b) => order(a).localeCompare(order(b)));
 }
 
-function fixForHost(worker: WorkerHost): string {
-  return worker.runner.kind === 'ssh'
-    ? `check that \`ssh ${worker.name}\` works without a password prompt (BatchMode): keys, ~/.ssh/config, known_hosts`
-    : 'check that the workdir is writable';
+/** The oldest Node.js the scripted agent runs on (an ES module file, `.mjs`, with ES2022 syntax). */
+const MIN_SCRIPTED_NODE = [18, 0] as const;
+
+function nodeAtLeast(version: string, [major, minor]: readonly [number, number]): boolean {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  if (!m) return false;
+  const [have, haveMinor] = [Number(m[1]), Number(m[2])];
+  return have > major || (have === major && haveMinor >= minor);
+}
+
+/** The fix for a host that cannot be reached or prepared: for ssh, the exact command to try by hand. */
+function fixForHost(name: string, cfg: HostConfig | undefined): string {
+  if (cfg?.kind !== 'ssh') {
+    return `check that hosts.${name}.workdir (${cfg?.workdir ?? `default: <workspace>/hosts/${name}`}) can be created and written by you`;
+  }
+  const argv = [
+    'ssh',
+    ...(cfg.sshConfig ? ['-F', cfg.sshConfig] : []),
+    ...(cfg.port ? ['-p', String(cfg.port)] : []),
+    ...(cfg.identityFile ? ['-i', cfg.identityFile] : []),
+    '-o',
+    'BatchMode=yes',
+    cfg.ssh,
+    'true',
+  ];
+  const shown = argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteArgv([w]))).join(' ');
+  return `\`${shown}\` (hosts.${name}.ssh is ${cfg.ssh}) must exit 0 without a prompt: check the key (or ssh-agent), ~/.ssh/config and known_hosts (accept the host key once by hand)`;
 }
 
 function installHint(kind: string, binary: string): string {

@@ -4,7 +4,7 @@
  * names the code, so its attribution can never disagree with the daemon's.
  */
 import { ruleFor, type FailureCode } from '../core/failures.js';
-import type { OutputReading } from './types.js';
+import type { OutputReading, RunFacts } from './types.js';
 
 /** The codes profiles produce (a subset of the core table: a renamed code fails to compile here). */
 export const PROVIDER_FAILURE_CODES = [
@@ -22,6 +22,8 @@ export const PROVIDER_FAILURE_CODES = [
   'agent-error',
   /** The executor exited non-zero with nothing recognisable in its output (an executor crash). */
   'exit-nonzero',
+  /** An `exit-nonzero` within the provider's crashWindow, with no commits and almost no output. */
+  'crash-on-start',
   /** The agent used up its turn budget: the task is probably too big for one attempt. */
   'max-turns',
 ] as const satisfies readonly FailureCode[];
@@ -99,4 +101,52 @@ export function oneLine(text: string, max = 200): string {
 export function lastLine(text: string): string {
   const lines = text.split('\n').filter((l) => l.trim());
   return oneLine(lines.at(-1) ?? '');
+}
+
+/** The default `crashWindow` (config: providers.<name>.crashWindow). */
+export const DEFAULT_CRASH_WINDOW_MS = 10_000;
+/** "Almost no output": at most this many bytes of log (a one-screen error or stack trace). */
+export const CRASH_OUTPUT_MAX_BYTES = 2048;
+
+/** "exited 139 (signal 11)": the shell reports death by signal N as 128+N. */
+export function exitText(exitCode: number): string {
+  return exitCode > 128 && exitCode < 160 ? `${exitCode} (signal ${exitCode - 128})` : String(exitCode);
+}
+
+/**
+ * The crash-on-start rule, shared by every profile: a non-zero exit (or death by a signal) within
+ * `windowMs` of the start, having made no commit and printed almost nothing, is the agent CLI failing
+ * to start (a missing binary, a broken install, flags it rejects) — a `provider` failure that feeds
+ * the breaker — not the spec's work going wrong. Only a reading that found nothing more precise
+ * (no failure, `exit-nonzero`, or `empty-output` with a non-zero exit) is reclassified; a recognised
+ * cause (auth, rate limit…) stands, and unknown facts (an older runner's record) change nothing.
+ */
+export function crashOnStart(
+  reading: OutputReading,
+  log: string,
+  run: RunFacts,
+  windowMs: number,
+): OutputReading {
+  const code = reading.failure?.code ?? null;
+  // empty-output too: Claude Code reads a crash before any result line as "no result line".
+  const unexplained = code === null || code === 'exit-nonzero' || code === 'empty-output';
+  if (
+    run.exitCode === 0 ||
+    !unexplained ||
+    run.durationMs === null ||
+    run.durationMs > windowMs ||
+    run.committed !== false ||
+    Buffer.byteLength(log.trim()) > CRASH_OUTPUT_MAX_BYTES
+  )
+    return reading;
+  const seconds = Math.max(0, Math.round(run.durationMs / 1000));
+  const detail = lastLine(log);
+  return {
+    ...reading,
+    completed: false,
+    failure: failure(
+      'crash-on-start',
+      `exited ${exitText(run.exitCode)} ${seconds} s after start, with no commit and almost no output${detail ? `: ${detail}` : ''}`,
+    ),
+  };
 }

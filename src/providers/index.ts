@@ -1,5 +1,6 @@
 /** The provider profiles by kind, and secret resolution from the supervisor's environment. */
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { aider } from './aider.js';
 import { claudeCode } from './claude-code.js';
@@ -7,7 +8,8 @@ import { codex } from './codex.js';
 import { command } from './command.js';
 import { opencode } from './opencode.js';
 import { scripted } from './scripted.js';
-import type { ProviderProfile } from './types.js';
+import { crashOnStart, DEFAULT_CRASH_WINDOW_MS } from './failures.js';
+import type { OutputReading, ProviderProfile, RunFacts } from './types.js';
 
 export { PROMPT_FILE_TOKEN, PROMPT_TOKEN } from './types.js';
 export type {
@@ -17,9 +19,17 @@ export type {
   ProbeResultInput,
   ProbeVerdict,
   ProviderProfile,
+  RunFacts,
 } from './types.js';
 export { PROVIDER_FAILURE_CODES, providerCanRecover, type ProviderFailureCode } from './failures.js';
-export { newNonce, probePrompt, substitutePrompt } from './common.js';
+export {
+  fitPrompt,
+  newNonce,
+  probePrompt,
+  PROMPT_ARG_MAX_BYTES,
+  PromptTooLargeError,
+  substitutePrompt,
+} from './common.js';
 
 const PROFILES: Record<ProviderConfig['kind'], ProviderProfile> = {
   'claude-code': claudeCode,
@@ -32,6 +42,19 @@ const PROFILES: Record<ProviderConfig['kind'], ProviderProfile> = {
 
 export function profileFor(kind: ProviderConfig['kind']): ProviderProfile {
   return PROFILES[kind];
+}
+
+/** The provider's crash-on-start window in ms (`crashWindow`, default 10 s). */
+export function crashWindowMs(cfg: ProviderConfig): number {
+  return parseDuration(cfg.crashWindow ?? '') ?? DEFAULT_CRASH_WINDOW_MS;
+}
+
+/**
+ * Reads a finished attempt: the profile's own reading of its log and exit code, then the shared
+ * crash-on-start rule (failures.ts) from how long it ran and whether it committed.
+ */
+export function readAttempt(cfg: ProviderConfig, log: string, run: RunFacts): OutputReading {
+  return crashOnStart(profileFor(cfg.kind).readOutput(log, run.exitCode), log, run, crashWindowMs(cfg));
 }
 
 /**

@@ -87,7 +87,15 @@ function buildOpencode(
       XDG_STATE_HOME: path.posix.join(state, 'state'),
     },
   );
-  return { argv, env, secretKeys, stdin: 'null', ...(nonce !== null ? { prompt: probePrompt(nonce) } : {}) };
+  return {
+    argv,
+    env,
+    secretKeys,
+    stdin: 'null',
+    // `opencode run` reads a non-terminal stdin to its end and appends it to the message.
+    largePrompt: { argv: argv.filter((w) => w !== PROMPT_TOKEN), stdin: 'prompt' },
+    ...(nonce !== null ? { prompt: probePrompt(nonce) } : {}),
+  };
 }
 
 interface OpencodeEvents {

@@ -21,6 +21,12 @@ export interface ProbeOutcome extends ProbeVerdict {
   durationMs: number;
 }
 
+/**
+ * The scripted agent's name on a host, under <workdir>/bin. It is an ES module copied there alone (no
+ * package.json beside it): `.mjs` makes node read it as one on any version, without module detection.
+ */
+export const SCRIPTED_AGENT_FILE = 'scripted-agent.mjs';
+
 /** The scripted agent shipped with nightshift (one self-contained file). */
 export function scriptedAgentSource(): string {
   return readFileSync(new URL('../../dist/providers/scripted-agent.js', import.meta.url), 'utf8');
@@ -28,7 +34,7 @@ export function scriptedAgentSource(): string {
 
 /** Installs the scripted agent on a host that lacks it (or has an older copy). */
 export async function ensureScriptedAgent(worker: WorkerHost): Promise<string> {
-  const file = worker.dir('bin', 'scripted-agent.js');
+  const file = worker.dir('bin', SCRIPTED_AGENT_FILE);
   await worker.installFile(file, scriptedAgentSource(), '755');
   return file;
 }
@@ -46,7 +52,7 @@ export function launchContext(
     worktree: dir,
     stateDir: worker.dir('state', provider),
     sessionId: randomUUID(),
-    scriptedAgent: worker.dir('bin', 'scripted-agent.js'),
+    scriptedAgent: worker.dir('bin', SCRIPTED_AGENT_FILE),
     root: worker.info.uid === 0,
   };
 }
@@ -102,7 +108,10 @@ export async function runProbe(
     );
     const timedOut = r.timedOut || r.exitCode === 124 || r.exitCode === 137;
     return done(
-      profile.judgeProbe({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut }, nonce),
+      profile.judgeProbe(
+        { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut, timeoutMs },
+        nonce,
+      ),
     );
   } catch (err) {
     return done({ ok: false, reason: coerceError(err).describe() });

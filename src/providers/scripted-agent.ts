@@ -4,7 +4,7 @@
  * worktree), printing what it does like an agent would, and ends with a Claude-style result line.
  *
  * Self-contained on purpose (node: builtins only, no project imports): it is copied to workers and run
- * there as `node scripted-agent.js --prompt-file <file>`.
+ * there as `node scripted-agent.mjs --prompt-file <file>`.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -23,9 +23,9 @@ const HELP = `scripted-agent — a simulator for nightshift demos and tests. It 
 understand the task, it only replays the steps written in the prompt's \`nightshift-script\` block.
 
 usage:
-  node scripted-agent.js --prompt-file <file>       follow the script in <file>, in the current directory
-  node scripted-agent.js --probe <nonce> [--probe-behaviour ok|silent|hang|fail]
-  node scripted-agent.js --help
+  node scripted-agent.mjs --prompt-file <file>       follow the script in <file>, in the current directory
+  node scripted-agent.mjs --probe <nonce> [--probe-behaviour ok|silent|hang|fail]
+  node scripted-agent.mjs --help
 
 script steps (one a line, in a fenced block tagged nightshift-script; # starts a comment):
   write <path> <json-string>    create or replace a file

@@ -21,6 +21,12 @@ export interface ExecutorCommand {
   /** What the executor reads on stdin. */
   stdin: 'null' | 'prompt';
   /**
+   * How this agent takes a prompt too long for one argv word (over PROMPT_ARG_MAX_BYTES): the same
+   * command reading it from its file or stdin instead. Absent when the agent has no such input;
+   * fitPrompt then refuses the launch rather than let the kernel refuse the exec.
+   */
+  largePrompt?: { argv: string[]; stdin: 'null' | 'prompt' };
+  /**
    * Probes only: the prompt to substitute for PROMPT_TOKEN / write to PROMPT_FILE_TOKEN's file (a run's
    * prompt is the task's). Probes keep the tokens so their argv has the run's exact shape.
    */
@@ -59,6 +65,15 @@ export interface ProbeVerdict {
   reason: string;
 }
 
+/** How an attempt ended, from its exit record (hosts/worker.ts ExitRecord). */
+export interface RunFacts {
+  exitCode: number;
+  /** Wall-clock run time, or null when unknown. */
+  durationMs: number | null;
+  /** Whether the attempt moved HEAD (its commits, or the runner's leftovers commit); null when unknown. */
+  committed: boolean | null;
+}
+
 export interface OutputReading {
   /** The executor says it finished its turn (not a crash or a cut-off stream). */
   completed: boolean;
@@ -86,4 +101,9 @@ export interface ProviderProfile {
   judgeProbe(result: ProbeResultInput, nonce: string): ProbeVerdict;
   /** Reads a finished attempt's log (the executor's stdout+stderr) and its exit code. */
   readOutput(log: string, exitCode: number): OutputReading;
+  /**
+   * Reads complete lines of a running attempt's output as they arrive. A failure here is one no amount
+   * of waiting fixes (a refused credential, say); the supervisor kills the attempt at once.
+   */
+  liveFailure?(lines: string): OutputReading['failure'];
 }

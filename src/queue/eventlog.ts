@@ -2,6 +2,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { NightshiftEvent } from '../core/events.js';
+import { redactDeep } from '../lib/redact.js';
 
 export interface EventSink {
   emit(event: NightshiftEvent): void;
@@ -15,7 +16,8 @@ export class EventLog implements EventSink {
 
   emit(event: NightshiftEvent): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    appendFileSync(this.file, `${this.redact(JSON.stringify(event))}\n`, { mode: 0o600 });
+    // Each string is redacted before JSON escapes it: a secret holding a quote or a backslash is still found.
+    appendFileSync(this.file, `${JSON.stringify(redactDeep(event, this.redact))}\n`, { mode: 0o600 });
     for (const listener of this.listeners) listener(event);
   }
 

@@ -1,38 +1,68 @@
 /**
  * specs/ is an inbox: a valid spec dropped there is enqueued and moved to specs/.accepted/; an invalid
  * one is moved to specs/.rejected/ with a `<name>.error.txt` beside it. Nothing is lost either way.
- * Only `*.md` entries are considered; symlinks, FIFOs and other non-regular files are moved to
- * .rejected (rename never follows a link) and reported.
+ *
+ * Every `*.md` entry is a spec to take or refuse: one that is a symlink, a FIFO or anything but a plain
+ * file is refused and moved to .rejected (rename moves the link itself, never its target). Other
+ * entries stay where they are: a symlink, FIFO, socket or device is refused and reported (with what to
+ * do), a plain file or a directory is reported as ignored. Dotfiles are skipped silently. specs/ and
+ * its .accepted/ and .rejected/ must be real directories, never links.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { coerceError, ErrorCode, formatIssue, NightshiftError, SpecError } from '../core/errors.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/schema.js';
 import type { WorkspacePaths } from '../config/paths.js';
-import { MAX_SPEC_BYTES, parseSpec } from '../spec/parse.js';
-import { ensureDir, readRegularFile, renameDurable, writeFileDurable } from './fsx.js';
+import { MAX_SPEC_BYTES, parseSpec, type ParsedSpec } from '../spec/parse.js';
+import { checkRealDir, entryKind, moveAside, readRegularFile, writeFileDurable } from './fsx.js';
 import type { QueueStore } from './store.js';
 
 export interface InboxResult {
   accepted: { file: string; task: string }[];
   rejected: { file: string; reason: string }[];
+  /** Symlinks, FIFOs, sockets and devices not named *.md: never touched, reported each sweep. */
+  refused: { file: string; reason: string }[];
+  /** Plain files and directories not named *.md: left alone. */
+  ignored: { file: string; reason: string }[];
 }
 
-export function sweepInbox(deps: { paths: WorkspacePaths; config: Config; store: QueueStore; clock: Clock }): InboxResult {
+/** Refused entries already recorded as events, per store: a long-lived daemon records each one once. */
+const recorded = new WeakMap<QueueStore, Set<string>>();
+
+export function sweepInbox(deps: {
+  paths: WorkspacePaths;
+  config: Config;
+  store: QueueStore;
+  clock: Clock;
+}): InboxResult {
   const { paths, config, store, clock } = deps;
-  const result: InboxResult = { accepted: [], rejected: [] };
-  let entries;
-  try {
-    entries = readdirSync(paths.specs, { withFileTypes: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
-    throw err;
+  const result: InboxResult = { accepted: [], rejected: [], refused: [], ignored: [] };
+  if (!checkRealDir(paths.specs)) return result;
+  checkRealDir(paths.accepted);
+  checkRealDir(paths.rejected);
+  const entries = readdirSync(paths.specs, { withFileTypes: true });
+  const candidates: { name: string; mtime: number }[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    if (entry.name.toLowerCase().endsWith('.md')) {
+      candidates.push({ name: entry.name, mtime: safeMtime(path.join(paths.specs, entry.name)) });
+    } else if (entry.isFile() || entry.isDirectory()) {
+      result.ignored.push({ file: entry.name, reason: ignoredReason(entry) });
+    } else {
+      const reason = `${entryKind(entry)}: refused and left where it is; nightshift never follows links or reads FIFOs in the inbox — remove it, and to queue a spec copy the real file into specs/ as <name>.md`;
+      result.refused.push({ file: entry.name, reason });
+      const seen = recorded.get(store) ?? new Set<string>();
+      recorded.set(store, seen);
+      const key = `${entry.name}\0${entryKind(entry)}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        const time = new Date(clock.now()).toISOString();
+        store.emit({ type: 'queue.refused', time, file: path.join(paths.specs, entry.name), reason });
+      }
+    }
   }
-  const candidates = entries
-    .filter((e) => !e.name.startsWith('.') && e.name.toLowerCase().endsWith('.md'))
-    .map((e) => ({ name: e.name, mtime: safeMtime(path.join(paths.specs, e.name)) }))
-    .sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
+  candidates.sort((a, b) => a.mtime - b.mtime || a.name.localeCompare(b.name));
 
   for (const { name } of candidates) {
     const file = path.join(paths.specs, name);
@@ -40,10 +70,7 @@ export function sweepInbox(deps: { paths: WorkspacePaths; config: Config; store:
     try {
       const parsed = parseSpec(readRegularFile(file, MAX_SPEC_BYTES), { file, config });
       if (config.lint.strict && parsed.warnings.length) throw new SpecError(parsed.warnings);
-      const existing = store.locate(parsed.id);
-      // Enqueued before a crash, not yet moved: it is already in the queue.
-      const already = existing !== null && store.get(parsed.id).dedupKey === parsed.dedupKey;
-      const task = already ? parsed.id : store.enqueue(parsed).id;
+      const task = alreadyQueued(store, parsed) ? parsed.id : store.enqueue(parsed).id;
       moveAside(file, paths.accepted, name);
       result.accepted.push({ file: name, task });
       store.emit({ type: 'inbox.accepted', time, task, file: name });
@@ -53,14 +80,41 @@ export function sweepInbox(deps: { paths: WorkspacePaths; config: Config; store:
       const text =
         e instanceof SpecError
           ? `${e.issues.map(formatIssue).join('\n')}\n`
-          : `${file}: ${e.describe()}\n`;
+          : `${e.context.file ? e.describe() : `${file}: ${e.describe()}`}\n`;
       const moved = moveAside(file, paths.rejected, name);
-      writeFileDurable(`${moved}.error.txt`, `${text}\nFix the file and move it back into specs/ to queue it.\n`, paths.tmp);
-      result.rejected.push({ file: name, reason: text.trim() });
+      // The reason may quote the spec; the file beside it is the spec as written, the reason is ours.
+      writeFileDurable(
+        `${moved}.error.txt`,
+        store.redact(`${text}\nFix the file and move it back into specs/ to queue it.\n`),
+        paths.tmp,
+      );
+      result.rejected.push({ file: name, reason: store.redact(text.trim()) });
       store.emit({ type: 'inbox.rejected', time, file: name, reason: text.trim().split('\n')[0] ?? '' });
     }
   }
   return result;
+}
+
+/**
+ * True only when this very file was enqueued and the process stopped before moving it to .accepted:
+ * its task is still pending, never attempted, with the same dedup key and byte-identical spec.md. Any
+ * other spec whose id is taken (a failed or done task, an edited file) goes to enqueue(), which refuses it.
+ */
+function alreadyQueued(store: QueueStore, parsed: ParsedSpec): boolean {
+  if (store.locate(parsed.id) !== 'pending') return false;
+  const task = store.get(parsed.id);
+  return (
+    task.state === 'pending' &&
+    task.attempts.length === 0 &&
+    task.dedupKey === parsed.dedupKey &&
+    store.specText(parsed.id) === parsed.text
+  );
+}
+
+function ignoredReason(entry: Dirent): string {
+  return entry.isDirectory()
+    ? 'a directory: left alone; the inbox does not look into subdirectories — move its *.md files into specs/ to queue them'
+    : 'not named *.md: left alone; only *.md files are queued — rename it to <name>.md to queue it';
 }
 
 function safeMtime(file: string): number {
@@ -68,21 +122,5 @@ function safeMtime(file: string): number {
     return lstatSync(file).mtimeMs;
   } catch {
     return 0;
-  }
-}
-
-/** Moves a file into `dir`, never overwriting: a clash gets a numeric suffix. Returns the new path. */
-function moveAside(file: string, dir: string, name: string): string {
-  ensureDir(dir);
-  const ext = path.extname(name);
-  const stem = name.slice(0, name.length - ext.length);
-  for (let n = 0; ; n++) {
-    const target = path.join(dir, n === 0 ? name : `${stem}.${n}${ext}`);
-    try {
-      lstatSync(target);
-    } catch {
-      renameDurable(file, target);
-      return target;
-    }
   }
 }

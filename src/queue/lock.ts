@@ -51,7 +51,12 @@ export class WorkspaceLock {
 
   /** Tries once; returns null if a live process holds the lock. */
   static tryAcquire(file: string, kind: LockKind, now: number): WorkspaceLock | null {
-    const info: LockInfo = { pid: process.pid, host: os.hostname(), kind, since: new Date(now).toISOString() };
+    const info: LockInfo = {
+      pid: process.pid,
+      host: os.hostname(),
+      kind,
+      since: new Date(now).toISOString(),
+    };
     const tmp = path.join(path.dirname(file), `.lock.${uniqueSuffix()}`);
     writeNewFileSync(tmp, JSON.stringify(info), 0o600);
     try {
@@ -74,7 +79,12 @@ export class WorkspaceLock {
   }
 
   /** Waits up to `timeoutMs` for a short-lived holder; gives up at once if a daemon holds it. */
-  static async acquire(file: string, kind: LockKind, now: () => number, timeoutMs = 15_000): Promise<WorkspaceLock> {
+  static async acquire(
+    file: string,
+    kind: LockKind,
+    now: () => number,
+    timeoutMs = 15_000,
+  ): Promise<WorkspaceLock> {
     const deadline = now() + timeoutMs;
     for (;;) {
       const lock = WorkspaceLock.tryAcquire(file, kind, now());
@@ -84,7 +94,11 @@ export class WorkspaceLock {
         throw new NightshiftError(
           ErrorCode.locked,
           `the workspace is locked by ${holder?.kind ?? 'another process'} pid ${holder?.pid ?? '?'} on ${holder?.host ?? '?'}`,
-          { file, hint: holder?.kind === 'daemon' ? 'a daemon already runs this workspace' : 'try again in a moment' },
+          {
+            file,
+            hint:
+              holder?.kind === 'daemon' ? 'a daemon already runs this workspace' : 'try again in a moment',
+          },
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -3,7 +3,8 @@
  * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
  * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
  */
-import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
@@ -11,10 +12,21 @@ import { GATE_NAMES, type GateName } from '../core/gates.js';
 import { TASK_ID_PATTERN } from '../core/ids.js';
 import { enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
+import { redactDeep } from '../lib/redact.js';
 import type { Config } from '../config/schema.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import { parseSpec } from '../spec/parse.js';
-import { ensureDir, fsyncDir, readRegularFile, uniqueSuffix, writeFileDurable, writeNewFileSync } from './fsx.js';
+import {
+  checkRealDir,
+  ensureDir,
+  FatalIoError,
+  fsyncDir,
+  moveAside,
+  readRegularFile,
+  uniqueSuffix,
+  writeFileDurable,
+  writeNewFileSync,
+} from './fsx.js';
 import type { QueueStore } from './store.js';
 import type { ToggleStore } from './toggles.js';
 
@@ -47,7 +59,16 @@ export interface RequestOutcome {
   exitCode?: number;
 }
 
-export interface AppliedRequest extends RequestEnvelope {
+/**
+ * What `.applied/` keeps of a request: an `add` keeps its spec's hash and size, not its text (the task's
+ * spec.md is the one copy of that text).
+ */
+export type RecordedRequest =
+  | Exclude<Request, { kind: 'add' }>
+  | { kind: 'add'; file: string; force: boolean; textSha256: string; textBytes: number };
+
+export interface AppliedRequest extends Omit<RequestEnvelope, 'request'> {
+  request: RecordedRequest;
   name: string;
   outcome: RequestOutcome;
   appliedAt: string;
@@ -57,7 +78,11 @@ export interface AppliedRequest extends RequestEnvelope {
 export function writeRequest(paths: WorkspacePaths, request: Request, clock: Clock): string {
   ensureDir(paths.requests);
   const name = `${String(clock.now()).padStart(15, '0')}-${uniqueSuffix()}.json`;
-  const envelope: RequestEnvelope = { request, at: new Date(clock.now()).toISOString(), by: `pid ${process.pid}` };
+  const envelope: RequestEnvelope = {
+    request,
+    at: new Date(clock.now()).toISOString(),
+    by: `pid ${process.pid}`,
+  };
   const tmp = path.join(paths.requests, `.${name}.tmp`);
   writeNewFileSync(tmp, JSON.stringify(envelope), 0o600);
   renameSync(tmp, path.join(paths.requests, name));
@@ -67,7 +92,9 @@ export function writeRequest(paths: WorkspacePaths, request: Request, clock: Clo
 
 export function readOutcome(paths: WorkspacePaths, name: string): AppliedRequest | null {
   try {
-    return JSON.parse(readRegularFile(path.join(paths.requestsApplied, name), 4 * 1024 * 1024).toString('utf8')) as AppliedRequest;
+    return JSON.parse(
+      readRegularFile(path.join(paths.requestsApplied, name), 4 * 1024 * 1024).toString('utf8'),
+    ) as AppliedRequest;
   } catch {
     return null;
   }
@@ -91,40 +118,67 @@ export interface ApplierDeps {
 
 const STALE_TMP_MS = 60 * 60 * 1000;
 
-/** Applies every pending request in order. The caller holds the workspace lock. */
+/**
+ * Applies every pending request in order. The caller holds the workspace lock. A request file that
+ * cannot be read or parsed (a symlink, a FIFO, bad JSON, an unknown kind) is moved to requests/.rejected/
+ * and kept; its outcome says so. A FatalIoError (an fsync failed) is never turned into an outcome: it
+ * propagates, and the process stops.
+ */
 export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRequest[]> {
   const { paths, clock } = deps;
+  ensureDir(paths.requests);
   ensureDir(paths.requestsApplied);
+  checkRealDir(paths.requestsRejected);
   const applied: AppliedRequest[] = [];
   const names = readdirSync(paths.requests).sort();
   for (const name of names) {
     const file = path.join(paths.requests, name);
     if (name.startsWith('.')) {
-      if (name.endsWith('.tmp') && clock.now() - statSync(file).mtimeMs > STALE_TMP_MS) unlinkSync(file);
+      if (name.endsWith('.tmp') && clock.now() - lstatSync(file).mtimeMs > STALE_TMP_MS) unlinkSync(file);
       continue;
     }
+    const read = readRequestFile(file);
     let envelope: RequestEnvelope;
     let outcome: RequestOutcome;
-    try {
-      const raw = JSON.parse(readRegularFile(file, 4 * 1024 * 1024).toString('utf8')) as { request?: unknown; at?: unknown; by?: unknown };
-      const request = requestSchema.parse(raw.request);
-      envelope = { request, at: typeof raw.at === 'string' ? raw.at : '', by: typeof raw.by === 'string' ? raw.by : '' };
-      outcome = await applyOne(deps, request);
-    } catch (err) {
-      const e = coerceError(err);
+    if ('error' in read) {
+      const e = read.error;
       envelope = { request: { kind: 'retry', task: 'invalid' }, at: '', by: '' };
-      outcome = { ok: false, message: `unreadable request ${name}: ${e.message}`, code: e.code, exitCode: e.exitCode };
+      outcome = {
+        ok: false,
+        message: `unreadable request ${name}: ${e.message}; kept in queue/requests/.rejected/ — requests are written by nightshift's own commands; resend it with one of them`,
+        code: e.code,
+        exitCode: e.exitCode,
+      };
+    } else {
+      envelope = read.envelope;
+      outcome = await applyOne(deps, envelope.request);
     }
-    const record: AppliedRequest = { ...envelope, name, outcome, appliedAt: new Date(clock.now()).toISOString() };
-    writeFileDurable(path.join(paths.requestsApplied, name), JSON.stringify(record, null, 2), paths.tmp, 0o600);
-    unlinkSync(file);
+    const record: AppliedRequest = redactDeep(
+      {
+        ...envelope,
+        request: recorded(envelope.request),
+        name,
+        outcome,
+        appliedAt: new Date(clock.now()).toISOString(),
+      },
+      deps.store.redact,
+    );
+    writeFileDurable(
+      path.join(paths.requestsApplied, name),
+      JSON.stringify(record, null, 2),
+      paths.tmp,
+      0o600,
+    );
+    // A request that could not be read is kept for a person to look at; rename moves a link, never its target.
+    if ('error' in read) moveAside(file, paths.requestsRejected, name);
+    else unlinkSync(file);
     deps.store.emit({
       type: 'request.applied',
       time: record.appliedAt,
       request: name,
-      kind: envelope.request.kind,
+      kind: 'error' in read ? 'unreadable' : envelope.request.kind,
       ok: outcome.ok,
-      reason: outcome.message,
+      reason: record.outcome.message,
       ...(outcome.task ? { task: outcome.task } : {}),
     });
     applied.push(record);
@@ -138,7 +192,10 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
   try {
     switch (request.kind) {
       case 'add': {
-        const parsed = parseSpec(Buffer.from(request.text, 'utf8'), { file: request.file, config: deps.config });
+        const parsed = parseSpec(Buffer.from(request.text, 'utf8'), {
+          file: request.file,
+          config: deps.config,
+        });
         if (deps.config.lint.strict && parsed.warnings.length) {
           throw new NightshiftError(ErrorCode.invalidSpec, parsed.warnings.map((w) => w.message).join('; '), {
             file: request.file,
@@ -151,23 +208,34 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       case 'kill': {
         const task = store.get(request.task);
         if (task.state !== 'pending' && task.state !== 'running') {
-          return refuse(`task ${task.id} is ${task.state}; only pending or running tasks can be killed`, task.id);
+          return refuse(
+            `task ${task.id} is ${task.state}; only pending or running tasks can be killed`,
+            task.id,
+          );
         }
         await deps.hooks?.beforeKill?.(task);
         store.transition(task.id, (t) =>
-          enterFailed(t, { now: clock.now(), code: 'killed', attribution: 'supervisor', reason: request.reason ?? 'killed by request', outcome: 'killed' }),
+          enterFailed(t, {
+            now: clock.now(),
+            code: 'killed',
+            attribution: 'supervisor',
+            reason: request.reason ?? 'killed by request',
+            outcome: 'killed',
+          }),
         );
         return { ok: true, message: `killed ${task.id}`, task: task.id };
       }
       case 'retry': {
         const task = store.get(request.task);
-        if (task.state !== 'failed') return refuse(`task ${task.id} is ${task.state}; only failed tasks can be retried`, task.id);
+        if (task.state !== 'failed')
+          return refuse(`task ${task.id} is ${task.state}; only failed tasks can be retried`, task.id);
         store.transition(task.id, (t) => enterRequeued(t, { now: clock.now(), reason: 'retry requested' }));
         return { ok: true, message: `${task.id} is pending again`, task: task.id };
       }
       case 'approve': {
         const task = store.get(request.task);
-        if (task.state !== 'review') return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
+        if (task.state !== 'review')
+          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
         store.transition(task.id, (t) =>
           updateTask(t, clock.now(), 'approved by a person', {
             review: {
@@ -176,6 +244,7 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
               approvedBy: 'human',
               approvedAt: new Date(clock.now()).toISOString(),
               round: t.round,
+              attribution: null,
             },
             parked: null,
           }),
@@ -184,9 +253,15 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       }
       case 'reject': {
         const task = store.get(request.task);
-        if (task.state !== 'review') return refuse(`task ${task.id} is ${task.state}; only tasks in review can be rejected`, task.id);
+        if (task.state !== 'review')
+          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be rejected`, task.id);
         store.transition(task.id, (t) =>
-          enterFailed(t, { now: clock.now(), code: 'rejected', attribution: 'spec', reason: request.reason ?? 'rejected by a person' }),
+          enterFailed(t, {
+            now: clock.now(),
+            code: 'rejected',
+            attribution: 'spec',
+            reason: request.reason ?? 'rejected by a person',
+          }),
         );
         return { ok: true, message: `rejected ${task.id}`, task: task.id };
       }
@@ -194,15 +269,22 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       case 'thaw': {
         const frozen = request.kind === 'freeze';
         if (request.provider !== null && !(request.provider in deps.config.providers)) {
-          return refuse(`unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`);
+          return refuseInput(
+            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+          );
         }
         toggles.setFrozen(frozen, request.provider);
         const what = request.provider ? `provider ${request.provider}` : 'dispatch';
-        return { ok: true, message: `${what} ${frozen ? 'frozen: running work continues, nothing new starts' : 'thawed'}` };
+        return {
+          ok: true,
+          message: `${what} ${frozen ? 'frozen: running work continues, nothing new starts' : 'thawed'}`,
+        };
       }
       case 'probe': {
         if (!(request.provider in deps.config.providers)) {
-          return refuse(`unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`);
+          return refuseInput(
+            `unknown provider "${request.provider}"; the config names: ${Object.keys(deps.config.providers).join(', ') || 'none'}`,
+          );
         }
         if (!deps.hooks?.probe) {
           return refuse(
@@ -212,17 +294,73 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
         return deps.hooks.probe(request.provider);
       }
       case 'gate': {
-        if (request.enabled && (request.gate === 'tests' || request.gate === 'lint') && !deps.config.gates[request.gate]) {
-          return refuse(`gate ${request.gate} has no command; set gates.${request.gate}.command in ${deps.paths.configFile} first`);
+        if (
+          request.enabled &&
+          (request.gate === 'tests' || request.gate === 'lint') &&
+          !deps.config.gates[request.gate]
+        ) {
+          return refuse(
+            `gate ${request.gate} has no command; set gates.${request.gate}.command in ${deps.paths.configFile} first`,
+          );
         }
         toggles.setGate(request.gate, request.enabled);
-        return { ok: true, message: `gate ${request.gate} ${request.enabled ? 'on' : 'off'} (applies to the next review)` };
+        return {
+          ok: true,
+          message: `gate ${request.gate} ${request.enabled ? 'on' : 'off'} (applies to the next review)`,
+        };
       }
     }
   } catch (err) {
+    // The disk may have lost data: that stops the process, it is not a failed request.
+    if (err instanceof FatalIoError) throw err;
     const e = coerceError(err);
-    return { ok: false, message: e.describe(), code: e.code, exitCode: e.exitCode, ...(e.context.taskId ? { task: e.context.taskId } : {}) };
+    return {
+      ok: false,
+      message: e.describe(),
+      code: e.code,
+      exitCode: e.exitCode,
+      ...(e.context.taskId ? { task: e.context.taskId } : {}),
+    };
   }
+}
+
+function recorded(request: Request): RecordedRequest {
+  if (request.kind !== 'add') return request;
+  const bytes = Buffer.from(request.text, 'utf8');
+  return {
+    kind: 'add',
+    file: request.file,
+    force: request.force,
+    textSha256: createHash('sha256').update(bytes).digest('hex'),
+    textBytes: bytes.length,
+  };
+}
+
+/** Reads and validates one request file; read and parse errors are returned, fatal ones thrown. */
+function readRequestFile(file: string): { envelope: RequestEnvelope } | { error: NightshiftError } {
+  try {
+    const raw = JSON.parse(readRegularFile(file, 4 * 1024 * 1024).toString('utf8')) as {
+      request?: unknown;
+      at?: unknown;
+      by?: unknown;
+    };
+    const request = requestSchema.parse(raw?.request);
+    return {
+      envelope: {
+        request,
+        at: typeof raw.at === 'string' ? raw.at : '',
+        by: typeof raw.by === 'string' ? raw.by : '',
+      },
+    };
+  } catch (err) {
+    if (err instanceof FatalIoError) throw err;
+    return { error: coerceError(err) };
+  }
+}
+
+/** Invalid input (a name the config does not know): exit 2, like every other invalid input. */
+function refuseInput(message: string): RequestOutcome {
+  return { ok: false, message, code: ErrorCode.usage, exitCode: 2 };
 }
 
 function refuse(message: string, task?: string): RequestOutcome {

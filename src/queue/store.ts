@@ -7,16 +7,45 @@
  *
  * Callers hold the workspace lock (see lock.ts) while mutating.
  */
-import { chmodSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  type Dirent,
+} from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
 import { idProblem } from '../core/ids.js';
-import { TASK_STATES, isActive, isTaskState, newTask, type TaskRecord, type TaskState, type Transition } from '../core/task.js';
+import {
+  TASK_STATES,
+  isActive,
+  isTaskState,
+  newTask,
+  type TaskRecord,
+  type TaskState,
+  type Transition,
+} from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
+import { redactDeep, type Redactor } from '../lib/redact.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { ParsedSpec } from '../spec/parse.js';
-import { ensureDir, fsyncDir, readRegularFile, renameDurable, uniqueSuffix, writeFileDurable, writeNewFileSync } from './fsx.js';
+import {
+  checkRealDir,
+  ensureDir,
+  entryKind,
+  existsNoFollow,
+  fsyncDir,
+  readRegularFile,
+  renameDurable,
+  uniqueSuffix,
+  writeFileDurable,
+  writeNewFileSync,
+} from './fsx.js';
 import { nullSink, type EventSink } from './eventlog.js';
 
 const MAX_TASK_JSON = 16 * 1024 * 1024;
@@ -34,12 +63,18 @@ export interface StoreOptions {
    * daemon (the TUI), which must read the disk each time.
    */
   cache?: boolean;
+  /**
+   * Applied to every string of a record before it is written (config/secrets.ts): a secret pasted into
+   * a spec's title, or quoted in a reason, never reaches task.json, `ls`, `show` or the TUI.
+   */
+  redact?: Redactor;
 }
 
 export class QueueStore {
   private dedup: Map<string, { id: string; state: TaskState }> | null = null;
   private cache: Map<string, TaskRecord> | null = null;
   private readonly caching: boolean;
+  readonly redact: Redactor;
 
   constructor(
     readonly paths: WorkspacePaths,
@@ -48,11 +83,17 @@ export class QueueStore {
     opts: StoreOptions = {},
   ) {
     this.caching = opts.cache ?? true;
+    this.redact = opts.redact ?? ((text) => text);
   }
 
-  /** Creates the queue directories (idempotent). */
+  /**
+   * Creates the queue directories (idempotent). Each of the queue's and the inbox's own directories must
+   * be a real directory: a symlink (or a FIFO, a file) in their place is refused with an error naming it,
+   * before anything is read, moved or deleted through it.
+   */
   ensureLayout(): void {
     for (const dir of [
+      this.paths.queue,
       this.paths.specs,
       this.paths.tmp,
       ...TASK_STATES.map((s) => this.paths.stateDir(s)),
@@ -61,7 +102,16 @@ export class QueueStore {
       ensureDir(dir);
     }
     ensureDir(this.paths.stateStore, 0o700);
-    ensureDir(this.paths.logs);
+    for (const dir of [
+      this.paths.accepted,
+      this.paths.rejected,
+      this.paths.requestsApplied,
+      this.paths.requestsRejected,
+    ]) {
+      checkRealDir(dir);
+    }
+    // logs/ is not part of the queue: it may live elsewhere through a link.
+    if (!existsSync(this.paths.logs)) mkdirSync(this.paths.logs, { recursive: true });
   }
 
   /** Startup recovery: sweep queue/tmp, finish interrupted moves, report what cannot be trusted. */
@@ -85,8 +135,11 @@ export class QueueStore {
         }
         if (task.state !== dirState) {
           const target = this.paths.taskDir(task.state, entry);
-          if (exists(target)) {
-            report.refused.push({ path: target, reason: `task ${entry} exists in both ${dirState} and ${task.state}` });
+          if (existsNoFollow(target)) {
+            report.refused.push({
+              path: target,
+              reason: `task ${entry} exists in both ${dirState} and ${task.state}`,
+            });
             continue;
           }
           renameDurable(this.paths.taskDir(dirState, entry), target);
@@ -97,9 +150,15 @@ export class QueueStore {
     }
     const time = new Date(this.clock.now()).toISOString();
     for (const move of report.completedMoves) {
-      this.events.emit({ type: 'queue.recovered', time, task: move.id, reason: `finished move ${move.from} → ${move.to}` });
+      this.events.emit({
+        type: 'queue.recovered',
+        time,
+        task: move.id,
+        reason: `finished move ${move.from} → ${move.to}`,
+      });
     }
-    for (const refused of report.refused) this.events.emit({ type: 'queue.refused', time, file: refused.path, reason: refused.reason });
+    for (const refused of report.refused)
+      this.events.emit({ type: 'queue.refused', time, file: refused.path, reason: refused.reason });
     this.dedup = null;
     this.cache = this.caching ? seen : null;
     return report;
@@ -143,10 +202,18 @@ export class QueueStore {
     return this.readTask(state, id);
   }
 
-  specText(id: string): string {
+  /**
+   * The spec's text, redacted, for every reader but the executor. `raw` is the spec as written (the
+   * immutable spec.md), which only the executor's prompt gets.
+   */
+  specText(id: string, opts: { raw?: boolean } = {}): string {
     const state = this.locate(id);
     if (!state) throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, { taskId: id });
-    return readRegularFile(path.join(this.paths.taskDir(state, id), 'spec.md'), 2 * 1024 * 1024).toString('utf8');
+    const text = readRegularFile(
+      path.join(this.paths.taskDir(state, id), 'spec.md'),
+      2 * 1024 * 1024,
+    ).toString('utf8');
+    return opts.raw ? text : this.redact(text);
   }
 
   /** The task an active or done task with this dedup key, if any. */
@@ -159,20 +226,35 @@ export class QueueStore {
   enqueue(parsed: ParsedSpec, opts: { force?: boolean } = {}): TaskRecord {
     const existing = this.locate(parsed.id);
     if (existing) {
-      throw new NightshiftError(ErrorCode.idTaken, `task id "${parsed.id}" is already used by a ${existing} task`, {
-        file: parsed.spec.source,
-        field: 'id',
-        hint: 'ids stay reserved once used; set a different `id:` in the front matter',
-      });
+      throw new NightshiftError(
+        ErrorCode.idTaken,
+        `task id "${parsed.id}" is already used by a ${existing} task`,
+        {
+          file: parsed.spec.source,
+          field: 'id',
+          hint: 'ids stay reserved once used; set a different `id:` in the front matter',
+        },
+      );
     }
     const dup = this.findDuplicate(parsed.dedupKey);
     if (dup && !opts.force) {
-      throw new NightshiftError(ErrorCode.duplicateSpec, `duplicates task ${dup.id} (${dup.state}): same repo, base, body and tests`, {
-        file: parsed.spec.source,
-        hint: 'use --force to queue it anyway',
-      });
+      throw new NightshiftError(
+        ErrorCode.duplicateSpec,
+        `duplicates task ${dup.id} (${dup.state}): same repo, base, body and tests`,
+        {
+          file: parsed.spec.source,
+          hint: 'use --force to queue it anyway',
+        },
+      );
     }
-    const { task, event } = newTask({ id: parsed.id, dedupKey: parsed.dedupKey, spec: parsed.spec, now: this.clock.now() });
+    const fresh = newTask({
+      id: parsed.id,
+      dedupKey: parsed.dedupKey,
+      spec: parsed.spec,
+      now: this.clock.now(),
+    });
+    const task = redactDeep(fresh.task, this.redact);
+    const event = fresh.event;
     const staging = path.join(this.paths.tmp, `${parsed.id}.${uniqueSuffix()}`);
     ensureDir(staging);
     const specFile = path.join(staging, 'spec.md');
@@ -183,7 +265,7 @@ export class QueueStore {
     renameDurable(staging, this.paths.taskDir('pending', parsed.id));
     this.dedupIndex().set(parsed.dedupKey, { id: parsed.id, state: 'pending' });
     this.cache?.set(task.id, task);
-    this.events.emit(event);
+    this.emit(event);
     return task;
   }
 
@@ -200,18 +282,20 @@ export class QueueStore {
       renameDurable(this.paths.taskDir(from, id), this.paths.taskDir(current.state, id));
       from = current.state;
     }
-    const { task, event } = step(current);
+    const next = step(current);
+    const task = redactDeep(next.task, this.redact);
+    const event = next.event;
     const dir = this.paths.taskDir(from, id);
     writeFileDurable(path.join(dir, 'task.json'), serialize(task), this.paths.tmp);
     if (task.state !== from) renameDurable(dir, this.paths.taskDir(task.state, id));
     if (this.dedup) this.dedup.set(task.dedupKey, { id, state: task.state });
     this.cache?.set(id, task);
-    this.events.emit(event);
+    this.emit(event);
     return task;
   }
 
   emit(event: NightshiftEvent): void {
-    this.events.emit(event);
+    this.events.emit(redactDeep(event, this.redact));
   }
 
   private dedupIndex(): Map<string, { id: string; state: TaskState }> {
@@ -220,7 +304,8 @@ export class QueueStore {
       for (const task of this.list()) {
         const prev = this.dedup.get(task.dedupKey);
         // An active or done task wins over a failed one with the same key.
-        if (!prev || isActive(task.state) || task.state === 'done') this.dedup.set(task.dedupKey, { id: task.id, state: task.state });
+        if (!prev || isActive(task.state) || task.state === 'done')
+          this.dedup.set(task.dedupKey, { id: task.id, state: task.state });
       }
     }
     return this.dedup;
@@ -228,13 +313,8 @@ export class QueueStore {
 
   private scanStateDir(state: TaskState, report?: RecoveryReport): string[] {
     const dir = this.paths.stateDir(state);
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    if (!checkRealDir(dir)) return [];
+    const entries = readdirSync(dir, { withFileTypes: true });
     const ids: string[] = [];
     for (const entry of entries) {
       if (entry.isDirectory() && idProblem(entry.name) === null) ids.push(entry.name);
@@ -253,7 +333,10 @@ export class QueueStore {
       throw new NightshiftError(ErrorCode.corruptTask, 'task.json is not valid JSON', { file, taskId: id });
     }
     if (task?.id !== id || !isTaskState(task.state)) {
-      throw new NightshiftError(ErrorCode.corruptTask, 'task.json does not describe this task', { file, taskId: id });
+      throw new NightshiftError(ErrorCode.corruptTask, 'task.json does not describe this task', {
+        file,
+        taskId: id,
+      });
     }
     return task;
   }
@@ -261,15 +344,6 @@ export class QueueStore {
 
 function serialize(task: TaskRecord): string {
   return `${JSON.stringify(task, null, 2)}\n`;
-}
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isTaskDir(p: string): boolean {
@@ -280,10 +354,9 @@ function isTaskDir(p: string): boolean {
   }
 }
 
-function describeStray(entry: { name: string; isSymbolicLink(): boolean; isFIFO(): boolean; isFile(): boolean; isDirectory(): boolean }): string {
+function describeStray(entry: Dirent): string {
   if (entry.isSymbolicLink()) return 'a symbolic link in the queue; refused, never followed';
-  if (entry.isFIFO()) return 'a FIFO in the queue; refused';
   if (entry.isDirectory()) return `"${entry.name}" is not a valid task id; refused`;
   if (entry.isFile()) return 'a stray file in a state directory; refused';
-  return 'not a task directory; refused';
+  return `${entryKind(entry)} in the queue; refused`;
 }

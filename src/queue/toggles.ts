@@ -2,9 +2,11 @@
  * Persisted toggles (freeze, per-provider freeze, gate switches) in queue/state/toggles.json,
  * kept by `conf` (atomic writes, mode 0600).
  */
+import path from 'node:path';
 import Conf from 'conf';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import type { WorkspacePaths } from '../config/paths.js';
+import { ensureDir, existsNoFollow, readRegularFile } from './fsx.js';
 
 export interface Toggles {
   frozen: boolean;
@@ -19,6 +21,12 @@ export class ToggleStore {
   private readonly conf: Conf<Toggles>;
 
   constructor(paths: WorkspacePaths) {
+    // conf reads and may write its file as soon as it is built: queue/state must be a real directory
+    // first, and toggles.json a plain file (conf's reads would follow a link).
+    ensureDir(paths.queue);
+    ensureDir(paths.stateStore, 0o700);
+    const file = path.join(paths.stateStore, 'toggles.json');
+    if (existsNoFollow(file)) readRegularFile(file, 1024 * 1024);
     this.conf = new Conf<Toggles>({
       cwd: paths.stateStore,
       configName: 'toggles',
@@ -34,9 +42,13 @@ export class ToggleStore {
     const gates = this.conf.get('gates');
     return {
       frozen: this.conf.get('frozen') === true,
-      frozenProviders: Array.isArray(frozenProviders) ? frozenProviders.filter((p) => typeof p === 'string') : [],
+      frozenProviders: Array.isArray(frozenProviders)
+        ? frozenProviders.filter((p) => typeof p === 'string')
+        : [],
       gates: Object.fromEntries(
-        Object.entries(gates ?? {}).filter(([k, v]) => (GATE_NAMES as readonly string[]).includes(k) && typeof v === 'boolean'),
+        Object.entries(gates ?? {}).filter(
+          ([k, v]) => (GATE_NAMES as readonly string[]).includes(k) && typeof v === 'boolean',
+        ),
       ),
     };
   }

@@ -8,16 +8,28 @@ import type { WorkspacePaths } from '../config/paths.js';
 
 export type WatchTopic = 'inbox' | 'requests' | 'queue';
 
+/** What happened to a path (chokidar's event names). */
+export type WatchKind = 'add' | 'addDir' | 'change' | 'unlink' | 'unlinkDir';
+const WATCH_KINDS: ReadonlySet<string> = new Set<WatchKind>([
+  'add',
+  'addDir',
+  'change',
+  'unlink',
+  'unlinkDir',
+]);
+
 export interface WatchBatch {
   topics: Set<WatchTopic>;
   paths: string[];
+  /** Each change in order, with its kind; `paths` is the same list without the kinds. */
+  changes: { kind: WatchKind; path: string }[];
 }
 
 const ALL_TOPICS: readonly WatchTopic[] = ['inbox', 'requests', 'queue'];
 
 export class QueueWatcher {
   private readonly watcher: FSWatcher;
-  private pending: WatchBatch = { topics: new Set(), paths: [] };
+  private pending: WatchBatch = { topics: new Set(), paths: [], changes: [] };
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(batch: WatchBatch) => void>();
 
@@ -33,19 +45,24 @@ export class QueueWatcher {
   ) {
     const roots = { inbox: paths.specs, requests: paths.requests, queue: paths.queue };
     const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}${path.sep}`);
-    this.watcher = watch([...new Set(topics)].map((t) => roots[t]), {
-      ignoreInitial: true,
-      depth: 2,
-      awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
-      // specs/.accepted and .rejected only grow, and topicOf() drops their events anyway.
-      ignored: (p: string) =>
-        p.startsWith(paths.tmp) ||
-        p.startsWith(paths.stateStore) ||
-        p.endsWith('.tmp') ||
-        under(p, paths.accepted) ||
-        under(p, paths.rejected),
+    this.watcher = watch(
+      [...new Set(topics)].map((t) => roots[t]),
+      {
+        ignoreInitial: true,
+        depth: 2,
+        awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+        // specs/.accepted and .rejected only grow, and topicOf() drops their events anyway.
+        ignored: (p: string) =>
+          p.startsWith(paths.tmp) ||
+          p.startsWith(paths.stateStore) ||
+          p.endsWith('.tmp') ||
+          under(p, paths.accepted) ||
+          under(p, paths.rejected),
+      },
+    );
+    this.watcher.on('all', (kind, changed) => {
+      if (WATCH_KINDS.has(kind)) this.note(kind as WatchKind, changed);
     });
-    this.watcher.on('all', (_event, changed) => this.note(changed));
   }
 
   /** Resolves once the initial scan is done and events will flow. */
@@ -63,11 +80,12 @@ export class QueueWatcher {
     await this.watcher.close();
   }
 
-  private note(changed: string): void {
+  private note(kind: WatchKind, changed: string): void {
     const topic = this.topicOf(changed);
     if (!topic) return;
     this.pending.topics.add(topic);
     this.pending.paths.push(changed);
+    this.pending.changes.push({ kind, path: changed });
     this.timer ??= setTimeout(() => this.flush(), this.batchMs);
   }
 
@@ -84,7 +102,7 @@ export class QueueWatcher {
   private flush(): void {
     this.timer = null;
     const batch = this.pending;
-    this.pending = { topics: new Set(), paths: [] };
+    this.pending = { topics: new Set(), paths: [], changes: [] };
     for (const listener of this.listeners) listener(batch);
   }
 }

@@ -28,7 +28,6 @@ import {
   clip,
   parseVerdict,
   type Answer,
-  type Grade,
   type ReviewInput,
   type Usage,
   type Verdict,
@@ -36,6 +35,7 @@ import {
 
 export {
   GRADES,
+  gradePoints,
   verdictSchema,
   type Finding,
   type Grade,
@@ -57,24 +57,6 @@ const MAX_TOKENS = 8192;
 /** The Messages API version third-party endpoints document (the 1.x SDK sends a newer one). */
 const ANTHROPIC_VERSION = '2023-06-01';
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
-
-const GRADE_POINTS: Record<Grade, number> = {
-  A: 4.0,
-  'A-': 3.7,
-  'B+': 3.3,
-  B: 3.0,
-  'B-': 2.7,
-  'C+': 2.3,
-  C: 2.0,
-  'C-': 1.7,
-  D: 1.0,
-  F: 0,
-};
-
-/** Grade points on the usual 4.0 scale, for provider routing and reports. */
-export function gradePoints(grade: Grade): number {
-  return GRADE_POINTS[grade];
-}
 
 export type ReviewResult =
   | { ok: true; verdict: Verdict; usage: Usage | null }
@@ -124,6 +106,37 @@ export function resolveArchitectMode(
 }
 
 /** A review as the task record stores it. */
+/** What wholeFiles needs of a repository: git/repo.ts's Repo. */
+export interface FileSource {
+  changedFiles(base: string, head: string): Promise<string[]>;
+  show(ref: string, file: string): Promise<string | null>;
+}
+
+/**
+ * The changed files' whole contents at `head`, for a small change: only when the diff has at most
+ * `budget` characters (`architect.wholeFiles`; 0 sends none), and only as many files, in diff order, as
+ * fit in that many characters together. Deleted and binary files are left out. The prompt builder still
+ * fits them in `diffBudget` beside the diff.
+ */
+export async function wholeFiles(
+  repo: FileSource,
+  base: string,
+  head: string,
+  diffChars: number,
+  budget: number,
+): Promise<{ path: string; content: string }[]> {
+  if (budget <= 0 || diffChars > budget) return [];
+  const files: { path: string; content: string }[] = [];
+  let room = budget;
+  for (const file of await repo.changedFiles(base, head)) {
+    const content = await repo.show(head, file);
+    if (content === null || content.includes('\0') || content.length > room) continue;
+    files.push({ path: file, content });
+    room -= content.length;
+  }
+  return files;
+}
+
 export function toReview(v: Verdict): Review {
   return { ...v, approvedBy: v.verdict === 'approve' ? 'architect' : null };
 }

@@ -8,12 +8,13 @@
  */
 import { statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
+import { secretRedactor } from '../config/secrets.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import type { GateResult, TaskRecord, TaskSpec } from '../core/task.js';
 import { LocalRunner, type CommandRunner } from '../hosts/runner.js';
-import { makeRedactor, type Redactor } from '../lib/redact.js';
+import type { Redactor } from '../lib/redact.js';
 import type { Toggles } from '../queue/toggles.js';
 import { findDeletions, parseUnifiedDiff, type Definition, type DiffFile } from './deletions.js';
 import {
@@ -62,6 +63,8 @@ export interface GateContext {
   runner?: CommandRunner;
   /** Monotonic milliseconds, for each gate's duration; performance.now by default. */
   clock?: () => number;
+  /** The supervisor's environment, whose secret values are redacted from the evidence; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface Verdict {
@@ -128,7 +131,7 @@ class GateRun {
     if (ctx.config.architect.authTokenEnv) secretNames.add(ctx.config.architect.authTokenEnv);
     // The branch's code runs under the gate commands: it gets none of the supervisor's secrets.
     this.env = { CI: 'true', ...Object.fromEntries([...secretNames].map((name) => [name, ''])) };
-    this.redact = makeRedactor([...secretNames].flatMap((name) => process.env[name] ?? []));
+    this.redact = secretRedactor(ctx.config, ctx.env ?? process.env);
   }
 
   gate(name: GateName): Promise<Verdict> {

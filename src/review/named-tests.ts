@@ -2,9 +2,9 @@
  * The named-tests gate's two checks, as pure functions over text:
  *
  * - `testResults(output)` reads per-test results out of a test runner's output: vitest (verbose and the
- *   default reporter's failure listing), jest (`--verbose`), mocha and `node --test` (`✓ name`), TAP
- *   (`ok 1 - name`), pytest (`-v`, `-rA`), unittest (`-v`), go test (`-v`, `-json`), cargo test and
- *   cargo nextest.
+ *   default reporter's failure listing), jest (`--verbose`), mocha and `node --test` (`✓ name` under
+ *   indented suite lines, which make the test's path), TAP (`ok 1 - name`), pytest (`-v`, `-rA`),
+ *   unittest (`-v`), go test (`-v`, `-json`, subtests as `TestX/sub`), cargo test and cargo nextest.
  * - `addedMentions(name, addedLines)` tells whether a test name appears in the diff's added lines.
  *
  * Runners print only what they are told to: a passing test shows up only when the command prints each
@@ -91,15 +91,22 @@ function goJson(line: string): TestResult | null {
     if (typeof event.Test !== 'string' || typeof event.Action !== 'string') return null;
     const status = { pass: 'passed', fail: 'failed', skip: 'skipped' }[event.Action] as
       TestStatus | undefined;
-    return status ? { path: [event.Test], status } : null;
+    return status ? { path: goPath(event.Test), status } : null;
   } catch {
     return null;
   }
 }
 
-function parseLine(line: string): TestResult | null {
+/** go test's subtests: `TestTable/positive` → [TestTable, positive]. */
+const goPath = (name: string): string[] => splitPath(name, /\//);
+
+/**
+ * A line that the runner prints with its own full path (or that needs none): go, cargo, nextest,
+ * unittest, pytest. Null when the line is not one of those.
+ */
+function parseFlatLine(line: string): TestResult | null {
   let m: RegExpExecArray | null;
-  if ((m = GO_TEST.exec(line))) return { path: [m[2]!], status: STATUS_OF[m[1]!]! };
+  if ((m = GO_TEST.exec(line))) return { path: goPath(m[2]!), status: STATUS_OF[m[1]!]! };
   if ((m = CARGO_TEST.exec(line))) return { path: splitPath(m[1]!, /::/), status: STATUS_OF[m[2]!]! };
   if ((m = NEXTEST.exec(line))) return { path: splitPath(m[2]!, /::/), status: STATUS_OF[m[1]!]! };
   if ((m = UNITTEST.exec(line))) {
@@ -108,6 +115,15 @@ function parseLine(line: string): TestResult | null {
   }
   if ((m = PYTEST_SUMMARY.exec(line))) return { path: splitPath(m[2]!, /::/), status: STATUS_OF[m[1]!]! };
   if ((m = PYTEST_V.exec(line))) return { path: splitPath(m[1]!, /::/), status: STATUS_OF[m[2]!]! };
+  return null;
+}
+
+/**
+ * A test line of a runner that may print suites as an indented tree (jest, mocha, `node --test`, TAP):
+ * the path as the line prints it, to be put under the suites that enclose it.
+ */
+function parseTreeLine(line: string): TestResult | null {
+  let m: RegExpExecArray | null;
   if ((m = TAP.exec(line))) {
     const skipped = /\s#\s*(?:SKIP|TODO)\b/i.test(m[2]!);
     const name = m[2]!.replace(/\s+#\s*(?:SKIP|TODO)\b.*$/i, '');
@@ -122,12 +138,54 @@ function parseLine(line: string): TestResult | null {
   return null;
 }
 
-/** Every per-test result the output shows, in order (a test may appear more than once). */
+/** `▶ math` (node --test), `# Subtest: math` (TAP), ` PASS  src/a.test.js` (jest's file line). */
+const SUITE_MARK = /^\s*(?:▶|# Subtest:|PASS|FAIL)\s+(.+?)\s*$/u;
+/** Not suite names: runner chatter that can sit at a suite's indentation. */
+const NOT_A_SUITE =
+  /^(?:\d+ (?:passing|failing|pending)\b|Tests?:|Test Suites:|Snapshots:|Time:|Ran all|ℹ|---|\.\.\.|\d+\.\.\d+$|at\s)/u;
+
+/**
+ * A suite header of an indented tree: jest's and mocha's plain `  math` lines, node's `▶ math`, TAP's
+ * `# Subtest: math`. Plain lines count only when indented (top-level chatter is not a suite).
+ */
+function suiteHeader(line: string): string | null {
+  const marked = SUITE_MARK.exec(line);
+  if (marked) return marked[1]!.replace(DURATION, '');
+  const text = line.trim();
+  if (!/^\s/.test(line) || NOT_A_SUITE.test(text)) return null;
+  return text.replace(/:$/, '');
+}
+
+const indentOf = (line: string): number => /^\s*/.exec(line)![0].length;
+
+/**
+ * Every per-test result the output shows, in order (a test may appear more than once). Runners that
+ * print a tree (jest `  math` / `    ✓ adds`, mocha, `node --test`'s `▶ math`, TAP's `# Subtest:`) get
+ * each test's path with its enclosing suites, from the indentation: a line closes every suite indented
+ * as deep as it or deeper.
+ */
 export function testResults(output: string): TestResult[] {
   const results: TestResult[] = [];
+  const suites: { indent: number; name: string }[] = [];
   for (const line of outputLines(output)) {
-    const result = goJson(line.trim()) ?? parseLine(line);
-    if (result && result.path.length) results.push(result);
+    if (!line.trim()) continue;
+    const flat = goJson(line.trim()) ?? parseFlatLine(line);
+    if (flat) {
+      if (flat.path.length) results.push(flat);
+      continue;
+    }
+    const indent = indentOf(line);
+    while (suites.length && suites.at(-1)!.indent >= indent) suites.pop();
+    const test = parseTreeLine(line);
+    if (test) {
+      // A path the runner printed whole (vitest's `file > suite > test`, jest's `● suite › test`)
+      // needs no enclosing suites.
+      const path = test.path.length > 1 ? test.path : [...suites.map((s) => s.name), ...test.path];
+      if (test.path.length) results.push({ path, status: test.status });
+      continue;
+    }
+    const suite = suiteHeader(line);
+    if (suite) suites.push({ indent, name: suite });
   }
   return results;
 }

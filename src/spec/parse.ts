@@ -12,7 +12,7 @@ import { parseDuration } from '../core/duration.js';
 import { idFromFileName, idProblem } from '../core/ids.js';
 import type { TaskSpec } from '../core/task.js';
 import type { Config } from '../config/schema.js';
-import { zodIssues } from '../config/issues.js';
+import { describeFound, zodIssues } from '../config/issues.js';
 import { parseStrictYaml } from '../config/yaml.js';
 import { BIDI, FRONT_MATTER_KEYS, frontMatterSchema, type FrontMatter } from './schema.js';
 
@@ -22,6 +22,8 @@ const FENCE = /^---[ \t]*$/;
 const TAGGED_FENCE = /^---([A-Za-z][\w-]*)[ \t]*$/;
 const CONTROL_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The key a front matter line sets (`key:` or `- key:`), for naming the field of a bad line. */
+const FRONT_KEY = /^[ \t]*(?:-[ \t]+)*["']?([A-Za-z_][\w-]*)["']?[ \t]*:/;
 
 export interface ParsedSpec {
   id: string;
@@ -114,19 +116,18 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
     return fail('the front matter is over 64 KiB; keep long text in the body', 2);
   }
   frontLines.forEach((line, i) => {
-    if (CONTROL_LINE.test(line)) {
-      errors.push({
-        file,
-        line: i + 2,
-        message: 'front matter contains control characters or terminal escapes',
-      });
-    } else if (BIDI.test(line)) {
-      errors.push({
-        file,
-        line: i + 2,
-        message: 'front matter contains invisible bidirectional-override characters',
-      });
-    }
+    const bad = CONTROL_LINE.exec(line) ?? BIDI.exec(line);
+    if (!bad) return;
+    const field = FRONT_KEY.exec(line)?.[1];
+    const what = CONTROL_LINE.test(line)
+      ? 'front matter contains control characters or terminal escapes'
+      : 'front matter contains invisible bidirectional-override characters';
+    errors.push({
+      file,
+      line: i + 2,
+      ...(field ? { field } : {}),
+      message: `${what}: expected plain text; found ${codePoint(bad[0])} at column ${bad.index + 1}`,
+    });
   });
   if (errors.length) return { spec: null, errors, warnings };
   const body = lines.slice(bodyStart).join('\n');
@@ -148,12 +149,17 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
 
   // 3. YAML and schema.
   let fm: FrontMatter = {};
+  let lineOf: (path: readonly PropertyKey[]) => number | undefined = () => undefined;
   if (frontText.trim() !== '') {
     const yaml = parseStrictYaml(frontText, { file, lineOffset: 1 });
+    lineOf = yaml.lineOf;
     if (yaml.issues.length) return { spec: null, errors: yaml.issues, warnings };
     const value = yaml.value;
     if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-      return fail('front matter must be a mapping of keys to values (key: value)', 2);
+      return fail(
+        `front matter must be a mapping of keys to values (key: value); found ${describeFound(value)}`,
+        2,
+      );
     }
     const parsed = frontMatterSchema.safeParse(value ?? {}, { reportInput: true });
     if (!parsed.success) {
@@ -170,6 +176,10 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
 
   // 4. Fields resolved against the config.
   const config = opts.config;
+  const at = (...path: PropertyKey[]) => {
+    const line = lineOf(path);
+    return line ? { line } : {};
+  };
   const heading = firstHeading(lines.slice(bodyStart));
   const title = fm.title ?? heading;
   if (!title)
@@ -179,10 +189,14 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
       message: 'required: add `title:` to the front matter or a `# Heading` to the body',
     });
   else if (CONTROL_LINE.test(title) || BIDI.test(title) || title.length > 200) {
+    const headingLine = bodyStart + lines.slice(bodyStart).findIndex((l) => /^#[ \t]/.test(l)) + 1;
     errors.push({
       file,
+      ...(headingLine > bodyStart ? { line: headingLine } : {}),
       field: 'title',
-      message: 'the heading used as title must be plain text of at most 200 characters',
+      message: `the heading used as title must be plain text of at most 200 characters; found ${
+        title.length > 200 ? `${title.length} characters` : 'control or bidirectional-override characters'
+      }`,
     });
   }
 
@@ -191,6 +205,7 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
   if (idIssue) {
     errors.push({
       file,
+      ...at('id'),
       field: 'id',
       message: fm.id
         ? idIssue
@@ -203,20 +218,29 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
   if (repoNames.length && !repoNames.includes(repo)) {
     errors.push({
       file,
+      ...at('repo'),
       field: 'repo',
-      message: `unknown repo "${repo}"; the config names: ${repoNames.join(', ')}`,
+      message: `unknown repo "${repo}"; expected one the config names: ${repoNames.join(', ')}`,
     });
   }
   const providerNames = Object.keys(config.providers);
   if (fm.provider && !providerNames.includes(fm.provider)) {
     errors.push({
       file,
+      ...at('provider'),
       field: 'provider',
-      message: `unknown provider "${fm.provider}"; the config names: ${providerNames.join(', ') || 'none'}`,
+      message: `unknown provider "${fm.provider}"; expected one the config names: ${providerNames.join(', ') || 'none'}`,
     });
   }
-  if (fm.dependsOn?.includes(id))
-    errors.push({ file, field: 'dependsOn', message: 'a task cannot depend on itself' });
+  const self = fm.dependsOn?.indexOf(id) ?? -1;
+  if (self !== -1) {
+    errors.push({
+      file,
+      ...at('dependsOn', self),
+      field: `dependsOn[${self}]`,
+      message: `a task cannot depend on itself; expected other task ids, found its own id "${id}"`,
+    });
+  }
 
   const tests = fm.tests ?? [];
   if (!fm.tests || tests.length === 0) {
@@ -230,6 +254,7 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
     if (!PLAIN_IDENTIFIER.test(name)) {
       warnings.push({
         file,
+        ...at('tests', i),
         field: `tests[${i}]`,
         message: `"${name}" is not a plain identifier (letters, digits, _)`,
       });
@@ -317,6 +342,11 @@ function invalidUtf8Line(bytes: Uint8Array): number | undefined {
     }
   }
   return undefined;
+}
+
+/** A character as U+XXXX, for messages about invisible characters. */
+function codePoint(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 function suggestKey(key: string): string | null {

@@ -18,7 +18,7 @@ export type Reply =
   | { kind: 'tool_use'; name: string; input: unknown; text?: string }
   | { kind: 'tool_json'; name: string; json: string }
   | { kind: 'empty' }
-  | { kind: 'error'; status: number; type: string; message: string }
+  | { kind: 'error'; status: number; type: string; message: string; headers?: Record<string, string> }
   | { kind: 'hang' }
   | { kind: 'stall' };
 
@@ -39,11 +39,18 @@ export const toolUse = (name: string, input: unknown, preface?: string): Reply =
 export const toolJson = (name: string, json: string): Reply => ({ kind: 'tool_json', name, json });
 /** An answer with no content at all: the client's result text is "". */
 export const empty = (): Reply => ({ kind: 'empty' });
-export const error = (status: number, type: string, message: string): Reply => ({
+/** An API error; `headers` adds response headers (`retry-after`, say). */
+export const error = (
+  status: number,
+  type: string,
+  message: string,
+  headers?: Record<string, string>,
+): Reply => ({
   kind: 'error',
   status,
   type,
   message,
+  ...(headers ? { headers } : {}),
 });
 /** Accept the request and never answer (until `close()`). */
 export const hang = (): Reply => ({ kind: 'hang' });
@@ -186,7 +193,11 @@ function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string
     return;
   }
   if (reply.kind === 'error') {
-    res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': nextId('req') });
+    res.writeHead(reply.status, {
+      'content-type': 'application/json',
+      'request-id': nextId('req'),
+      ...reply.headers,
+    });
     res.end(JSON.stringify({ type: 'error', error: { type: reply.type, message: reply.message } }));
     return;
   }

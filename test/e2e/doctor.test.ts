@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { LocalRunner } from '../../src/hosts/runner.js';
+import { WorkerHost } from '../../src/hosts/worker.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { runCli } from '../../src/testing/workspace.js';
 
@@ -44,6 +46,8 @@ it('passes a healthy local host and provider, with versions and a live probe', a
   const by = (name: string, check: string) => report.checks.find((c) => c.name === name && c.check === check);
   expect(by('local', 'tmux')?.detail).toMatch(/^tmux \d/);
   expect(by('local', 'git')?.detail).toMatch(/^git version/);
+  expect(by('local', 'workdir writable')).toMatchObject({ ok: true });
+  expect(by('local', 'node')).toMatchObject({ ok: true, detail: process.version });
   expect(by('good', 'probe')).toMatchObject({ ok: true });
 });
 
@@ -54,7 +58,7 @@ it('fails on a silent provider, a missing binary and an unreachable host, saying
       '  ghost: { kind: command, hosts: [local], command: [no-such-agent-binary, "{{nightshift:prompt-file}}"] }',
       '  far: { kind: scripted, hosts: [away] }',
     ].join('\n'),
-    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\n  away: { kind: ssh, ssh: nobody@127.0.0.1, port: 1 }',
+    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\n  away: { kind: ssh, ssh: nobody@127.0.0.1, port: 1, workdir: /tmp/ns-away }',
   );
   const r = await runCli(['doctor'], { cwd: root, clock: systemClock, env });
   expect(r.code).toBe(1);
@@ -62,7 +66,47 @@ it('fails on a silent provider, a missing binary and an unreachable host, saying
   expect(r.stdout).toMatch(
     /FAIL provider ghost@local: binary: no-such-agent-binary not found[\s\S]*fix: install no-such-agent-binary/,
   );
-  expect(r.stdout).toMatch(/FAIL host away: reachable: [\s\S]*fix: check that `ssh away` works/);
-  expect(r.stdout).toMatch(/FAIL provider far@away: host: host away is not usable/);
+  // The fix names the destination and the command to try, not just the config key.
+  expect(r.stdout).toMatch(
+    /FAIL host away: reachable: [^\n]*\n\s+fix: `ssh -p 1 -o BatchMode=yes nobody@127\.0\.0\.1 true` \(hosts\.away\.ssh is nobody@127\.0\.0\.1\) must exit 0 without a prompt/,
+  );
+  expect(r.stdout).toMatch(
+    /FAIL provider far@away: host: host away is not usable[^\n]*\n\s+fix: fix host away's failed checks, or remove it from providers\.far\.hosts/,
+  );
   expect(r.stdout).toMatch(/check\(s\) failed/);
+});
+
+/**
+ * A workdir that exists, holds everything prepare() installs, and cannot be written: prepare() succeeds
+ * (mkdir -p and unchanged files write nothing), so only a real write finds it. Not root: mode 0555.
+ * Root ignores modes, so there the directory is made immutable (chattr +i), which root's writes obey.
+ */
+it('fails a workdir that cannot be written, though prepare() succeeds there', async () => {
+  const root = workspace('  sim: { kind: scripted, hosts: [local] }');
+  const workdir = path.join(root, 'ro');
+  writeFileSync(
+    path.join(root, 'nightshift.config.yaml'),
+    `hosts:\n  local: { kind: local, workdir: ${JSON.stringify(workdir)}, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\nproviders:\n  sim: { kind: scripted, hosts: [local] }\n`,
+  );
+  await new WorkerHost('local', new LocalRunner(), workdir, socket).prepare();
+  const asRoot = process.getuid?.() === 0;
+  const locked = asRoot
+    ? (await new LocalRunner().run(['chattr', '+i', workdir])).exitCode === 0
+    : (chmodSync(workdir, 0o555), true);
+  if (!locked) {
+    console.warn('[doctor] SKIPPED the read-only workdir case: running as root and chattr +i failed here');
+    return;
+  }
+  try {
+    const r = await runCli(['doctor'], { cwd: root, clock: systemClock, env });
+    expect(r.stdout).toMatch(new RegExp(`ok   host local: reachable: local, workdir ${workdir}\n`));
+    expect(r.stdout).toMatch(
+      /FAIL host local: workdir writable: cannot write in [^\n]*(Permission denied|Operation not permitted)[^\n]*\n\s+fix: make [^\n]*\/ro and the directories under it writable/,
+    );
+    expect(r.stdout).toMatch(/FAIL provider sim@local: host: host local is not usable/);
+    expect(r.code).toBe(1);
+  } finally {
+    if (asRoot) await new LocalRunner().run(['chattr', '-i', workdir]);
+    else chmodSync(workdir, 0o700);
+  }
 });

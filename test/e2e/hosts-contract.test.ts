@@ -2,8 +2,10 @@
  * One contract for both command runners (BullMQ-style adapter conformance): the same tests run against
  * the local runner and the ssh runner talking to a real sshd on 127.0.0.1, each with its own tmux
  * socket, workdir and repo. Then, ssh only: a dead link is a LinkError, and a link that drops mid-task
- * leaves the executor running and is re-established by the next call. Hostile payloads go through the
- * whole launch path and come out byte for byte, with no shell ever interpreting them.
+ * leaves the executor running and is re-established by the next call. Hostile specs (ids, titles,
+ * bodies, paths, env values) go through the whole launch path — parseSpec, promptFor, the provider's
+ * buildRun, launchAttempt, the runner — to an executor that records what it got, which must be what was
+ * sent, byte for byte, with no shell ever interpreting any of it (a canary file is never created).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { SpecError } from '../../src/core/errors.js';
 import { isTaskId } from '../../src/core/ids.js';
+import { newTask } from '../../src/core/task.js';
+import { launchAttempt, promptFor } from '../../src/daemon/attempts.js';
 import {
   CommandError,
   controlPathFor,
@@ -22,8 +28,10 @@ import {
 } from '../../src/hosts/runner.js';
 import { BranchError, WorkerHost } from '../../src/hosts/worker.js';
 import { parseConfig } from '../../src/config/load.js';
-import { profileFor } from '../../src/providers/index.js';
+import { PROMPT_ARG_MAX_BYTES, profileFor } from '../../src/providers/index.js';
 import { ensureScriptedAgent, launchContext } from '../../src/providers/probe.js';
+import { parseSpec } from '../../src/spec/parse.js';
+import { BIDI, CONTROL } from '../../src/spec/schema.js';
 import { scriptedSpec } from '../../src/testing/night.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { freePort, SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
@@ -34,7 +42,6 @@ console.log('fast-check seed', seed);
 if (!sshdAvailable) console.warn(SSHD_MISSING);
 
 const RUN = `${process.pid}-${randomBytes(3).toString('hex')}`;
-const PROMPT_TOKENS = new Set(['{{nightshift:prompt}}', '{{nightshift:prompt-file}}']);
 const local = new LocalRunner();
 
 interface Harness {
@@ -167,7 +174,7 @@ function hostile(canary: string, opts: { nul: boolean; maxLong?: number }): fc.A
   const long = fc
     .tuple(
       fc.array(fragment, { minLength: 1, maxLength: 5 }),
-      fc.integer({ min: 1000, max: opts.maxLong ?? 20_000 }),
+      fc.integer({ min: Math.min(1000, opts.maxLong ?? 20_000), max: opts.maxLong ?? 20_000 }),
     )
     .map(([parts, size]) => {
       let text = '';
@@ -178,8 +185,101 @@ function hostile(canary: string, opts: { nul: boolean; maxLong?: number }): fc.A
   return opts.nul ? any : any.map((s) => s.replaceAll('\0', ''));
 }
 
-/** Task ids are validated before they reach a host: generate valid ones only. */
-const taskIds = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/).filter(isTaskId);
+/** Task ids: valid ones, and hostile ones that validation must refuse before anything reaches a host. */
+function hostileIds(canary: string): fc.Arbitrary<string> {
+  const valid = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/).filter(isTaskId);
+  const invalid = fc.oneof(
+    fc.constantFrom(
+      '',
+      '../escape',
+      'a/b',
+      'Upper',
+      '-rf',
+      'a b',
+      'pending',
+      'x'.repeat(64),
+      'ns-é',
+      `a$(touch ${canary})`,
+      `a\`touch ${canary}\``,
+      `a; touch ${canary}`,
+      `a' ; touch ${canary} '`,
+      'a\ntouch-x',
+      '=ns-a',
+      'a.b:c',
+    ),
+    hostile(canary, { nul: false, maxLong: 100 }).filter((id) => !isTaskId(id)),
+  );
+  return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: invalid });
+}
+
+const CONTROL_ALL = new RegExp(CONTROL.source, 'g');
+const BIDI_ALL = new RegExp(BIDI.source, 'g');
+/** Hostile text the spec schema accepts as plain text: no control or bidi characters. */
+const plainText = (t: string) => t.replace(CONTROL_ALL, '').replace(BIDI_ALL, '').trim();
+/** …on one line, not starting with "-", at most `max` code points. */
+const plainLine = (t: string, max: number) =>
+  `x ${Array.from(plainText(t).replace(/[\r\n]+/g, ' '))
+    .slice(0, max)
+    .join('')}`.trim();
+
+interface HostileSpec {
+  id: string;
+  title: string;
+  tests: string[];
+  stop: string;
+  file: string;
+  body: string;
+}
+
+/** A spec file: strings go into the front matter as YAML double-quoted scalars (JSON syntax). */
+function specFile(s: HostileSpec): string {
+  return [
+    '---',
+    `id: ${JSON.stringify(s.id)}`,
+    `title: ${JSON.stringify(s.title)}`,
+    `tests: [${s.tests.map((t) => JSON.stringify(`src/${t}.test.ts`)).join(', ')}]`,
+    `stop: ${JSON.stringify(s.stop)}`,
+    '---',
+    `# ${s.title}`,
+    '',
+    `Edit \`src/${s.file}.ts\` and \`../${s.file}\`, then run \`npm test -- '${s.file}'\`.`,
+    '',
+    s.body,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The executor: records what it got — an operator's argv word, the prompt (as one argv word, from the
+ * prompt file, or on stdin), and one plain and one secret env value — in received.json, as JSON.
+ */
+const RECORDER = [
+  'const fs = require("fs");',
+  'const [word, how, arg] = process.argv.slice(1);',
+  'const prompt = how === "word" ? arg : fs.readFileSync(how === "file" ? arg : 0, "utf8");',
+  'const { X = null, S = null } = process.env;',
+  'fs.writeFileSync("received.json", JSON.stringify({ word, how, prompt, X, S }));',
+].join('\n');
+
+/** The config: a `command` provider running RECORDER, taking the prompt as `how` says. */
+function injectionConfig(repo: string, how: 'word' | 'file' | 'stdin', word: string, x: string): Config {
+  const input = {
+    word: ['{{nightshift:prompt}}'],
+    file: ['{{nightshift:prompt-file}}'],
+    stdin: [],
+  }[how];
+  return configSchema.parse({
+    repos: { app: { path: repo } },
+    providers: {
+      'probe-me': {
+        kind: 'command',
+        command: ['node', '-e', RECORDER, '--', word, how, ...input],
+        env: { X: x },
+        secretEnv: { S: 'NS_INJ_SECRET' },
+      },
+    },
+  });
+}
 
 /**
  * Processes of ours on this ControlPath: ssh clients naming it in their argv, and the ControlMaster,
@@ -193,7 +293,7 @@ function sshProcessesFor(controlDir: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const client = path.basename(argv[0] ?? '') === 'ssh' && argv.includes(`ControlPath=${controlPath}`);
+      const client = path.basename(argv[0] ?? '') === 'ssh' && argv.includes(controlPath);
       const master = (argv[0] ?? '').startsWith(socketPrefix) && (argv[0] ?? '').includes('[mux]');
       if (client || master) pids.push(Number(entry));
     } catch {
@@ -690,47 +790,122 @@ for (const kind of ['local', 'ssh'] as const) {
       });
     }
 
-    it('carries hostile argv, env and prompts through the whole launch path, byte for byte', async () => {
-      const { host, repo, base } = h;
-      const argvWord = hostile(h.canary, { nul: false }).filter((w) => !PROMPT_TOKENS.has(w));
-      const envValue = hostile(h.canary, { nul: false });
-      const prompt = hostile(h.canary, { nul: true });
+    it('carries hostile ids, titles, bodies, paths and env from spec text to the executor, byte for byte', async () => {
+      // A worker whose workdir is itself hostile: every path the runner and tmux see holds shell syntax.
+      const workdir = path.join(h.tmp, `w o'r"k $(touch ${h.canary}) \`touch ${h.canary}\`; é`);
+      const host = new WorkerHost(kind, h.runner, workdir, h.socket);
+      await host.prepare();
+      const text = (opts: { maxLong?: number } = {}) => hostile(h.canary, { nul: false, ...opts });
+      const line = (max: number) => text({ maxLong: max * 4 }).map((t) => plainLine(t, max));
+      const word = text({ maxLong: 2000 }).filter((w) => !w.includes('{{nightshift:'));
+      const value = text({ maxLong: 2000 });
+      const spec = fc.record({
+        id: hostileIds(h.canary),
+        title: line(90),
+        tests: fc.array(line(60), { maxLength: 3 }),
+        stop: text({ maxLong: 1500 }).map((t) => plainText(t) || 'stop'),
+        file: line(60),
+        body: text(),
+      });
+      const mode = fc.constantFrom('word', 'file', 'stdin');
+      const launched = new Set<string>();
+      let refused = 0;
       let attempt = 0;
       await fc.assert(
-        fc.asyncProperty(taskIds, argvWord, envValue, prompt, async (id, word, value, body) => {
+        fc.asyncProperty(spec, mode, word, value, value, async (s, how, w, x, secret) => {
+          const specText = specFile(s);
+          const config = injectionConfig(h.repo, how, w, x);
+          let parsed;
+          try {
+            parsed = parseSpec(Buffer.from(specText), { file: 'hostile.md', config });
+          } catch (err) {
+            // Refused by validation: nothing reached a host. An invalid id is always refused, by its
+            // field or by its line (line 2: a control or bidi character is refused before YAML).
+            expect(err).toBeInstanceOf(SpecError);
+            const issues = (err as SpecError).issues;
+            if (!isTaskId(s.id))
+              expect(
+                issues.some((i) => i.field === 'id' || i.line === 2),
+                JSON.stringify(issues),
+              ).toBe(true);
+            refused += 1;
+            expect(existsSync(h.canary)).toBe(false);
+            return;
+          }
+          expect(isTaskId(s.id)).toBe(true);
+          expect(parsed.id).toBe(s.id);
           attempt += 1;
-          await host.pushBase(repo, 'app', id, base);
-          await host.createWorktree('app', id);
-          await host.launch({
-            taskId: id,
+          const task = newTask({ id: parsed.id, dedupKey: parsed.dedupKey, spec: parsed.spec, now: 0 }).task;
+          const secretValue = secret.replaceAll('\0', '') || '=';
+          await launchAttempt(
+            { config, env: { NS_INJ_SECRET: secretValue } },
+            host,
+            task,
+            'probe-me',
             attempt,
-            repo: 'app',
-            argv: [
-              'sh',
-              '-c',
-              'printf %s "$1" > argv.out; printf %s "$X" > env.out; cat "$2" > prompt.out',
-              'sh',
-              word,
-              '{{nightshift:prompt-file}}',
-            ],
-            env: { X: value },
-            stdin: 'null',
-            prompt: body,
+            parsed.text,
+            h.repo,
+            h.base,
+          );
+          launched.add(parsed.id);
+          const exit = await waitFor(`exit.json of ${parsed.id} attempt ${attempt}`, async () => {
+            return (await host.status('app', parsed.id, attempt)).exit;
           });
-          const exit = await waitFor(`exit.json of ${id} attempt ${attempt}`, async () => {
-            return (await host.status('app', id, attempt)).exit;
-          });
-          expect(exit.exitCode).toBe(0);
-          const wt = host.worktree(id);
-          expect(await readBack(h, path.posix.join(wt, 'argv.out'))).toBe(word);
-          expect(await readBack(h, path.posix.join(wt, 'env.out'))).toBe(value);
-          expect(await readBack(h, path.posix.join(wt, 'prompt.out'))).toBe(body);
+          const got = await readBack(h, path.posix.join(host.worktree(parsed.id), 'received.json'));
+          expect(exit.exitCode, got).toBe(0);
+          const sent = promptFor(task, parsed.text);
+          expect(sent).toContain(parsed.spec.title);
+          expect(JSON.parse(got)).toEqual({ word: w, how, prompt: sent, X: x, S: secretValue });
           expect(existsSync(h.canary)).toBe(false);
         }),
-        { seed, numRuns: 25 },
+        { seed, numRuns: 40 },
       );
+      console.log(`injection (${kind}): ${attempt} launched (${launched.size} ids), ${refused} refused`);
+      // Enough specs got through for this to prove something, and only those ever reached the host.
+      expect(launched.size, `${refused} refused`).toBeGreaterThanOrEqual(8);
+      const dirs = (await h.runner.run(['ls', '-A', path.posix.dirname(host.taskDir('x'))])).stdout;
+      expect(dirs.split('\n').filter(Boolean).sort()).toEqual([...launched].sort());
       expect(existsSync(h.canary)).toBe(false);
       expect(readdirSync(h.tmp).filter((f) => f.includes('CANARY'))).toEqual([]);
+    });
+
+    it('passes a prompt of exactly the argv-word limit as one word, and a longer one through the file', async () => {
+      const { host } = h;
+      const run = async (id: string, attempt: number, argv: string[], prompt: string) => {
+        await host.pushBase(h.repo, 'app', id, h.base);
+        await host.createWorktree('app', id);
+        await host.launch({ taskId: id, attempt, repo: 'app', argv, env: {}, stdin: 'null', prompt });
+        const exit = await waitFor(
+          `exit.json of ${id}`,
+          async () => (await host.status('app', id, attempt)).exit,
+        );
+        return { exit, log: await host.readLog(id, attempt) };
+      };
+      // Multi-byte, ends in newlines: the limit is in bytes, and the runner must keep trailing newlines.
+      const head = '# Big\n\n日本語 $(touch x)\n';
+      const limit = head + 'y'.repeat(PROMPT_ARG_MAX_BYTES - Buffer.byteLength(head) - 2) + '\n\n';
+      expect(Buffer.byteLength(limit)).toBe(PROMPT_ARG_MAX_BYTES);
+      const count =
+        'process.stdout.write(String(Buffer.byteLength(process.argv[1])) + "|" + JSON.stringify(process.argv[1].slice(-3)))';
+      const atLimit = await run('limit-word', 1, ['node', '-e', count, '--', '{{nightshift:prompt}}'], limit);
+      expect(atLimit.exit.exitCode).toBe(0);
+      expect(atLimit.log).toBe(`${PROMPT_ARG_MAX_BYTES}|"y\\n\\n"`);
+      // One byte more cannot be one word: the kernel refuses the exec (what fitPrompt prevents).
+      const over = await run(
+        'over-word',
+        1,
+        ['node', '-e', count, '--', '{{nightshift:prompt}}'],
+        `${limit}z`,
+      );
+      expect(over.exit.exitCode).not.toBe(0);
+      expect(over.log).toMatch(/Argument list too long/);
+      // A spec-sized prompt (1 MiB) through the prompt file arrives whole.
+      const huge = `${'z'.repeat(1024 * 1024 - 1)}\n`;
+      const file =
+        'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(process.argv[1])).digest("hex"))';
+      const whole = await run('huge-file', 1, ['node', '-e', file, '--', '{{nightshift:prompt-file}}'], huge);
+      expect(whole.exit.exitCode).toBe(0);
+      expect(whole.log).toBe(createHash('sha256').update(huge).digest('hex'));
     });
   });
 }

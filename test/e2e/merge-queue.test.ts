@@ -1,14 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { workspacePaths } from '../../src/config/paths.js';
-import { enterReview, enterRunning, updateTask } from '../../src/core/task.js';
+import { enterChanges, enterFailed, enterReview, enterRunning, updateTask } from '../../src/core/task.js';
 import { Judgment } from '../../src/daemon/judgment.js';
-import { systemClock } from '../../src/lib/clock.js';
+import { LocalRunner } from '../../src/hosts/runner.js';
+import { WorkerHost } from '../../src/hosts/worker.js';
+import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { EventLog } from '../../src/queue/eventlog.js';
+import { applyPendingRequests, writeRequest } from '../../src/queue/requests.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { ToggleStore } from '../../src/queue/toggles.js';
 import { parseSpec } from '../../src/spec/parse.js';
@@ -22,7 +25,15 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { remote?: boolean; testCommand: string }) {
+type MergeMode = 'rebase' | 'merge-commit' | 'squash';
+
+function setup(opts: {
+  remote?: boolean;
+  testCommand: string;
+  merge?: MergeMode;
+  architect?: 'gates' | 'manual';
+  hosts?: Map<string, WorkerHost>;
+}) {
   const repo = makeRepo({ 'README.md': '# app\n', 'test.sh': 'exit 0\n' });
   const root = mkdtempSync(path.join(os.tmpdir(), 'ns-mq-'));
   dirs.push(repo, root);
@@ -37,10 +48,10 @@ function setup(opts: { remote?: boolean; testCommand: string }) {
   }
   const text = [
     'repos:',
-    `  app: { path: ${JSON.stringify(repo)}, main: main${remote ? ', remote: origin' : ''} }`,
+    `  app: { path: ${JSON.stringify(repo)}, main: main${remote ? ', remote: origin' : ''}, merge: ${opts.merge ?? 'rebase'} }`,
     'providers:',
     '  p: { kind: scripted }',
-    'architect: { mode: gates }',
+    `architect: { mode: ${opts.architect ?? 'gates'} }`,
     'gates:',
     `  tests: { enabled: true, command: ${JSON.stringify(opts.testCommand)} }`,
     '  diff: { enabled: true }',
@@ -54,6 +65,7 @@ function setup(opts: { remote?: boolean; testCommand: string }) {
   const store = new QueueStore(paths, systemClock, events);
   store.ensureLayout();
   const toggles = new ToggleStore(paths);
+  const logs: string[] = [];
   const judgment = new Judgment({
     paths,
     config,
@@ -62,15 +74,22 @@ function setup(opts: { remote?: boolean; testCommand: string }) {
     store,
     toggles,
     events,
-    hosts: new Map(),
-    log: () => undefined,
+    hosts: opts.hosts ?? new Map<string, WorkerHost>(),
+    log: (line) => logs.push(line),
     redact: (t: string) => t,
     onGrade: () => undefined,
     wake: () => undefined,
   });
   judgments.push(judgment);
-  /** A task in review whose branch adds one file, as if an executor had run. */
-  const reviewed = (id: string, file = `${id}.txt`) => {
+  /**
+   * A task in review whose branch makes `commits` (file → content, null deletes), one commit each, as
+   * if an executor had run on `hosts` (one attempt per host). By default: one commit adding <id>.txt.
+   */
+  const reviewed = (
+    id: string,
+    file = `${id}.txt`,
+    more: { commits?: Record<string, string | null>[]; hosts?: string[] } = {},
+  ) => {
     const spec = parseSpec(
       Buffer.from(
         `---\ntitle: Add ${file}\nid: ${id}\ntests: [test_x]\nstop: stop.\n---\nTask ${id}: add the file ${file} with one line in it; nothing else, and keep everything else as it is today.\n`,
@@ -83,76 +102,237 @@ function setup(opts: { remote?: boolean; testCommand: string }) {
     const wt = mkdtempSync(path.join(os.tmpdir(), 'ns-wt-'));
     dirs.push(wt);
     git(repo, 'worktree', 'add', '-q', '-f', wt, `ns/${id}`);
-    writeFileSync(path.join(wt, file), `${id}\n`);
-    git(wt, 'add', '-A');
-    git(wt, 'commit', '-q', '-m', `add ${file}`);
-    git(repo, 'worktree', 'remove', '--force', wt);
-    store.transition(id, (t) => {
-      const r = enterRunning(t, { now: Date.now(), provider: 'p', host: 'local' });
-      return { ...r, task: { ...r.task, baseSha: base } };
+    const commits = more.commits ?? [{ [file]: `${id}\n` }];
+    commits.forEach((change, i) => {
+      for (const [name, content] of Object.entries(change)) {
+        if (content === null) rmSync(path.join(wt, name));
+        else writeFileSync(path.join(wt, name), content);
+      }
+      git(wt, 'add', '-A');
+      git(wt, 'commit', '-q', '-m', `${id} step ${i + 1}`);
     });
-    store.transition(id, (t) => enterReview(t, { now: Date.now(), exitCode: 0 }));
+    git(repo, 'worktree', 'remove', '--force', wt);
+    for (const host of more.hosts ?? ['local']) {
+      store.transition(id, (t) => {
+        const r = enterRunning(t, { now: Date.now(), provider: 'p', host });
+        return { ...r, task: { ...r.task, baseSha: base } };
+      });
+      store.transition(id, (t) => enterReview(t, { now: Date.now(), exitCode: 0 }));
+      if (host !== (more.hosts ?? ['local']).at(-1))
+        store.transition(id, (t) => enterChanges(t, { now: Date.now(), reason: 'another round' }));
+    }
   };
-  return { repo, remote, store, judgment, reviewed, paths };
+  return { repo, remote, store, judgment, reviewed, paths, config, toggles, logs };
 }
 
+/**
+ * A tests command that passes when the shell condition `pass` holds, and appends "<cwd> <tree> pass|fail"
+ * to `log`: the staging worktree's runs are the merge queue's, the others the review's.
+ */
+function recordingTests(log: string, pass = 'true'): string {
+  return `if ${pass}; then s=pass; else s=fail; fi; printf '%s %s %s\\n' "$PWD" "$(git rev-parse HEAD^{tree})" $s >> ${log}; [ $s = pass ]`;
+}
+
+/** The runs recorded by recordingTests. */
+function gateRuns(log: string): { staging: boolean; tree: string; passed: boolean }[] {
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((row) => {
+      const [cwd = '', tree = '', status = ''] = row.split(' ');
+      return { staging: cwd.endsWith(`${path.sep}.staging`), tree, passed: status === 'pass' };
+    });
+}
+
+/** Trees the tests gate passed in the staging worktree. */
+function stagedTrees(log: string): Set<string> {
+  return new Set(
+    gateRuns(log)
+      .filter((r) => r.staging && r.passed)
+      .map((r) => r.tree),
+  );
+}
+
+/** main's first-parent line, oldest first, without the initial commit. */
+function mainLine(repo: string): string[] {
+  return git(repo, 'rev-list', '--first-parent', '--reverse', 'main').split('\n').slice(1);
+}
+
+/** A fresh path in the temp dir, removed after the test. */
+function tmpPath(prefix: string): string {
+  const file = path.join(
+    os.tmpdir(),
+    `${prefix}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+  );
+  dirs.push(file);
+  return file;
+}
+
+const treeOf = (repo: string, sha: string) => git(repo, 'rev-parse', `${sha}^{tree}`);
+
 describe('the merge queue', () => {
-  it('merges 50 racing approvals exactly once each, and every main commit passed the gates in staging', async () => {
-    // The tests gate records each tree it passes, so we can check main's history against it.
-    const seen = path.join(os.tmpdir(), `ns-seen-${process.pid}-${Date.now()}`);
-    dirs.push(seen);
-    const env = setup({ testCommand: `git rev-parse HEAD^{tree} >> ${seen}` });
-    for (let i = 0; i < 50; i++) env.reviewed(`t${String(i).padStart(2, '0')}`);
+  it('merges 50 approvals that race into the queue once each, in approval order, each tree gated in staging', async () => {
+    const runs = tmpPath('ns-runs');
+    const env = setup({ architect: 'manual', testCommand: recordingTests(runs) });
+    const ids = Array.from({ length: 50 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    for (const id of ids) env.reviewed(id);
     env.judgment.kick();
+    await waitFor(
+      '50 tasks awaiting approval',
+      () => env.store.list().filter((t) => t.parked === 'awaiting-approval').length === 50,
+      170_000,
+      200,
+    );
+    // Approvals in an order unrelated to the tasks' creation (17 is coprime with 50), stamped by a clock
+    // that moves on every reading so that their order is unambiguous.
+    const order = ids.map((_, i) => ids[(i * 17) % 50] ?? '');
+    let tick = Date.now();
+    const clock: Clock = { now: () => ++tick, monotonic: () => performance.now() };
+    const approve = async (batch: string[]) => {
+      for (const task of batch) writeRequest(env.paths, { kind: 'approve', task }, clock);
+      const applied = await applyPendingRequests({ ...env, clock });
+      expect(applied.every((a) => a.outcome.ok)).toBe(true);
+      return applied.map((a) => (a.request.kind === 'approve' ? a.request.task : ''));
+    };
+    const approved = () =>
+      env.store.list().filter((t) => t.state === 'review' && t.review?.verdict === 'approve');
+    const first = await approve(order.slice(0, 25));
+    expect(approved()).toHaveLength(25);
+    env.judgment.kick();
+    await waitFor('the first merge', () => env.store.list().some((t) => t.state === 'done'), 60_000);
+    // The rest arrive while the queue is merging the first batch.
+    const second = await approve(order.slice(25));
+    env.judgment.kick();
+    expect(approved().length).toBeGreaterThan(25);
     await waitFor(
       '50 merged',
       () => env.store.list().filter((t) => t.state === 'done').length === 50,
       170_000,
       200,
     );
-    const mainLog = git(env.repo, 'rev-list', '--first-parent', 'main').split('\n');
-    expect(mainLog).toHaveLength(51);
-    const passed = new Set(execFileSync('cat', [seen]).toString().trim().split('\n'));
-    for (const sha of mainLog.slice(0, 50))
-      expect(passed.has(git(env.repo, 'rev-parse', `${sha}^{tree}`))).toBe(true);
-    const merges = env.store.list().map((t) => t.merge?.sha);
-    expect(new Set(merges).size).toBe(50);
-    for (let i = 0; i < 50; i++)
-      expect(git(env.repo, 'show', `main:t${String(i).padStart(2, '0')}.txt`)).toMatch(/^t\d\d$/);
-  }, 200_000);
+    const line = mainLine(env.repo);
+    expect(line).toHaveLength(50);
+    const taskOf = new Map(env.store.list().map((t) => [t.merge?.sha, t.id]));
+    expect(line.map((sha) => taskOf.get(sha))).toEqual([...first, ...second]);
+    expect([...first, ...second]).toEqual(order);
+    const staged = stagedTrees(runs);
+    for (const sha of line) expect(staged.has(treeOf(env.repo, sha))).toBe(true);
+    for (const id of ids) expect(git(env.repo, 'show', `main:${id}.txt`)).toBe(id);
+  }, 400_000);
 
-  it('re-stages when the remote moves between test and push, and never forces', async () => {
-    const flag = path.join(os.tmpdir(), `ns-flag-${process.pid}-${Date.now()}`);
-    dirs.push(flag);
-    // The first time the tests gate runs in staging, someone else pushes to the remote's main.
+  it('rebase: every rebased commit on main passed the gates in staging; a branch with a failing middle lands squashed', async () => {
+    const runs = tmpPath('ns-runs');
+    const env = setup({ testCommand: recordingTests(runs, 'test ! -e broken.txt') });
+    env.reviewed('clean', 'clean.txt', {
+      commits: [{ 'clean-1.txt': 'a\n' }, { 'clean-2.txt': 'b\n' }, { 'clean-3.txt': 'c\n' }],
+    });
+    env.reviewed('middle', 'middle.txt', {
+      commits: [
+        { 'middle-1.txt': 'a\n' },
+        { 'broken.txt': 'x\n' },
+        { 'broken.txt': null, 'middle-3.txt': 'c\n' },
+      ],
+    });
+    env.judgment.kick();
+    await waitFor('both merged', () => env.store.list().every((t) => t.state === 'done'), 60_000);
+    const line = mainLine(env.repo);
+    // clean's three commits, then middle as one commit.
+    expect(line).toHaveLength(4);
+    const staged = stagedTrees(runs);
+    for (const sha of line) expect(staged.has(treeOf(env.repo, sha))).toBe(true);
+    expect(line.slice(0, 3).map((sha) => git(env.repo, 'log', '-1', '--format=%s', sha))).toEqual([
+      'clean step 1',
+      'clean step 2',
+      'clean step 3',
+    ]);
+    // The broken tree was run in staging, failed, and is on main nowhere.
+    const failedTrees = gateRuns(runs).filter((r) => r.staging && !r.passed);
+    expect(failedTrees).toHaveLength(1);
+    expect(line.map((sha) => treeOf(env.repo, sha))).not.toContain(failedTrees[0]?.tree);
+    const squash = env.store.get('middle').merge?.sha ?? '';
+    expect(line[3]).toBe(squash);
+    expect(git(env.repo, 'rev-list', '--parents', '-n', '1', squash).split(' ')).toHaveLength(2);
+    const message = git(env.repo, 'log', '-1', '--format=%B', squash);
+    expect(message).toMatch(/^Add middle\.txt \(nightshift middle\)/);
+    expect(message).toMatch(
+      /Squashed by nightshift: the rebased commit \w+ middle step 2 fails tests in staging/,
+    );
+    for (const step of [1, 2, 3]) expect(message).toMatch(new RegExp(`- \\w+ middle step ${step}`));
+    expect(env.logs).toContainEqual(
+      expect.stringMatching(
+        /^merge of middle: rebased commit \w+ middle step 2 fails tests in staging; landing one squash commit/,
+      ),
+    );
+    expect(readFileSync(env.paths.events, 'utf8')).toMatch(
+      /"task":"middle","reason":"merge: rebased commit \w+ middle step 2 fails tests/,
+    );
+    expect(git(env.repo, 'ls-tree', '--name-only', 'main')).not.toContain('broken.txt');
+    expect(git(env.repo, 'show', 'main:middle-3.txt')).toBe('c');
+  });
+
+  it.each(['merge-commit', 'squash'] as const)(
+    "%s: each commit on main's first-parent line is a tree gated in staging",
+    async (merge) => {
+      const runs = tmpPath('ns-runs');
+      const env = setup({ merge, testCommand: recordingTests(runs) });
+      const ids = ['m1', 'm2', 'm3'];
+      for (const id of ids)
+        env.reviewed(id, `${id}.txt`, { commits: [{ [`${id}-a.txt`]: 'a\n' }, { [`${id}-b.txt`]: 'b\n' }] });
+      env.judgment.kick();
+      await waitFor('all merged', () => env.store.list().every((t) => t.state === 'done'), 60_000);
+      const line = mainLine(env.repo);
+      expect(line).toEqual(ids.map((id) => env.store.get(id).merge?.sha));
+      const staged = stagedTrees(runs);
+      for (const sha of line) {
+        expect(staged.has(treeOf(env.repo, sha))).toBe(true);
+        const parents = git(env.repo, 'rev-list', '--parents', '-n', '1', sha).split(' ').length - 1;
+        expect(parents).toBe(merge === 'squash' ? 1 : 2);
+      }
+      // squash: one commit per task and nothing else; merge-commit: the branches' commits beside them.
+      expect(Number(git(env.repo, 'rev-list', '--count', 'main'))).toBe(merge === 'squash' ? 4 : 10);
+    },
+  );
+
+  it('re-stages when the remote moves between the staging gates and the push, and never forces', async () => {
+    const flag = tmpPath('ns-flag');
+    const sneaked = tmpPath('ns-sneaked');
+    // The first time the tests gate runs in the staging worktree (the merge queue's run, not the
+    // review's), someone else pushes to the remote's main.
     const sneak = [
-      `if [ ! -e ${flag} ]; then touch ${flag};`,
+      `case "$PWD" in */.staging) if [ ! -e ${flag} ]; then touch ${flag};`,
       'r=$(git remote get-url origin); d=$(mktemp -d); git clone -q "$r" "$d";',
       'echo other > "$d/other.txt"; git -C "$d" add -A;',
-      'git -C "$d" -c user.name=o -c user.email=o@o commit -q -m other; git -C "$d" push -q origin main; fi',
+      'git -C "$d" -c user.name=o -c user.email=o@o commit -q -m other; git -C "$d" push -q origin main;',
+      `git -C "$d" rev-parse HEAD > ${sneaked}; rm -rf "$d"; fi;; esac`,
     ].join(' ');
     const env = setup({ remote: true, testCommand: sneak });
+    const remote = env.remote ?? '';
     env.reviewed('feature');
     env.judgment.kick();
     await waitFor('merged', () => env.store.list().find((t) => t.id === 'feature')?.state === 'done', 60_000);
-    const remoteMain = git(env.remote ?? '', 'rev-parse', 'main');
-    expect(remoteMain).toBe(git(env.repo, 'rev-parse', 'main'));
+    expect(env.logs).toContainEqual('merge of feature: push rejected by origin; re-staging from its main');
+    const main = git(env.repo, 'rev-parse', 'main');
+    expect(git(remote, 'rev-parse', 'main')).toBe(main);
+    expect(env.store.get('feature').merge?.sha).toBe(main);
+    // The merge landed on top of the sneaked commit.
+    expect(git(env.repo, 'rev-parse', 'main^')).toBe(readFileSync(sneaked, 'utf8').trim());
     expect(git(env.repo, 'show', 'main:other.txt')).toBe('other');
     expect(git(env.repo, 'show', 'main:feature.txt')).toBe('feature');
-    // The remote's reflog shows only fast-forwards: every entry's new value descends from the old.
-    const reflog = git(env.remote ?? '', 'reflog', 'show', '--format=%H', 'main').split('\n');
-    for (let i = 0; i + 1 < reflog.length; i++) {
+    // The remote's reflog shows only fast-forwards: each entry's old value is an ancestor of its new one.
+    const reflog = readFileSync(path.join(remote, 'logs', 'refs', 'heads', 'main'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(reflog).toHaveLength(3); // the first push, the sneaked one, the merge
+    for (const entry of reflog) {
+      const [old = '', next = ''] = entry.split(' ');
+      if (/^0+$/.test(old)) continue;
       expect(
-        execFileSync('git', [
-          '-C',
-          env.remote ?? '',
-          'merge-base',
-          '--is-ancestor',
-          reflog[i + 1] ?? '',
-          reflog[i] ?? '',
-        ]).toString(),
+        execFileSync('git', ['-C', remote, 'merge-base', '--is-ancestor', old, next], {
+          stdio: 'pipe',
+        }).toString(),
       ).toBe('');
     }
+    expect(reflog.at(-1)?.split(' ')[1]).toBe(main);
   });
 
   it('sends a conflicting branch back as a round with the new base', async () => {
@@ -205,5 +385,129 @@ describe('branch retention', () => {
     expect(branches).toContain('ns/unmerged');
     expect(branches).not.toContain('ns/merged-long-ago');
     expect(env.store.get('merged-long-ago').branchPrunedAt).toBeTruthy();
+  });
+});
+
+describe('cleanup', () => {
+  const hostDirs: string[] = [];
+  afterEach(() => {
+    for (const d of hostDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** Two local worker hosts with the app's mirror, each in its own workdir (no tmux needed here). */
+  async function twoHosts() {
+    const hosts = new Map<string, WorkerHost>();
+    for (const name of ['a', 'b']) {
+      const workdir = mkdtempSync(path.join(os.tmpdir(), `ns-host-${name}-`));
+      hostDirs.push(workdir);
+      const host = new WorkerHost(name, new LocalRunner(), workdir, `ns-test-${process.pid}-${name}`);
+      await host.prepare();
+      await host.ensureMirror('app', 'main');
+      hosts.set(name, host);
+    }
+    return hosts;
+  }
+
+  /** What an attempt leaves on a host: the base ref, ns/<id> in the mirror, and its worktree. */
+  async function attemptOn(host: WorkerHost, repo: string, id: string, base: string) {
+    await host.pushBase(repo, 'app', id, base);
+    await host.pushBranch(repo, 'app', id);
+    await host.createWorktree('app', id, true);
+    expect(existsSync(host.worktree(id))).toBe(true);
+  }
+
+  const hasRef = (host: WorkerHost, ref: string) =>
+    execFileSync('git', ['--git-dir', host.mirror('app'), 'for-each-ref', '--format=%(refname)', ref])
+      .toString()
+      .trim() !== '';
+
+  it("removes every attempt's host worktree after a merge, and prunes the hosts' refs only after the retention period", async () => {
+    const hosts = await twoHosts();
+    const [a, b] = [hosts.get('a'), hosts.get('b')] as [WorkerHost, WorkerHost];
+    const env = setup({ testCommand: 'true', hosts });
+    env.reviewed('merged', 'merged.txt', { hosts: ['a', 'b'] });
+    env.reviewed('recent', 'recent.txt', { hosts: ['a'] });
+    const base = env.store.get('merged').baseSha ?? '';
+    await attemptOn(a, env.repo, 'merged', base);
+    await attemptOn(b, env.repo, 'merged', base);
+    await attemptOn(a, env.repo, 'recent', base);
+    env.judgment.kick();
+    // Cleanup follows the move to done: wait for the queue to be idle too.
+    await waitFor(
+      'both merged and cleaned up',
+      () => env.store.list().every((t) => t.state === 'done') && !env.judgment.busy,
+      60_000,
+    );
+    for (const host of [a, b]) expect(existsSync(host.worktree('merged'))).toBe(false);
+    expect(existsSync(a.worktree('recent'))).toBe(false);
+    expect(existsSync(env.paths.gateWorktree('app', 'merged'))).toBe(false);
+    // An unmerged task on host a: its refs stay whatever its age.
+    env.reviewed('unmerged', 'unmerged.txt', { hosts: ['a'] });
+    await attemptOn(a, env.repo, 'unmerged', git(env.repo, 'rev-parse', 'main'));
+    const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    for (const id of ['merged', 'unmerged'])
+      env.store.transition(id, (t) =>
+        updateTask(t, Date.now(), 'backdate', { merge: t.merge && { ...t.merge, at: old } }),
+      );
+    expect(await env.judgment.pruneMergedBranches()).toBe(1);
+    for (const host of [a, b]) {
+      expect(hasRef(host, 'refs/heads/ns/merged')).toBe(false);
+      expect(hasRef(host, 'refs/nightshift/base/merged')).toBe(false);
+    }
+    for (const id of ['recent', 'unmerged']) {
+      expect(hasRef(a, `refs/heads/ns/${id}`)).toBe(true);
+      expect(hasRef(a, `refs/nightshift/base/${id}`)).toBe(true);
+    }
+    expect(env.store.get('merged').branchPrunedAt).toBeTruthy();
+  });
+
+  it('keeps a merged branch whose host could not be reached, and prunes it on a later cycle', async () => {
+    const hosts = await twoHosts();
+    const a = hosts.get('a') as WorkerHost;
+    const env = setup({ testCommand: 'true', hosts });
+    env.reviewed('merged', 'merged.txt', { hosts: ['a'] });
+    await attemptOn(a, env.repo, 'merged', env.store.get('merged').baseSha ?? '');
+    env.judgment.kick();
+    await waitFor('merged', () => env.store.get('merged').state === 'done', 60_000);
+    const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    env.store.transition('merged', (t) =>
+      updateTask(t, Date.now(), 'backdate', { merge: t.merge && { ...t.merge, at: old } }),
+    );
+    // The mirror is unreadable for now: the branch's record stays unpruned and the host is named.
+    const mirror = a.mirror('app');
+    execFileSync('mv', [mirror, `${mirror}.away`]);
+    expect(await env.judgment.pruneMergedBranches()).toBe(0);
+    expect(env.store.get('merged').branchPrunedAt ?? null).toBeNull();
+    expect(env.logs).toContainEqual(
+      expect.stringMatching(/could not delete the refs of merged on a \(tried again next cycle\)/),
+    );
+    execFileSync('mv', [`${mirror}.away`, mirror]);
+    expect(await env.judgment.pruneMergedBranches()).toBe(1);
+    expect(hasRef(a, 'refs/heads/ns/merged')).toBe(false);
+  });
+
+  it('removes the gate worktree of a task that ended failed, and keeps those of tasks still in review', async () => {
+    const env = setup({ architect: 'manual', testCommand: 'true' });
+    env.reviewed('failing');
+    env.reviewed('waiting');
+    env.judgment.kick();
+    await waitFor(
+      'both judged',
+      () => env.store.list().every((t) => t.parked === 'awaiting-approval'),
+      60_000,
+    );
+    for (const id of ['failing', 'waiting']) expect(existsSync(env.paths.gateWorktree('app', id))).toBe(true);
+    env.store.transition('failing', (t) =>
+      enterFailed(t, {
+        now: Date.now(),
+        code: 'rejected',
+        attribution: 'spec',
+        reason: 'rejected by a person',
+      }),
+    );
+    await env.judgment.tidy();
+    expect(existsSync(env.paths.gateWorktree('app', 'failing'))).toBe(false);
+    expect(existsSync(env.paths.gateWorktree('app', 'waiting'))).toBe(true);
+    expect(git(env.repo, 'worktree', 'list')).not.toContain(`${path.sep}failing`);
   });
 });

@@ -1,21 +1,25 @@
 /**
  * The Claude Code probe, for real: the actual `claude` CLI against a loopback Anthropic Messages server
- * (src/testing/anthropic-server.ts), run the way production runs it — the profile's argv with the prompt
- * token substituted, and an explicit environment holding only what the profile built plus PATH, HOME and
- * LANG (env -i style). No model, no network beyond 127.0.0.1.
+ * (src/testing/anthropic-server.ts), through the production probe — runProbe on a local host, as doctor
+ * and the daemon run it: the runner script, timeout(1) on the host, `env -i` with only PATH, HOME, LANG
+ * and the profile's environment file. No model, no network beyond 127.0.0.1.
  *
- * The CLI comes from NIGHTSHIFT_CLAUDE_BIN, or is installed once into a cache outside the repo
- * (os.tmpdir()/ns-claude-cache). When it cannot be installed the suite is skipped, visibly.
+ * The CLI comes from NIGHTSHIFT_CLAUDE_BIN, or is installed once from npm into a cache outside the repo
+ * (os.tmpdir()/ns-claude-cache) when this file is collected. When it cannot be had (offline, say) the
+ * suite is skipped, and says so and why.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { configSchema, type ProviderConfig } from '../../src/config/schema.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { LocalRunner } from '../../src/hosts/runner.js';
+import { WorkerHost } from '../../src/hosts/worker.js';
 import { substitutePrompt } from '../../src/providers/common.js';
 import { profileFor, resolveSecrets } from '../../src/providers/index.js';
-import type { LaunchContext, ProbeVerdict } from '../../src/providers/types.js';
+import { runProbe, type ProbeOutcome } from '../../src/providers/probe.js';
+import type { LaunchContext } from '../../src/providers/types.js';
 import {
   empty,
   error,
@@ -65,7 +69,8 @@ const found = await findClaude();
 const claude = 'bin' in found ? found : null;
 if (!claude) {
   console.warn(
-    `[probe-claude] SKIPPED: the Claude Code CLI is not available — ${'problem' in found ? found.problem : ''}`,
+    `[probe-claude] SKIPPED, all tests of this file: no Claude Code CLI to run. ${'problem' in found ? found.problem : ''}. ` +
+      `They need npm to reach the registry once (the CLI is cached in ${CACHE}), or NIGHTSHIFT_CLAUDE_BIN=<path to claude>.`,
   );
 } else {
   console.log(`[probe-claude] using ${claude.bin} (${claude.version})`);
@@ -83,97 +88,67 @@ afterEach(async () => {
 const TOKEN = 'e2e-secret-token-6b1d';
 const MODEL = 'glm-e2e-model';
 
-interface ProbeRun {
-  verdict: ProbeVerdict;
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-  ms: number;
-}
+/**
+ * The local host the probes run on. Its PATH holds the CLI's directory, as `npm install -g` would, and
+ * its HOME is a temp dir: runProbe hands the executor the host's PATH and HOME, nothing else of ours.
+ */
+let worker: WorkerHost | null = null;
+beforeAll(async () => {
+  if (!claude) return;
+  const home = path.join(tmp, 'home');
+  mkdirSync(home);
+  process.env['PATH'] = `${path.dirname(claude.bin)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`;
+  process.env['HOME'] = home;
+  worker = new WorkerHost(
+    'here',
+    new LocalRunner('here'),
+    path.join(tmp, 'host'),
+    `ns-probe-claude-${process.pid}`,
+  );
+  await worker.prepare();
+});
 
-/** Builds the probe with the real profile and runs it exactly as production would. */
-async function runProbe(
+/** The production probe of a claude-code provider pointed at a fresh loopback server. */
+async function probe(
   handlers: Handler[],
-  opts: { timeoutMs?: number; secretEnv?: Record<string, string>; fallback?: Handler } = {},
-): Promise<ProbeRun & { server: AnthropicServer; nonce: string }> {
+  opts: { timeoutS?: number; secretEnv?: Record<string, string>; fallback?: Handler } = {},
+): Promise<ProbeOutcome & { server: AnthropicServer }> {
   const srv = await startAnthropicServer({
     handlers,
     ...(opts.fallback ? { defaultHandler: opts.fallback } : {}),
   });
   server = srv;
-  const cfg: ProviderConfig = configSchema.parse({
+  const cfg = configSchema.parse({
     providers: {
       glm: {
         kind: 'claude-code',
         model: MODEL,
         env: { ANTHROPIC_BASE_URL: srv.url },
         secretEnv: opts.secretEnv ?? { ANTHROPIC_AUTH_TOKEN: 'NS_E2E_TOKEN' },
-        probeTimeout: `${Math.round((opts.timeoutMs ?? 60_000) / 1000)}s`,
+        probeTimeout: `${opts.timeoutS ?? 60}s`,
       },
     },
   }).providers['glm']!;
-  const secrets = resolveSecrets(cfg, { NS_E2E_TOKEN: TOKEN }, 'glm');
-  const dir = mkdtempSync(path.join(tmp, 'probe-'));
-  const ctx: LaunchContext = {
-    taskId: 'probe',
-    attempt: 1,
-    worktree: dir,
-    stateDir: path.join(dir, 'state'),
-    sessionId: '00000000-0000-4000-8000-000000000001',
-    scriptedAgent: '/nonexistent',
-    root: process.getuid?.() === 0,
-  };
-  const nonce = `ns-probe-${Math.random().toString(16).slice(2, 10)}`;
-  const profile = profileFor('claude-code');
-  const cmd = profile.buildProbe(cfg, ctx, secrets, nonce);
-  const argv = substitutePrompt(cmd.argv, cmd.prompt ?? '', path.join(dir, 'prompt.md'));
-  const home = path.join(dir, 'home');
-  mkdirSync(home);
-  const env = {
-    ...cmd.env,
-    PATH: `${path.dirname(claude!.bin)}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
-    HOME: home,
-    LANG: 'C.UTF-8',
-  };
-  const timeoutMs = opts.timeoutMs ?? 60_000;
-  const started = performance.now();
-  const r = await execa(argv[0]!, argv.slice(1), {
-    env,
-    extendEnv: false,
-    cwd: dir,
-    stdin: cmd.stdin === 'null' ? 'ignore' : 'pipe',
-    reject: false,
-    timeout: timeoutMs,
-    forceKillAfterDelay: 1000,
-    cleanup: true,
-    all: true,
-  });
-  const ms = performance.now() - started;
-  const exitCode = typeof r.exitCode === 'number' ? r.exitCode : 137;
-  // The runner script hands the probe stdout and stderr merged (`2>&1 | tee`): judge the same text.
-  const stdout = String(r.all ?? '');
-  const stderr = '';
-  const timedOut = r.timedOut === true;
-  const verdict = profile.judgeProbe({ exitCode, stdout, stderr, timedOut, timeoutMs }, nonce);
-  console.log(`[probe-claude] ${verdict.ok ? 'ok' : 'failed'} in ${Math.round(ms)} ms: ${verdict.reason}`);
-  return { verdict, exitCode, stdout, stderr, timedOut, ms, server: srv, nonce };
+  const outcome = await runProbe(worker!, 'glm', cfg, { NS_E2E_TOKEN: TOKEN });
+  console.log(
+    `[probe-claude] ${outcome.ok ? 'ok' : 'failed'} in ${Math.round(outcome.durationMs)} ms: ${outcome.reason}`,
+  );
+  return { ...outcome, server: srv };
 }
 
 describe.skipIf(!claude)(`claude-code probe against a loopback Messages API (claude ${VERSION})`, () => {
   it('passes when the endpoint answers the nonce; the request carries the model and the secretEnv token', async () => {
-    const run = await runProbe([
+    const run = await probe([
       (req) => text(/Reply with exactly: (\S+)/.exec(lastUserText(req.body))?.[1] ?? 'no nonce'),
     ]);
-    expect(run.verdict).toEqual({ ok: true, reason: 'answered' });
-    expect(run.exitCode).toBe(0);
+    expect(run).toMatchObject({ ok: true, reason: 'answered', provider: 'glm', host: 'here' });
     const [first] = run.server.messages();
     expect(first).toBeDefined();
     expect(first!.url).toBe('/v1/messages?beta=true');
     expect(first!.body?.model).toBe(MODEL);
     expect(first!.headers['authorization']).toBe(`Bearer ${TOKEN}`);
     expect(first!.headers['x-api-key']).toBeUndefined();
-    expect(lastUserText(first!.body)).toContain(`Reply with exactly: ${run.nonce}`);
+    expect(lastUserText(first!.body)).toMatch(/Reply with exactly: \S+/);
     // `--tools ""`: the probe offers the model no tools.
     expect(first!.body?.tools ?? []).toEqual([]);
     // No request at all ever names a Claude model id at a third-party endpoint.
@@ -181,46 +156,41 @@ describe.skipIf(!claude)(`claude-code probe against a loopback Messages API (cla
   });
 
   it('sends ANTHROPIC_API_KEY as x-api-key', async () => {
-    const run = await runProbe([], {
+    const run = await probe([], {
       secretEnv: { ANTHROPIC_API_KEY: 'NS_E2E_TOKEN' },
       fallback: (req) => text(/Reply with exactly: (\S+)/.exec(lastUserText(req.body))?.[1] ?? ''),
     });
-    expect(run.verdict.ok).toBe(true);
+    expect(run.ok).toBe(true);
     expect(run.server.messages()[0]!.headers['x-api-key']).toBe(TOKEN);
   });
 
   it('fails on an empty answer (claude exits 0 with result "")', async () => {
-    const run = await runProbe([], { fallback: empty() });
-    expect(run.exitCode).toBe(0);
-    expect(run.verdict).toEqual({ ok: false, reason: 'empty answer' });
+    const run = await probe([], { fallback: empty() });
+    expect(run).toMatchObject({ ok: false, reason: 'empty answer' });
   });
 
-  it('fails with the timeout reason when the endpoint accepts and never answers', async () => {
-    const pending = runProbe([], { fallback: hang(), timeoutMs: 8_000 });
+  it('fails with the timeout reason, seconds included, when the endpoint accepts and never answers', async () => {
+    const pending = probe([], { fallback: hang(), timeoutS: 8 });
     // The request really reached the server and is being held open.
     await expect.poll(() => server?.hanging() ?? 0, { timeout: 8_000, interval: 50 }).toBeGreaterThan(0);
     const run = await pending;
-    expect(run.timedOut).toBe(true);
-    expect(run.verdict).toEqual({ ok: false, reason: 'no answer within 8s' });
-    expect(run.ms).toBeLessThan(8_000 + 5_000);
+    expect(run).toMatchObject({ ok: false, reason: 'no answer within 8s' });
+    // timeout(1) on the host ends it (TERM at 8 s, KILL 5 s later), not the runner's local backstop.
+    expect(run.durationMs).toBeGreaterThanOrEqual(8_000);
+    expect(run.durationMs).toBeLessThan(8_000 + 5_000 + 3_000);
   });
 
   it('fails with "authentication failed" on 401', async () => {
-    const run = await runProbe([], { fallback: error(401, 'authentication_error', 'invalid x-api-key') });
-    expect(run.verdict.ok).toBe(false);
-    expect(run.verdict.reason).toMatch(/^authentication failed \(401\)/);
-    expect(run.exitCode).toBe(1);
+    const run = await probe([], { fallback: error(401, 'authentication_error', 'invalid x-api-key') });
+    expect(run.ok).toBe(false);
+    expect(run.reason).toMatch(/^authentication failed \(401\)/);
   });
 
   it('fails fast on 529 overloaded: CLAUDE_CODE_MAX_RETRIES=1 means one retry, far inside the timeout', async () => {
-    const run = await runProbe([], {
-      fallback: error(529, 'overloaded_error', 'Overloaded'),
-      timeoutMs: 60_000,
-    });
-    expect(run.verdict.ok).toBe(false);
-    expect(run.verdict.reason).toMatch(/overloaded \(529\)/);
-    expect(run.timedOut).toBe(false);
-    expect(run.ms).toBeLessThan(20_000);
+    const run = await probe([], { fallback: error(529, 'overloaded_error', 'Overloaded'), timeoutS: 60 });
+    expect(run.ok).toBe(false);
+    expect(run.reason).toMatch(/overloaded \(529\)/);
+    expect(run.durationMs).toBeLessThan(20_000);
     // The first try and exactly one retry.
     expect(run.server.messages()).toHaveLength(2);
   });

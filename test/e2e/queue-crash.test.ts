@@ -9,6 +9,10 @@
  * parses and agrees with its directory, spec.md byte-for-byte intact, queue/tmp empty, nothing
  * acknowledged lost and at most the one in-flight operation visible beyond that.
  *
+ * The third test kills the real `nightshift add` (bin/nightshift.js, 256 KiB specs) the same ways, lets
+ * the next command (`nightshift ls`) do the recovery, and checks that each spec is queued whole or not
+ * at all and that no request is left half-sent.
+ *
  * Kill points come from a seeded PRNG: the seed is printed, and CRASH_SEED=<n> replays it.
  * Needs `npm run build` first (npm test does it).
  */
@@ -36,11 +40,14 @@ interface WorkerModule {
 }
 
 const WORKER = fileURLToPath(new URL('./fixtures/queue-worker.mjs', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/nightshift.js', import.meta.url));
 // Imported by URL so TypeScript does not look for declarations of the plain-JS fixture.
 const worker = (await import(pathToFileURL(WORKER).href)) as WorkerModule;
 
 const KILLS = 200;
 const BIG_KILLS = 30;
+/** Kills of the real `nightshift add` (each round is two CLI runs, ~2 s: kept small). */
+const CLI_ADD_KILLS = 20;
 const RUN_TIMEOUT_MS = 30_000;
 
 const seed = process.env['CRASH_SEED'] ? Number(process.env['CRASH_SEED']) : randomInt(2 ** 31);
@@ -88,8 +95,26 @@ function describeKill(point: KillPoint): string {
  */
 function runWorker(mode: string, root: string, seed: number, point: KillPoint): Promise<WorkerRun> {
   const args = [mode, root, String(seed), ...(point.kind === 'freeze' ? [String(point.syscall)] : [])];
+  return runUntil([WORKER, ...args], {}, point);
+}
+
+/** The real CLI (bin/nightshift.js), with the worker's freeze-at hook loaded first when `point` freezes. */
+function runCli(args: string[], point: KillPoint): Promise<WorkerRun> {
+  const freeze = point.kind === 'freeze';
+  return runUntil(
+    [...(freeze ? ['--import', pathToFileURL(WORKER).href] : []), BIN, ...args],
+    freeze ? { NS_CRASH_FREEZE_AT: String(point.syscall) } : {},
+    point,
+  );
+}
+
+function runUntil(argv: string[], env: NodeJS.ProcessEnv, point: KillPoint): Promise<WorkerRun> {
+  const args = argv;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     const lines: string[] = [];
     let partial = '';
     let stderr = '';
@@ -357,6 +382,87 @@ describe('queue crash safety (kill -9)', () => {
       );
       expect(acked.size).toBeGreaterThan(0);
       expect(swept).toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    `never shows a torn 256 KiB spec when \`nightshift add\` itself is killed (${CLI_ADD_KILLS} kills)`,
+    { timeout: 120_000 },
+    async () => {
+      const paths = makeWorkspace();
+      const rand = worker.prng(seed ^ 0x2545f491);
+      const acked: Acked = new Map();
+      const tried: string[] = [];
+      const outcomes = { queued: 0, absent: 0, queuedUnacknowledged: 0, killed: 0 };
+      const add = async (id: string, point: KillPoint) => {
+        const file = path.join(paths.root, `${id}.md`);
+        writeFileSync(file, worker.bigSpecSource(id));
+        tried.push(id);
+        return runCli(['-w', paths.root, 'add', file], point);
+      };
+
+      for (let round = 0; round <= CLI_ADD_KILLS; round++) {
+        const id = worker.bigId(round);
+        // The last round is not killed: after all those kills, add still works.
+        const point: KillPoint = round === CLI_ADD_KILLS ? { kind: 'never' } : pickKill(rand, 1, 45);
+        const run = await add(id, point);
+        const where = `seed ${seed}, round ${round} (${describeKill(point)})`;
+        if (run.signal === 'SIGKILL') outcomes.killed += 1;
+        else expect({ code: run.code, stderr: run.stderr }, where).toEqual({ code: 0, stderr: '' });
+        for (const line of run.lines) {
+          const m = /^queued (\S+) /.exec(line);
+          if (m) acked.set(m[1]!, { state: 'pending', history: 1 });
+        }
+
+        // Recovery is the CLI's own: the next command recovers, sweeps and applies pending requests.
+        const ls = await runCli(['-w', paths.root, 'ls', '--json'], { kind: 'never' });
+        expect({ code: ls.code, stderr: ls.stderr }, `${where}: nightshift ls`).toEqual({
+          code: 0,
+          stderr: '',
+        });
+        const listed = (JSON.parse(ls.lines.join('\n')) as { id: string; state: string }[]).map((t) => t.id);
+
+        const { problems, check } = await recoverAndCheck(paths, worker.bigSpecSource, acked);
+        expect(problems, where).toEqual([]);
+        expect(
+          { swept: check.sweptTmp, moves: check.completedMoves },
+          `${where}: ls left recovery undone`,
+        ).toEqual({
+          swept: 0,
+          moves: 0,
+        });
+        // Nothing half-sent: every request was applied, none was torn or unreadable.
+        expect(
+          readdirSync(paths.requests).filter((n) => !n.startsWith('.')),
+          where,
+        ).toEqual([]);
+        expect(existsSync(paths.requestsRejected) ? readdirSync(paths.requestsRejected) : [], where).toEqual(
+          [],
+        );
+        // Each spec is either queued whole (recoverAndCheck compared every byte) or not at all.
+        const visible = [...check.tasks.keys()].sort();
+        expect(listed.sort(), where).toEqual(visible);
+        expect(
+          visible.filter((v) => !tried.includes(v)),
+          where,
+        ).toEqual([]);
+        for (const v of visible) expect(check.tasks.get(v)?.state, `${where}: ${v}`).toBe('pending');
+        if (visible.includes(id)) {
+          outcomes.queued += 1;
+          if (!acked.has(id)) outcomes.queuedUnacknowledged += 1;
+        } else {
+          outcomes.absent += 1;
+          expect(point.kind, `${where}: an add that was not killed queued nothing`).not.toBe('never');
+        }
+        for (const [tid, task] of check.tasks)
+          acked.set(tid, { state: task.state, history: task.history.length });
+      }
+      console.log(
+        `seed ${seed}: nightshift add killed ${outcomes.killed} times; ${outcomes.queued} specs queued ` +
+          `(${outcomes.queuedUnacknowledged} by the next command's recovery), ${outcomes.absent} not queued at all`,
+      );
+      expect(outcomes.killed).toBeGreaterThan(0);
+      expect(acked.has(worker.bigId(CLI_ADD_KILLS))).toBe(true);
     },
   );
 });

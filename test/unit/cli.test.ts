@@ -83,6 +83,7 @@ describe('add and lint', () => {
     const dup = await cli('add', write('b.md', specText({ id: 'beta' })));
     expect(dup.code).toBe(2);
     expect(dup.stderr).toMatch(/duplicates task alpha/);
+    expect(dup.stderr).toMatch(/^error: b\.md: duplicates task alpha/m); // the file named once
     expect((await cli('add', '--force', 'b.md')).code).toBe(0);
   });
 
@@ -230,7 +231,12 @@ describe('requests', () => {
   it('freeze, thaw and gates persist in a 0600 state file', async () => {
     expect((await cli('freeze')).stdout).toMatch(/dispatch frozen/);
     expect((await cli('freeze', '--provider', 'other')).code).toBe(0);
-    expect((await cli('freeze', '--provider', 'ghost')).stderr).toMatch(/unknown provider "ghost"/);
+    const ghost = await cli('freeze', '--provider', 'ghost');
+    expect(ghost.stderr).toMatch(/unknown provider "ghost"; the config names: scripted, other/);
+    expect(ghost.code).toBe(2); // invalid input, like add and lint
+    const bad = await cli('thaw', '--provider', 'NOPE');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not a provider name: .*found "NOPE"/);
     const ls = await cli('ls');
     expect(ls.stdout).toContain('FROZEN');
     expect(ls.stdout).toContain('frozen providers: other');

@@ -1,4 +1,8 @@
 /** The gates' pure parts: test-runner output, test names in added lines, definitions in diff lines. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   declaredIn,
@@ -343,6 +347,175 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
   it('counts a name as passed only when no result by that name failed', () => {
     const out = 'test_math.py::test_x[a] PASSED\ntest_math.py::test_x[b] FAILED\n';
     expect(statuses(out, ['test_x'])).toEqual({ test_x: 'failed' });
+  });
+});
+
+describe('test names with their suites', () => {
+  it('reads the suite tree of jest --verbose, so `suite › test` matches a passing test', () => {
+    const out = `
+ PASS  src/sum.test.js
+  sum
+    ✓ adds two numbers (2 ms)
+    with negatives
+      ✓ adds two negatives (1 ms)
+      ✕ subtracts (3 ms)
+  ✓ runs at the top (1 ms)
+ PASS  src/other.test.js
+  other
+    ✓ works
+
+  ● sum › with negatives › subtracts
+
+    expect(received).toBe(expected) // Object.is equality
+
+Test Suites: 1 failed, 1 passed, 2 total
+`;
+    expect(
+      statuses(out, [
+        'sum › adds two numbers',
+        'sum > adds two numbers',
+        'adds two numbers',
+        'sum › with negatives › adds two negatives',
+        'with negatives › adds two negatives',
+        'sum › with negatives › subtracts',
+        'runs at the top',
+        'sum › runs at the top',
+        'other › works',
+        'sum › works',
+      ]),
+    ).toEqual({
+      'sum › adds two numbers': 'passed',
+      'sum > adds two numbers': 'passed',
+      'adds two numbers': 'passed',
+      'sum › with negatives › adds two negatives': 'passed',
+      'with negatives › adds two negatives': 'passed',
+      'sum › with negatives › subtracts': 'failed',
+      'runs at the top': 'passed',
+      // A test outside a suite is not in it, and a suite's tests are not in the next file's suite.
+      'sum › runs at the top': 'missing',
+      'other › works': 'passed',
+      'sum › works': 'missing',
+    });
+  });
+
+  it('reads the suite tree of the mocha spec reporter', () => {
+    const out = `
+
+  Array
+    #indexOf()
+      ✔ should return -1 when the value is not present
+      1) should throw on undefined
+    #push()
+      ✔ should grow (52ms)
+
+  Map
+    ✔ should grow
+
+
+  3 passing (60ms)
+  1 failing
+
+  1) Array
+       #indexOf()
+         should throw on undefined:
+     AssertionError [ERR_ASSERTION]: Missing expected exception.
+`;
+    expect(
+      statuses(out, [
+        'Array #indexOf() should return -1 when the value is not present',
+        'Array > #push() > should grow',
+        '#indexOf() > should throw on undefined',
+        'Map > should grow',
+        'Array > should grow',
+      ]),
+    ).toEqual({
+      'Array #indexOf() should return -1 when the value is not present': 'passed',
+      'Array > #push() > should grow': 'passed',
+      '#indexOf() > should throw on undefined': 'failed',
+      'Map > should grow': 'passed',
+      'Array > should grow': 'missing',
+    });
+  });
+
+  it('reads the suite tree of node --test (spec and TAP), as node prints it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ns-node-test-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'math.test.mjs'),
+        [
+          "import { describe, it, test } from 'node:test';",
+          "import assert from 'node:assert';",
+          "describe('math', () => {",
+          "  it('adds two numbers', () => assert.equal(1 + 1, 2));",
+          "  describe('nested suite', () => {",
+          "    it('multiplies', () => assert.equal(2 * 2, 4));",
+          "    it('fails here', () => assert.equal(1, 2));",
+          '  });',
+          '});',
+          "test('top level', () => {});",
+        ].join('\n'),
+      );
+      for (const reporter of ['spec', 'tap']) {
+        // A real run: the exit status is 1 (one test fails); the output is what the gate reads.
+        const run = spawnSync(process.execPath, ['--test', `--test-reporter=${reporter}`, 'math.test.mjs'], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+        });
+        expect(run.status, reporter).toBe(1);
+        expect(
+          statuses(run.stdout + run.stderr, [
+            'math > adds two numbers',
+            'adds two numbers',
+            'math > nested suite > multiplies',
+            'nested suite > multiplies',
+            'math > nested suite > fails here',
+            'top level',
+            'math > top level',
+          ]),
+          reporter,
+        ).toEqual({
+          'math > adds two numbers': 'passed',
+          'adds two numbers': 'passed',
+          'math > nested suite > multiplies': 'passed',
+          'nested suite > multiplies': 'passed',
+          'math > nested suite > fails here': 'failed',
+          'top level': 'passed',
+          'math > top level': 'missing',
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names go subtests by their full path or their last segment, as the added-lines check does', () => {
+    const verbose = `=== RUN   TestTable
+=== RUN   TestTable/sub_case
+=== RUN   TestTable/other_case
+    table_test.go:20: got 3, want 4
+--- FAIL: TestTable (0.00s)
+    --- PASS: TestTable/sub_case (0.00s)
+    --- FAIL: TestTable/other_case (0.00s)
+FAIL
+`;
+    const json = [
+      '{"Action":"pass","Package":"example.com/calc","Test":"TestTable/sub_case","Elapsed":0}',
+      '{"Action":"fail","Package":"example.com/calc","Test":"TestTable/other_case","Elapsed":0}',
+    ].join('\n');
+    for (const out of [verbose, json]) {
+      expect(statuses(out, ['sub_case', 'TestTable/sub_case', 'other_case', 'TestTable/other_case'])).toEqual(
+        {
+          sub_case: 'passed',
+          'TestTable/sub_case': 'passed',
+          other_case: 'failed',
+          'TestTable/other_case': 'failed',
+        },
+      );
+    }
+    // The added-lines check looks for the same last segment.
+    expect(sourceName('TestTable/sub_case')).toBe('sub_case');
+    expect(addedMentions('TestTable/sub_case', ['\t\t{name: "sub_case", in: 1},'])).toBe(true);
   });
 });
 

@@ -9,15 +9,33 @@ import { NightshiftError } from '../../src/core/errors.js';
 import { configSchema, PROVIDER_KINDS, type ProviderConfig } from '../../src/config/schema.js';
 import { CLAUDE_PROBE_ENV, PROBE_DIFFERENCES } from '../../src/providers/claude-code.js';
 import { substitutePrompt } from '../../src/providers/common.js';
-import { ruleFor } from '../../src/core/failures.js';
-import { failure, PROVIDER_FAILURE_CODES, providerCanRecover } from '../../src/providers/failures.js';
-import { profileFor, resolveSecrets } from '../../src/providers/index.js';
+import { DEFAULT_BACKOFF, ruleFor } from '../../src/core/failures.js';
+import { enterRunning, newTask } from '../../src/core/task.js';
+import { decideFailure } from '../../src/daemon/outcomes.js';
+import {
+  failure,
+  lastLine,
+  PROVIDER_FAILURE_CODES,
+  providerCanRecover,
+} from '../../src/providers/failures.js';
+import {
+  crashWindowMs,
+  fitPrompt,
+  profileFor,
+  PROMPT_ARG_MAX_BYTES,
+  PromptTooLargeError,
+  readAttempt,
+  resolveSecrets,
+} from '../../src/providers/index.js';
+import { taskSpec } from '../../src/testing/fixtures.js';
 import {
   PROMPT_FILE_TOKEN,
   PROMPT_TOKEN,
+  type ExecutorCommand,
   type LaunchContext,
   type OutputReading,
   type ProbeResultInput,
+  type RunFacts,
 } from '../../src/providers/types.js';
 
 const SID = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -27,9 +45,15 @@ const ctx: LaunchContext = {
   worktree: '/srv/ns/tasks/add-backoff/wt',
   stateDir: '/srv/ns/state/glm',
   sessionId: SID,
-  scriptedAgent: '/srv/ns/bin/scripted-agent.js',
+  scriptedAgent: '/srv/ns/bin/scripted-agent.mjs',
   root: false,
 };
+
+/** The command without its largePrompt form (checked on its own in 'prompts over one argv word'). */
+function withoutLarge(cmd: ExecutorCommand): Omit<ExecutorCommand, 'largePrompt'> {
+  const { largePrompt: _large, ...rest } = cmd;
+  return rest;
+}
 
 function provider(raw: Record<string, unknown>): ProviderConfig {
   return configSchema.parse({ providers: { p: raw } }).providers['p']!;
@@ -54,7 +78,7 @@ describe('claude-code command lines', () => {
   const profile = profileFor('claude-code');
 
   it('builds exactly the documented run', () => {
-    expect(profile.buildRun(glm, ctx, GLM_SECRET)).toEqual({
+    expect(withoutLarge(profile.buildRun(glm, ctx, GLM_SECRET))).toEqual({
       argv: [
         'claude',
         '-p',
@@ -90,7 +114,7 @@ describe('claude-code command lines', () => {
   });
 
   it('builds exactly the documented probe', () => {
-    expect(profile.buildProbe(glm, ctx, GLM_SECRET, 'ns-probe-1a2b')).toEqual({
+    expect(withoutLarge(profile.buildProbe(glm, ctx, GLM_SECRET, 'ns-probe-1a2b'))).toEqual({
       argv: [
         'claude',
         '-p',
@@ -232,7 +256,7 @@ describe('other profiles: exact command lines', () => {
       env: { OPENAI_BASE_URL: 'https://llm.example.com/v1' },
       secretEnv: { NS_CODEX_KEY: 'MY_KEY' },
     });
-    expect(profileFor('codex').buildRun(cfg, ctx, { NS_CODEX_KEY: 'sk-codex' })).toEqual({
+    expect(withoutLarge(profileFor('codex').buildRun(cfg, ctx, { NS_CODEX_KEY: 'sk-codex' }))).toEqual({
       argv: [
         'codex',
         'exec',
@@ -274,7 +298,7 @@ describe('other profiles: exact command lines', () => {
       env: { OPENAI_API_BASE: 'https://open.bigmodel.cn/api/coding/paas/v4' },
       secretEnv: { OPENAI_API_KEY: 'ZHIPU_API_KEY' },
     });
-    expect(profileFor('aider').buildRun(cfg, ctx, { OPENAI_API_KEY: 'zk' })).toEqual({
+    expect(withoutLarge(profileFor('aider').buildRun(cfg, ctx, { OPENAI_API_KEY: 'zk' }))).toEqual({
       argv: [
         'aider',
         '--model',
@@ -392,14 +416,14 @@ describe('other profiles: exact command lines', () => {
   it('scripted: node <agent> --prompt-file <file>; the probe asks for the nonce with the configured behaviour', () => {
     const cfg = provider({ kind: 'scripted', scripted: { probe: 'hang' } });
     expect(profileFor('scripted').buildRun(cfg, ctx, {})).toEqual({
-      argv: ['node', '/srv/ns/bin/scripted-agent.js', '--prompt-file', PROMPT_FILE_TOKEN],
+      argv: ['node', '/srv/ns/bin/scripted-agent.mjs', '--prompt-file', PROMPT_FILE_TOKEN],
       env: {},
       secretKeys: [],
       stdin: 'null',
     });
     expect(profileFor('scripted').buildProbe(cfg, ctx, {}, 'n2').argv).toEqual([
       'node',
-      '/srv/ns/bin/scripted-agent.js',
+      '/srv/ns/bin/scripted-agent.mjs',
       '--probe',
       'n2',
       '--probe-behaviour',
@@ -1052,5 +1076,170 @@ describe('profiles', () => {
     expect(p.binary(cfg)).toBeTruthy();
     const v = p.versionArgv(cfg);
     if (v) expect(v[0]).toBe(p.binary(cfg));
+  });
+});
+
+describe('crash on start (the shared rule over every profile)', () => {
+  /** What each CLI prints when it dies at once: a missing module, a rejected flag, a missing binary… */
+  const crashes: Record<(typeof PROVIDER_KINDS)[number], [log: string, exitCode: number]> = {
+    'claude-code': ["Error: Cannot find module '@anthropic-ai/claude-code/cli.js'\n", 1],
+    codex: ["error: unexpected argument '--json' found\n", 2],
+    aider: ['aider: error: unrecognized arguments: --no-detect-urls\n', 2],
+    opencode: ['error: Unknown argument: --format\n', 1],
+    command: ['sh: 1: my-agent: not found\n', 127],
+    scripted: [
+      '[scripted] exit 3\n{"type":"result","result":"stopped by the script with exit 3","is_error":true}\n',
+      3,
+    ],
+  };
+  const cfgOf = (kind: (typeof PROVIDER_KINDS)[number], extra: Record<string, unknown> = {}) =>
+    provider({ kind, ...(kind === 'command' ? { command: ['my-agent'] } : {}), ...extra });
+  const quick = { durationMs: 1000, committed: false };
+
+  it.each(PROVIDER_KINDS)(
+    '%s: a quick non-zero exit with no commit and little output is crash-on-start',
+    (kind) => {
+      const [log, exitCode] = crashes[kind];
+      const r = readAttempt(cfgOf(kind), log, { exitCode, ...quick });
+      check(r, { completed: false, code: 'crash-on-start', attribution: 'provider', reason: /after start/ });
+      expect(r.failure?.reason).toContain(lastLine(log));
+      expect(ruleFor('crash-on-start')).toMatchObject({ chargesAttempt: false, crash: true });
+    },
+  );
+
+  it.each(PROVIDER_KINDS)(
+    "%s: a commit, a long run, much output or unknown facts keep it the spec's",
+    (kind) => {
+      const [log, exitCode] = crashes[kind];
+      const plain = profileFor(kind).readOutput(log, exitCode).failure?.code;
+      expect(plain).not.toBe('crash-on-start');
+      const cfg = cfgOf(kind);
+      const codeOf = (l: string, run: Partial<RunFacts>) =>
+        readAttempt(cfg, l, { exitCode, ...quick, ...run }).failure?.code;
+      expect(codeOf(log, { committed: true })).toBe(plain);
+      expect(codeOf(log, { durationMs: 10_001 })).toBe(plain);
+      expect(codeOf(log, { durationMs: null })).toBe(plain);
+      expect(codeOf(log, { committed: null })).toBe(plain);
+      const chatty = `${'[work] reading src/index.ts and planning the change\n'.repeat(60)}${log}`;
+      expect(codeOf(chatty, {})).toBe(profileFor(kind).readOutput(chatty, exitCode).failure?.code);
+      // exit 0 is never a crash, however fast.
+      expect(readAttempt(cfg, log, { exitCode: 0, ...quick }).failure?.code).not.toBe('crash-on-start');
+    },
+  );
+
+  it("a recognised cause stands; a signal is named; the window is the provider's crashWindow", () => {
+    const cfg = cfgOf('command');
+    expect(readAttempt(cfg, 'Error: 401 Unauthorized\n', { exitCode: 1, ...quick }).failure?.code).toBe(
+      'auth',
+    );
+    expect(readAttempt(cfg, '', { exitCode: 139, ...quick }).failure?.reason).toMatch(
+      /^exited 139 \(signal 11\) 1 s after start, with no commit and almost no output$/,
+    );
+    const slow = cfgOf('command', { crashWindow: '2s' });
+    expect(crashWindowMs(slow)).toBe(2000);
+    expect(crashWindowMs(cfg)).toBe(10_000);
+    expect(readAttempt(slow, 'x\n', { exitCode: 1, durationMs: 3000, committed: false }).failure?.code).toBe(
+      'exit-nonzero',
+    );
+    expect(readAttempt(slow, 'x\n', { exitCode: 1, durationMs: 2000, committed: false }).failure?.code).toBe(
+      'crash-on-start',
+    );
+  });
+
+  it('is bounded per task: crash-on-start uses up no attempt, but the third makes the task poison', () => {
+    let task = newTask({ id: 'boom', dedupKey: 'k', spec: taskSpec({ attempts: 3 }), now: 0 }).task;
+    const fail = (now: number) =>
+      decideFailure(
+        enterRunning(task, { now, provider: 'p', host: 'local' }).task,
+        { code: 'crash-on-start', reason: 'exited 1 0 s after start', outcome: 'failed', exitCode: 1, now },
+        DEFAULT_BACKOFF,
+        () => 0.5,
+      );
+    for (const now of [1000, 2000]) {
+      const d = fail(now);
+      expect(d.providerFault).toBe(true);
+      expect(d.transition.task.state).toBe('pending');
+      expect(d.transition.task.attempts.at(-1)).toMatchObject({
+        code: 'crash-on-start',
+        attribution: 'provider',
+      });
+      task = d.transition.task;
+    }
+    const third = fail(3000);
+    expect(third.transition.task.state).toBe('failed');
+    expect(third.transition.task.attempts.at(-1)).toMatchObject({ code: 'poison', attribution: 'spec' });
+    expect(third.transition.task.attempts.at(-1)?.reason).toMatch(
+      /^executor crashed 3 times; last: exited 1/,
+    );
+  });
+});
+
+describe('prompts over one argv word (Linux MAX_ARG_STRLEN: 128 KiB)', () => {
+  const big = 'x'.repeat(PROMPT_ARG_MAX_BYTES + 1);
+  const fits = 'é'.repeat(Math.floor(PROMPT_ARG_MAX_BYTES / 2)); // 2 bytes each: measured in bytes
+  const who = { taskId: 'big-spec', provider: 'p' };
+  const cmdOf = (kind: (typeof PROVIDER_KINDS)[number], extra: Record<string, unknown> = {}) =>
+    profileFor(kind).buildRun(provider({ kind, model: 'm', ...extra }), ctx, {});
+
+  it('keeps the argv word while the prompt fits, measured in bytes', () => {
+    const cmd = cmdOf('claude-code');
+    expect(fitPrompt(cmd, fits, who)).toEqual({ argv: cmd.argv, stdin: 'null' });
+    expect(fitPrompt(cmd, 'é'.repeat(PROMPT_ARG_MAX_BYTES / 2 + 1), who).stdin).toBe('prompt');
+  });
+
+  it.each<[(typeof PROVIDER_KINDS)[number], (argv: string[]) => string[], 'null' | 'prompt']>([
+    // claude -p reads stdin when no prompt argument is given (the "--" before it goes too).
+    ['claude-code', (argv) => argv.slice(0, -2), 'prompt'],
+    // codex exec reads the prompt from stdin given "-".
+    ['codex', (argv) => argv.map((w) => (w === PROMPT_TOKEN ? '-' : w)), 'prompt'],
+    // aider --message-file <file>.
+    [
+      'aider',
+      (argv) =>
+        argv.map((w) => (w === '--message' ? '--message-file' : w === PROMPT_TOKEN ? PROMPT_FILE_TOKEN : w)),
+      'null',
+    ],
+    // opencode run appends a non-terminal stdin to its message.
+    ['opencode', (argv) => argv.filter((w) => w !== PROMPT_TOKEN), 'prompt'],
+  ])('%s switches to its own file or stdin input', (kind, expected, stdin) => {
+    const cmd = cmdOf(kind);
+    expect(cmd.argv).toContain(PROMPT_TOKEN);
+    const fit = fitPrompt(cmd, big, who);
+    expect(fit).toEqual({ argv: expected(cmd.argv), stdin });
+    expect(fit.argv).not.toContain(PROMPT_TOKEN);
+    expect(cmd.env).toEqual(cmdOf(kind).env);
+  });
+
+  it('scripted and a command taking the prompt file or stdin need no switch', () => {
+    const file = cmdOf('command', { command: ['agent', '--file', PROMPT_FILE_TOKEN] });
+    expect(fitPrompt(file, big, who)).toEqual({ argv: file.argv, stdin: 'null' });
+    const piped = cmdOf('command', { command: ['agent'] });
+    expect(fitPrompt(piped, big, who)).toEqual({ argv: ['agent'], stdin: 'prompt' });
+    const sim = cmdOf('scripted');
+    expect(fitPrompt(sim, big, who)).toEqual({ argv: sim.argv, stdin: 'null' });
+  });
+
+  it('refuses a command that takes the prompt as a word, naming the task, the provider and the limit', () => {
+    const cmd = cmdOf('command', { command: ['agent', PROMPT_TOKEN] });
+    expect(fitPrompt(cmd, fits, who).argv).toEqual(cmd.argv);
+    let err: unknown;
+    try {
+      fitPrompt(cmd, big, who);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PromptTooLargeError);
+    const e = err as PromptTooLargeError;
+    expect(e.message).toBe(
+      `the prompt is ${PROMPT_ARG_MAX_BYTES + 1} bytes, and this provider takes it as one argv word, which Linux limits to 131071 bytes`,
+    );
+    expect(e.context).toMatchObject({ taskId: 'big-spec', provider: 'p' });
+    expect(e.describe()).toMatch(/^task big-spec, provider p: the prompt is 131072 bytes/);
+    expect(e.context.hint).toContain(PROMPT_FILE_TOKEN);
+    expect(ruleFor('prompt-too-large')).toEqual({
+      attribution: 'spec',
+      retryable: false,
+      chargesAttempt: false,
+    });
   });
 });

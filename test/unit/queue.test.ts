@@ -4,6 +4,8 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -11,14 +13,18 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NightshiftError } from '../../src/core/errors.js';
-import { enterRunning, enterReview, TASK_STATES } from '../../src/core/task.js';
+import { ErrorCode, type NightshiftError } from '../../src/core/errors.js';
+import { enterFailed, enterRunning, enterReview, TASK_STATES } from '../../src/core/task.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { EventLog } from '../../src/queue/eventlog.js';
+import { FatalIoError } from '../../src/queue/fsx.js';
+import { sweepInbox } from '../../src/queue/inbox.js';
 import { WorkspaceLock } from '../../src/queue/lock.js';
+import { applyPendingRequests, readOutcome, writeRequest } from '../../src/queue/requests.js';
 import { QueueStore } from '../../src/queue/store.js';
+import { ToggleStore } from '../../src/queue/toggles.js';
 import { parseSpec } from '../../src/spec/parse.js';
-import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { makeWorkspace, runCli, specText, type TestWorkspace } from '../../src/testing/workspace.js';
 
 let ws: TestWorkspace;
 let store: QueueStore;
@@ -190,5 +196,243 @@ describe('lock debris', () => {
     lock?.release();
     const left = readdirSync(ws.paths.queue).filter((n) => n.includes('lock'));
     expect(left).toEqual([alive]);
+  });
+});
+
+/** What was thrown, or null. */
+function thrown(fn: () => unknown): NightshiftError | null {
+  try {
+    fn();
+  } catch (e) {
+    return e as NightshiftError;
+  }
+  return null;
+}
+
+/** A folder outside the queue holding one file, to prove nothing is read or deleted through a link. */
+function victim(name: string): { dir: string; file: string } {
+  const dir = path.join(ws.root, `victim-${name}`);
+  mkdirSync(dir);
+  const file = path.join(dir, 'precious.json');
+  writeFileSync(file, '{"keep":true}');
+  return { dir, file };
+}
+
+/** Replaces one of the queue's own directories with a symlink to `target`. */
+function linkInPlace(dir: string, target: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  symlinkSync(target, dir);
+}
+
+const deps = () => ({ paths: ws.paths, config: ws.config, store, clock });
+const applierDeps = () => ({ ...deps(), toggles: new ToggleStore(ws.paths) });
+
+describe("the queue's own directories are never followed", () => {
+  it('a symlinked queue/tmp is refused by recovery, naming the path, and its target is untouched', async () => {
+    const v = victim('tmp');
+    linkInPlace(ws.paths.tmp, v.dir);
+    const err = thrown(() => store.recover());
+    expect(err?.code).toBe(ErrorCode.unsafeFile);
+    expect(err?.describe()).toContain(`${ws.paths.tmp}: is a symbolic link, not a directory`);
+    expect(err?.describe()).toMatch(/Remove the link/);
+    expect(readdirSync(v.dir)).toEqual(['precious.json']);
+    // The CLI says the same and exits 2 for it.
+    const r = await runCli(['ls'], { cwd: ws.root, clock });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(ws.paths.tmp);
+    expect(readdirSync(v.dir)).toEqual(['precious.json']);
+  });
+
+  it('a symlinked queue/requests is refused before a request is read or deleted', async () => {
+    const v = victim('requests');
+    writeFileSync(path.join(v.dir, '000000000000001-1-aa.json'), '{"request":{"kind":"retry","task":"x"}}');
+    linkInPlace(ws.paths.requests, v.dir);
+    const err = await applyPendingRequests(applierDeps()).then(
+      () => null,
+      (e: unknown) => e as NightshiftError,
+    );
+    expect(err?.describe()).toMatch(/requests: is a symbolic link/);
+    expect(thrown(() => store.ensureLayout())?.describe()).toMatch(/requests: is a symbolic link/);
+    expect(readdirSync(v.dir).sort()).toEqual(['000000000000001-1-aa.json', 'precious.json']);
+  });
+
+  it('a symlinked specs/ inbox is refused: nothing in its target is queued or moved', () => {
+    const v = victim('specs');
+    writeFileSync(path.join(v.dir, 'good.md'), specText({ id: 'good' }));
+    linkInPlace(ws.paths.specs, v.dir);
+    expect(thrown(() => sweepInbox(deps()))?.describe()).toMatch(/specs: is a symbolic link/);
+    expect(readdirSync(v.dir).sort()).toEqual(['good.md', 'precious.json']);
+    expect(store.locate('good')).toBeNull();
+  });
+
+  it('a symlinked specs/.accepted is refused before anything is enqueued', () => {
+    const v = victim('accepted');
+    symlinkSync(v.dir, ws.paths.accepted);
+    writeFileSync(path.join(ws.paths.specs, 'good.md'), specText({ id: 'good' }));
+    expect(thrown(() => sweepInbox(deps()))?.describe()).toMatch(/\.accepted: is a symbolic link/);
+    expect(store.locate('good')).toBeNull();
+    expect(existsSync(path.join(ws.paths.specs, 'good.md'))).toBe(true);
+    expect(readdirSync(v.dir)).toEqual(['precious.json']);
+  });
+
+  it('a symlinked state directory, queue/state or a FIFO in their place is refused', () => {
+    const v = victim('pending');
+    renameSync(ws.paths.stateDir('pending'), path.join(v.dir, 'moved'));
+    symlinkSync(path.join(v.dir, 'moved'), ws.paths.stateDir('pending'));
+    expect(thrown(() => store.recover())?.describe()).toMatch(/pending: is a symbolic link/);
+    expect(
+      thrown(() => new QueueStore(ws.paths, clock, undefined, { cache: false }).list())?.describe(),
+    ).toMatch(/pending: is a symbolic link/);
+    rmSync(ws.paths.stateDir('pending'));
+    execFileSync('mkfifo', [ws.paths.stateDir('pending')]);
+    expect(thrown(() => store.ensureLayout())?.describe()).toMatch(/pending: is a FIFO, not a directory/);
+
+    const s = victim('state');
+    rmSync(ws.paths.stateStore, { recursive: true, force: true });
+    symlinkSync(s.dir, ws.paths.stateStore);
+    expect(thrown(() => new ToggleStore(ws.paths))?.describe()).toMatch(/state: is a symbolic link/);
+    expect(readdirSync(s.dir)).toEqual(['precious.json']);
+  });
+});
+
+describe('the request applier', () => {
+  it('keeps an unreadable request in requests/.rejected and records why; a linked one leaves its target alone', async () => {
+    const v = victim('request-link');
+    writeFileSync(path.join(ws.paths.requests, '000000000000001-1-aa.json'), '{not json');
+    symlinkSync(v.file, path.join(ws.paths.requests, '000000000000002-1-bb.json'));
+    execFileSync('mkfifo', [path.join(ws.paths.requests, '000000000000003-1-cc.json')]);
+    const applied = await applyPendingRequests(applierDeps());
+    expect(applied.map((a) => [a.name, a.outcome.ok])).toEqual([
+      ['000000000000001-1-aa.json', false],
+      ['000000000000002-1-bb.json', false],
+      ['000000000000003-1-cc.json', false],
+    ]);
+    expect(applied[0]?.outcome.message).toMatch(
+      /unreadable request .*aa\.json: .*kept in queue\/requests\/\.rejected/,
+    );
+    expect(applied[1]?.outcome.message).toMatch(/is a symbolic link/);
+    expect(applied[2]?.outcome.message).toMatch(/not a regular file/);
+    expect(readdirSync(ws.paths.requestsRejected).sort()).toEqual([
+      '000000000000001-1-aa.json',
+      '000000000000002-1-bb.json',
+      '000000000000003-1-cc.json',
+    ]);
+    expect(readFileSync(path.join(ws.paths.requestsRejected, '000000000000001-1-aa.json'), 'utf8')).toBe(
+      '{not json',
+    );
+    expect(readFileSync(v.file, 'utf8')).toBe('{"keep":true}');
+    expect(readdirSync(ws.paths.requests).filter((n) => !n.startsWith('.'))).toEqual([]);
+    expect(readOutcome(ws.paths, '000000000000001-1-aa.json')?.outcome.ok).toBe(false);
+    const kinds = readFileSync(ws.paths.events, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; kind?: string })
+      .filter((e) => e.type === 'request.applied')
+      .map((e) => e.kind);
+    expect(kinds).toEqual(['unreadable', 'unreadable', 'unreadable']);
+  });
+
+  it('lets a FatalIoError through instead of recording a failed request', async () => {
+    store.enqueue(parsed('alpha'));
+    const name = writeRequest(ws.paths, { kind: 'kill', task: 'alpha' }, clock);
+    const fatal = new FatalIoError(ErrorCode.io, 'fsync of queue/pending failed: EIO', {
+      file: 'queue/pending',
+    });
+    await expect(
+      applyPendingRequests({
+        ...applierDeps(),
+        hooks: {
+          beforeKill: () => Promise.reject(fatal),
+        },
+      }),
+    ).rejects.toBe(fatal);
+    // Not applied, not recorded: the request is still there for the next (healthy) run.
+    expect(readOutcome(ws.paths, name)).toBeNull();
+    expect(readdirSync(ws.paths.requests)).toContain(name);
+    expect(store.get('alpha').state).toBe('pending');
+  });
+
+  it('the inbox lets a FatalIoError through too, and leaves the spec in specs/', () => {
+    class FailingStore extends QueueStore {
+      override enqueue(): never {
+        throw new FatalIoError(ErrorCode.io, 'fsync of queue/tmp failed: EIO', { file: 'queue/tmp' });
+      }
+    }
+    const failing = new FailingStore(ws.paths, clock);
+    writeFileSync(path.join(ws.paths.specs, 'good.md'), specText({ id: 'good' }));
+    expect(() => sweepInbox({ ...deps(), store: failing })).toThrow(FatalIoError);
+    expect(readdirSync(ws.paths.specs)).toContain('good.md');
+  });
+});
+
+describe('the inbox', () => {
+  it('refuses a spec whose id a failed task holds, naming the id, and the task stays failed', () => {
+    const text = specText({ id: 'good' });
+    writeFileSync(path.join(ws.paths.specs, 'good.md'), text);
+    expect(sweepInbox(deps()).accepted).toEqual([{ file: 'good.md', task: 'good' }]);
+    store.transition('good', (t) =>
+      enterFailed(t, { now: clock.now(), code: 'killed', attribution: 'supervisor', reason: 'killed' }),
+    );
+    writeFileSync(path.join(ws.paths.specs, 'good.md'), text);
+    const result = sweepInbox(deps());
+    expect(result.accepted).toEqual([]);
+    expect(result.rejected[0]?.reason).toMatch(/task id "good" is already used by a failed task/);
+    expect(readFileSync(path.join(ws.paths.rejected, 'good.md.error.txt'), 'utf8')).toMatch(
+      /good\.md, field "id": task id "good"/,
+    );
+    expect(store.get('good').state).toBe('failed');
+  });
+
+  it('takes the same file again after a crash between enqueue and the move, queuing nothing twice', () => {
+    const text = specText({ id: 'good' });
+    store.enqueue(parseSpec(Buffer.from(text), { file: 'good.md', config: ws.config }));
+    writeFileSync(path.join(ws.paths.specs, 'good.md'), text); // still in the inbox: the crash
+    expect(sweepInbox(deps()).accepted).toEqual([{ file: 'good.md', task: 'good' }]);
+    expect(readFileSync(path.join(ws.paths.accepted, 'good.md'), 'utf8')).toBe(text);
+    // An edited file with the same id while the first is pending is not that case: refused.
+    writeFileSync(path.join(ws.paths.specs, 'good.md'), specText({ id: 'good', title: 'Something else' }));
+    const again = sweepInbox(deps());
+    expect(again.accepted).toEqual([]);
+    expect(again.rejected[0]?.reason).toMatch(/already used by a pending task/);
+  });
+
+  it('refuses symlinks and FIFOs not named *.md, leaves them and their targets alone, and records each once', () => {
+    const v = victim('inbox-link');
+    symlinkSync(v.file, path.join(ws.paths.specs, 'link-noext'));
+    execFileSync('mkfifo', [path.join(ws.paths.specs, 'pipe')]);
+    writeFileSync(path.join(ws.paths.specs, 'notes.txt'), 'not a spec');
+    writeFileSync(path.join(ws.paths.specs, '.hidden'), 'skipped');
+    const first = sweepInbox(deps());
+    expect(first.refused.map((r) => [r.file, r.reason.split(':')[0]])).toEqual(
+      expect.arrayContaining([
+        ['link-noext', 'a symbolic link'],
+        ['pipe', 'a FIFO'],
+      ]),
+    );
+    expect(first.refused[0]?.reason).toMatch(/never follows links.*copy the real file into specs\//);
+    expect(first.ignored.map((r) => r.file)).toEqual(['notes.txt']);
+    expect(first.ignored[0]?.reason).toMatch(/only \*\.md files/);
+    expect(readdirSync(ws.paths.specs).sort()).toEqual(['.hidden', 'link-noext', 'notes.txt', 'pipe']);
+    expect(readFileSync(v.file, 'utf8')).toBe('{"keep":true}');
+    // Reported on every sweep, recorded as an event once per entry.
+    expect(sweepInbox(deps()).refused).toHaveLength(2);
+    const refusedEvents = readFileSync(ws.paths.events, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; file?: string })
+      .filter((e) => e.type === 'queue.refused');
+    expect(refusedEvents.map((e) => path.basename(e.file ?? '')).sort()).toEqual(['link-noext', 'pipe']);
+  });
+
+  it('moves a symlink named *.md to .rejected without following it, naming the file once', () => {
+    const v = victim('inbox-md-link');
+    symlinkSync(v.file, path.join(ws.paths.specs, 'link.md'));
+    const result = sweepInbox(deps());
+    expect(result.rejected).toHaveLength(1);
+    const reason = result.rejected[0]?.reason ?? '';
+    expect(reason).toMatch(/link\.md: is a symbolic link/);
+    expect(reason.split('link.md').length - 1).toBe(1);
+    expect(readFileSync(v.file, 'utf8')).toBe('{"keep":true}');
+    expect(existsSync(path.join(ws.paths.rejected, 'link.md'))).toBe(true);
   });
 });

@@ -77,6 +77,10 @@ const BAD_ID = 'expected 1-63 characters of a-z, 0-9 and "-", starting with a le
 const TOO_DEEP = 'YAML is nested more than 32 levels deep; flatten it';
 const TITLE_REQUIRED = 'required: add `title:` to the front matter or a `# Heading` to the body';
 const BAD_HEADING = 'the heading used as title must be plain text of at most 200 characters';
+const BAD_CHARS = 'control or bidirectional-override characters';
+/** The "expected … found" tail of a refused front matter line. */
+const foundAt = (ch: string, column: number): string =>
+  `expected plain text; found U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at column ${column}`;
 const NO_TESTS = {
   file: FILE,
   field: 'tests',
@@ -255,7 +259,7 @@ describe('bytes and encodings', () => {
     ['C1 CSI', '\u009b'],
   ])('refuses %s in the front matter with its line', (_name, ch) => {
     expect(issues(spec(`title: T\nstop: a${ch}b`))).toEqual([
-      { file: FILE, line: 3, message: CONTROL_IN_FRONT },
+      { file: FILE, line: 3, field: 'stop', message: `${CONTROL_IN_FRONT}: ${foundAt(ch, 8)}` },
     ]);
   });
 
@@ -284,7 +288,7 @@ describe('bytes and encodings', () => {
 describe('terminal escapes', () => {
   it('refuses a raw ANSI escape in the title by its line', () => {
     expect(issues(spec('title: \u001b[31mred\u001b[0m'))).toEqual([
-      { file: FILE, line: 2, message: CONTROL_IN_FRONT },
+      { file: FILE, line: 2, field: 'title', message: `${CONTROL_IN_FRONT}: ${foundAt('\u001b', 8)}` },
     ]);
   });
 
@@ -323,7 +327,9 @@ describe('terminal escapes', () => {
 
   it('refuses a heading with an escape as the title, and warns about the body line', () => {
     const err = reject('# \u001b[2Jcleared\n' + BODY);
-    expect(err.issues).toEqual([{ file: FILE, field: 'title', message: BAD_HEADING }]);
+    expect(err.issues).toEqual([
+      { file: FILE, line: 1, field: 'title', message: `${BAD_HEADING}; found ${BAD_CHARS}` },
+    ]);
     expect(err.warnings[0]).toEqual({
       file: FILE,
       line: 1,
@@ -442,11 +448,15 @@ describe('front matter fences', () => {
   });
 
   it.each([
-    ['a scalar', 'just a sentence', 2],
-    ['a list', '- a\n- b', 2],
-  ])('refuses front matter that is %s instead of a mapping', (_name, front, line) => {
+    ['a scalar', 'just a sentence', 'the text "just a sentence"'],
+    ['a list', '- a\n- b', 'a list of 2'],
+  ])('refuses front matter that is %s instead of a mapping', (_name, front, found) => {
     expect(issues(spec(front))).toEqual([
-      { file: FILE, line, message: 'front matter must be a mapping of keys to values (key: value)' },
+      {
+        file: FILE,
+        line: 2,
+        message: `front matter must be a mapping of keys to values (key: value); found ${found}`,
+      },
     ]);
   });
 
@@ -477,7 +487,12 @@ describe('YAML aliases', () => {
     ].join('\n');
     const { value, ms } = timed(() => issues(spec(bomb)));
     expect(value).toEqual([
-      { file: FILE, line: 4, message: 'alias *b points at a collection that itself uses aliases' },
+      {
+        file: FILE,
+        line: 4,
+        field: 'c[0]',
+        message: 'alias *b points at a collection that itself uses aliases; write the values out',
+      },
     ]);
     expect(ms).toBeLessThan(100);
   });
@@ -485,24 +500,35 @@ describe('YAML aliases', () => {
   it('refuses a wide alias fan-out (more than 16 aliases)', () => {
     const { value, ms } = timed(() => issues(spec(`a: &a x\nb: [${Array(5000).fill('*a').join(',')}]`)));
     expect(value).toEqual([
-      { file: FILE, line: 3, message: 'more than 16 YAML aliases; write the values out' },
+      {
+        file: FILE,
+        line: 3,
+        field: 'b[16]',
+        message: 'expected at most 16 YAML aliases; found more (*a is one too many): write the values out',
+      },
     ]);
     expect(ms).toBeLessThan(2000); // linear, not quadratic: ~100 ms on a quiet machine
   });
 
   it.each([
-    ['a flow sequence', 'a: &a [*a]', 'recursive YAML alias *a'],
-    ['a flow mapping', 'a: &a { b: *a }', 'recursive YAML alias *a'],
-    ['a block mapping', 'a: &a\n  b: *a', 'recursive YAML alias *a'],
-  ])('refuses a recursive alias in %s quickly', (_name, front, message) => {
+    ['a flow sequence', 'a: &a [*a]', 'a[0]'],
+    ['a flow mapping', 'a: &a { b: *a }', 'a.b'],
+    ['a block mapping', 'a: &a\n  b: *a', 'a.b'],
+  ])('refuses a recursive alias in %s quickly', (_name, front, field) => {
     const { value, ms } = timed(() => issues(spec(front)));
-    expect(value).toEqual([{ file: FILE, line: front.includes('\n') ? 3 : 2, message }]);
+    const message = 'recursive YAML alias *a: it points into itself; write the value out';
+    expect(value).toEqual([{ file: FILE, line: front.includes('\n') ? 3 : 2, field, message }]);
     expect(ms).toBeLessThan(100);
   });
 
   it('refuses an alias to an anchor that does not exist, with its line', () => {
     expect(issues(spec('title: T\nstop: *nope'))).toEqual([
-      { file: FILE, line: 3, message: 'unknown YAML alias *nope: define the anchor &nope before it' },
+      {
+        file: FILE,
+        line: 3,
+        field: 'stop',
+        message: 'unknown YAML alias *nope: define the anchor &nope before it',
+      },
     ]);
   });
 
@@ -525,13 +551,31 @@ describe('YAML aliases', () => {
 describe('duplicate and prototype keys', () => {
   it('refuses a duplicate key, naming the second occurrence', () => {
     expect(issues(spec('title: a\nid: x\ntitle: b'))).toEqual([
-      { file: FILE, line: 4, message: 'duplicate key: each key may appear once' },
+      {
+        file: FILE,
+        line: 4,
+        field: 'title',
+        message: 'duplicate key "title": each key may appear once (first on line 2)',
+      },
+    ]);
+    expect(issues(spec('title: T\ngates: { x: 1, x: 2 }'))).toEqual([
+      {
+        file: FILE,
+        line: 3,
+        field: 'gates.x',
+        message: 'duplicate key "x": each key may appear once (first on line 3)',
+      },
     ]);
   });
 
   it('refuses a duplicate key spelled with quotes', () => {
     expect(issues(spec('title: a\n"title": b'))).toEqual([
-      { file: FILE, line: 3, message: 'duplicate key: each key may appear once' },
+      {
+        file: FILE,
+        line: 3,
+        field: 'title',
+        message: 'duplicate key "title": each key may appear once (first on line 2)',
+      },
     ]);
   });
 
@@ -592,10 +636,16 @@ describe('YAML tags', () => {
     ['!!omap', 'tests: !!omap [ a: 1 ]', 'tag:yaml.org,2002:omap'],
     ['!!pairs', 'tests: !!pairs [ a: 1 ]', 'tag:yaml.org,2002:pairs'],
     ['a verbatim tag', 'title: !<tag:yaml.org,2002:js/regexp> /x/', 'tag:yaml.org,2002:js/regexp'],
-  ])('refuses %s with its line', (_name, front, tag) => {
+  ])('refuses %s with its line and field', (_name, front, _resolved) => {
     const g = globalThis as { pwned?: unknown };
+    const [field, written] = front.split(/:? /);
     expect(issues(spec(front))).toEqual([
-      { file: FILE, line: 2, message: `Unresolved tag: ${tag} — custom and language tags are not allowed` },
+      {
+        file: FILE,
+        line: 2,
+        field,
+        message: `expected a plain YAML value; found the tag ${written} — custom and language tags are not allowed`,
+      },
     ]);
     expect(g.pwned).toBeUndefined();
   });
@@ -759,7 +809,12 @@ describe('wrong types, every field', () => {
 
   it('refuses a task that depends on itself', () => {
     expect(issues(spec('title: T\nid: loop\ndependsOn: [loop]'))).toEqual([
-      { file: FILE, field: 'dependsOn', message: 'a task cannot depend on itself' },
+      {
+        file: FILE,
+        line: 4,
+        field: 'dependsOn[0]',
+        message: 'a task cannot depend on itself; expected other task ids, found its own id "loop"',
+      },
     ]);
   });
 });
@@ -981,10 +1036,14 @@ describe('base (git refs)', () => {
         line: 3,
         field: 'base',
         message: matching(
-          /^(a branch name cannot start with "-"|a branch name may use only letters, digits, "\.", "_", "\/" and "-"|not a valid git branch name|expected a branch name of 1-200 characters)/,
+          /^(a branch name cannot start with "-"|a branch name may use only letters, digits, "\.", "_", "\/" and "-"|expected a valid git branch name|expected a branch name of 1-200 characters)/,
         ),
       },
     ]);
+    // The value is named once, not again by a generic "found" suffix.
+    const [issue] = issues(spec(`title: T\nbase: ${JSON.stringify(base)}`));
+    expect(issue?.message).toMatch(/; found ".*"$/);
+    expect(issue?.message).not.toMatch(/found the text/);
   });
 
   it('refuses an empty base', () => {
@@ -1005,13 +1064,18 @@ describe('base (git refs)', () => {
 
 describe('bidirectional overrides', () => {
   it.each([
-    ['title', 'title: safe\u202eexe.txt'],
-    ['id', 'title: T\nid: a\u202eb'],
-    ['tests', 'title: T\ntests: [ok, a\u202eb]'],
-    ['stop', 'title: T\nstop: x\u2066y'],
-  ])('refuses a raw U+202E/U+2066 in %s by its line', (_field, front) => {
+    ['title', 'title: safe\u202eexe.txt', '\u202e', 12],
+    ['id', 'title: T\nid: a\u202eb', '\u202e', 6],
+    ['tests', 'title: T\ntests: [ok, a\u202eb]', '\u202e', 14],
+    ['stop', 'title: T\nstop: x\u2066y', '\u2066', 8],
+  ])('refuses a raw U+202E/U+2066 in %s by its line and column', (field, front, ch, column) => {
     expect(issues(spec(front))).toEqual([
-      { file: FILE, line: front.split('\n').length + 1, message: BIDI_IN_FRONT },
+      {
+        file: FILE,
+        line: front.split('\n').length + 1,
+        field,
+        message: `${BIDI_IN_FRONT}: ${foundAt(ch, column)}`,
+      },
     ]);
   });
 
@@ -1040,7 +1104,7 @@ describe('bidirectional overrides', () => {
 
   it('refuses a heading with a bidi override as the title', () => {
     expect(issues(`# invoice\u202efdp.exe\n${BODY}`)).toEqual([
-      { file: FILE, field: 'title', message: BAD_HEADING },
+      { file: FILE, line: 1, field: 'title', message: `${BAD_HEADING}; found ${BAD_CHARS}` },
     ]);
   });
 
@@ -1082,7 +1146,7 @@ describe('title', () => {
 
   it('refuses a heading over 200 characters, and a front matter title over 200', () => {
     expect(issues(`# ${'x'.repeat(201)}\n${BODY}`)).toEqual([
-      { file: FILE, field: 'title', message: BAD_HEADING },
+      { file: FILE, line: 1, field: 'title', message: `${BAD_HEADING}; found 201 characters` },
     ]);
     expect(issues(spec(`title: ${'x'.repeat(201)}`))).toEqual([
       {
@@ -1125,15 +1189,30 @@ describe('unknown keys and names', () => {
 
   it('refuses a repo and a provider the config does not name', () => {
     expect(issues(spec('title: T\nrepo: nope\nprovider: nope'))).toEqual([
-      { file: FILE, field: 'repo', message: 'unknown repo "nope"; the config names: app' },
-      { file: FILE, field: 'provider', message: 'unknown provider "nope"; the config names: glm' },
+      {
+        file: FILE,
+        line: 3,
+        field: 'repo',
+        message: 'unknown repo "nope"; expected one the config names: app',
+      },
+      {
+        file: FILE,
+        line: 4,
+        field: 'provider',
+        message: 'unknown provider "nope"; expected one the config names: glm',
+      },
     ]);
   });
 
   it('says "none" when the config has no providers, and accepts any repo name when it has no repos', () => {
     const bare = parseConfig('{}\n', 'cfg.yaml');
     expect(reject(spec('title: T\nprovider: glm'), FILE, bare).issues).toEqual([
-      { file: FILE, field: 'provider', message: 'unknown provider "glm"; the config names: none' },
+      {
+        file: FILE,
+        line: 3,
+        field: 'provider',
+        message: 'unknown provider "glm"; expected one the config names: none',
+      },
     ]);
     expect(parseSpec(utf8(spec('title: T\nrepo: anything')), { file: FILE, config: bare }).spec.repo).toBe(
       'anything',
@@ -1161,11 +1240,13 @@ describe('lint warnings', () => {
     ).toEqual([
       {
         file: FILE,
+        line: 3,
         field: 'tests[1]',
         message: '"retries on 503" is not a plain identifier (letters, digits, _)',
       },
       {
         file: FILE,
+        line: 3,
         field: 'tests[2]',
         message: '"api.test.ts > retries" is not a plain identifier (letters, digits, _)',
       },

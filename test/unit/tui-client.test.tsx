@@ -20,7 +20,7 @@ describe('attach argv (the TUI builds none itself)', () => {
     [
       'hosts:',
       '  local: { kind: local }',
-      '  oci: { kind: ssh, ssh: ubuntu@oci-worker, port: 2222, identityFile: /keys/id, sshConfig: /etc/ns.ssh }',
+      '  oci: { kind: ssh, ssh: ubuntu@oci-worker, port: 2222, identityFile: /keys/id, sshConfig: /etc/ns.ssh, workdir: ~/.nightshift }',
     ].join('\n'),
     'nightshift.config.yaml',
   );
@@ -51,7 +51,15 @@ describe('attach argv (the TUI builds none itself)', () => {
       purpose: 'person',
       readOnly: true,
     });
-    expect(argv.slice(0, 7)).toEqual(['ssh', '-F', '/etc/ns.ssh', '-p', '2222', '-i', '/keys/id']);
+    expect(argv.slice(0, 7)).toEqual([
+      'ssh',
+      '-F',
+      '/etc/ns.ssh',
+      '-p',
+      '2222',
+      '-o',
+      'IdentityFile="/keys/id"',
+    ]);
     expect(argv).toContain('BatchMode=yes');
     expect(argv.slice(-4)).toEqual([
       '-t',

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock.js';
@@ -37,7 +37,19 @@ function nextBatch(match: (b: WatchBatch) => boolean): Promise<WatchBatch> {
 it('turns a spec dropped in the inbox into an inbox event', async () => {
   const batch = nextBatch((b) => b.topics.has('inbox'));
   writeFileSync(path.join(ws.paths.specs, 'x.md'), specText({ id: 'x' }));
-  expect((await batch).paths).toContain(path.join(ws.paths.specs, 'x.md'));
+  const got = await batch;
+  expect(got.paths).toContain(path.join(ws.paths.specs, 'x.md'));
+  expect(got.changes).toContainEqual({ kind: 'add', path: path.join(ws.paths.specs, 'x.md') });
+});
+
+it('says which kind of change each path had (a removal is an unlink)', async () => {
+  const file = path.join(ws.paths.specs, 'y.md');
+  const added = nextBatch((b) => b.changes.some((c) => c.path === file && c.kind === 'add'));
+  writeFileSync(file, specText({ id: 'y' }));
+  await added;
+  const removed = nextBatch((b) => b.changes.some((c) => c.path === file));
+  unlinkSync(file);
+  expect((await removed).changes.filter((c) => c.path === file)).toEqual([{ kind: 'unlink', path: file }]);
 });
 
 it('turns a request file into a requests event, not an inbox one', async () => {

@@ -1,4 +1,5 @@
 /** `nightshift add <files...> [--force]`: validate and enqueue. All files are validated before any is queued. */
+import path from 'node:path';
 import type { CommandContext } from '../context.js';
 import { checkFiles, printChecks } from './lint.js';
 
@@ -31,7 +32,9 @@ export function registerAdd(ctx: CommandContext): void {
         });
         if (outcome.ok) ctx.io.stdout(`${outcome.queued ? 'sent' : 'queued'} ${c.spec.id}  ${c.file}\n`);
         else {
-          ctx.io.stderr(`error: ${c.file}: ${outcome.message}\n`);
+          // The outcome usually names the file already (by its base name): do not say it twice.
+          const named = outcome.message.startsWith(path.basename(c.file));
+          ctx.io.stderr(`error: ${named ? outcome.message : `${c.file}: ${outcome.message}`}\n`);
           ctx.exitCode = Math.max(ctx.exitCode, outcome.exitCode ?? 1);
         }
       }

@@ -8,7 +8,7 @@ export function registerDoctor(ctx: CommandContext): void {
   ctx.program
     .command('doctor')
     .description(
-      'check hosts (reachable, tmux, git, workdir, load) and providers (binary, version, live probe)',
+      'check hosts (reachable, workdir writable, tmux, git, node, load) and providers (binary, version, live probe)',
     )
     .option('--json', 'print the checks as JSON')
     .option('--no-probe', 'skip the live provider probes')

@@ -6,7 +6,8 @@ import { workspacePaths } from '../../config/paths.js';
 import { QueueStore } from '../../queue/store.js';
 import type { CommandContext } from '../context.js';
 
-export const CONFIG_TEMPLATE = `# nightshift workspace configuration. Reference: docs/configuration.md
+export const CONFIG_TEMPLATE = `# nightshift workspace configuration. Every key, its default and meaning: docs/configuration.md in the
+# nightshift repository. Unknown keys are errors.
 # Secrets never go in this file: name the environment variable that holds them (secretEnv, apiKeyEnv).
 
 repos:

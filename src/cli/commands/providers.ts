@@ -1,6 +1,7 @@
 /** `nightshift providers [--json] [--probe]`: health, live limit and why, in flight, last probe. */
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
+import { averagePoints, gradesFromRecords } from '../../daemon/grades.js';
 import { readDaemonState } from '../../daemon/state-file.js';
 import { liveHolder } from '../../queue/lock.js';
 import type { CommandContext } from '../context.js';
@@ -16,7 +17,7 @@ export interface ProviderRow {
   reason: string;
   running: number;
   lastProbe: { ok: boolean; reason: string } | null;
-  /** Recent average grade points (A = 4.0 … F = 0). */
+  /** Average points of the provider's last 10 architect grades (A = 4.0 … F = 0), from the task records. */
   grade: number | null;
 }
 
@@ -31,6 +32,9 @@ export function registerProviders(ctx: CommandContext): void {
       const config = loadConfig(paths);
       const daemonUp = liveHolder(paths.lock)?.kind === 'daemon';
       const state = daemonUp ? readDaemonState(paths) : null;
+      // The daemon's grades are the task records' plus what it saw since; without one, the records'.
+      const client = await ctx.open({ sync: false });
+      const recorded = gradesFromRecords(client.store.list());
       const rows: ProviderRow[] = Object.entries(config.providers).map(([name, cfg]) => {
         const live = state?.providers.find((p) => p.name === name);
         return {
@@ -44,7 +48,7 @@ export function registerProviders(ctx: CommandContext): void {
             live?.reason ?? (daemonUp ? 'not reported yet' : 'start `nightshift daemon` to see live limits'),
           running: live?.running ?? 0,
           lastProbe: live?.lastProbe ?? null,
-          grade: live?.grade ?? null,
+          grade: live?.grade ?? averagePoints(recorded.get(name)),
         };
       });
       if (opts.probe) {

@@ -32,7 +32,7 @@ export function describeTask(task: TaskRecord): string {
   }
   if (task.review) {
     lines.push(
-      `  review     ${task.review.verdict ?? '-'} ${task.review.grade ?? ''}${task.review.approvedBy ? ` by ${task.review.approvedBy}` : ''}`,
+      `  review     ${task.review.verdict ?? '-'} ${task.review.grade ?? ''}${task.review.approvedBy ? ` by ${task.review.approvedBy}` : ''}${task.review.attribution ? ` [${task.review.attribution}]` : ''}`,
     );
     if (task.review.summary) lines.push(`             ${safeText(task.review.summary)}`);
   }

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/schema.js';
 import type { NightshiftEvent } from '../../core/events.js';
 import type { TaskRecord } from '../../core/task.js';
-import { makeRedactor, type Redactor } from '../../lib/redact.js';
+import { secretRedactor } from '../../config/secrets.js';
+import { redactDeep, type Redactor } from '../../lib/redact.js';
 import { buildReport } from './build.js';
 import type { ReportData } from './model.js';
 
@@ -32,32 +33,14 @@ export function collectReport(input: CollectInput): ReportData {
 }
 
 /**
- * A redactor for every secret the workspace knows of: each provider's `secretEnv` source variable and
- * the architect's key variables, as set in `env`. Recorded fields should hold no secret already; this
- * is the second line.
+ * A redactor for every secret the workspace knows of (config/secrets.ts). Recorded fields hold no
+ * secret already (the store and the event log redact what they write); this is the second line.
  */
 export function reportRedactor(config: Config, env: NodeJS.ProcessEnv): Redactor {
-  const names = new Set<string>();
-  for (const provider of Object.values(config.providers)) {
-    for (const source of Object.values(provider.secretEnv)) names.add(source);
-  }
-  if (config.architect.apiKeyEnv) names.add(config.architect.apiKeyEnv);
-  if (config.architect.authTokenEnv) names.add(config.architect.authTokenEnv);
-  return makeRedactor([...names].flatMap((name) => (env[name] ? [env[name]] : [])));
+  return secretRedactor(config, env);
 }
 
-/** A copy of `value` with the redactor applied to every string in it (keys included). */
-export function redactDeep<T>(value: T, redact: Redactor): T {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return redact(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).map(([k, inner]) => [redact(k), walk(inner)]));
-    }
-    return v;
-  };
-  return walk(value) as T;
-}
+export { redactDeep };
 
 /**
  * The event log, oldest first. Lines that are not JSON, or events whose fields the report reads do not
