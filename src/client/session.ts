@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tmuxWord } from '../hosts/tmux.js';
 
 export interface SessionWindow {
   name: string;
@@ -32,6 +33,15 @@ export function windowExists(socket: string, session: string, window: string): b
   return r.status === 0 && r.stdout.split('\n').includes(window);
 }
 
+/**
+ * remain-on-exit off on a window of ours, chained after the command that creates it (a lone ";" word):
+ * the server may have been started by the daemon or an older nightshift whose config turned it on for
+ * every window, and a TUI or daemon that exits should take its window with it.
+ */
+function noRemain(session: string, window: string): string[] {
+  return [';', 'set-option', '-w', '-t', `=${session}:=${window}`, 'remain-on-exit', 'off'];
+}
+
 /** Creates the session with its first window, or adds missing windows to an existing one. */
 export function ensureSession(
   socket: string,
@@ -56,7 +66,8 @@ export function ensureSession(
       '-y',
       '50',
       '--',
-      ...first.argv,
+      ...first.argv.map(tmuxWord),
+      ...noRemain(session, first.name),
     ]);
     if (r.status !== 0) throw new Error(`tmux new-session failed: ${r.stderr.trim()}`);
   }
@@ -72,7 +83,8 @@ export function ensureSession(
       '-c',
       cwd,
       '--',
-      ...w.argv,
+      ...w.argv.map(tmuxWord),
+      ...noRemain(session, w.name),
     ]);
     if (r.status !== 0) throw new Error(`tmux new-window failed: ${r.stderr.trim()}`);
   }

@@ -42,7 +42,16 @@ export type NightshiftEvent =
     }
   | { type: 'host.status'; time: string; host: string; reason: string }
   | { type: 'task.adopted'; time: string; task: string; host: string; attempt: number; reason: string }
-  | { type: 'task.killing'; time: string; task: string; host: string; attempt: number; reason: string }
+  | {
+      type: 'task.killing';
+      time: string;
+      task: string;
+      host: string;
+      attempt: number;
+      reason: string;
+      /** The attempt's last screen, captured before the kill (workspace-relative path). */
+      screen?: string;
+    }
   | { type: 'session.stray'; time: string; host: string; session: string; reason: string }
   | { type: 'monitor.breaker'; time: string; reason: string }
   | {

@@ -49,6 +49,8 @@ export const FAILURE_RULES = {
   'merge-conflict': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
   'gate-infra': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
   'launch-interrupted': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
+  // the branch could not be fetched home over a working link (the supervisor's repo, say)
+  'fetch-failed': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
 } as const satisfies Record<string, FailureRule>;
 
 export type FailureCode = keyof typeof FAILURE_RULES;

@@ -1,8 +1,9 @@
 /**
  * Running attempts on hosts: launch one, watch its liveness signals (pane alive, log growth, new
- * commits), mirror its log to logs/<id>/attempt-<n>.log, and read how it ended.
+ * commits), mirror its log to logs/<id>/attempt-<n>.log, keep its last screen before a kill
+ * (logs/<id>/attempt-<n>.screen.txt), and read how it ended.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TaskRecord } from '../core/task.js';
 import type { WorkspacePaths } from '../config/paths.js';
@@ -158,6 +159,30 @@ export function liveFailure(config: Config, live: LiveAttempt, chunk: string): O
   const cut = end === 0 && text.length > 65_536 ? text.length : end;
   live.partialLine = text.slice(cut);
   return cut > 0 ? profile.liveFailure(text.slice(0, cut)) : null;
+}
+
+/** Where an attempt's last screen is kept: beside its log, logs/<id>/attempt-<n>.screen.txt. */
+export function attemptScreen(paths: WorkspacePaths, taskId: string, attempt: number): string {
+  return path.join(path.dirname(paths.attemptLog(taskId, attempt)), `attempt-${attempt}.screen.txt`);
+}
+
+/**
+ * Captures the attempt's pane (visible screen and scrollback tail) into attemptScreen, redacted, before
+ * the session is killed. Returns the file's path relative to the workspace, or null when there was no
+ * screen to keep (no session, or the link is down).
+ */
+export async function saveScreen(
+  paths: WorkspacePaths,
+  worker: WorkerHost,
+  live: LiveAttempt,
+  redact: Redactor,
+): Promise<string | null> {
+  const text = await worker.captureScreen(live.taskId).catch(() => '');
+  if (!text.trim()) return null;
+  const file = attemptScreen(paths, live.taskId, live.attempt);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, redact(text), { mode: 0o600 });
+  return path.relative(paths.root, file);
 }
 
 export function localLog(paths: WorkspacePaths, taskId: string, attempt: number): string {

@@ -34,6 +34,7 @@ import {
   mirrorLog,
   noteProgress,
   readAttemptOutput,
+  saveScreen,
   type LiveAttempt,
 } from './attempts.js';
 import { chooseDispatches, type HostView, type ProviderView } from './dispatch.js';
@@ -43,6 +44,12 @@ import { writeDaemonState, type PublishedState } from './state-file.js';
 import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { describeEvent } from './describe.js';
+
+/** Lets a LinkError through (collection is deferred); any other failure of a best-effort step is ignored. */
+function rethrowLinkError(err: unknown): undefined {
+  if (coerceError(err).name === 'LinkError') throw err;
+  return undefined;
+}
 
 /** How long one wait for an exit signal lasts before it is renewed (a bound, not a poll). */
 const EXIT_WAIT_MS = 60_000;
@@ -96,6 +103,8 @@ export class Supervisor {
   private readonly exitWaits = new Map<string, Promise<void>>();
   /** Attempts whose exit is being collected (log, main guard, fetch) off the tick, by task id. */
   private readonly collecting = new Map<string, Promise<void>>();
+  /** Exited attempts whose collection a dropped link interrupted, by task id: retried at each poll. */
+  private readonly deferred = new Map<string, { live: LiveAttempt; worker: WorkerHost; exit: ExitRecord }>();
   private readonly prepared = new Map<string, PreparedLaunch>();
   private readonly waiting = new Map<string, string>();
   private readonly random: () => number;
@@ -276,8 +285,9 @@ export class Supervisor {
     });
     sweepInbox({ paths: this.opts.paths, config: this.opts.config, store: this.store, clock: this.clock });
     let running: { live: LiveAttempt; worker: WorkerHost }[] = [];
-    if (this.live.size && now >= this.nextPollMono) {
+    if ((this.live.size || this.deferred.size) && now >= this.nextPollMono) {
       this.nextPollMono = now + (this.opts.pollMs ?? 1000);
+      this.retryDeferred();
       running = await this.poll();
     }
     if (now >= this.nextLivenessMono) {
@@ -305,7 +315,8 @@ export class Supervisor {
   private schedule(): void {
     const now = this.clock.monotonic();
     const due: number[] = [this.nextMonitorMono];
-    if (this.live.size || this.launching.size) due.push(this.nextPollMono, this.nextLivenessMono);
+    if (this.live.size || this.launching.size || this.deferred.size)
+      due.push(this.nextPollMono, this.nextLivenessMono);
     for (const h of this.fleet.health.values())
       if (!h.probeInFlight && h.breaker !== 'closed') due.push(h.nextProbeAt);
     for (const t of this.store.list()) {
@@ -615,11 +626,16 @@ export class Supervisor {
         live.ending = true;
         this.live.delete(live.taskId);
         await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
-        const why = status.pane
-          ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
-          : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`;
-        // Keep what the executor left in the worktree, and clear the dead pane for the next attempt.
-        if (status.pane) await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+        // A dead pane still shows what the runner printed last: keep it beside the log.
+        const screen = status.pane ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
+        const why = `${
+          status.pane
+            ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
+            : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`
+        }${screen ? `; last screen kept in ${screen}` : ''}`;
+        // Keep what the executor left in the worktree (it is there whether or not a pane is left), and
+        // clear a dead pane for the next attempt.
+        await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
         this.fail(this.store.get(live.taskId), 'session-lost', why, 'lost', null);
         return false;
       }
@@ -645,20 +661,58 @@ export class Supervisor {
     this.collecting.set(live.taskId, done);
   }
 
+  /**
+   * Collects an exited attempt: its log, the main guard, the branch. A link that drops on the way fails
+   * nothing: exit.json and the branch wait on the host, so collection is deferred to a later poll
+   * (retryDeferred) and the task stays running — never re-dispatched, never blamed.
+   */
   private async collect(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): Promise<void> {
-    const exitCode = exit.exitCode;
     live.ending = true;
     this.live.delete(live.taskId);
-    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
-    await worker.tmux.kill(sessionName(live.taskId)).catch(() => false);
+    this.deferred.delete(live.taskId);
+    const at = { step: 'the log' };
+    try {
+      await this.collectExited(live, worker, exit, at);
+    } catch (err) {
+      const e = coerceError(err);
+      if (e.name !== 'LinkError') throw err;
+      this.deferred.set(live.taskId, { live, worker, exit });
+      this.opts.log?.(
+        `collecting ${live.taskId} on ${live.host} deferred at ${at.step} (link down): ${e.describe()}`,
+      );
+    }
+  }
+
+  /**
+   * Collection proper; a LinkError from any step leaves the task running for collect() to defer.
+   * `at.step` names the step under way.
+   */
+  private async collectExited(
+    live: LiveAttempt,
+    worker: WorkerHost,
+    exit: ExitRecord,
+    at: { step: string },
+  ): Promise<void> {
+    const exitCode = exit.exitCode;
+    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(rethrowLinkError);
+    at.step = 'the session';
+    await worker.tmux.kill(sessionName(live.taskId)).catch(rethrowLinkError);
     const task = this.store.get(live.taskId);
     if (task.state !== 'running') return;
-    const touched = await worker.mainTouched(live.repo, live.taskId).catch(() => []);
-    if (touched.length) {
+    at.step = 'the main guard';
+    // The guard hook's record of refused updates, then the protected refs themselves against their
+    // record from the launch: an executor can switch hooks off (`git -c core.hooksPath=…`), and
+    // mainMoved puts back what it moved.
+    const touched = await worker.mainTouched(live.repo, live.taskId);
+    const moved = await worker.mainMoved(live.repo, live.taskId, live.attempt);
+    if (touched.length || moved.length) {
+      const [first] = moved;
       this.fail(
         task,
         'main-touched',
-        `the executor tried to update ${touched[0]?.split(' ')[0] ?? 'main'}; main is unchanged`,
+        first
+          ? `the executor moved ${first.ref} in the mirror on ${live.host} around the guard (to ${first.to?.slice(0, 12) ?? 'nothing'}); restored to ${first.from?.slice(0, 12) ?? 'absent'}, main is unchanged`
+          : `the executor tried to update ${touched[0]?.split(' ')[0] ?? 'main'}; main is unchanged`,
         'failed',
         exitCode,
       );
@@ -682,13 +736,16 @@ export class Supervisor {
       return;
     }
     const localRepo = this.localRepoOf(task);
+    at.step = 'the branch fetch';
     try {
       await worker.fetchBranch(localRepo, live.repo, live.taskId, task.baseSha ?? task.spec.base);
     } catch (err) {
       const e = coerceError(err);
+      if (e.name === 'LinkError') throw err;
+      // Only a branch that arrived and is not on its base (or is gone) is the spec's doing.
       this.fail(
         task,
-        e.name === 'LinkError' ? 'link-down' : 'not-descendant',
+        e.name === 'BranchError' ? 'not-descendant' : 'fetch-failed',
         e.describe(),
         'failed',
         exitCode,
@@ -699,6 +756,15 @@ export class Supervisor {
     // A kill request may have ended the task while its branch was fetched.
     if (this.store.get(task.id).state !== 'running') return;
     this.store.transition(task.id, (t) => enterReview(t, { now: this.clock.now(), exitCode }));
+  }
+
+  /** Collections a dropped link deferred, tried again (at each poll while any wait). */
+  private retryDeferred(): void {
+    for (const [id, d] of [...this.deferred]) {
+      if (this.collecting.has(id)) continue;
+      this.deferred.delete(id);
+      this.collectLater(d.live, d.worker, d.exit);
+    }
   }
 
   private fail(
@@ -789,14 +855,8 @@ export class Supervisor {
   ): Promise<void> {
     const worker = this.opts.hosts.get(live.host);
     live.ending = true;
-    this.events.emit({
-      type: 'task.killing',
-      time: this.iso(),
-      task: live.taskId,
-      host: live.host,
-      attempt: live.attempt,
-      reason,
-    });
+    const screen = worker ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
+    this.emitKilling(live, reason, screen);
     if (worker) {
       await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
       await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
@@ -806,12 +866,31 @@ export class Supervisor {
   }
 
   private async killForRequest(task: TaskRecord): Promise<void> {
+    this.deferred.delete(task.id);
     const live = this.live.get(task.id);
     if (!live) return;
     live.ending = true;
     const worker = this.opts.hosts.get(live.host);
-    if (worker) await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+    if (worker) {
+      const screen = await saveScreen(this.opts.paths, worker, live, this.redact);
+      this.emitKilling(live, 'killed by request', screen);
+      await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
+      await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+    }
     this.live.delete(task.id);
+  }
+
+  /** The task.killing event, naming the file that keeps the attempt's last screen (if one was taken). */
+  private emitKilling(live: LiveAttempt, reason: string, screen: string | null): void {
+    this.events.emit({
+      type: 'task.killing',
+      time: this.iso(),
+      task: live.taskId,
+      host: live.host,
+      attempt: live.attempt,
+      reason: screen ? `${reason}; last screen kept in ${screen}` : reason,
+      ...(screen ? { screen } : {}),
+    });
   }
 
   // ---- adoption and the monitor cycle ------------------------------------------------------
@@ -819,7 +898,7 @@ export class Supervisor {
   /** Running tasks: adopt live sessions, resolve finished ones from exit.json, retry vanished ones. */
   private async adopt(): Promise<void> {
     for (const task of this.store.list().filter((t) => t.state === 'running')) {
-      if (this.live.has(task.id) || this.collecting.has(task.id)) continue;
+      if (this.live.has(task.id) || this.collecting.has(task.id) || this.deferred.has(task.id)) continue;
       const attempt = task.attempts.at(-1);
       const worker = attempt ? this.opts.hosts.get(attempt.host) : undefined;
       if (!attempt || !worker || !this.fleet.isReady(worker.name)) {
@@ -875,6 +954,8 @@ export class Supervisor {
         // No session and no exit record. Without its log the executor never started: the last supervisor
         // died while launching it, which is not the task's failure and uses up none of its attempts.
         const started = await worker.attemptStarted(task.id, attempt.n).catch(() => true);
+        // Whatever the executor left uncommitted in the worktree is kept before the next attempt.
+        if (started) await worker.kill(task.spec.repo, task.id, attempt.n).catch(() => null);
         this.fail(
           task,
           started ? 'session-lost' : 'launch-interrupted',
@@ -960,7 +1041,7 @@ export class Supervisor {
 
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
-    if (this.live.size || this.launching.size || this.collecting.size) return;
+    if (this.live.size || this.launching.size || this.collecting.size || this.deferred.size) return;
     const tasks = this.store.list();
     if (tasks.some((t) => t.state === 'running')) return;
     // Reviews in progress, or waiting for the judgment loop, can progress; parked ones wait for a person.

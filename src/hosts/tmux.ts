@@ -1,7 +1,8 @@
 /**
  * tmux on a dedicated socket (`tmux -L nightshift`, overridable for tests), always with exact targets
  * (`-t =name`), session names built from validated ids only, commands passed as argv words. Every
- * session's pane stays after its command exits (remain-on-exit, set in the server's config file) so the
+ * session's pane stays after its command exits (remain-on-exit, set on the session's window by the very
+ * tmux command that creates it, so it holds whoever started the server and with whatever config) so the
  * exit status can be read. Nothing is ever typed into a pane: there is no send-keys here.
  */
 import { ErrorCode, NightshiftError } from '../core/errors.js';
@@ -16,13 +17,13 @@ export function sessionName(taskId: string): string {
   return `${SESSION_PREFIX}${taskId}`;
 }
 
-/** The tmux server config nightshift writes on each host (the -f file). */
-export const TMUX_CONF = [
-  'set -g remain-on-exit on',
-  'set -g history-limit 5000',
-  'set -g exit-empty on',
-  '',
-].join('\n');
+/**
+ * The tmux server config nightshift writes on each host (the -f file). It applies only when nightshift's
+ * command starts the server: on the local host the TUI's `nightshift` session may have started it with
+ * the user's own config. So remain-on-exit is not here but per ns- window (newSessionArgs), which also
+ * keeps it off the TUI's session on a shared server.
+ */
+export const TMUX_CONF = ['set -g history-limit 5000', 'set -g exit-empty on', ''].join('\n');
 
 export interface PaneInfo {
   session: string;
@@ -58,7 +59,12 @@ export function parsePanes(text: string): PaneInfo[] {
     });
 }
 
-/** new-session's arguments after base(): detached, `name`, in `cwd`, running `argv` (see tmuxWord). */
+/**
+ * new-session's arguments after base(): detached, `name`, in `cwd`, running `argv` (see tmuxWord), then —
+ * chained in the same tmux command (the lone ";" word) — remain-on-exit on the new window. The server runs
+ * a command's chain in one go before it handles any child's exit, so even a command that exits at once
+ * leaves its pane, and its exit status, behind.
+ */
 export function newSessionArgs(name: string, cwd: string, argv: readonly string[]): string[] {
   return [
     'new-session',
@@ -73,6 +79,13 @@ export function newSessionArgs(name: string, cwd: string, argv: readonly string[
     '50',
     '--',
     ...argv.map(tmuxWord),
+    ';',
+    'set-option',
+    '-w',
+    '-t',
+    `=${name}:`,
+    'remain-on-exit',
+    'on',
   ];
 }
 

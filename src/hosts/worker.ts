@@ -86,6 +86,9 @@ fi
 exec git --git-dir "$mirror" worktree add -q -B "ns/$id" "$wt" "refs/nightshift/base/$id"
 `;
 
+/** How many scrollback lines captureScreen keeps above the visible pane. */
+const SCREEN_LINES = 500;
+
 /** How many times fetchBranch tries the fetch. */
 const FETCH_TRIES = 3;
 
@@ -95,13 +98,16 @@ const STAGE_BUSY = 75;
 const STAGE_NO_SESSION = 76;
 
 /**
- * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <new-session args...>
+ * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <mirror> <attempt>
+ *          <protected refs, space-separated> <new-session args...>
  * stdin: the prompt, the env file and the argv file, back to back. Refuses (75) while the session's pane
- * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600, and
- * starts the session: staging and starting are one round trip. TS and TC spell the tmux base (TMUX_SH).
+ * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600,
+ * records the mirror's protected refs as they are now in main-refs-<attempt> (mainMoved compares them at
+ * collection), and starts the session: staging and starting are one round trip. TS and TC spell the tmux
+ * base (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters.
  */
-const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6
-shift 6
+const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6 mirror=$7 att=$8 refs=$9
+shift 9
 if ${TMUX_SH} has-session -t "=$session" 2>/dev/null; then
   if [ "$(${TMUX_SH} display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
     cat > /dev/null
@@ -119,6 +125,9 @@ tail -c +"$((plen + 1))" .stage | head -c "$elen" > env
 tail -c +"$((plen + elen + 1))" .stage > argv
 rm -f .stage
 chmod 600 prompt.md env argv
+if git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' $refs > main-refs.tmp; then
+  mv -f main-refs.tmp "main-refs-$att"
+fi
 if ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
 `;
 
@@ -161,6 +170,26 @@ wc -c -- "$@" 2>/dev/null
 exit 0
 `;
 
+/**
+ * usage: sh -c MOVED_SH sh <task-dir> <mirror> <attempt> <protected refs...>
+ * Prints the protected refs recorded at launch (main-refs-<attempt>, "<ref> <sha>" lines), a line ".",
+ * then the same refs as they are now. Exit 3 when there is no record (an attempt launched before it).
+ */
+const MOVED_SH = `dir=$1 mirror=$2 att=$3
+shift 3
+[ -r "$dir/main-refs-$att" ] || exit 3
+cat "$dir/main-refs-$att"
+echo .
+git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' "$@"
+`;
+
+/** A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent. */
+export interface MovedRef {
+  ref: string;
+  from: string | null;
+  to: string | null;
+}
+
 export class WorkerHost {
   readonly tmux: Tmux;
   private facts: HostFacts | null = null;
@@ -170,6 +199,8 @@ export class WorkerHost {
    */
   private readonly installed = new Map<string, string>();
   private readonly mirrorsReady = new Map<string, Promise<void>>();
+  /** The refs each repo's mirror guards (ensureMirror), by repo. */
+  private readonly guarded = new Map<string, string[]>();
   private readonly dirsMade = new Set<string>();
   /** A mirror's worktree operations, one at a time: `worktree prune` would drop a worktree being added. */
   private readonly worktreeOps = new KeyedSerial();
@@ -272,17 +303,21 @@ export class WorkerHost {
 
   /** Creates the bare mirror of `repo` and its main-branch guard; checked once per process. */
   ensureMirror(repo: string, mainBranch: string): Promise<void> {
+    this.guarded.set(
+      repo,
+      [...new Set([mainBranch, 'main', 'master'])].map((b) => `refs/heads/${b}`),
+    );
     const key = `${repo}\0${mainBranch}`;
     let ready = this.mirrorsReady.get(key);
     if (!ready) {
-      ready = this.setUpMirror(repo, mainBranch);
+      ready = this.setUpMirror(repo);
       this.mirrorsReady.set(key, ready);
       ready.catch(() => this.mirrorsReady.delete(key));
     }
     return ready;
   }
 
-  private async setUpMirror(repo: string, mainBranch: string): Promise<void> {
+  private async setUpMirror(repo: string): Promise<void> {
     const mirror = this.mirror(repo);
     const head = await this.runner.run(['git', '--git-dir', mirror, 'rev-parse', '--git-dir']);
     if (head.exitCode !== 0) {
@@ -298,7 +333,7 @@ export class WorkerHost {
         path.posix.join(mirror, 'hooks'),
       ]);
     }
-    const guarded = [...new Set([mainBranch, 'main', 'master'])];
+    const guarded = this.protectedRefs(repo).map((r) => r.slice('refs/heads/'.length));
     await this.installFile(
       path.posix.join(mirror, 'hooks', 'reference-transaction'),
       refGuardHook(mirror, guarded),
@@ -328,7 +363,12 @@ export class WorkerHost {
     );
   }
 
-  /** Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`. */
+  /**
+   * Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`.
+   * Throws LinkError when the link to the host is down (the branch waits on the host: try again later),
+   * BranchError when the branch is the executor's fault (gone from the mirror, or not descending from
+   * its base), and another NightshiftError when the fetch fails for some other reason.
+   */
   async fetchBranch(localRepo: string, repo: string, id: string, base: string): Promise<string> {
     const transport = this.runner.gitTransport();
     const fetch = [
@@ -346,11 +386,33 @@ export class WorkerHost {
     // connectivity check reads every worktree's HEAD). This process's own worktree changes wait for the
     // fetch (withRepoLock); another process's (a person's git) is why it still tries again before failing.
     for (let tries = 1; ; tries++) {
-      const last = tries === FETCH_TRIES;
-      const r = await withRepoLock(localRepo, () =>
-        this.local.run(fetch, { env: transport.env, ...(last ? { reject: false } : {}) }),
-      );
+      const r = await withRepoLock(localRepo, () => this.local.run(fetch, { env: transport.env }));
       if (r.exitCode === 0) break;
+      // git runs ssh itself, and exits 128 whatever ssh's trouble was: ask the host through our own
+      // runner, which throws LinkError when the link is down (ssh exit 255).
+      await this.runner.run(['true']);
+      if (tries === FETCH_TRIES) {
+        const has = await this.runner.run([
+          'git',
+          '--git-dir',
+          this.mirror(repo),
+          'rev-parse',
+          '--verify',
+          '-q',
+          `refs/heads/ns/${id}`,
+        ]);
+        if (has.exitCode === 1) {
+          throw new BranchError(ErrorCode.io, `branch ns/${id} is gone from the mirror on ${this.name}`, {
+            taskId: id,
+            host: this.name,
+          });
+        }
+        throw new NightshiftError(
+          ErrorCode.io,
+          `could not fetch ns/${id} from ${this.name}: ${(r.stderr || r.stdout).trim().slice(0, 500)}`,
+          { taskId: id, host: this.name, hint: `check that \`git fetch\` from ${localRepo} works` },
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 250 * tries));
     }
     const tip = (
@@ -358,7 +420,7 @@ export class WorkerHost {
     ).stdout.trim();
     const ok = await this.local.run(['git', '-C', localRepo, 'merge-base', '--is-ancestor', base, tip]);
     if (ok.exitCode !== 0) {
-      throw new NightshiftError(
+      throw new BranchError(
         ErrorCode.io,
         `branch ns/${id} does not descend from its base ${base.slice(0, 12)}`,
         {
@@ -377,6 +439,77 @@ export class WorkerHost {
       path.posix.join(this.mirror(repo), 'nightshift-touched', checkId(id)),
     ]);
     return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+  }
+
+  /** The refs the mirror of `repo` guards: its main branch (from ensureMirror), main and master. */
+  protectedRefs(repo: string): string[] {
+    return this.guarded.get(repo) ?? ['refs/heads/main', 'refs/heads/master'];
+  }
+
+  /**
+   * Protected refs of the mirror that moved during attempt `attempt` of `id` and that this task moved:
+   * compared with the record its launch made, whatever hooks ran (an executor can switch the guard off
+   * with `git -c core.hooksPath=…`). A ref is the task's doing when it now points into the task's own
+   * branch ns/<id> (`git branch -f main HEAD`, a push of HEAD); a ref moved to a commit the branch does
+   * not hold is another task's, and left for that task's collection; a ref gone since the launch harms
+   * nothing (the mirror never needs main). The refs returned are restored to their recorded values.
+   * Empty when nothing moved or the attempt has no record.
+   */
+  async mainMoved(repo: string, id: string, attempt: number): Promise<MovedRef[]> {
+    const mirror = this.mirror(repo);
+    const r = await this.runner.run([
+      'sh',
+      '-c',
+      MOVED_SH,
+      'sh',
+      this.taskDir(id),
+      mirror,
+      String(attempt),
+      ...this.protectedRefs(repo),
+    ]);
+    if (r.exitCode === 3) return [];
+    const [recorded = '', now = ''] = r.stdout.split(/^\.$/m);
+    if (r.exitCode !== 0)
+      throw this.hostError(`could not read the protected refs of ${repo}: ${r.stderr}`, id);
+    const parse = (text: string) =>
+      new Map(
+        text
+          .split('\n')
+          .map((l) => l.trim().split(' '))
+          .filter((p): p is [string, string] => p.length === 2 && /^[0-9a-f]{40,64}$/.test(p[1] ?? '')),
+      );
+    const before = parse(recorded);
+    const after = parse(now);
+    const moved: MovedRef[] = [];
+    for (const ref of new Set([...before.keys(), ...after.keys()])) {
+      const from = before.get(ref) ?? null;
+      const to = after.get(ref) ?? null;
+      // A ref gone since the launch was put back by us, or removed: the mirror never needs it.
+      if (from === to || to === null) continue;
+      const ours = await this.runner.run([
+        'git',
+        '--git-dir',
+        mirror,
+        'merge-base',
+        '--is-ancestor',
+        to,
+        `refs/heads/ns/${checkId(id)}`,
+      ]);
+      if (ours.exitCode === 0) moved.push({ ref, from, to });
+    }
+    for (const m of moved) {
+      // Our own update must get past the guard hook, which refuses every update of these refs.
+      await this.runner.run([
+        'git',
+        '-c',
+        'core.hooksPath=/dev/null',
+        '--git-dir',
+        mirror,
+        'update-ref',
+        ...(m.from ? [m.ref, m.from] : ['-d', m.ref]),
+      ]);
+    }
+    return moved;
   }
 
   /**
@@ -463,6 +596,9 @@ export class WorkerHost {
         String(env.length),
         session,
         ...this.tmux.shellBase(),
+        this.mirror(spec.repo),
+        String(spec.attempt),
+        this.protectedRefs(spec.repo).join(' '),
         ...newSessionArgs(session, this.worktree(id), runner),
       ],
       { input: Buffer.concat([prompt, env, argv]) },
@@ -623,6 +759,14 @@ export class WorkerHost {
     return commit;
   }
 
+  /**
+   * The session's last screen as text: its visible pane and up to `lines` lines of scrollback before it
+   * ('' when there is no such session). Taken before a kill, so a person can see where the executor was.
+   */
+  async captureScreen(id: string, lines = SCREEN_LINES): Promise<string> {
+    return this.tmux.capture(sessionName(checkId(id)), lines);
+  }
+
   /** Salvages, then kills the session. Returns the salvage commit, if any. */
   async kill(repo: string, id: string, attempt: number): Promise<string | null> {
     const salvaged = await this.salvage(repo, id, attempt).catch(() => null);
@@ -637,6 +781,11 @@ export class WorkerHost {
   private hostError(message: string, taskId?: string): NightshiftError {
     return new NightshiftError(ErrorCode.io, message, { host: this.name, ...(taskId ? { taskId } : {}) });
   }
+}
+
+/** The task's branch is unusable through the executor's doing: gone from the mirror, or not on its base. */
+export class BranchError extends NightshiftError {
+  override readonly name = 'BranchError';
 }
 
 function checkId(id: string): string {

@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ensureSession } from '../../src/client/session.js';
 import type { NightshiftEvent } from '../../src/core/events.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { readOutcome, writeRequest } from '../../src/queue/requests.js';
+import { git } from '../../src/testing/git.js';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
 
@@ -92,9 +94,14 @@ describe('the daemon', () => {
       extra: FAST,
     });
     const sup = night.supervisor();
+    const events: NightshiftEvent[] = [];
+    sup.events.subscribe((e) => events.push(e));
     await sup.start();
     const slow = Array.from({ length: 8 }, (_, i) => `print "tick ${i}"\nsleep 1`).join('\n');
-    night.dropSpec('hang.md', scriptedSpec('hang', 'hang', ['idle: 4s', 'attempts: 1']));
+    night.dropSpec(
+      'hang.md',
+      scriptedSpec('hang', 'print "last words before the hang"\nhang', ['idle: 4s', 'attempts: 1']),
+    );
     night.dropSpec(
       'slow.md',
       scriptedSpec('slow', `${slow}\nwrite s.txt "s\\n"\ncommit "s"\nexit 0`, ['idle: 6s']),
@@ -110,6 +117,12 @@ describe('the daemon', () => {
     expect(hang.attempts[0]).toMatchObject({ outcome: 'idle', attribution: 'spec' });
     expect(hang.failure?.code).toBe('attempts-exhausted');
     expect(elapsed).toBeLessThan(4000 + 1000 + 5000);
+    // Its last screen was kept beside its log before the kill, and the kill event says where.
+    const killing = events.find((e) => e.type === 'task.killing' && e.task === 'hang');
+    expect(killing).toMatchObject({ screen: path.join('logs', 'hang', 'attempt-1.screen.txt') });
+    expect(killing?.type === 'task.killing' && killing.reason).toMatch(/last screen kept in logs/);
+    const screen = readFileSync(path.join(night.root, 'logs', 'hang', 'attempt-1.screen.txt'), 'utf8');
+    expect(screen).toContain('last words before the hang');
     await waitFor('slow done', () => ['review', 'done'].includes(sup.store.get('slow').state), 30_000);
     expect(sup.store.get('slow').attempts.map((a) => `${a.outcome} ${a.reason ?? ''}`)).toEqual(['exited ']);
   });
@@ -121,13 +134,31 @@ describe('the daemon', () => {
     });
     const sup = night.supervisor();
     await sup.start();
+    const main = git(night.repo, 'rev-parse', 'main');
     night.dropSpec('evil.md', scriptedSpec('evil', 'write x.txt "x\\n"\ncommit "x"\npush-main\nexit 0'));
-    await waitFor(
-      'evil failed',
-      () => sup.store.list().find((t) => t.id === 'evil')?.state === 'failed',
-      30_000,
+    const failed = (id: string) => sup.store.list().find((t) => t.id === id)?.state === 'failed';
+    await waitFor('evil failed', () => failed('evil'), 30_000);
+    // Around the guard hook: with hooks switched off, the mirror's main really moves. (After evil: a
+    // main moved first would turn evil's push into a non-fast-forward that git refuses before any hook.)
+    night.dropSpec(
+      'sneaky.md',
+      scriptedSpec(
+        'sneaky',
+        'write y.txt "y\\n"\ncommit "y"\nsh "git -c core.hooksPath=/nonexistent branch -f main HEAD"\nexit 0',
+      ),
     );
+    await waitFor('sneaky failed', () => failed('sneaky'), 30_000);
     expect(sup.store.get('evil').failure?.code).toBe('main-touched');
+    expect(sup.store.get('sneaky').failure?.code).toBe('main-touched');
+    expect(sup.store.get('sneaky').attempts[0]?.reason).toMatch(
+      /moved refs\/heads\/main in the mirror on local around the guard .*restored to absent/,
+    );
+    // main is unchanged: in the supervisor's repo, and the mirror (which never holds main) has none.
+    expect(git(night.repo, 'rev-parse', 'main')).toBe(main);
+    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    expect(git(night.repo, '--git-dir', mirror, 'for-each-ref', 'refs/heads/main', 'refs/heads/master')).toBe(
+      '',
+    );
   });
 
   it('hears an executor exit at once from the runner, not at the next poll', async () => {
@@ -160,10 +191,11 @@ describe('the daemon', () => {
     // The executor kills the runner script around it (as an OOM kill would), then keeps running.
     night.dropSpec(
       'orphan.md',
-      scriptedSpec('orphan', 'sh "kill -9 $(cat ../../tasks/orphan/runner.pid)"\nsleep 30', [
-        'idle: 10m',
-        'attempts: 1',
-      ]),
+      scriptedSpec(
+        'orphan',
+        'print "the runner dies next"\nsh "kill -9 $(cat ../../tasks/orphan/runner.pid)"\nsleep 30',
+        ['idle: 10m', 'attempts: 1'],
+      ),
     );
     const failed = await waitFor(
       'orphan failed',
@@ -174,7 +206,69 @@ describe('the daemon', () => {
       20_000,
     );
     expect(failed.attempts[0]?.outcome).toBe('lost');
-    expect(failed.attempts[0]?.reason).toMatch(/runner in session ns-orphan .* without an exit record/);
+    expect(failed.attempts[0]?.reason).toMatch(
+      /runner in session ns-orphan .* without an exit record; last screen kept in logs\/orphan\/attempt-1\.screen\.txt$/,
+    );
+    // The dead pane's screen, kept before the session was cleared.
+    expect(readFileSync(path.join(night.root, 'logs', 'orphan', 'attempt-1.screen.txt'), 'utf8')).toContain(
+      'the runner dies next',
+    );
+  });
+
+  it('reads an executor that exits at once with 3 on a tmux server the TUI started without our config', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    // Like plain `nightshift`: the TUI's session starts the server on the socket, with the user's config.
+    ensureSession(night.socket, 'nightshift', night.root, [{ name: 'tui', argv: ['sleep', '600'] }]);
+    const sup = night.supervisor();
+    await sup.start();
+    night.dropSpec('three.md', scriptedSpec('three', 'exit 3', ['attempts: 1']));
+    // Its first attempt ends as a failure with the executor's own exit code, as exit.json recorded it
+    // (collection reads the code from there; an exit this quick, with nothing done, counts as a crash on
+    // start: the provider's, so the task is tried again, and a retry may already have replaced exit.json).
+    const ended = await waitFor(
+      'three: attempt 1 ended',
+      () => {
+        const a = sup.store.list().find((x) => x.id === 'three')?.attempts[0];
+        return a && a.outcome !== 'running' ? a : null;
+      },
+      20_000,
+    );
+    expect(`${ended.outcome} ${ended.exitCode}`).toBe('failed 3');
+    expect(ended.reason).toMatch(/exited 3/);
+  });
+
+  it('salvages the worktree of an attempt whose session vanished without an exit record', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    // The executor leaves work uncommitted, then its whole session goes (runner and pane with it).
+    night.dropSpec(
+      'vanish.md',
+      scriptedSpec(
+        'vanish',
+        `write wip.txt "work in progress\\n"\nsh "tmux -L ${night.socket} kill-session -t =ns-vanish"\nsleep 30`,
+        ['idle: 10m', 'attempts: 1'],
+      ),
+    );
+    const failed = await waitFor(
+      'vanish failed',
+      () => {
+        const t = sup.store.list().find((x) => x.id === 'vanish');
+        return t?.state === 'failed' ? t : null;
+      },
+      20_000,
+    );
+    expect(failed.attempts[0]?.reason).toMatch(/session ns-vanish vanished/);
+    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    expect(git(night.repo, '--git-dir', mirror, 'show', 'refs/nightshift/salvage/vanish/1:wip.txt')).toBe(
+      'work in progress',
+    );
   });
 
   it('refuses a second daemon on the same workspace and changes nothing', async () => {

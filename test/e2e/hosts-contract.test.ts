@@ -26,10 +26,13 @@ import {
   SshRunner,
   type CommandRunner,
 } from '../../src/hosts/runner.js';
-import { WorkerHost } from '../../src/hosts/worker.js';
-import { PROMPT_ARG_MAX_BYTES } from '../../src/providers/index.js';
+import { BranchError, WorkerHost } from '../../src/hosts/worker.js';
+import { parseConfig } from '../../src/config/load.js';
+import { PROMPT_ARG_MAX_BYTES, profileFor } from '../../src/providers/index.js';
+import { ensureScriptedAgent, launchContext } from '../../src/providers/probe.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { BIDI, CONTROL } from '../../src/spec/schema.js';
+import { scriptedSpec } from '../../src/testing/night.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { freePort, SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
 import { waitFor } from '../../src/testing/wait.js';
@@ -485,6 +488,93 @@ for (const kind of ['local', 'ssh'] as const) {
       expect([3, null]).toContain(failed.pane?.exitStatus);
     });
 
+    it('runs the scripted executor to completion: exit.json, then ns/<id> fetched home on its base', async () => {
+      const { host, repo, base } = h;
+      const id = 'contract-scripted';
+      await host.pushBase(repo, 'app', id, base);
+      await host.createWorktree('app', id);
+      // As the scripted provider launches: its agent installed on the host, its argv from the profile.
+      await ensureScriptedAgent(host);
+      const cfg = parseConfig(
+        `providers:\n  scripted: { kind: scripted, hosts: [local] }\n`,
+        'nightshift.config.yaml',
+      ).providers['scripted']!;
+      const ctx = launchContext(host, 'scripted', id, 1, host.worktree(id));
+      await host.ensureDir(ctx.stateDir);
+      const cmd = profileFor('scripted').buildRun(cfg, ctx, {});
+      const script = [
+        `write src/made.txt "made on ${kind}\\n"`,
+        'commit "Add made.txt"',
+        'print "made it"',
+        'exit 0',
+      ].join('\n');
+      await host.launch({
+        taskId: id,
+        attempt: 1,
+        repo: 'app',
+        argv: cmd.argv,
+        env: cmd.env,
+        stdin: cmd.stdin,
+        prompt: scriptedSpec(id, script),
+      });
+      const exit = await waitFor(
+        'the scripted executor to end',
+        async () => (await host.status('app', id, 1)).exit,
+        30_000,
+      );
+      expect(exit).toMatchObject({ attempt: 1, exitCode: 0 });
+      const log = await host.readLog(id, 1);
+      expect(profileFor('scripted').readOutput(log, exit.exitCode)).toMatchObject({
+        completed: true,
+        failure: null,
+      });
+      const tip = await host.fetchBranch(repo, 'app', id, base);
+      expect(git(repo, 'log', '-1', '--format=%s', tip)).toBe('Add made.txt');
+      expect(git(repo, 'show', `${tip}:src/made.txt`)).toBe(`made on ${kind}`);
+      expect(git(repo, 'merge-base', '--is-ancestor', base, tip)).toBe('');
+      expect(git(repo, 'rev-list', '--count', `${base}..${tip}`)).toBe('1');
+      expect(git(repo, 'rev-parse', 'main')).toBe(base);
+      await host.tmux.kill(`ns-${id}`);
+    });
+
+    it("fails a fetched branch that does not descend from its base, or is gone, as the branch's fault", async () => {
+      const { host, repo, base, runner } = h;
+      const id = 'contract-stray';
+      await host.pushBase(repo, 'app', id, base);
+      // ns/<id> in the mirror is a root commit of its own, not on the base.
+      const mirror = host.mirror('app');
+      const tree = (
+        await runner.run(['git', '--git-dir', mirror, 'rev-parse', `${base}^{tree}`])
+      ).stdout.trim();
+      const orphan = (
+        await runner.run([
+          'git',
+          '-c',
+          'user.name=x',
+          '-c',
+          'user.email=x@x',
+          '--git-dir',
+          mirror,
+          'commit-tree',
+          tree,
+          '-m',
+          'stray',
+        ])
+      ).stdout.trim();
+      await runner.run(['git', '--git-dir', mirror, 'update-ref', `refs/heads/ns/${id}`, orphan], {
+        reject: false,
+      });
+      const stray = await host.fetchBranch(repo, 'app', id, base).catch((e: unknown) => e);
+      expect(stray).toBeInstanceOf(BranchError);
+      expect((stray as BranchError).message).toMatch(/does not descend from its base/);
+      await runner.run(['git', '--git-dir', mirror, 'update-ref', '-d', `refs/heads/ns/${id}`], {
+        reject: false,
+      });
+      const gone = await host.fetchBranch(repo, 'app', id, base).catch((e: unknown) => e);
+      expect(gone).toBeInstanceOf(BranchError);
+      expect((gone as BranchError).message).toMatch(/gone from the mirror/);
+    });
+
     it('reads several attempts in one batch: running, ended, never started; with and without a tmux server', async () => {
       const { host, repo, base, runner } = h;
       // No server on the socket: every attempt reads as no pane, no exit, no log, whatever ran before.
@@ -574,6 +664,42 @@ for (const kind of ['local', 'ssh'] as const) {
         await expect(new WorkerHost('dead', dead, path.join(h.tmp, 'w')).prepare()).rejects.toBeInstanceOf(
           LinkError,
         );
+      });
+
+      it('fetches over a dead link as LinkError (git exits 128 when its ssh fails), not a branch failure', async () => {
+        // A host of its own, behind a second sshd the test can stop.
+        const other = await startSshd();
+        const runner = new SshRunner(other.sshTarget(path.join(h.tmp, 'cm-fetch'), 'fetch'));
+        try {
+          const host = new WorkerHost('fetch', runner, path.join(h.tmp, 'work-fetch'), h.socket);
+          await host.prepare();
+          await host.ensureMirror('app', 'main');
+          const id = 'contract-fetch-link';
+          await host.pushBase(h.repo, 'app', id, h.base);
+          await host.createWorktree('app', id);
+          git(
+            host.worktree(id),
+            '-c',
+            'user.name=e',
+            '-c',
+            'user.email=e@e',
+            'commit',
+            '-q',
+            '--allow-empty',
+            '-m',
+            'w',
+          );
+          const tip = await host.fetchBranch(h.repo, 'app', id, h.base);
+          expect(tip).toBe(git(host.worktree(id), 'rev-parse', 'HEAD'));
+          await other.stop();
+          await runner.close();
+          const err = await host.fetchBranch(h.repo, 'app', id, h.base).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(LinkError);
+          expect((err as LinkError).attribution).toBe('worker');
+        } finally {
+          await runner.close();
+          await other.stop();
+        }
       });
 
       it('reports an ssh client killed by a signal as LinkError, not as the command exiting 137', async () => {

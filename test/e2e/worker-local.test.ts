@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureSession } from '../../src/client/session.js';
 import { LocalRunner } from '../../src/hosts/runner.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
 import { git, makeRepo } from '../../src/testing/git.js';
@@ -44,9 +46,10 @@ it('runs an attempt in tmux on ns/<id>, records exit.json, and fetches the branc
     stdin: 'null',
     prompt: "hello; $(touch /tmp/canary) `x` 'q'",
   });
-  const status = await waitFor('exit.json', async () => {
+  // exit.json lands just before the pane dies: wait for both.
+  const status = await waitFor('exit.json and a dead pane', async () => {
     const s = await host.status('app', 't1', 1);
-    return s.exit ? s : null;
+    return s.exit && s.pane?.dead ? s : null;
   });
   expect(status.exit?.exitCode).toBe(0);
   expect(status.pane?.dead).toBe(true);
@@ -143,4 +146,92 @@ it('continues a branch that descends from the base, and starts anew one left on 
   git(wt, 'reset', '-q', '--hard', work);
   await host.createWorktree('app', 't4', true);
   expect(head()).toBe(work);
+});
+
+it('keeps an ns- pane and its exit status on a tmux server the TUI started without our config', async () => {
+  // The TUI's `nightshift` session starts the server first, with the user's config, not nightshift's.
+  const tuiSocket = `${socket}-tui`;
+  const work = mkdtempSync(path.join(os.tmpdir(), 'ns-work-tui-'));
+  try {
+    ensureSession(tuiSocket, 'nightshift', work, [{ name: 'tui', argv: ['sleep', '600'] }]);
+    const other = new WorkerHost('local', new LocalRunner(), work, tuiSocket);
+    await other.prepare();
+    await other.ensureMirror('app', 'main');
+    const base = git(repo, 'rev-parse', 'HEAD');
+    await other.pushBase(repo, 'app', 'quick', base);
+    await other.createWorktree('app', 'quick');
+    await other.launch({
+      taskId: 'quick',
+      attempt: 1,
+      repo: 'app',
+      argv: ['sh', '-c', 'exit 3'],
+      env: {},
+      stdin: 'null',
+      prompt: 'p',
+    });
+    const done = await waitFor('exit.json and a dead pane', async () => {
+      const s = await other.status('app', 'quick', 1);
+      return s.exit && s.pane?.dead ? s : null;
+    });
+    expect(done.exit).toMatchObject({ attempt: 1, exitCode: 3 });
+    // The pane stayed (remain-on-exit, set as the session was created); tmux 3.3 now and then marks a
+    // pane that exits at once dead without its status, which exit.json records all the same.
+    expect(done.pane).toMatchObject({ session: 'ns-quick', dead: true });
+    expect([3, null]).toContain(done.pane?.exitStatus);
+    const remain = (target: string) =>
+      spawnSync('tmux', ['-L', tuiSocket, 'show-options', '-w', '-v', '-t', target, 'remain-on-exit'], {
+        encoding: 'utf8',
+      }).stdout.trim();
+    expect(remain('=ns-quick:')).toBe('on');
+    // The TUI's own window keeps tmux's default: a TUI that exits takes its window with it.
+    expect(remain('=nightshift:=tui')).toBe('off');
+  } finally {
+    await new LocalRunner().run(['tmux', '-L', tuiSocket, 'kill-server']);
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+it('catches an executor that moves main around the guard hook (core.hooksPath), and puts main back', async () => {
+  const base = git(repo, 'rev-parse', 'HEAD');
+  await host.ensureMirror('app', 'main');
+  await host.pushBase(repo, 'app', 't5', base);
+  await host.createWorktree('app', 't5');
+  await host.launch({
+    taskId: 't5',
+    attempt: 1,
+    repo: 'app',
+    argv: [
+      'sh',
+      '-c',
+      'echo y > y && git add y && git -c user.name=a -c user.email=a@b commit -qm y && git -c core.hooksPath=/nonexistent branch -f main HEAD && echo moved',
+    ],
+    env: {},
+    stdin: 'null',
+    prompt: 'p',
+  });
+  const status = await waitFor('exit', async () => (await host.status('app', 't5', 1)).exit);
+  expect(status.exitCode).toBe(0);
+  const mirrorMain = async () =>
+    (
+      await host.runner.run([
+        'git',
+        '--git-dir',
+        host.mirror('app'),
+        'rev-parse',
+        '-q',
+        '--verify',
+        'refs/heads/main',
+      ])
+    ).stdout.trim();
+  // The hook never ran, so it recorded nothing; the mirror's main really moved.
+  expect(await host.mainTouched('app', 't5')).toEqual([]);
+  const tip = (await host.status('app', 't5', 1)).head;
+  expect(await mirrorMain()).toBe(tip);
+  const moved = await host.mainMoved('app', 't5', 1);
+  expect(moved).toEqual([{ ref: 'refs/heads/main', from: null, to: tip }]);
+  expect(await mirrorMain()).toBe('');
+  expect(git(repo, 'rev-parse', 'main')).toBe(base);
+  // Once put back, it is not reported again; an attempt that moved nothing reports nothing.
+  expect(await host.mainMoved('app', 't5', 1)).toEqual([]);
+  expect(await host.mainMoved('app', 't1', 1)).toEqual([]);
 });
