@@ -3,7 +3,7 @@
  * and `nightshift providers` have them after a restart and without a daemon. Pure.
  */
 import type { TaskRecord } from '../core/task.js';
-import { GRADES, gradePoints, type Grade } from '../review/architect-prompt.js';
+import { gradePoints, isGrade } from '../core/grades.js';
 
 /** How many recent grades a provider's average is taken over. */
 export const RECENT_GRADES = 10;
@@ -12,8 +12,6 @@ export const RECENT_GRADES = 10;
 export function gradedProvider(task: TaskRecord): string | null {
   return (task.attempts.findLast((a) => a.outcome === 'exited') ?? task.attempts.at(-1))?.provider ?? null;
 }
-
-const isGrade = (text: string | null | undefined): text is Grade => GRADES.includes(text as Grade);
 
 /**
  * Per provider, the points of the latest review of each graded task, oldest first, the last `keep`.

@@ -5,27 +5,10 @@
  * spec, gates and code, never environment.
  */
 import { z } from 'zod';
+import { GRADES } from '../core/grades.js';
 import type { GateResult } from '../core/task.js';
 
-export const GRADES = ['A', 'A-', 'B+', 'B', 'B-', 'C+', 'C', 'C-', 'D', 'F'] as const;
-export type Grade = (typeof GRADES)[number];
-const GRADE_POINTS: Record<Grade, number> = {
-  A: 4.0,
-  'A-': 3.7,
-  'B+': 3.3,
-  B: 3.0,
-  'B-': 2.7,
-  'C+': 2.3,
-  C: 2.0,
-  'C-': 1.7,
-  D: 1.0,
-  F: 0,
-};
-
-/** Grade points on the usual 4.0 scale, for provider routing and reports. */
-export function gradePoints(grade: Grade): number {
-  return GRADE_POINTS[grade];
-}
+export { GRADES, gradePoints, type Grade } from '../core/grades.js';
 
 export const VERDICTS = ['approve', 'changes', 'reject'] as const;
 export const SEVERITIES = ['info', 'minor', 'major', 'critical'] as const;

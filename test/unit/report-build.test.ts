@@ -38,7 +38,7 @@ describe('grades', () => {
       null,
     ]);
     expect([4, 3.65, 3.1, 2, 0.2].map(pointsToGrade)).toEqual(['A', 'A-', 'B', 'C', 'F']);
-    expect(['B+', 'D-', 'F', 'nope'].map(gradeLetter)).toEqual(['B', 'D', 'F', null]);
+    expect(['B+', 'D', 'F', 'D-', 'nope'].map(gradeLetter)).toEqual(['B', 'D', 'F', null, null]);
   });
 });
 
