@@ -202,6 +202,20 @@ export function readAttemptOutput(
 ): OutputReading {
   const cfg = config.providers[provider];
   if (!cfg) return { completed: false, result: null, usage: null, failure: null };
+  if (exit.runnerFailed === true) {
+    // The executor never ran: whatever its exit looks like, neither the provider nor the spec is at fault.
+    const why = log.trim().split('\n').at(-1) ?? '';
+    return {
+      completed: false,
+      result: null,
+      usage: null,
+      failure: {
+        code: 'launch-failed',
+        attribution: 'worker',
+        reason: why || 'the runner failed before the executor started',
+      },
+    };
+  }
   const started = Date.parse(exit.startedAt ?? '');
   const ended = Date.parse(exit.endedAt ?? '');
   return readAttempt(cfg, log, {

@@ -16,7 +16,9 @@ import { quoteWord } from './quote.js';
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
  * - commits what the executor left uncommitted;
  * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code, times, and whether the
- *   attempt moved HEAD (`committed`: its own commits or the leftovers commit) — for crash-on-start;
+ *   attempt moved HEAD (`committed`: its own commits or the leftovers commit) — for crash-on-start —
+ *   and whether the runner itself failed before the executor could start (`runnerFailed`: no worktree,
+ *   no command), which is the worker's fault, never the provider's;
  * - then signals the tmux wait channel EXIT_CHANNEL on the server named by $NIGHTSHIFT_EXIT_SOCKET (set by
  *   the launch, and unset before the executor starts), so the supervisor hears of the exit at once
  *   instead of at its next poll. The signal only wakes the supervisor; exit.json stays the record.
@@ -69,18 +71,18 @@ while [ "$i" -lt "$n" ]; do
 done
 finish() {
   ENDED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s","committed":%s}\\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" "\${2:-false}" > "$TASK_DIR/exit.json.tmp"
+  printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s","committed":%s,"runnerFailed":%s}\\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" "\${2:-false}" "\${3:-false}" > "$TASK_DIR/exit.json.tmp"
   mv -f "$TASK_DIR/exit.json.tmp" "$TASK_DIR/exit.json"
   if [ -n "$EXIT_SOCKET" ]; then tmux -L "$EXIT_SOCKET" wait-for -S ${EXIT_CHANNEL} >/dev/null 2>&1; fi
   exit "$1"
 }
 if [ "$#" -eq 0 ]; then
   echo "nightshift: no executor command" >> "$LOG"
-  finish 127
+  finish 127 false true
 fi
 if ! cd "$WORKTREE"; then
   echo "nightshift: the worktree $WORKTREE is missing" >> "$LOG"
-  finish 127
+  finish 127 false true
 fi
 IN=/dev/null
 if [ "$STDIN_MODE" = prompt ]; then IN=$PROMPT_FILE; fi

@@ -40,6 +40,8 @@ export interface ExitRecord {
   endedAt: string;
   /** Whether the attempt moved HEAD (absent in records of runner scripts older than this field). */
   committed?: boolean;
+  /** The runner failed before the executor started (no worktree, no command): the worker's fault. */
+  runnerFailed?: boolean;
 }
 
 export interface AttemptStatus {
