@@ -29,6 +29,8 @@ export const FAILURE_RULES = {
   'prompt-too-large': { attribution: 'spec', retryable: false, chargesAttempt: false },
   poison: { attribution: 'spec', retryable: false, chargesAttempt: false },
   'attempts-exhausted': { attribution: 'spec', retryable: false, chargesAttempt: false },
+  // too many retries that used up no attempt: attributed like the last of them (outcomes.ts)
+  'retries-exhausted': { attribution: 'provider', retryable: false, chargesAttempt: false },
   'max-turns': { attribution: 'spec', retryable: true, chargesAttempt: true },
   // provider: the model or its CLI failed
   'empty-output': { attribution: 'provider', retryable: true, chargesAttempt: false },

@@ -13,6 +13,21 @@ import {
 
 export const POISON_CRASHES = 3;
 
+/**
+ * Failures that use up no attempt (the provider's, or the supervisor's such as a failed fetch) are
+ * retried, but not forever: a provider that passes its probe and then fails this one task every time
+ * (a 403 only this spec's text triggers, a key refused on one host) would otherwise rerun it all night.
+ * A daemon interrupted mid-launch is not counted: that is nobody's fault but a restart's.
+ */
+export const MAX_FREE_RETRIES = 6;
+
+function isFree(code: string, attribution: string | null): boolean {
+  const rule = ruleFor(code);
+  return (
+    code !== 'launch-interrupted' && rule.retryable && (!rule.chargesAttempt || attribution === 'provider')
+  );
+}
+
 export interface FailureDecision {
   transition: Transition;
   /** True when the provider should be charged (breaker, live limit). */
@@ -46,6 +61,20 @@ export function decideFailure(
   }
   if (!rule.retryable)
     return { transition: enterFailed(task, { ...base, code: f.code, reason: f.reason }), providerFault };
+  const free =
+    previous.filter((a) => a.code && isFree(a.code, a.attribution)).length +
+    (isFree(f.code, rule.attribution) ? 1 : 0);
+  if (free > MAX_FREE_RETRIES) {
+    return {
+      transition: enterFailed(task, {
+        ...base,
+        code: 'retries-exhausted',
+        attribution: rule.attribution,
+        reason: `${free} tries ended in failures that use up no attempt (the provider's or the supervisor's); last: ${f.reason}. Look at the attempt logs, then \`nightshift retry ${task.id}\``,
+      }),
+      providerFault,
+    };
+  }
   if (charged >= task.spec.attempts) {
     return {
       transition: enterFailed(task, {

@@ -11,7 +11,7 @@ import { CLAUDE_PROBE_ENV, PROBE_DIFFERENCES } from '../../src/providers/claude-
 import { substitutePrompt } from '../../src/providers/common.js';
 import { DEFAULT_BACKOFF, ruleFor } from '../../src/core/failures.js';
 import { enterRunning, newTask } from '../../src/core/task.js';
-import { decideFailure } from '../../src/daemon/outcomes.js';
+import { decideFailure, MAX_FREE_RETRIES } from '../../src/daemon/outcomes.js';
 import {
   failure,
   lastLine,
@@ -1172,6 +1172,40 @@ describe('crash on start (the shared rule over every profile)', () => {
       /^executor crashed 3 times; last: exited 1/,
     );
   });
+
+  it.each(['auth', 'fetch-failed'])(
+    'retries a %s failure (no attempt used) at most MAX_FREE_RETRIES times, then fails the task',
+    (code) => {
+      let task = newTask({ id: 'loop', dedupKey: 'k', spec: taskSpec({ attempts: 3 }), now: 0 }).task;
+      const fail = (now: number) =>
+        decideFailure(
+          enterRunning(task, { now, provider: 'p', host: 'local' }).task,
+          { code, reason: `${code} again`, outcome: 'failed', exitCode: 1, now },
+          DEFAULT_BACKOFF,
+          () => 0.5,
+        );
+      // An interrupted launch in between is nobody's fault and is not counted.
+      task = decideFailure(
+        enterRunning(task, { now: 500, provider: 'p', host: 'local' }).task,
+        { code: 'launch-interrupted', reason: 'restart', outcome: 'lost', exitCode: null, now: 500 },
+        DEFAULT_BACKOFF,
+        () => 0.5,
+      ).transition.task;
+      for (let i = 1; i <= MAX_FREE_RETRIES; i++) {
+        const d = fail(i * 1000);
+        expect(d.transition.task.state, `failure ${i}`).toBe('pending');
+        task = d.transition.task;
+      }
+      const last = fail(99_000).transition.task;
+      expect(last.state).toBe('failed');
+      expect(last.attempts.at(-1)).toMatchObject({ code: 'retries-exhausted' });
+      expect(last.attempts.at(-1)?.reason).toMatch(
+        new RegExp(
+          `^${MAX_FREE_RETRIES + 1} tries ended in failures that use up no attempt.*last: ${code} again`,
+        ),
+      );
+    },
+  );
 });
 
 describe('prompts over one argv word (Linux MAX_ARG_STRLEN: 128 KiB)', () => {
