@@ -191,7 +191,11 @@ export class Repo {
       const message = err instanceof Error ? err.message : String(err);
       return {
         ok: false,
-        rejected: /rejected|non-fast-forward|fetch first/i.test(message),
+        // `[rejected]` (fetch first, non-fast-forward) is a lost race: re-stage on the new tip.
+        // `[remote rejected]` is the server saying no (a hook, a protected branch): re-staging cannot help.
+        rejected:
+          /\[rejected\]/.test(message) ||
+          (!/\[remote rejected\]/.test(message) && /non-fast-forward|fetch first/.test(message)),
         message: message.trim().slice(0, 500),
       };
     }

@@ -338,6 +338,26 @@ describe('the merge queue', () => {
     expect(reflog.at(-1)?.split(' ')[1]).toBe(main);
   });
 
+  it('parks a task whose push the remote declines (a hook), with main put back, and does not re-stage', async () => {
+    const env = setup({ remote: true, testCommand: 'true' });
+    const remote = env.remote ?? '';
+    const before = git(env.repo, 'rev-parse', 'main');
+    const hook = path.join(remote, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "main is protected here" >&2\nexit 1\n', { mode: 0o755 });
+    env.reviewed('declined');
+    env.judgment.kick();
+    await waitFor('parked', () => env.store.get('declined').parked, 60_000);
+    const task = env.store.get('declined');
+    expect(task.parked).toBe('push-failed');
+    expect(task.state).toBe('review');
+    expect(readFileSync(env.paths.events, 'utf8')).toMatch(
+      /"task":"declined","reason":"push to origin failed: [^"]*remote rejected/,
+    );
+    expect(env.logs.filter((l) => /re-staging/.test(l))).toEqual([]);
+    expect(git(env.repo, 'rev-parse', 'main')).toBe(before);
+    expect(git(remote, 'rev-parse', 'main')).toBe(before);
+  });
+
   it('sends a conflicting branch back as a round with the new base', async () => {
     const env = setup({ testCommand: 'true' });
     env.reviewed('left', 'same.txt');
