@@ -11,7 +11,7 @@ import { LinkError } from '../hosts/runner.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { runProbe } from '../providers/probe.js';
 import type { EventSink } from '../queue/eventlog.js';
-import { averagePoints, gradesFromRecords, RECENT_GRADES } from './grades.js';
+import { averagePoints, gradesFromRecords } from './grades.js';
 import { initialHealth, probeDue, probeFinished, probeStarted, type ProviderHealth } from './health.js';
 
 export interface HostState {
@@ -51,11 +51,7 @@ export class Fleet {
     await Promise.all([...this.deps.hosts].map(([name, worker]) => this.prepareHost(name, worker)));
   }
 
-  noteGrade(provider: string, points: number): void {
-    this.grades.set(provider, [...(this.grades.get(provider) ?? []), points].slice(-RECENT_GRADES));
-  }
-
-  /** At start-up: the recent grades the task records hold, so a restart keeps the feedback. */
+  /** The recent grades the task records hold: at start-up (a restart keeps them) and after each verdict. */
   seedGrades(tasks: readonly TaskRecord[]): void {
     this.grades.clear();
     for (const [provider, points] of gradesFromRecords(tasks)) this.grades.set(provider, points);

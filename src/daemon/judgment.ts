@@ -28,7 +28,7 @@ import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
 import type { ToggleStore } from '../queue/toggles.js';
-import { Architect, gradePoints, resolveArchitectMode, wholeFiles } from '../review/architect.js';
+import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates, runGates } from '../review/gates.js';
 
 export interface JudgmentDeps {
@@ -43,8 +43,8 @@ export interface JudgmentDeps {
   log: (line: string) => void;
   /** Removes known secret values from anything sent to the architect. */
   redact: (text: string) => string;
-  /** A verdict with a grade was given for work by this provider. */
-  onGrade: (provider: string, points: number) => void;
+  /** A graded verdict is in the task records (grade feedback is rebuilt from them: grades.ts). */
+  onGraded: () => void;
   /** Something changed that may unblock dispatch (a merge, a task back to pending). */
   wake: () => void;
 }
@@ -286,9 +286,8 @@ export class Judgment {
       return;
     }
     const v = answer.verdict;
-    const provider = task.attempts.at(-1)?.provider;
-    if (provider && v.grade) this.deps.onGrade(provider, gradePoints(v.grade));
     this.verdict(task.id, { ...v, approvedBy: v.verdict === 'approve' ? 'architect' : null });
+    if (v.grade) this.deps.onGraded();
   }
 
   private verdict(id: string, review: Review): void {

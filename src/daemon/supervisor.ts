@@ -185,7 +185,8 @@ export class Supervisor {
       hosts: this.opts.hosts,
       log: (line) => this.opts.log?.(this.redact(line)),
       redact: this.redact,
-      onGrade: (provider, points) => this.fleet.noteGrade(provider, points),
+      // From the records, as after a restart: live routing and `providers` always agree.
+      onGraded: () => this.fleet.seedGrades(this.store.list()),
       wake: () => this.wake(),
     });
     await this.adopt();

@@ -79,7 +79,7 @@ async function setup(architect: string[]) {
     hosts: new Map(),
     log: () => undefined,
     redact: (t: string) => t,
-    onGrade: () => undefined,
+    onGraded: () => undefined,
     wake: () => undefined,
   });
   /** A task in review whose branch changes one line of src/lib.ts and adds a small file. */

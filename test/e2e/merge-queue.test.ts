@@ -77,7 +77,7 @@ function setup(opts: {
     hosts: opts.hosts ?? new Map<string, WorkerHost>(),
     log: (line) => logs.push(line),
     redact: (t: string) => t,
-    onGrade: () => undefined,
+    onGraded: () => undefined,
     wake: () => undefined,
   });
   judgments.push(judgment);

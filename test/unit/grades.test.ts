@@ -81,7 +81,9 @@ it('seeds the fleet’s grades at start-up, so routing has them after a restart'
     expect(fleet.averageGrade('scripted')).toBeNull();
     fleet.seedGrades([graded('a', 'scripted', 'A', 1), graded('b', 'scripted', 'B', 2)]);
     expect(fleet.averageGrade('scripted')).toBeCloseTo(3.5);
-    fleet.noteGrade('scripted', 2.0);
+    // After a verdict the feedback is rebuilt from the records: a changes round's C, since replaced by the
+    // task's later review, no longer counts, exactly as after a restart.
+    fleet.seedGrades([graded('a', 'scripted', 'A', 1), graded('b', 'scripted', 'C', 2)]);
     expect(fleet.averageGrade('scripted')).toBeCloseTo(3.0);
     expect(fleet.averageGrade('other')).toBeNull();
   } finally {
