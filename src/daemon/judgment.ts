@@ -117,9 +117,14 @@ export class Judgment {
       if (task.state !== 'done' && task.state !== 'failed') continue;
       const worktree = this.deps.paths.gateWorktree(task.spec.repo, task.id);
       if (!existsSync(worktree)) continue;
-      const { repo } = await this.locate(task);
-      await repo.removeWorktree(worktree);
-      removed += 1;
+      try {
+        const { repo } = await this.locate(task);
+        await repo.removeWorktree(worktree);
+        removed += 1;
+      } catch (err) {
+        // One repo that cannot be opened must not keep the others' worktrees; tried again next cycle.
+        this.deps.log(`could not remove the gate worktree of ${task.id}: ${coerceError(err).describe()}`);
+      }
     }
     return removed;
   }
@@ -136,7 +141,15 @@ export class Judgment {
     for (const task of this.deps.store.list()) {
       if (task.state !== 'done' || !task.merge || task.branchPrunedAt) continue;
       if (now - Date.parse(task.merge.at) < keepMs) continue;
-      const { repo } = await this.locate(task);
+      let repo: Repo;
+      try {
+        ({ repo } = await this.locate(task));
+      } catch (err) {
+        this.deps.log(
+          `could not prune ns/${task.id} (tried again next cycle): ${coerceError(err).describe()}`,
+        );
+        continue;
+      }
       await repo.deleteBranch(`ns/${task.id}`);
       let everywhere = true;
       for (const worker of this.attemptHosts(task)) {
@@ -408,6 +421,7 @@ export class Judgment {
           specText: this.deps.store.specText(task.id),
           config: this.deps.config,
           enabled: commandGates,
+          env: this.deps.env,
         });
         const failed = gates.filter((g) => !g.passed);
         if (failed.length) {
@@ -497,6 +511,7 @@ export class Judgment {
         specText,
         config: this.deps.config,
         enabled: gates,
+        env: this.deps.env,
       });
       const failed = results.filter((g) => !g.passed).map((g) => g.name);
       if (!failed.length) {
