@@ -53,6 +53,21 @@ export type NightshiftEvent =
       screen?: string;
     }
   | { type: 'session.stray'; time: string; host: string; session: string; reason: string }
+  | {
+      /** A protected ref of a mirror changed during an attempt and was put back (see docs/hosts.md). */
+      type: 'main.restored';
+      time: string;
+      /** The task whose collection found the change. */
+      task: string;
+      host: string;
+      ref: string;
+      /** The recorded and the found sha; null for absent. */
+      old: string | null;
+      new: string | null;
+      /** Whether the task's branch ever held `new` (the task then fails as main-touched). */
+      attributed: boolean;
+      reason: string;
+    }
   | { type: 'monitor.breaker'; time: string; reason: string }
   | {
       type: 'monitor.cycle';

@@ -702,17 +702,32 @@ export class Supervisor {
     if (task.state !== 'running') return;
     at.step = 'the main guard';
     // The guard hook's record of refused updates, then the protected refs themselves against their
-    // record from the launch: an executor can switch hooks off (`git -c core.hooksPath=…`), and
-    // mainMoved puts back what it moved.
+    // record from the launch: an executor can switch hooks off (`git -c core.hooksPath=…`). mainMoved
+    // puts back every ref that changed; only a change this task's branch explains fails the task.
     const touched = await worker.mainTouched(live.repo, live.taskId);
     const moved = await worker.mainMoved(live.repo, live.taskId, live.attempt);
-    if (touched.length || moved.length) {
-      const [first] = moved;
+    for (const m of moved) {
+      const what = `${m.ref} in the mirror on ${live.host} moved from ${m.from ?? 'absent'} to ${m.to ?? 'absent'} during attempt ${live.attempt} of ${live.taskId}`;
+      this.events.emit({
+        type: 'main.restored',
+        time: this.iso(),
+        task: live.taskId,
+        host: live.host,
+        ref: m.ref,
+        old: m.from,
+        new: m.to,
+        attributed: m.attributed,
+        reason: `${what}; ${m.attributed ? "the task's branch held the new commit" : "no value of the task's branch holds the new commit, so the task is not blamed: find who moved it"}; ${m.restored ? 'restored' : 'could not be restored (the recorded commit is gone): set it back by hand'}`,
+      });
+    }
+    const ours = moved.filter((m) => m.attributed);
+    if (touched.length || ours.length) {
+      const [first] = ours;
       this.fail(
         task,
         'main-touched',
         first
-          ? `the executor moved ${first.ref} in the mirror on ${live.host} around the guard (to ${first.to?.slice(0, 12) ?? 'nothing'}); restored to ${first.from?.slice(0, 12) ?? 'absent'}, main is unchanged`
+          ? `the executor moved ${first.ref} in the mirror on ${live.host} around the guard (to ${first.to?.slice(0, 12) ?? 'nothing'}); ${first.restored ? 'restored' : 'could not restore it'} to ${first.from?.slice(0, 12) ?? 'absent'}; the supervisor's main is unchanged`
           : `the executor tried to update ${touched[0]?.split(' ')[0] ?? 'main'}; main is unchanged`,
         'failed',
         exitCode,

@@ -98,15 +98,19 @@ const FETCH_TRIES = 3;
 const STAGE_BUSY = 75;
 /** STAGE_SH's exit status when the files are staged but tmux could not start the session. */
 const STAGE_NO_SESSION = 76;
+/** STAGE_SH's exit status when it could not record the mirror's protected refs (nothing was started). */
+const STAGE_NO_RECORD = 77;
 
 /**
  * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <mirror> <attempt>
  *          <protected refs, space-separated> <new-session args...>
  * stdin: the prompt, the env file and the argv file, back to back. Refuses (75) while the session's pane
  * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600,
- * records the mirror's protected refs as they are now in main-refs-<attempt> (mainMoved compares them at
- * collection), and starts the session: staging and starting are one round trip. TS and TC spell the tmux
- * base (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters.
+ * records the mirror's protected refs in main-refs-<attempt> (a line "# <ref names>", then "<ref> <sha>"
+ * for those that exist; mainMoved compares them at collection), and starts the session: staging and
+ * starting are one round trip. When the refs cannot be read it removes the env file and exits 77
+ * (STAGE_NO_RECORD) without starting anything: no attempt runs unguarded. TS and TC spell the tmux base
+ * (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters.
  */
 const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6 mirror=$7 att=$8 refs=$9
 shift 9
@@ -127,9 +131,12 @@ tail -c +"$((plen + 1))" .stage | head -c "$elen" > env
 tail -c +"$((plen + elen + 1))" .stage > argv
 rm -f .stage
 chmod 600 prompt.md env argv
-if git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' $refs > main-refs.tmp; then
-  mv -f main-refs.tmp "main-refs-$att"
+set -f
+if ! { printf '# %s\\n' "$refs" && git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' $refs; } > main-refs.tmp; then
+  rm -f env main-refs.tmp
+  exit ${STAGE_NO_RECORD}
 fi
+mv -f main-refs.tmp "main-refs-$att"
 if ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
 `;
 
@@ -173,23 +180,72 @@ exit 0
 `;
 
 /**
- * usage: sh -c MOVED_SH sh <task-dir> <mirror> <attempt> <protected refs...>
- * Prints the protected refs recorded at launch (main-refs-<attempt>, "<ref> <sha>" lines), a line ".",
- * then the same refs as they are now. Exit 3 when there is no record (an attempt launched before it).
+ * usage: sh -c MOVED_SH sh <task-dir> <mirror> <attempt> <id> <fallback protected refs...>
+ * Compares the mirror's protected refs with the record the launch made (main-refs-<attempt>), restores
+ * every one that changed, and prints a line per changed ref: "<ref> <from> <to> <blame> <restored>", where
+ * from/to are shas or "-" for absent, blame is "task" when <to> is reachable from a value the task's branch
+ * ever had (the reflogs of refs/heads/ns/<id> and of its worktree's HEAD, and its tip) and "unattributed"
+ * otherwise, and restored is "restored" or "lost" (the recorded commit is gone, or the update failed).
+ * The ref names come from the record's first line ("# <refs>"); the arguments only stand in for a record
+ * written before that line existed. Exit 3 when there is no record (an attempt launched before records).
+ * A fixed number of git processes per changed ref, plus three to read the task's reflogs once.
  */
-const MOVED_SH = `dir=$1 mirror=$2 att=$3
-shift 3
-[ -r "$dir/main-refs-$att" ] || exit 3
-cat "$dir/main-refs-$att"
-echo .
-git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' "$@"
+const MOVED_SH = `dir=$1 mirror=$2 att=$3 id=$4
+shift 4
+set -f
+rec="$dir/main-refs-$att"
+[ -r "$rec" ] || exit 3
+head=
+IFS= read -r head < "$rec" || :
+case $head in
+  '# '*) set -- \${head#'# '} ;;
+esac
+g() { git -c core.hooksPath=/dev/null --git-dir "$mirror" "$@"; }
+now=$(g for-each-ref --format='%(refname) %(objectname)' "$@") || exit 4
+held=
+heldread=
+for ref do
+  from= to=
+  while read -r r s; do if [ "$r" = "$ref" ]; then from=$s; fi; done < "$rec"
+  while read -r r s; do if [ "$r" = "$ref" ]; then to=$s; fi; done <<NOW
+$now
+NOW
+  [ "$from" != "$to" ] || continue
+  blame=unattributed
+  if [ -n "$to" ]; then
+    if [ -z "$heldread" ]; then
+      heldread=1
+      held=$( { g rev-parse -q --verify "refs/heads/ns/$id"
+        g log -g --format=%H "refs/heads/ns/$id"
+        if [ -d "$mirror/worktrees/$id" ]; then git --git-dir "$mirror/worktrees/$id" log -g --format=%H HEAD; fi
+      } 2>/dev/null | sed -n 's/^\\([0-9a-f]\\{40,64\\}\\)$/^\\1/p' | sort -u)
+    fi
+    if [ -n "$held" ] && out=$(printf '%s\\n%s\\n' "$to" "$held" | g rev-list --stdin --ignore-missing -n 1) && [ -z "$out" ]; then
+      blame=task
+    fi
+  fi
+  restored=lost
+  if [ -n "$from" ]; then
+    if g cat-file -e "$from^{commit}" 2>/dev/null && g update-ref -m 'nightshift: protected ref restored' "$ref" "$from" "$to"; then restored=restored; fi
+  elif g update-ref -d "$ref" "$to"; then
+    restored=restored
+  fi
+  printf '%s %s %s %s %s\\n' "$ref" "\${from:--}" "\${to:--}" "$blame" "$restored"
+done
+exit 0
 `;
 
-/** A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent. */
+/**
+ * A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent.
+ * `attributed`: the collected task's branch held `to` at some point (it is the task's doing).
+ * `restored`: the ref is back at `from`.
+ */
 export interface MovedRef {
   ref: string;
   from: string | null;
   to: string | null;
+  attributed: boolean;
+  restored: boolean;
 }
 
 export class WorkerHost {
@@ -335,6 +391,9 @@ export class WorkerHost {
         path.posix.join(mirror, 'hooks'),
       ]);
     }
+    // Reflogs for every ref (a bare repo keeps none by default): mainMoved blames a task for a protected
+    // ref moved to any commit its branch ever held, an amended or reset one included.
+    await this.must(['git', '--git-dir', mirror, 'config', 'core.logAllRefUpdates', 'always']);
     const guarded = this.protectedRefs(repo).map((r) => r.slice('refs/heads/'.length));
     await this.installFile(
       path.posix.join(mirror, 'hooks', 'reference-transaction'),
@@ -434,82 +493,73 @@ export class WorkerHost {
     return tip;
   }
 
-  /** Refs the guard refused for this task (non-empty means the executor tried to move main). */
+  /**
+   * Refs the guard refused for this task (non-empty means the executor tried to move main). Empty when
+   * the hook never recorded the task; a record that exists but cannot be read is a host error.
+   */
   async mainTouched(repo: string, id: string): Promise<string[]> {
-    const r = await this.runner.run([
-      'cat',
-      path.posix.join(this.mirror(repo), 'nightshift-touched', checkId(id)),
-    ]);
-    return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+    const file = path.posix.join(this.mirror(repo), 'nightshift-touched', checkId(id));
+    const r = await this.runner.run(['sh', '-c', '[ -e "$1" ] || exit 3; exec cat -- "$1"', 'sh', file]);
+    if (r.exitCode === 3) return [];
+    if (r.exitCode !== 0) {
+      throw this.hostError(
+        `could not read ${file}, the main guard's record of refused updates: ${r.stderr.trim()}`,
+        id,
+      );
+    }
+    return r.stdout.split('\n').filter(Boolean);
   }
 
-  /** The refs the mirror of `repo` guards: its main branch (from ensureMirror), main and master. */
+  /**
+   * The refs the mirror of `repo` guards: its main branch (from ensureMirror), main and master. Only a
+   * launch uses it; collection reads the names from the launch's record (a restarted supervisor that has
+   * not called ensureMirror yet would not know the repo's main branch).
+   */
   protectedRefs(repo: string): string[] {
     return this.guarded.get(repo) ?? ['refs/heads/main', 'refs/heads/master'];
   }
 
   /**
-   * Protected refs of the mirror that moved during attempt `attempt` of `id` and that this task moved:
-   * compared with the record its launch made, whatever hooks ran (an executor can switch the guard off
-   * with `git -c core.hooksPath=…`). A ref is the task's doing when it now points into the task's own
-   * branch ns/<id> (`git branch -f main HEAD`, a push of HEAD); a ref moved to a commit the branch does
-   * not hold is another task's, and left for that task's collection; a ref gone since the launch harms
-   * nothing (the mirror never needs main). The refs returned are restored to their recorded values.
-   * Empty when nothing moved or the attempt has no record.
+   * Protected refs of the mirror that changed during attempt `attempt` of `id`, compared with the record
+   * its launch made, whatever hooks ran (an executor can switch the guard off with
+   * `git -c core.hooksPath=…`). Nothing legitimate writes these refs in a mirror, so every change is put
+   * back as recorded (a ref created since the launch is deleted, one deleted is recreated) in the same
+   * round trip (MOVED_SH). A change is `attributed` to this task when the new value is reachable from any
+   * value its branch ever had (its reflogs: `git branch -f main HEAD` followed by `commit --amend` is
+   * still the task's); otherwise (a commit made with `commit-tree`, another task's move) it is restored
+   * and returned unattributed, for the caller to report. Empty when nothing changed or the attempt has no
+   * record.
    */
   async mainMoved(repo: string, id: string, attempt: number): Promise<MovedRef[]> {
-    const mirror = this.mirror(repo);
     const r = await this.runner.run([
       'sh',
       '-c',
       MOVED_SH,
       'sh',
       this.taskDir(id),
-      mirror,
+      this.mirror(repo),
       String(attempt),
+      checkId(id),
       ...this.protectedRefs(repo),
     ]);
     if (r.exitCode === 3) return [];
-    const [recorded = '', now = ''] = r.stdout.split(/^\.$/m);
-    if (r.exitCode !== 0)
-      throw this.hostError(`could not read the protected refs of ${repo}: ${r.stderr}`, id);
-    const parse = (text: string) =>
-      new Map(
-        text
-          .split('\n')
-          .map((l) => l.trim().split(' '))
-          .filter((p): p is [string, string] => p.length === 2 && /^[0-9a-f]{40,64}$/.test(p[1] ?? '')),
+    if (r.exitCode !== 0) {
+      throw this.hostError(
+        `could not check the protected refs of ${repo} in ${this.mirror(repo)}: ${r.stderr.trim()}`,
+        id,
       );
-    const before = parse(recorded);
-    const after = parse(now);
-    const moved: MovedRef[] = [];
-    for (const ref of new Set([...before.keys(), ...after.keys()])) {
-      const from = before.get(ref) ?? null;
-      const to = after.get(ref) ?? null;
-      // A ref gone since the launch was put back by us, or removed: the mirror never needs it.
-      if (from === to || to === null) continue;
-      const ours = await this.runner.run([
-        'git',
-        '--git-dir',
-        mirror,
-        'merge-base',
-        '--is-ancestor',
-        to,
-        `refs/heads/ns/${checkId(id)}`,
-      ]);
-      if (ours.exitCode === 0) moved.push({ ref, from, to });
     }
-    for (const m of moved) {
-      // Our own update must get past the guard hook, which refuses every update of these refs.
-      await this.runner.run([
-        'git',
-        '-c',
-        'core.hooksPath=/dev/null',
-        '--git-dir',
-        mirror,
-        'update-ref',
-        ...(m.from ? [m.ref, m.from] : ['-d', m.ref]),
-      ]);
+    const moved: MovedRef[] = [];
+    for (const line of r.stdout.split('\n')) {
+      const [ref, from, to, blame, restored] = line.trim().split(' ');
+      if (!ref || !from || !to || !blame || !restored) continue;
+      moved.push({
+        ref,
+        from: from === '-' ? null : from,
+        to: to === '-' ? null : to,
+        attributed: blame === 'task',
+        restored: restored === 'restored',
+      });
     }
     return moved;
   }
@@ -606,6 +656,12 @@ export class WorkerHost {
       { input: Buffer.concat([prompt, env, argv]) },
     );
     if (staged.exitCode === STAGE_BUSY) throw this.hostError(`session ${session} is already running`, id);
+    if (staged.exitCode === STAGE_NO_RECORD) {
+      throw this.hostError(
+        `could not record the protected refs of ${spec.repo} in ${this.mirror(spec.repo)} before attempt ${spec.attempt}, so nothing was started: ${staged.stderr.trim()}`,
+        id,
+      );
+    }
     if (staged.exitCode === STAGE_NO_SESSION) {
       throw this.hostError(`could not start session ${session}: ${staged.stderr.trim()}`, id);
     }

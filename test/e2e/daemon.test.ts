@@ -133,6 +133,8 @@ describe('the daemon', () => {
       extra: FAST,
     });
     const sup = night.supervisor();
+    const events: NightshiftEvent[] = [];
+    sup.events.subscribe((e) => events.push(e));
     await sup.start();
     const main = git(night.repo, 'rev-parse', 'main');
     night.dropSpec('evil.md', scriptedSpec('evil', 'write x.txt "x\\n"\ncommit "x"\npush-main\nexit 0'));
@@ -153,6 +155,38 @@ describe('the daemon', () => {
     expect(sup.store.get('sneaky').attempts[0]?.reason).toMatch(
       /moved refs\/heads\/main in the mirror on local around the guard .*restored to absent/,
     );
+    // Moved, then the branch amended: main no longer points into ns/<id>, but the branch's reflog holds it.
+    night.dropSpec(
+      'amender.md',
+      scriptedSpec(
+        'amender',
+        'write z.txt "z\\n"\ncommit "z"\nsh "git -c core.hooksPath=/nonexistent branch -f main HEAD && git -c user.name=a -c user.email=a@b commit -q --amend -m z2"\nexit 0',
+      ),
+    );
+    await waitFor('amender failed', () => failed('amender'), 30_000);
+    expect(sup.store.get('amender').failure?.code).toBe('main-touched');
+    // A commit the branch never held (commit-tree): restored and reported, but not the task's failure.
+    night.dropSpec(
+      'forger.md',
+      scriptedSpec(
+        'forger',
+        'write w.txt "w\\n"\ncommit "w"\nsh "git -c core.hooksPath=/nonexistent update-ref refs/heads/main $(git commit-tree -m forged HEAD^{tree})"\nexit 0',
+      ),
+    );
+    await waitFor(
+      'forger reviewed',
+      () => ['review', 'done'].includes(sup.store.list().find((t) => t.id === 'forger')?.state ?? ''),
+      30_000,
+    );
+    const restored = events.filter((e) => e.type === 'main.restored');
+    expect(restored.map((e) => e.type === 'main.restored' && [e.task, e.ref, e.old, e.attributed])).toEqual([
+      ['sneaky', 'refs/heads/main', null, true],
+      ['amender', 'refs/heads/main', null, true],
+      ['forger', 'refs/heads/main', null, false],
+    ]);
+    const forged = restored[2];
+    expect(forged?.type === 'main.restored' && forged.new).toMatch(/^[0-9a-f]{40}$/);
+    expect(forged?.type === 'main.restored' && forged.reason).toMatch(/task is not blamed.*restored/);
     // main is unchanged: in the supervisor's repo, and the mirror (which never holds main) has none.
     expect(git(night.repo, 'rev-parse', 'main')).toBe(main);
     const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');

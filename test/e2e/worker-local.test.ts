@@ -228,10 +228,171 @@ it('catches an executor that moves main around the guard hook (core.hooksPath), 
   const tip = (await host.status('app', 't5', 1)).head;
   expect(await mirrorMain()).toBe(tip);
   const moved = await host.mainMoved('app', 't5', 1);
-  expect(moved).toEqual([{ ref: 'refs/heads/main', from: null, to: tip }]);
+  expect(moved).toEqual([{ ref: 'refs/heads/main', from: null, to: tip, attributed: true, restored: true }]);
   expect(await mirrorMain()).toBe('');
   expect(git(repo, 'rev-parse', 'main')).toBe(base);
   // Once put back, it is not reported again; an attempt that moved nothing reports nothing.
   expect(await host.mainMoved('app', 't5', 1)).toEqual([]);
   expect(await host.mainMoved('app', 't1', 1)).toEqual([]);
+});
+
+/** Launches attempt 1 of `id` on `repoName` running `script` in its worktree, and waits for its end. */
+async function runAttempt(on: WorkerHost, repoName: string, id: string, script: string): Promise<void> {
+  await on.pushBase(repo, repoName, id, git(repo, 'rev-parse', 'HEAD'));
+  await on.createWorktree(repoName, id);
+  await on.launch({
+    taskId: id,
+    attempt: 1,
+    repo: repoName,
+    argv: ['sh', '-c', script],
+    env: {},
+    stdin: 'null',
+    prompt: 'p',
+  });
+  const status = await waitFor('exit', async () => (await on.status(repoName, id, 1)).exit);
+  expect(status.exitCode).toBe(0);
+}
+
+/** The mirror's value of `ref`, '' when it has none. */
+async function mirrorRef(repoName: string, ref: string): Promise<string> {
+  const r = await host.runner.run([
+    'git',
+    '--git-dir',
+    host.mirror(repoName),
+    'rev-parse',
+    '-q',
+    '--verify',
+    ref,
+  ]);
+  return r.stdout.trim();
+}
+
+const COMMIT = 'git -c user.name=a -c user.email=a@b commit -q';
+const UNHOOKED = 'git -c core.hooksPath=/nonexistent';
+
+it('blames an executor that moves main and then amends its branch away from it, and puts main back', async () => {
+  await host.ensureMirror('app', 'main');
+  await runAttempt(
+    host,
+    'app',
+    't6',
+    `echo a > a && git add a && ${COMMIT} -m a && ${UNHOOKED} branch -f main HEAD && ${COMMIT} --amend -m a2`,
+  );
+  const moved = await mirrorRef('app', 'refs/heads/main');
+  const tip = (await host.status('app', 't6', 1)).head;
+  // main is no longer in ns/t6: only the branch's reflog ties it to the task.
+  expect(moved).toMatch(/^[0-9a-f]{40}$/);
+  expect(moved).not.toBe(tip);
+  expect(
+    (
+      await host.runner.run([
+        'git',
+        '--git-dir',
+        host.mirror('app'),
+        'merge-base',
+        '--is-ancestor',
+        moved,
+        't6',
+      ])
+    ).exitCode,
+  ).not.toBe(0);
+  expect(await host.mainMoved('app', 't6', 1)).toEqual([
+    { ref: 'refs/heads/main', from: null, to: moved, attributed: true, restored: true },
+  ]);
+  expect(await mirrorRef('app', 'refs/heads/main')).toBe('');
+});
+
+it('puts back a main moved to a commit the branch never held, and reports it unattributed', async () => {
+  await host.ensureMirror('app', 'main');
+  // master exists at the launch and is deleted; main is set to a commit made with commit-tree.
+  const base = git(repo, 'rev-parse', 'HEAD');
+  await host.pushBase(repo, 'app', 't7', base);
+  expect(
+    (
+      await host.runner.run([
+        'git',
+        '-c',
+        'core.hooksPath=/dev/null',
+        '--git-dir',
+        host.mirror('app'),
+        'update-ref',
+        'refs/heads/master',
+        base,
+      ])
+    ).exitCode,
+  ).toBe(0);
+  await runAttempt(
+    host,
+    'app',
+    't7',
+    `${UNHOOKED} update-ref refs/heads/main "$(git commit-tree -m forged HEAD^{tree})" && ${UNHOOKED} update-ref -d refs/heads/master`,
+  );
+  const forged = await mirrorRef('app', 'refs/heads/main');
+  expect(forged).toMatch(/^[0-9a-f]{40}$/);
+  expect(await mirrorRef('app', 'refs/heads/master')).toBe('');
+  const moved = await host.mainMoved('app', 't7', 1);
+  expect(moved.sort((a, b) => a.ref.localeCompare(b.ref))).toEqual([
+    { ref: 'refs/heads/main', from: null, to: forged, attributed: false, restored: true },
+    { ref: 'refs/heads/master', from: base, to: null, attributed: false, restored: true },
+  ]);
+  expect(await mirrorRef('app', 'refs/heads/main')).toBe('');
+  expect(await mirrorRef('app', 'refs/heads/master')).toBe(base);
+  expect(await host.mainMoved('app', 't7', 1)).toEqual([]);
+  await host.runner.run([
+    'git',
+    '-c',
+    'core.hooksPath=/dev/null',
+    '--git-dir',
+    host.mirror('app'),
+    'update-ref',
+    '-d',
+    'refs/heads/master',
+  ]);
+});
+
+it("checks a repo's own main branch after a restart, from the launch's record", async () => {
+  await host.ensureMirror('trunky', 'trunk');
+  await runAttempt(
+    host,
+    'trunky',
+    't8',
+    `echo t > t && git add t && ${COMMIT} -m t && ${UNHOOKED} branch -f trunk HEAD`,
+  );
+  const tip = (await host.status('trunky', 't8', 1)).head;
+  expect(await mirrorRef('trunky', 'refs/heads/trunk')).toBe(tip);
+  // A supervisor restarted since the launch: it has not set up the mirror, so it knows nothing of trunk.
+  const fresh = new WorkerHost('local', new LocalRunner(), workdir, socket);
+  await fresh.prepare();
+  expect(fresh.protectedRefs('trunky')).not.toContain('refs/heads/trunk');
+  expect(await fresh.mainMoved('trunky', 't8', 1)).toEqual([
+    { ref: 'refs/heads/trunk', from: null, to: tip, attributed: true, restored: true },
+  ]);
+  expect(await mirrorRef('trunky', 'refs/heads/trunk')).toBe('');
+});
+
+it('starts nothing when it cannot record the protected refs', async () => {
+  await expect(
+    host.launch({
+      taskId: 't9',
+      attempt: 1,
+      repo: 'no-such-mirror',
+      argv: ['sh', '-c', 'touch ran'],
+      env: { SECRET: 'x' },
+      stdin: 'null',
+      prompt: 'p',
+    }),
+  ).rejects.toThrow(/could not record the protected refs of no-such-mirror .*nothing was started/);
+  expect(await host.tmux.list()).not.toContainEqual(expect.objectContaining({ session: 'ns-t9' }));
+  expect((await host.runner.run(['test', '-e', path.join(host.taskDir('t9'), 'env')])).exitCode).toBe(1);
+});
+
+it('reads a missing guard record as untouched, and an unreadable one as a host error', async () => {
+  expect(await host.mainTouched('app', 't9')).toEqual([]);
+  const record = path.join(host.mirror('app'), 'nightshift-touched', 't9');
+  await host.runner.run(['mkdir', '-p', record]);
+  try {
+    await expect(host.mainTouched('app', 't9')).rejects.toThrow(/could not read .*nightshift-touched\/t9/);
+  } finally {
+    await host.runner.run(['rmdir', record]);
+  }
 });
