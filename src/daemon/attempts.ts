@@ -110,7 +110,16 @@ export async function launchAttempt(
   if (!prepared) await prepareWorktree(deps, worker, task, localRepo, baseSha);
   if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
   await worker.ensureDir(ctx.stateDir);
-  await worker.launch({ taskId: task.id, attempt, repo: task.spec.repo, argv, env: cmd.env, stdin, prompt });
+  await worker.launch({
+    taskId: task.id,
+    attempt,
+    repo: task.spec.repo,
+    argv,
+    env: cmd.env,
+    secretKeys: cmd.secretKeys,
+    stdin,
+    prompt,
+  });
 }
 
 /** Folds a status poll into the attempt's liveness record. Returns true if it made progress. */

@@ -20,17 +20,30 @@ export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quoteWord).join(' ');
 }
 
-/** `KEY='value'` lines for an env file the runner script sources. Keys must be plain names. */
-export function envFileText(env: Readonly<Record<string, string>>): string {
-  return Object.entries(env)
-    .map(([key, value]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-        throw new NightshiftError(
-          ErrorCode.invalidConfig,
-          `not an environment variable name: ${JSON.stringify(key)}`,
-        );
-      }
-      return `${key}=${quoteWord(value)}\n`;
-    })
-    .join('');
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkEnvName(key: string): string {
+  if (!ENV_NAME.test(key)) {
+    throw new NightshiftError(
+      ErrorCode.invalidConfig,
+      `not an environment variable name: ${JSON.stringify(key)}`,
+    );
+  }
+  return key;
+}
+
+/**
+ * `KEY='value'` lines for an env file the runner script sources. Keys must be plain names. With
+ * `secretKeys` (names of entries whose values are secrets), a last line NIGHTSHIFT_SECRET_VARS='A B'
+ * tells the runner which values to redact from the executor's output (names only: the values stay in
+ * the environment, out of every argv).
+ */
+export function envFileText(
+  env: Readonly<Record<string, string>>,
+  secretKeys: readonly string[] = [],
+): string {
+  const lines = Object.entries(env).map(([key, value]) => `${checkEnvName(key)}=${quoteWord(value)}\n`);
+  const names = [...new Set(secretKeys)].map(checkEnvName);
+  if (names.length > 0) lines.push(`NIGHTSHIFT_SECRET_VARS=${quoteWord(names.join(' '))}\n`);
+  return lines.join('');
 }

@@ -13,6 +13,8 @@ import { quoteWord } from './quote.js';
  * - sources the provider's env from <task-dir>/env (0600) and deletes it at once;
  * - replaces the prompt tokens in argv with the prompt file's contents (byte-exact, trailing newlines
  *   included) / path;
+ * - when the env file names secret variables (NIGHTSHIFT_SECRET_VARS, written by envFileText), pipes
+ *   the executor's output through REDACT_AWK, so neither the pane nor the log shows their values;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
  * - commits what the executor left uncommitted;
  * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code, times, and whether the
@@ -25,6 +27,69 @@ import { quoteWord } from './quote.js';
  */
 /** The tmux wait-for channel every runner signals as it ends (see RUN_SH and WorkerHost.waitForExit). */
 export const EXIT_CHANNEL = 'nightshift-exit';
+
+/**
+ * The runner's output filter (POSIX awk: mawk, gawk, busybox). It replaces the value of every variable
+ * named in NIGHTSHIFT_SECRET_VARS (space-separated names; the values are read from ENVIRON, never
+ * from argv, where ps would show them) by [redacted], as makeRedactor (lib/redact.ts) does: literal
+ * matches (index/substr, never a regex), values of 4 characters or more, each also in its JSON-escaped
+ * form, longest first. It is line-based: each line goes out (flushed) as it ends; a value that spans
+ * lines is only caught in its JSON-escaped form, and a last line without a newline gains one.
+ */
+export const REDACT_AWK = String.raw`
+function jsonEscape(s,    out, i, c) {
+  out = ""
+  for (i = 1; i <= length(s); i++) {
+    c = substr(s, i, 1)
+    if (c in esc) out = out esc[c]
+    else out = out c
+  }
+  return out
+}
+function add(v) {
+  if (v in seen) return
+  seen[v] = 1
+  k++
+  s[k] = v
+}
+BEGIN {
+  esc["\\"] = "\\\\"
+  esc["\""] = "\\\""
+  for (i = 1; i < 32; i++) esc[sprintf("%c", i)] = sprintf("\\u%04x", i)
+  esc[sprintf("%c", 8)] = "\\b"
+  esc[sprintf("%c", 9)] = "\\t"
+  esc[sprintf("%c", 10)] = "\\n"
+  esc[sprintf("%c", 12)] = "\\f"
+  esc[sprintf("%c", 13)] = "\\r"
+  k = 0
+  n = split(ENVIRON["NIGHTSHIFT_SECRET_VARS"], names, " ")
+  for (i = 1; i <= n; i++) {
+    v = ENVIRON[names[i]]
+    if (length(v) < 4) continue
+    add(v)
+    add(jsonEscape(v))
+  }
+  for (i = 2; i <= k; i++) {
+    v = s[i]
+    for (j = i - 1; j > 0 && length(s[j]) < length(v); j--) s[j + 1] = s[j]
+    s[j + 1] = v
+  }
+}
+{
+  line = $0
+  for (i = 1; i <= k; i++) {
+    if (index(line, s[i]) == 0) continue
+    out = ""
+    while ((p = index(line, s[i])) > 0) {
+      out = out substr(line, 1, p - 1) "[redacted]"
+      line = substr(line, p + length(s[i]))
+    }
+    line = out line
+  }
+  print line
+  fflush()
+}
+`;
 
 export const RUN_SH = `#!/bin/sh
 # nightshift runner script (written by nightshift; do not edit).
@@ -55,6 +120,9 @@ if [ -f "$ENV_FILE" ]; then
   set +a
   rm -f "$ENV_FILE"
 fi
+# Names (not values) of the secret variables: the output filter reads their values from its environment.
+SECRET_VARS=\${NIGHTSHIFT_SECRET_VARS:-}
+unset NIGHTSHIFT_SECRET_VARS
 # The prompt word is byte-exact: $(...) strips trailing newlines, so it reads through a sentinel "x"
 # and removes it. (NUL cannot occur: specs with NUL bytes are refused by the parser.)
 n=$#
@@ -87,7 +155,16 @@ fi
 IN=/dev/null
 if [ "$STDIN_MODE" = prompt ]; then IN=$PROMPT_FILE; fi
 HEAD0=$(git rev-parse -q --verify HEAD 2>/dev/null || :)
-{ "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } | tee -a "$LOG"
+if [ -n "$SECRET_VARS" ]; then
+  # mawk reads a pipe in blocks unless told -W interactive: lines would reach the pane late.
+  AWK_OPTS=
+  case $(awk -W version 2>&1 </dev/null) in *mawk*) AWK_OPTS="-W interactive" ;; esac
+  { "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } |
+    NIGHTSHIFT_SECRET_VARS=$SECRET_VARS LC_ALL=C awk $AWK_OPTS ${quoteWord(REDACT_AWK)} |
+    tee -a "$LOG"
+else
+  { "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } | tee -a "$LOG"
+fi
 CODE=$(cat "$RC_FILE" 2>/dev/null || echo 255)
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
   git add -A >/dev/null 2>&1

@@ -60,6 +60,8 @@ export interface LaunchSpec {
   argv: string[];
   /** Executor environment, secrets included: shipped in a 0600 file the runner deletes. */
   env: Record<string, string>;
+  /** Names of the `env` entries whose values are secrets: the runner redacts them from the output. */
+  secretKeys?: readonly string[];
   stdin: 'null' | 'prompt';
   prompt: string;
 }
@@ -619,7 +621,7 @@ export class WorkerHost {
     const taskDir = this.taskDir(id);
     const session = sessionName(id);
     const prompt = Buffer.from(spec.prompt);
-    const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }));
+    const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }, spec.secretKeys));
     const argv = Buffer.from(quoteArgv(spec.argv));
     const facts = this.info;
     const runner = [

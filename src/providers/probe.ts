@@ -81,7 +81,7 @@ export async function runProbe(
     const cmd = profile.buildProbe(cfg, ctx, secrets, nonce);
     await worker.runner.run(['mkdir', '-p', '-m', '700', dir, ctx.stateDir], { reject: false });
     await worker.writeFile(path.posix.join(dir, 'prompt.md'), `${cmd.prompt ?? probePrompt(nonce)}\n`);
-    await worker.writeFile(path.posix.join(dir, 'env'), envFileText(cmd.env));
+    await worker.writeFile(path.posix.join(dir, 'env'), envFileText(cmd.env, cmd.secretKeys));
     const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
     const facts = worker.info;
     const r = await worker.runner.run(

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureSession } from '../../src/client/session.js';
+import { configSchema } from '../../src/config/schema.js';
 import { LocalRunner } from '../../src/hosts/runner.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
+import { profileFor, resolveSecrets } from '../../src/providers/index.js';
+import { launchContext } from '../../src/providers/probe.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { waitFor } from '../../src/testing/wait.js';
 
@@ -396,3 +400,93 @@ it('reads a missing guard record as untouched, and an unreadable one as a host e
     await host.runner.run(['rmdir', record]);
   }
 });
+
+it.each([0, 3])(
+  'redacts a command provider’s secret from the attempt log and the pane, keeping exit code %i',
+  async (code) => {
+    const id = `sec${code}`;
+    const secret = `sk-'canary $(x)-${randomBytes(6).toString('hex')}`;
+    const gate = path.join(workdir, `go-${id}`);
+    // The executor prints its key alone, mid-line, twice on a line and in a last line without a
+    // newline; it waits for the test between the first lines and the rest, so the test can look at
+    // the live pane and every process's argv while it runs.
+    const script = [
+      'echo "$API_KEY"',
+      'echo "key=$API_KEY; again $API_KEY."',
+      'while [ ! -e "$GATE" ]; do sleep 0.05; done',
+      'echo "after the gate: $API_KEY"',
+      'printf "tail %s" "$API_KEY"',
+      'exit "$CODE"',
+    ].join('\n');
+    const cfg = configSchema.parse({
+      providers: {
+        cmd: {
+          kind: 'command',
+          command: ['sh', '-c', script],
+          env: { GATE: gate, CODE: String(code) },
+          secretEnv: { API_KEY: 'NS_TEST_G3_KEY' },
+        },
+      },
+    }).providers.cmd!;
+    const secrets = resolveSecrets('cmd', cfg, { NS_TEST_G3_KEY: secret });
+    const cmd = profileFor('command').buildRun(
+      cfg,
+      launchContext(host, 'cmd', id, 1, host.worktree(id)),
+      secrets,
+    );
+    expect(cmd.secretKeys).toEqual(['API_KEY']);
+    const base = git(repo, 'rev-parse', 'HEAD');
+    await host.ensureMirror('app', 'main');
+    await host.pushBase(repo, 'app', id, base);
+    await host.createWorktree('app', id);
+    await host.launch({
+      taskId: id,
+      attempt: 1,
+      repo: 'app',
+      argv: cmd.argv,
+      env: cmd.env,
+      secretKeys: cmd.secretKeys,
+      stdin: cmd.stdin,
+      prompt: 'p',
+    });
+    const pane = () =>
+      spawnSync('tmux', ['-L', socket, 'capture-pane', '-p', '-J', '-t', `=ns-${id}:`, '-S', '-200'], {
+        encoding: 'utf8',
+      }).stdout;
+    // Lines reach the pane and the log as they are printed, while the executor still runs.
+    await waitFor('the first lines in the log', async () =>
+      (await host.readLog(id, 1)).includes('key=[redacted]; again [redacted].'),
+    );
+    await waitFor('the first lines in the pane', () => pane().includes('key=[redacted]; again [redacted].'));
+    expect(pane()).not.toContain(secret);
+    // The key is in no process's argv (ps shows those): only in environments.
+    const argvs = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'latin1');
+        } catch {
+          return '';
+        }
+      });
+    // (The scan saw the runner's processes: the output filter's argv is its program.)
+    expect(argvs.some((a) => a.includes('awk') && a.includes('[redacted]'))).toBe(true);
+    expect(argvs.filter((a) => a.includes(secret))).toEqual([]);
+    writeFileSync(gate, '');
+    const status = await waitFor('exit.json and a dead pane', async () => {
+      const s = await host.status('app', id, 1);
+      return s.exit && s.pane?.dead ? s : null;
+    });
+    expect(status.exit?.exitCode).toBe(code);
+    const log = await host.readLog(id, 1);
+    // A last line without a newline is kept, and gains one.
+    expect(log).toBe(
+      '[redacted]\nkey=[redacted]; again [redacted].\nafter the gate: [redacted]\ntail [redacted]\n',
+    );
+    const screen = pane();
+    expect(screen).toContain('after the gate: [redacted]');
+    expect(screen).toContain('tail [redacted]');
+    expect(screen).not.toContain(secret);
+    expect(await host.captureScreen(id)).not.toContain(secret);
+  },
+);
