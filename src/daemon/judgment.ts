@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
+import { FatalIoError } from '../queue/fsx.js';
 import { parseDuration } from '../core/duration.js';
 import type { GateName } from '../core/gates.js';
 import {
@@ -47,6 +48,8 @@ export interface JudgmentDeps {
   onGraded: () => void;
   /** Something changed that may unblock dispatch (a merge, a task back to pending). */
   wake: () => void;
+  /** An fsync failed: the queue may have lost data. The loop stops; the owner stops the process. */
+  onFatal?: (err: FatalIoError) => void;
 }
 
 const PARK_MANUAL = 'awaiting-approval';
@@ -193,11 +196,13 @@ export class Judgment {
           if (next.review?.verdict === 'approve') await this.merge(next);
           else await this.judge(next);
         } catch (err) {
+          if (err instanceof FatalIoError) return this.fatal(err);
           const reason = coerceError(err).describe();
           this.deps.log(`judgment of ${next.id} failed: ${reason}`);
           try {
             this.update(next.id, `judgment failed (supervisor): ${reason}`, { parked: 'judgment-error' });
           } catch (again) {
+            if (again instanceof FatalIoError) return this.fatal(again);
             // The task itself is gone or unreadable: nothing left to park; stop rather than spin on it.
             this.deps.log(`could not park ${next.id}: ${coerceError(again).describe()}`);
             return;
@@ -206,6 +211,13 @@ export class Judgment {
         this.deps.wake();
       }
     } while (this.again && !this.stopped);
+  }
+
+  /** Never a parked task and a next one: the disk may have lost data. */
+  private fatal(err: FatalIoError): void {
+    this.stopped = true;
+    if (this.deps.onFatal) this.deps.onFatal(err);
+    else this.deps.log(`fatal: ${err.describe()}; judgment stops`);
   }
 
   // ---- review ----------------------------------------------------------------------------

@@ -187,6 +187,7 @@ export class Supervisor {
       redact: this.redact,
       // From the records, as after a restart: live routing and `providers` always agree.
       onGraded: () => this.fleet.seedGrades(this.store.list()),
+      onFatal: (err) => this.fatal(err),
       wake: () => this.wake(),
     });
     await this.adopt();
@@ -258,17 +259,22 @@ export class Supervisor {
         forceMonitor = false;
       } while (this.again && !this.stopping);
     } catch (err) {
-      if (err instanceof FatalIoError) {
-        // An fsync failed: the disk may have dropped queue state. Stop, never retry; exit non-zero.
-        this.opts.log?.(`fatal: ${err.describe()}; the daemon stops (exit 1)`);
-        void this.stop(`fatal I/O error: ${err.message}`).finally(() => process.exit(1));
-      } else {
-        this.opts.log?.(`tick failed: ${coerceError(err).describe()}`);
-      }
+      if (err instanceof FatalIoError) this.fatal(err);
+      else this.opts.log?.(`tick failed: ${coerceError(err).describe()}`);
     } finally {
       this.ticking = false;
     }
     if (!this.stopping) this.schedule();
+  }
+
+  /**
+   * An fsync failed (in a tick, a collection, a review or a merge): the disk may have dropped queue
+   * state. Stop, never retry; exit non-zero.
+   */
+  private fatal(err: FatalIoError): void {
+    if (this.stopping) return;
+    this.opts.log?.(`fatal: ${err.describe()}; the daemon stops (exit 1)`);
+    void this.stop(`fatal I/O error: ${err.message}`).finally(() => process.exit(1));
   }
 
   private async tick(forceMonitor: boolean): Promise<void> {
@@ -652,9 +658,10 @@ export class Supervisor {
     live.ending = true;
     this.live.delete(live.taskId);
     const done = this.collect(live, worker, exit)
-      .catch((err: unknown) =>
-        this.opts.log?.(`collecting ${live.taskId} failed: ${coerceError(err).describe()}`),
-      )
+      .catch((err: unknown) => {
+        if (err instanceof FatalIoError) this.fatal(err);
+        else this.opts.log?.(`collecting ${live.taskId} failed: ${coerceError(err).describe()}`);
+      })
       .finally(() => {
         this.collecting.delete(live.taskId);
         this.wake();
