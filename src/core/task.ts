@@ -288,7 +288,19 @@ export function enterFailed(task: TaskRecord, f: FailureInput): Transition {
 }
 
 /** review → pending: another round on the same branch, with the review attached. */
+/** A precondition of one edge beyond the state table: refused with the same stable code. */
+function refuse(task: TaskRecord, message: string, hint: string): never {
+  throw new NightshiftError(ErrorCode.invalidTransition, message, { taskId: task.id, hint });
+}
+
 export function enterChanges(task: TaskRecord, at: { now: number; reason: string }): Transition {
+  if (task.round >= task.spec.reviewRounds) {
+    refuse(
+      task,
+      `cannot send ${task.id} back for changes: its ${task.spec.reviewRounds} review rounds are used`,
+      'park it as needs-human, or fail it',
+    );
+  }
   return move(task, 'pending', at.now, `changes requested: ${at.reason}`, {
     round: task.round + 1,
     parked: null,
@@ -302,6 +314,9 @@ export function enterRequeued(task: TaskRecord, at: { now: number; reason: strin
 
 /** review → done: merged into main. */
 export function enterDone(task: TaskRecord, at: { now: number; sha: string }): Transition {
+  if (task.state === 'review' && task.review?.verdict !== 'approve') {
+    refuse(task, `cannot merge ${task.id}: it has no approval`, 'approve it first (`nightshift approve`)');
+  }
   return move(task, 'done', at.now, `merged as ${at.sha.slice(0, 12)}`, {
     merge: { sha: at.sha, at: iso(at.now) },
     parked: null,

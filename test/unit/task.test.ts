@@ -10,6 +10,7 @@ import {
   enterRunning,
   newTask,
   TRANSITIONS,
+  updateTask,
   type TaskSpec,
 } from '../../src/core/task.js';
 import { parseDuration, formatDuration } from '../../src/core/duration.js';
@@ -27,7 +28,11 @@ describe('task state machine', () => {
     expect(task.attempts[0]).toMatchObject({ n: 1, provider: 'glm', host: 'oci', outcome: 'running' });
     const review = enterReview(task, { now: 20, exitCode: 0 });
     expect(review.event).toMatchObject({ type: 'task.transition', from: 'running', to: 'review' });
-    task = enterDone(review.task, { now: 30, sha: 'abcdef1234567890' }).task;
+    expect(() => enterDone(review.task, { now: 25, sha: 'abcdef1234567890' })).toThrow(/has no approval/);
+    const approved = updateTask(review.task, 25, 'approved', {
+      review: { grade: 'A', verdict: 'approve', summary: 'ok', findings: [], approvedBy: 'human' },
+    }).task;
+    task = enterDone(approved, { now: 30, sha: 'abcdef1234567890' }).task;
     expect(task.state).toBe('done');
     expect(task.merge?.sha).toBe('abcdef1234567890');
     expect(task.history.map((h) => h.to)).toEqual(['pending', 'running', 'review', 'done']);
@@ -70,6 +75,15 @@ describe('task state machine', () => {
     task = enterReview(task, { now: 2, exitCode: 0 }).task;
     task = enterChanges(task, { now: 3, reason: 'missing test' }).task;
     expect(task).toMatchObject({ state: 'pending', round: 1 });
+    // Past the cap, the edge itself refuses: the caller must park or fail the task instead.
+    for (let round = 1; round < spec.reviewRounds; round++) {
+      task = enterRunning(task, { now: 4, provider: 'p', host: 'h' }).task;
+      task = enterReview(task, { now: 5, exitCode: 0 }).task;
+      task = enterChanges(task, { now: 6, reason: 'again' }).task;
+    }
+    task = enterRunning(task, { now: 7, provider: 'p', host: 'h' }).task;
+    task = enterReview(task, { now: 8, exitCode: 0 }).task;
+    expect(() => enterChanges(task, { now: 9, reason: 'once more' })).toThrow(/review rounds are used/);
   });
 
   it('refuses every edge not in the table, naming the task', () => {
