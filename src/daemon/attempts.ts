@@ -3,7 +3,7 @@
  * commits), mirror its log to logs/<id>/attempt-<n>.log, keep its last screen before a kill
  * (logs/<id>/attempt-<n>.screen.txt), and read how it ended.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TaskRecord } from '../core/task.js';
 import type { WorkspacePaths } from '../config/paths.js';
@@ -150,7 +150,37 @@ export async function mirrorLog(
   const file = paths.attemptLog(live.taskId, live.attempt);
   mkdirSync(path.dirname(file), { recursive: true });
   appendFileSync(file, out, { mode: 0o600 });
+  // After the append: a crash between the two repeats bytes at adoption rather than losing them.
+  writeFileSync(
+    mirroredMark(paths, live.taskId, live.attempt),
+    `${live.mirroredBytes - live.mirror.pending}\n`,
+    {
+      mode: 0o600,
+    },
+  );
   return out.toString('utf8');
+}
+
+/**
+ * Beside the mirrored log, how many bytes of the host's log it holds: redaction changes lengths, so the
+ * mirror's own size cannot say where a daemon that adopts the attempt should read on from.
+ */
+function mirroredMark(paths: WorkspacePaths, taskId: string, attempt: number): string {
+  return path.join(path.dirname(paths.attemptLog(taskId, attempt)), `attempt-${attempt}.mirrored`);
+}
+
+/**
+ * Where mirroring an adopted attempt reads on from: the bytes of the host's log already written to
+ * logs/ (held-back bytes are read again). A mirror without its mark (an older daemon's) counts its size.
+ */
+export function mirroredOffset(paths: WorkspacePaths, taskId: string, attempt: number): number {
+  try {
+    const n = Number(readFileSync(mirroredMark(paths, taskId, attempt), 'utf8').trim());
+    if (Number.isSafeInteger(n) && n >= 0) return n;
+  } catch {
+    // no mark: fall through to the mirror's size
+  }
+  return statSync(paths.attemptLog(taskId, attempt), { throwIfNoEntry: false })?.size ?? 0;
 }
 
 /**

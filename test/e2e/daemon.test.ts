@@ -326,6 +326,53 @@ describe('the daemon', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('adopts a running attempt and mirrors on from where the last daemon stopped: no byte twice', async () => {
+    const secret = 'sk-adopt-0123456789abcdefghijkl';
+    const dir = path.join(process.env['TMPDIR'] ?? '/tmp', `ns-adopt-${process.pid}-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    const script = path.join(dir, 'executor.sh');
+    writeFileSync(
+      script,
+      [
+        'if grep -q ns-probe- "$2"; then grep -o "ns-probe-[0-9a-f]*" "$2"; exit 0; fi',
+        `printf 'before %s middle ${'x'.repeat(40)}\\n' "$TOKEN"`,
+        'while [ ! -f "$1/go" ]; do sleep 0.05; done',
+        `printf 'after\\n'`,
+        '',
+      ].join('\n'),
+    );
+    night = makeNight({
+      providers: `  adopt: { kind: command, hosts: [local], concurrency: 1, secretEnv: { TOKEN: NS_ADOPT_TOKEN }, command: [sh, ${JSON.stringify(script)}, ${JSON.stringify(dir)}, '{{nightshift:prompt-file}}'] }`,
+      extra: FAST,
+    });
+    const env = { ...process.env, NS_ADOPT_TOKEN: secret };
+    const first = night.supervisor({ env });
+    await first.start();
+    night.dropSpec('adopt.md', scriptedSpec('adopt', 'exit 0', ['attempts: 1']));
+    const printed = Buffer.byteLength(`before ${secret} middle ${'x'.repeat(40)}\n`);
+    const log = path.join(night.root, 'logs', 'adopt', 'attempt-1.log');
+    // The secret is written (redacted, shorter than it was); the line's end is still held back.
+    await waitFor('the first line read', () => first.live.get('adopt')?.mirroredBytes === printed, 20_000);
+    expect(readFileSync(log, 'utf8')).toMatch(/^before \[redacted\] middle x{10,39}$/);
+    await first.stop('restart');
+    const second = night.supervisor({ env });
+    const events: NightshiftEvent[] = [];
+    second.events.subscribe((e) => events.push(e));
+    await second.start();
+    expect(events.some((e) => e.type === 'task.adopted' && e.task === 'adopt')).toBe(true);
+    writeFileSync(path.join(dir, 'go'), '');
+    await waitFor(
+      'the attempt collected',
+      () => {
+        const a = second.store.list().find((t) => t.id === 'adopt')?.attempts[0];
+        return a && a.outcome !== 'running' ? a : null;
+      },
+      20_000,
+    );
+    expect(readFileSync(log, 'utf8')).toBe(`before [redacted] middle ${'x'.repeat(40)}\nafter\n`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses a second daemon on the same workspace and changes nothing', async () => {
     night = makeNight({
       providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
