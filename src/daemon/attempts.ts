@@ -151,13 +151,10 @@ export async function mirrorLog(
   mkdirSync(path.dirname(file), { recursive: true });
   appendFileSync(file, out, { mode: 0o600 });
   // After the append: a crash between the two repeats bytes at adoption rather than losing them.
-  writeFileSync(
-    mirroredMark(paths, live.taskId, live.attempt),
-    `${live.mirroredBytes - live.mirror.pending}\n`,
-    {
-      mode: 0o600,
-    },
-  );
+  const held = live.mirror.pending;
+  writeFileSync(mirroredMark(paths, live.taskId, live.attempt), `${live.mirroredBytes - held}\n`, {
+    mode: 0o600,
+  });
   return out.toString('utf8');
 }
 

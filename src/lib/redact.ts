@@ -35,7 +35,7 @@ export class StreamRedactor {
   private readonly holdBack: number;
   private held: Buffer = Buffer.alloc(0);
 
-  constructor(redact: Redactor) {
+  constructor(private readonly redact: Redactor) {
     this.needles = (redact.values ?? []).map((v) => Buffer.from(v)).sort((a, b) => b.length - a.length);
     this.holdBack = Math.max(0, ...this.needles.map((n) => n.length - 1));
   }
@@ -71,6 +71,8 @@ export class StreamRedactor {
   }
 
   private redactBytes(data: Buffer): Buffer {
+    // A redactor that does not say what it replaces is applied to each piece as text (never skipped).
+    if (!this.redact.values) return Buffer.from(this.redact(data.toString('utf8')));
     let out = data;
     const mark = Buffer.from(REDACTED);
     for (const n of this.needles) {

@@ -84,3 +84,8 @@ it('holds back no more than the longest secret less one byte, plus a character b
   expect(plain.pending).toBe(2);
   expect(plain.push(bytes.subarray(4)).toString()).toBe('€');
 });
+
+it('applies a redactor that does not list its values to each piece as text, rather than skip it', () => {
+  const r = new StreamRedactor((t) => t.replaceAll('hush-hush', '[redacted]'));
+  expect(r.push(Buffer.from('say hush-hush now')).toString()).toBe('say [redacted] now');
+});
