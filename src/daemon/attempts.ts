@@ -3,12 +3,12 @@
  * commits), mirror its log to logs/<id>/attempt-<n>.log, keep its last screen before a kill
  * (logs/<id>/attempt-<n>.screen.txt), and read how it ended.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TaskRecord } from '../core/task.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
-import type { Redactor } from '../lib/redact.js';
+import { StreamRedactor, type Redactor } from '../lib/redact.js';
 import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
@@ -25,7 +25,10 @@ export interface LiveAttempt {
   /** Monotonic ms of the last sign of progress. */
   progressMono: number;
   logBytes: number;
+  /** Bytes of the host's log read so far (written to logs/, or held back in `mirror`). */
   mirroredBytes: number;
+  /** The log's redaction as it streams: holds back a tail that may be the start of a secret. */
+  mirror?: StreamRedactor;
   head: string | null;
   /** Consecutive polls that found neither a session nor exit.json. */
   missing: number;
@@ -134,24 +137,56 @@ export function noteProgress(live: LiveAttempt, status: AttemptStatus, nowMono: 
   return grew || committed;
 }
 
-/** Copies new log bytes from the host to logs/<id>/attempt-<n>.log, redacted. */
+/**
+ * Copies new log bytes from the host to logs/<id>/attempt-<n>.log, redacted. A tail that could be the
+ * start of a secret (or of a UTF-8 character) waits for the next read; `force` (at exit or kill) writes
+ * it too. Returns the text appended, or null when nothing was.
+ */
 export async function mirrorLog(
   paths: WorkspacePaths,
   worker: WorkerHost,
   live: LiveAttempt,
   redact: Redactor,
-  /** Read even if the last status showed no growth (at exit, the final bytes matter). */
+  /** Read even if the last status showed no growth, and write what is held back (the attempt has ended). */
   force = false,
 ): Promise<string | null> {
   if (!force && live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return null;
-  const chunk = await worker.readLog(live.taskId, live.attempt, live.mirroredBytes);
-  if (!chunk) return null;
+  const bytes = await worker.readLogBytes(live.taskId, live.attempt, live.mirroredBytes);
+  live.mirroredBytes += bytes.length;
+  live.mirror ??= new StreamRedactor(redact);
+  const out = live.mirror.push(bytes, force);
+  if (out.length === 0) return null;
   const file = paths.attemptLog(live.taskId, live.attempt);
   mkdirSync(path.dirname(file), { recursive: true });
-  const text = redact(chunk);
-  appendFileSync(file, text, { mode: 0o600 });
-  live.mirroredBytes += Buffer.byteLength(chunk);
-  return text;
+  appendFileSync(file, out, { mode: 0o600 });
+  // After the append: a crash between the two repeats bytes at adoption rather than losing them.
+  const held = live.mirror.pending;
+  writeFileSync(mirroredMark(paths, live.taskId, live.attempt), `${live.mirroredBytes - held}\n`, {
+    mode: 0o600,
+  });
+  return out.toString('utf8');
+}
+
+/**
+ * Beside the mirrored log, how many bytes of the host's log it holds: redaction changes lengths, so the
+ * mirror's own size cannot say where a daemon that adopts the attempt should read on from.
+ */
+function mirroredMark(paths: WorkspacePaths, taskId: string, attempt: number): string {
+  return path.join(path.dirname(paths.attemptLog(taskId, attempt)), `attempt-${attempt}.mirrored`);
+}
+
+/**
+ * Where mirroring an adopted attempt reads on from: the bytes of the host's log already written to
+ * logs/ (held-back bytes are read again). A mirror without its mark (an older daemon's) counts its size.
+ */
+export function mirroredOffset(paths: WorkspacePaths, taskId: string, attempt: number): number {
+  try {
+    const n = Number(readFileSync(mirroredMark(paths, taskId, attempt), 'utf8').trim());
+    if (Number.isSafeInteger(n) && n >= 0) return n;
+  } catch {
+    // no mark: fall through to the mirror's size
+  }
+  return statSync(paths.attemptLog(taskId, attempt), { throwIfNoEntry: false })?.size ?? 0;
 }
 
 /**

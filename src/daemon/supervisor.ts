@@ -32,6 +32,7 @@ import {
   localLog,
   liveFailure,
   mirrorLog,
+  mirroredOffset,
   noteProgress,
   readAttemptOutput,
   saveScreen,
@@ -959,7 +960,7 @@ export class Supervisor {
       }
       live.logBytes = status.logBytes;
       live.head = status.head;
-      live.mirroredBytes = localLog(this.opts.paths, task.id, attempt.n).length;
+      live.mirroredBytes = mirroredOffset(this.opts.paths, task.id, attempt.n);
       if (status.exit) {
         await this.collect(live, worker, status.exit);
       } else if (status.pane && !status.pane.dead) {

@@ -22,11 +22,15 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Do not throw on a non-zero exit (the default); set false to throw CommandError. */
   reject?: boolean;
+  /** Keep stdout's bytes as they are (RunResult.stdoutBytes): output that may not be UTF-8, or may end mid-character. */
+  binary?: boolean;
 }
 
 export interface RunResult {
   exitCode: number;
   stdout: string;
+  /** stdout's bytes, undecoded, when the command ran with `binary`. */
+  stdoutBytes?: Buffer;
   stderr: string;
   timedOut: boolean;
   durationMs: number;
@@ -81,15 +85,20 @@ async function exec(
     ...(opts.timeoutMs ? { timeout: opts.timeoutMs, forceKillAfterDelay: 2000 } : {}),
     env: { ...extraEnv, ...opts.env },
     stripFinalNewline: false,
+    encoding: opts.binary ? 'buffer' : 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     windowsHide: true,
   });
   const spawnFailed = result.exitCode === undefined && !result.signal && !result.timedOut;
+  const text = (out: string | Uint8Array | undefined) =>
+    out instanceof Uint8Array ? Buffer.from(out).toString('utf8') : (out ?? '');
+  const stderr = text(result.stderr);
   return {
     exitCode: exitCodeOf(result),
-    stdout: String(result.stdout ?? ''),
+    stdout: text(result.stdout),
+    ...(opts.binary ? { stdoutBytes: Buffer.from((result.stdout as Uint8Array | undefined) ?? []) } : {}),
     // A command that could not start says why, as a shell would ("…: not found").
-    stderr: spawnFailed && !result.stderr ? `${result.shortMessage ?? ''}\n` : String(result.stderr ?? ''),
+    stderr: spawnFailed && !stderr ? `${result.shortMessage ?? ''}\n` : stderr,
     timedOut: result.timedOut === true,
     durationMs: performance.now() - started,
     ...(result.signal && !result.timedOut ? { killedBy: result.signal } : {}),

@@ -54,11 +54,7 @@ export function sshTargetFor(
  */
 export function sshOptions(t: SshTarget, controlPath: string): string[] {
   return [
-    ...(t.sshConfig ? ['-F', t.sshConfig] : []),
-    ...(t.port ? ['-p', String(t.port)] : []),
-    ...(t.identityFile
-      ? ['-o', `IdentityFile=${sshConfigWord(escapePercent(t.identityFile))}`, '-o', 'IdentitiesOnly=yes']
-      : []),
+    ...sshReachOptions(t),
     '-o',
     'ControlMaster=auto',
     '-S',
@@ -74,6 +70,20 @@ export function sshOptions(t: SshTarget, controlPath: string): string[] {
     '-o',
     'BatchMode=yes',
     ...(t.extraOptions ?? []).flatMap((o) => ['-o', o]),
+  ];
+}
+
+/**
+ * How to reach the host and whom to be there, as every connection says it: `-F`, `-p` and the key (with
+ * IdentitiesOnly). Also the start of the command doctor suggests trying by hand.
+ */
+export function sshReachOptions(t: Pick<SshTarget, 'sshConfig' | 'port' | 'identityFile'>): string[] {
+  return [
+    ...(t.sshConfig ? ['-F', t.sshConfig] : []),
+    ...(t.port ? ['-p', String(t.port)] : []),
+    ...(t.identityFile
+      ? ['-o', `IdentityFile=${sshConfigWord(escapePercent(t.identityFile))}`, '-o', 'IdentitiesOnly=yes']
+      : []),
   ];
 }
 

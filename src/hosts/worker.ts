@@ -773,10 +773,20 @@ export class WorkerHost {
     return r.exitCode !== 1;
   }
 
-  /** Reads the attempt log from byte `from` (for mirroring it to the supervisor's logs/). */
+  /** Reads the attempt log from byte `from`, decoded as UTF-8. */
   async readLog(id: string, attempt: number, from = 0): Promise<string> {
-    const r = await this.runner.run(['tail', '-c', `+${from + 1}`, this.logPath(id, attempt)]);
-    return r.exitCode === 0 ? r.stdout : '';
+    return (await this.readLogBytes(id, attempt, from)).toString('utf8');
+  }
+
+  /**
+   * Reads the attempt log's bytes from byte `from`, as they are (for mirroring it to the supervisor's
+   * logs/: the next read starts where this one ended, even mid-character or in output that is not UTF-8).
+   */
+  async readLogBytes(id: string, attempt: number, from = 0): Promise<Buffer> {
+    const r = await this.runner.run(['tail', '-c', `+${from + 1}`, this.logPath(id, attempt)], {
+      binary: true,
+    });
+    return r.exitCode === 0 && r.stdoutBytes ? r.stdoutBytes : Buffer.alloc(0);
   }
 
   /** Commits the worktree's uncommitted changes to refs/nightshift/salvage/<id>/<attempt>. Null if clean. */

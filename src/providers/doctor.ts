@@ -7,6 +7,7 @@ import { coerceError } from '../core/errors.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { sampleLoad } from '../hosts/load.js';
 import { quoteArgv } from '../hosts/quote.js';
+import { sshReachOptions } from '../hosts/ssh-argv.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { profileFor } from './index.js';
 import { runProbe } from './probe.js';
@@ -221,16 +222,8 @@ function fixForHost(name: string, cfg: HostConfig | undefined): string {
   if (cfg?.kind !== 'ssh') {
     return `check that hosts.${name}.workdir (${cfg?.workdir ?? `default: <workspace>/hosts/${name}`}) can be created and written by you`;
   }
-  const argv = [
-    'ssh',
-    ...(cfg.sshConfig ? ['-F', cfg.sshConfig] : []),
-    ...(cfg.port ? ['-p', String(cfg.port)] : []),
-    ...(cfg.identityFile ? ['-i', cfg.identityFile] : []),
-    '-o',
-    'BatchMode=yes',
-    cfg.ssh,
-    'true',
-  ];
+  // The key, port and config file as the runner passes them (sshReachOptions), never prompting.
+  const argv = ['ssh', ...sshReachOptions(cfg), '-o', 'BatchMode=yes', '--', cfg.ssh, 'true'];
   const shown = argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteArgv([w]))).join(' ');
   return `\`${shown}\` (hosts.${name}.ssh is ${cfg.ssh}) must exit 0 without a prompt: check the key (or ssh-agent), ~/.ssh/config and known_hosts (accept the host key once by hand)`;
 }

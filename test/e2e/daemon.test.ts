@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureSession } from '../../src/client/session.js';
@@ -303,6 +303,108 @@ describe('the daemon', () => {
     expect(git(night.repo, '--git-dir', mirror, 'show', 'refs/nightshift/salvage/vanish/1:wip.txt')).toBe(
       'work in progress',
     );
+  });
+
+  it('mirrors a log whose secret and UTF-8 character arrive split across polls: redacted, byte for byte', async () => {
+    const secret = 'sk-split-0123456789abcdefghijkl';
+    const dir = path.join(process.env['TMPDIR'] ?? '/tmp', `ns-split-${process.pid}-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    // The executor prints the secret's first half, waits for the test's flag, prints the rest and the first
+    // byte of "é", waits again, then its second byte: each wait ends only once the supervisor has read
+    // everything before it, so the secret and the character straddle two reads.
+    const script = path.join(dir, 'executor.sh');
+    writeFileSync(
+      script,
+      [
+        'if grep -q ns-probe- "$2"; then grep -o "ns-probe-[0-9a-f]*" "$2"; exit 0; fi',
+        `printf 'before %s' "$(printf %s "$TOKEN" | cut -c1-14)"`,
+        'while [ ! -f "$1/one" ]; do sleep 0.05; done',
+        `printf '%s caf\\303' "$(printf %s "$TOKEN" | cut -c15-)"`,
+        'while [ ! -f "$1/two" ]; do sleep 0.05; done',
+        `printf '\\251 done\\n'`,
+        '',
+      ].join('\n'),
+    );
+    night = makeNight({
+      providers: `  split: { kind: command, hosts: [local], concurrency: 1, secretEnv: { TOKEN: NS_SPLIT_TOKEN }, command: [sh, ${JSON.stringify(script)}, ${JSON.stringify(dir)}, '{{nightshift:prompt-file}}'] }`,
+      extra: FAST,
+    });
+    const sup = night.supervisor({ env: { ...process.env, NS_SPLIT_TOKEN: secret } });
+    await sup.start();
+    night.dropSpec('split.md', scriptedSpec('split', 'exit 0', ['attempts: 1']));
+    const log = path.join(night.root, 'logs', 'split', 'attempt-1.log');
+    const mirrored = () => {
+      try {
+        return readFileSync(log);
+      } catch {
+        return Buffer.alloc(0);
+      }
+    };
+    const first = Buffer.from(`before ${secret.slice(0, 14)}`);
+    const second = Buffer.concat([Buffer.from(`${secret.slice(14)} caf`), Buffer.from([0xc3])]);
+    const read = (bytes: number) => () => sup.live.get('split')?.mirroredBytes === bytes;
+    await waitFor('the first half read', read(first.length), 20_000);
+    expect(mirrored().toString('latin1')).not.toContain(secret.slice(0, 8));
+    writeFileSync(path.join(dir, 'one'), '');
+    await waitFor('the second half read', read(first.length + second.length), 20_000);
+    writeFileSync(path.join(dir, 'two'), '');
+    await waitFor(
+      'the attempt collected',
+      () => {
+        const a = sup.store.list().find((t) => t.id === 'split')?.attempts[0];
+        return a && a.outcome !== 'running' ? a : null;
+      },
+      20_000,
+    );
+    expect(mirrored().toString('hex')).toBe(Buffer.from('before [redacted] café done\n').toString('hex'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('adopts a running attempt and mirrors on from where the last daemon stopped: no byte twice', async () => {
+    const secret = 'sk-adopt-0123456789abcdefghijkl';
+    const dir = path.join(process.env['TMPDIR'] ?? '/tmp', `ns-adopt-${process.pid}-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    const script = path.join(dir, 'executor.sh');
+    writeFileSync(
+      script,
+      [
+        'if grep -q ns-probe- "$2"; then grep -o "ns-probe-[0-9a-f]*" "$2"; exit 0; fi',
+        `printf 'before %s middle ${'x'.repeat(40)}\\n' "$TOKEN"`,
+        'while [ ! -f "$1/go" ]; do sleep 0.05; done',
+        `printf 'after\\n'`,
+        '',
+      ].join('\n'),
+    );
+    night = makeNight({
+      providers: `  adopt: { kind: command, hosts: [local], concurrency: 1, secretEnv: { TOKEN: NS_ADOPT_TOKEN }, command: [sh, ${JSON.stringify(script)}, ${JSON.stringify(dir)}, '{{nightshift:prompt-file}}'] }`,
+      extra: FAST,
+    });
+    const env = { ...process.env, NS_ADOPT_TOKEN: secret };
+    const first = night.supervisor({ env });
+    await first.start();
+    night.dropSpec('adopt.md', scriptedSpec('adopt', 'exit 0', ['attempts: 1']));
+    const printed = Buffer.byteLength(`before ${secret} middle ${'x'.repeat(40)}\n`);
+    const log = path.join(night.root, 'logs', 'adopt', 'attempt-1.log');
+    // The secret is written (redacted, shorter than it was); the line's end is still held back.
+    await waitFor('the first line read', () => first.live.get('adopt')?.mirroredBytes === printed, 20_000);
+    expect(readFileSync(log, 'utf8')).toMatch(/^before \[redacted\] middle x{10,39}$/);
+    await first.stop('restart');
+    const second = night.supervisor({ env });
+    const events: NightshiftEvent[] = [];
+    second.events.subscribe((e) => events.push(e));
+    await second.start();
+    expect(events.some((e) => e.type === 'task.adopted' && e.task === 'adopt')).toBe(true);
+    writeFileSync(path.join(dir, 'go'), '');
+    await waitFor(
+      'the attempt collected',
+      () => {
+        const a = second.store.list().find((t) => t.id === 'adopt')?.attempts[0];
+        return a && a.outcome !== 'running' ? a : null;
+      },
+      20_000,
+    );
+    expect(readFileSync(log, 'utf8')).toBe(`before [redacted] middle ${'x'.repeat(40)}\nafter\n`);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses a second daemon on the same workspace and changes nothing', async () => {

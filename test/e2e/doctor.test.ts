@@ -58,18 +58,22 @@ it('fails on a silent provider, a missing binary and an unreachable host, saying
       '  ghost: { kind: command, hosts: [local], command: [no-such-agent-binary, "{{nightshift:prompt-file}}"] }',
       '  far: { kind: scripted, hosts: [away] }',
     ].join('\n'),
-    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\n  away: { kind: ssh, ssh: nobody@127.0.0.1, port: 1, workdir: /tmp/ns-away }',
+    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\n  away: { kind: ssh, ssh: nobody@127.0.0.1, port: 1, workdir: /tmp/ns-away, identityFile: "id 100%" }',
   );
+  writeFileSync(path.join(root, 'id 100%'), '', { mode: 0o600 });
   const r = await runCli(['doctor'], { cwd: root, clock: systemClock, env });
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(/FAIL provider mute@local: probe: .*empty/);
   expect(r.stdout).toMatch(
     /FAIL provider ghost@local: binary: no-such-agent-binary not found[\s\S]*fix: install no-such-agent-binary/,
   );
-  // The fix names the destination and the command to try, not just the config key.
-  expect(r.stdout).toMatch(
-    /FAIL host away: reachable: [^\n]*\n\s+fix: `ssh -p 1 -o BatchMode=yes nobody@127\.0\.0\.1 true` \(hosts\.away\.ssh is nobody@127\.0\.0\.1\) must exit 0 without a prompt/,
+  // The fix names the destination and the command to try, not just the config key: the key given as the
+  // runner gives it (-o IdentityFile, its `%` doubled, as ssh expands tokens there), pasteable in a shell.
+  const key = `'IdentityFile="${path.join(root, 'id 100%%')}"'`;
+  expect(r.stdout).toContain(
+    `fix: \`ssh -p 1 -o ${key} -o IdentitiesOnly=yes -o BatchMode=yes -- nobody@127.0.0.1 true\` (hosts.away.ssh is nobody@127.0.0.1) must exit 0 without a prompt`,
   );
+  expect(r.stdout).toMatch(/FAIL host away: reachable: [^\n]*\n\s+fix: `ssh -p 1 /);
   expect(r.stdout).toMatch(
     /FAIL provider far@away: host: host away is not usable[^\n]*\n\s+fix: fix host away's failed checks, or remove it from providers\.far\.hosts/,
   );

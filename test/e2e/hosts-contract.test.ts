@@ -384,6 +384,27 @@ for (const kind of ['local', 'ssh'] as const) {
       expect(existsSync(h.canary)).toBe(false);
     });
 
+    it('reads an attempt log from any byte offset, bytes as they are (mid-character, not UTF-8)', async () => {
+      const id = 'contract-bytes';
+      const log = h.host.logPath(id, 1);
+      const bytes = Buffer.concat([
+        Buffer.from('café 日本 🙂\n'),
+        Buffer.from([0xff, 0xfe, 0xc3]),
+        randomBytes(4096),
+      ]);
+      await h.runner.run(['sh', '-c', 'mkdir -p "${1%/*}" && cat > "$1"', 'sh', log], {
+        input: bytes,
+        reject: false,
+      });
+      for (const from of [0, 1, 4, 7, 8, 14, 15, 16, 17, 18, 19, 1000, bytes.length - 1, bytes.length]) {
+        const read = await h.host.readLogBytes(id, 1, from);
+        expect(read.toString('hex')).toBe(bytes.subarray(from).toString('hex'));
+      }
+      expect((await h.host.readLogBytes(id, 2, 0)).length).toBe(0);
+      const r = await h.runner.run(['cat'], { input: bytes, binary: true });
+      expect(r.stdoutBytes?.equals(bytes)).toBe(true);
+    });
+
     it('kills a command that outlives its timeout', async () => {
       const pidFile = path.join(h.tmp, `timeout-${kind}.pid`);
       const r = await h.runner.run(['sh', '-c', 'echo $$ > "$1"; exec sleep 30', 'sh', pidFile], {
