@@ -27,7 +27,10 @@ export function makeContext(io: CliIO, program: Command): CommandContext {
       if (opts.sync !== false) {
         const report = await client.sync();
         for (const r of report?.inbox.rejected ?? []) {
-          io.stderr(`inbox: rejected ${r.file} (see specs/.rejected/${r.file}.error.txt)\n`);
+          const first = r.reason.split('\n')[0] ?? '';
+          io.stderr(
+            `inbox: rejected ${r.file}: ${first} (moved to specs/.rejected/${r.moved}; see specs/.rejected/${r.moved}.error.txt)\n`,
+          );
         }
         for (const a of report?.inbox.accepted ?? []) io.stderr(`inbox: queued ${a.task} from ${a.file}\n`);
         for (const r of report?.inbox.refused ?? [])

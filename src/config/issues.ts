@@ -25,6 +25,8 @@ export function zodIssues(
   error: z.ZodError,
   file: string,
   lineOf: (path: readonly PropertyKey[]) => number | undefined,
+  /** Where the valid keys are listed, for an unknown key's message. */
+  keysAt = '`nightshift schema`',
 ): SpecIssue[] {
   const out: SpecIssue[] = [];
   for (const issue of error.issues) {
@@ -37,7 +39,7 @@ export function zodIssues(
           file,
           ...(line ? { line } : {}),
           field: fieldPath(keyPath),
-          message: 'unknown key; check its spelling against `nightshift schema`',
+          message: `unknown key; check its spelling against ${keysAt}`,
         });
       }
       continue;

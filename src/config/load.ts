@@ -53,7 +53,11 @@ export function parseConfig(text: string, file: string, place?: ConfigPlace): Co
   if (yaml.issues.length) throw new SpecError(yaml.issues, [], ErrorCode.invalidConfig);
   const result = configSchema.safeParse(yaml.value ?? {}, { reportInput: true });
   if (!result.success) {
-    throw new SpecError(zodIssues(result.error, file, yaml.lineOf), [], ErrorCode.invalidConfig);
+    throw new SpecError(
+      zodIssues(result.error, file, yaml.lineOf, 'docs/configuration.md'),
+      [],
+      ErrorCode.invalidConfig,
+    );
   }
   const config = result.data;
   const issues: SpecIssue[] = [];

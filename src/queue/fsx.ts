@@ -25,12 +25,13 @@ export class FatalIoError extends NightshiftError {
   override readonly name = 'FatalIoError';
 }
 
-function fsyncFd(fd: number, what: string): void {
+/** `file` is what the message names (once): the file being written, or where its data is headed. */
+function fsyncFd(fd: number, file: string, what = 'fsync failed'): void {
   try {
     fsyncSync(fd);
   } catch (err) {
-    throw new FatalIoError(ErrorCode.io, `fsync of ${what} failed: ${(err as Error).message}`, {
-      file: what,
+    throw new FatalIoError(ErrorCode.io, `${what}: ${(err as Error).message}`, {
+      file,
       hint: 'the disk may have lost data; check it (dmesg, df) before restarting nightshift',
     });
   }
@@ -49,8 +50,11 @@ export function uniqueSuffix(): string {
   return `${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Writes a complete file and fsyncs it. The file must not exist yet. */
-export function writeNewFileSync(file: string, data: string | Uint8Array, mode = 0o644): void {
+/**
+ * Writes a complete file and fsyncs it. The file must not exist yet. `dest`, when the file is staged
+ * to be renamed elsewhere, is the path an fsync error names instead of the staging one.
+ */
+export function writeNewFileSync(file: string, data: string | Uint8Array, mode = 0o644, dest?: string): void {
   const fd = openSync(
     file,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -60,7 +64,8 @@ export function writeNewFileSync(file: string, data: string | Uint8Array, mode =
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncFd(fd, file);
+    if (dest) fsyncFd(fd, dest, 'fsync of its new contents failed, it was not written');
+    else fsyncFd(fd, file);
   } finally {
     closeSync(fd);
   }
@@ -74,7 +79,7 @@ export function writeFileDurable(
   mode = 0o644,
 ): void {
   const tmp = path.join(tmpDir, `${path.basename(file)}.${uniqueSuffix()}.tmp`);
-  writeNewFileSync(tmp, data, mode);
+  writeNewFileSync(tmp, data, mode, file);
   renameSync(tmp, file);
   fsyncDir(path.dirname(file));
   if (path.resolve(tmpDir) !== path.resolve(path.dirname(file))) fsyncDir(tmpDir);

@@ -2,8 +2,9 @@
  * specs/ is an inbox: a valid spec dropped there is enqueued and moved to specs/.accepted/; an invalid
  * one is moved to specs/.rejected/ with a `<name>.error.txt` beside it. Nothing is lost either way.
  *
- * Every `*.md` entry is a spec to take or refuse: one that is a symlink, a FIFO or anything but a plain
- * file is refused and moved to .rejected (rename moves the link itself, never its target). Other
+ * Every `*.md` entry is a spec to take or refuse: one that is a symlink, a FIFO, a socket or anything
+ * but a plain file, or one nightshift may not read, is refused and moved to .rejected (rename moves the
+ * entry itself, never opens it or follows it); one bad entry never stops the sweep. Other
  * entries stay where they are: a symlink, FIFO, socket or device is refused and reported (with what to
  * do), a plain file or a directory is reported as ignored. Dotfiles are skipped silently. specs/ and
  * its .accepted/ and .rejected/ must be real directories, never links.
@@ -15,12 +16,20 @@ import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/schema.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import { MAX_SPEC_BYTES, parseSpec, type ParsedSpec } from '../spec/parse.js';
-import { checkRealDir, entryKind, moveAside, readRegularFile, writeFileDurable } from './fsx.js';
+import {
+  checkRealDir,
+  entryKind,
+  FatalIoError,
+  moveAside,
+  readRegularFile,
+  writeFileDurable,
+} from './fsx.js';
 import type { QueueStore } from './store.js';
 
 export interface InboxResult {
   accepted: { file: string; task: string }[];
-  rejected: { file: string; reason: string }[];
+  /** `moved` is the name it has in specs/.rejected/ (`bad.1.md` when `bad.md` was already there). */
+  rejected: { file: string; moved: string; reason: string }[];
   /** Symlinks, FIFOs, sockets and devices not named *.md: never touched, reported each sweep. */
   refused: { file: string; reason: string }[];
   /** Plain files and directories not named *.md: left alone. */
@@ -68,15 +77,20 @@ export function sweepInbox(deps: {
     const file = path.join(paths.specs, name);
     const time = new Date(clock.now()).toISOString();
     try {
-      const parsed = parseSpec(readRegularFile(file, MAX_SPEC_BYTES), { file, config });
+      const bytes = readInboxFile(file);
+      if (!bytes) continue; // removed since the listing: nothing to take or refuse
+      const parsed = parseSpec(bytes, { file, config });
       if (config.lint.strict && parsed.warnings.length) throw new SpecError(parsed.warnings);
       const task = alreadyQueued(store, parsed) ? parsed.id : store.enqueue(parsed).id;
       moveAside(file, paths.accepted, name);
       result.accepted.push({ file: name, task });
       store.emit({ type: 'inbox.accepted', time, task, file: name });
     } catch (err) {
+      // The disk may have lost data: stop. Any other OS error here is the queue's, not this spec's
+      // (readInboxFile names the spec's own), so it is not blamed on the spec either.
+      if (err instanceof FatalIoError) throw err;
       const e = coerceError(err);
-      if (e instanceof NightshiftError && e.code === ErrorCode.io) throw e;
+      if (e.code === ErrorCode.io) throw e;
       const text =
         e instanceof SpecError
           ? `${e.issues.map(formatIssue).join('\n')}\n`
@@ -88,7 +102,7 @@ export function sweepInbox(deps: {
         store.redact(`${text}\nFix the file and move it back into specs/ to queue it.\n`),
         paths.tmp,
       );
-      result.rejected.push({ file: name, reason: store.redact(text.trim()) });
+      result.rejected.push({ file: name, moved: path.basename(moved), reason: store.redact(text.trim()) });
       store.emit({ type: 'inbox.rejected', time, file: name, reason: text.trim().split('\n')[0] ?? '' });
     }
   }
@@ -107,8 +121,50 @@ function alreadyQueued(store: QueueStore, parsed: ParsedSpec): boolean {
     task.state === 'pending' &&
     task.attempts.length === 0 &&
     task.dedupKey === parsed.dedupKey &&
-    store.specText(parsed.id) === parsed.text
+    // raw: the redacted text would never match a spec that quotes a configured secret.
+    store.specText(parsed.id, { raw: true }) === parsed.text
   );
+}
+
+/**
+ * Reads an inbox entry, turning an OS error (a socket gives ENXIO, a file nightshift may not read
+ * EACCES) into a refusal that names the file and what to do, so that one entry is moved to .rejected
+ * and never stops the sweep. Opening never blocks and never follows a link (readRegularFile).
+ */
+function readInboxFile(file: string): Buffer | null {
+  try {
+    return readRegularFile(file, MAX_SPEC_BYTES);
+  } catch (err) {
+    if (err instanceof NightshiftError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ENOENT') return null;
+    let kind = '';
+    try {
+      const st = lstatSync(file);
+      if (!st.isFile()) kind = entryKind(st);
+    } catch {
+      // Gone or unreadable itself: the open error says enough.
+    }
+    if (kind) {
+      throw new NightshiftError(ErrorCode.unsafeFile, `is ${kind}, not a spec file (${code})`, {
+        file,
+        hint: 'it was moved aside without being opened; remove it, and to queue a spec copy the real file into specs/ as <name>.md',
+      });
+    }
+    const denied = code === 'EACCES' || code === 'EPERM';
+    throw new NightshiftError(
+      ErrorCode.unsafeFile,
+      denied
+        ? `cannot be read by nightshift (${code}, running as uid ${process.getuid?.() ?? '?'})`
+        : `cannot be read (${code}): ${(err as Error).message}`,
+      {
+        file,
+        hint: denied
+          ? 'give the user nightshift runs as read permission (e.g. chmod a+r) and move it back into specs/'
+          : 'check the file, fix it and move it back into specs/',
+      },
+    );
+  }
 }
 
 function ignoredReason(entry: Dirent): string {

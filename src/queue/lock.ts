@@ -3,11 +3,11 @@
  * a CLI command holds it briefly when no daemon runs. A lock whose holder process is gone (same host)
  * is stale and taken over.
  */
-import { linkSync, readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { linkSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
-import { uniqueSuffix, writeNewFileSync } from './fsx.js';
+import { readRegularFile, uniqueSuffix, writeNewFileSync } from './fsx.js';
 
 export type LockKind = 'daemon' | 'cli';
 
@@ -18,9 +18,28 @@ export interface LockInfo {
   since: string;
 }
 
+/**
+ * The lock's contents, or null when there is none or it is not a lock nightshift wrote (then it is
+ * stale). Never follows a link or blocks on a FIFO: anything at the path but a plain file is refused
+ * with an `unsafe-file` error naming it, since nightshift cannot tell who holds the workspace.
+ */
 export function readLock(file: string): LockInfo | null {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+    text = readRegularFile(file, 64 * 1024).toString('utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (err instanceof NightshiftError && err.code === ErrorCode.invalidSpec) return null; // too big: not ours
+    const what =
+      err instanceof NightshiftError ? err.message : `cannot be read (${code ?? (err as Error).message})`;
+    throw new NightshiftError(ErrorCode.unsafeFile, `workspace lock ${what}`, {
+      file,
+      hint: `only nightshift writes this file; make sure no nightshift runs this workspace, remove it (\`rm ${file}\`) and run the command again`,
+    });
+  }
+  try {
+    return JSON.parse(text) as LockInfo;
   } catch {
     return null;
   }

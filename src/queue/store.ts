@@ -258,11 +258,12 @@ export class QueueStore {
     const staging = path.join(this.paths.tmp, `${parsed.id}.${uniqueSuffix()}`);
     ensureDir(staging);
     const specFile = path.join(staging, 'spec.md');
-    writeNewFileSync(specFile, parsed.text, 0o444);
+    const dest = this.paths.taskDir('pending', parsed.id);
+    writeNewFileSync(specFile, parsed.text, 0o444, path.join(dest, 'spec.md'));
     chmodSync(specFile, 0o444);
-    writeNewFileSync(path.join(staging, 'task.json'), serialize(task), 0o644);
+    writeNewFileSync(path.join(staging, 'task.json'), serialize(task), 0o644, path.join(dest, 'task.json'));
     fsyncDir(staging);
-    renameDurable(staging, this.paths.taskDir('pending', parsed.id));
+    renameDurable(staging, dest);
     this.dedupIndex().set(parsed.dedupKey, { id: parsed.id, state: 'pending' });
     this.cache?.set(task.id, task);
     this.emit(event);

@@ -73,7 +73,12 @@ it('`nightshift add` stops with exit 1 when fsync fails, and records no failed r
   writeFileSync(file, specText({ id: 'good' }));
   const add = await run(['add', file], 'spec.md').done;
   expect(add.code).toBe(1);
-  expect(add.stderr).toMatch(/spec\.md.*fsync of .*spec\.md failed: EIO/);
+  // Named once, as the file it was headed for, not the staging copy in queue/tmp.
+  const line = add.stderr.split('\n').find((l) => l.includes('EIO')) ?? '';
+  expect(line).toContain(
+    `${path.join(paths.stateDir('pending'), 'good', 'spec.md')}: fsync of its new contents failed, it was not written: EIO`,
+  );
+  expect(line.split('spec.md').length - 1).toBe(1);
   expect(add.stderr).toMatch(/check it \(dmesg, df\)/);
   // Not applied and not recorded: the request waits for a healthy run.
   const [name] = pendingRequests();
@@ -113,7 +118,9 @@ it(
       }),
     ]).finally(() => clearTimeout(guard));
     expect(exit.code).toBe(1);
-    expect(exit.stderr).toMatch(/fatal: .*fsync of .*spec\.md failed: EIO.*the daemon stops \(exit 1\)/);
+    expect(exit.stderr).toMatch(
+      /fatal: .*pending\/good\/spec\.md: fsync of its new contents failed, it was not written: EIO.*the daemon stops \(exit 1\)/,
+    );
     expect(exit.stderr).not.toMatch(/tick failed/);
     // Nothing lost: the spec is still in the inbox, not queued, not rejected; the lock is released.
     expect(readdirSync(paths.specs).filter((n) => !n.startsWith('.'))).toEqual(['good.md']);

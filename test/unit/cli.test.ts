@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enterRunning, enterReview } from '../../src/core/task.js';
@@ -305,7 +307,12 @@ describe('the inbox', () => {
     expect(r.stderr).toContain('inbox: rejected bad.md');
     // The same name again does not overwrite the earlier rejection.
     write('specs/bad.md', invalid);
-    await cli('ls');
+    const again = await cli('ls');
+    // The message names the file it really wrote, and says why in its first line.
+    expect(again.stderr).toContain(
+      'moved to specs/.rejected/bad.1.md; see specs/.rejected/bad.1.md.error.txt',
+    );
+    expect(again.stderr).toMatch(/inbox: rejected bad\.md: .*bad\.md:3: id: expected 1-63 characters/);
     expect(readdirSync(ws.paths.rejected).sort()).toEqual([
       'bad.1.md',
       'bad.1.md.error.txt',
@@ -313,6 +320,49 @@ describe('the inbox', () => {
       'bad.md.error.txt',
     ]);
   });
+
+  it('a socket or FIFO named *.md is moved to .rejected unopened, and the valid spec beside it is queued', async () => {
+    const sock = path.join(ws.paths.specs, 'x.md');
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(sock, resolve);
+    });
+    try {
+      execFileSync('mkfifo', [path.join(ws.paths.specs, 'pipe.md')]);
+      write('specs/ok.md', specText({ id: 'beside' }));
+      const r = await cli('ls', '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ id: 'beside' })]);
+      expect(readdirSync(ws.paths.specs).filter((f) => !f.startsWith('.'))).toEqual([]);
+      expect(statSync(path.join(ws.paths.rejected, 'x.md')).isSocket()).toBe(true);
+      expect(readFileSync(path.join(ws.paths.rejected, 'x.md.error.txt'), 'utf8')).toMatch(
+        /x\.md: is a socket, not a spec file .*moved aside without being opened; remove it/,
+      );
+      expect(readFileSync(path.join(ws.paths.rejected, 'pipe.md.error.txt'), 'utf8')).toMatch(
+        /pipe\.md: is not a regular file/,
+      );
+      expect(r.stderr).toMatch(/inbox: rejected x\.md: .*is a socket/);
+    } finally {
+      server.close();
+    }
+  });
+
+  // Root reads a mode-0000 file; as root the socket and FIFO case above covers the open errors.
+  it.skipIf(process.getuid?.() === 0)(
+    'a spec nightshift may not read is rejected with what to do, not a failed command',
+    async () => {
+      write('specs/secret.md', specText({ id: 'locked-out' }));
+      chmodSync(path.join(ws.paths.specs, 'secret.md'), 0o000);
+      write('specs/ok.md', specText({ id: 'beside' }));
+      const r = await cli('ls', '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ id: 'beside' })]);
+      expect(readFileSync(path.join(ws.paths.rejected, 'secret.md.error.txt'), 'utf8')).toMatch(
+        /secret\.md: cannot be read by nightshift \(EACCES.*read permission/,
+      );
+    },
+  );
 
   it('a duplicate dropped in the inbox is rejected with the id it duplicates', async () => {
     write('specs/one.md', specText({ id: 'one' }));

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -10,12 +11,14 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, type NightshiftError } from '../../src/core/errors.js';
 import { enterFailed, enterRunning, enterReview, TASK_STATES } from '../../src/core/task.js';
 import { ManualClock } from '../../src/lib/clock.js';
+import { makeRedactor } from '../../src/lib/redact.js';
 import { EventLog } from '../../src/queue/eventlog.js';
 import { FatalIoError } from '../../src/queue/fsx.js';
 import { sweepInbox } from '../../src/queue/inbox.js';
@@ -394,6 +397,42 @@ describe('the inbox', () => {
     const again = sweepInbox(deps());
     expect(again.accepted).toEqual([]);
     expect(again.rejected[0]?.reason).toMatch(/already used by a pending task/);
+  });
+
+  it('takes the same file again after a crash when the spec quotes a configured secret', () => {
+    const secret = 'sk-canary-inbox-0123456789';
+    const redacting = new QueueStore(ws.paths, clock, new EventLog(ws.paths.events), {
+      redact: makeRedactor([secret]),
+    });
+    const text = specText({ id: 'good', body: `Log in with ${secret}, then run the tests.` });
+    redacting.enqueue(parseSpec(Buffer.from(text), { file: 'good.md', config: ws.config }));
+    writeFileSync(path.join(ws.paths.specs, 'good.md'), text); // still in the inbox: the crash
+    const result = sweepInbox({ ...deps(), store: redacting });
+    expect(result.rejected).toEqual([]);
+    expect(result.accepted).toEqual([{ file: 'good.md', task: 'good' }]);
+    expect(readFileSync(path.join(ws.paths.accepted, 'good.md'), 'utf8')).toBe(text);
+  });
+
+  it('moves a socket named *.md to .rejected without opening it, and the next spec is still queued', async () => {
+    const sock = path.join(ws.paths.specs, 'x.md');
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(sock, resolve);
+    });
+    try {
+      writeFileSync(path.join(ws.paths.specs, 'ok.md'), specText({ id: 'ok' }));
+      const result = sweepInbox(deps());
+      expect(result.accepted).toEqual([{ file: 'ok.md', task: 'ok' }]);
+      expect(result.rejected.map((r) => [r.file, r.moved])).toEqual([['x.md', 'x.md']]);
+      expect(result.rejected[0]?.reason).toMatch(/x\.md: is a socket, not a spec file \(ENXIO\)/);
+      expect(lstatSync(path.join(ws.paths.rejected, 'x.md')).isSocket()).toBe(true);
+      expect(readFileSync(path.join(ws.paths.rejected, 'x.md.error.txt'), 'utf8')).toMatch(
+        /moved aside without being opened; remove it/,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses symlinks and FIFOs not named *.md, leaves them and their targets alone, and records each once', () => {

@@ -1204,19 +1204,33 @@ describe('unknown keys and names', () => {
     ]);
   });
 
-  it('says "none" when the config has no providers, and accepts any repo name when it has no repos', () => {
+  it('checks neither provider nor repo names when the config names none (lint outside a workspace)', () => {
     const bare = parseConfig('{}\n', 'cfg.yaml');
-    expect(reject(spec('title: T\nprovider: glm'), FILE, bare).issues).toEqual([
+    const parsed = parseSpec(utf8(spec('title: T\nrepo: anything\nprovider: nope')), {
+      file: FILE,
+      config: bare,
+    });
+    expect(parsed.spec.repo).toBe('anything');
+    expect(parsed.spec.provider).toBe('nope');
+  });
+
+  it('points an unknown config key at docs/configuration.md, not the spec schema', () => {
+    const err = (() => {
+      try {
+        parseConfig('repos: {}\nprovders: {}\n', 'cfg.yaml');
+      } catch (e) {
+        return e as SpecError;
+      }
+      return null;
+    })();
+    expect(err?.issues).toEqual([
       {
-        file: FILE,
-        line: 3,
-        field: 'provider',
-        message: 'unknown provider "glm"; expected one the config names: none',
+        file: 'cfg.yaml',
+        line: 2,
+        field: 'provders',
+        message: 'unknown key; check its spelling against docs/configuration.md',
       },
     ]);
-    expect(parseSpec(utf8(spec('title: T\nrepo: anything')), { file: FILE, config: bare }).spec.repo).toBe(
-      'anything',
-    );
   });
 });
 
