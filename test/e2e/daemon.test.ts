@@ -317,6 +317,7 @@ describe('the daemon', () => {
       script,
       [
         'if grep -q ns-probe- "$2"; then grep -o "ns-probe-[0-9a-f]*" "$2"; exit 0; fi',
+        'TOKEN=$(cat "$1/token")',
         `printf 'before %s' "$(printf %s "$TOKEN" | cut -c1-14)"`,
         'while [ ! -f "$1/one" ]; do sleep 0.05; done',
         `printf '%s caf\\303' "$(printf %s "$TOKEN" | cut -c15-)"`,
@@ -326,12 +327,18 @@ describe('the daemon', () => {
       ].join('\n'),
     );
     night = makeNight({
-      providers: `  split: { kind: command, hosts: [local], concurrency: 1, secretEnv: { TOKEN: NS_SPLIT_TOKEN }, command: [sh, ${JSON.stringify(script)}, ${JSON.stringify(dir)}, '{{nightshift:prompt-file}}'] }`,
+      // The secret is another provider's: the supervisor redacts it, but this executor was not given it,
+      // so its runner has nothing to filter and the raw bytes reach the host's log (the case this tests).
+      providers: [
+        `  split: { kind: command, hosts: [local], concurrency: 1, command: [sh, ${JSON.stringify(script)}, ${JSON.stringify(dir)}, '{{nightshift:prompt-file}}'] }`,
+        '  keyed: { kind: command, hosts: [local], concurrency: 1, secretEnv: { KEY: NS_SPLIT_TOKEN }, command: [sh, -c, "exit 1"] }',
+      ].join('\n'),
       extra: FAST,
     });
+    writeFileSync(path.join(dir, 'token'), secret);
     const sup = night.supervisor({ env: { ...process.env, NS_SPLIT_TOKEN: secret } });
     await sup.start();
-    night.dropSpec('split.md', scriptedSpec('split', 'exit 0', ['attempts: 1']));
+    night.dropSpec('split.md', scriptedSpec('split', 'exit 0', ['attempts: 1', 'provider: split']));
     const log = path.join(night.root, 'logs', 'split', 'attempt-1.log');
     const mirrored = () => {
       try {
@@ -369,6 +376,7 @@ describe('the daemon', () => {
       script,
       [
         'if grep -q ns-probe- "$2"; then grep -o "ns-probe-[0-9a-f]*" "$2"; exit 0; fi',
+        'TOKEN=$(cat "$1/token")',
         `printf 'before %s middle ${'x'.repeat(40)}\\n' "$TOKEN"`,
         'while [ ! -f "$1/go" ]; do sleep 0.05; done',
         `printf 'after\\n'`,
@@ -376,13 +384,18 @@ describe('the daemon', () => {
       ].join('\n'),
     );
     night = makeNight({
-      providers: `  adopt: { kind: command, hosts: [local], concurrency: 1, secretEnv: { TOKEN: NS_ADOPT_TOKEN }, command: [sh, ${JSON.stringify(script)}, ${JSON.stringify(dir)}, '{{nightshift:prompt-file}}'] }`,
+      // As above: the secret is another provider's, so only the supervisor's redaction meets it.
+      providers: [
+        `  adopt: { kind: command, hosts: [local], concurrency: 1, command: [sh, ${JSON.stringify(script)}, ${JSON.stringify(dir)}, '{{nightshift:prompt-file}}'] }`,
+        '  keyed: { kind: command, hosts: [local], concurrency: 1, secretEnv: { KEY: NS_ADOPT_TOKEN }, command: [sh, -c, "exit 1"] }',
+      ].join('\n'),
       extra: FAST,
     });
+    writeFileSync(path.join(dir, 'token'), secret);
     const env = { ...process.env, NS_ADOPT_TOKEN: secret };
     const first = night.supervisor({ env });
     await first.start();
-    night.dropSpec('adopt.md', scriptedSpec('adopt', 'exit 0', ['attempts: 1']));
+    night.dropSpec('adopt.md', scriptedSpec('adopt', 'exit 0', ['attempts: 1', 'provider: adopt']));
     const printed = Buffer.byteLength(`before ${secret} middle ${'x'.repeat(40)}\n`);
     const log = path.join(night.root, 'logs', 'adopt', 'attempt-1.log');
     // The secret is written (redacted, shorter than it was); the line's end is still held back.
