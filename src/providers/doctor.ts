@@ -98,6 +98,12 @@ export async function runDoctor(
       for (const [tool, argv, fix] of [
         ['tmux', ['tmux', '-V'], 'install tmux (apt-get install tmux)'],
         ['git', ['git', '--version'], 'install git (apt-get install git)'],
+        // The runner redacts the executor's secrets from its output with awk (hosts/scripts.ts).
+        [
+          'awk',
+          ['awk', 'BEGIN { print "present (POSIX awk, for the runner)" }'],
+          'install a POSIX awk (apt-get install mawk)',
+        ],
       ] as const) {
         const r = await worker.runner
           .run([...argv])

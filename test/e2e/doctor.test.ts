@@ -46,6 +46,7 @@ it('passes a healthy local host and provider, with versions and a live probe', a
   const by = (name: string, check: string) => report.checks.find((c) => c.name === name && c.check === check);
   expect(by('local', 'tmux')?.detail).toMatch(/^tmux \d/);
   expect(by('local', 'git')?.detail).toMatch(/^git version/);
+  expect(by('local', 'awk')).toMatchObject({ ok: true, detail: 'present (POSIX awk, for the runner)' });
   expect(by('local', 'workdir writable')).toMatchObject({ ok: true });
   expect(by('local', 'node')).toMatchObject({ ok: true, detail: process.version });
   expect(by('good', 'probe')).toMatchObject({ ok: true });
