@@ -16,6 +16,9 @@ import { systemClock } from '../dist/lib/clock.js';
 import { QueueStore } from '../dist/queue/store.js';
 import { parseSpec } from '../dist/spec/parse.js';
 
+/** review → done needs an approval (core/task.ts). */
+const APPROVED = { grade: 'A', verdict: 'approve', summary: 'ok', findings: [], approvedBy: 'human' };
+
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'nightshift.js');
 const SPECS = Number(process.env['BENCH_QUEUE_SPECS'] ?? 10_000);
@@ -152,7 +155,9 @@ export async function run(log = (line) => process.stderr.write(`${line}\n`)) {
         enterRunning(t, { now: Date.now(), provider: 'bench', host: 'local' }),
       );
       small.store.transition(id, (t) => enterReview(t, { now: Date.now(), exitCode: 0 }));
-      small.store.transition(id, (t) => enterDone(t, { now: Date.now(), sha: 'b'.repeat(40) }));
+      small.store.transition(id, (t) =>
+        enterDone({ ...t, review: APPROVED }, { now: Date.now(), sha: 'b'.repeat(40) }),
+      );
     }
     const transitionMs = performance.now() - start;
     const transitions = ids.length * 3;

@@ -43,6 +43,9 @@ import { systemClock } from '../dist/lib/clock.js';
 import { QueueStore } from '../dist/queue/store.js';
 import { parseSpec } from '../dist/spec/parse.js';
 
+/** review → done needs an approval (core/task.ts). */
+const APPROVED = { grade: 'A', verdict: 'approve', summary: 'ok', findings: [], approvedBy: 'human' };
+
 const { Terminal } = xterm;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = process.env['BENCH_TUI_CLI'] ?? path.join(ROOT, 'bin', 'nightshift.js');
@@ -281,7 +284,9 @@ function makeWorkspace(dir, count) {
     } else {
       store.transition(id, (t) => enterReview(t, { now: at + 30_000, exitCode: 0 }));
       if (kind === 'done')
-        store.transition(id, (t) => enterDone(t, { now: at + 50_000, sha: 'b'.repeat(40) }));
+        store.transition(id, (t) =>
+          enterDone({ ...t, review: APPROVED }, { now: at + 50_000, sha: 'b'.repeat(40) }),
+        );
     }
   }
   return { root, running, count };
