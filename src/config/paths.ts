@@ -33,6 +33,10 @@ export interface WorkspacePaths {
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
   attemptLog(id: string, attempt: number): string;
+  /** How many bytes of the host's log attemptLog holds (redaction changes lengths): for adoption. */
+  attemptMirrored(id: string, attempt: number): string;
+  /** The attempt's last screen, kept before a kill. */
+  attemptScreen(id: string, attempt: number): string;
   /** The diff a review round judged, for the TUI's Review tab. */
   diffPatch(id: string, round: number): string;
 }
@@ -64,6 +68,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),
+    attemptMirrored: (id, attempt) => path.join(logs, id, `attempt-${attempt}.mirrored`),
+    attemptScreen: (id, attempt) => path.join(logs, id, `attempt-${attempt}.screen.txt`),
     diffPatch: (id, round) => path.join(logs, id, `diff-round-${round}.patch`),
   };
 }

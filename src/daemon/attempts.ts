@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { StreamRedactor, type Redactor } from '../lib/redact.js';
 import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
+import { lastLine } from '../providers/failures.js';
 import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
 import type { OutputReading } from '../providers/types.js';
 
@@ -161,18 +162,10 @@ export async function mirrorLog(
   appendFileSync(file, out, { mode: 0o600 });
   // After the append: a crash between the two repeats bytes at adoption rather than losing them.
   const held = live.mirror.pending;
-  writeFileSync(mirroredMark(paths, live.taskId, live.attempt), `${live.mirroredBytes - held}\n`, {
+  writeFileSync(paths.attemptMirrored(live.taskId, live.attempt), `${live.mirroredBytes - held}\n`, {
     mode: 0o600,
   });
   return out.toString('utf8');
-}
-
-/**
- * Beside the mirrored log, how many bytes of the host's log it holds: redaction changes lengths, so the
- * mirror's own size cannot say where a daemon that adopts the attempt should read on from.
- */
-function mirroredMark(paths: WorkspacePaths, taskId: string, attempt: number): string {
-  return path.join(path.dirname(paths.attemptLog(taskId, attempt)), `attempt-${attempt}.mirrored`);
 }
 
 /**
@@ -181,7 +174,7 @@ function mirroredMark(paths: WorkspacePaths, taskId: string, attempt: number): s
  */
 export function mirroredOffset(paths: WorkspacePaths, taskId: string, attempt: number): number {
   try {
-    const n = Number(readFileSync(mirroredMark(paths, taskId, attempt), 'utf8').trim());
+    const n = Number(readFileSync(paths.attemptMirrored(taskId, attempt), 'utf8').trim());
     if (Number.isSafeInteger(n) && n >= 0) return n;
   } catch {
     // no mark: fall through to the mirror's size
@@ -205,13 +198,8 @@ export function liveFailure(config: Config, live: LiveAttempt, chunk: string): O
   return cut > 0 ? profile.liveFailure(text.slice(0, cut)) : null;
 }
 
-/** Where an attempt's last screen is kept: beside its log, logs/<id>/attempt-<n>.screen.txt. */
-export function attemptScreen(paths: WorkspacePaths, taskId: string, attempt: number): string {
-  return path.join(path.dirname(paths.attemptLog(taskId, attempt)), `attempt-${attempt}.screen.txt`);
-}
-
 /**
- * Captures the attempt's pane (visible screen and scrollback tail) into attemptScreen, redacted, before
+ * Captures the attempt's pane (visible screen and scrollback tail) into paths.attemptScreen, redacted, before
  * the session is killed. Returns the file's path relative to the workspace, or null when there was no
  * screen to keep (no session, or the link is down).
  */
@@ -223,7 +211,7 @@ export async function saveScreen(
 ): Promise<string | null> {
   const text = await worker.captureScreen(live.taskId).catch(() => '');
   if (!text.trim()) return null;
-  const file = attemptScreen(paths, live.taskId, live.attempt);
+  const file = paths.attemptScreen(live.taskId, live.attempt);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, redact(text), { mode: 0o600 });
   return path.relative(paths.root, file);
@@ -248,7 +236,7 @@ export function readAttemptOutput(
   if (!cfg) return { completed: false, result: null, usage: null, failure: null };
   if (exit.runnerFailed === true) {
     // The executor never ran: whatever its exit looks like, neither the provider nor the spec is at fault.
-    const why = log.trim().split('\n').at(-1) ?? '';
+    const why = lastLine(log);
     return {
       completed: false,
       result: null,
