@@ -877,8 +877,24 @@ export class Supervisor {
     reason: string,
     outcome: 'timeout' | 'idle' | 'failed',
   ): Promise<void> {
-    const worker = this.opts.hosts.get(live.host);
+    await this.endSession(live, reason);
+    this.fail(this.store.get(live.taskId), code, reason, outcome, null);
+  }
+
+  private async killForRequest(task: TaskRecord): Promise<void> {
+    this.deferred.delete(task.id);
+    const live = this.live.get(task.id);
+    if (live) await this.endSession(live, 'killed by request');
+  }
+
+  /**
+   * Ends a live attempt's session before its time: keeps its last screen and the rest of its log, says
+   * why (task.killing), kills it (salvaging the worktree), and forgets it.
+   */
+  private async endSession(live: LiveAttempt, reason: string): Promise<void> {
     live.ending = true;
+    // Live attempts only ever run on configured hosts (dispatch and adopt check), so this is found.
+    const worker = this.opts.hosts.get(live.host);
     const screen = worker ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
     this.emitKilling(live, reason, screen);
     if (worker) {
@@ -886,22 +902,6 @@ export class Supervisor {
       await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
     }
     this.live.delete(live.taskId);
-    this.fail(this.store.get(live.taskId), code, reason, outcome, null);
-  }
-
-  private async killForRequest(task: TaskRecord): Promise<void> {
-    this.deferred.delete(task.id);
-    const live = this.live.get(task.id);
-    if (!live) return;
-    live.ending = true;
-    const worker = this.opts.hosts.get(live.host);
-    if (worker) {
-      const screen = await saveScreen(this.opts.paths, worker, live, this.redact);
-      this.emitKilling(live, 'killed by request', screen);
-      await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
-      await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
-    }
-    this.live.delete(task.id);
   }
 
   /** The task.killing event, naming the file that keeps the attempt's last screen (if one was taken). */
