@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,9 +27,12 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
+/** Writes a file as if a minute ago: inbox specs are settled, so commands take them without waiting. */
 function write(name: string, text: string): string {
   const file = path.join(ws.root, name);
   writeFileSync(file, text);
+  const then = new Date(Date.now() - 60_000);
+  utimesSync(file, then, then);
   return name;
 }
 
