@@ -16,7 +16,8 @@ import { quoteWord } from './quote.js';
  * - when the env file names secret variables (NIGHTSHIFT_SECRET_VARS, written by envFileText), pipes
  *   the executor's output through REDACT_AWK, so neither the pane nor the log shows their values;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
- * - commits what the executor left uncommitted;
+ * - commits what the executor left uncommitted, only when the worktree is the top of its own repository
+ *   (never a repository that merely encloses it);
  * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code, times, and whether the
  *   attempt moved HEAD (`committed`: its own commits or the leftovers commit) — for crash-on-start —
  *   and whether the runner itself failed before the executor could start (`runnerFailed`: no worktree,
@@ -166,7 +167,11 @@ else
   { "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } | tee -a "$LOG"
 fi
 CODE=$(cat "$RC_FILE" 2>/dev/null || echo 255)
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
+# Only in the attempt's own worktree: a directory that is not a repository's top (a probe's task
+# directory inside the user's clone) would make git commit whatever repository encloses it.
+if [ "$(git rev-parse --show-toplevel 2>/dev/null || :)" != "$(pwd -P)" ]; then
+  echo "nightshift: not committing leftovers: $WORKTREE is not the top of a git worktree" >> "$LOG"
+elif [ -n "$(git status --porcelain 2>/dev/null)" ]; then
   git add -A >/dev/null 2>&1
   git -c user.name=nightshift -c user.email=nightshift@localhost commit -q --no-verify \\
     -m "nightshift: work left uncommitted by attempt $ATTEMPT" >/dev/null 2>&1
