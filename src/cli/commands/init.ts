@@ -67,7 +67,7 @@ export function registerInit(ctx: CommandContext): void {
     .command('init')
     .description('scaffold a workspace: config, specs/ inbox, queue/, logs/, reports/ and an example spec')
     .argument('[dir]', 'workspace directory (default: the current directory)')
-    .action((dir: string | undefined) => {
+    .action(async (dir: string | undefined) => {
       const root = path.resolve(ctx.io.cwd, dir ?? ctx.workspaceRoot());
       const paths = workspacePaths(root);
       if (existsSync(paths.configFile)) {
@@ -96,5 +96,10 @@ export function registerInit(ctx: CommandContext): void {
           '',
         ].join('\n'),
       );
+      // Loaded on demand, as doctor loads its checks.
+      const { enclosingWorktree } = await import('../../git/checkout.js');
+      const { workspaceInRepo, workspaceInRepoFix } = await import('../../providers/doctor-repos.js');
+      const top = await enclosingWorktree(root);
+      if (top) ctx.io.stderr(`warning: ${workspaceInRepo(root, top)}\n  fix: ${workspaceInRepoFix(top)}\n`);
     });
 }
