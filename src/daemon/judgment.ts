@@ -58,7 +58,7 @@ const PARK_HUMAN = 'needs-human';
 const PARK_ARCHITECT = 'architect-unavailable';
 /** An approved merge waits for the user's checkout of main to be clean (git/checkout.ts). */
 const PARK_CHECKOUT = 'checkout-dirty';
-/** How often, at most, a kick looks again at checkouts that merges wait for. */
+/** How often the checkouts that merges wait for are looked at again. */
 const CHECKOUT_RECHECK_MS = 5_000;
 const COMMAND_GATES: readonly GateName[] = ['tests', 'lint'];
 
@@ -70,7 +70,9 @@ export class Judgment {
   private stopped = false;
   /** Waiting task id → what its checkout looked like when the merge had to wait (readCheckout). */
   private readonly waitedOn = new Map<string, string>();
-  private checkoutsCheckedMono = -Infinity;
+  /** Look at the checkouts merges wait for at the next pass (at start, after a restart, too). */
+  private checkoutsDue = true;
+  private recheckTimer: NodeJS.Timeout | null = null;
   /** The monitor cycle retries every waiting merge whose checkout is clean, changed or not. */
   private retryUnchanged = false;
 
@@ -104,6 +106,7 @@ export class Judgment {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
     while (this.running) await new Promise((r) => setTimeout(r, 20));
   }
 
@@ -112,7 +115,7 @@ export class Judgment {
    * wait for a checkout look at it again at once.
    */
   retryParked(): void {
-    this.checkoutsCheckedMono = -Infinity;
+    this.checkoutsDue = true;
     this.retryUnchanged = true;
     for (const t of this.deps.store.list()) {
       if (t.state === 'review' && t.parked === PARK_ARCHITECT) {
@@ -196,7 +199,10 @@ export class Judgment {
   private async loop(): Promise<void> {
     do {
       this.again = false;
-      await this.retryWaitingMerges();
+      if (this.checkoutsDue) {
+        this.checkoutsDue = false;
+        await this.retryWaitingMerges();
+      }
       for (;;) {
         if (this.stopped) return;
         const tasks = this.deps.store.list().filter((t) => t.state === 'review' && !t.parked);
@@ -533,17 +539,27 @@ export class Judgment {
     this.waitedOn.set(task.id, state?.fingerprint ?? '');
     this.deps.log(`merge of ${task.id} waits (repo ${task.spec.repo}): ${reason}`);
     this.update(task.id, `merge waits (repo ${task.spec.repo}): ${reason}`, { parked: PARK_CHECKOUT });
+    this.recheckLater();
+  }
+
+  /** Nothing else wakes the judgment while merges only wait for a person's checkout: a timer does. */
+  private recheckLater(): void {
+    if (this.recheckTimer || this.stopped) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      this.checkoutsDue = true;
+      this.kick();
+    }, CHECKOUT_RECHECK_MS);
+    this.recheckTimer.unref();
   }
 
   /**
    * Merges waiting for a checkout go back to the queue once it is clean and has changed since (a file in
-   * the way moved, changes committed or stashed). On a kick at most every CHECKOUT_RECHECK_MS, and at
-   * once after the monitor cycle's retryParked.
+   * the way moved, changes committed or stashed): every CHECKOUT_RECHECK_MS while one waits, and at
+   * once after the monitor cycle's retryParked, which retries those whose checkout is clean but unchanged.
    */
   private async retryWaitingMerges(): Promise<void> {
-    const now = this.deps.clock.monotonic();
-    if (now - this.checkoutsCheckedMono < CHECKOUT_RECHECK_MS) return;
-    this.checkoutsCheckedMono = now;
+    let waiting = false;
     const unchangedToo = this.retryUnchanged;
     this.retryUnchanged = false;
     for (const task of this.deps.store.list()) {
@@ -552,15 +568,19 @@ export class Judgment {
         const { repo, repoCfg } = await this.locate(task);
         const states = await checkoutStates(repo.dir, repoCfg.main);
         const decision = decideMove(repoCfg.main, states);
-        if (decision.kind === 'wait') continue;
         const state = states[0]?.fingerprint ?? '';
-        if (!unchangedToo && this.waitedOn.get(task.id) === state) continue;
+        if (decision.kind === 'wait' || (!unchangedToo && this.waitedOn.get(task.id) === state)) {
+          waiting = true;
+          continue;
+        }
         this.waitedOn.delete(task.id);
         this.update(task.id, `the checkout of ${repoCfg.main} changed: merge retried`, { parked: null });
       } catch (err) {
+        waiting = true;
         this.deps.log(`could not look at the checkout for ${task.id}: ${coerceError(err).describe()}`);
       }
     }
+    if (waiting) this.recheckLater();
   }
 
   /**
