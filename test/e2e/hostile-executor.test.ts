@@ -2,9 +2,12 @@
  * Issue 12, the trust boundary: every attack as a scripted executor on real tmux and git, each asserting
  * what must hold. One top-level describe block per part.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RUN_SH } from '../../src/hosts/scripts.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { git } from '../../src/testing/git.js';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
@@ -53,6 +56,41 @@ describe('nothing outside nightshift is touched', () => {
     expect(git(night.repo, 'show', 'main:left.txt')).toBe('left');
     expect(git(night.repo, 'show', 'main:made.txt')).toBe('made');
     expect(repoSnapshot(clone, 'night')).toEqual(before);
+  });
+
+  it('the runner commits leftovers only in a worktree that is the top of its own repository', () => {
+    const clone = userClone();
+    clones.push(clone);
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'ns-runner-'));
+    clones.push(bin);
+    writeFileSync(path.join(bin, 'run.sh'), RUN_SH);
+    const sub = path.join(clone, 'sub');
+    mkdirSync(sub);
+    writeFileSync(path.join(sub, 'keep.txt'), 'the user made this directory\n');
+    const before = repoSnapshot(clone, 'sub');
+    const runner = (attempt: string, cmd: string) =>
+      execFileSync('sh', [path.join(bin, 'run.sh'), bin, sub, attempt, 'null', '--', 'sh', '-c', cmd], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: os.homedir() },
+      });
+    // An executor whose directory is inside the user's clone but is not a repository's top: its
+    // leftovers, and the user's own work in progress, are not the runner's to commit.
+    runner('1', 'echo x > x.txt');
+    const exit = JSON.parse(readFileSync(path.join(bin, 'exit.json'), 'utf8')) as { committed: boolean };
+    expect(exit.committed).toBe(false);
+    expect(readFileSync(path.join(bin, 'attempt-1.log'), 'utf8')).toContain('not committing leftovers');
+    expect(repoSnapshot(clone, 'sub')).toEqual(before);
+    expect(readFileSync(path.join(sub, 'x.txt'), 'utf8')).toBe('x\n');
+    // Its own repository's top: committed as before.
+    git(sub, 'init', '-q');
+    runner('2', 'echo y > y.txt');
+    expect(git(sub, 'show', '--name-only', '--format=%s', 'HEAD').split('\n')).toEqual([
+      'nightshift: work left uncommitted by attempt 2',
+      '',
+      'keep.txt',
+      'x.txt',
+      'y.txt',
+    ]);
+    expect(repoSnapshot(clone, 'sub')).toEqual(before);
   });
 
   it('a normal clone with main checked out: its files follow the merges; a dirty one makes them wait, and nothing is lost', async () => {
