@@ -11,7 +11,9 @@ export const CONFIG_TEMPLATE = `# nightshift workspace configuration. Every key,
 # Secrets never go in this file: name the environment variable that holds them (secretEnv, apiKeyEnv).
 
 repos:
-  # The repository your specs change. nightshift is the only writer of its main branch.
+  # The repository your specs change. nightshift is the only writer of its main branch: best a clone of
+  # its own or a bare one, with remote: to push (docs/configuration.md). In a checkout of main you work
+  # in, merges update your files, and wait while you have uncommitted changes.
   app: { path: ~/src/app, main: main }
 
 hosts:
