@@ -16,8 +16,7 @@ import { quoteWord } from './quote.js';
  * - when the env file names secret variables (NIGHTSHIFT_SECRET_VARS, written by envFileText), pipes
  *   the executor's output through REDACT_AWK, so neither the pane nor the log shows their values;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
- * - commits what the executor left uncommitted, only when the worktree is the top of its own repository
- *   (never a repository that merely encloses it);
+ * - commits what the executor left uncommitted;
  * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code, times, and whether the
  *   attempt moved HEAD (`committed`: its own commits or the leftovers commit) — for crash-on-start —
  *   and whether the runner itself failed before the executor could start (`runnerFailed`: no worktree,
