@@ -24,8 +24,8 @@ import {
 import type { Clock } from '../lib/clock.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
-import { checkoutStates, decideMove, moveBranch, readCheckout } from '../git/checkout.js';
 import { Repo } from '../git/repo.js';
+import { checkoutStates, decideMove, moveBranch, readCheckout } from '../git/checkout.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
