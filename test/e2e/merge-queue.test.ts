@@ -57,6 +57,8 @@ function setup(opts: {
     '  diff: { enabled: true }',
     '  deletions: { enabled: true }',
     '  commits: { enabled: true, max: 15 }',
+    // recordingTests appends to a log outside the gate checkout: bwrap would make that read-only.
+    '  sandbox: none',
   ].join('\n');
   writeFileSync(path.join(root, 'nightshift.config.yaml'), text);
   const paths = workspacePaths(root);
@@ -140,7 +142,7 @@ function gateRuns(log: string): { staging: boolean; tree: string; passed: boolea
     .split('\n')
     .map((row) => {
       const [cwd = '', tree = '', status = ''] = row.split(' ');
-      return { staging: cwd.endsWith(`${path.sep}.staging`), tree, passed: status === 'pass' };
+      return { staging: cwd.endsWith(`${path.sep}.gate-staging`), tree, passed: status === 'pass' };
     });
 }
 
@@ -463,7 +465,7 @@ describe('cleanup', () => {
     );
     for (const host of [a, b]) expect(existsSync(host.worktree('merged'))).toBe(false);
     expect(existsSync(a.worktree('recent'))).toBe(false);
-    expect(existsSync(env.paths.gateWorktree('app', 'merged'))).toBe(false);
+    expect(existsSync(env.paths.gateCheckout('app', 'merged'))).toBe(false);
     // An unmerged task on host a: its refs stay whatever its age.
     env.reviewed('unmerged', 'unmerged.txt', { hosts: ['a'] });
     await attemptOn(a, env.repo, 'unmerged', git(env.repo, 'rev-parse', 'main'));
@@ -519,7 +521,7 @@ describe('cleanup', () => {
       () => env.store.list().every((t) => t.parked === 'awaiting-approval'),
       60_000,
     );
-    for (const id of ['failing', 'waiting']) expect(existsSync(env.paths.gateWorktree('app', id))).toBe(true);
+    for (const id of ['failing', 'waiting']) expect(existsSync(env.paths.gateCheckout('app', id))).toBe(true);
     env.store.transition('failing', (t) =>
       enterFailed(t, {
         now: Date.now(),
@@ -529,8 +531,8 @@ describe('cleanup', () => {
       }),
     );
     await env.judgment.tidy();
-    expect(existsSync(env.paths.gateWorktree('app', 'failing'))).toBe(false);
-    expect(existsSync(env.paths.gateWorktree('app', 'waiting'))).toBe(true);
+    expect(existsSync(env.paths.gateCheckout('app', 'failing'))).toBe(false);
+    expect(existsSync(env.paths.gateCheckout('app', 'waiting'))).toBe(true);
     expect(git(env.repo, 'worktree', 'list')).not.toContain(`${path.sep}failing`);
   });
 });
