@@ -7,13 +7,16 @@ import { coerceError } from '../core/errors.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { sampleLoad } from '../hosts/load.js';
 import { quoteArgv } from '../hosts/quote.js';
+import { LocalRunner } from '../hosts/runner.js';
+import { BWRAP_FIX, describeIsolation, probeBwrap, type SandboxProbe } from '../hosts/sandbox.js';
 import { sshReachOptions } from '../hosts/ssh-argv.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { profileFor } from './index.js';
 import { runProbe } from './probe.js';
 
 export interface DoctorCheck {
-  scope: 'host' | 'provider';
+  /** `gates`: the supervisor's own gate isolation (docs/gates.md#isolation). */
+  scope: 'host' | 'provider' | 'gates';
   name: string;
   host: string;
   check: string;
@@ -27,6 +30,8 @@ export interface DoctorCheck {
 export interface DoctorOptions {
   probe: boolean;
   now: number;
+  /** Whether bwrap works on this machine; probeBwrap with a LocalRunner by default. */
+  sandboxProbe?: () => Promise<SandboxProbe>;
 }
 
 export async function runDoctor(
@@ -35,7 +40,7 @@ export async function runDoctor(
   env: NodeJS.ProcessEnv,
   opts: DoctorOptions,
 ): Promise<DoctorCheck[]> {
-  const checks: DoctorCheck[] = [];
+  const checks: DoctorCheck[] = [await gateIsolation(config, opts)];
   const usable = new Set<string>();
   await Promise.all(
     [...hosts].map(async ([name, worker]) => {
@@ -209,8 +214,30 @@ export async function runDoctor(
       }),
     ),
   );
-  const order = (c: DoctorCheck) => `${c.scope === 'host' ? 0 : 1}${c.name}${c.host}`;
+  const rank = { gates: 0, host: 1, provider: 2 } as const;
+  const order = (c: DoctorCheck) => `${rank[c.scope]}${c.name}${c.host}`;
   return checks.sort((a, b) => order(a).localeCompare(order(b)));
+}
+
+/**
+ * Which isolation the gate commands run with on this machine (the supervisor's, where gates run): the
+ * checkout and the clean environment always; the sandbox as gates.sandbox and bwrap allow; the network.
+ */
+async function gateIsolation(config: Config, opts: DoctorOptions): Promise<DoctorCheck> {
+  const { sandbox: mode, network } = config.gates;
+  const probe = mode === 'none' ? null : await (opts.sandboxProbe ?? (() => probeBwrap(new LocalRunner())))();
+  const broken = mode !== 'none' && !probe?.ok;
+  return {
+    scope: 'gates',
+    name: 'gates',
+    host: 'local',
+    check: 'isolation',
+    ok: !broken,
+    // Configured bwrap that cannot run stops every gate run; auto only runs without a sandbox.
+    level: mode === 'bwrap' ? 'error' : 'warning',
+    detail: describeIsolation(mode, network, probe),
+    fix: broken ? `${BWRAP_FIX}${mode === 'bwrap' ? ', or set gates.sandbox: auto or none' : ''}` : null,
+  };
 }
 
 /** The oldest Node.js the scripted agent runs on (an ES module file, `.mjs`, with ES2022 syntax). */

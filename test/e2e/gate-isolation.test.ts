@@ -17,6 +17,7 @@ import { objectDirectory, prepareGateCheckout } from '../../src/git/gate-checkou
 import { Repo } from '../../src/git/repo.js';
 import { LocalRunner } from '../../src/hosts/runner.js';
 import { probeBwrap, type SandboxProbe } from '../../src/hosts/sandbox.js';
+import { runDoctor } from '../../src/providers/doctor.js';
 import { runGates } from '../../src/review/gates.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
 import { git, makeRepo } from '../../src/testing/git.js';
@@ -346,4 +347,43 @@ describe("the supervisor's refs after a gate run", () => {
     });
     return { result, repo, tip, main };
   }
+});
+
+describe('nightshift doctor', () => {
+  const doctor = (gates: Record<string, unknown>, probe?: SandboxProbe) =>
+    runDoctor(
+      configSchema.parse({ gates }),
+      new Map(),
+      {},
+      {
+        probe: false,
+        now: 0,
+        ...(probe ? { sandboxProbe: () => Promise.resolve(probe) } : {}),
+      },
+    );
+
+  it('says which gate isolation is in force: checkout always, the sandbox, the network', async () => {
+    const [none] = await doctor({ sandbox: 'none' });
+    expect(none).toMatchObject({ scope: 'gates', check: 'isolation', ok: true });
+    expect(none?.detail).toMatch(/no ref of the supervisor repo.*; no sandbox \(gates.sandbox: none\)/);
+    const [works] = await doctor(
+      { sandbox: 'auto', network: true },
+      { ok: true, detail: 'bubblewrap 0.8.0' },
+    );
+    expect(works).toMatchObject({ ok: true, fix: null });
+    expect(works?.detail).toMatch(/sandbox bwrap \(bubblewrap 0.8.0\).*network on \(gates.network: true\)/);
+    const [fallback] = await doctor({ sandbox: 'auto' }, { ok: false, detail: 'bwrap not found' });
+    expect(fallback).toMatchObject({ ok: false, level: 'warning' });
+    expect(fallback?.detail).toMatch(/no sandbox: gates.sandbox is auto and bwrap not found/);
+    expect(fallback?.fix).toMatch(/apt-get install bubblewrap/);
+    const [broken] = await doctor({ sandbox: 'bwrap' }, { ok: false, detail: 'bwrap not found' });
+    expect(broken).toMatchObject({ ok: false, level: 'error' });
+    expect(broken?.detail).toMatch(/gates.sandbox is bwrap but bwrap not found: gates cannot run/);
+  });
+
+  it('probes the real bwrap of this machine', async () => {
+    const [real] = await doctor({ sandbox: 'bwrap' });
+    expect(real?.ok).toBe(bwrap.ok);
+    if (bwrap.ok) expect(real?.detail).toMatch(/sandbox bwrap .*network off/);
+  });
 });

@@ -31,7 +31,12 @@ export function registerDoctor(ctx: CommandContext): void {
       else {
         for (const c of checks) {
           const mark = c.ok ? 'ok  ' : c.level === 'warning' ? 'warn' : 'FAIL';
-          const who = c.scope === 'host' ? `host ${c.name}` : `provider ${c.name}@${c.host}`;
+          const who =
+            c.scope === 'gates'
+              ? 'gates'
+              : c.scope === 'host'
+                ? `host ${c.name}`
+                : `provider ${c.name}@${c.host}`;
           ctx.io.stdout(`${mark} ${who}: ${c.check}: ${safeText(c.detail)}\n`);
           if (!c.ok && c.fix) ctx.io.stdout(`       fix: ${c.fix}\n`);
         }
