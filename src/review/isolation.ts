@@ -5,33 +5,26 @@
  */
 import os from 'node:os';
 import type { Config } from '../config/schema.js';
+import { secretNames, secretValues } from '../config/secrets.js';
 import { runGateProcess, type GateProcessResult } from '../hosts/gate-process.js';
 import { bwrapArgv, type GateSandbox } from '../hosts/sandbox.js';
 
 /** What every gate command gets from the supervisor's environment, besides `gates.env`. */
 export const GATE_ENV_BASE = ['PATH', 'HOME', 'LANG'] as const;
 
-/** The names the config treats as secrets: never passed to a gate command, even when gates.env lists one. */
-export function secretNames(config: Config): Set<string> {
-  const names = new Set<string>();
-  for (const provider of Object.values(config.providers)) {
-    for (const name of Object.values(provider.secretEnv)) names.add(name);
-  }
-  if (config.architect.apiKeyEnv) names.add(config.architect.apiKeyEnv);
-  if (config.architect.authTokenEnv) names.add(config.architect.authTokenEnv);
-  return names;
-}
-
 /**
  * The whole environment of a gate command: PATH, HOME, LANG and the names in `gates.env` that are set in
- * `env`, and CI=true. Nothing else of the supervisor's environment; no configured secret in any case.
+ * `env`, and CI=true. Nothing else of the supervisor's environment; no configured secret in any case,
+ * by name or by value.
  */
 export function gateEnvironment(config: Config, env: NodeJS.ProcessEnv): Record<string, string> {
-  const secrets = secretNames(config);
+  const names = secretNames(config);
+  const values = new Set(secretValues(config, env));
   const out: Record<string, string> = {};
   for (const name of [...GATE_ENV_BASE, ...config.gates.env]) {
     const value = env[name];
-    if (value !== undefined && !secrets.has(name)) out[name] = value;
+    // Neither a secret's name nor its value under another name.
+    if (value !== undefined && !names.has(name) && !values.has(value)) out[name] = value;
   }
   out['PATH'] ??= '/usr/local/bin:/usr/bin:/bin';
   out['HOME'] ??= os.homedir();

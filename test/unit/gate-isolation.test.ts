@@ -10,10 +10,10 @@ describe('gateEnvironment', () => {
   const config = configSchema.parse({
     providers: { p: { kind: 'command', command: ['true'], secretEnv: { KEY: 'P_SECRET' } } },
     architect: { apiKeyEnv: 'ARCH_KEY' },
-    gates: { env: ['JAVA_HOME', 'P_SECRET', 'UNSET_ONE'] },
+    gates: { env: ['JAVA_HOME', 'P_SECRET', 'UNSET_ONE', 'COPY_OF_KEY'] },
   });
 
-  it('passes PATH, HOME, LANG, gates.env and CI=true, nothing else, never a secret', () => {
+  it('passes PATH, HOME, LANG, gates.env and CI=true, nothing else, never a secret by name or value', () => {
     const env = gateEnvironment(config, {
       PATH: '/bin',
       HOME: '/h',
@@ -21,6 +21,7 @@ describe('gateEnvironment', () => {
       JAVA_HOME: '/jdk',
       P_SECRET: 's1',
       ARCH_KEY: 's2',
+      COPY_OF_KEY: 's2',
       SSH_AUTH_SOCK: '/agent',
       TMUX: '/tmp/tmux-0/default,1,0',
     });
