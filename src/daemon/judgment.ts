@@ -3,8 +3,8 @@
  * holds no ref of the supervisor's repo: gate-runs.ts), then the architect (or the gates alone, or a
  * person), then the merge queue — one merge at a time, in approval order: stage on the current main,
  * re-run the command gates on exactly that tree, move main with a compare-and-swap, push without force.
- * A gate run that changed the supervisor's refs fails the task: they are put back, it is never merged. It runs beside the dispatch loop, never inside it,
- * so a long test suite never delays exit detection.
+ * A gate run that changed the supervisor's refs fails the task: they are put back, it is never merged.
+ * It runs beside the dispatch loop, never inside it, so a long test suite never delays exit detection.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
