@@ -68,6 +68,16 @@ describe('gates run in isolation', () => {
   const settled = (t: TaskRecord | undefined): boolean =>
     !!t && (t.state === 'failed' || t.state === 'done' || (t.state === 'review' && !!t.parked));
 
+  /** Alive and not a zombie (a killed orphan may wait for pid 1 to reap it). */
+  function alive(pid: number): boolean {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+
   /** Every file under `dir` (not following links), for "no secret anywhere" checks. */
   function filesUnder(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -77,7 +87,7 @@ describe('gates run in isolation', () => {
     });
   }
 
-  it("no sandbox: a test that moves main, by git or by the ref file's path, is caught, undone and blamed; the env holds no secret", async () => {
+  it("no sandbox: a test that moves main, by git or by the ref file's path, is caught, undone and blamed; the env holds no secret; nothing survives", async () => {
     const { n, sup, events } = hostileNight('none');
     night = n;
     const main = git(n.repo, 'rev-parse', 'main');
@@ -114,7 +124,15 @@ describe('gates run in isolation', () => {
     );
     // Looks for secrets in its environment, and leaves what it found in the checkout.
     n.dropSpec('env.md', hostile('env', 'env > env-seen.txt\nenv\nexit 1\n'));
-    const ids = ['own', 'gitc', 'bypath', 'staged', 'env'];
+    // Leaves a double-forked process behind, its pid in the checkout.
+    n.dropSpec(
+      'survivor.md',
+      hostile(
+        'survivor',
+        "setsid sh -c 'echo $$ > survivor.pid; exec sleep 1000' &\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! > nohup.pid\nwhile [ ! -s survivor.pid ]; do :; done\nexit 1\n",
+      ),
+    );
+    const ids = ['own', 'gitc', 'bypath', 'staged', 'env', 'survivor'];
     await waitFor(
       'every hostile task judged',
       () => ids.every((id) => settled(sup.store.list().find((t) => t.id === id))),
@@ -148,6 +166,14 @@ describe('gates run in isolation', () => {
     expect(
       restored.map((e) => e.type === 'main.restored' && [e.task, e.ref, e.old, e.attributed]).sort(),
     ).toEqual(['bypath', 'gitc', 'staged'].map((id) => [id, 'refs/heads/main', main, true]));
+
+    // Nothing the gate started is alive: the marker found the setsid and the nohup sleeps.
+    const checkout = n.paths.gateCheckout('app', 'survivor');
+    const pids = ['survivor.pid', 'nohup.pid'].map((f) =>
+      Number(readFileSync(path.join(checkout, f), 'utf8')),
+    );
+    expect(pids.every((pid) => pid > 1)).toBe(true);
+    await waitFor('no gate process left', () => pids.every((pid) => !alive(pid)), 15_000);
 
     // The environment: only what gates get; no secret, no daemon variable, in the evidence or the file.
     const evidence = task('env').gates.find((g) => g.name === 'tests')?.evidence ?? '';
