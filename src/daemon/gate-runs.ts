@@ -80,10 +80,16 @@ export class GateRuns {
     base: string;
     enabled: readonly GateName[];
     specText: string;
+    /**
+     * ns/ branches that nothing may move during the run (those of tasks in review: what they were judged
+     * on is what merges), checked with the protected refs.
+     */
+    watched?: readonly string[];
   }): Promise<GateRunResult> {
     const sandbox = await this.sandbox();
     const checkout = await prepareGateCheckout(opts.repo.dir, opts.dir, opts.commit);
-    const before = await opts.repo.protectedRefs();
+    const watched = opts.watched ?? [];
+    const before = await opts.repo.protectedRefs(watched);
     let results: GateResult[] = [];
     let failure: { err: unknown } | null = null;
     try {
@@ -102,13 +108,17 @@ export class GateRuns {
       failure = { err };
     }
     // Checked and put back even when the gates threw: the branch's code ran all the same.
-    const touched = await this.restore(opts.repo, before);
+    const touched = await this.restore(opts.repo, before, watched);
     if (failure && touched.length === 0) throw failure.err;
     return { results, touched };
   }
 
-  private async restore(repo: Repo, before: ReadonlyMap<string, string>): Promise<RefChange[]> {
-    const changes = refChanges(before, await repo.protectedRefs());
+  private async restore(
+    repo: Repo,
+    before: ReadonlyMap<string, string>,
+    watched: readonly string[],
+  ): Promise<RefChange[]> {
+    const changes = refChanges(before, await repo.protectedRefs(watched));
     const out: RefChange[] = [];
     for (const c of changes) out.push({ ...c, restored: await repo.restoreRef(c.ref, c.from, c.to) });
     return out;

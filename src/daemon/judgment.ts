@@ -241,6 +241,7 @@ export class Judgment {
     const run = await this.gateRuns.run({
       task,
       repo,
+      watched: this.reviewBranches(task),
       dir: this.deps.paths.gateCheckout(task.spec.repo, task.id),
       commit: tip,
       base,
@@ -432,6 +433,7 @@ export class Judgment {
         const run = await this.gateRuns.run({
           task,
           repo,
+          watched: this.reviewBranches(task),
           dir: this.deps.paths.stagingGateCheckout(task.spec.repo),
           commit: staged.tip,
           base: main,
@@ -523,6 +525,7 @@ export class Judgment {
       const run = await this.gateRuns.run({
         task,
         repo,
+        watched: this.reviewBranches(task),
         dir: this.deps.paths.stagingGateCheckout(task.spec.repo),
         commit: commit.sha,
         base: main,
@@ -579,6 +582,18 @@ export class Judgment {
   }
 
   // ---- helpers -----------------------------------------------------------------------------
+
+  /**
+   * The branches a gate run must not move besides the protected refs: ns/<id> of every task of this
+   * repo in review, this one's included, as each merges what its branch holds when its turn comes. Other
+   * ns/ branches may be fetched meanwhile (running tasks' collection).
+   */
+  private reviewBranches(task: TaskRecord): string[] {
+    return this.deps.store
+      .list()
+      .filter((t) => t.state === 'review' && t.spec.repo === task.spec.repo)
+      .map((t) => `refs/heads/ns/${t.id}`);
+  }
 
   /**
    * A gate run that changed the supervisor's refs: each change (already put back) is recorded as a

@@ -218,16 +218,19 @@ export class Repo {
   /**
    * The refs a gate run must not change (docs/gates.md#isolation), by name: every ref outside
    * refs/heads/ns/ (collection updates those while gates run) and refs/remotes/ (the merge queue's
-   * fetch does). A ref file that holds no valid value is not listed (git ignores it).
+   * fetch does), and the refs named in `also` wherever they are (the ns/ branches no fetch may move
+   * now). A ref file that holds no valid value is not listed (git ignores it).
    */
-  async protectedRefs(): Promise<Map<string, string>> {
+  async protectedRefs(also: readonly string[] = []): Promise<Map<string, string>> {
+    const extra = new Set(also);
     const out = await this.git.raw(['for-each-ref', '--format=%(objectname) %(refname)']);
     const refs = new Map<string, string>();
     for (const line of out.split('\n')) {
       const space = line.indexOf(' ');
       if (space < 0) continue;
       const name = line.slice(space + 1);
-      if (name.startsWith('refs/heads/ns/') || name.startsWith('refs/remotes/')) continue;
+      const busy = name.startsWith('refs/heads/ns/') || name.startsWith('refs/remotes/');
+      if (busy && !extra.has(name)) continue;
       refs.set(name, line.slice(0, space));
     }
     return refs;

@@ -275,6 +275,36 @@ describe("the supervisor's refs after a gate run", () => {
     expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/heads/evil')).toBe('');
   });
 
+  it("another reviewed task's branch is watched: moved, put back; an unwatched ns/ branch may move (collection)", async () => {
+    const { repo, tip, main } = supervisorRepo();
+    git(repo, 'branch', 'ns/reviewed', main);
+    git(repo, 'branch', 'ns/running', main);
+    const sup = JSON.stringify(repo);
+    const config = configSchema.parse({
+      gates: {
+        tests: {
+          enabled: true,
+          command: `h=$(git rev-parse HEAD); git -C ${sup} update-ref refs/heads/ns/reviewed $h; git -C ${sup} update-ref refs/heads/ns/running $h`,
+        },
+        sandbox: 'none',
+      },
+    });
+    const runs = new GateRuns({ config, env: process.env, log: () => undefined });
+    const result = await runs.run({
+      task,
+      repo: new Repo(repo),
+      dir: path.join(workDir(), 'c'),
+      commit: tip,
+      base: main,
+      enabled: ['tests'],
+      specText: '',
+      watched: ['refs/heads/ns/reviewed', 'refs/heads/ns/t'],
+    });
+    expect(result.touched).toEqual([{ ref: 'refs/heads/ns/reviewed', from: main, to: tip, restored: true }]);
+    expect(git(repo, 'rev-parse', 'ns/reviewed')).toBe(main);
+    expect(git(repo, 'rev-parse', 'ns/running')).toBe(tip);
+  });
+
   it('a broken ref file (not a commit id) is put back too', async () => {
     const { result, repo, main } = await gateRunIn(
       (r) => `echo garbage > ${JSON.stringify(path.join(r, '.git/refs/heads/main'))}`,
