@@ -86,6 +86,8 @@ export class GateRuns {
      */
     watched?: readonly string[];
   }): Promise<GateRunResult> {
+    // No gate on: nothing to check out, and no code of the branch runs.
+    if (opts.enabled.length === 0) return { results: [], touched: [] };
     const sandbox = await this.sandbox();
     const checkout = await prepareGateCheckout(opts.repo.dir, opts.dir, opts.commit);
     const watched = opts.watched ?? [];
