@@ -27,8 +27,14 @@ export interface WorkspacePaths {
   logs: string;
   events: string;
   reports: string;
-  /** The supervisor's own worktrees: gates run in work/<repo>/<id>, merges stage in work/<repo>/.staging. */
-  gateWorktree(repo: string, id: string): string;
+  /**
+   * Where the branch's code runs (docs/gates.md): a repository of its own per task, work/<repo>/<id>,
+   * and one per repo for the merge queue's staged trees, work/<repo>/.gate-staging. Neither holds a ref
+   * of the supervisor's repository; they borrow its objects through `objects/info/alternates`.
+   */
+  gateCheckout(repo: string, id: string): string;
+  stagingGateCheckout(repo: string): string;
+  /** The supervisor's own linked worktree where merges are staged (our git only, never the branch's code). */
   stagingWorktree(repo: string): string;
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
@@ -63,7 +69,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     logs,
     events: path.join(logs, 'events.jsonl'),
     reports: path.join(abs, 'reports'),
-    gateWorktree: (repo, id) => path.join(abs, 'work', repo, id),
+    gateCheckout: (repo, id) => path.join(abs, 'work', repo, id),
+    stagingGateCheckout: (repo) => path.join(abs, 'work', repo, '.gate-staging'),
     stagingWorktree: (repo) => path.join(abs, 'work', repo, '.staging'),
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),

@@ -123,6 +123,12 @@ export const configSchema = z.strictObject({
       deletions: z.strictObject(gateToggle).optional(),
       commits: z.strictObject({ ...gateToggle, max: z.number().int().positive().default(15) }).optional(),
       'named-tests': z.strictObject(gateToggle).optional(),
+      /** Variables of the supervisor's environment the gate commands get, besides PATH, HOME and LANG. */
+      env: z.array(envName).default([]),
+      /** bwrap: each gate command in a bubblewrap sandbox; auto: bwrap when it works here (docs/gates.md). */
+      sandbox: z.enum(['none', 'bwrap', 'auto']).default('auto'),
+      /** Whether gate commands in the bwrap sandbox may use the network. */
+      network: z.boolean().default(false),
     })
     .prefault({}),
   defaults: z

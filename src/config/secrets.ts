@@ -7,14 +7,19 @@
 import { makeRedactor, type Redactor } from '../lib/redact.js';
 import type { Config } from './schema.js';
 
-export function secretValues(config: Config, env: NodeJS.ProcessEnv): string[] {
+/** The names of the environment variables the config treats as secrets. */
+export function secretNames(config: Config): Set<string> {
   const names = new Set<string>();
   for (const provider of Object.values(config.providers)) {
     for (const source of Object.values(provider.secretEnv)) names.add(source);
   }
   if (config.architect.apiKeyEnv) names.add(config.architect.apiKeyEnv);
   if (config.architect.authTokenEnv) names.add(config.architect.authTokenEnv);
-  return [...names].flatMap((name) => (env[name] ? [env[name]] : []));
+  return names;
+}
+
+export function secretValues(config: Config, env: NodeJS.ProcessEnv): string[] {
+  return [...secretNames(config)].flatMap((name) => (env[name] ? [env[name]] : []));
 }
 
 export function secretRedactor(config: Config, env: NodeJS.ProcessEnv): Redactor {

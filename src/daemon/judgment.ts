@@ -1,9 +1,10 @@
 /**
- * The judgment pipeline (DESIGN.md §8): gates in the supervisor's own worktree of the fetched branch,
- * then the architect (or the gates alone, or a person), then the merge queue — one merge at a time,
- * in approval order: stage on the current main, re-run the command gates on exactly that tree, move
- * main with a compare-and-swap, push without force. It runs beside the dispatch loop, never inside it,
- * so a long test suite never delays exit detection.
+ * The judgment pipeline (DESIGN.md §8): gates in an isolated checkout of the fetched branch (one that
+ * holds no ref of the supervisor's repo: gate-runs.ts), then the architect (or the gates alone, or a
+ * person), then the merge queue — one merge at a time, in approval order: stage on the current main,
+ * re-run the command gates on exactly that tree, move main with a compare-and-swap, push without force.
+ * A gate run that changed the supervisor's refs fails the task: they are put back, it is never merged.
+ * It runs beside the dispatch loop, never inside it, so a long test suite never delays exit detection.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,8 +31,10 @@ import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
 import type { ToggleStore } from '../queue/toggles.js';
+import { removeGateCheckout } from '../git/gate-checkout.js';
 import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect.js';
-import { enabledGates, runGates } from '../review/gates.js';
+import { enabledGates } from '../review/gates.js';
+import { GateRuns, type GateRunResult } from './gate-runs.js';
 
 export interface JudgmentDeps {
   paths: WorkspacePaths;
@@ -65,6 +68,7 @@ const COMMAND_GATES: readonly GateName[] = ['tests', 'lint'];
 export class Judgment {
   readonly mode: 'llm' | 'gates' | 'manual';
   private readonly architect: Architect | null;
+  private readonly gateRuns: GateRuns;
   private running = false;
   private again = false;
   private stopped = false;
@@ -84,6 +88,7 @@ export class Judgment {
       this.mode === 'llm'
         ? new Architect(deps.config.architect, deps.env, { log: (l) => deps.log(`architect: ${l}`) })
         : null;
+    this.gateRuns = new GateRuns({ config: deps.config, env: deps.env, log: deps.log });
   }
 
   /** Starts working through reviews and merges if not already doing so. */
@@ -125,26 +130,26 @@ export class Judgment {
     this.kick();
   }
 
-  /** The monitor cycle's housekeeping: ended tasks' gate worktrees, then merged branches past retention. */
+  /** The monitor cycle's housekeeping: ended tasks' gate checkouts, then merged branches past retention. */
   async tidy(): Promise<void> {
     await this.removeEndedWorktrees();
     await this.pruneMergedBranches();
   }
 
-  /** Removes the gate worktree (work/<repo>/<id>) of every task that is done or failed. */
+  /** Removes the gate checkout (work/<repo>/<id>) of every task that is done or failed. */
   async removeEndedWorktrees(): Promise<number> {
     let removed = 0;
     for (const task of this.deps.store.list()) {
       if (task.state !== 'done' && task.state !== 'failed') continue;
-      const worktree = this.deps.paths.gateWorktree(task.spec.repo, task.id);
-      if (!existsSync(worktree)) continue;
+      const checkout = this.deps.paths.gateCheckout(task.spec.repo, task.id);
+      if (!existsSync(checkout)) continue;
       try {
         const { repo } = await this.locate(task);
-        await repo.removeWorktree(worktree);
+        await removeGateCheckout(repo.dir, checkout);
         removed += 1;
       } catch (err) {
-        // One repo that cannot be opened must not keep the others' worktrees; tried again next cycle.
-        this.deps.log(`could not remove the gate worktree of ${task.id}: ${coerceError(err).describe()}`);
+        // One repo that cannot be opened must not keep the others' checkouts; tried again next cycle.
+        this.deps.log(`could not remove the gate checkout of ${task.id}: ${coerceError(err).describe()}`);
       }
     }
     return removed;
@@ -252,21 +257,21 @@ export class Judgment {
       });
       return;
     }
-    const worktree = this.deps.paths.gateWorktree(task.spec.repo, task.id);
-    await repo.worktreeAt(worktree, tip);
     await this.saveDiff(task, repo, base, tip);
     const enabled = enabledGates(this.deps.config, this.deps.toggles.read(), task.spec);
     const specText = this.deps.store.specText(task.id);
-    const gates = await runGates({
-      worktree,
-      base,
-      head: tip,
+    const run = await this.gateRuns.run({
       task,
-      specText,
-      config: this.deps.config,
+      repo,
+      watched: this.reviewBranches(task),
+      dir: this.deps.paths.gateCheckout(task.spec.repo, task.id),
+      commit: tip,
+      base,
       enabled,
-      env: this.deps.env,
+      specText,
     });
+    if (this.refsTouched(task, run, 'the review')) return;
+    const gates = run.results;
     const failed = gates.filter((g) => !g.passed);
     this.update(
       task.id,
@@ -452,16 +457,18 @@ export class Judgment {
         COMMAND_GATES.includes(g),
       );
       if (commandGates.length) {
-        const gates = await runGates({
-          worktree: staging,
-          base: main,
-          head: staged.tip,
+        const run = await this.gateRuns.run({
           task,
-          specText: this.deps.store.specText(task.id),
-          config: this.deps.config,
+          repo,
+          watched: this.reviewBranches(task),
+          dir: this.deps.paths.stagingGateCheckout(task.spec.repo),
+          commit: staged.tip,
+          base: main,
           enabled: commandGates,
-          env: this.deps.env,
+          specText: this.deps.store.specText(task.id),
         });
+        if (this.refsTouched(task, run, 'the merge queue')) return;
+        const gates = run.results;
         const failed = gates.filter((g) => !g.passed);
         if (failed.length) {
           this.sendBack(
@@ -487,8 +494,9 @@ export class Judgment {
       // must pass the command gates too, or the work lands as one commit of the tip's (gated) tree.
       const landing =
         repoCfg.merge === 'rebase' && commandGates.length
-          ? await this.gateRebased(task, repo, staging, main, staged.tip, commandGates, message)
+          ? await this.gateRebased(task, repo, main, staged.tip, commandGates, message)
           : staged.tip;
+      if (landing === null) return;
       const moved = await moveBranch(repo.dir, repoCfg.main, landing, main, 'nightshift: merge');
       if (!moved.ok && !moved.moved) return this.waitForCheckout(task, moved.worktree, moved.reason);
       if (!moved.ok) {
@@ -585,38 +593,38 @@ export class Judgment {
 
   /**
    * rebase mode, once the rebased tip's tree has passed `gates` in staging: runs them on every other
-   * rebased commit's tree too, oldest first, in the staging worktree (a tree already gated is not run
-   * again). Returns the tip when all pass. When one fails, the branch's history cannot go on main as it
-   * is, but its end result passed: returns one new commit on `main` with the tip's tree, whose message
-   * lists the commits it replaces, and records why.
+   * rebased commit's tree too, oldest first, in the staging gate checkout (a tree already gated is not
+   * run again). Returns the tip when all pass. When one fails, the branch's history cannot go on main as
+   * it is, but its end result passed: returns one new commit on `main` with the tip's tree, whose message
+   * lists the commits it replaces, and records why. Null when a run changed the supervisor's refs (the
+   * task has failed).
    */
   private async gateRebased(
     task: TaskRecord,
     repo: Repo,
-    staging: string,
     main: string,
     tip: string,
     gates: readonly GateName[],
     message: string,
-  ): Promise<string> {
+  ): Promise<string | null> {
     const commits = await repo.commits(main, tip);
     const tipTree = await repo.treeOf(tip);
     const gated = new Set([tipTree]);
     const specText = this.deps.store.specText(task.id);
     for (const commit of commits) {
       if (gated.has(commit.tree)) continue;
-      await repo.worktreeAt(staging, commit.sha);
-      const results = await runGates({
-        worktree: staging,
-        base: main,
-        head: commit.sha,
+      const run = await this.gateRuns.run({
         task,
-        specText,
-        config: this.deps.config,
+        repo,
+        watched: this.reviewBranches(task),
+        dir: this.deps.paths.stagingGateCheckout(task.spec.repo),
+        commit: commit.sha,
+        base: main,
         enabled: gates,
-        env: this.deps.env,
+        specText,
       });
-      const failed = results.filter((g) => !g.passed).map((g) => g.name);
+      if (this.refsTouched(task, run, 'the merge queue')) return null;
+      const failed = run.results.filter((g) => !g.passed).map((g) => g.name);
       if (!failed.length) {
         gated.add(commit.tree);
         continue;
@@ -645,9 +653,11 @@ export class Judgment {
     return tip;
   }
 
-  /** After a merge: the gate worktree, and the worktree on every host an attempt ran on. */
+  /** After a merge: the gate checkout, and the worktree on every host an attempt ran on. */
   private async cleanup(task: TaskRecord, repo: Repo): Promise<void> {
-    await repo.removeWorktree(this.deps.paths.gateWorktree(task.spec.repo, task.id)).catch(() => undefined);
+    await removeGateCheckout(repo.dir, this.deps.paths.gateCheckout(task.spec.repo, task.id)).catch(
+      () => undefined,
+    );
     for (const worker of this.attemptHosts(task)) {
       await worker.removeWorktree(task.spec.repo, task.id).catch((err: unknown) => {
         this.deps.log(
@@ -663,6 +673,48 @@ export class Judgment {
   }
 
   // ---- helpers -----------------------------------------------------------------------------
+
+  /**
+   * The branches a gate run must not move besides the protected refs: ns/<id> of every task of this
+   * repo in review, this one's included, as each merges what its branch holds when its turn comes. Other
+   * ns/ branches may be fetched meanwhile (running tasks' collection).
+   */
+  private reviewBranches(task: TaskRecord): string[] {
+    return this.deps.store
+      .list()
+      .filter((t) => t.state === 'review' && t.spec.repo === task.spec.repo)
+      .map((t) => `refs/heads/ns/${t.id}`);
+  }
+
+  /**
+   * A gate run that changed the supervisor's refs: each change (already put back) is recorded as a
+   * `main.restored` event, and the task fails as `main-touched`, charged to the spec. True if so.
+   */
+  private refsTouched(task: TaskRecord, run: GateRunResult, during: string): boolean {
+    if (run.touched.length === 0) return false;
+    const time = new Date(this.deps.clock.now()).toISOString();
+    for (const c of run.touched) {
+      this.deps.events.emit({
+        type: 'main.restored',
+        time,
+        task: task.id,
+        host: 'supervisor',
+        ref: c.ref,
+        old: c.from,
+        new: c.to,
+        attributed: true,
+        reason: `${c.ref} in the supervisor's repo changed from ${c.from ?? 'absent'} to ${c.to ?? 'absent'} while the gates of ${task.id} ran in ${during}: the branch's code did it; ${c.restored ? 'restored' : 'could not be restored: set it back by hand'}`,
+      });
+    }
+    const [first] = run.touched;
+    const more = run.touched.length > 1 ? ` and ${run.touched.length - 1} more ref(s)` : '';
+    const reason = `the branch's code changed the supervisor's refs while its gates ran (${first?.ref}${more}, in ${during}); ${run.touched.every((c) => c.restored) ? 'restored' : 'NOT all restored: see the main.restored events'}; the branch is never merged`;
+    this.deps.log(`${task.id}: ${reason}`);
+    this.deps.store.transition(task.id, (t) =>
+      enterFailed(t, { now: this.deps.clock.now(), code: 'main-touched', attribution: 'spec', reason }),
+    );
+    return true;
+  }
 
   /** logs/<id>/diff-round-<n>.patch, redacted, for the TUI's Review tab. */
   private async saveDiff(task: TaskRecord, repo: Repo, base: string, tip: string): Promise<void> {

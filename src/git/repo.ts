@@ -215,6 +215,54 @@ export class Repo {
     return Number(await this.git.raw(['rev-list', '--count', `${base}..${head}`])) || 0;
   }
 
+  /**
+   * The refs a gate run must not change (docs/gates.md#isolation), by name: every ref outside
+   * refs/heads/ns/ (collection updates those while gates run) and refs/remotes/ (the merge queue's
+   * fetch does), and the refs named in `also` wherever they are (the ns/ branches no fetch may move
+   * now). A ref file that holds no valid value is not listed (git ignores it).
+   */
+  async protectedRefs(also: readonly string[] = []): Promise<Map<string, string>> {
+    const extra = new Set(also);
+    const out = await this.git.raw(['for-each-ref', '--format=%(objectname) %(refname)']);
+    const refs = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const space = line.indexOf(' ');
+      if (space < 0) continue;
+      const name = line.slice(space + 1);
+      const busy = name.startsWith('refs/heads/ns/') || name.startsWith('refs/remotes/');
+      if (busy && !extra.has(name)) continue;
+      refs.set(name, line.slice(0, space));
+    }
+    return refs;
+  }
+
+  /**
+   * Sets `ref` back to `value` (null: deletes it) if it still holds `found` (null: absent), never
+   * following a symbolic ref. A ref file the branch's code filled with something that is not a commit id
+   * (`found` null while the file exists) is overwritten. True when the ref holds `value` afterwards.
+   */
+  async restoreRef(ref: string, value: string | null, found: string | null): Promise<boolean> {
+    const zero = '0'.repeat(40);
+    try {
+      if (value === null)
+        await this.git.raw(['update-ref', '--no-deref', '-d', ref, ...(found ? [found] : [])]);
+      else {
+        const why = 'nightshift: restored after a gate run';
+        await this.git.raw(['update-ref', '--no-deref', '-m', why, ref, value, found ?? zero]);
+      }
+    } catch {
+      if (value === null || found !== null || !/^refs\/[^.][\w./-]*$/.test(ref) || ref.includes('..'))
+        return false;
+      // Not listed, yet not absent: a loose ref file holding something that is not a commit id, which
+      // git refuses to update. Remove the file, then create the ref anew with its recorded value.
+      const common = await this.git.raw(['rev-parse', '--path-format=absolute', '--git-common-dir']);
+      rmSync(path.join(common, ref), { force: true });
+      await this.git.raw(['update-ref', '--no-deref', ref, value, zero]).catch(() => undefined);
+    }
+    const now = await this.git.raw(['rev-parse', '--verify', '-q', ref]).catch(() => null);
+    return (now || null) === value;
+  }
+
   async deleteBranch(branch: string): Promise<void> {
     await this.git.raw(['branch', '-q', '-D', branch]).catch(() => undefined);
   }

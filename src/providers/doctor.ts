@@ -7,6 +7,8 @@ import { coerceError } from '../core/errors.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { sampleLoad } from '../hosts/load.js';
 import { quoteArgv } from '../hosts/quote.js';
+import { LocalRunner } from '../hosts/runner.js';
+import { BWRAP_FIX, describeIsolation, probeBwrap, type SandboxProbe } from '../hosts/sandbox.js';
 import { sshReachOptions } from '../hosts/ssh-argv.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { profileFor } from './index.js';
@@ -14,7 +16,8 @@ import { repoChecks, workspaceChecks } from './doctor-repos.js';
 import { runProbe } from './probe.js';
 
 export interface DoctorCheck {
-  scope: 'host' | 'provider' | 'repo' | 'workspace';
+  /** `gates`: the supervisor's own gate isolation (docs/gates.md#isolation). */
+  scope: 'host' | 'provider' | 'repo' | 'workspace' | 'gates';
   name: string;
   host: string;
   check: string;
@@ -30,6 +33,8 @@ export interface DoctorOptions {
   now: number;
   /** The workspace: its repositories and whether it lies inside a git repository (doctor-repos.ts). */
   root?: string;
+  /** Whether bwrap works on this machine; probeBwrap with a LocalRunner by default. */
+  sandboxProbe?: () => Promise<SandboxProbe>;
 }
 
 export async function runDoctor(
@@ -38,7 +43,7 @@ export async function runDoctor(
   env: NodeJS.ProcessEnv,
   opts: DoctorOptions,
 ): Promise<DoctorCheck[]> {
-  const checks: DoctorCheck[] = [];
+  const checks: DoctorCheck[] = [await gateIsolation(config, opts)];
   const usable = new Set<string>();
   await Promise.all(
     [...hosts].map(async ([name, worker]) => {
@@ -215,9 +220,30 @@ export async function runDoctor(
   if (opts.root !== undefined) {
     checks.push(...(await repoChecks(config, opts.root)), ...(await workspaceChecks(opts.root)));
   }
-  const rank = { host: 0, provider: 1, repo: 2, workspace: 3 } as const;
+  const rank = { gates: 0, host: 1, provider: 2, repo: 3, workspace: 4 } as const;
   const order = (c: DoctorCheck) => `${rank[c.scope]}${c.name}${c.host}`;
   return checks.sort((a, b) => order(a).localeCompare(order(b)));
+}
+
+/**
+ * Which isolation the gate commands run with on this machine (the supervisor's, where gates run): the
+ * checkout and the clean environment always; the sandbox as gates.sandbox and bwrap allow; the network.
+ */
+async function gateIsolation(config: Config, opts: DoctorOptions): Promise<DoctorCheck> {
+  const { sandbox: mode, network } = config.gates;
+  const probe = mode === 'none' ? null : await (opts.sandboxProbe ?? (() => probeBwrap(new LocalRunner())))();
+  const broken = mode !== 'none' && !probe?.ok;
+  return {
+    scope: 'gates',
+    name: 'gates',
+    host: 'local',
+    check: 'isolation',
+    ok: !broken,
+    // Configured bwrap that cannot run stops every gate run; auto only runs without a sandbox.
+    level: mode === 'bwrap' ? 'error' : 'warning',
+    detail: describeIsolation(mode, network, probe),
+    fix: broken ? `${BWRAP_FIX}${mode === 'bwrap' ? ', or set gates.sandbox: auto or none' : ''}` : null,
+  };
 }
 
 /** The oldest Node.js the scripted agent runs on (an ES module file, `.mjs`, with ES2022 syntax). */

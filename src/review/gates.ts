@@ -1,10 +1,12 @@
 /**
- * The quality gates (DESIGN.md §8): which are on for a task, and running them in the supervisor's own
- * worktree of the branch, in the fixed order of GATE_NAMES. Each gate is a pass/fail with evidence: what
- * failed, trimmed to about 4 KB, and what to do about it — the executor reads it in its next round.
+ * The quality gates (DESIGN.md §8): which are on for a task, and running them in a checkout of the
+ * branch, in the fixed order of GATE_NAMES. Each gate is a pass/fail with evidence: what failed, trimmed
+ * to about 4 KB, and what to do about it — the executor reads it in its next round.
  *
  * Gates never use a shell for git: every git command is an argv (`git -C <worktree> …`) through the
- * command runner. The tests and lint commands are the operator's, from nightshift.config.yaml.
+ * command runner, and every one runs before the first gate command: the branch's code may rewrite the
+ * checkout's `.git` (a hook, a config), and our git must never run what it planted. The tests and lint
+ * commands are the operator's, from nightshift.config.yaml, run in isolation (isolation.ts).
  */
 import { statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
@@ -14,8 +16,10 @@ import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import type { GateResult, TaskRecord, TaskSpec } from '../core/task.js';
 import { LocalRunner, type CommandRunner } from '../hosts/runner.js';
+import type { GateSandbox } from '../hosts/sandbox.js';
 import type { Redactor } from '../lib/redact.js';
 import type { Toggles } from '../queue/toggles.js';
+import { gateEnvironment, runIsolated } from './isolation.js';
 import { findDeletions, parseUnifiedDiff, type Definition, type DiffFile } from './deletions.js';
 import {
   addedMentions,
@@ -32,8 +36,6 @@ export const EVIDENCE_LIMIT = 4096;
 const DEFAULTS = { testsTimeout: '20m', lintTimeout: '10m', maxLines: 1500, maxFiles: 40, maxCommits: 15 };
 /** git answers in milliseconds; this only stops a wedged git from holding up judgment forever. */
 const GIT_TIMEOUT_MS = 5 * 60_000;
-/** Past a command's own timeout (enforced by timeout(1)), the runner's backstop kills it. */
-const BACKSTOP_MS = 15_000;
 
 /**
  * The gates on for this task: each gate's config `enabled` flag, overridden by a persisted toggle
@@ -48,7 +50,10 @@ export function enabledGates(config: Config, toggles: Toggles, spec: TaskSpec): 
 }
 
 export interface GateContext {
-  /** A git worktree of the branch, checked out at `head`. */
+  /**
+   * A checkout of the branch at `head`, where the commands run: the supervisor passes an isolated one
+   * (git/gate-checkout.ts) that holds no ref of its repository.
+   */
   worktree: string;
   /** The commit the branch started from (the diff is `base..head`). */
   base: string;
@@ -63,8 +68,16 @@ export interface GateContext {
   runner?: CommandRunner;
   /** Monotonic milliseconds, for each gate's duration; performance.now by default. */
   clock?: () => number;
-  /** The supervisor's environment, whose secret values are redacted from the evidence; process.env by default. */
+  /**
+   * The supervisor's environment: the gate commands get PATH, HOME, LANG and the gates.env names from it
+   * (nothing else), and its secret values are redacted from the evidence; process.env by default.
+   */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The sandbox the commands run in, and the directories it must leave readable (the object directory
+   * the checkout borrows through its alternates). No sandbox by default.
+   */
+  isolation?: { sandbox: GateSandbox; readable: readonly string[] };
 }
 
 interface Verdict {
@@ -97,6 +110,7 @@ export async function runGates(ctx: GateContext): Promise<GateResult[]> {
   }
   const clock = ctx.clock ?? (() => performance.now());
   const run = new GateRun(ctx);
+  await run.readGit(order);
   const results: GateResult[] = [];
   for (const name of order) {
     const started = clock();
@@ -114,24 +128,30 @@ export async function runGates(ctx: GateContext): Promise<GateResult[]> {
 /** One run of the gates: shares the tests command's output and the diff between gates. */
 class GateRun {
   private readonly runner: CommandRunner;
-  /** Environment for gate commands: non-interactive, with the supervisor's secrets blanked. */
+  /** Environment for gate commands: the allow-list only (isolation.ts). */
   private readonly env: Record<string, string>;
   readonly redact: Redactor;
   private tests?: Promise<CommandRun | null>;
   private revs?: Promise<string>;
   private diff?: Promise<DiffFile[]>;
+  private numstat?: Promise<string>;
+  private count?: Promise<number>;
 
   constructor(private readonly ctx: GateContext) {
     this.runner = ctx.runner ?? new LocalRunner();
-    const secretNames = new Set<string>();
-    for (const provider of Object.values(ctx.config.providers)) {
-      for (const name of Object.values(provider.secretEnv)) secretNames.add(name);
-    }
-    if (ctx.config.architect.apiKeyEnv) secretNames.add(ctx.config.architect.apiKeyEnv);
-    if (ctx.config.architect.authTokenEnv) secretNames.add(ctx.config.architect.authTokenEnv);
-    // The branch's code runs under the gate commands: it gets none of the supervisor's secrets.
-    this.env = { CI: 'true', ...Object.fromEntries([...secretNames].map((name) => [name, ''])) };
+    // The branch's code runs under the gate commands: it gets PATH, HOME, LANG, CI and gates.env, never
+    // the supervisor's other variables (its secrets least of all).
+    this.env = gateEnvironment(ctx.config, ctx.env ?? process.env);
     this.redact = secretRedactor(ctx.config, ctx.env ?? process.env);
+  }
+
+  /** Everything the gates in `order` read from git, read now, before any gate command runs. */
+  async readGit(order: readonly GateName[]): Promise<void> {
+    const reads: Promise<unknown>[] = [];
+    if (order.some((g) => g === 'named-tests' || g === 'deletions')) reads.push(this.diffFiles());
+    if (order.includes('diff')) reads.push(this.numstatText());
+    if (order.includes('commits')) reads.push(this.commitCount());
+    await Promise.all(reads);
   }
 
   gate(name: GateName): Promise<Verdict> {
@@ -167,31 +187,19 @@ class GateRun {
     // runs as they wrote it, through `sh -c`. An argv array runs directly, with no shell parsing.
     const command = typeof section.command === 'string' ? ['sh', '-c', section.command] : section.command;
     const display = typeof section.command === 'string' ? section.command : section.command.join(' ');
-    // The runner has no working-directory option, so a fixed script changes into the worktree, merges
-    // stderr into stdout (one stream, in the order printed), and execs the command under timeout(1). The
-    // worktree and the command are positional arguments: nothing is spliced into shell text. timeout(1)
-    // signals the whole process group, so a test runner's workers die with it.
-    const argv = [
-      'sh',
-      '-c',
-      'cd -- "$1" || exit 125; d=$2; shift 2; exec 2>&1; ' +
-        'for t in timeout gtimeout; do if command -v "$t" >/dev/null 2>&1; then exec "$t" -k 5 "$d" "$@"; fi; done; ' +
-        'exec "$@"',
-      'nightshift-gate',
-      this.ctx.worktree,
-      (timeoutMs / 1000).toFixed(3),
-      ...command,
-    ];
-    const result = await this.runner.run(argv, { timeoutMs: timeoutMs + BACKSTOP_MS, env: this.env });
-    const timedOut =
-      result.timedOut ||
-      ((result.exitCode === 124 || result.exitCode === 137) && result.durationMs >= timeoutMs);
+    const result = await runIsolated(command, {
+      checkout: this.ctx.worktree,
+      env: this.env,
+      timeoutMs,
+      sandbox: this.ctx.isolation?.sandbox ?? { kind: 'none' },
+      readable: this.ctx.isolation?.readable ?? [],
+    });
     return {
       display: display.length > 200 ? `${display.slice(0, 199)}…` : display,
       exitCode: result.exitCode,
       // Redacted before it is trimmed, so the trimmed tail keeps its length.
-      output: this.redact(clean(result.stdout + result.stderr)),
-      timedOut,
+      output: this.redact(clean(result.output)),
+      timedOut: result.timedOut,
       timeoutMs,
       durationMs: result.durationMs,
     };
@@ -287,6 +295,18 @@ class GateRun {
     ));
   }
 
+  private numstatText(): Promise<string> {
+    return (this.numstat ??= this.range().then((range) =>
+      this.git(['diff', '--numstat', '--no-color', '--no-ext-diff', '--find-renames', range, '--']),
+    ));
+  }
+
+  private commitCount(): Promise<number> {
+    return (this.count ??= this.range().then(async (range) =>
+      Number((await this.git(['rev-list', '--count', range, '--'])).trim()),
+    ));
+  }
+
   // ---- the gates -----------------------------------------------------------------------------
 
   private async namedTests(): Promise<Verdict> {
@@ -344,16 +364,7 @@ class GateRun {
   private async diffBudget(): Promise<Verdict> {
     const maxLines = this.ctx.config.gates.diff?.maxLines ?? DEFAULTS.maxLines;
     const maxFiles = this.ctx.config.gates.diff?.maxFiles ?? DEFAULTS.maxFiles;
-    const range = await this.range();
-    const numstat = await this.git([
-      'diff',
-      '--numstat',
-      '--no-color',
-      '--no-ext-diff',
-      '--find-renames',
-      range,
-      '--',
-    ]);
+    const numstat = await this.numstatText();
     const files = numstat
       .split('\n')
       .filter((line) => line.trim())
@@ -418,9 +429,8 @@ class GateRun {
 
   private async commits(): Promise<Verdict> {
     const max = this.ctx.config.gates.commits?.max ?? DEFAULTS.maxCommits;
-    const range = await this.range();
-    const count = Number((await this.git(['rev-list', '--count', range, '--'])).trim());
-    const base = range.slice(0, 12);
+    const count = await this.commitCount();
+    const base = (await this.range()).slice(0, 12);
     if (count <= max) return { passed: true, evidence: `${plural(count, 'commit')} (the limit is ${max}).` };
     return {
       passed: false,

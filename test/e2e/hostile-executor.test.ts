@@ -1,19 +1,25 @@
 /**
- * Issue 12, the trust boundary: every attack as a scripted executor on real tmux and git, each asserting
- * what must hold. One top-level describe block per part.
+ * Issue 12, the trust boundary: every attack as a scripted executor on real tmux, git and (for secrets and
+ * survivors) a loopback sshd, each asserting what must hold — main unchanged, not merged, the task blamed,
+ * no secret anywhere the executor can write, no process left, the user's files untouched. One top-level
+ * describe block per defence; docs/security.md maps each attack to its block.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RUN_SH } from '../../src/hosts/scripts.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { git } from '../../src/testing/git.js';
-import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
+import { makeNight, type Night, scriptedSpec } from '../../src/testing/night.js';
 import { makeNightAt, repoSnapshot, userClone } from '../../src/testing/user-repo.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { runCli } from '../../src/testing/workspace.js';
+import type { NightshiftEvent } from '../../src/core/events.js';
+import type { TaskRecord } from '../../src/core/task.js';
+import { LocalRunner } from '../../src/hosts/runner.js';
+import { probeBwrap } from '../../src/hosts/sandbox.js';
 
 describe('nothing outside nightshift is touched', () => {
   const FAST = 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }';
@@ -158,5 +164,234 @@ describe('nothing outside nightshift is touched', () => {
       'one.txt',
       'two.txt',
     ]);
+  });
+});
+
+describe('gates run in isolation', () => {
+  let night: Night | null = null;
+  afterEach(async () => {
+    await night?.cleanup();
+    night = null;
+  });
+
+  const SECRET = 'sk-hostile-provider-secret-4242';
+  const ARCHITECT_SECRET = 'sk-hostile-architect-secret-4343';
+  const CANARY = 'daemon-only-canary-4444';
+
+  /**
+   * A spec whose executor commits `test.sh` (what the operator's tests command, `sh test.sh`, runs) and
+   * nothing else. The gate checkout's alternates file names the supervisor's object directory, so a
+   * hostile test finds the supervisor's repository from there without being told.
+   */
+  const hostile = (id: string, testScript: string) =>
+    scriptedSpec(
+      id,
+      [`write test.sh ${JSON.stringify(testScript)}`, `commit "tests for ${id}"`, 'exit 0'].join('\n'),
+      ['reviewRounds: 0'],
+    );
+  const FIND_SUPERVISOR =
+    'objects=$(cat .git/objects/info/alternates); gitdir=$(dirname "$objects"); sup=$(dirname "$gitdir")\n';
+
+  /** A night whose tests gate runs `sh test.sh` under `sandbox`, with secrets in the daemon's environment. */
+  function hostileNight(sandbox: 'none' | 'bwrap') {
+    const n = makeNight({
+      providers:
+        '  p: { kind: scripted, hosts: [local], concurrency: 4, secretEnv: { AGENT_KEY: NS_HOSTILE_KEY } }',
+      extra: [
+        'architect: { mode: gates, apiKeyEnv: NS_HOSTILE_ARCHITECT_KEY }',
+        'gates:',
+        '  tests: { enabled: true, command: sh test.sh, timeout: 2m }',
+        `  sandbox: ${sandbox}`,
+        'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }',
+      ].join('\n'),
+    });
+    const sup = n.supervisor({
+      env: {
+        ...process.env,
+        NS_HOSTILE_KEY: SECRET,
+        NS_HOSTILE_ARCHITECT_KEY: ARCHITECT_SECRET,
+        NS_HOSTILE_CANARY: CANARY,
+      },
+    });
+    const events: NightshiftEvent[] = [];
+    sup.events.subscribe((e) => events.push(e));
+    return { n, sup, events };
+  }
+
+  /** The task has ended its judgment: failed, or parked for a person. */
+  const settled = (t: TaskRecord | undefined): boolean =>
+    !!t && (t.state === 'failed' || t.state === 'done' || (t.state === 'review' && !!t.parked));
+
+  /** Alive and not a zombie (a killed orphan may wait for pid 1 to reap it). */
+  function alive(pid: number): boolean {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Every file under `dir` (not following links), for "no secret anywhere" checks. */
+  function filesUnder(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return filesUnder(p);
+      return e.isFile() && statSync(p).size < 20_000_000 ? [p] : [];
+    });
+  }
+
+  it("no sandbox: a test that moves main, by git or by the ref file's path, is caught, undone and blamed; the env holds no secret; nothing survives", async () => {
+    const { n, sup, events } = hostileNight('none');
+    night = n;
+    const main = git(n.repo, 'rev-parse', 'main');
+    const refsBefore = git(
+      n.repo,
+      'for-each-ref',
+      '--format=%(refname) %(objectname)',
+      'refs/heads/main',
+      'refs/tags',
+    );
+    await sup.start();
+    // The issue's reproduction: update-ref in the gate's checkout, and the tests gate failing.
+    n.dropSpec('own.md', hostile('own', 'git update-ref refs/heads/main HEAD\nexit 1\n'));
+    // The supervisor's repository, found through the alternates, moved with git -C.
+    n.dropSpec(
+      'gitc.md',
+      hostile(
+        'gitc',
+        `${FIND_SUPERVISOR}git -C "$sup" update-ref refs/heads/main "$(git rev-parse HEAD)"\nexit 0\n`,
+      ),
+    );
+    // The ref file written by path: no git involved at all.
+    n.dropSpec(
+      'bypath.md',
+      hostile('bypath', `${FIND_SUPERVISOR}git rev-parse HEAD > "$gitdir/refs/heads/main"\nexit 0\n`),
+    );
+    // Only in the merge queue's staging checkout: passes its review, attacks when its tree is staged.
+    n.dropSpec(
+      'staged.md',
+      hostile(
+        'staged',
+        `case "$PWD" in */.gate-staging) ${FIND_SUPERVISOR.trim()}; git -C "$sup" update-ref refs/heads/main "$(git rev-parse HEAD)";; esac\nexit 0\n`,
+      ),
+    );
+    // Looks for secrets in its environment, and leaves what it found in the checkout.
+    n.dropSpec('env.md', hostile('env', 'env > env-seen.txt\nenv\nexit 1\n'));
+    // Leaves a double-forked process behind, its pid in the checkout.
+    n.dropSpec(
+      'survivor.md',
+      hostile(
+        'survivor',
+        "setsid sh -c 'echo $$ > survivor.pid; exec sleep 1000' &\nnohup sleep 1000 >/dev/null 2>&1 &\necho $! > nohup.pid\nwhile [ ! -s survivor.pid ]; do :; done\nexit 1\n",
+      ),
+    );
+    const ids = ['own', 'gitc', 'bypath', 'staged', 'env', 'survivor'];
+    await waitFor(
+      'every hostile task judged',
+      () => ids.every((id) => settled(sup.store.list().find((t) => t.id === id))),
+      150_000,
+    );
+    const task = (id: string) => sup.store.get(id);
+
+    // Main never moved for good, and nothing was merged.
+    expect(git(n.repo, 'rev-parse', 'main')).toBe(main);
+    expect(
+      git(n.repo, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/main', 'refs/tags'),
+    ).toBe(refsBefore);
+    for (const id of ids) expect(task(id).state, id).not.toBe('done');
+    expect(events.filter((e) => e.type === 'task.transition' && e.to === 'done')).toEqual([]);
+
+    // The update-ref in the checkout moved only the checkout: its failing tests gate is all there is.
+    expect(task('own')).toMatchObject({ state: 'review', parked: 'needs-human' });
+    expect(task('own').gates.find((g) => g.name === 'tests')?.passed).toBe(false);
+
+    // The others passed their tests gate, yet changed the supervisor's main: undone, blamed, failed.
+    for (const id of ['gitc', 'bypath', 'staged']) {
+      expect(task(id).state, id).toBe('failed');
+      expect(task(id).failure, id).toMatchObject({ code: 'main-touched', attribution: 'spec' });
+      expect(task(id).failure?.reason, id).toMatch(
+        /changed the supervisor's refs while its gates ran \(refs\/heads\/main, in the (review|merge queue)\); restored; the branch is never merged/,
+      );
+    }
+    expect(task('staged').failure?.reason).toMatch(/in the merge queue/);
+    expect(task('gitc').failure?.reason).toMatch(/in the review/);
+    const restored = events.filter((e) => e.type === 'main.restored');
+    expect(
+      restored.map((e) => e.type === 'main.restored' && [e.task, e.ref, e.old, e.attributed]).sort(),
+    ).toEqual(['bypath', 'gitc', 'staged'].map((id) => [id, 'refs/heads/main', main, true]));
+
+    // Nothing the gate started is alive: the marker found the setsid and the nohup sleeps.
+    const checkout = n.paths.gateCheckout('app', 'survivor');
+    const pids = ['survivor.pid', 'nohup.pid'].map((f) =>
+      Number(readFileSync(path.join(checkout, f), 'utf8')),
+    );
+    expect(pids.every((pid) => pid > 1)).toBe(true);
+    await waitFor('no gate process left', () => pids.every((pid) => !alive(pid)), 15_000);
+
+    // The environment: only what gates get; no secret, no daemon variable, in the evidence or the file.
+    const evidence = task('env').gates.find((g) => g.name === 'tests')?.evidence ?? '';
+    expect(evidence).toMatch(/NIGHTSHIFT_GATE_RUN=/);
+    const seen = readFileSync(path.join(n.paths.gateCheckout('app', 'env'), 'env-seen.txt'), 'utf8');
+    for (const text of [evidence, seen]) {
+      for (const bad of [SECRET, ARCHITECT_SECRET, CANARY, 'NS_HOSTILE_', 'AGENT_KEY', 'TMUX'])
+        expect(text).not.toContain(bad);
+    }
+    // Everything the gates and the supervisor wrote: checkouts, logs, the queue, the supervisor's repo.
+    const written = [path.join(n.root, 'work'), n.paths.logs, n.paths.queue, path.join(n.repo, '.git')];
+    for (const file of written.flatMap(filesUnder)) {
+      const text = readFileSync(file, 'latin1');
+      for (const bad of [SECRET, ARCHITECT_SECRET, CANARY])
+        expect(text.includes(bad), `${bad} in ${file}`).toBe(false);
+    }
+  });
+
+  it('bwrap: the same attacks cannot write the supervisor repo at all', async () => {
+    const probe = await probeBwrap(new LocalRunner());
+    if (!probe.ok) {
+      console.log(`skipped: bwrap cannot run here (${probe.detail})`);
+      return;
+    }
+    const { n, sup, events } = hostileNight('bwrap');
+    night = n;
+    const main = git(n.repo, 'rev-parse', 'main');
+    await sup.start();
+    n.dropSpec(
+      'gitc.md',
+      hostile(
+        'gitc',
+        `${FIND_SUPERVISOR}git -C "$sup" update-ref refs/heads/main "$(git rev-parse HEAD)" || exit 1\nexit 0\n`,
+      ),
+    );
+    n.dropSpec(
+      'bypath.md',
+      hostile(
+        'bypath',
+        `${FIND_SUPERVISOR}git rev-parse HEAD > "$gitdir/refs/heads/main" || exit 1\nexit 0\n`,
+      ),
+    );
+    // The object directory is the one part of the supervisor's repo the sandbox shows (read-only).
+    n.dropSpec(
+      'objects.md',
+      hostile('objects', `${FIND_SUPERVISOR}touch "$objects/planted" || exit 1\nexit 0\n`),
+    );
+    const ids = ['gitc', 'bypath', 'objects'];
+    await waitFor(
+      'all judged',
+      () => ids.every((id) => settled(sup.store.list().find((t) => t.id === id))),
+      150_000,
+    );
+    expect(git(n.repo, 'rev-parse', 'main')).toBe(main);
+    for (const id of ids) {
+      const t = sup.store.get(id);
+      expect(t, id).toMatchObject({ state: 'review', parked: 'needs-human' });
+      // Refused: read-only where the sandbox shows the path, absent where its private /tmp hides it.
+      expect(t.gates.find((g) => g.name === 'tests')?.evidence, id).toMatch(
+        /Read-only file system|not a git repository|nonexistent|No such file/,
+      );
+    }
+    expect(sup.store.get('objects').gates[0]?.evidence).toMatch(/Read-only file system/);
+    expect(readdirSync(path.join(n.repo, '.git', 'objects'))).not.toContain('planted');
+    expect(events.filter((e) => e.type === 'main.restored')).toEqual([]);
   });
 });

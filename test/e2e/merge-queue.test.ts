@@ -57,6 +57,8 @@ function setup(opts: {
     '  diff: { enabled: true }',
     '  deletions: { enabled: true }',
     '  commits: { enabled: true, max: 15 }',
+    // recordingTests appends to a log outside the gate checkout: bwrap would make that read-only.
+    '  sandbox: none',
   ].join('\n');
   writeFileSync(path.join(root, 'nightshift.config.yaml'), text);
   const paths = workspacePaths(root);
@@ -127,7 +129,7 @@ function setup(opts: {
 
 /**
  * A tests command that passes when the shell condition `pass` holds, and appends "<cwd> <tree> pass|fail"
- * to `log`: the staging worktree's runs are the merge queue's, the others the review's.
+ * to `log`: the runs in the staging gate checkout are the merge queue's, the others the review's.
  */
 function recordingTests(log: string, pass = 'true'): string {
   return `if ${pass}; then s=pass; else s=fail; fi; printf '%s %s %s\\n' "$PWD" "$(git rev-parse HEAD^{tree})" $s >> ${log}; [ $s = pass ]`;
@@ -140,7 +142,7 @@ function gateRuns(log: string): { staging: boolean; tree: string; passed: boolea
     .split('\n')
     .map((row) => {
       const [cwd = '', tree = '', status = ''] = row.split(' ');
-      return { staging: cwd.endsWith(`${path.sep}.staging`), tree, passed: status === 'pass' };
+      return { staging: cwd.endsWith(`${path.sep}.gate-staging`), tree, passed: status === 'pass' };
     });
 }
 
@@ -299,17 +301,20 @@ describe('the merge queue', () => {
   it('re-stages when the remote moves between the staging gates and the push, and never forces', async () => {
     const flag = tmpPath('ns-flag');
     const sneaked = tmpPath('ns-sneaked');
-    // The first time the tests gate runs in the staging worktree (the merge queue's run, not the
-    // review's), someone else pushes to the remote's main.
+    const remoteFile = tmpPath('ns-remote-url');
+    // The first time the tests gate runs in the staging gate checkout (the merge queue's run, not the
+    // review's), someone else pushes to the remote's main. The gate checkout has no remote: the URL
+    // comes from a file written once the remote exists.
     const sneak = [
-      `case "$PWD" in */.staging) if [ ! -e ${flag} ]; then touch ${flag};`,
-      'r=$(git remote get-url origin); d=$(mktemp -d); git clone -q "$r" "$d";',
+      `case "$PWD" in */.gate-staging) if [ ! -e ${flag} ]; then touch ${flag};`,
+      `r=$(cat ${remoteFile}); d=$(mktemp -d); git clone -q "$r" "$d";`,
       'echo other > "$d/other.txt"; git -C "$d" add -A;',
       'git -C "$d" -c user.name=o -c user.email=o@o commit -q -m other; git -C "$d" push -q origin main;',
       `git -C "$d" rev-parse HEAD > ${sneaked}; rm -rf "$d"; fi;; esac`,
     ].join(' ');
     const env = setup({ remote: true, testCommand: sneak });
     const remote = env.remote ?? '';
+    writeFileSync(remoteFile, remote);
     env.reviewed('feature');
     env.judgment.kick();
     await waitFor('merged', () => env.store.list().find((t) => t.id === 'feature')?.state === 'done', 60_000);
@@ -463,7 +468,7 @@ describe('cleanup', () => {
     );
     for (const host of [a, b]) expect(existsSync(host.worktree('merged'))).toBe(false);
     expect(existsSync(a.worktree('recent'))).toBe(false);
-    expect(existsSync(env.paths.gateWorktree('app', 'merged'))).toBe(false);
+    expect(existsSync(env.paths.gateCheckout('app', 'merged'))).toBe(false);
     // An unmerged task on host a: its refs stay whatever its age.
     env.reviewed('unmerged', 'unmerged.txt', { hosts: ['a'] });
     await attemptOn(a, env.repo, 'unmerged', git(env.repo, 'rev-parse', 'main'));
@@ -519,7 +524,7 @@ describe('cleanup', () => {
       () => env.store.list().every((t) => t.parked === 'awaiting-approval'),
       60_000,
     );
-    for (const id of ['failing', 'waiting']) expect(existsSync(env.paths.gateWorktree('app', id))).toBe(true);
+    for (const id of ['failing', 'waiting']) expect(existsSync(env.paths.gateCheckout('app', id))).toBe(true);
     env.store.transition('failing', (t) =>
       enterFailed(t, {
         now: Date.now(),
@@ -529,8 +534,8 @@ describe('cleanup', () => {
       }),
     );
     await env.judgment.tidy();
-    expect(existsSync(env.paths.gateWorktree('app', 'failing'))).toBe(false);
-    expect(existsSync(env.paths.gateWorktree('app', 'waiting'))).toBe(true);
+    expect(existsSync(env.paths.gateCheckout('app', 'failing'))).toBe(false);
+    expect(existsSync(env.paths.gateCheckout('app', 'waiting'))).toBe(true);
     expect(git(env.repo, 'worktree', 'list')).not.toContain(`${path.sep}failing`);
   });
 });

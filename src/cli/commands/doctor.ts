@@ -32,7 +32,12 @@ export function registerDoctor(ctx: CommandContext): void {
       else {
         for (const c of checks) {
           const mark = c.ok ? 'ok  ' : c.level === 'warning' ? 'warn' : 'FAIL';
-          const who = c.scope === 'provider' ? `provider ${c.name}@${c.host}` : `${c.scope} ${c.name}`;
+          const who =
+            c.scope === 'provider'
+              ? `provider ${c.name}@${c.host}`
+              : c.scope === 'gates'
+                ? 'gates'
+                : `${c.scope} ${c.name}`;
           ctx.io.stdout(`${mark} ${who}: ${c.check}: ${safeText(c.detail)}\n`);
           if (!c.ok && c.fix) ctx.io.stdout(`       fix: ${c.fix}\n`);
         }
