@@ -42,12 +42,6 @@ function reject(input: Input, file = FILE, cfg = config): SpecError {
 
 const issues = (input: Input, file = FILE): readonly SpecIssue[] => reject(input, file).issues;
 
-function timed<T>(fn: () => T): { value: T; ms: number } {
-  const start = performance.now();
-  const value = fn();
-  return { value, ms: performance.now() - start };
-}
-
 function utf16le(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf16le'));
 }
@@ -473,7 +467,7 @@ describe('front matter fences', () => {
 });
 
 describe('YAML aliases', () => {
-  it('refuses a billion-laughs alias bomb quickly', () => {
+  it('refuses a billion-laughs alias bomb (its time: bench/spec.js)', () => {
     const bomb = [
       'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
       'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
@@ -485,7 +479,7 @@ describe('YAML aliases', () => {
       'h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]',
       'i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]',
     ].join('\n');
-    const { value, ms } = timed(() => issues(spec(bomb)));
+    const value = issues(spec(bomb));
     expect(value).toEqual([
       {
         file: FILE,
@@ -494,11 +488,10 @@ describe('YAML aliases', () => {
         message: 'alias *b points at a collection that itself uses aliases; write the values out',
       },
     ]);
-    expect(ms).toBeLessThan(100);
   });
 
   it('refuses a wide alias fan-out (more than 16 aliases)', () => {
-    const { value, ms } = timed(() => issues(spec(`a: &a x\nb: [${Array(5000).fill('*a').join(',')}]`)));
+    const value = issues(spec(`a: &a x\nb: [${Array(5000).fill('*a').join(',')}]`));
     expect(value).toEqual([
       {
         file: FILE,
@@ -507,18 +500,16 @@ describe('YAML aliases', () => {
         message: 'expected at most 16 YAML aliases; found more (*a is one too many): write the values out',
       },
     ]);
-    expect(ms).toBeLessThan(2000); // linear, not quadratic: ~100 ms on a quiet machine
   });
 
   it.each([
     ['a flow sequence', 'a: &a [*a]', 'a[0]'],
     ['a flow mapping', 'a: &a { b: *a }', 'a.b'],
     ['a block mapping', 'a: &a\n  b: *a', 'a.b'],
-  ])('refuses a recursive alias in %s quickly', (_name, front, field) => {
-    const { value, ms } = timed(() => issues(spec(front)));
+  ])('refuses a recursive alias in %s', (_name, front, field) => {
+    const value = issues(spec(front));
     const message = 'recursive YAML alias *a: it points into itself; write the value out';
     expect(value).toEqual([{ file: FILE, line: front.includes('\n') ? 3 : 2, field, message }]);
-    expect(ms).toBeLessThan(100);
   });
 
   it('refuses an alias to an anchor that does not exist, with its line', () => {
@@ -822,22 +813,20 @@ describe('wrong types, every field', () => {
 describe('size and nesting limits', () => {
   it('refuses a 10 MB single line for size, without decoding it', () => {
     const bytes = new Uint8Array(10 * 1024 * 1024).fill(0x61);
-    const { value, ms } = timed(() => issues(bytes));
+    const value = issues(bytes);
     expect(value).toEqual([
       {
         file: FILE,
         message: 'the file is 10485760 bytes; specs are limited to 1 MiB. Move large material into the repo',
       },
     ]);
-    expect(ms).toBeLessThan(50);
   });
 
   it('accepts exactly 1 MiB and refuses one byte more', () => {
     const head = spec('title: Big\ntests: [t]\nstop: s');
     const padded = (n: number) => head + 'word '.repeat(Math.ceil(n / 5)).slice(0, n - utf8(head).length);
-    const { value, ms } = timed(() => accept(padded(MAX_SPEC_BYTES)));
+    const value = accept(padded(MAX_SPEC_BYTES));
     expect(value.spec.title).toBe('Big');
-    expect(ms).toBeLessThan(1000);
     expect(issues(padded(MAX_SPEC_BYTES + 1))).toEqual([
       {
         file: FILE,
@@ -857,10 +846,9 @@ describe('size and nesting limits', () => {
       Array.from({ length: 200 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n'),
       131,
     ],
-  ])('refuses %s nesting with a clean error on the right line, fast', (_name, front, line) => {
-    const { value, ms } = timed(() => issues(spec(front)));
+  ])('refuses %s nesting with a clean error on the right line', (_name, front, line) => {
+    const value = issues(spec(front));
     expect(value).toEqual([{ file: FILE, line, message: TOO_DEEP }]);
-    expect(ms).toBeLessThan(100);
   });
 
   it('still parses 32 levels of flow nesting, and refuses 33', () => {
@@ -882,12 +870,10 @@ describe('size and nesting limits', () => {
     ['anchors on one node', `${'&a '.repeat(21_000)}x`],
     ['tags on one node', `${'!!str '.repeat(10_800)}x`],
     ['unknown keys', Array.from({ length: 6_000 }, (_, i) => `k${i}: 1`).join('\n')],
-  ])('refuses 64 KiB of hostile %s in bounded time', (_name, front) => {
-    const { value, ms } = timed(() => issues(spec(front)));
+  ])('refuses 64 KiB of hostile %s (its time: bench/spec.js)', (_name, front) => {
+    const value = issues(spec(front));
     expect(value.length).toBeGreaterThan(0);
     expect(value.every((i) => i.file === FILE && (i.line === undefined || i.line >= 2))).toBe(true);
-    // The YAML library is linear but slow per problem on these; the 64 KiB cap keeps it bounded.
-    expect(ms).toBeLessThan(2000);
   });
 });
 
