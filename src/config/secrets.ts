@@ -4,19 +4,37 @@
  * writes (task records, applied requests, events, logs, reports) passes through a redactor built from
  * these; a variable that is unset is simply not a secret to hide.
  */
-import { makeRedactor, type Redactor } from '../lib/redact.js';
+import { makeNamedRedactor, makeRedactor, type NamedSecret, type Redactor } from '../lib/redact.js';
 import type { Config } from './schema.js';
 
-export function secretValues(config: Config, env: NodeJS.ProcessEnv): string[] {
+/** The environment variable names that hold secrets: every provider's secretEnv sources, the architect's. */
+export function secretNames(config: Config): string[] {
   const names = new Set<string>();
   for (const provider of Object.values(config.providers)) {
     for (const source of Object.values(provider.secretEnv)) names.add(source);
   }
   if (config.architect.apiKeyEnv) names.add(config.architect.apiKeyEnv);
   if (config.architect.authTokenEnv) names.add(config.architect.authTokenEnv);
-  return [...names].flatMap((name) => (env[name] ? [env[name]] : []));
+  return [...names];
+}
+
+/** Each secret that is set, with the name of the variable it comes from. */
+export function namedSecrets(config: Config, env: NodeJS.ProcessEnv): NamedSecret[] {
+  return secretNames(config).flatMap((name) => (env[name] ? [{ name, value: env[name] }] : []));
+}
+
+export function secretValues(config: Config, env: NodeJS.ProcessEnv): string[] {
+  return namedSecrets(config, env).map((s) => s.value);
 }
 
 export function secretRedactor(config: Config, env: NodeJS.ProcessEnv): Redactor {
   return makeRedactor(secretValues(config, env));
+}
+
+/**
+ * For text shown to people and the architect (a diff, its files): each secret becomes `[secret: NAME]`,
+ * each key-pattern match `[secret: <pattern>]`, so a reader sees what was there and why it matters.
+ */
+export function namedSecretRedactor(config: Config, env: NodeJS.ProcessEnv): (text: string) => string {
+  return makeNamedRedactor(namedSecrets(config, env), { patterns: true });
 }
