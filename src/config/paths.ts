@@ -30,6 +30,10 @@ export interface WorkspacePaths {
   /** The supervisor's own worktrees: gates run in work/<repo>/<id>, merges stage in work/<repo>/.staging. */
   gateWorktree(repo: string, id: string): string;
   stagingWorktree(repo: string): string;
+  /** Where the tests-kept gate checks out a branch's base to count its tests: work/<repo>/.base. */
+  baseWorktree(repo: string): string;
+  /** How many tests each base commit's suite ran, kept so that one base's suite runs once. */
+  baseTestCounts: string;
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
   attemptLog(id: string, attempt: number): string;
@@ -65,6 +69,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     reports: path.join(abs, 'reports'),
     gateWorktree: (repo, id) => path.join(abs, 'work', repo, id),
     stagingWorktree: (repo) => path.join(abs, 'work', repo, '.staging'),
+    baseWorktree: (repo) => path.join(abs, 'work', repo, '.base'),
+    baseTestCounts: path.join(queue, 'state', 'base-tests.json'),
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),

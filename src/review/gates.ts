@@ -8,7 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { secretRedactor } from '../config/secrets.js';
+import { secretNames, secretRedactor } from '../config/secrets.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
@@ -17,13 +17,17 @@ import { LocalRunner, type CommandRunner } from '../hosts/runner.js';
 import type { Redactor } from '../lib/redact.js';
 import type { Toggles } from '../queue/toggles.js';
 import { findDeletions, parseUnifiedDiff, type Definition, type DiffFile } from './deletions.js';
+import { addedMentions, namedTestStatus, outputLines, type NamedTestStatus } from './named-tests.js';
 import {
-  addedMentions,
-  namedTestStatus,
-  outputLines,
-  testResults,
-  type NamedTestStatus,
-} from './named-tests.js';
+  baseSuiteCount,
+  CONSOLE_SOURCE,
+  runSuite,
+  secretsGate,
+  suiteCount,
+  type BaseSuitePort,
+  type SuiteOutcome,
+} from './suite-gates.js';
+import { testsKeptVerdict } from './tests-kept.js';
 
 /** Evidence is trimmed to about this many characters (the tail of a command's output is kept). */
 export const EVIDENCE_LIMIT = 4096;
@@ -63,8 +67,13 @@ export interface GateContext {
   runner?: CommandRunner;
   /** Monotonic milliseconds, for each gate's duration; performance.now by default. */
   clock?: () => number;
-  /** The supervisor's environment, whose secret values are redacted from the evidence; process.env by default. */
+  /**
+   * The supervisor's environment, whose secret values are redacted from the evidence and looked for by
+   * the secrets gate; process.env by default.
+   */
   env?: NodeJS.ProcessEnv;
+  /** The base's suite, for the tests-kept gate's count; without it, tests-kept cannot count (and throws). */
+  baseSuite?: BaseSuitePort;
 }
 
 interface Verdict {
@@ -117,20 +126,14 @@ class GateRun {
   /** Environment for gate commands: non-interactive, with the supervisor's secrets blanked. */
   private readonly env: Record<string, string>;
   readonly redact: Redactor;
-  private tests?: Promise<CommandRun | null>;
+  private tests?: Promise<SuiteOutcome | null>;
   private revs?: Promise<string>;
   private diff?: Promise<DiffFile[]>;
 
   constructor(private readonly ctx: GateContext) {
     this.runner = ctx.runner ?? new LocalRunner();
-    const secretNames = new Set<string>();
-    for (const provider of Object.values(ctx.config.providers)) {
-      for (const name of Object.values(provider.secretEnv)) secretNames.add(name);
-    }
-    if (ctx.config.architect.apiKeyEnv) secretNames.add(ctx.config.architect.apiKeyEnv);
-    if (ctx.config.architect.authTokenEnv) secretNames.add(ctx.config.architect.authTokenEnv);
     // The branch's code runs under the gate commands: it gets none of the supervisor's secrets.
-    this.env = { CI: 'true', ...Object.fromEntries([...secretNames].map((name) => [name, ''])) };
+    this.env = { CI: 'true', ...Object.fromEntries(secretNames(ctx.config).map((name) => [name, ''])) };
     this.redact = secretRedactor(ctx.config, ctx.env ?? process.env);
   }
 
@@ -148,16 +151,33 @@ class GateRun {
         return this.deletions();
       case 'commits':
         return this.commits();
+      case 'tests-kept':
+        return this.testsKept();
+      case 'secrets':
+        return this.range().then((range) =>
+          secretsGate({
+            config: this.ctx.config,
+            env: this.ctx.env ?? process.env,
+            range,
+            git: (args) => this.git(args),
+          }),
+        );
     }
   }
 
   // ---- commands ------------------------------------------------------------------------------
 
-  private testsRun(): Promise<CommandRun | null> {
-    return (this.tests ??= this.runCommand('tests'));
+  /** The tests command on the head, once per gate run, with its results (from the report if configured). */
+  private testsRun(): Promise<SuiteOutcome | null> {
+    return (this.tests ??= this.suite(this.ctx.worktree));
   }
 
-  private async runCommand(gate: 'tests' | 'lint'): Promise<CommandRun | null> {
+  /** The tests command in `dir` (the head's worktree, or the base's checkout for tests-kept). */
+  private suite(dir: string): Promise<SuiteOutcome | null> {
+    return runSuite(dir, this.ctx.config, (where) => this.runCommand('tests', where));
+  }
+
+  private async runCommand(gate: 'tests' | 'lint', dir = this.ctx.worktree): Promise<CommandRun | null> {
     const section = this.ctx.config.gates[gate];
     if (!section?.command) return null;
     const timeoutMs =
@@ -178,7 +198,7 @@ class GateRun {
         'for t in timeout gtimeout; do if command -v "$t" >/dev/null 2>&1; then exec "$t" -k 5 "$d" "$@"; fi; done; ' +
         'exec "$@"',
       'nightshift-gate',
-      this.ctx.worktree,
+      dir,
       (timeoutMs / 1000).toFixed(3),
       ...command,
     ];
@@ -198,7 +218,7 @@ class GateRun {
   }
 
   private async commandGate(gate: 'tests' | 'lint'): Promise<Verdict> {
-    const run = gate === 'tests' ? await this.testsRun() : await this.runCommand(gate);
+    const run = gate === 'tests' ? (await this.testsRun())?.run : await this.runCommand(gate);
     if (!run) {
       return {
         passed: false,
@@ -294,8 +314,9 @@ class GateRun {
     if (names.length === 0) return { passed: true, evidence: 'spec names no tests' };
     const added = (await this.diffFiles()).flatMap((file) => file.added.map((line) => line.text));
     const notAdded = names.filter((name) => !addedMentions(name, added));
-    const run = await this.testsRun();
-    const results = run ? testResults(run.output) : [];
+    const suite = await this.testsRun();
+    const run = suite?.run;
+    const results = suite?.results ?? [];
     const statuses = new Map<string, NamedTestStatus>(
       names.map((name) => [name, namedTestStatus(name, results)]),
     );
@@ -303,7 +324,7 @@ class GateRun {
     if (run && notAdded.length === 0 && notPassed.length === 0) {
       return {
         passed: true,
-        evidence: `${names.length === 1 ? 'The named test is' : `All ${names.length} named tests are`} added by the diff and pass${names.length === 1 ? 'es' : ''}: ${names.join(', ')}.`,
+        evidence: `${names.length === 1 ? 'The named test is' : `All ${names.length} named tests are`} added by the diff and pass${names.length === 1 ? 'es' : ''} (${suite.source}): ${names.join(', ')}.`,
       };
     }
     const parts: string[] = [];
@@ -321,13 +342,14 @@ class GateRun {
         passed: 'passed',
         failed: 'failed',
         skipped: 'skipped',
-        missing: 'not in the output',
+        missing: suite?.source === CONSOLE_SOURCE ? 'not in the output' : 'not in the report',
       };
+      if (suite?.reportProblem) parts.push(suite.reportProblem);
       parts.push(
-        `Did not pass in the output of \`${run.display}\`${run.timedOut ? ` (it timed out after ${formatDuration(run.timeoutMs)})` : ''}:\n` +
+        `Did not pass (${suite.source}) in the run of \`${run.display}\`${run.timedOut ? ` (it timed out after ${formatDuration(run.timeoutMs)})` : ''}:\n` +
           notPassed.map((name) => `  - ${name}: ${how[statuses.get(name)!]}`).join('\n'),
       );
-      if (notPassed.some((name) => statuses.get(name) === 'missing')) {
+      if (suite?.source === CONSOLE_SOURCE && notPassed.some((name) => statuses.get(name) === 'missing')) {
         parts.push(
           'A test that never shows up did not run, or the tests command does not print each test: ' +
             'use a per-test reporter (vitest --reporter=verbose, jest --verbose, pytest -v, go test -v).',
@@ -339,6 +361,33 @@ class GateRun {
       }
     }
     return { passed: false, evidence: parts.join('\n') };
+  }
+
+  private async testsKept(): Promise<Verdict> {
+    const files = await this.diffFiles();
+    const head = await this.testsRun();
+    let base = null;
+    if (head) {
+      if (!this.ctx.baseSuite) {
+        throw new NightshiftError(ErrorCode.internal, 'the tests-kept gate needs a checkout of the base', {
+          taskId: this.ctx.task.id,
+          hint: 'the supervisor passes GateContext.baseSuite',
+        });
+      }
+      base = await baseSuiteCount({
+        port: this.ctx.baseSuite,
+        base: (await this.range()).split('..')[0]!,
+        config: this.ctx.config,
+        taskId: this.ctx.task.id,
+        suite: (dir) => this.suite(dir),
+      });
+    }
+    return testsKeptVerdict({
+      files,
+      specText: this.ctx.specText,
+      base,
+      head: head && suiteCount(head),
+    });
   }
 
   private async diffBudget(): Promise<Verdict> {
