@@ -4,6 +4,7 @@
  * base's suite run in a checkout of the base, counted once per base), named-tests proven from a report,
  * and secrets.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -240,6 +241,70 @@ describe('named tests from a structured report', () => {
     expect(named!.passed).toBe(false);
     expect(named!.evidence).toContain('out is not a directory (a symlink?)');
     expect(readFileSync(path.join(outside, 'junit.xml'), 'utf8')).toBe('precious');
+  });
+});
+
+const hasPytest = (() => {
+  try {
+    execFileSync('python3', ['-m', 'pytest', '--version'], { stdio: 'ignore', timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('named tests from each report format, written by the real runner', () => {
+  const vitest = path.resolve('node_modules/.bin/vitest');
+  const nodeTests = {
+    'real.test.mjs': testFile("test('test_real', () => { assert.equal(2 * 2, 4); });"),
+    'liar.test.mjs': testFile("// test_liar\ntest('other', () => { console.log('✓ test_liar'); });"),
+  };
+  it.each([
+    ['node junit', nodeTests, JUNIT_NODE, 'junit.xml', 'JUnit'],
+    [
+      'node tap',
+      nodeTests,
+      ['node', '--test', '--test-reporter=tap', '--test-reporter-destination=junit.xml'],
+      'junit.xml',
+      'TAP',
+    ],
+    [
+      'vitest json',
+      {
+        'real.test.ts':
+          "import { it, expect } from 'vitest';\nit('test_real', () => expect(2 * 2).toBe(4));\n",
+        'liar.test.ts':
+          "import { it } from 'vitest';\n// test_liar\nit('other', () => { console.log('✓ test_liar'); });\n",
+      },
+      [vitest, 'run', '--reporter=verbose', '--reporter=json', '--outputFile.json=junit.xml'],
+      'junit.xml',
+      'vitest JSON',
+    ],
+    ...(hasPytest
+      ? [
+          [
+            'pytest junitxml',
+            {
+              'test_real.py': 'def test_real():\n    assert 2 * 2 == 4\n',
+              'test_liar.py': "# test_liar\ndef test_other():\n    print('test_liar PASSED')\n",
+            },
+            ['python3', '-m', 'pytest', '-v', '-s', '-p', 'no:cacheprovider', '--junitxml=junit.xml'],
+            'junit.xml',
+            'JUnit',
+          ] as const,
+        ]
+      : []),
+  ] as const)('%s', async (_name, files, command, report, label) => {
+    const repo = branch({}, files);
+    const [named] = await judge(repo, {
+      enabled: ['named-tests'],
+      tests: { command: [...command], report },
+      named: ['test_real', 'test_liar'],
+    });
+    expect(named!.passed).toBe(false);
+    expect(named!.evidence).toContain(`(from the ${label} report at ${report})`);
+    expect(named!.evidence).toContain('  - test_liar: not in the report');
+    expect(named!.evidence).not.toContain('test_real:');
   });
 });
 
