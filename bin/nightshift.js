@@ -3,6 +3,14 @@
 import { main } from '../dist/cli/main.js';
 import { systemClock } from '../dist/lib/clock.js';
 
+// `nightshift ls | head -2`: when the reader goes away, the command ends quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),

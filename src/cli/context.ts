@@ -35,6 +35,10 @@ export function makeContext(io: CliIO, program: Command): CommandContext {
         for (const a of report?.inbox.accepted ?? []) io.stderr(`inbox: queued ${a.task} from ${a.file}\n`);
         for (const r of report?.inbox.refused ?? [])
           io.stderr(`inbox: refused specs/${r.file}: ${r.reason}\n`);
+        for (const r of report?.inbox.settling ?? [])
+          io.stderr(
+            `inbox: specs/${r.file} is still changing; it is left in specs/ and taken once it has not changed for a moment\n`,
+          );
         for (const r of report?.inbox.ignored ?? [])
           io.stderr(`inbox: ignored specs/${r.file}: ${r.reason}\n`);
         for (const r of report?.recovery.refused ?? []) io.stderr(`queue: refused ${r.path}: ${r.reason}\n`);

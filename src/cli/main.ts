@@ -72,6 +72,46 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
   report.registerReport(ctx);
 }
 
+/** The command `word` was most likely meant as: a close spelling, or the command it starts with. */
+export function nearestCommand(word: string, names: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    if (word.startsWith(`${name}-`) || (word.length >= 2 && name.startsWith(word))) return name;
+    const d = editDistance(word, name);
+    if (d < bestDistance) [best, bestDistance] = [name, d];
+  }
+  // At most about a third of the word wrong (lss → ls, shwo → show; never bogus → doctor).
+  return best !== null && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : null;
+}
+
+/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+function unknownCommand(program: Command, word: string): never {
+  const near = nearestCommand(
+    word,
+    program.commands.map((c) => c.name()),
+  );
+  program.error(`error: unknown command '${word}'${near ? `\n(Did you mean ${near}?)` : ''}`, {
+    code: 'commander.unknownCommand',
+    exitCode: 2,
+  });
+}
+
 export async function buildProgram(io: CliIO, opts: { commands?: boolean } = {}) {
   const program = new Command('nightshift');
   program
@@ -91,6 +131,9 @@ export async function buildProgram(io: CliIO, opts: { commands?: boolean } = {})
     .option('--daemon', 'run the headless supervisor (the same as `nightshift daemon`)')
     .option('--until-idle', 'with --daemon: exit 0 once nothing can progress')
     .option('--once', 'with --daemon: run one monitor cycle and exit')
+    // The bare program's action (the TUI) takes no operands: a word that is no command reaches it, and
+    // is reported there as an unknown command with the nearest one, not as "too many arguments".
+    .allowExcessArguments(true)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
@@ -103,6 +146,7 @@ export async function buildProgram(io: CliIO, opts: { commands?: boolean } = {})
       tmux: boolean;
       readOnly?: boolean;
     }) => {
+      if (program.args.length) unknownCommand(program, program.args[0]!);
       if (opts.daemon) {
         const { runDaemon } = await import('./commands/daemon.js');
         return runDaemon(ctx, { untilIdle: opts.untilIdle === true, once: opts.once === true });

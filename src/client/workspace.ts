@@ -12,7 +12,10 @@ import type { Config } from '../config/schema.js';
 import { secretRedactor } from '../config/secrets.js';
 import type { TaskRecord } from '../core/task.js';
 import { EventLog } from '../queue/eventlog.js';
-import { sweepInbox, type InboxResult } from '../queue/inbox.js';
+import { REJECT_SETTLE_MS, sweepInbox, type InboxResult } from '../queue/inbox.js';
+
+/** How long a command waits for inbox files that are still settling (an invalid one takes longest). */
+const SETTLE_WAIT_MS = REJECT_SETTLE_MS + 500;
 import { liveHolder, WorkspaceLock, type LockInfo } from '../queue/lock.js';
 import {
   applyPendingRequests,
@@ -85,12 +88,20 @@ export class WorkspaceClient {
     if (this.daemon()) return null;
     return this.withLock(async () => {
       const recovery = this.store.recover();
-      const inbox = sweepInbox({
-        paths: this.paths,
-        config: this.config,
-        store: this.store,
-        clock: this.clock,
-      });
+      const sweep = () =>
+        sweepInbox({ paths: this.paths, config: this.config, store: this.store, clock: this.clock });
+      const inbox = sweep();
+      // A spec dropped a moment ago (or still being written) is waited for, briefly, so that
+      // `cp x.md specs/ && nightshift ls` shows it queued; one that keeps changing is left for later.
+      const deadline = Date.now() + SETTLE_WAIT_MS;
+      while (inbox.settling.length && Date.now() < deadline) {
+        const wait = Math.min(...inbox.settling.map((s) => s.readyInMs), deadline - Date.now());
+        await new Promise((resolve) => setTimeout(resolve, Math.max(wait, 10)));
+        const again = sweep();
+        inbox.accepted.push(...again.accepted);
+        inbox.rejected.push(...again.rejected);
+        inbox.settling = again.settling;
+      }
       const applied = await applyPendingRequests(this.applierDeps());
       return { recovery, inbox, applied };
     });

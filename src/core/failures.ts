@@ -67,6 +67,16 @@ export function ruleFor(code: string): FailureRule {
   );
 }
 
+/**
+ * How many of these ended attempts used up one of the spec's: a failure whose rule charges an attempt,
+ * unless the provider was blamed for it. The one rule for the dispatcher (outcomes.ts) and every view.
+ */
+export function chargedAttempts(
+  attempts: readonly { code?: string | null; attribution?: string | null }[],
+): number {
+  return attempts.filter((a) => ruleFor(a.code ?? '').chargesAttempt && a.attribution !== 'provider').length;
+}
+
 export interface BackoffPolicy {
   initialMs: number;
   factor: number;

@@ -26,6 +26,7 @@ import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { namedSecretRedactor } from '../config/secrets.js';
 import { Repo } from '../git/repo.js';
+import { checkoutStates, decideMove, moveBranch, readCheckout } from '../git/checkout.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
@@ -56,6 +57,10 @@ export interface JudgmentDeps {
 const PARK_MANUAL = 'awaiting-approval';
 const PARK_HUMAN = 'needs-human';
 const PARK_ARCHITECT = 'architect-unavailable';
+/** An approved merge waits for the user's checkout of main to be clean (git/checkout.ts). */
+const PARK_CHECKOUT = 'checkout-dirty';
+/** How often the checkouts that merges wait for are looked at again. */
+const CHECKOUT_RECHECK_MS = 5_000;
 const COMMAND_GATES: readonly GateName[] = ['tests', 'lint'];
 
 export class Judgment {
@@ -66,6 +71,13 @@ export class Judgment {
   private running = false;
   private again = false;
   private stopped = false;
+  /** Waiting task id → what its checkout looked like when the merge had to wait (readCheckout). */
+  private readonly waitedOn = new Map<string, string>();
+  /** Look at the checkouts merges wait for at the next pass (at start, after a restart, too). */
+  private checkoutsDue = true;
+  private recheckTimer: NodeJS.Timeout | null = null;
+  /** The monitor cycle retries every waiting merge whose checkout is clean, changed or not. */
+  private retryUnchanged = false;
 
   constructor(private readonly deps: JudgmentDeps) {
     const named = namedSecretRedactor(deps.config, deps.env);
@@ -100,11 +112,17 @@ export class Judgment {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
     while (this.running) await new Promise((r) => setTimeout(r, 20));
   }
 
-  /** Parked-because-the-architect-failed tasks get another try (from the monitor cycle). */
+  /**
+   * Parked-because-the-architect-failed tasks get another try (from the monitor cycle), and merges that
+   * wait for a checkout look at it again at once.
+   */
   retryParked(): void {
+    this.checkoutsDue = true;
+    this.retryUnchanged = true;
     for (const t of this.deps.store.list()) {
       if (t.state === 'review' && t.parked === PARK_ARCHITECT) {
         this.update(t.id, 'architect retry', { parked: null, review: null });
@@ -187,6 +205,10 @@ export class Judgment {
   private async loop(): Promise<void> {
     do {
       this.again = false;
+      if (this.checkoutsDue) {
+        this.checkoutsDue = false;
+        await this.retryWaitingMerges();
+      }
       for (;;) {
         if (this.stopped) return;
         const tasks = this.deps.store.list().filter((t) => t.state === 'review' && !t.parked);
@@ -390,6 +412,9 @@ export class Judgment {
     }
     const mainRef = `refs/heads/${repoCfg.main}`;
     const staging = this.deps.paths.stagingWorktree(task.spec.repo);
+    // A dirty checkout of main would make the move wait anyway: do not stage and gate for nothing.
+    const before = decideMove(repoCfg.main, await checkoutStates(repo.dir, repoCfg.main));
+    if (before.kind === 'wait') return this.waitForCheckout(task, before.worktree, before.reason);
     for (let attempt = 0; attempt < 3; attempt++) {
       let main = await repo.revParse(mainRef);
       if (!main) {
@@ -400,7 +425,9 @@ export class Judgment {
         const remoteTip = await repo.fetchRemote(repoCfg.remote, repoCfg.main);
         if (remoteTip && remoteTip !== main) {
           if (await repo.isAncestor(main, remoteTip)) {
-            if (!(await repo.compareAndSwap(mainRef, remoteTip, main))) continue;
+            const moved = await moveBranch(repo.dir, repoCfg.main, remoteTip, main, 'nightshift: fetch');
+            if (!moved.ok && !moved.moved) return this.waitForCheckout(task, moved.worktree, moved.reason);
+            if (!moved.ok) continue;
             main = remoteTip;
           } else if (!(await repo.isAncestor(remoteTip, main))) {
             this.update(
@@ -477,15 +504,26 @@ export class Judgment {
         repoCfg.merge === 'rebase' && commandGates.length
           ? await this.gateRebased(task, repo, staging, main, staged.tip, commandGates, message)
           : staged.tip;
-      if (!(await repo.compareAndSwap(mainRef, landing, main))) {
+      const moved = await moveBranch(repo.dir, repoCfg.main, landing, main, 'nightshift: merge');
+      if (!moved.ok && !moved.moved) return this.waitForCheckout(task, moved.worktree, moved.reason);
+      if (!moved.ok) {
         this.deps.log(`merge of ${task.id}: ${repoCfg.main} moved while staging; re-staging`);
         continue;
       }
       if (repoCfg.remote) {
         const pushed = await repo.push(repoCfg.remote, landing, repoCfg.main);
         if (!pushed.ok) {
-          // Put main back and start again from whatever the remote has now.
-          await repo.compareAndSwap(mainRef, main, landing);
+          // Put main back (a checkout of it follows) and start again from whatever the remote has now.
+          const back = await moveBranch(repo.dir, repoCfg.main, main, landing, 'nightshift: push failed');
+          if (!back.ok && !back.moved) {
+            this.deps.log(`merge of ${task.id}: could not put ${repoCfg.main} back: ${back.reason}`);
+            this.update(
+              task.id,
+              `push to ${repoCfg.remote} failed, and ${repoCfg.main} could not be put back (${back.reason}): ${pushed.message}`,
+              { parked: 'push-failed' },
+            );
+            return;
+          }
           if (pushed.rejected) {
             this.deps.log(
               `merge of ${task.id}: push rejected by ${repoCfg.remote}; re-staging from its ${repoCfg.main}`,
@@ -505,6 +543,59 @@ export class Judgment {
     this.update(task.id, `${repoCfg.main} kept moving; merge gave up after 3 tries`, {
       parked: 'merge-retries',
     });
+  }
+
+  /**
+   * The merge of `task` waits for the user's checkout of main (git/checkout.ts): the task stays approved,
+   * parked with the reason, until retryWaitingMerges sees that checkout clean and changed.
+   */
+  private async waitForCheckout(task: TaskRecord, worktree: string, reason: string): Promise<void> {
+    const state = await readCheckout(worktree).catch(() => null);
+    this.waitedOn.set(task.id, state?.fingerprint ?? '');
+    this.deps.log(`merge of ${task.id} waits (repo ${task.spec.repo}): ${reason}`);
+    this.update(task.id, `merge waits (repo ${task.spec.repo}): ${reason}`, { parked: PARK_CHECKOUT });
+    this.recheckLater();
+  }
+
+  /** Nothing else wakes the judgment while merges only wait for a person's checkout: a timer does. */
+  private recheckLater(): void {
+    if (this.recheckTimer || this.stopped) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = null;
+      this.checkoutsDue = true;
+      this.kick();
+    }, CHECKOUT_RECHECK_MS);
+    this.recheckTimer.unref();
+  }
+
+  /**
+   * Merges waiting for a checkout go back to the queue once it is clean and has changed since (a file in
+   * the way moved, changes committed or stashed): every CHECKOUT_RECHECK_MS while one waits, and at
+   * once after the monitor cycle's retryParked, which retries those whose checkout is clean but unchanged.
+   */
+  private async retryWaitingMerges(): Promise<void> {
+    let waiting = false;
+    const unchangedToo = this.retryUnchanged;
+    this.retryUnchanged = false;
+    for (const task of this.deps.store.list()) {
+      if (task.state !== 'review' || task.parked !== PARK_CHECKOUT) continue;
+      try {
+        const { repo, repoCfg } = await this.locate(task);
+        const states = await checkoutStates(repo.dir, repoCfg.main);
+        const decision = decideMove(repoCfg.main, states);
+        const state = states[0]?.fingerprint ?? '';
+        if (decision.kind === 'wait' || (!unchangedToo && this.waitedOn.get(task.id) === state)) {
+          waiting = true;
+          continue;
+        }
+        this.waitedOn.delete(task.id);
+        this.update(task.id, `the checkout of ${repoCfg.main} changed: merge retried`, { parked: null });
+      } catch (err) {
+        waiting = true;
+        this.deps.log(`could not look at the checkout for ${task.id}: ${coerceError(err).describe()}`);
+      }
+    }
+    if (waiting) this.recheckLater();
   }
 
   /**

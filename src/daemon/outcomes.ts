@@ -2,7 +2,7 @@
  * What happens to a task when an attempt fails: the failure table decides who is charged, whether the
  * task is tried again and when. Pure.
  */
-import { backoffDelay, ruleFor, type BackoffPolicy } from '../core/failures.js';
+import { backoffDelay, chargedAttempts, ruleFor, type BackoffPolicy } from '../core/failures.js';
 import {
   enterFailed,
   enterRetry,
@@ -43,9 +43,7 @@ export function decideFailure(
   const rule = ruleFor(f.code);
   const base = { now: f.now, attribution: rule.attribution, outcome: f.outcome, exitCode: f.exitCode };
   const previous = task.attempts.slice(0, -1);
-  const charged =
-    previous.filter((a) => ruleFor(a.code ?? '').chargesAttempt && a.attribution !== 'provider').length +
-    (rule.chargesAttempt ? 1 : 0);
+  const charged = chargedAttempts(previous) + (rule.chargesAttempt ? 1 : 0);
   const crashes = previous.filter((a) => ruleFor(a.code ?? '').crash).length + (rule.crash ? 1 : 0);
   const providerFault = rule.attribution === 'provider';
   if (crashes >= POISON_CRASHES) {

@@ -121,6 +121,9 @@ export class Supervisor {
   private nextPollMono = 0;
   private nextLivenessMono = 0;
   private nextMonitorMono = 0;
+  /** When an inbox file that was still changing may be taken (Infinity: none is waiting). */
+  private nextInboxMono = Infinity;
+  private inboxSettling = false;
   private idleWaiters: (() => void)[] = [];
   private published: PublishedState | null = null;
   private readonly startedAt: number;
@@ -291,7 +294,17 @@ export class Supervisor {
         probe: (provider) => this.fleet.requestProbe(provider),
       },
     });
-    sweepInbox({ paths: this.opts.paths, config: this.opts.config, store: this.store, clock: this.clock });
+    const inbox = sweepInbox({
+      paths: this.opts.paths,
+      config: this.opts.config,
+      store: this.store,
+      clock: this.clock,
+    });
+    // Files still being written are looked at again once they may have settled (no watcher event comes).
+    this.inboxSettling = inbox.settling.length > 0;
+    this.nextInboxMono = inbox.settling.length
+      ? now + Math.min(...inbox.settling.map((f) => f.readyInMs))
+      : Infinity;
     let running: { live: LiveAttempt; worker: WorkerHost }[] = [];
     if ((this.live.size || this.deferred.size) && now >= this.nextPollMono) {
       this.nextPollMono = now + (this.opts.pollMs ?? 1000);
@@ -322,7 +335,7 @@ export class Supervisor {
 
   private schedule(): void {
     const now = this.clock.monotonic();
-    const due: number[] = [this.nextMonitorMono];
+    const due: number[] = [this.nextMonitorMono, this.nextInboxMono];
     if (this.live.size || this.launching.size || this.deferred.size)
       due.push(this.nextPollMono, this.nextLivenessMono);
     for (const h of this.fleet.health.values())
@@ -1070,6 +1083,8 @@ export class Supervisor {
     if (tasks.some((t) => t.state === 'running')) return;
     // Reviews in progress, or waiting for the judgment loop, can progress; parked ones wait for a person.
     if (tasks.some((t) => t.state === 'review' && !t.parked)) return;
+    // A spec still settling in the inbox is work about to arrive.
+    if (this.inboxSettling) return;
     const toggles = this.toggles.read();
     const pending = tasks.filter((t) => t.state === 'pending');
     // Pending work can progress unless dispatch is frozen or it waits on something that will never come.

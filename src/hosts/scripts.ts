@@ -166,7 +166,11 @@ else
   { "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } | tee -a "$LOG"
 fi
 CODE=$(cat "$RC_FILE" 2>/dev/null || echo 255)
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
+# Only in the attempt's own worktree: a directory that is not a repository's top (a probe's task
+# directory inside the user's clone) would make git commit whatever repository encloses it.
+if [ "$(git rev-parse --show-toplevel 2>/dev/null || :)" != "$(pwd -P)" ]; then
+  echo "nightshift: not committing leftovers: $WORKTREE is not the top of a git worktree" >> "$LOG"
+elif [ -n "$(git status --porcelain 2>/dev/null)" ]; then
   git add -A >/dev/null 2>&1
   git -c user.name=nightshift -c user.email=nightshift@localhost commit -q --no-verify \\
     -m "nightshift: work left uncommitted by attempt $ATTEMPT" >/dev/null 2>&1

@@ -10,10 +10,11 @@ import { quoteArgv } from '../hosts/quote.js';
 import { sshReachOptions } from '../hosts/ssh-argv.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { profileFor } from './index.js';
+import { repoChecks, workspaceChecks } from './doctor-repos.js';
 import { runProbe } from './probe.js';
 
 export interface DoctorCheck {
-  scope: 'host' | 'provider';
+  scope: 'host' | 'provider' | 'repo' | 'workspace';
   name: string;
   host: string;
   check: string;
@@ -27,6 +28,8 @@ export interface DoctorCheck {
 export interface DoctorOptions {
   probe: boolean;
   now: number;
+  /** The workspace: its repositories and whether it lies inside a git repository (doctor-repos.ts). */
+  root?: string;
 }
 
 export async function runDoctor(
@@ -209,7 +212,11 @@ export async function runDoctor(
       }),
     ),
   );
-  const order = (c: DoctorCheck) => `${c.scope === 'host' ? 0 : 1}${c.name}${c.host}`;
+  if (opts.root !== undefined) {
+    checks.push(...(await repoChecks(config, opts.root)), ...(await workspaceChecks(opts.root)));
+  }
+  const rank = { host: 0, provider: 1, repo: 2, workspace: 3 } as const;
+  const order = (c: DoctorCheck) => `${rank[c.scope]}${c.name}${c.host}`;
   return checks.sort((a, b) => order(a).localeCompare(order(b)));
 }
 

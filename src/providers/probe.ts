@@ -2,7 +2,8 @@
  * Preflight probes: the exact executor command and environment the provider would run with, given a
  * tiny prompt that must come back within a short timeout. Run through the same runner script as a
  * real attempt (so PATH, HOME, the env file and token substitution are identical), synchronously,
- * under coreutils `timeout` on the host so a hung agent dies there too.
+ * under coreutils `timeout` on the host so a hung agent dies there too. The agent works in a temporary
+ * git repository the probe creates and removes, never in a directory some other repository encloses.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -77,9 +78,14 @@ export async function runProbe(
     const secrets = resolveSecrets(provider, cfg, env);
     if (cfg.kind === 'scripted') await ensureScriptedAgent(worker);
     const nonce = newNonce();
-    const ctx = launchContext(worker, provider, 'probe', 1, dir);
+    // The probe's worktree is a throw-away repository of its own (removed with `dir`): the runner
+    // commits what an agent leaves behind, and it must never find the repository that encloses the
+    // workspace (a user's clone) instead.
+    const worktree = path.posix.join(dir, 'worktree');
+    const ctx = launchContext(worker, provider, 'probe', 1, worktree);
     const cmd = profile.buildProbe(cfg, ctx, secrets, nonce);
     await worker.runner.run(['mkdir', '-p', '-m', '700', dir, ctx.stateDir], { reject: false });
+    await worker.runner.run(['git', 'init', '-q', worktree], { reject: false });
     await worker.writeFile(path.posix.join(dir, 'prompt.md'), `${cmd.prompt ?? probePrompt(nonce)}\n`);
     await worker.writeFile(path.posix.join(dir, 'env'), envFileText(cmd.env, cmd.secretKeys));
     const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
@@ -98,7 +104,7 @@ export async function runProbe(
         'sh',
         worker.dir('run.sh'),
         dir,
-        dir,
+        worktree,
         '1',
         cmd.stdin,
         '--',

@@ -6,10 +6,18 @@
  * but a plain file, or one nightshift may not read, is refused and moved to .rejected (rename moves the
  * entry itself, never opens it or follows it); one bad entry never stops the sweep. Other
  * entries stay where they are: a symlink, FIFO, socket or device is refused and reported (with what to
- * do), a plain file or a directory is reported as ignored. Dotfiles are skipped silently. specs/ and
- * its .accepted/ and .rejected/ must be real directories, never links.
+ * do), a plain file or a directory is reported as ignored. Dotfiles and editors' or copy tools' scratch
+ * files (`*.tmp`, `*.swp`, `*~`) are skipped silently. specs/ and its .accepted/ and .rejected/ must be
+ * real directories, never links.
+ *
+ * A spec still being written (`scp` over a slow link, `cat > specs/x.md`, an editor saving in place) is
+ * not taken half-written: a file changed less than SETTLE_MS ago is read only when no process has it
+ * open for writing (Linux /proc), else once it has not changed for SETTLE_MS; it is left for a later
+ * sweep if it changes while it is read, and one that does not parse is refused only once it has
+ * not changed for REJECT_SETTLE_MS (a half-written file is usually invalid: it may still be finished).
+ * Waiting files are listed in `settling`, with how long until they may be taken.
  */
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
 import { coerceError, ErrorCode, formatIssue, NightshiftError, SpecError } from '../core/errors.js';
 import type { Clock } from '../lib/clock.js';
@@ -25,6 +33,7 @@ import {
   writeFileDurable,
 } from './fsx.js';
 import type { QueueStore } from './store.js';
+import { hasOpenWriter } from './writers.js';
 
 export interface InboxResult {
   accepted: { file: string; task: string }[];
@@ -34,6 +43,18 @@ export interface InboxResult {
   refused: { file: string; reason: string }[];
   /** Plain files and directories not named *.md: left alone. */
   ignored: { file: string; reason: string }[];
+  /** *.md files that changed too recently to be taken: left for a sweep `readyInMs` from now. */
+  settling: { file: string; readyInMs: number }[];
+}
+
+/** How long a spec file must stay unchanged (size and mtime) before it is read. */
+export const SETTLE_MS = 1000;
+/** How long a spec file that does not parse must stay unchanged before it is refused. */
+export const REJECT_SETTLE_MS = 3000;
+
+/** Names that are never specs: dotfiles, and the scratch files of editors and copy tools. */
+export function isScratchName(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || /\.(tmp|swp|swx|part|crdownload)$/i.test(name);
 }
 
 /** Refused entries already recorded as events, per store: a long-lived daemon records each one once. */
@@ -44,16 +65,25 @@ export function sweepInbox(deps: {
   config: Config;
   store: QueueStore;
   clock: Clock;
+  /**
+   * The time files' mtimes are compared with (how long ago a file last changed): the real time by
+   * default, whatever `clock` says, since mtimes come from the real clock.
+   */
+  fileNow?: () => number;
+  /** Whether a process has the file open for writing (null: cannot tell); /proc by default. */
+  openWriter?: (file: string) => boolean | null;
 }): InboxResult {
   const { paths, config, store, clock } = deps;
-  const result: InboxResult = { accepted: [], rejected: [], refused: [], ignored: [] };
+  const fileNow = deps.fileNow ?? Date.now;
+  const openWriter = deps.openWriter ?? hasOpenWriter;
+  const result: InboxResult = { accepted: [], rejected: [], refused: [], ignored: [], settling: [] };
   if (!checkRealDir(paths.specs)) return result;
   checkRealDir(paths.accepted);
   checkRealDir(paths.rejected);
   const entries = readdirSync(paths.specs, { withFileTypes: true });
   const candidates: { name: string; mtime: number }[] = [];
   for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
+    if (isScratchName(entry.name)) continue;
     if (entry.name.toLowerCase().endsWith('.md')) {
       candidates.push({ name: entry.name, mtime: safeMtime(path.join(paths.specs, entry.name)) });
     } else if (entry.isFile() || entry.isDirectory()) {
@@ -76,11 +106,38 @@ export function sweepInbox(deps: {
   for (const { name } of candidates) {
     const file = path.join(paths.specs, name);
     const time = new Date(clock.now()).toISOString();
+    const before = safeStat(file);
+    if (before?.isFile()) {
+      const age = fileNow() - before.mtimeMs;
+      // Fresh: taken at once when no process has it open for writing (a `cp`, `mv` or editor save that
+      // is done); otherwise, or where that cannot be told, once it has not changed for a moment.
+      if (age < SETTLE_MS && (openWriter(file) ?? true)) {
+        result.settling.push({ file: name, readyInMs: Math.ceil(SETTLE_MS - age) });
+        continue;
+      }
+    }
     try {
       const bytes = readInboxFile(file);
       if (!bytes) continue; // removed since the listing: nothing to take or refuse
-      const parsed = parseSpec(bytes, { file, config });
-      if (config.lint.strict && parsed.warnings.length) throw new SpecError(parsed.warnings);
+      // Written to while it was read: the bytes may be half of it. Taken at a later sweep.
+      if (before?.isFile() && changed(before, safeStat(file))) {
+        result.settling.push({ file: name, readyInMs: SETTLE_MS });
+        continue;
+      }
+      let parsed: ParsedSpec;
+      try {
+        parsed = parseSpec(bytes, { file, config });
+        if (config.lint.strict && parsed.warnings.length) throw new SpecError(parsed.warnings);
+      } catch (err) {
+        // Refused only once it has stayed as it is for a while: it may still be being written.
+        const now = safeStat(file);
+        const age = now ? fileNow() - now.mtimeMs : Infinity;
+        if (now?.isFile() && (changed(before, now) || age < REJECT_SETTLE_MS)) {
+          result.settling.push({ file: name, readyInMs: Math.ceil(Math.max(REJECT_SETTLE_MS - age, 1)) });
+          continue;
+        }
+        throw err;
+      }
       const task = alreadyQueued(store, parsed) ? parsed.id : store.enqueue(parsed).id;
       moveAside(file, paths.accepted, name);
       result.accepted.push({ file: name, task });
@@ -171,6 +228,20 @@ function ignoredReason(entry: Dirent): string {
   return entry.isDirectory()
     ? 'a directory: left alone; the inbox does not look into subdirectories — move its *.md files into specs/ to queue them'
     : 'not named *.md: left alone; only *.md files are queued — rename it to <name>.md to queue it';
+}
+
+function safeStat(file: string): Stats | null {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a file's size, mtime or identity differ between two looks at it. */
+function changed(a: Stats | null, b: Stats | null): boolean {
+  if (!a || !b) return a !== b;
+  return a.size !== b.size || a.mtimeMs !== b.mtimeMs || a.ino !== b.ino;
 }
 
 function safeMtime(file: string): number {

@@ -6,6 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { LocalRunner } from '../../src/hosts/runner.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
 import { systemClock } from '../../src/lib/clock.js';
+import { makeRepo } from '../../src/testing/git.js';
 import { runCli } from '../../src/testing/workspace.js';
 
 const socket = `ns-doctor-${process.pid}`;
@@ -24,10 +25,12 @@ function workspace(
   hosts = '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }',
 ) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'ns-doctor-'));
-  roots.push(root);
+  const repo = makeRepo();
+  roots.push(root, repo);
   writeFileSync(
     path.join(root, 'nightshift.config.yaml'),
-    `repos:\n  app: { path: /tmp/x }\nhosts:\n${hosts}\nproviders:\n${providers}\n`,
+    // A real repository: doctor checks the configured repos too (doctor-repos.test.ts).
+    `repos:\n  app: { path: ${JSON.stringify(repo)} }\nhosts:\n${hosts}\nproviders:\n${providers}\n`,
   );
   return root;
 }

@@ -1,13 +1,165 @@
 /**
- * Issue 12's attacks, each as a scripted executor in a whole night (real tmux, real git, the real
- * daemon), each asserting what must hold.
+ * Issue 12, the trust boundary: every attack as a scripted executor on real tmux and git, each asserting
+ * what must hold. One top-level describe block per part.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RUN_SH } from '../../src/hosts/scripts.js';
+import { systemClock } from '../../src/lib/clock.js';
 import { git } from '../../src/testing/git.js';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
+import { makeNightAt, repoSnapshot, userClone } from '../../src/testing/user-repo.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { runCli } from '../../src/testing/workspace.js';
+
+describe('nothing outside nightshift is touched', () => {
+  const FAST = 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }';
+  let night: Night | null = null;
+  const clones: string[] = [];
+  afterEach(async () => {
+    await night?.cleanup();
+    night = null;
+    for (const c of clones.splice(0)) rmSync(c, { recursive: true, force: true });
+  });
+
+  it('a workspace inside a clone with work in progress: doctor and a whole night leave the clone as it was', async () => {
+    const clone = userClone();
+    clones.push(clone);
+    night = makeNightAt(path.join(clone, 'night'), {
+      providers: '  sim: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const before = repoSnapshot(clone, 'night');
+    expect(before.status).toContain('?? night/');
+
+    // doctor, with the scripted provider's live probe (the runner's leftovers commit included).
+    const env = { ...process.env, NIGHTSHIFT_TMUX_SOCKET: night.socket };
+    const doctor = await runCli(['doctor'], { cwd: night.root, clock: systemClock, env });
+    expect(doctor.stdout).toMatch(/ok {3}provider sim@local: probe: /);
+    expect(doctor.stdout).toContain(`workspace ${night.root}: outside git repositories: the workspace`);
+    expect(repoSnapshot(clone, 'night')).toEqual(before);
+
+    // A whole night: executors that commit, and ones that leave their work for the runner to commit.
+    const sup = night.supervisor({ probeBackoff: { initialMs: 500, maxMs: 500 } });
+    await sup.start();
+    night.dropSpec('left.md', scriptedSpec('left', 'write left.txt "left\\n"\nexit 0'));
+    night.dropSpec('made.md', scriptedSpec('made', 'write made.txt "made\\n"\ncommit "made"\nexit 0'));
+    await waitFor(
+      'both tasks merged',
+      () => ['left', 'made'].every((id) => sup.store.list().find((t) => t.id === id)?.state === 'done'),
+      120_000,
+    );
+    // The leftovers were committed where they belong, in the attempt's worktree, and merged.
+    expect(git(night.repo, 'show', 'main:left.txt')).toBe('left');
+    expect(git(night.repo, 'show', 'main:made.txt')).toBe('made');
+    expect(repoSnapshot(clone, 'night')).toEqual(before);
+  });
+
+  it('the runner commits leftovers only in a worktree that is the top of its own repository', () => {
+    const clone = userClone();
+    clones.push(clone);
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'ns-runner-'));
+    clones.push(bin);
+    writeFileSync(path.join(bin, 'run.sh'), RUN_SH);
+    const sub = path.join(clone, 'sub');
+    mkdirSync(sub);
+    writeFileSync(path.join(sub, 'keep.txt'), 'the user made this directory\n');
+    const before = repoSnapshot(clone, 'sub');
+    const runner = (attempt: string, cmd: string) =>
+      execFileSync('sh', [path.join(bin, 'run.sh'), bin, sub, attempt, 'null', '--', 'sh', '-c', cmd], {
+        env: { PATH: process.env['PATH'] ?? '', HOME: os.homedir() },
+      });
+    // An executor whose directory is inside the user's clone but is not a repository's top: its
+    // leftovers, and the user's own work in progress, are not the runner's to commit.
+    runner('1', 'echo x > x.txt');
+    const exit = JSON.parse(readFileSync(path.join(bin, 'exit.json'), 'utf8')) as { committed: boolean };
+    expect(exit.committed).toBe(false);
+    expect(readFileSync(path.join(bin, 'attempt-1.log'), 'utf8')).toContain('not committing leftovers');
+    expect(repoSnapshot(clone, 'sub')).toEqual(before);
+    expect(readFileSync(path.join(sub, 'x.txt'), 'utf8')).toBe('x\n');
+    // Its own repository's top: committed as before.
+    git(sub, 'init', '-q');
+    runner('2', 'echo y > y.txt');
+    expect(git(sub, 'show', '--name-only', '--format=%s', 'HEAD').split('\n')).toEqual([
+      'nightshift: work left uncommitted by attempt 2',
+      '',
+      'keep.txt',
+      'x.txt',
+      'y.txt',
+    ]);
+    expect(repoSnapshot(clone, 'sub')).toEqual(before);
+  });
+
+  it('a normal clone with main checked out: its files follow the merges; a dirty one makes them wait, and nothing is lost', async () => {
+    night = makeNight({
+      providers: '  sim: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const repo = night.repo;
+    const sup = night.supervisor({ probeBackoff: { initialMs: 500, maxMs: 500 } });
+    await sup.start();
+    night.dropSpec('one.md', scriptedSpec('one', 'write one.txt "one\\n"\ncommit "one"\nexit 0'));
+    await waitFor(
+      'one merged',
+      () => sup.store.list().find((t) => t.id === 'one')?.state === 'done',
+      120_000,
+    );
+    // The checkout is clean and at main: no staged reversions for a `commit -a` to undo the night with.
+    expect(git(repo, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(git(repo, 'rev-parse', 'main'));
+    expect(readFileSync(path.join(repo, 'one.txt'), 'utf8')).toBe('one\n');
+
+    // The user starts editing; the next merge waits, and says where and what to do.
+    writeFileSync(path.join(repo, 'README.md'), '# app, edited by me\n');
+    const mainBefore = git(repo, 'rev-parse', 'main');
+    night.dropSpec('two.md', scriptedSpec('two', 'write two.txt "two\\n"\ncommit "two"\nexit 0'));
+    const parked = await waitFor(
+      'two waits for the checkout',
+      () => {
+        const t = sup.store.list().find((x) => x.id === 'two');
+        return t?.state === 'review' && t.parked === 'checkout-dirty' ? t : null;
+      },
+      120_000,
+    );
+    expect(parked.review?.verdict).toBe('approve');
+    // The reason is the park's event (the TUI's and `nightshift show`'s history, the daemon log).
+    const reason =
+      readFileSync(night.paths.events, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; task?: string; reason?: string })
+        .filter((e) => e.type === 'task.updated' && e.task === 'two' && e.reason?.startsWith('merge waits'))
+        .at(-1)?.reason ?? '';
+    expect(reason).toContain('merge waits (repo app)');
+    expect(reason).toContain(`main is checked out in ${git(repo, 'rev-parse', '--show-toplevel')}`);
+    expect(reason).toContain('(README.md)');
+    expect(reason).toContain(`git -C ${git(repo, 'rev-parse', '--show-toplevel')} stash`);
+    expect(git(repo, 'rev-parse', 'main')).toBe(mainBefore);
+    expect(readFileSync(path.join(repo, 'README.md'), 'utf8')).toBe('# app, edited by me\n');
+    expect(git(repo, 'status', '--porcelain')).toBe('M README.md');
+
+    // The user stashes; the merge lands by itself, and the edit comes back on top of the night's work.
+    git(repo, 'stash', '-q');
+    await waitFor(
+      'two merged',
+      () => sup.store.list().find((t) => t.id === 'two')?.state === 'done',
+      120_000,
+    );
+    expect(git(repo, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(readFileSync(path.join(repo, 'two.txt'), 'utf8')).toBe('two\n');
+    git(repo, 'stash', 'pop', '-q');
+    expect(readFileSync(path.join(repo, 'README.md'), 'utf8')).toBe('# app, edited by me\n');
+    expect(git(repo, 'status', '--porcelain')).toBe('M README.md');
+    expect(git(repo, 'ls-tree', '--name-only', 'main').split('\n').sort()).toEqual([
+      'README.md',
+      'one.txt',
+      'two.txt',
+    ]);
+  });
+});
 
 describe('gates see what executors do to tests and secrets', () => {
   let night: Night | null = null;

@@ -1,10 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enterRunning, enterReview } from '../../src/core/task.js';
-import { isBareInvocation } from '../../src/cli/main.js';
+import { isBareInvocation, nearestCommand } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { WorkspaceLock } from '../../src/queue/lock.js';
 import { QueueStore } from '../../src/queue/store.js';
@@ -19,9 +27,12 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
+/** Writes a file as if a minute ago: inbox specs are settled, so commands take them without waiting. */
 function write(name: string, text: string): string {
   const file = path.join(ws.root, name);
   writeFileSync(file, text);
+  const then = new Date(Date.now() - 60_000);
+  utimesSync(file, then, then);
   return name;
 }
 
@@ -377,11 +388,32 @@ describe('the inbox', () => {
 
 describe('usage', () => {
   it('exits 2 on unknown commands and options, 0 on --help and --version', async () => {
-    expect((await cli('frobnicate')).code).toBe(2);
+    const unknown = await cli('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    expect(unknown.stderr).not.toContain('too many arguments');
+    const typo = await cli('demo-attach');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/unknown command 'demo-attach'[\s\S]*Did you mean demo\?/);
+    // A bare `nightshift` with a stray word starts no TUI and no daemon.
+    expect((await cli('--no-tmux', 'board')).stderr).toContain("unknown command 'board'");
     expect((await cli('ls', '--nope')).code).toBe(2);
     expect((await cli('--help')).code).toBe(0);
     expect((await cli('add', '--help')).stdout).toContain('--force');
     expect((await cli('--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('nearestCommand', () => {
+  const names = ['add', 'demo', 'doctor', 'ls', 'show', 'report', 'providers'];
+  it('suggests a close spelling or the command a word starts with, and nothing for far words', () => {
+    expect(nearestCommand('lss', names)).toBe('ls');
+    expect(nearestCommand('shwo', names)).toBe('show');
+    expect(nearestCommand('reprot', names)).toBe('report');
+    expect(nearestCommand('demo-attach', names)).toBe('demo');
+    expect(nearestCommand('prov', names)).toBe('providers');
+    expect(nearestCommand('bogus', names)).toBeNull();
+    expect(nearestCommand('x', names)).toBeNull();
   });
 });
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -21,8 +21,9 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { makeRedactor } from '../../src/lib/redact.js';
 import { EventLog } from '../../src/queue/eventlog.js';
 import { FatalIoError } from '../../src/queue/fsx.js';
-import { sweepInbox } from '../../src/queue/inbox.js';
+import { REJECT_SETTLE_MS, SETTLE_MS, sweepInbox } from '../../src/queue/inbox.js';
 import { WorkspaceLock } from '../../src/queue/lock.js';
+import { hasOpenWriter } from '../../src/queue/writers.js';
 import { applyPendingRequests, readOutcome, writeRequest } from '../../src/queue/requests.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { ToggleStore } from '../../src/queue/toggles.js';
@@ -227,7 +228,8 @@ function linkInPlace(dir: string, target: string): void {
   symlinkSync(target, dir);
 }
 
-const deps = () => ({ paths: ws.paths, config: ws.config, store, clock });
+// The inbox's files were dropped a minute ago (settled): sweeps take them at once.
+const deps = () => ({ paths: ws.paths, config: ws.config, store, clock, fileNow: () => Date.now() + 60_000 });
 const applierDeps = () => ({ ...deps(), toggles: new ToggleStore(ws.paths) });
 
 describe("the queue's own directories are never followed", () => {
@@ -369,6 +371,67 @@ describe('the request applier', () => {
 });
 
 describe('the inbox', () => {
+  it('waits for a spec to stop changing before it takes it, and longer before it refuses one', () => {
+    const file = path.join(ws.paths.specs, 'slow.md');
+    const text = specText({ id: 'slow' });
+    writeFileSync(file, text.slice(0, 40)); // front matter opened, never closed yet: invalid so far
+    const written = statSync(file).mtimeMs;
+    // A writer that keeps the file open: only the file's stillness tells when it is done.
+    const at = (ms: number) => ({ ...deps(), fileNow: () => written + ms, openWriter: () => true });
+    // Just written: neither read nor refused.
+    let result = sweepInbox(at(10));
+    expect(result.settling).toEqual([{ file: 'slow.md', readyInMs: SETTLE_MS - 10 }]);
+    expect(result.rejected).toEqual([]);
+    // Settled but invalid: still kept, as it may yet be finished, until it has not changed for longer.
+    result = sweepInbox(at(SETTLE_MS + 100));
+    expect(result.rejected).toEqual([]);
+    expect(result.settling).toEqual([{ file: 'slow.md', readyInMs: REJECT_SETTLE_MS - SETTLE_MS - 100 }]);
+    expect(existsSync(file)).toBe(true);
+    // The writer finishes: taken whole once settled.
+    writeFileSync(file, text);
+    const done = statSync(file).mtimeMs;
+    expect(sweepInbox({ ...deps(), fileNow: () => done + 5, openWriter: () => null }).accepted).toEqual([]);
+    result = sweepInbox({ ...deps(), fileNow: () => done + SETTLE_MS, openWriter: () => null });
+    expect(result.accepted).toEqual([{ file: 'slow.md', task: 'slow' }]);
+    expect(store.specText('slow')).toBe(text);
+  });
+
+  it('takes a fresh spec at once when no process has it open for writing, not while one does', async () => {
+    const file = path.join(ws.paths.specs, 'quick.md');
+    writeFileSync(file, specText({ id: 'quick' }));
+    const fresh = { ...deps(), fileNow: () => statSync(file).mtimeMs + 5 };
+    // The real /proc: a process holding it open for writing (a `cat > specs/x.md` still typing).
+    const writer = spawn('sh', ['-c', 'exec 3>>"$1"; echo open; read x', 'sh', file], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    await new Promise((resolve) => writer.stdout.once('data', resolve));
+    try {
+      expect(hasOpenWriter(file)).toBe(true);
+      expect(sweepInbox(fresh).settling.map((f) => f.file)).toEqual(['quick.md']);
+    } finally {
+      writer.stdin.end('\n');
+      await new Promise((resolve) => writer.once('close', resolve));
+    }
+    expect(hasOpenWriter(file)).toBe(false);
+    expect(sweepInbox(fresh).accepted).toEqual([{ file: 'quick.md', task: 'quick' }]);
+  });
+
+  it('refuses an invalid spec once it has stayed unchanged past the refusal delay', () => {
+    const file = path.join(ws.paths.specs, 'bad.md');
+    writeFileSync(file, '---\ntitle: never closed\n');
+    const written = statSync(file).mtimeMs;
+    const result = sweepInbox({ ...deps(), fileNow: () => written + REJECT_SETTLE_MS });
+    expect(result.settling).toEqual([]);
+    expect(result.rejected.map((r) => r.file)).toEqual(['bad.md']);
+  });
+
+  it('never takes or reports scratch files: dotfiles, *.tmp, *.swp, *~', () => {
+    for (const name of ['.x.md', 'x.md.tmp', '.x.md.swp', 'x.md.swp', 'x.md~', 'x.md.part'])
+      writeFileSync(path.join(ws.paths.specs, name), specText({ id: 'x' }));
+    const result = sweepInbox(deps());
+    expect(result).toMatchObject({ accepted: [], rejected: [], ignored: [], refused: [], settling: [] });
+  });
+
   it('refuses a spec whose id a failed task holds, naming the id, and the task stays failed', () => {
     const text = specText({ id: 'good' });
     writeFileSync(path.join(ws.paths.specs, 'good.md'), text);

@@ -133,10 +133,20 @@ describe('dangerous keys', () => {
     expect(app.source.submitted).toEqual([{ kind: 'kill', task: 'alpha' }]);
   });
 
+  it('takes y and n in a dialog, as people expect', async () => {
+    const app = start();
+    await app.press('x', (f) => f.includes('Kill alpha on oci?'));
+    await app.press('n', (f) => f.includes('cancelled') && !f.includes('Kill alpha on oci?'));
+    expect(app.source.submitted).toEqual([]);
+    await app.press('x', (f) => f.includes('Kill alpha on oci?'));
+    await app.press('y', (f) => f.includes('applied kill'));
+    expect(app.source.submitted).toEqual([{ kind: 'kill', task: 'alpha' }]);
+  });
+
   it('lets nothing through a dialog but its own keys', async () => {
     const app = start();
     await app.press('x', (f) => f.includes('Kill alpha on oci?'));
-    await app.press('r', (f) => f.includes('r: not used here — Enter chooses, Esc cancels'));
+    await app.press('r', (f) => f.includes('r: not used here — y does it, n or Esc cancels, Enter chooses'));
     await app.press(KEY.esc, (f) => !f.includes('Kill alpha on oci?'));
     expect(app.source.submitted).toEqual([]);
   });

@@ -148,6 +148,7 @@ describe('the footer', () => {
     expect(footerItems('dialog', () => true).map((i) => `${i.keys} ${i.label}`)).toEqual([
       '← switch',
       'Enter choose',
+      'y yes',
       'Esc cancel',
     ]);
   });

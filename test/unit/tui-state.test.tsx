@@ -19,6 +19,7 @@ import {
   type UiState,
 } from '../../src/tui/state/ui.js';
 import { averageGrade, headerView, providerRows, sparkline } from '../../src/tui/state/view.js';
+import { historyLines } from '../../src/tui/state/detail.js';
 
 const T0 = Date.UTC(2026, 10, 26, 22);
 const run = (actions: UiAction[], from: UiState = initialUiState()) => actions.reduce(uiReducer, from);
@@ -148,6 +149,12 @@ describe('the board', () => {
     expect(windowStart(5, 4, 10, 3)).toBe(0);
   });
 
+  it('orders tasks of the same age by id naturally: t2 before t10', () => {
+    const same = ['t10', 't2', 't1', 't11', 't3'].map((id) => sampleTask(id, 'pending'));
+    const ids = boardRows(same, '').flatMap((r) => (r.kind === 'task' ? [r.task.id] : []));
+    expect(ids).toEqual(['t1', 't2', 't3', 't10', 't11']);
+  });
+
   it('groups a thousand tasks once and pages through them', () => {
     const states: TaskState[] = ['pending', 'running', 'review', 'done', 'failed'];
     const many = Array.from({ length: 1000 }, (_, i) => sampleTask(`t-${i}`, states[i % 5]!));
@@ -159,6 +166,20 @@ describe('the board', () => {
 });
 
 describe('derived views', () => {
+  it('counts the attempts the spec used apart from those the provider caused', () => {
+    const t = sampleTask('h1', 'running');
+    const first = t.attempts[0]!;
+    const task = {
+      ...t,
+      attempts: [
+        { ...first, n: 1, outcome: 'exited' as const, code: 'auth', attribution: 'provider' as const },
+        { ...first, n: 2, outcome: 'exited' as const, code: 'exit-nonzero', attribution: 'spec' as const },
+        { ...first, n: 3 },
+      ],
+    };
+    expect(historyLines(task, T0).at(0)?.text).toBe("Attempts (3 run; 1 of the spec's 3 used)");
+  });
+
   const now = T0 + 200_000;
 
   it('counts tasks per state, merges in the last hour and tonight’s average grade', () => {

@@ -8,7 +8,7 @@ export function registerDoctor(ctx: CommandContext): void {
   ctx.program
     .command('doctor')
     .description(
-      'check hosts (reachable, workdir writable, tmux, git, node, load) and providers (binary, version, live probe)',
+      'check hosts (reachable, workdir writable, tmux, git, node, load), providers (binary, version, live probe), repos (exists, main, its checkout) and that the workspace is in no git repository',
     )
     .option('--json', 'print the checks as JSON')
     .option('--no-probe', 'skip the live provider probes')
@@ -24,6 +24,7 @@ export function registerDoctor(ctx: CommandContext): void {
       const checks = await runDoctor(config, hosts, ctx.io.env, {
         probe: opts.probe,
         now: ctx.io.clock.now(),
+        root: paths.root,
       });
       await Promise.all([...hosts.values()].map((h) => h.runner.close().catch(() => undefined)));
       const failed = checks.filter((c) => !c.ok && c.level === 'error');
@@ -31,7 +32,7 @@ export function registerDoctor(ctx: CommandContext): void {
       else {
         for (const c of checks) {
           const mark = c.ok ? 'ok  ' : c.level === 'warning' ? 'warn' : 'FAIL';
-          const who = c.scope === 'host' ? `host ${c.name}` : `provider ${c.name}@${c.host}`;
+          const who = c.scope === 'provider' ? `provider ${c.name}@${c.host}` : `${c.scope} ${c.name}`;
           ctx.io.stdout(`${mark} ${who}: ${c.check}: ${safeText(c.detail)}\n`);
           if (!c.ok && c.fix) ctx.io.stdout(`       fix: ${c.fix}\n`);
         }

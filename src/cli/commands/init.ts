@@ -11,7 +11,9 @@ export const CONFIG_TEMPLATE = `# nightshift workspace configuration. Every key,
 # Secrets never go in this file: name the environment variable that holds them (secretEnv, apiKeyEnv).
 
 repos:
-  # The repository your specs change. nightshift is the only writer of its main branch.
+  # The repository your specs change. nightshift is the only writer of its main branch: best a clone of
+  # its own or a bare one, with remote: to push (docs/configuration.md). In a checkout of main you work
+  # in, merges update your files, and wait while you have uncommitted changes.
   app: { path: ~/src/app, main: main }
 
 hosts:
@@ -69,7 +71,7 @@ export function registerInit(ctx: CommandContext): void {
     .command('init')
     .description('scaffold a workspace: config, specs/ inbox, queue/, logs/, reports/ and an example spec')
     .argument('[dir]', 'workspace directory (default: the current directory)')
-    .action((dir: string | undefined) => {
+    .action(async (dir: string | undefined) => {
       const root = path.resolve(ctx.io.cwd, dir ?? ctx.workspaceRoot());
       const paths = workspacePaths(root);
       if (existsSync(paths.configFile)) {
@@ -98,5 +100,10 @@ export function registerInit(ctx: CommandContext): void {
           '',
         ].join('\n'),
       );
+      // Loaded on demand, as doctor loads its checks.
+      const { enclosingWorktree } = await import('../../git/checkout.js');
+      const { workspaceInRepo, workspaceInRepoFix } = await import('../../providers/doctor-repos.js');
+      const top = await enclosingWorktree(root);
+      if (top) ctx.io.stderr(`warning: ${workspaceInRepo(root, top)}\n  fix: ${workspaceInRepoFix(top)}\n`);
     });
 }

@@ -29,7 +29,7 @@ export interface AppProps {
 }
 
 const MODAL_HINTS: Readonly<Record<ModalScope, string>> = {
-  dialog: 'Enter chooses, Esc cancels',
+  dialog: 'y does it, n or Esc cancels, Enter chooses',
   menu: 'Space toggles a gate, Esc closes',
   help: 'Esc closes the help',
   filter: 'Enter keeps the filter, Esc clears it',

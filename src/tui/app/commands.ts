@@ -310,9 +310,10 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       dispatch({ type: 'switchChoice' });
       return true;
     case 'dialogAccept':
+    case 'dialogYes':
       if (ui.modal?.kind !== 'confirm') return false;
       dispatch({ type: 'closeModal' });
-      if (ui.modal.choice === 'confirm')
+      if (command === 'dialogYes' || ui.modal.choice === 'confirm')
         submit(ui.modal.target.request, ui.modal.target.question.replace(/\?$/, ''));
       else say('cancelled');
       return true;

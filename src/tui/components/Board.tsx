@@ -6,6 +6,7 @@ import { taskRowText, type BoardRow } from '../state/board.js';
 import { fit } from '../state/format.js';
 import { STATE_COLOR, STATE_GLYPH, theme } from '../theme/theme.js';
 import { Pane } from './Pane.js';
+import { plural } from '../../lib/plural.js';
 
 export interface BoardProps {
   /** The visible window of rows, already sliced. */
@@ -61,9 +62,12 @@ export function Board(props: BoardProps) {
     : props.filter
       ? ` · filter "${props.filter}"`
       : '';
-  const count = props.shown === props.total ? `${props.total}` : `${props.shown} of ${props.total}`;
+  const count =
+    props.shown === props.total
+      ? plural(props.total, 'task')
+      : `${props.shown} of ${plural(props.total, 'task')}`;
   return (
-    <Pane title={`[1] Board · ${count} tasks${filter}`} focused={focused} width={width} height={height}>
+    <Pane title={`[1] Board · ${count}${filter}`} focused={focused} width={width} height={height}>
       {rows.length === 0 ? (
         <Text color={theme.dim}>
           {props.total ? 'no task matches the filter (Esc clears it)' : 'no tasks yet: drop a spec in specs/'}

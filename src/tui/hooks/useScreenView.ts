@@ -24,6 +24,7 @@ import {
 } from '../state/view.js';
 import type { GateMenuItem } from '../components/Dialogs.js';
 import { useLiveView } from './useLiveView.js';
+import { plural } from '../../lib/plural.js';
 
 /** How long "starting the daemon…" shows before the header says it did not come up. */
 export const DAEMON_START_WAIT_MS = 15_000;
@@ -123,7 +124,7 @@ export function useScreenView(
       case 'history':
         return {
           lines: historyLines(task, tabNow),
-          subtitle: `${task.attempts.length} attempts · ${task.history.length} transitions`,
+          subtitle: `${plural(task.attempts.length, 'attempt')} · ${plural(task.history.length, 'transition')}`,
         };
       case 'executor':
         return { lines: [], subtitle: '' };

@@ -102,6 +102,7 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   forceQuit: always,
   dialogSwitch: always,
   dialogAccept: always,
+  dialogYes: always,
   menuToggle: always,
   filterAccept: always,
   filterErase: always,

@@ -67,7 +67,12 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
   detail: { ...PAGED, nextTab: [']', 'right'], prevTab: ['[', 'left'] },
   providers: LIST,
   events: { ...PAGED, open: ['enter'] },
-  dialog: { dialogSwitch: ['left', 'right', 'tab', 'h'], dialogAccept: ['enter'], back: ['esc', 'n'] },
+  dialog: {
+    dialogSwitch: ['left', 'right', 'tab', 'h'],
+    dialogAccept: ['enter'],
+    dialogYes: ['y'],
+    back: ['esc', 'n'],
+  },
   menu: { ...LIST, menuToggle: ['space', 'enter'], back: ['esc', 't'] },
   help: { ...PAGED, back: ['esc', '?', 'q'] },
   filter: { filterAccept: ['enter'], filterErase: ['backspace'], back: ['esc'] },

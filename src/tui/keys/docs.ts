@@ -138,7 +138,7 @@ const FOOTER: Readonly<Record<Scope, readonly Command[]>> = {
   detail: ['nextTab', 'down', 'attach', 'logs', 'kill', 'retry', 'approve', 'reject'],
   providers: ['down', 'freezeProvider', 'gates', 'freezeAll', 'startDaemon'],
   events: ['down', 'open', 'back'],
-  dialog: ['dialogSwitch', 'dialogAccept', 'back'],
+  dialog: ['dialogSwitch', 'dialogAccept', 'dialogYes', 'back'],
   menu: ['down', 'menuToggle', 'back'],
   help: ['down', 'back'],
   filter: ['filterAccept', 'filterErase', 'back'],

@@ -25,12 +25,18 @@ export function matchesFilter(task: TaskRecord, filter: string): boolean {
 
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
 
+/** Ids in natural order (t2 before t10), the tie-break of tasks with the same times. */
+const ids = new Intl.Collator('en', { numeric: true });
+
 const ORDER: Readonly<Record<TaskState, (a: TaskRecord, b: TaskRecord) => number>> = {
-  running: (a, b) => time(lastAttempt(a)?.startedAt) - time(lastAttempt(b)?.startedAt),
-  review: (a, b) => time(a.updatedAt) - time(b.updatedAt),
-  pending: (a, b) => b.spec.priority - a.spec.priority || time(a.createdAt) - time(b.createdAt),
-  failed: (a, b) => time(b.updatedAt) - time(a.updatedAt),
-  done: (a, b) => time(b.merge?.at ?? b.updatedAt) - time(a.merge?.at ?? a.updatedAt),
+  running: (a, b) =>
+    time(lastAttempt(a)?.startedAt) - time(lastAttempt(b)?.startedAt) || ids.compare(a.id, b.id),
+  review: (a, b) => time(a.updatedAt) - time(b.updatedAt) || ids.compare(a.id, b.id),
+  pending: (a, b) =>
+    b.spec.priority - a.spec.priority || time(a.createdAt) - time(b.createdAt) || ids.compare(a.id, b.id),
+  failed: (a, b) => time(b.updatedAt) - time(a.updatedAt) || ids.compare(a.id, b.id),
+  done: (a, b) =>
+    time(b.merge?.at ?? b.updatedAt) - time(a.merge?.at ?? a.updatedAt) || ids.compare(a.id, b.id),
 };
 
 /** Header and task rows in board order; empty groups are left out. */

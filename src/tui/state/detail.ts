@@ -5,6 +5,7 @@
 import type { NightshiftEvent } from '../../core/events.js';
 import type { TaskRecord } from '../../core/task.js';
 import { ago, clockTime, oneLine, short, textLines } from './format.js';
+import { chargedAttempts } from '../../core/failures.js';
 
 export interface Line {
   text: string;
@@ -77,7 +78,11 @@ export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: st
 }
 
 export function historyLines(task: TaskRecord, now: number): Line[] {
-  const lines: Line[] = [heading(`Attempts (${task.attempts.length} of ${task.spec.attempts})`)];
+  // Attempts the provider or the supervisor caused use up none of the spec's: say how many did.
+  const charged = chargedAttempts(task.attempts);
+  const lines: Line[] = [
+    heading(`Attempts (${task.attempts.length} run; ${charged} of the spec's ${task.spec.attempts} used)`),
+  ];
   for (const a of task.attempts) {
     const took = a.endedAt
       ? short(time(a.endedAt) - time(a.startedAt))
