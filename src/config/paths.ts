@@ -36,6 +36,10 @@ export interface WorkspacePaths {
   stagingGateCheckout(repo: string): string;
   /** The supervisor's own linked worktree where merges are staged (our git only, never the branch's code). */
   stagingWorktree(repo: string): string;
+  /** The isolated checkout (like gateCheckout's) where tests-kept runs a branch's base to count its tests. */
+  baseWorktree(repo: string): string;
+  /** How many tests each base commit's suite ran, kept so that one base's suite runs once. */
+  baseTestCounts: string;
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
   attemptLog(id: string, attempt: number): string;
@@ -72,6 +76,8 @@ export function workspacePaths(root: string): WorkspacePaths {
     gateCheckout: (repo, id) => path.join(abs, 'work', repo, id),
     stagingGateCheckout: (repo) => path.join(abs, 'work', repo, '.gate-staging'),
     stagingWorktree: (repo) => path.join(abs, 'work', repo, '.staging'),
+    baseWorktree: (repo) => path.join(abs, 'work', repo, '.base'),
+    baseTestCounts: path.join(queue, 'state', 'base-tests.json'),
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),

@@ -88,6 +88,23 @@ const providerSchema = z.strictObject({
 
 const gateToggle = { enabled: z.boolean() };
 
+/** A path inside the gate's checkout: relative, without `..`. */
+const checkoutPath = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..'),
+    'expected a path relative to the checkout, without ".."',
+  );
+/** The tests command's structured report: a path, or a path and its format (auto-detected by default). */
+const reportSchema = z.union([
+  checkoutPath,
+  z.strictObject({
+    path: checkoutPath,
+    format: z.enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json']).default('auto'),
+  }),
+]);
+
 export const configSchema = z.strictObject({
   repos: z.record(nameSchema, repoSchema).default({}),
   hosts: z.record(nameSchema, hostSchema).default({ local: { kind: 'local' } as never }),
@@ -108,7 +125,12 @@ export const configSchema = z.strictObject({
   gates: z
     .strictObject({
       tests: z
-        .strictObject({ ...gateToggle, command: commandSchema, timeout: durationSchema.default('20m') })
+        .strictObject({
+          ...gateToggle,
+          command: commandSchema,
+          timeout: durationSchema.default('20m'),
+          report: reportSchema.optional(),
+        })
         .optional(),
       lint: z
         .strictObject({ ...gateToggle, command: commandSchema, timeout: durationSchema.default('10m') })
@@ -123,6 +145,9 @@ export const configSchema = z.strictObject({
       deletions: z.strictObject(gateToggle).optional(),
       commits: z.strictObject({ ...gateToggle, max: z.number().int().positive().default(15) }).optional(),
       'named-tests': z.strictObject(gateToggle).optional(),
+      'tests-kept': z.strictObject(gateToggle).optional(),
+      /** On unless turned off: a branch that adds a secret never merges. */
+      secrets: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
       /** Variables of the supervisor's environment the gate commands get, besides PATH, HOME and LANG. */
       env: z.array(envName).default([]),
       /** bwrap: each gate command in a bubblewrap sandbox; auto: bwrap when it works here (docs/gates.md). */

@@ -4,7 +4,7 @@
  * writes (task records, applied requests, events, logs, reports) passes through a redactor built from
  * these; a variable that is unset is simply not a secret to hide.
  */
-import { makeRedactor, type Redactor } from '../lib/redact.js';
+import { makeNamedRedactor, makeRedactor, type NamedSecret, type Redactor } from '../lib/redact.js';
 import type { Config } from './schema.js';
 
 /** The names of the environment variables the config treats as secrets. */
@@ -18,10 +18,23 @@ export function secretNames(config: Config): Set<string> {
   return names;
 }
 
+/** Each secret that is set, with the name of the variable it comes from. */
+export function namedSecrets(config: Config, env: NodeJS.ProcessEnv): NamedSecret[] {
+  return [...secretNames(config)].flatMap((name) => (env[name] ? [{ name, value: env[name] }] : []));
+}
+
 export function secretValues(config: Config, env: NodeJS.ProcessEnv): string[] {
-  return [...secretNames(config)].flatMap((name) => (env[name] ? [env[name]] : []));
+  return namedSecrets(config, env).map((s) => s.value);
 }
 
 export function secretRedactor(config: Config, env: NodeJS.ProcessEnv): Redactor {
   return makeRedactor(secretValues(config, env));
+}
+
+/**
+ * For text shown to people and the architect (a diff, its files): each secret becomes `[secret: NAME]`,
+ * each key-pattern match `[secret: <pattern>]`, so a reader sees what was there and why it matters.
+ */
+export function namedSecretRedactor(config: Config, env: NodeJS.ProcessEnv): (text: string) => string {
+  return makeNamedRedactor(namedSecrets(config, env), { patterns: true });
 }

@@ -18,6 +18,7 @@ import {
   type SandboxProbe,
 } from '../hosts/sandbox.js';
 import { runGates } from '../review/gates.js';
+import type { BaseSuitePort } from '../review/suite-gates.js';
 
 /** A protected ref of the supervisor's repo that a gate run changed; null for absent. */
 export interface RefChange {
@@ -85,6 +86,8 @@ export class GateRuns {
      * on is what merges), checked with the protected refs.
      */
     watched?: readonly string[];
+    /** The base's suite, for tests-kept (run in its own checkout inside the same refs check). */
+    baseSuite?: BaseSuitePort;
   }): Promise<GateRunResult> {
     // No gate on: nothing to check out, and no code of the branch runs.
     if (opts.enabled.length === 0) return { results: [], touched: [] };
@@ -105,6 +108,7 @@ export class GateRuns {
         enabled: opts.enabled,
         env: this.deps.env,
         isolation: { sandbox, readable: [checkout.objects] },
+        ...(opts.baseSuite ? { baseSuite: opts.baseSuite } : {}),
       });
     } catch (err) {
       failure = { err };

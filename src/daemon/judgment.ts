@@ -25,13 +25,14 @@ import {
 import type { Clock } from '../lib/clock.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
+import { namedSecretRedactor } from '../config/secrets.js';
 import { Repo } from '../git/repo.js';
 import { checkoutStates, decideMove, moveBranch, readCheckout } from '../git/checkout.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
 import type { ToggleStore } from '../queue/toggles.js';
-import { removeGateCheckout } from '../git/gate-checkout.js';
+import { prepareGateCheckout, removeGateCheckout } from '../git/gate-checkout.js';
 import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates } from '../review/gates.js';
 import { GateRuns, type GateRunResult } from './gate-runs.js';
@@ -69,6 +70,8 @@ export class Judgment {
   readonly mode: 'llm' | 'gates' | 'manual';
   private readonly architect: Architect | null;
   private readonly gateRuns: GateRuns;
+  /** For the diff shown to people and the architect: each secret says `[secret: NAME]` where it was. */
+  private readonly show: (text: string) => string;
   private running = false;
   private again = false;
   private stopped = false;
@@ -81,6 +84,9 @@ export class Judgment {
   private retryUnchanged = false;
 
   constructor(private readonly deps: JudgmentDeps) {
+    const named = namedSecretRedactor(deps.config, deps.env);
+    // Named first, so a reader sees which secret was there; then whatever else the supervisor hides.
+    this.show = (text) => deps.redact(named(text));
     const resolved = resolveArchitectMode(deps.config.architect, deps.env);
     this.mode = resolved.mode;
     if (resolved.note) deps.log(`architect: ${resolved.note}`);
@@ -269,6 +275,13 @@ export class Judgment {
       base,
       enabled,
       specText,
+      baseSuite: {
+        // The base's suite runs in an isolated checkout of the base, the way the head's runs, inside the
+        // same refs check.
+        checkout: async (commit) =>
+          (await prepareGateCheckout(repo.dir, this.deps.paths.baseWorktree(task.spec.repo), commit)).dir,
+        cacheFile: this.deps.paths.baseTestCounts,
+      },
     });
     if (this.refsTouched(task, run, 'the review')) return;
     const gates = run.results;
@@ -316,8 +329,8 @@ export class Judgment {
       title: task.title,
       specText: this.deps.redact(specText),
       gates,
-      diff: this.deps.redact(diff),
-      files: files.map((f) => ({ path: this.deps.redact(f.path), content: this.deps.redact(f.content) })),
+      diff: this.show(diff),
+      files: files.map((f) => ({ path: this.show(f.path), content: this.show(f.content) })),
       round: task.round,
       reviewRounds: task.spec.reviewRounds,
     });
@@ -716,13 +729,13 @@ export class Judgment {
     return true;
   }
 
-  /** logs/<id>/diff-round-<n>.patch, redacted, for the TUI's Review tab. */
+  /** logs/<id>/diff-round-<n>.patch, each secret named in its place (`[secret: NAME]`), for the TUI's Review tab. */
   private async saveDiff(task: TaskRecord, repo: Repo, base: string, tip: string): Promise<void> {
     try {
       const diff = await repo.diff(base, tip, ['--stat', '--patch']);
       const file = this.deps.paths.diffPatch(task.id, task.round);
       mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, this.deps.redact(diff.slice(0, 2_000_000)), { mode: 0o600 });
+      writeFileSync(file, this.show(diff.slice(0, 2_010_000)).slice(0, 2_000_000), { mode: 0o600 });
     } catch (err) {
       this.deps.log(`could not save the diff of ${task.id}: ${coerceError(err).describe()}`);
     }

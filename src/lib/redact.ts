@@ -2,6 +2,8 @@
  * Replaces known secret values in text, also as a JSON string escapes them (a message that quotes a
  * value with JSON.stringify). Secrets shorter than 4 characters are not worth hiding by substitution.
  */
+import { findSecretPatterns } from './secret-patterns.js';
+
 export interface Redactor {
   (text: string): string;
   /** The forms it replaces, longest first (for a caller that redacts a byte stream piece by piece). */
@@ -21,6 +23,42 @@ export function makeRedactor(secrets: Iterable<string>): Redactor {
     return out;
   };
   return Object.assign(redact, { values });
+}
+
+/** A secret known by its value, and the name it is shown under (an environment variable's name). */
+export interface NamedSecret {
+  name: string;
+  value: string;
+}
+
+/**
+ * Like makeRedactor, but each secret is replaced by `[secret: NAME]` so a reader sees which one was there
+ * and why it matters; with `patterns`, every match of the key-pattern table (secret-patterns.ts) too, as
+ * `[secret: aws-access-key]`. For text shown to people and the architect, such as a diff.
+ */
+export function makeNamedRedactor(
+  secrets: Iterable<NamedSecret>,
+  opts: { patterns?: boolean } = {},
+): (text: string) => string {
+  const forms = new Map<string, string>();
+  for (const { name, value } of secrets) {
+    if (value.length < 4) continue;
+    for (const form of [value, JSON.stringify(value).slice(1, -1)])
+      if (!forms.has(form)) forms.set(form, name);
+  }
+  const ordered = [...forms].sort((a, b) => b[0].length - a[0].length);
+  return (text: string) => {
+    let out = text;
+    for (const [value, name] of ordered) {
+      if (out.includes(value)) out = out.split(value).join(`[secret: ${name}]`);
+    }
+    if (!opts.patterns) return out;
+    const matches = findSecretPatterns(out);
+    for (const m of matches.reverse()) {
+      out = `${out.slice(0, m.index)}[secret: ${m.name}]${out.slice(m.index + m.length)}`;
+    }
+    return out;
+  };
 }
 
 /**

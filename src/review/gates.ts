@@ -10,7 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { secretRedactor } from '../config/secrets.js';
+import { secretNames, secretRedactor } from '../config/secrets.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
@@ -21,13 +21,17 @@ import type { Redactor } from '../lib/redact.js';
 import type { Toggles } from '../queue/toggles.js';
 import { gateEnvironment, runIsolated } from './isolation.js';
 import { findDeletions, parseUnifiedDiff, type Definition, type DiffFile } from './deletions.js';
+import { addedMentions, namedTestStatus, outputLines, type NamedTestStatus } from './named-tests.js';
 import {
-  addedMentions,
-  namedTestStatus,
-  outputLines,
-  testResults,
-  type NamedTestStatus,
-} from './named-tests.js';
+  baseSuiteCount,
+  CONSOLE_SOURCE,
+  runSuite,
+  secretsGate,
+  suiteCount,
+  type BaseSuitePort,
+  type SuiteOutcome,
+} from './suite-gates.js';
+import { testsKeptVerdict } from './tests-kept.js';
 
 /** Evidence is trimmed to about this many characters (the tail of a command's output is kept). */
 export const EVIDENCE_LIMIT = 4096;
@@ -70,7 +74,8 @@ export interface GateContext {
   clock?: () => number;
   /**
    * The supervisor's environment: the gate commands get PATH, HOME, LANG and the gates.env names from it
-   * (nothing else), and its secret values are redacted from the evidence; process.env by default.
+   * (nothing else), and its secret values are redacted from the evidence and looked for by the secrets
+   * gate; process.env by default.
    */
   env?: NodeJS.ProcessEnv;
   /**
@@ -78,6 +83,8 @@ export interface GateContext {
    * the checkout borrows through its alternates). No sandbox by default.
    */
   isolation?: { sandbox: GateSandbox; readable: readonly string[] };
+  /** The base's suite, for the tests-kept gate's count; without it, tests-kept cannot count (and throws). */
+  baseSuite?: BaseSuitePort;
 }
 
 interface Verdict {
@@ -131,7 +138,7 @@ class GateRun {
   /** Environment for gate commands: the allow-list only (isolation.ts). */
   private readonly env: Record<string, string>;
   readonly redact: Redactor;
-  private tests?: Promise<CommandRun | null>;
+  private tests?: Promise<SuiteOutcome | null>;
   private revs?: Promise<string>;
   private diff?: Promise<DiffFile[]>;
   private numstat?: Promise<string>;
@@ -168,16 +175,33 @@ class GateRun {
         return this.deletions();
       case 'commits':
         return this.commits();
+      case 'tests-kept':
+        return this.testsKept();
+      case 'secrets':
+        return this.range().then((range) =>
+          secretsGate({
+            config: this.ctx.config,
+            env: this.ctx.env ?? process.env,
+            range,
+            git: (args) => this.git(args),
+          }),
+        );
     }
   }
 
   // ---- commands ------------------------------------------------------------------------------
 
-  private testsRun(): Promise<CommandRun | null> {
-    return (this.tests ??= this.runCommand('tests'));
+  /** The tests command on the head, once per gate run, with its results (from the report if configured). */
+  private testsRun(): Promise<SuiteOutcome | null> {
+    return (this.tests ??= this.suite(this.ctx.worktree));
   }
 
-  private async runCommand(gate: 'tests' | 'lint'): Promise<CommandRun | null> {
+  /** The tests command in `dir` (the head's worktree, or the base's checkout for tests-kept). */
+  private suite(dir: string): Promise<SuiteOutcome | null> {
+    return runSuite(dir, this.ctx.config, (where) => this.runCommand('tests', where));
+  }
+
+  private async runCommand(gate: 'tests' | 'lint', dir = this.ctx.worktree): Promise<CommandRun | null> {
     const section = this.ctx.config.gates[gate];
     if (!section?.command) return null;
     const timeoutMs =
@@ -188,7 +212,7 @@ class GateRun {
     const command = typeof section.command === 'string' ? ['sh', '-c', section.command] : section.command;
     const display = typeof section.command === 'string' ? section.command : section.command.join(' ');
     const result = await runIsolated(command, {
-      checkout: this.ctx.worktree,
+      checkout: dir,
       env: this.env,
       timeoutMs,
       sandbox: this.ctx.isolation?.sandbox ?? { kind: 'none' },
@@ -206,7 +230,7 @@ class GateRun {
   }
 
   private async commandGate(gate: 'tests' | 'lint'): Promise<Verdict> {
-    const run = gate === 'tests' ? await this.testsRun() : await this.runCommand(gate);
+    const run = gate === 'tests' ? (await this.testsRun())?.run : await this.runCommand(gate);
     if (!run) {
       return {
         passed: false,
@@ -314,8 +338,9 @@ class GateRun {
     if (names.length === 0) return { passed: true, evidence: 'spec names no tests' };
     const added = (await this.diffFiles()).flatMap((file) => file.added.map((line) => line.text));
     const notAdded = names.filter((name) => !addedMentions(name, added));
-    const run = await this.testsRun();
-    const results = run ? testResults(run.output) : [];
+    const suite = await this.testsRun();
+    const run = suite?.run;
+    const results = suite?.results ?? [];
     const statuses = new Map<string, NamedTestStatus>(
       names.map((name) => [name, namedTestStatus(name, results)]),
     );
@@ -323,7 +348,7 @@ class GateRun {
     if (run && notAdded.length === 0 && notPassed.length === 0) {
       return {
         passed: true,
-        evidence: `${names.length === 1 ? 'The named test is' : `All ${names.length} named tests are`} added by the diff and pass${names.length === 1 ? 'es' : ''}: ${names.join(', ')}.`,
+        evidence: `${names.length === 1 ? 'The named test is' : `All ${names.length} named tests are`} added by the diff and pass${names.length === 1 ? 'es' : ''} (${suite.source}): ${names.join(', ')}.`,
       };
     }
     const parts: string[] = [];
@@ -341,13 +366,14 @@ class GateRun {
         passed: 'passed',
         failed: 'failed',
         skipped: 'skipped',
-        missing: 'not in the output',
+        missing: suite?.source === CONSOLE_SOURCE ? 'not in the output' : 'not in the report',
       };
+      if (suite?.reportProblem) parts.push(suite.reportProblem);
       parts.push(
-        `Did not pass in the output of \`${run.display}\`${run.timedOut ? ` (it timed out after ${formatDuration(run.timeoutMs)})` : ''}:\n` +
+        `Did not pass (${suite.source}) in the run of \`${run.display}\`${run.timedOut ? ` (it timed out after ${formatDuration(run.timeoutMs)})` : ''}:\n` +
           notPassed.map((name) => `  - ${name}: ${how[statuses.get(name)!]}`).join('\n'),
       );
-      if (notPassed.some((name) => statuses.get(name) === 'missing')) {
+      if (suite?.source === CONSOLE_SOURCE && notPassed.some((name) => statuses.get(name) === 'missing')) {
         parts.push(
           'A test that never shows up did not run, or the tests command does not print each test: ' +
             'use a per-test reporter (vitest --reporter=verbose, jest --verbose, pytest -v, go test -v).',
@@ -359,6 +385,33 @@ class GateRun {
       }
     }
     return { passed: false, evidence: parts.join('\n') };
+  }
+
+  private async testsKept(): Promise<Verdict> {
+    const files = await this.diffFiles();
+    const head = await this.testsRun();
+    let base = null;
+    if (head) {
+      if (!this.ctx.baseSuite) {
+        throw new NightshiftError(ErrorCode.internal, 'the tests-kept gate needs a checkout of the base', {
+          taskId: this.ctx.task.id,
+          hint: 'the supervisor passes GateContext.baseSuite',
+        });
+      }
+      base = await baseSuiteCount({
+        port: this.ctx.baseSuite,
+        base: (await this.range()).split('..')[0]!,
+        config: this.ctx.config,
+        taskId: this.ctx.task.id,
+        suite: (dir) => this.suite(dir),
+      });
+    }
+    return testsKeptVerdict({
+      files,
+      specText: this.ctx.specText,
+      base,
+      head: head && suiteCount(head),
+    });
   }
 
   private async diffBudget(): Promise<Verdict> {

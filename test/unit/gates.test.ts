@@ -92,14 +92,12 @@ describe('enabledGates', () => {
   const toggles = (gates: Toggles['gates']): Toggles => ({ frozen: false, frozenProviders: [], gates });
 
   it('takes the config, then toggles, then the spec, in the fixed order', () => {
-    expect(enabledGates(config, toggles({}), spec)).toEqual(['tests', 'diff', 'commits']);
+    // secrets is on unless turned off.
+    expect(enabledGates(config, toggles({}), spec)).toEqual(['tests', 'diff', 'commits', 'secrets']);
     // Toggles override the config, and turn on gates that have no config section.
-    expect(enabledGates(config, toggles({ tests: false, lint: true, deletions: true }), spec)).toEqual([
-      'lint',
-      'diff',
-      'deletions',
-      'commits',
-    ]);
+    expect(
+      enabledGates(config, toggles({ tests: false, lint: true, deletions: true, secrets: false }), spec),
+    ).toEqual(['lint', 'diff', 'deletions', 'commits']);
     // The spec's list restricts; it cannot turn on what the config and toggles leave off.
     expect(
       enabledGates(config, toggles({ tests: false }), {
@@ -108,11 +106,11 @@ describe('enabledGates', () => {
       }),
     ).toEqual(['diff', 'commits']);
     expect(enabledGates(config, toggles({}), { ...spec, gates: [] })).toEqual([]);
-    // With no config at all, every gate is off until toggled on.
-    expect(enabledGates(configSchema.parse({}), toggles({}), spec)).toEqual([]);
-    expect(enabledGates(configSchema.parse({}), toggles({ 'named-tests': true }), spec)).toEqual([
-      'named-tests',
-    ]);
+    // With no config at all, every gate but secrets is off until toggled on.
+    expect(enabledGates(configSchema.parse({}), toggles({}), spec)).toEqual(['secrets']);
+    expect(
+      enabledGates(configSchema.parse({}), toggles({ 'named-tests': true, secrets: false }), spec),
+    ).toEqual(['named-tests']);
   });
 });
 
@@ -278,7 +276,7 @@ describe('named-tests gate', () => {
       ['named-tests', true],
     ]);
     expect(results[1]!.evidence).toBe(
-      'All 2 named tests are added by the diff and pass: adds_two_numbers, adds_zero.',
+      'All 2 named tests are added by the diff and pass (from console output: configure gates.tests.report): adds_two_numbers, adds_zero.',
     );
     expect(readFileSync(count, 'utf8')).toBe('run\n');
   });
@@ -315,7 +313,7 @@ describe('named-tests gate', () => {
     expect(result.passed).toBe(false);
     expect(result.evidence).not.toContain('Not found in the lines');
     expect(result.evidence).toMatch(
-      /Did not pass in the output of `node --test --test-reporter=spec`:\n {2}- adds_two_numbers: failed/,
+      /Did not pass \(from console output: configure gates.tests.report\) in the run of `node --test --test-reporter=spec`:\n {2}- adds_two_numbers: failed/,
     );
     expect(result.evidence).toMatch(/The end of its output:\n\n[^]*✖ adds_two[^]*AssertionError/);
   });
@@ -499,5 +497,14 @@ describe('commits gate', () => {
 });
 
 it('names every gate', () => {
-  expect(GATE_NAMES).toEqual(['tests', 'lint', 'named-tests', 'diff', 'deletions', 'commits']);
+  expect(GATE_NAMES).toEqual([
+    'tests',
+    'lint',
+    'named-tests',
+    'tests-kept',
+    'diff',
+    'deletions',
+    'commits',
+    'secrets',
+  ]);
 });

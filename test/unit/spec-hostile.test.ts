@@ -749,7 +749,7 @@ describe('wrong types, every field', () => {
       'gates',
       '[tests, nope]',
       'gates[1]',
-      'expected one of "tests", "lint", "named-tests", "diff", "deletions", "commits"; found the text "nope"',
+      'expected one of "tests", "lint", "named-tests", "tests-kept", "diff", "deletions", "commits", "secrets"; found the text "nope"',
     ],
   ])('%s: %s names the element', (field, value, path, message) => {
     expect(issues(spec(`title: T\n${field}: ${value}`))).toEqual([

@@ -37,12 +37,14 @@ architect:
   apiKeyEnv: ANTHROPIC_API_KEY
 
 gates:
-  tests: { enabled: true, command: npm test }
+  tests: { enabled: true, command: npm test }   # add report: junit.xml to prove named tests from it
   lint: { enabled: false, command: npm run lint }
   diff: { enabled: true, maxLines: 1500, maxFiles: 40 }
   deletions: { enabled: true }
   commits: { enabled: true, max: 15 }
   named-tests: { enabled: true }
+  tests-kept: { enabled: true }   # no deleted test files, no emptied assertions, no fewer tests than base
+  secrets: { enabled: true }      # a branch that adds a configured secret or a key never merges
 
 defaults: { timeout: 2h, idle: 20m, attempts: 3, reviewRounds: 2, monitorEvery: 15m }
 
