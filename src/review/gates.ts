@@ -10,7 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { secretNames, secretRedactor } from '../config/secrets.js';
+import { secretRedactor } from '../config/secrets.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
