@@ -96,7 +96,8 @@ async function judge(
     specText: opts.specText ?? '# Do the thing\n',
     config,
     enabled: opts.enabled,
-    env: opts.env ?? {},
+    // Gate commands get PATH from this environment (python3 with pytest may be a pyenv shim).
+    env: opts.env ?? { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
     baseSuite: {
       checkout: (commit) => {
         git(repo.dir, 'worktree', 'add', '-q', '--detach', baseDir, commit);
