@@ -248,8 +248,9 @@ function readMark(paths: WorkspacePaths, taskId: string, attempt: number): strin
  * logs/ (held-back bytes are read again). A mirror without its mark (an older daemon's) counts its size.
  */
 export function mirroredOffset(paths: WorkspacePaths, taskId: string, attempt: number): number {
-  const n = Number(readMark(paths, taskId, attempt)?.[0]?.trim() ?? '');
-  if (readMark(paths, taskId, attempt) && Number.isSafeInteger(n) && n >= 0) return n;
+  const mark = readMark(paths, taskId, attempt);
+  const n = mark ? Number(mark[0]?.trim()) : NaN;
+  if (Number.isSafeInteger(n) && n >= 0) return n;
   return statSync(paths.attemptLog(taskId, attempt), { throwIfNoEntry: false })?.size ?? 0;
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { configSchema, parseSize } from '../../src/config/schema.js';
 import {
   capShape,
   compactLog,
@@ -125,5 +126,19 @@ describe('compactLog', () => {
     const cut = compactLog(file, shape, null, true);
     expect(readFileSync(file, 'utf8')).toBe(`abcd${cutMarker(7, shape)}€`);
     expect(cut?.cutBytes).toBe(7);
+  });
+});
+
+describe('defaults.logCap', () => {
+  const cap = (value: unknown) => configSchema.safeParse({ defaults: { logCap: value } });
+  it('defaults to 50 MB, takes sizes with units of 1024 or bytes, and refuses less than 64 KiB', () => {
+    expect(configSchema.parse({}).defaults.logCap).toBe(50 * 1024 * 1024);
+    expect(cap('1MB').data?.defaults.logCap).toBe(1024 * 1024);
+    expect(cap('512kb').data?.defaults.logCap).toBe(512 * 1024);
+    expect(cap(100_000).data?.defaults.logCap).toBe(100_000);
+    expect(parseSize('1.5GB')).toBe(1.5 * 1024 ** 3);
+    for (const bad of ['10 parsecs', '-1MB', '1KB', 1000]) {
+      expect(cap(bad).error?.issues[0]?.message).toMatch(/expected a size of at least 65536 bytes/);
+    }
   });
 });
