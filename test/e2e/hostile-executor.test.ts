@@ -14,6 +14,7 @@ import {
 } from '../../src/testing/anthropic-server.js';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { runCli } from '../../src/testing/workspace.js';
 
 describe('prompts, output and terminals', () => {
   let night: Night | null = null;
@@ -150,6 +151,10 @@ describe('prompts, output and terminals', () => {
       .filter((l) => l.includes('"attempt.log-cut"'))
       .map((l) => JSON.parse(l) as { task: string; attempt: number; cutBytes: number; cap: number });
     expect(events.at(-1)).toMatchObject({ task: 'loud', attempt: 1, cutBytes: cut, cap });
+    const show = await runCli(['show', 'loud'], { cwd: night.root });
+    expect(show.stdout).toContain(
+      `log cut: ${cut.toLocaleString('en-US')} bytes of output left out between the first and the last 524,288 (defaults.logCap)`,
+    );
     expect(sha(night.repo, 'main')).toBe(mainBefore);
   });
 
