@@ -50,6 +50,8 @@ export interface LiveAttempt {
   partialLine?: string;
   /** The log was cut to defaults.logCap: what was left out, and the marker's length (log-cap.ts). */
   cut?: CutState | null;
+  /** The mirror under way, if any: the next one waits for it (mirrorLog). */
+  mirroring?: Promise<void>;
 }
 
 /**
@@ -173,12 +175,28 @@ export interface MirrorOptions {
  * (at exit or kill) writes it too. With a cap the log keeps the head and the tail of the output and says
  * how much was left out (log-cap.ts). Returns the number of bytes appended.
  */
-export async function mirrorLog(
+export function mirrorLog(
   paths: WorkspacePaths,
   worker: WorkerHost,
   live: LiveAttempt,
   redact: Redactor,
   opts: MirrorOptions = {},
+): Promise<number> {
+  // One mirror of an attempt at a time: two reading from the same offset would write bytes twice.
+  const run = (live.mirroring ?? Promise.resolve()).then(() => mirrorOnce(paths, worker, live, redact, opts));
+  live.mirroring = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+
+async function mirrorOnce(
+  paths: WorkspacePaths,
+  worker: WorkerHost,
+  live: LiveAttempt,
+  redact: Redactor,
+  opts: MirrorOptions,
 ): Promise<number> {
   const force = opts.force === true;
   if (!force && live.logBytes <= live.mirroredBytes && live.mirroredBytes > 0) return 0;
