@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { coerceError } from '../core/errors.js';
 import { makeContext, type CommandContext } from './context.js';
+import { visible } from '../lib/visible.js';
 import type { CliIO } from './io.js';
 import { reportError } from './output.js';
 
@@ -168,7 +169,10 @@ export async function buildProgram(io: CliIO, opts: { commands?: boolean } = {})
   return { program, ctx };
 }
 
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+export async function main(argv: readonly string[], rawIo: CliIO): Promise<number> {
+  // Everything on stderr is messages, many naming untrusted things (inbox file names, executor output,
+  // reasons): control characters are made visible at this one sink (lib/visible.ts).
+  const io: CliIO = { ...rawIo, stderr: (text) => rawIo.stderr(visible(text)) };
   const { program, ctx } = await buildProgram(io, { commands: !isBareInvocation(argv) });
   try {
     await program.parseAsync([...argv], { from: 'user' });

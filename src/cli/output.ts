@@ -1,5 +1,6 @@
 /** Output helpers: aligned tables, JSON, and errors that name what is at fault. */
 import { coerceError, SpecError } from '../core/errors.js';
+import { visible } from '../lib/visible.js';
 import type { CliIO } from './io.js';
 
 export function printJson(io: CliIO, value: unknown): void {
@@ -17,25 +18,17 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
-/** Replaces terminal control characters so untrusted text cannot drive the terminal. */
-export function safeText(text: string): string {
-  return text.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
 /** Prints an error and returns its exit code. */
 export function reportError(io: CliIO, err: unknown): number {
   const e = coerceError(err);
   if (e instanceof SpecError) {
     for (const issue of e.issues) {
       io.stderr(
-        `error: ${safeText(`${issue.line ? `${issue.file}:${issue.line}` : issue.file}: ${issue.field ? `${issue.field}: ` : ''}${issue.message}`)}\n`,
+        `error: ${visible(`${issue.line ? `${issue.file}:${issue.line}` : issue.file}: ${issue.field ? `${issue.field}: ` : ''}${issue.message}`)}\n`,
       );
     }
   } else {
-    io.stderr(`nightshift: ${safeText(e.describe())}\n`);
+    io.stderr(`nightshift: ${visible(e.describe())}\n`);
   }
   return e.exitCode;
 }

@@ -20,6 +20,32 @@ export const durationSchema = z.string().superRefine((value, ctx) => {
   }
 });
 
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+
+/** A size in bytes: a number, or a string like "50MB", "512KB", "1GB" (units of 1024). */
+export function parseSize(value: string | number): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*$/i.exec(value);
+  const unit = m ? SIZE_UNITS[m[2]!.toUpperCase()] : undefined;
+  if (!m || unit === undefined) return null;
+  const bytes = Math.round(Number(m[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+/** A size of at least `min` bytes, parsed to a number. */
+export const sizeSchema = (min: number) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes === null || bytes < min) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a size of at least ${min} bytes like "50MB", "512KB" or a number of bytes; found ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
 export const branchSchema = z.string().superRefine((value, ctx) => {
   const problem = refNameProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -173,6 +199,11 @@ export const configSchema = z.strictObject({
       livenessEvery: durationSchema.default('60s'),
       /** Merged ns/<id> branches are deleted this long after their merge (never before, never unmerged). */
       branchRetention: durationSchema.default('7d'),
+      /**
+       * Per attempt: logs/<id>/attempt-<n>.log keeps the first and the last half of this many bytes of
+       * the executor's output, with a line saying how much was left out (src/daemon/log-cap.ts).
+       */
+      logCap: sizeSchema(64 * 1024).default(50 * 1024 * 1024),
     })
     .prefault({}),
   lint: z.strictObject({ strict: z.boolean().default(false) }).prefault({}),

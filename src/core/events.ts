@@ -52,6 +52,19 @@ export type NightshiftEvent =
       /** The attempt's last screen, captured before the kill (workspace-relative path). */
       screen?: string;
     }
+  | {
+      /** The attempt's log passed defaults.logCap: its middle is left out (src/daemon/log-cap.ts). */
+      type: 'attempt.log-cut';
+      time: string;
+      task: string;
+      host: string;
+      attempt: number;
+      /** Bytes of output left out so far. */
+      cutBytes: number;
+      /** The cap in bytes: the log keeps its first and last half. */
+      cap: number;
+      reason: string;
+    }
   | { type: 'session.stray'; time: string; host: string; session: string; reason: string }
   | {
       /** A protected ref of a mirror changed during an attempt and was put back (see docs/hosts.md). */

@@ -32,6 +32,7 @@ import {
   localLog,
   liveFailure,
   mirrorLog,
+  mirroredCut,
   mirroredOffset,
   noteProgress,
   readAttemptOutput,
@@ -646,7 +647,7 @@ export class Supervisor {
       if (live.missing >= 2) {
         live.ending = true;
         this.live.delete(live.taskId);
-        await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
+        await this.mirror(worker, live, { force: true }).catch(() => undefined);
         // A dead pane still shows what the runner printed last: keep it beside the log.
         const screen = status.pane ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
         const why = `${
@@ -716,7 +717,7 @@ export class Supervisor {
     at: { step: string },
   ): Promise<void> {
     const exitCode = exit.exitCode;
-    await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(rethrowLinkError);
+    await this.mirror(worker, live, { force: true }).catch(rethrowLinkError);
     at.step = 'the session';
     await worker.tmux.kill(sessionName(live.taskId)).catch(rethrowLinkError);
     const task = this.store.get(live.taskId);
@@ -871,10 +872,39 @@ export class Supervisor {
     for (const d of doomed) await this.killAttempt(d.live, d.code, d.reason, d.code);
   }
 
+  /** Mirrors an attempt's new output within defaults.logCap; each cut is an attempt.log-cut event. */
+  private mirror(
+    worker: WorkerHost,
+    live: LiveAttempt,
+    opts: { force?: boolean; onText?: (text: string) => void },
+  ): Promise<number> {
+    const cap = this.opts.config.defaults.logCap;
+    return mirrorLog(this.opts.paths, worker, live, this.redact, {
+      ...opts,
+      cap,
+      onCut: (cutBytes) =>
+        this.events.emit({
+          type: 'attempt.log-cut',
+          time: this.iso(),
+          task: live.taskId,
+          host: live.host,
+          attempt: live.attempt,
+          cutBytes,
+          cap,
+          reason: `the log of attempt ${live.attempt} passed defaults.logCap (${cap} bytes): ${cutBytes} bytes of output left out between its head and its tail`,
+        }),
+    });
+  }
+
   /** Mirrors a running attempt's new output; a failure the provider sees in it (a refused key) kills it now. */
   private async mirrorRunning(live: LiveAttempt, worker: WorkerHost): Promise<void> {
-    const chunk = await mirrorLog(this.opts.paths, worker, live, this.redact).catch(() => null);
-    const fatal = chunk ? liveFailure(this.opts.config, live, chunk) : null;
+    const seen: { fatal: ReturnType<typeof liveFailure> } = { fatal: null };
+    await this.mirror(worker, live, {
+      onText: (text) => {
+        seen.fatal ??= liveFailure(this.opts.config, live, text);
+      },
+    }).catch(() => null);
+    const fatal = seen.fatal;
     if (!fatal || live.ending || this.live.get(live.taskId) !== live) return;
     await this.killAttempt(
       live,
@@ -911,7 +941,7 @@ export class Supervisor {
     const screen = worker ? await saveScreen(this.opts.paths, worker, live, this.redact) : null;
     this.emitKilling(live, reason, screen);
     if (worker) {
-      await mirrorLog(this.opts.paths, worker, live, this.redact, true).catch(() => undefined);
+      await this.mirror(worker, live, { force: true }).catch(() => undefined);
       await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
     }
     this.live.delete(live.taskId);
@@ -974,6 +1004,7 @@ export class Supervisor {
       live.logBytes = status.logBytes;
       live.head = status.head;
       live.mirroredBytes = mirroredOffset(this.opts.paths, task.id, attempt.n);
+      live.cut = mirroredCut(this.opts.paths, task.id, attempt.n);
       if (status.exit) {
         await this.collect(live, worker, status.exit);
       } else if (status.pane && !status.pane.dead) {

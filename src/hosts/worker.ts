@@ -781,11 +781,15 @@ export class WorkerHost {
   /**
    * Reads the attempt log's bytes from byte `from`, as they are (for mirroring it to the supervisor's
    * logs/: the next read starts where this one ended, even mid-character or in output that is not UTF-8).
+   * `max` bounds one read (the mirror reads in chunks, so no read holds an attempt's whole output).
    */
-  async readLogBytes(id: string, attempt: number, from = 0): Promise<Buffer> {
-    const r = await this.runner.run(['tail', '-c', `+${from + 1}`, this.logPath(id, attempt)], {
-      binary: true,
-    });
+  async readLogBytes(id: string, attempt: number, from = 0, max?: number): Promise<Buffer> {
+    const file = this.logPath(id, attempt);
+    const argv =
+      max === undefined
+        ? ['tail', '-c', `+${from + 1}`, file]
+        : ['sh', '-c', 'tail -c "+$1" "$2" | head -c "$3"', 'sh', String(from + 1), file, String(max)];
+    const r = await this.runner.run(argv, { binary: true });
     return r.exitCode === 0 && r.stdoutBytes ? r.stdoutBytes : Buffer.alloc(0);
   }
 

@@ -21,17 +21,19 @@ import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { Review } from '../core/task.js';
 import { makeRedactor, type Redactor } from '../lib/redact.js';
 import {
-  SYSTEM_PROMPT,
   VERDICT_TOOL,
   VERDICT_TOOL_NAME,
   buildUserContent,
   clip,
   parseVerdict,
+  retryNote,
+  systemPrompt,
   type Answer,
   type ReviewInput,
   type Usage,
   type Verdict,
 } from './architect-prompt.js';
+import { FenceBreach, newNonce } from './fence.js';
 
 export {
   GRADES,
@@ -210,6 +212,8 @@ export interface ArchitectOptions {
   fetch?: Fetch;
   /** Use the streaming Messages API (SSE) instead of one JSON answer. */
   stream?: boolean;
+  /** Draws each request's fence nonce (fence.ts); tests pass a known one. Default: 128 random bits. */
+  nonce?: () => string;
 }
 
 /** An error's message with its cause's code (`fetch failed (ECONNREFUSED)`). */
@@ -238,6 +242,7 @@ export class Architect {
   private readonly log: (line: string) => void;
   private readonly redact: Redactor;
   private readonly stream: boolean;
+  private readonly nonce: () => string;
 
   /** Throws when no credential is set: call resolveArchitectMode first. */
   constructor(config: ArchitectConfig, env: Env, opts: ArchitectOptions = {}) {
@@ -254,6 +259,7 @@ export class Architect {
     this.timeoutMs = Math.min(parseDuration(config.timeout) ?? 5 * 60_000, 2 ** 31 - 1);
     this.diffBudget = config.diffBudget;
     this.stream = opts.stream ?? false;
+    this.nonce = opts.nonce ?? newNonce;
     this.redact = makeRedactor([credential.value]);
     const log = opts.log ?? (() => {});
     this.log = (line) => log(this.redact(line));
@@ -275,26 +281,37 @@ export class Architect {
     });
   }
 
-  /** Grades a change. Never throws; a failure is the supervisor's and never an approval. */
+  /**
+   * Grades a change. Never throws; a failure is the supervisor's and never an approval. Each request
+   * draws a new fence nonce; content that holds it is refused before anything is sent.
+   */
   async review(input: ReviewInput): Promise<ReviewResult> {
-    const content = buildUserContent(input, this.diffBudget);
-    const trimmed = content.diff.cuts.length
-      ? `, trimmed to ${content.diff.text.length} of ${content.diff.totalChars}`
-      : '';
-    this.log(
-      `asking ${this.model} at ${this.baseURL} to review "${clip(input.title, 80)}" (round ${input.round + 1}; ` +
-        `diff ${content.diff.totalChars} chars${trimmed}; ${content.files.length} whole files; timeout ${seconds(this.timeoutMs)})`,
-    );
     let usage: Usage | null = null;
     let problem = '';
     for (let request = 1; request <= VERDICT_REQUESTS; request++) {
-      const text =
-        request === 1
-          ? content.text
-          : `${content.text}\n\nYour previous answer to this request could not be used: ${problem}. ` +
-            `Call ${VERDICT_TOOL_NAME} exactly once, with input that matches its schema.`;
+      const nonce = this.nonce();
+      let content: ReturnType<typeof buildUserContent>;
+      let text: string;
+      try {
+        content = buildUserContent(input, this.diffBudget, nonce);
+        text = request === 1 ? content.text : content.text + retryNote(problem, nonce);
+      } catch (e) {
+        if (!(e instanceof FenceBreach)) throw e;
+        const reason = `architect not asked: ${e.message}`;
+        this.log(`refused: ${reason}`);
+        return { ok: false, reason, attribution: 'supervisor' };
+      }
+      if (request === 1) {
+        const trimmed = content.diff.cuts.length
+          ? `, trimmed to ${content.diff.text.length} of ${content.diff.totalChars}`
+          : '';
+        this.log(
+          `asking ${this.model} at ${this.baseURL} to review "${clip(input.title, 80)}" (round ${input.round + 1}; ` +
+            `diff ${content.diff.totalChars} chars${trimmed}; ${content.files.length} whole files; timeout ${seconds(this.timeoutMs)})`,
+        );
+      }
       const started = performance.now();
-      const sent = await this.send(text);
+      const sent = await this.send(text, nonce);
       if (!sent.ok) {
         this.log(`failed: ${sent.reason}`);
         return { ok: false, reason: sent.reason, attribution: 'supervisor' };
@@ -322,11 +339,14 @@ export class Architect {
   }
 
   /** One Messages call (the SDK's retries included) under one deadline of `timeout`. */
-  private async send(text: string): Promise<{ ok: true; answer: Answer } | { ok: false; reason: string }> {
+  private async send(
+    text: string,
+    nonce: string,
+  ): Promise<{ ok: true; answer: Answer } | { ok: false; reason: string }> {
     const body: MessageCreateParamsNonStreaming = {
       model: this.model,
       max_tokens: MAX_TOKENS,
-      system: SYSTEM_PROMPT,
+      system: systemPrompt(nonce),
       messages: [{ role: 'user', content: text }],
       tools: [VERDICT_TOOL],
       tool_choice: { type: 'tool', name: VERDICT_TOOL_NAME },

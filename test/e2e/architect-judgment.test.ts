@@ -121,11 +121,11 @@ it('sends a small change with its changed files whole, through the judgment path
   const sent = lastUserText(server!.requests[0]?.body ?? null);
   expect(sent).toContain('## Changed files, whole (for context)');
   // Lines far from the change are not in the diff's context, only in the whole file.
-  expect(sent).toContain('<file path="lib.ts">');
+  expect(sent).toMatch(/<data-[0-9a-f]{32} kind="file" path="lib\.ts">/);
   expect(sent).toContain('export const line0 = 0;');
   expect(sent).toContain('export const line39 = 39;');
   expect(sent).toContain('export const line20 = 2000;');
-  expect(sent).toContain('<file path="notes.md">\nA note.\n</file>');
+  expect(sent).toMatch(/<data-([0-9a-f]{32}) kind="file" path="notes\.md">\nA note\.\n<\/data-\1>/);
 });
 
 it('sends no whole files when architect.wholeFiles is 0, or when the diff is larger than it', async () => {
@@ -136,7 +136,7 @@ it('sends no whole files when architect.wholeFiles is 0, or when the diff is lar
     judgment!.kick();
     await waitFor('approved', () => env.store.get(`n${budget}`).review?.verdict === 'approve', 30_000);
     const sent = lastUserText(server!.requests[0]?.body ?? null);
-    expect(sent).toContain('<diff>');
+    expect(sent).toMatch(/<data-[0-9a-f]{32} kind="diff">/);
     expect(sent).not.toContain('Changed files, whole');
     await judgment!.stop();
     await server!.close();

@@ -399,8 +399,12 @@ for (const kind of ['local', 'ssh'] as const) {
       for (const from of [0, 1, 4, 7, 8, 14, 15, 16, 17, 18, 19, 1000, bytes.length - 1, bytes.length]) {
         const read = await h.host.readLogBytes(id, 1, from);
         expect(read.toString('hex')).toBe(bytes.subarray(from).toString('hex'));
+        // A bounded read (the mirror's chunks): at most `max` bytes from `from`, as they are.
+        const chunk = await h.host.readLogBytes(id, 1, from, 5);
+        expect(chunk.toString('hex')).toBe(bytes.subarray(from, from + 5).toString('hex'));
       }
       expect((await h.host.readLogBytes(id, 2, 0)).length).toBe(0);
+      expect((await h.host.readLogBytes(id, 2, 0, 5)).length).toBe(0);
       const r = await h.runner.run(['cat'], { input: bytes, binary: true });
       expect(r.stdoutBytes?.equals(bytes)).toBe(true);
     });

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { CommandContext } from '../context.js';
 import { checkFiles, printChecks } from './lint.js';
+import { visible } from '../../lib/visible.js';
 
 export function registerAdd(ctx: CommandContext): void {
   ctx.program
@@ -30,7 +31,8 @@ export function registerAdd(ctx: CommandContext): void {
           text: c.spec.text,
           force: opts.force === true,
         });
-        if (outcome.ok) ctx.io.stdout(`${outcome.queued ? 'sent' : 'queued'} ${c.spec.id}  ${c.file}\n`);
+        if (outcome.ok)
+          ctx.io.stdout(`${outcome.queued ? 'sent' : 'queued'} ${c.spec.id}  ${visible(c.file)}\n`);
         else {
           // The outcome usually names the file already (by its base name): do not say it twice.
           const named = outcome.message.startsWith(path.basename(c.file));

@@ -10,6 +10,7 @@ import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
 import { Supervisor } from '../../daemon/supervisor.js';
 import { buildHosts } from '../../hosts/registry.js';
+import { visible } from '../../lib/visible.js';
 import type { CommandContext } from '../context.js';
 
 export interface DaemonRunFlags {
@@ -24,13 +25,16 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
   const hosts = buildHosts(config, paths, socket ? { tmuxSocket: socket } : {});
   mkdirSync(path.dirname(paths.daemonLog), { recursive: true });
   const log = (line: string) => appendFileSync(paths.daemonLog, `${line}\n`, { mode: 0o600 });
+  // The one sink of the daemon's lines (logs/daemon.log and its echo): they name inbox files, executor
+  // output and reasons, so control characters are made visible here (lib/visible.ts).
   const supervisor = new Supervisor({
     paths,
     config,
     clock: ctx.io.clock,
     env: ctx.io.env,
     hosts,
-    log: (line) => {
+    log: (raw) => {
+      const line = visible(raw);
       log(line);
       if (!flags.once) ctx.io.stderr(`${line}\n`);
     },

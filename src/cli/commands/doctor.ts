@@ -2,7 +2,8 @@
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
 import type { CommandContext } from '../context.js';
-import { printJson, safeText } from '../output.js';
+import { printJson } from '../output.js';
+import { visible } from '../../lib/visible.js';
 
 export function registerDoctor(ctx: CommandContext): void {
   ctx.program
@@ -38,7 +39,7 @@ export function registerDoctor(ctx: CommandContext): void {
               : c.scope === 'gates'
                 ? 'gates'
                 : `${c.scope} ${c.name}`;
-          ctx.io.stdout(`${mark} ${who}: ${c.check}: ${safeText(c.detail)}\n`);
+          ctx.io.stdout(`${mark} ${who}: ${c.check}: ${visible(c.detail)}\n`);
           if (!c.ok && c.fix) ctx.io.stdout(`       fix: ${c.fix}\n`);
         }
         ctx.io.stdout(failed.length ? `${failed.length} check(s) failed\n` : 'all checks passed\n');

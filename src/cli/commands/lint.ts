@@ -8,7 +8,7 @@ import { configSchema, type Config } from '../../config/schema.js';
 import { readRegularFile } from '../../queue/fsx.js';
 import { checkSpec, MAX_SPEC_BYTES, type ParsedSpec } from '../../spec/parse.js';
 import type { CommandContext } from '../context.js';
-import { safeText } from '../output.js';
+import { visible } from '../../lib/visible.js';
 
 /** The workspace config if there is one; otherwise defaults (repo and provider names go unchecked). */
 export function configForSpecs(ctx: CommandContext): { config: Config; fromWorkspace: boolean } {
@@ -41,9 +41,9 @@ export function checkFiles(ctx: CommandContext, files: readonly string[], config
 
 export function printChecks(ctx: CommandContext, checks: readonly FileCheck[], strict: boolean): void {
   for (const c of checks) {
-    for (const issue of c.errors) ctx.io.stderr(`error: ${safeText(formatIssue(issue))}\n`);
+    for (const issue of c.errors) ctx.io.stderr(`error: ${visible(formatIssue(issue))}\n`);
     for (const issue of c.warnings)
-      ctx.io.stderr(`${strict ? 'error' : 'warning'}: ${safeText(formatIssue(issue))}\n`);
+      ctx.io.stderr(`${strict ? 'error' : 'warning'}: ${visible(formatIssue(issue))}\n`);
   }
 }
 

@@ -3,7 +3,8 @@ import { InvalidArgumentError } from 'commander';
 import { isTaskState, TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js';
 import { readDaemonState } from '../../daemon/state-file.js';
 import type { CommandContext } from '../context.js';
-import { ago, printJson, safeText, table } from '../output.js';
+import { ago, printJson, table } from '../output.js';
+import { visible } from '../../lib/visible.js';
 
 export interface TaskSummary {
   id: string;
@@ -83,7 +84,7 @@ export function registerLs(ctx: CommandContext): void {
           String(s.attempt),
           s.grade ?? '-',
           ago(s.updatedAt, now),
-          safeText(s.title),
+          visible(s.title),
         ];
       });
       ctx.io.stdout(table(['ID', 'STATE', 'PRI', 'PROVIDER', 'ATT', 'GRADE', 'UPDATED', 'TITLE'], rows));
@@ -95,11 +96,11 @@ export function registerLs(ctx: CommandContext): void {
       if (daemon) {
         for (const t of tasks) {
           const why = t.state === 'pending' ? daemon.waiting[t.id] : undefined;
-          if (why) ctx.io.stdout(`  ${t.id} waits: ${safeText(why)}\n`);
+          if (why) ctx.io.stdout(`  ${t.id} waits: ${visible(why)}\n`);
         }
         for (const p of daemon.providers) {
           ctx.io.stdout(
-            `provider ${p.name}: ${p.breaker}, ${p.running}/${p.limit} running (ceiling ${p.ceiling}) — ${safeText(p.reason)}\n`,
+            `provider ${p.name}: ${p.breaker}, ${p.running}/${p.limit} running (ceiling ${p.ceiling}) — ${visible(p.reason)}\n`,
           );
         }
       } else if (tasks.some((t) => t.state === 'pending' || t.state === 'running')) {

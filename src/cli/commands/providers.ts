@@ -5,7 +5,8 @@ import { averagePoints, gradesFromRecords } from '../../daemon/grades.js';
 import { readDaemonState } from '../../daemon/state-file.js';
 import { liveHolder } from '../../queue/lock.js';
 import type { CommandContext } from '../context.js';
-import { printJson, safeText, table } from '../output.js';
+import { printJson, table } from '../output.js';
+import { visible } from '../../lib/visible.js';
 
 export interface ProviderRow {
   name: string;
@@ -85,8 +86,8 @@ export function registerProviders(ctx: CommandContext): void {
               `${r.limit ?? '-'}/${r.ceiling}`,
               String(r.running),
               r.grade === null ? '-' : r.grade.toFixed(1),
-              r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${safeText(r.lastProbe.reason)}` : '-',
-              safeText(r.reason),
+              r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${visible(r.lastProbe.reason)}` : '-',
+              visible(r.reason),
             ]),
           ),
         );

@@ -1,28 +1,54 @@
 /** `nightshift show <id> [--json]`: one task with its attempts, gates, review and history. */
 import { formatDuration } from '../../core/duration.js';
+import type { NightshiftEvent } from '../../core/events.js';
 import type { TaskRecord } from '../../core/task.js';
+import { readEvents } from '../../client/report/collect.js';
 import type { CommandContext } from '../context.js';
-import { printJson, safeText } from '../output.js';
+import { printJson } from '../output.js';
+import { visible } from '../../lib/visible.js';
 import { parseTaskId } from './task-requests.js';
 
-export function describeTask(task: TaskRecord): string {
+/** An attempt whose log passed defaults.logCap: the bytes left out (the attempt.log-cut events). */
+export interface LogCut {
+  attempt: number;
+  cutBytes: number;
+  cap: number;
+}
+
+/** The last attempt.log-cut event of each attempt of `taskId`. */
+export function logCuts(events: readonly NightshiftEvent[], taskId: string): LogCut[] {
+  const byAttempt = new Map<number, LogCut>();
+  for (const e of events) {
+    if (e.type === 'attempt.log-cut' && e.task === taskId)
+      byAttempt.set(e.attempt, { attempt: e.attempt, cutBytes: e.cutBytes, cap: e.cap });
+  }
+  return [...byAttempt.values()];
+}
+
+export function describeTask(task: TaskRecord, cuts: readonly LogCut[] = []): string {
   const s = task.spec;
   const lines = [
-    `${task.id}  ${safeText(task.title)}`,
-    `  state      ${task.state}${task.parked ? ` (${task.parked})` : ''}${task.failure ? ` — ${task.failure.code} (${task.failure.attribution}): ${safeText(task.failure.reason)}` : ''}`,
+    `${task.id}  ${visible(task.title)}`,
+    `  state      ${task.state}${task.parked ? ` (${task.parked})` : ''}${task.failure ? ` — ${task.failure.code} (${task.failure.attribution}): ${visible(task.failure.reason)}` : ''}`,
     `  repo       ${s.repo} from ${s.base} on branch ${task.branch}`,
     `  priority   ${s.priority}${s.provider ? `, pinned to ${s.provider}` : ''}${s.dependsOn.length ? `, after ${s.dependsOn.join(', ')}` : ''}`,
     `  limits     timeout ${formatDuration(s.timeoutMs)}, idle ${formatDuration(s.idleMs)}, ${s.attempts} attempts, ${s.reviewRounds} review rounds (used ${task.round})`,
     `  tests      ${s.tests.length ? s.tests.join(', ') : '(none named)'}`,
-    `  stop       ${s.stop ? safeText(s.stop) : '(none)'}`,
+    `  stop       ${s.stop ? visible(s.stop) : '(none)'}`,
     `  gates      ${s.gates ? s.gates.join(', ') : 'workspace default'}`,
   ];
   if (task.attempts.length) {
     lines.push('  attempts');
     for (const a of task.attempts) {
       lines.push(
-        `    #${a.n} ${a.provider}@${a.host}  ${a.startedAt} → ${a.endedAt ?? 'running'}  ${a.outcome}${a.exitCode !== null ? ` exit ${a.exitCode}` : ''}${a.attribution ? ` [${a.attribution}]` : ''}${a.reason ? ` ${safeText(a.reason)}` : ''}`,
+        `    #${a.n} ${a.provider}@${a.host}  ${a.startedAt} → ${a.endedAt ?? 'running'}  ${a.outcome}${a.exitCode !== null ? ` exit ${a.exitCode}` : ''}${a.attribution ? ` [${a.attribution}]` : ''}${a.reason ? ` ${visible(a.reason)}` : ''}`,
       );
+      const cut = cuts.find((c) => c.attempt === a.n);
+      if (cut) {
+        lines.push(
+          `       log cut: ${cut.cutBytes.toLocaleString('en-US')} bytes of output left out between the first and the last ${(cut.cap / 2).toLocaleString('en-US')} (defaults.logCap)`,
+        );
+      }
     }
   }
   if (task.gates.length) {
@@ -34,12 +60,12 @@ export function describeTask(task: TaskRecord): string {
     lines.push(
       `  review     ${task.review.verdict ?? '-'} ${task.review.grade ?? ''}${task.review.approvedBy ? ` by ${task.review.approvedBy}` : ''}${task.review.attribution ? ` [${task.review.attribution}]` : ''}`,
     );
-    if (task.review.summary) lines.push(`             ${safeText(task.review.summary)}`);
+    if (task.review.summary) lines.push(`             ${visible(task.review.summary)}`);
   }
   if (task.merge) lines.push(`  merged     ${task.merge.sha} at ${task.merge.at}`);
   lines.push('  history');
   for (const h of task.history)
-    lines.push(`    ${h.at}  ${h.from ?? '(new)'} → ${h.to}  ${safeText(h.reason)}`);
+    lines.push(`    ${h.at}  ${h.from ?? '(new)'} → ${h.to}  ${visible(h.reason)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -53,6 +79,6 @@ export function registerShow(ctx: CommandContext): void {
       const client = await ctx.open();
       const task = client.store.get(id);
       if (opts.json) printJson(ctx.io, task);
-      else ctx.io.stdout(describeTask(task));
+      else ctx.io.stdout(describeTask(task, logCuts(readEvents(client.paths.events), id)));
     });
 }

@@ -1,6 +1,7 @@
 /** `nightshift kill|retry|approve|reject <id>`: requests applied by the daemon (or at once without one). */
 import { InvalidArgumentError } from 'commander';
 import { idProblem } from '../../core/ids.js';
+import { visible } from '../../lib/visible.js';
 import type { Request } from '../../queue/requests.js';
 import type { CommandContext } from '../context.js';
 
@@ -13,7 +14,7 @@ export function parseTaskId(value: string): string {
 export async function sendRequest(ctx: CommandContext, request: Request): Promise<void> {
   const client = await ctx.open();
   const outcome = await client.submit(request);
-  if (outcome.ok) ctx.io.stdout(`${outcome.message}\n`);
+  if (outcome.ok) ctx.io.stdout(`${visible(outcome.message)}\n`);
   else {
     ctx.io.stderr(`nightshift: ${outcome.message}\n`);
     ctx.exitCode = outcome.exitCode ?? 1;

@@ -84,6 +84,13 @@ function isUsableEvent(value: unknown): value is NightshiftEvent {
       return str('task') && str('host') && str('reason') && typeof e['attempt'] === 'number';
     case 'task.updated':
       return str('task') && str('reason');
+    case 'attempt.log-cut':
+      return (
+        str('task') &&
+        typeof e['attempt'] === 'number' &&
+        typeof e['cutBytes'] === 'number' &&
+        typeof e['cap'] === 'number'
+      );
     case 'monitor.breaker':
       return str('reason');
     default:

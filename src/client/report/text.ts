@@ -3,14 +3,9 @@
  * untrusted: control characters are made visible, and each format escapes what its reader would obey.
  */
 import { formatDuration } from '../../core/duration.js';
+import { visible } from '../../lib/visible.js';
 
-/** Replaces control and bidi characters with a visible \uXXXX so text cannot drive a terminal. */
-export function visible(text: string): string {
-  return text.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
+export { visible };
 
 /** One line: newlines and tabs become spaces. */
 export function oneLine(text: string): string {

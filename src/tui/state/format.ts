@@ -3,14 +3,11 @@
  * untrusted: control characters are made visible so text can never drive the terminal.
  */
 
-/** Replaces control and bidi characters with a visible \uXXXX. Tabs become two spaces. */
+import { visible } from '../../lib/visible.js';
+
+/** Replaces control and bidi characters with a visible \uXXXX (lib/visible.ts; a line break too). Tabs become two spaces. */
 export function clean(text: string): string {
-  return text
-    .replace(/\t/g, '  ')
-    .replace(
-      /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    );
+  return visible(text.replace(/\t/g, '  ')).replace(/\n/g, '\\u000a');
 }
 
 /** One line of untrusted text: line breaks become spaces. */
