@@ -9,6 +9,7 @@ import { Supervisor, type SupervisorOptions } from '../daemon/supervisor.js';
 import { buildHosts } from '../hosts/registry.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { systemClock } from '../lib/clock.js';
+import { localExecutorSocket } from './executor-tmux.js';
 import { makeRepo } from './git.js';
 
 export interface Night {
@@ -17,6 +18,8 @@ export interface Night {
   paths: WorkspacePaths;
   config: Config;
   socket: string;
+  /** The path of the executors' tmux socket (`<root>/hosts/local/tmux/<socket>`). */
+  executorSocket: string;
   supervisor(opts?: Partial<SupervisorOptions>): Supervisor;
   dropSpec(name: string, text: string): void;
   cleanup(): Promise<void>;
@@ -46,6 +49,7 @@ export function makeNight(opts: { providers: string; extra?: string }): Night {
     paths,
     config,
     socket,
+    executorSocket: localExecutorSocket(root, socket),
     supervisor(extra = {}) {
       const s = new Supervisor({
         paths,
@@ -65,7 +69,7 @@ export function makeNight(opts: { providers: string; extra?: string }): Night {
     },
     async cleanup() {
       for (const s of supervisors) await s.stop('test cleanup').catch(() => undefined);
-      await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
+      await new LocalRunner().run(['tmux', '-S', localExecutorSocket(root, socket), 'kill-server']);
       if (process.env['NS_KEEP_TEST_DIRS']) return; // for post-mortems
       rmSync(root, { recursive: true, force: true });
       rmSync(repo, { recursive: true, force: true });
