@@ -21,7 +21,8 @@ import { quoteWord } from './quote.js';
  *   recorded with the runner's session id in <task-dir>/reap-<n> for REAP_SH;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
  * - when the executor exits, kills (REAP_FN) every process carrying its marker, then, once the output
- *   pipe is closed, every process left in the runner's session: nothing the attempt started outlives it;
+ *   pipe is closed, every process left in the runner's session when it leads one (in tmux it does; a
+ *   probe's runner shares its caller's and reaps by marker only): nothing the attempt started outlives it;
  * - commits what the executor left uncommitted;
  * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code, times, and whether the
  *   attempt moved HEAD (`committed`: its own commits or the leftovers commit) — for crash-on-start —
@@ -100,8 +101,10 @@ BEGIN {
 /**
  * ns_reap <marker> <session id>: TERM, then (after a 2 s grace) KILL, until none is left, every process
  * whose environment holds NIGHTSHIFT_ATTEMPT=<marker>, and, when <session id> is not empty, every process
- * of that session; never the calling shell itself (read from /proc/self/stat: $$ is the parent's in a
- * subshell). Linux /proc only: elsewhere it finds nothing. Between the scans only builtins run in the
+ * of that session but the shell $$ and its direct children (the runner and its output filter, when
+ * called from the runner's pipeline), and never the calling shell itself (read from /proc/self/stat: $$
+ * is the parent's in a subshell). The executor's own leftovers are never the runner's children: an
+ * orphan goes to init. Linux /proc only: elsewhere it finds nothing. Between the scans only builtins run in the
  * caller's session (read, kill), so a session scan never meets the reaper's own helpers. Returns 1 when
  * something is still alive after 50 KILL rounds. A process that removed the marker from its environment
  * and left the session (setsid) is out of its reach.
@@ -125,11 +128,11 @@ ns_pids() {
     IFS= read -r ns_l 2>/dev/null < "$ns_f" || continue
     ns_p=\${ns_f#/proc/}
     ns_p=\${ns_p%/stat}
-    [ "$ns_p" != "$ns_me" ] || continue
+    [ "$ns_p" != "$ns_me" ] && [ "$ns_p" != $$ ] || continue
     set -f
     set -- \${ns_l##*) }
     set +f
-    [ "\${1:-}" != Z ] && [ "\${4:-}" = "$ns_s" ] || continue
+    [ "\${1:-}" != Z ] && [ "\${4:-}" = "$ns_s" ] && [ "\${2:-}" != $$ ] || continue
     case " $ns_found " in *" $ns_p "*) ;; *) ns_found="$ns_found $ns_p" ;; esac
   done
 }
@@ -220,7 +223,9 @@ ns_field4() {
 SID=
 IFS= read -r SID 2>/dev/null < /proc/self/stat || :
 ns_field4 "\${SID##*) }"
-case $SID in *[!0-9]*) SID= ;; esac
+# Only a session of its own (tmux's pane) is the attempt's: a runner started in its caller's session (a
+# probe) reaps by marker alone.
+case $SID in "$$") ;; *) SID= ;; esac
 RAND=$(od -An -N8 -tx1 /dev/urandom 2>/dev/null | tr -cd 0-9a-f)
 MARK=$(printf '%s.%s.%s' "\${NIGHTSHIFT_TASK:-task}" "$ATTEMPT" "\${RAND:-$$}" | tr -cd 'a-z0-9.-')
 printf '%s %s\\n' "$MARK" "$SID" > "$TASK_DIR/reap-$ATTEMPT"
@@ -260,14 +265,14 @@ if [ -n "$SECRET_VARS" ]; then
   # mawk reads a pipe in blocks unless told -W interactive: lines would reach the pane late.
   AWK_OPTS=
   case $(awk -W version 2>&1 </dev/null) in *mawk*) AWK_OPTS="-W interactive" ;; esac
-  { NIGHTSHIFT_ATTEMPT=$MARK TMUX_TMPDIR=$ISOLATED_TMUX "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; ns_reap "$MARK" ""; } |
+  { NIGHTSHIFT_ATTEMPT=$MARK TMUX_TMPDIR=$ISOLATED_TMUX "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; ns_reap "$MARK" "$SID"; } |
     NIGHTSHIFT_SECRET_VARS=$SECRET_VARS LC_ALL=C awk $AWK_OPTS ${quoteWord(REDACT_AWK)} |
     tee -a "$LOG"
 else
-  { NIGHTSHIFT_ATTEMPT=$MARK TMUX_TMPDIR=$ISOLATED_TMUX "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; ns_reap "$MARK" ""; } | tee -a "$LOG"
+  { NIGHTSHIFT_ATTEMPT=$MARK TMUX_TMPDIR=$ISOLATED_TMUX "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; ns_reap "$MARK" "$SID"; } | tee -a "$LOG"
 fi
-# What the executor started is gone (above) once its output pipe closes; what scrubbed its environment
-# but stayed in this session goes now, before the leftovers are committed and exit.json is written.
+# What the executor started went as it exited (above), so its output pipe closed; once more, before the
+# leftovers are committed and exit.json is written.
 ns_reap "$MARK" "$SID"
 CODE=$(cat "$RC_FILE" 2>/dev/null || echo 255)
 if [ -n "$(git status --porcelain 2>/dev/null)" ]; then
