@@ -21,6 +21,9 @@ import type { TaskRecord } from '../../src/core/task.js';
 import { Supervisor } from '../../src/daemon/supervisor.js';
 import { executorSocketPath } from '../../src/hosts/layout.js';
 import { buildHosts } from '../../src/hosts/registry.js';
+import { LocalRunner } from '../../src/hosts/runner.js';
+import { foreignServerVariables } from '../../src/hosts/tmux.js';
+import { WorkerHost } from '../../src/hosts/worker.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { killTmuxServers } from '../../src/testing/executor-tmux.js';
 import { git, makeRepo } from '../../src/testing/git.js';
@@ -167,6 +170,59 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     }
     return found;
   }
+
+  it('refuses to launch on a tmux server at its socket that someone else started with secrets', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'ns-iso-foreign-'));
+    const repo = makeRepo({ 'README.md': '# app\n' });
+    const host = new WorkerHost('local', new LocalRunner(), path.join(tmp, 'work'), `ns-iso-f-${RUN}`);
+    await host.prepare();
+    cleanups.push(() => {
+      killTmuxServers(null, [host.tmux.socket]);
+      rmSync(tmp, { recursive: true, force: true });
+      rmSync(repo, { recursive: true, force: true });
+    });
+    // A person's `tmux -S` from a shell holding the keys, at nightshift's socket.
+    const squatter = spawnSync(
+      'tmux',
+      ['-S', host.tmux.socket, 'new-session', '-d', '-s', 'mine', 'sleep 600'],
+      {
+        env: { ...process.env },
+      },
+    );
+    expect(squatter.status).toBe(0);
+    await host.ensureMirror('app', 'main');
+    await host.pushBase(repo, 'app', 'squat', git(repo, 'rev-parse', 'HEAD'));
+    await host.createWorktree('app', 'squat');
+    const launch = host.launch({
+      taskId: 'squat',
+      attempt: 1,
+      repo: 'app',
+      argv: ['sh', '-c', 'tmux show-environment -g > seen.txt'],
+      env: {},
+      stdin: 'null',
+      prompt: 'p',
+    });
+    await expect(launch).rejects.toThrow(/holds variables nightshift did not give it \(.*NS_ISO_OTHER.*\)/);
+    await expect(launch).rejects.not.toThrow(new RegExp(SECRETS.NS_ISO_OTHER));
+    expect(await host.tmux.has('ns-squat')).toBe(false);
+    expect(existsSync(path.join(tmp, 'work', 'tasks', 'squat', 'env'))).toBe(false);
+    // Once that server is gone, the next launch starts a clean one.
+    killTmuxServers(null, [host.tmux.socket]);
+    await host.launch({
+      taskId: 'squat',
+      attempt: 2,
+      repo: 'app',
+      argv: ['sh', '-c', 'tmux -S "$1" show-environment -g > ../../seen.txt', 'sh', host.tmux.socket],
+      env: {},
+      stdin: 'null',
+      prompt: 'p',
+    });
+    const seen = await waitFor('the second attempt to end', async () => {
+      const st = await host.status('app', 'squat', 2);
+      return st.exit ? readFileSync(path.join(tmp, 'work', 'seen.txt'), 'utf8') : null;
+    });
+    expect(foreignServerVariables(seen)).toEqual([]);
+  });
 
   for (const kind of ['local', 'ssh'] as const) {
     describe.skipIf(kind === 'ssh' && !sshdAvailable)(`on a ${kind} host`, () => {
