@@ -309,7 +309,7 @@ export class WorkerHost {
     if (!path.posix.isAbsolute(workdir))
       throw this.hostError(`workdir must be absolute or start with ~/; found ${workdir}`);
     this.facts = { home, path: hostPath, uid: Number(uid), cores: Number(cores) || 1, workdir };
-    const socket = executorSocketPath(workdir, this.tmuxSocket);
+    const socket = executorSocketPath(workdir, this.tmuxSocket, this.configuredWorkdir);
     await this.must([
       'mkdir',
       '-p',
@@ -325,6 +325,22 @@ export class WorkerHost {
     ]);
     // mkdir -m applies to directories it creates only: one left by an older nightshift is tightened here.
     await this.must(['chmod', '700', workdir, this.dir(TMUX_DIR)]);
+    const socketDir = path.posix.dirname(socket);
+    if (socketDir !== this.dir(TMUX_DIR)) {
+      // The short directory under /tmp (a workdir too long for a socket path): ours, or refused.
+      const r = await this.runner.run([
+        'sh',
+        '-c',
+        'mkdir -p -m 700 "$1" && [ -O "$1" ] && [ ! -L "$1" ] && chmod 700 "$1"',
+        'sh',
+        socketDir,
+      ]);
+      if (r.exitCode !== 0) {
+        throw this.hostError(
+          `the tmux socket directory ${socketDir} (used because ${this.dir(TMUX_DIR)} makes too long a socket path) is not a directory of this user's: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
+        );
+      }
+    }
     await this.installFile(this.dir('run.sh'), RUN_SH, '755');
     await this.installFile(this.dir('tmux.conf'), TMUX_CONF, '644');
     (this as { tmux: Tmux }).tmux = new Tmux(this.runner, socket, this.dir('tmux.conf'), {
