@@ -323,8 +323,8 @@ export class WorkerHost {
       this.dir('state'),
       this.dir(TMUX_DIR),
     ]);
-    // mkdir -m applies to directories it creates only: one left by an older nightshift is tightened here.
-    await this.must(['chmod', '700', workdir, this.dir(TMUX_DIR)]);
+    // mkdir -m applies to directories it creates only: a socket directory made otherwise is tightened.
+    await this.must(['chmod', '700', this.dir(TMUX_DIR)]);
     const socketDir = path.posix.dirname(socket);
     if (socketDir !== this.dir(TMUX_DIR)) {
       // The short directory under /tmp (a workdir too long for a socket path): ours, or refused.
