@@ -2,7 +2,7 @@
  * Attacks from issue 12, each as a scripted executor (its `sh "<cmd>"` step) on real tmux, git and, where
  * it matters, the loopback sshd. Every block asserts what must hold after the attack.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -22,6 +22,7 @@ import { Supervisor } from '../../src/daemon/supervisor.js';
 import { executorSocketPath } from '../../src/hosts/layout.js';
 import { buildHosts } from '../../src/hosts/registry.js';
 import { LocalRunner } from '../../src/hosts/runner.js';
+import { REAP_SH } from '../../src/hosts/scripts.js';
 import { foreignServerVariables } from '../../src/hosts/tmux.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -222,6 +223,36 @@ describe('executors hold only their own secrets and leave no survivors', () => {
       return st.exit ? readFileSync(path.join(tmp, 'work', 'seen.txt'), 'utf8') : null;
     });
     expect(foreignServerVariables(seen)).toEqual([]);
+  });
+
+  it("reaps a dead runner's session by its record, and spares one whose id now leads another process", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ns-iso-reap-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // A session of its own (detached: setsid), its leader and a member that leaves its marker behind.
+    const pids = path.join(dir, 'pids');
+    const leader = spawn('sh', ['-c', `env -i sh -c 'echo $$ > ${pids}; exec sleep 600' & exec sleep 600`], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    const member = Number(
+      await waitFor(
+        'the member to start',
+        () => (existsSync(pids) ? readFileSync(pids, 'utf8').trim() : '') || null,
+      ),
+    );
+    cleanups.push(() => {
+      for (const pid of [leader.pid ?? 0, member]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    writeFileSync(path.join(dir, 'reap-1'), `t.1.nosuchmarker ${leader.pid}\n`);
+    const reap = () => spawnSync('sh', ['-c', REAP_SH, 'sh', dir, '1'], { encoding: 'utf8' });
+    // The leader is alive and is no runner of this attempt: its session is someone else's.
+    expect(reap().status).toBe(0);
+    expect([alive(leader.pid ?? 0), alive(member)]).toEqual([true, true]);
+    // The leader (the runner) is gone: what is left in its session is the attempt's.
+    process.kill(leader.pid ?? 0, 'SIGKILL');
+    await waitFor('the leader to die', () => !alive(leader.pid ?? 0));
+    expect(reap().status).toBe(0);
+    expect(alive(member)).toBe(false);
   });
 
   for (const kind of ['local', 'ssh'] as const) {
