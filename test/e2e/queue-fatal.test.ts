@@ -4,7 +4,7 @@
  * daemon run with fixtures/queue-worker.mjs preloaded, whose NS_FAIL_FSYNC_OF hook makes fsync(2) of
  * one file name fail with EIO, as a dying disk's would.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
