@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { SpecError } from '../../src/core/errors.js';
 import { isTaskId } from '../../src/core/ids.js';
@@ -813,6 +813,12 @@ for (const kind of ['local', 'ssh'] as const) {
       const workdir = path.join(h.tmp, `w o'r"k $(touch ${h.canary}) \`touch ${h.canary}\`; é`);
       const host = new WorkerHost(kind, h.runner, workdir, h.socket);
       await host.prepare();
+      // This workdir is too long for a socket path: its server and socket directory are under /tmp.
+      onTestFinished(async () => {
+        await local.run(['tmux', '-S', host.tmux.socket, 'kill-server']);
+        if (host.tmux.socket.startsWith('/tmp/ns-tmux-'))
+          rmSync(path.dirname(host.tmux.socket), { recursive: true, force: true });
+      });
       const text = (opts: { maxLong?: number } = {}) => hostile(h.canary, { nul: false, ...opts });
       const line = (max: number) => text({ maxLong: max * 4 }).map((t) => plainLine(t, max));
       const word = text({ maxLong: 2000 }).filter((w) => !w.includes('{{nightshift:'));
