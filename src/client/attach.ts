@@ -5,18 +5,25 @@
  * builders are imported (hosts/ssh-argv.ts, the same one SshRunner uses), not the runner: the TUI loads
  * this module before its first frame, and the runner would bring execa.
  */
+import os from 'node:os';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { attachSocketPath, defaultWorkdir } from '../hosts/layout.js';
 import { controlPathFor, interactiveSshArgv, sshTargetFor } from '../hosts/ssh-argv.js';
 import { sessionName } from '../hosts/tmux.js';
 
-/** The tmux socket nightshift uses: $NIGHTSHIFT_TMUX_SOCKET, else "nightshift". */
+/**
+ * The tmux socket's name nightshift uses: $NIGHTSHIFT_TMUX_SOCKET, else "nightshift". The TUI's own
+ * session is on `-L <name>`; the executors' server is on `-S <workdir>/tmux/<name>` (hosts/layout.ts), a
+ * different server that never holds the user's environment.
+ */
 export function tmuxSocket(env: NodeJS.ProcessEnv): string {
   return env['NIGHTSHIFT_TMUX_SOCKET'] || 'nightshift';
 }
 
 export interface AttachOptions {
+  /** The executors' socket: its path for tmuxAttachWords, its name for attachArgv. */
   socket: string;
   /**
    * `view`: the TUI's live pane — read-only, UTF-8 (`-u`), and `ignore-size` so a small pane never
@@ -26,17 +33,18 @@ export interface AttachOptions {
   readOnly: boolean;
 }
 
-/** The tmux words of an attach, before any ssh wrapping. */
+/** The tmux words of an attach, before any ssh wrapping; `opts.socket` is the socket's path. */
 export function tmuxAttachWords(taskId: string, opts: AttachOptions): string[] {
   const target = ['-t', `=${sessionName(taskId)}`];
   if (opts.purpose === 'view') {
-    return ['tmux', '-u', '-L', opts.socket, 'attach-session', '-r', '-f', 'ignore-size', ...target];
+    return ['tmux', '-u', '-S', opts.socket, 'attach-session', '-r', '-f', 'ignore-size', ...target];
   }
-  return ['tmux', '-L', opts.socket, 'attach-session', ...(opts.readOnly ? ['-r'] : []), ...target];
+  return ['tmux', '-S', opts.socket, 'attach-session', ...(opts.readOnly ? ['-r'] : []), ...target];
 }
 
 /**
- * Attach argv for task `taskId` on host `hostName`: the tmux words themselves for a local host;
+ * Attach argv for task `taskId` on host `hostName` (`opts.socket` the socket's name, found in the host's
+ * workdir): the tmux words themselves for a local host;
  * `ssh <options> -t -- <destination> '<quoted tmux words>'` for an ssh host (its port, identity file
  * and ssh config file from the host's config, sharing the daemon's ControlMaster).
  */
@@ -54,7 +62,12 @@ export function attachArgv(
       hint: `the hosts are: ${Object.keys(config.hosts).join(', ') || 'none'}`,
     });
   }
-  const words = tmuxAttachWords(taskId, opts);
+  const socket = attachSocketPath(
+    defaultWorkdir(hostName, host, paths),
+    opts.socket,
+    host.kind === 'local' ? { home: os.homedir() } : null,
+  );
+  const words = tmuxAttachWords(taskId, { ...opts, socket });
   if (host.kind === 'local') return words;
   const target = sshTargetFor(hostName, host, paths);
   return interactiveSshArgv(target, controlPathFor(target.controlDir), words);

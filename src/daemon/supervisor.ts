@@ -719,7 +719,9 @@ export class Supervisor {
     const exitCode = exit.exitCode;
     await this.mirror(worker, live, { force: true }).catch(rethrowLinkError);
     at.step = 'the session';
-    await worker.tmux.kill(sessionName(live.taskId)).catch(rethrowLinkError);
+    // The runner reaped what the executor started before it wrote exit.json; this also reaps what a
+    // runner killed before its end (or one older than the reaper) left behind.
+    await worker.closeSession(live.taskId, live.attempt).catch(rethrowLinkError);
     const task = this.store.get(live.taskId);
     if (task.state !== 'running') return;
     at.step = 'the main guard';

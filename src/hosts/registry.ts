@@ -1,10 +1,12 @@
 /** Builds a WorkerHost (with its runner) for each host in the config. */
-import path from 'node:path';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { LocalRunner, SshRunner, type CommandRunner } from './runner.js';
+import { defaultWorkdir } from './layout.js';
 import { sshTargetFor } from './ssh-argv.js';
 import { WorkerHost } from './worker.js';
+
+export { defaultWorkdir };
 
 export interface HostOptions {
   /** tmux socket name (tests use their own). */
@@ -21,11 +23,6 @@ export function runnerFor(
 ): CommandRunner {
   if (cfg.kind === 'local') return new LocalRunner(name);
   return new SshRunner(sshTargetFor(name, cfg, paths, opts.sshOptions));
-}
-
-/** The workdir: as configured (ssh hosts must name one), else the workspace's own `hosts/<name>`. */
-export function defaultWorkdir(name: string, cfg: HostConfig, paths: WorkspacePaths): string {
-  return cfg.workdir ?? path.join(paths.root, 'hosts', name);
 }
 
 export function buildHosts(

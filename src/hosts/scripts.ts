@@ -15,7 +15,14 @@ import { quoteWord } from './quote.js';
  *   included) / path;
  * - when the env file names secret variables (NIGHTSHIFT_SECRET_VARS, written by envFileText), pipes
  *   the executor's output through REDACT_AWK, so neither the pane nor the log shows their values;
+ * - unsets TMUX and TMUX_PANE (the pane's: they name the executors' tmux socket) and gives the executor a
+ *   TMUX_TMPDIR of its own (<task-dir>/tmux-<n>), so `tmux -L <name>` finds no server of the user's;
+ * - gives the executor (and so everything it starts) the marker NIGHTSHIFT_ATTEMPT=<id>.<n>.<random>,
+ *   recorded with the runner's session id in <task-dir>/reap-<n> for REAP_SH;
  * - tees stdout+stderr to <task-dir>/attempt-<n>.log;
+ * - when the executor exits, kills (REAP_FN) every process carrying its marker, then, once the output
+ *   pipe is closed, every process left in the runner's session when it leads one (in tmux it does; a
+ *   probe's runner shares its caller's and reaps by marker only): nothing the attempt started outlives it;
  * - commits what the executor left uncommitted;
  * - writes <task-dir>/exit.json atomically (temp file + mv) with the exit code, times, and whether the
  *   attempt moved HEAD (`committed`: its own commits or the leftovers commit) — for crash-on-start —
@@ -91,6 +98,97 @@ BEGIN {
 }
 `;
 
+/**
+ * ns_reap <marker> <session id>: TERM, then (after a 2 s grace) KILL, until none is left, every process
+ * whose environment holds NIGHTSHIFT_ATTEMPT=<marker>, and, when <session id> is not empty, every process
+ * of that session but the shell $$ and its direct children (the runner and its output filter, when
+ * called from the runner's pipeline), and never the calling shell itself (read from /proc/self/stat: $$
+ * is the parent's in a subshell). The executor's own leftovers are never the runner's children: an
+ * orphan goes to init. Linux /proc only: elsewhere it finds nothing. Between the scans only builtins run in the
+ * caller's session (read, kill), so a session scan never meets the reaper's own helpers. Returns 1 when
+ * something is still alive after 50 KILL rounds. A process that removed the marker from its environment
+ * and left the session (setsid) is out of its reach.
+ */
+export const REAP_FN = `ns_self() {
+  ns_me=$$
+  IFS=' ' read -r ns_me ns_rest 2>/dev/null < /proc/self/stat || :
+}
+ns_pids() {
+  ns_found=
+  if [ -n "$ns_m" ]; then
+    for ns_f in $(grep -lsaF "NIGHTSHIFT_ATTEMPT=$ns_m" /proc/[0-9]*/environ 2>/dev/null); do
+      ns_p=\${ns_f#/proc/}
+      ns_p=\${ns_p%/environ}
+      [ "$ns_p" = "$ns_me" ] || ns_found="$ns_found $ns_p"
+    done
+  fi
+  [ -n "$ns_s" ] || return 0
+  for ns_f in /proc/[0-9]*/stat; do
+    ns_l=
+    IFS= read -r ns_l 2>/dev/null < "$ns_f" || continue
+    ns_p=\${ns_f#/proc/}
+    ns_p=\${ns_p%/stat}
+    [ "$ns_p" != "$ns_me" ] && [ "$ns_p" != $$ ] || continue
+    set -f
+    set -- \${ns_l##*) }
+    set +f
+    [ "\${1:-}" != Z ] && [ "\${4:-}" = "$ns_s" ] && [ "\${2:-}" != $$ ] || continue
+    case " $ns_found " in *" $ns_p "*) ;; *) ns_found="$ns_found $ns_p" ;; esac
+  done
+}
+ns_reap() {
+  ns_m=$1
+  ns_s=$2
+  ns_self
+  ns_pids
+  [ -n "$ns_found" ] || return 0
+  kill -TERM $ns_found 2>/dev/null
+  ns_i=0
+  while [ "$ns_i" -lt 20 ]; do
+    sleep 0.1 2>/dev/null || sleep 1
+    ns_pids
+    [ -n "$ns_found" ] || return 0
+    ns_i=$((ns_i + 1))
+  done
+  ns_i=0
+  while [ -n "$ns_found" ] && [ "$ns_i" -lt 50 ]; do
+    kill -STOP $ns_found 2>/dev/null
+    kill -KILL $ns_found 2>/dev/null
+    ns_pids
+    ns_i=$((ns_i + 1))
+  done
+  [ -z "$ns_found" ]
+}
+`;
+
+/**
+ * usage: sh -c REAP_SH sh <task-dir> <attempt>
+ * Kills what attempt <attempt> left alive (REAP_FN), from the marker and session id its runner recorded
+ * in <task-dir>/reap-<attempt>: for the kill, timeout and clean-up paths, after the session is killed.
+ * The record lives where the executor can write, so it is checked for shape: a marker of [a-z0-9.-] and a
+ * number. The session is left out when its id now names a live process other than the runner (whose
+ * argv holds <task-dir>). Exit 0 when there is no record (the runner never got that far), 1 when
+ * something survived.
+ */
+export const REAP_SH = `${REAP_FN}dir=$1
+rec="$1/reap-$2"
+[ -r "$rec" ] || exit 0
+m= s=
+read -r m s < "$rec" || :
+case $m in ''|*[!a-z0-9.-]*) m= ;; esac
+case $s in ''|*[!0-9]*) s= ;; esac
+# A session outlives its leader while members remain, and its id is not reused meanwhile; but once it is
+# empty the number may lead another session: a live leader that is not this attempt's runner is not ours.
+l=
+if [ -n "$s" ] && IFS= read -r l 2>/dev/null < "/proc/$s/stat"; then
+  set -f
+  set -- \${l##*) }
+  set +f
+  if [ "\${1:-}" != Z ] && ! tr '\\000' '\\n' < "/proc/$s/cmdline" 2>/dev/null | grep -qxF -- "$dir"; then s=; fi
+fi
+ns_reap "$m" "$s"
+`;
+
 export const RUN_SH = `#!/bin/sh
 # nightshift runner script (written by nightshift; do not edit).
 set -u
@@ -123,6 +221,26 @@ fi
 # Names (not values) of the secret variables: the output filter reads their values from its environment.
 SECRET_VARS=\${NIGHTSHIFT_SECRET_VARS:-}
 unset NIGHTSHIFT_SECRET_VARS
+# The pane's TMUX names the executors' tmux socket: the executor gets none, and a TMUX_TMPDIR of its own.
+unset TMUX TMUX_PANE
+ISOLATED_TMUX="$TASK_DIR/tmux-$ATTEMPT"
+mkdir -p -m 700 "$ISOLATED_TMUX"
+${REAP_FN}# The runner's session id: the 4th field after the command name's ")" in /proc/self/stat.
+ns_field4() {
+  set -f
+  set -- $1
+  set +f
+  SID=\${4:-}
+}
+SID=
+IFS= read -r SID 2>/dev/null < /proc/self/stat || :
+ns_field4 "\${SID##*) }"
+# Only a session of its own (tmux's pane) is the attempt's: a runner started in its caller's session (a
+# probe) reaps by marker alone.
+case $SID in "$$") ;; *) SID= ;; esac
+RAND=$(od -An -N8 -tx1 /dev/urandom 2>/dev/null | tr -cd 0-9a-f)
+MARK=$(printf '%s.%s.%s' "\${NIGHTSHIFT_TASK:-task}" "$ATTEMPT" "\${RAND:-$$}" | tr -cd 'a-z0-9.-')
+printf '%s %s\\n' "$MARK" "$SID" > "$TASK_DIR/reap-$ATTEMPT"
 # The prompt word is byte-exact: $(...) strips trailing newlines, so it reads through a sentinel "x"
 # and removes it. (NUL cannot occur: specs with NUL bytes are refused by the parser.)
 n=$#
@@ -141,7 +259,7 @@ finish() {
   ENDED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s","committed":%s,"runnerFailed":%s}\\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" "\${2:-false}" "\${3:-false}" > "$TASK_DIR/exit.json.tmp"
   mv -f "$TASK_DIR/exit.json.tmp" "$TASK_DIR/exit.json"
-  if [ -n "$EXIT_SOCKET" ]; then tmux -L "$EXIT_SOCKET" wait-for -S ${EXIT_CHANNEL} >/dev/null 2>&1; fi
+  if [ -n "$EXIT_SOCKET" ]; then env -i PATH="$PATH" HOME="$HOME" tmux -S "$EXIT_SOCKET" wait-for -S ${EXIT_CHANNEL} >/dev/null 2>&1; fi
   exit "$1"
 }
 if [ "$#" -eq 0 ]; then
@@ -159,12 +277,15 @@ if [ -n "$SECRET_VARS" ]; then
   # mawk reads a pipe in blocks unless told -W interactive: lines would reach the pane late.
   AWK_OPTS=
   case $(awk -W version 2>&1 </dev/null) in *mawk*) AWK_OPTS="-W interactive" ;; esac
-  { "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } |
+  { NIGHTSHIFT_ATTEMPT=$MARK TMUX_TMPDIR=$ISOLATED_TMUX "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; ns_reap "$MARK" "$SID"; } |
     NIGHTSHIFT_SECRET_VARS=$SECRET_VARS LC_ALL=C awk $AWK_OPTS ${quoteWord(REDACT_AWK)} |
     tee -a "$LOG"
 else
-  { "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; } | tee -a "$LOG"
+  { NIGHTSHIFT_ATTEMPT=$MARK TMUX_TMPDIR=$ISOLATED_TMUX "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; ns_reap "$MARK" "$SID"; } | tee -a "$LOG"
 fi
+# What the executor started went as it exited (above), so its output pipe closed; once more, before the
+# leftovers are committed and exit.json is written.
+ns_reap "$MARK" "$SID"
 CODE=$(cat "$RC_FILE" 2>/dev/null || echo 255)
 # Only in the attempt's own worktree: a directory that is not a repository's top (a probe's task
 # directory inside the user's clone) would make git commit whatever repository encloses it.

@@ -1,5 +1,6 @@
 /**
- * tmux on a dedicated socket (`tmux -L nightshift`, overridable for tests), always with exact targets
+ * tmux on a dedicated socket (`tmux -S <workdir>/tmux/nightshift`, the name overridable for tests; see
+ * hosts/layout.ts), started with an empty environment (cleanEnvWords), always with exact targets
  * (`-t =name`), session names built from validated ids only, commands passed as argv words. Every
  * session's pane stays after its command exits (remain-on-exit, set on the session's window by the very
  * tmux command that creates it, so it holds whoever started the server and with whatever config) so the
@@ -23,7 +24,54 @@ export function sessionName(taskId: string): string {
  * the user's own config. So remain-on-exit is not here but per ns- window (newSessionArgs), which also
  * keeps it off the TUI's session on a shared server.
  */
-export const TMUX_CONF = ['set -g history-limit 5000', 'set -g exit-empty on', ''].join('\n');
+export const TMUX_CONF = [
+  'set -g history-limit 5000',
+  'set -g exit-empty on',
+  // A client's environment never reaches a session: nothing is copied from whoever runs new-session.
+  'set -g update-environment ""',
+  '',
+].join('\n');
+
+/**
+ * The variables the executors' tmux server may hold in its global environment: what tmux itself needs,
+ * as cleanEnvWords gives it, plus what tmux adds (PWD). A server whose `show-environment -g` names any
+ * other was not started by nightshift (a person's `tmux -S`, an older nightshift that passed its whole
+ * environment) and may hold secrets that every executor on it could read: launches refuse it (STAGE_SH).
+ */
+export const SERVER_ENV_ALLOWED = ['HOME', 'LANG', 'LC_ALL', 'PATH', 'PWD', 'SHELL', 'TERM'] as const;
+
+/** An ERE matching a `show-environment -g` line of an allowed variable (set, or removed: `-NAME`). */
+export const SERVER_ENV_OK_ERE = `^-?(${SERVER_ENV_ALLOWED.join('|')})(=|$)`;
+
+/**
+ * The names in `show-environment -g` output that SERVER_ENV_ALLOWED does not allow, for the error
+ * message: only well-formed names are shown (the text comes from a server someone else started), the
+ * rest are counted as "?".
+ */
+export function foreignServerVariables(text: string): string[] {
+  const ok = new RegExp(SERVER_ENV_OK_ERE);
+  const names: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || ok.test(line)) continue;
+    const name = line.replace(/^-/, '').split('=')[0] ?? '';
+    names.push(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : '?');
+  }
+  return [...new Set(names)];
+}
+
+/** The host facts a clean tmux client needs: nothing else of the caller's environment goes through. */
+export interface TmuxEnv {
+  path: string;
+  home: string;
+}
+
+/**
+ * `env -i` and the few variables tmux needs. Every tmux command is run this way, so the one that starts
+ * the server (new-session) gives it this environment and nothing of the daemon's or the user's.
+ */
+export function cleanEnvWords(env: TmuxEnv): string[] {
+  return ['env', '-i', `PATH=${env.path}`, `HOME=${env.home}`, 'LANG=C.UTF-8'];
+}
 
 export interface PaneInfo {
   session: string;
@@ -33,10 +81,11 @@ export interface PaneInfo {
 }
 
 /**
- * base() as the fixed shell scripts spell it (hosts/scripts.ts, hosts/worker.ts), with the socket and the
- * config file in the variables TS and TC (Tmux.shellBase()). Keep the two in step.
+ * base() as the fixed shell scripts spell it (hosts/scripts.ts, hosts/worker.ts), with the socket path and
+ * the config file in the variables TS and TC (Tmux.shellBase()), PATH and HOME the script's own. Keep the
+ * two in step.
  */
-export const TMUX_SH = 'tmux -u -L "$TS" -f "$TC"';
+export const TMUX_SH = 'env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 tmux -u -S "$TS" -f "$TC"';
 
 /** list-panes' format: one line per pane, parsed by parsePanes. */
 export const PANE_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}';
@@ -101,17 +150,28 @@ export function tmuxWord(word: string): string {
 export class Tmux {
   constructor(
     private readonly runner: CommandRunner,
-    readonly socket: string,
+    /** The socket's path on the host (executorSocketPath); null until the host is prepared. */
+    private readonly socketPath: string | null,
     /** Path of the server config file on the host. */
     private readonly confFile: string,
+    private readonly env: TmuxEnv = { path: '/usr/bin:/bin', home: '/' },
   ) {}
+
+  /** The socket's path; throws before the host is prepared. */
+  get socket(): string {
+    if (this.socketPath === null)
+      throw new NightshiftError(ErrorCode.internal, 'tmux used before the host was prepared', {
+        host: this.runner.host,
+      });
+    return this.socketPath;
+  }
 
   /**
    * `-u`: without a UTF-8 locale (the usual case for a command run over ssh) tmux prints every tab and
    * non-ASCII character of its output as `_`, which garbles list-panes' fields and captured text.
    */
   base(): string[] {
-    return ['tmux', '-u', '-L', this.socket, '-f', this.confFile];
+    return [...cleanEnvWords(this.env), 'tmux', '-u', '-S', this.socket, '-f', this.confFile];
   }
 
   /** The two words a fixed script needs to spell base() as TMUX_SH: `TS` and `TC`, in that order. */
@@ -182,7 +242,7 @@ export class Tmux {
     // No -u here: a person's terminal decides its own encoding.
     return [
       'tmux',
-      '-L',
+      '-S',
       this.socket,
       '-f',
       this.confFile,

@@ -12,8 +12,11 @@ import { envFileText, quoteArgv } from './quote.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
 import { withRepoLock } from '../git/repo.js';
 import { KeyedSerial } from '../lib/serial.js';
-import { EXIT_CHANNEL, refGuardHook, RUN_SH } from './scripts.js';
+import { executorSocketPath, TMUX_DIR } from './layout.js';
+import { EXIT_CHANNEL, REAP_SH, refGuardHook, RUN_SH } from './scripts.js';
 import {
+  foreignServerVariables,
+  SERVER_ENV_OK_ERE,
   NO_SERVER,
   PANE_FORMAT,
   parsePanes,
@@ -102,6 +105,8 @@ const STAGE_BUSY = 75;
 const STAGE_NO_SESSION = 76;
 /** STAGE_SH's exit status when it could not record the mirror's protected refs (nothing was started). */
 const STAGE_NO_RECORD = 77;
+/** STAGE_SH's exit status when the tmux server holds variables nightshift did not give it (nothing staged). */
+const STAGE_FOREIGN_SERVER = 78;
 
 /**
  * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <mirror> <attempt>
@@ -113,9 +118,20 @@ const STAGE_NO_RECORD = 77;
  * starting are one round trip. When the refs cannot be read it removes the env file and exits 77
  * (STAGE_NO_RECORD) without starting anything: no attempt runs unguarded. TS and TC spell the tmux base
  * (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters.
+ * Before anything else it refuses (78, STAGE_FOREIGN_SERVER, printing the server's `show-environment -g`
+ * lines that SERVER_ENV_OK_ERE does not allow) a running server whose global environment holds anything
+ * but what TMUX_SH gives it: every executor on that server could read it.
  */
 const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6 mirror=$7 att=$8 refs=$9
 shift 9
+if genv=$(${TMUX_SH} show-environment -g 2>/dev/null); then
+  foreign=$(printf '%s\n' "$genv" | grep -Ev '${SERVER_ENV_OK_ERE}')
+  if [ -n "$foreign" ]; then
+    cat > /dev/null
+    printf '%s\n' "$foreign" | cut -d= -f1
+    exit ${STAGE_FOREIGN_SERVER}
+  fi
+fi
 if ${TMUX_SH} has-session -t "=$session" 2>/dev/null; then
   if [ "$(${TMUX_SH} display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
     cat > /dev/null
@@ -270,11 +286,12 @@ export class WorkerHost {
     readonly runner: CommandRunner,
     /** Configured workdir; may start with `~/`. */
     private readonly configuredWorkdir: string,
-    tmuxSocket = 'nightshift',
+    /** The executors' tmux socket's name: the socket is `<workdir>/tmux/<name>` (executorSocketPath). */
+    readonly tmuxSocket = 'nightshift',
     /** Runs git in the supervisor's own repos. */
     private readonly local: CommandRunner = new LocalRunner(),
   ) {
-    this.tmux = new Tmux(runner, tmuxSocket, '/dev/null');
+    this.tmux = new Tmux(runner, null, '/dev/null');
   }
 
   /** Resolves the workdir, creates its layout and installs the runner script and tmux config. */
@@ -292,6 +309,7 @@ export class WorkerHost {
     if (!path.posix.isAbsolute(workdir))
       throw this.hostError(`workdir must be absolute or start with ~/; found ${workdir}`);
     this.facts = { home, path: hostPath, uid: Number(uid), cores: Number(cores) || 1, workdir };
+    const socket = executorSocketPath(workdir, this.tmuxSocket, this.configuredWorkdir);
     await this.must([
       'mkdir',
       '-p',
@@ -303,10 +321,32 @@ export class WorkerHost {
       this.dir('worktrees'),
       this.dir('bin'),
       this.dir('state'),
+      this.dir(TMUX_DIR),
     ]);
+    // mkdir -m applies to directories it creates only: a socket directory made otherwise is tightened.
+    await this.must(['chmod', '700', this.dir(TMUX_DIR)]);
+    const socketDir = path.posix.dirname(socket);
+    if (socketDir !== this.dir(TMUX_DIR)) {
+      // The short directory under /tmp (a workdir too long for a socket path): ours, or refused.
+      const r = await this.runner.run([
+        'sh',
+        '-c',
+        'mkdir -p -m 700 "$1" && [ -O "$1" ] && [ ! -L "$1" ] && chmod 700 "$1"',
+        'sh',
+        socketDir,
+      ]);
+      if (r.exitCode !== 0) {
+        throw this.hostError(
+          `the tmux socket directory ${socketDir} (used because ${this.dir(TMUX_DIR)} makes too long a socket path) is not a directory of this user's: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
+        );
+      }
+    }
     await this.installFile(this.dir('run.sh'), RUN_SH, '755');
     await this.installFile(this.dir('tmux.conf'), TMUX_CONF, '644');
-    (this as { tmux: Tmux }).tmux = new Tmux(this.runner, this.tmux.socket, this.dir('tmux.conf'));
+    (this as { tmux: Tmux }).tmux = new Tmux(this.runner, socket, this.dir('tmux.conf'), {
+      path: hostPath,
+      home,
+    });
     return this.facts;
   }
 
@@ -658,6 +698,18 @@ export class WorkerHost {
       { input: Buffer.concat([prompt, env, argv]) },
     );
     if (staged.exitCode === STAGE_BUSY) throw this.hostError(`session ${session} is already running`, id);
+    if (staged.exitCode === STAGE_FOREIGN_SERVER) {
+      const names = foreignServerVariables(staged.stdout);
+      throw new NightshiftError(
+        ErrorCode.io,
+        `the tmux server on ${this.tmux.socket} holds variables nightshift did not give it (${names.join(', ')}), so every executor on it could read them: it was started by something else, and nothing was launched on it`,
+        {
+          host: this.name,
+          taskId: id,
+          hint: `stop it on ${this.name} with \`tmux -S ${this.tmux.socket} kill-server\` (this ends its sessions); nightshift starts a clean one at the next launch`,
+        },
+      );
+    }
     if (staged.exitCode === STAGE_NO_RECORD) {
       throw this.hostError(
         `could not record the protected refs of ${spec.repo} in ${this.mirror(spec.repo)} before attempt ${spec.attempt}, so nothing was started: ${staged.stderr.trim()}`,
@@ -841,11 +893,22 @@ export class WorkerHost {
     return this.tmux.capture(sessionName(checkId(id)), lines);
   }
 
-  /** Salvages, then kills the session. Returns the salvage commit, if any. */
+  /** Salvages, then kills the session and every process the attempt started. Returns the salvage commit, if any. */
   async kill(repo: string, id: string, attempt: number): Promise<string | null> {
     const salvaged = await this.salvage(repo, id, attempt).catch(() => null);
-    await this.tmux.kill(sessionName(id));
+    await this.closeSession(id, attempt);
     return salvaged;
+  }
+
+  /**
+   * Kills the session of attempt `attempt` of `id`, then every process the attempt started that is still
+   * alive (REAP_SH: those carrying its marker, and those left in the runner's session), TERM then KILL.
+   * Throws LinkError when the link is down; a failed reap is otherwise not an error (it says why on
+   * stderr, which is dropped: the runner reaps at its own end too).
+   */
+  async closeSession(id: string, attempt: number): Promise<void> {
+    await this.tmux.kill(sessionName(checkId(id)));
+    await this.runner.run(['sh', '-c', REAP_SH, 'sh', this.taskDir(id), String(attempt)]);
   }
 
   private async must(argv: string[], opts: { input?: string | Uint8Array } = {}) {

@@ -14,6 +14,7 @@ import type { WorkerHost } from '../hosts/worker.js';
 import { profileFor } from './index.js';
 import { repoChecks, workspaceChecks } from './doctor-repos.js';
 import { runProbe } from './probe.js';
+import { sharedUserWarning } from './shared-user.js';
 
 export interface DoctorCheck {
   /** `gates`: the supervisor's own gate isolation (docs/gates.md#isolation). */
@@ -84,6 +85,17 @@ export async function runDoctor(
         return;
       }
       add('workdir writable', true, `wrote and removed a file in ${workdir} and its task directories`, null);
+      const shared = sharedUserWarning(name, config, env);
+      add(
+        'executor user',
+        shared === null,
+        shared?.detail ??
+          (cfg?.kind === 'local'
+            ? 'executors run as your own user; no secrets are configured'
+            : `executors run as the user nightshift logs in as on ${name}`),
+        shared?.fix ?? null,
+        'warning',
+      );
       usable.add(name);
       const scriptedHere = Object.entries(config.providers)
         .filter(([, p]) => p.kind === 'scripted' && p.hosts.includes(name))

@@ -1,5 +1,5 @@
 /** A whole supervised workspace for daemon tests: a real repo, a config, a Supervisor on its own tmux socket. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../config/load.js';
@@ -9,6 +9,7 @@ import { Supervisor, type SupervisorOptions } from '../daemon/supervisor.js';
 import { buildHosts } from '../hosts/registry.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { systemClock } from '../lib/clock.js';
+import { localExecutorSocket } from './executor-tmux.js';
 import { makeRepo } from './git.js';
 
 export interface Night {
@@ -17,14 +18,20 @@ export interface Night {
   paths: WorkspacePaths;
   config: Config;
   socket: string;
+  /** The path of the executors' tmux socket (`<root>/hosts/local/tmux/<socket>`). */
+  executorSocket: string;
   supervisor(opts?: Partial<SupervisorOptions>): Supervisor;
   dropSpec(name: string, text: string): void;
   cleanup(): Promise<void>;
 }
 
-/** `providers` is the YAML body under `providers:`; `extra` is appended to the config. */
-export function makeNight(opts: { providers: string; extra?: string }): Night {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'ns-night-'));
+/**
+ * `providers` is the YAML body under `providers:`; `extra` is appended to the config. The workspace is a
+ * new temporary directory, or `root` (created) for one that must live somewhere in particular.
+ */
+export function makeNight(opts: { providers: string; extra?: string; root?: string }): Night {
+  const root = opts.root ?? mkdtempSync(path.join(os.tmpdir(), 'ns-night-'));
+  mkdirSync(root, { recursive: true });
   const repo = makeRepo({ 'README.md': '# app\n' });
   const text = [
     'repos:',
@@ -46,6 +53,7 @@ export function makeNight(opts: { providers: string; extra?: string }): Night {
     paths,
     config,
     socket,
+    executorSocket: localExecutorSocket(root, socket),
     supervisor(extra = {}) {
       const s = new Supervisor({
         paths,
@@ -65,7 +73,7 @@ export function makeNight(opts: { providers: string; extra?: string }): Night {
     },
     async cleanup() {
       for (const s of supervisors) await s.stop('test cleanup').catch(() => undefined);
-      await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
+      await new LocalRunner().run(['tmux', '-S', localExecutorSocket(root, socket), 'kill-server']);
       if (process.env['NS_KEEP_TEST_DIRS']) return; // for post-mortems
       rmSync(root, { recursive: true, force: true });
       rmSync(repo, { recursive: true, force: true });

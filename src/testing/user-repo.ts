@@ -2,16 +2,10 @@
  * For the "nothing outside nightshift is touched" tests: a user's clone with work in progress, a
  * snapshot of everything in it a user could lose, and a whole night whose workspace lives inside it.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseConfig } from '../config/load.js';
-import { workspacePaths } from '../config/paths.js';
-import { Supervisor } from '../daemon/supervisor.js';
-import { buildHosts } from '../hosts/registry.js';
-import { LocalRunner } from '../hosts/runner.js';
-import { systemClock } from '../lib/clock.js';
 import { git, makeRepo } from './git.js';
-import type { Night } from './night.js';
+import { makeNight, type Night } from './night.js';
 
 /**
  * A clone in the middle of a user's work: a modified tracked file, a staged new file, untracked files
@@ -50,51 +44,5 @@ export function repoSnapshot(dir: string, ignoreDir?: string) {
 
 /** makeNight (night.ts), with the workspace at `root` (created), for a workspace inside a clone. */
 export function makeNightAt(root: string, opts: { providers: string; extra?: string }): Night {
-  mkdirSync(root, { recursive: true });
-  const repo = makeRepo({ 'README.md': '# app\n' });
-  const text = [
-    'repos:',
-    `  app: { path: ${JSON.stringify(repo)}, main: main }`,
-    'hosts:',
-    '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }',
-    'providers:',
-    opts.providers,
-    opts.extra ?? '',
-  ].join('\n');
-  writeFileSync(path.join(root, 'nightshift.config.yaml'), text, { mode: 0o600 });
-  const paths = workspacePaths(root);
-  const config = parseConfig(text, 'nightshift.config.yaml');
-  const socket = `ns-t-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const supervisors: Supervisor[] = [];
-  return {
-    root,
-    repo,
-    paths,
-    config,
-    socket,
-    supervisor(extra = {}) {
-      const s = new Supervisor({
-        paths,
-        config,
-        clock: systemClock,
-        env: { ...process.env },
-        hosts: buildHosts(config, paths, { tmuxSocket: socket }),
-        pollMs: 200,
-        loadEveryMs: 1000,
-        ...extra,
-      });
-      supervisors.push(s);
-      return s;
-    },
-    dropSpec(name, specText) {
-      writeFileSync(path.join(paths.specs, name), specText);
-    },
-    async cleanup() {
-      for (const s of supervisors) await s.stop('test cleanup').catch(() => undefined);
-      await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
-      if (process.env['NS_KEEP_TEST_DIRS']) return;
-      rmSync(root, { recursive: true, force: true });
-      rmSync(repo, { recursive: true, force: true });
-    },
-  };
+  return makeNight({ ...opts, root });
 }

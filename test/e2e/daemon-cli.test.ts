@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { waitFor } from '../../src/testing/wait.js';
+import { killTmuxServers, localExecutorSocket } from '../../src/testing/executor-tmux.js';
 
 const socket = `ns-dcli-${process.pid}`;
 const root = mkdtempSync(path.join(os.tmpdir(), 'ns-dcli-'));
@@ -14,11 +15,7 @@ writeFileSync(
 const env = { ...process.env, NIGHTSHIFT_TMUX_SOCKET: socket };
 const bin = path.resolve('bin/nightshift.js');
 afterAll(() => {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    /* none */
-  }
+  killTmuxServers(socket, [localExecutorSocket(root, socket)]);
   rmSync(root, { recursive: true, force: true });
 });
 

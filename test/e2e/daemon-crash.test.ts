@@ -338,7 +338,7 @@ describe('daemon crash safety (kill -9 of the real daemon process)', () => {
         for (const id of q.tasks.keys()) if (!expected.has(id)) problems.push(`unexpected task ${id}`);
         for (const id of expected) if (!q.tasks.has(id) && !inbox.has(id)) problems.push(`${id} is lost`);
         for (const t of q.tasks.values()) problems.push(...attemptProblems(t));
-        const panes = listPanes(w.socket);
+        const panes = listPanes(w.executorSocket);
         const sessions = new Map<string, number>();
         for (const p of panes) sessions.set(p.session, (sessions.get(p.session) ?? 0) + 1);
         for (const [s, n] of sessions) if (n > 1) problems.push(`session ${s} has ${n} panes`);
@@ -464,7 +464,7 @@ describe('daemon crash safety (kill -9 of the real daemon process)', () => {
       );
       // Adoption was exercised: some executor outlived its daemon and finished on its one attempt.
       expect(adoptedOnce.length, 'tasks adopted and finished on their single attempt').toBeGreaterThan(0);
-      expect(listPanes(w.socket).filter((p) => !p.dead)).toEqual([]);
+      expect(listPanes(w.executorSocket).filter((p) => !p.dead)).toEqual([]);
       expect(existsSync(w.paths.lock), 'the final daemon released the lock').toBe(false);
     },
   );

@@ -96,9 +96,10 @@ afterAll(async () => {
   await sshd?.stop();
 });
 
-function hasSession(socket: string, session: string): boolean {
+function hasSession(socketPath: string, session: string): boolean {
   return (
-    spawnSync('tmux', ['-L', socket, 'has-session', '-t', `=${session}`], { stdio: 'ignore' }).status === 0
+    spawnSync('tmux', ['-S', socketPath, 'has-session', '-t', `=${session}`], { stdio: 'ignore' }).status ===
+    0
   );
 }
 
@@ -163,7 +164,7 @@ describe.skipIf(!sshdAvailable)('collecting over a link that drops', () => {
         const task = supervisor.store.list().find((t) => t.id === 'late');
         if (task?.state !== 'running' || task.attempts.length !== 1 || supervisor.live.has('late'))
           return false;
-        if (!existsSync(exitJson) || hasSession(w.socket, 'ns-late')) return false;
+        if (!existsSync(exitJson) || hasSession(w.executorSocket, 'ns-late')) return false;
         return sshProcesses(controlDir).every((x) => x.master || x.argv.includes('wait-for'));
       },
       30_000,

@@ -211,6 +211,6 @@ describe.skipIf(!sshdAvailable)('the daemon over ssh', () => {
     expect(git(w.repo, 'ls-tree', '--name-only', 'main').split('\n').sort()).toEqual(
       ['README.md', ...ids.map((id) => `${id}.txt`)].sort(),
     );
-    expect(listPanes(w.socket)).toEqual([]); // every session was collected
+    expect(listPanes(w.executorSocket)).toEqual([]); // every session was collected
   });
 });

@@ -286,7 +286,7 @@ describe('the daemon', () => {
       'vanish.md',
       scriptedSpec(
         'vanish',
-        `write wip.txt "work in progress\\n"\nsh "tmux -L ${night.socket} kill-session -t =ns-vanish"\nsleep 30`,
+        `write wip.txt "work in progress\\n"\nsh "tmux -S ${night.executorSocket} kill-session -t =ns-vanish"\nsleep 30`,
         ['idle: 10m', 'attempts: 1'],
       ),
     );

@@ -5,15 +5,12 @@ import { afterAll, expect, it } from 'vitest';
 import { QueueStore } from '../../src/queue/store.js';
 import { workspacePaths } from '../../src/config/paths.js';
 import { systemClock } from '../../src/lib/clock.js';
+import { killTmuxServers, localExecutorSocket } from '../../src/testing/executor-tmux.js';
 
 const socket = `ns-demo-${process.pid}`;
 let root = '';
 afterAll(() => {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    /* no server left */
-  }
+  killTmuxServers(socket, root ? [localExecutorSocket(root, socket)] : []);
   if (root) rmSync(root, { recursive: true, force: true });
 });
 

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,15 +7,15 @@ import { WorkerHost } from '../../src/hosts/worker.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { makeRepo } from '../../src/testing/git.js';
 import { runCli } from '../../src/testing/workspace.js';
+import { killTmuxServers, localExecutorSocket } from '../../src/testing/executor-tmux.js';
 
 const socket = `ns-doctor-${process.pid}`;
 const roots: string[] = [];
 afterAll(() => {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    /* none */
-  }
+  killTmuxServers(
+    socket,
+    roots.map((r) => localExecutorSocket(r, socket)),
+  );
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 

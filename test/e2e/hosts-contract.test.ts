@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { SpecError } from '../../src/core/errors.js';
 import { isTaskId } from '../../src/core/ids.js';
@@ -65,12 +65,9 @@ async function setUp(kind: 'local' | 'ssh', cleanups: Cleanup[]): Promise<Harnes
   const tmp = mkdtempSync(path.join(os.tmpdir(), `ns-contract-${kind}-`));
   cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
   const socket = `ns-contract-${kind}-${RUN}`;
+  // The executors' server lives in the workdir (hosts/layout.ts); removing tmp removes its socket file.
   cleanups.push(async () => {
-    await local.run(['tmux', '-L', socket, 'kill-server']);
-    // tmux 3.3 leaves the socket file behind.
-    rmSync(path.join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), {
-      force: true,
-    });
+    await local.run(['tmux', '-S', path.join(tmp, 'work', 'tmux', socket), 'kill-server']);
   });
   const sshd = kind === 'ssh' ? await startSshd() : null;
   if (sshd) cleanups.push(() => sshd.stop());
@@ -603,7 +600,7 @@ for (const kind of ['local', 'ssh'] as const) {
     it('reads several attempts in one batch: running, ended, never started; with and without a tmux server', async () => {
       const { host, repo, base, runner } = h;
       // No server on the socket: every attempt reads as no pane, no exit, no log, whatever ran before.
-      await runner.run(['tmux', '-L', h.socket, 'kill-server']);
+      await runner.run(['tmux', '-S', host.tmux.socket, 'kill-server']);
       const none = await host.statuses([
         { repo: 'app', id: 'contract-batch-a', attempt: 1 },
         { repo: 'app', id: 'contract-batch-b', attempt: 1 },
@@ -780,7 +777,7 @@ for (const kind of ['local', 'ssh'] as const) {
         // On the host, through an independent connection: tmux and the executor carry on.
         const other = h.fresh();
         try {
-          const tmux = ['tmux', '-L', h.socket];
+          const tmux = ['tmux', '-S', h.host.tmux.socket];
           expect((await other.run([...tmux, 'has-session', '-t', `=ns-${id}`])).exitCode).toBe(0);
           const dead = await other.run([
             ...tmux,
@@ -820,6 +817,12 @@ for (const kind of ['local', 'ssh'] as const) {
       const workdir = path.join(h.tmp, `w o'r"k $(touch ${h.canary}) \`touch ${h.canary}\`; é`);
       const host = new WorkerHost(kind, h.runner, workdir, h.socket);
       await host.prepare();
+      // This workdir is too long for a socket path: its server and socket directory are under /tmp.
+      onTestFinished(async () => {
+        await local.run(['tmux', '-S', host.tmux.socket, 'kill-server']);
+        if (host.tmux.socket.startsWith('/tmp/ns-tmux-'))
+          rmSync(path.dirname(host.tmux.socket), { recursive: true, force: true });
+      });
       const text = (opts: { maxLong?: number } = {}) => hostile(h.canary, { nul: false, ...opts });
       const line = (max: number) => text({ maxLong: max * 4 }).map((t) => plainLine(t, max));
       const word = text({ maxLong: 2000 }).filter((w) => !w.includes('{{nightshift:'));

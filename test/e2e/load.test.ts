@@ -17,7 +17,8 @@ import { ManualClock } from '../../src/lib/clock.js';
 const socket = `ns-load-${process.pid}`;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ns-load-'));
 afterAll(async () => {
-  await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
+  for (const name of ['ok', 'gone', 'fleet'])
+    await new LocalRunner().run(['tmux', '-S', path.join(tmp, name, 'tmux', socket), 'kill-server']);
   rmSync(tmp, { recursive: true, force: true });
 });
 

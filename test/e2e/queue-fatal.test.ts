@@ -4,7 +4,7 @@
  * daemon run with fixtures/queue-worker.mjs preloaded, whose NS_FAIL_FSYNC_OF hook makes fsync(2) of
  * one file name fail with EIO, as a dying disk's would.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { afterAll, beforeEach, expect, it } from 'vitest';
 import { workspacePaths, type WorkspacePaths } from '../../src/config/paths.js';
 import { specText } from '../../src/testing/workspace.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { killTmuxServers, localExecutorSocket } from '../../src/testing/executor-tmux.js';
 
 const WORKER = pathToFileURL(fileURLToPath(new URL('./fixtures/queue-worker.mjs', import.meta.url))).href;
 const BIN = fileURLToPath(new URL('../../bin/nightshift.js', import.meta.url));
@@ -30,11 +31,10 @@ beforeEach(() => {
   paths = workspacePaths(root);
 });
 afterAll(() => {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    /* no server was started */
-  }
+  killTmuxServers(
+    socket,
+    roots.map((r) => localExecutorSocket(r, socket)),
+  );
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
 

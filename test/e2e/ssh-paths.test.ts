@@ -64,7 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await host?.runner.close().catch(() => undefined);
-  await local.run(['tmux', '-L', socket, 'kill-server']);
+  await local.run(['tmux', '-S', path.join(root, 'remote', 'tmux', socket), 'kill-server']);
   await sshd?.stop();
   if (root) rmSync(path.dirname(root), { recursive: true, force: true });
 });

@@ -13,6 +13,7 @@ import { workspacePaths, type WorkspacePaths } from '../../src/config/paths.js';
 import type { TaskRecord } from '../../src/core/task.js';
 import { isAlive, readLock } from '../../src/queue/lock.js';
 import { helpLines } from '../../src/tui/keys/docs.js';
+import { killTmuxServers, localExecutorSocket, tmuxAt } from '../../src/testing/executor-tmux.js';
 import { scriptedSpec } from '../../src/testing/night.js';
 import { envOutsideTmux, killServer, TmuxScreen, tmuxOn } from '../../src/testing/tmux-screen.js';
 import { waitFor } from '../../src/testing/wait.js';
@@ -64,6 +65,16 @@ function clients(): string[] {
 
 function nsSessions(): string[] {
   const r = tmuxOn(NS_SOCKET, ['list-sessions', '-F', '#{session_name}']);
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+}
+
+/** The executors' server: `-S <workdir>/tmux/<socket>`, never the TUI's (docs/hosts.md, "tmux"). */
+function onExecutors(args: string[]): { status: number; stdout: string } {
+  return tmuxAt(localExecutorSocket(root, NS_SOCKET), args);
+}
+
+function executorSessions(): string[] {
+  const r = onExecutors(['list-sessions', '-F', '#{session_name}']);
   return r.status === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }
 
@@ -135,6 +146,7 @@ afterAll(async () => {
   } finally {
     term?.kill();
     killServer(NS_SOCKET);
+    if (root) killTmuxServers(null, [localExecutorSocket(root, NS_SOCKET)]);
     if (root && !process.env['NS_KEEP_TEST_DIRS']) rmSync(root, { recursive: true, force: true });
   }
 });
@@ -275,10 +287,11 @@ describe('the TUI in real tmux', () => {
     // Its executor's tmux session is gone; the other hanging task's is not.
     await waitFor(
       'the killed executor session to go',
-      () => !nsSessions().includes(`ns-${HOLD_KILL}`),
+      () => !executorSessions().includes(`ns-${HOLD_KILL}`),
       15_000,
     );
-    expect(nsSessions()).toContain(`ns-${HOLD_ATTACH}`);
+    expect(executorSessions()).toContain(`ns-${HOLD_ATTACH}`);
+    expect(nsSessions().filter((n) => n.startsWith('ns-'))).toEqual([]);
     t.keys('tui', 'Escape');
     await t.waitForScreen('tui', 'the filter cleared', (x) => boardRows(x).length === 8);
   });
@@ -308,11 +321,11 @@ describe('the TUI in real tmux', () => {
     );
     // A person's client (read-write) on the executor's session, whose status line shows its name.
     expect(pane).toContain(`[${`ns-${HOLD_ATTACH}`.slice(0, 9)}`);
-    expect(
-      tmuxOn(NS_SOCKET, ['list-clients', '-F', '#{client_session} #{client_readonly}']).stdout.trim(),
-    ).toBe(`ns-${HOLD_ATTACH} 0`);
+    expect(onExecutors(['list-clients', '-F', '#{client_session} #{client_readonly}']).stdout.trim()).toBe(
+      `ns-${HOLD_ATTACH} 0`,
+    );
     // The keys go to the nested tmux client: its prefix, then d, detaches it.
-    const prefix = tmuxOn(NS_SOCKET, ['show-options', '-gv', 'prefix']).stdout.trim() || 'C-b';
+    const prefix = onExecutors(['show-options', '-gv', 'prefix']).stdout.trim() || 'C-b';
     t.keys('tui', prefix);
     t.keys('tui', 'd');
     const back = await t.waitForScreen(
@@ -321,7 +334,7 @@ describe('the TUI in real tmux', () => {
       (s) => s.includes('[1] Board') && statusLine(s).includes(`back from ns-${HOLD_ATTACH}`),
     );
     expect(boardRows(back)).toContain(`● ${HOLD_ATTACH}`);
-    expect(nsSessions()).toContain(`ns-${HOLD_ATTACH}`);
+    expect(executorSessions()).toContain(`ns-${HOLD_ATTACH}`);
   });
 
   it('quits with q and leaves the daemon running', async () => {

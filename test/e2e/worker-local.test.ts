@@ -25,7 +25,7 @@ beforeAll(async () => {
   await host.prepare();
 });
 afterAll(async () => {
-  await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
+  await new LocalRunner().run(['tmux', '-S', host.tmux.socket, 'kill-server']);
   rmSync(workdir, { recursive: true, force: true });
   rmSync(repo, { recursive: true, force: true });
 });
@@ -152,8 +152,9 @@ it('continues a branch that descends from the base, and starts anew one left on 
   expect(head()).toBe(work);
 });
 
-it('keeps an ns- pane and its exit status on a tmux server the TUI started without our config', async () => {
-  // The TUI's `nightshift` session starts the server first, with the user's config, not nightshift's.
+it('never runs an executor on the tmux server of the TUI, even under the same socket name', async () => {
+  // The TUI's `nightshift` session starts its server first, with the user's config and environment:
+  // the executors' server (`-S <workdir>/tmux/<name>`) is another one.
   const tuiSocket = `${socket}-tui`;
   const work = mkdtempSync(path.join(os.tmpdir(), 'ns-work-tui-'));
   try {
@@ -182,15 +183,20 @@ it('keeps an ns- pane and its exit status on a tmux server the TUI started witho
     // pane that exits at once dead without its status, which exit.json records all the same.
     expect(done.pane).toMatchObject({ session: 'ns-quick', dead: true });
     expect([3, null]).toContain(done.pane?.exitStatus);
-    const remain = (target: string) =>
-      spawnSync('tmux', ['-L', tuiSocket, 'show-options', '-w', '-v', '-t', target, 'remain-on-exit'], {
+    const remain = (where: string[], target: string) =>
+      spawnSync('tmux', [...where, 'show-options', '-w', '-v', '-t', target, 'remain-on-exit'], {
         encoding: 'utf8',
       }).stdout.trim();
-    expect(remain('=ns-quick:')).toBe('on');
+    expect(remain(['-S', other.tmux.socket], '=ns-quick:')).toBe('on');
+    const tuiSessions = spawnSync('tmux', ['-L', tuiSocket, 'list-sessions', '-F', '#{session_name}'], {
+      encoding: 'utf8',
+    }).stdout;
+    expect(tuiSessions.split('\n').filter(Boolean)).toEqual(['nightshift']);
     // The TUI's own window keeps tmux's default: a TUI that exits takes its window with it.
-    expect(remain('=nightshift:=tui')).toBe('off');
+    expect(remain(['-L', tuiSocket], '=nightshift:=tui')).toBe('off');
   } finally {
     await new LocalRunner().run(['tmux', '-L', tuiSocket, 'kill-server']);
+    await new LocalRunner().run(['tmux', '-S', path.join(work, 'tmux', tuiSocket), 'kill-server']);
     rmSync(work, { recursive: true, force: true });
   }
 });
@@ -450,9 +456,13 @@ it.each([0, 3])(
       prompt: 'p',
     });
     const pane = () =>
-      spawnSync('tmux', ['-L', socket, 'capture-pane', '-p', '-J', '-t', `=ns-${id}:`, '-S', '-200'], {
-        encoding: 'utf8',
-      }).stdout;
+      spawnSync(
+        'tmux',
+        ['-S', host.tmux.socket, 'capture-pane', '-p', '-J', '-t', `=ns-${id}:`, '-S', '-200'],
+        {
+          encoding: 'utf8',
+        },
+      ).stdout;
     // Lines reach the pane and the log as they are printed, while the executor still runs.
     await waitFor('the first lines in the log', async () =>
       (await host.readLog(id, 1)).includes('key=[redacted]; again [redacted].'),

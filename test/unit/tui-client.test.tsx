@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { attachArgv, tmuxAttachWords, tmuxSocket } from '../../src/client/attach.js';
 import { startDaemon, type ProcessStarter } from '../../src/client/daemon-start.js';
@@ -31,8 +32,8 @@ describe('attach argv (the TUI builds none itself)', () => {
     ).toEqual([
       'tmux',
       '-u',
-      '-L',
-      'nightshift',
+      '-S',
+      path.join(ws.paths.root, 'hosts', 'local', 'tmux', 'nightshift'),
       'attach-session',
       '-r',
       '-f',
@@ -42,7 +43,14 @@ describe('attach argv (the TUI builds none itself)', () => {
     ]);
     expect(
       attachArgv(config, ws.paths, 'local', 'x-1', { socket: 's', purpose: 'person', readOnly: false }),
-    ).toEqual(['tmux', '-L', 's', 'attach-session', '-t', '=ns-x-1']);
+    ).toEqual([
+      'tmux',
+      '-S',
+      path.join(ws.paths.root, 'hosts', 'local', 'tmux', 's'),
+      'attach-session',
+      '-t',
+      '=ns-x-1',
+    ]);
   });
 
   it('goes through ssh -t for an ssh host, with its options and the remote words quoted', () => {
@@ -65,7 +73,7 @@ describe('attach argv (the TUI builds none itself)', () => {
       '-t',
       '--',
       'ubuntu@oci-worker',
-      "'tmux' '-L' 'nightshift' 'attach-session' '-r' '-t' '=ns-x-1'",
+      "'tmux' '-S' '.nightshift/tmux/nightshift' 'attach-session' '-r' '-t' '=ns-x-1'",
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,13 +97,14 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 describe.skipIf(!hasTmux)('against a real tmux session', () => {
   const socket = `ns-live-${process.pid}`;
   afterEach(() => {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    spawnSync('tmux', ['-S', path.join(dir, 'w', 'tmux', socket), 'kill-server']);
   });
 
   it('attaches read-only to =ns-<id> and shows what the executor prints', async () => {
+    mkdirSync(path.join(dir, 'w', 'tmux'), { recursive: true, mode: 0o700 });
     const started = spawnSync('tmux', [
-      '-L',
-      socket,
+      '-S',
+      path.join(dir, 'w', 'tmux', socket),
       '-f',
       '/dev/null',
       'new-session',
@@ -120,7 +121,12 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
       'echo "agent says hello"; sleep 60',
     ]);
     expect(started.status).toBe(0);
-    const config = parseConfig('hosts:\n  local: { kind: local }\n', 'nightshift.config.yaml');
+    // The attach looks for the executors' socket in the host's workdir: point it at this test's server.
+    const workdir = path.join(dir, 'w');
+    const config = parseConfig(
+      `hosts:\n  local: { kind: local, workdir: ${JSON.stringify(workdir)} }\n`,
+      'nightshift.config.yaml',
+    );
     const argv = attachArgv(config, workspacePaths(dir), 'local', 'demo', {
       socket,
       purpose: 'view',
@@ -129,8 +135,8 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
     expect(argv).toEqual([
       'tmux',
       '-u',
-      '-L',
-      socket,
+      '-S',
+      path.join(workdir, 'tmux', socket),
       'attach-session',
       '-r',
       '-f',
@@ -144,7 +150,15 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
     // Read-only and ignore-size: the executor's window keeps its size.
     const size = spawnSync(
       'tmux',
-      ['-L', socket, 'list-windows', '-t', '=ns-demo', '-F', '#{window_width}x#{window_height}'],
+      [
+        '-S',
+        path.join(dir, 'w', 'tmux', socket),
+        'list-windows',
+        '-t',
+        '=ns-demo',
+        '-F',
+        '#{window_width}x#{window_height}',
+      ],
       {
         encoding: 'utf8',
       },

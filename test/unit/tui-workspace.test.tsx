@@ -178,18 +178,19 @@ it('builds the attach argv from the host config and the socket in the environmen
     watch: false,
   });
   const target = { taskId: 'alpha', attempt: 1, host: 'local', running: true };
+  const socket = path.join(ws.root, 'hosts', 'local', 'tmux', 'ns-test');
   expect(source.attachArgv(target, false)).toEqual([
     'tmux',
-    '-L',
-    'ns-test',
+    '-S',
+    socket,
     'attach-session',
     '-t',
     '=ns-alpha',
   ]);
   expect(source.attachArgv(target, true)).toEqual([
     'tmux',
-    '-L',
-    'ns-test',
+    '-S',
+    socket,
     'attach-session',
     '-r',
     '-t',
