@@ -4,7 +4,18 @@
  * `receive.denyCurrentBranch=updateInstead` semantics), when it has uncommitted changes the move waits
  * and says why. A bare repository, or one whose branch is checked out nowhere, moves the ref alone.
  */
-import { closeSync, copyFileSync, existsSync, openSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -111,7 +122,65 @@ export async function checkoutStates(
   branch: string,
 ): Promise<(CheckoutState & { fingerprint: string })[]> {
   const trees = await checkoutsOf(repoDir, branch);
+  // A move that a killed supervisor left half done is finished first: its checkout is not the user's mess.
+  for (const worktree of trees) await finishInterruptedMove(repoDir, worktree);
   return Promise.all(trees.map(async (worktree) => ({ worktree, ...(await readCheckout(worktree)) })));
+}
+
+/** What a move under a checkout records before it starts (beside the index), to be finished after a crash. */
+interface MoveIntent {
+  pid: number;
+  ref: string;
+  expected: string;
+  next: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Finishes a move under `worktree` that a killed supervisor left half done (its intent file is there and
+ * its process is gone). The ref moves before any file does, so: the ref still at `expected` means no
+ * file moved and only the lock is left to remove; the ref at `next` means the files and the index are
+ * brought to `next` (the tree the move was landing) from the index as it was, and the lock goes. A
+ * ref moved by someone else since is left for the dirty check to report.
+ */
+export async function finishInterruptedMove(repoDir: string, worktree: string): Promise<void> {
+  const index = await git(worktree).raw(['rev-parse', '--path-format=absolute', '--git-path', 'index']);
+  const intentFile = `${index}.nightshift-move`;
+  let intent: MoveIntent;
+  try {
+    intent = JSON.parse(readFileSync(intentFile, 'utf8')) as MoveIntent;
+  } catch {
+    return; // no move was interrupted (or its intent never reached the disk: then it never started)
+  }
+  if (intent.pid !== process.pid && alive(intent.pid)) return; // still under way in another process
+  const lock = `${index}.lock`;
+  // Ours only if empty: git's own index.lock holds an index.
+  const ourLock = existsSync(lock) && statSync(lock).size === 0;
+  const copy = `${index}.nightshift`;
+  const now = await git(repoDir)
+    .raw(['rev-parse', '--verify', '-q', intent.ref])
+    .catch(() => '');
+  if (now === intent.next && ourLock) {
+    if (existsSync(index)) copyFileSync(index, copy);
+    const wt = git(worktree, { GIT_INDEX_FILE: copy });
+    // From the index as it was (at `expected`): the files the move had not reached yet follow, those
+    // it had reached already match `next`.
+    await wt.raw(['read-tree', '-u', '--reset', intent.next]);
+    renameSync(copy, lock);
+    renameSync(lock, index);
+  } else if (ourLock) {
+    rmSync(lock, { force: true });
+  }
+  rmSync(copy, { force: true });
+  rmSync(intentFile, { force: true });
 }
 
 export type MoveResult =
@@ -178,10 +247,21 @@ async function follow(
   });
   const index = await git(worktree).raw(['rev-parse', '--path-format=absolute', '--git-path', 'index']);
   const lock = `${index}.lock`;
+  const intentFile = `${index}.nightshift-move`;
+  // Recorded before the lock, so a crash anywhere after leaves what finishInterruptedMove needs.
+  const intent: MoveIntent = { pid: process.pid, ref, expected, next };
+  const ifd = openSync(intentFile, 'w', 0o644);
+  try {
+    writeSync(ifd, JSON.stringify(intent));
+    fsyncSync(ifd);
+  } finally {
+    closeSync(ifd);
+  }
   let fd: number;
   try {
     fd = openSync(lock, 'wx', 0o644);
   } catch {
+    rmSync(intentFile, { force: true });
     return wait(
       `git is busy there (${lock} exists); the merge waits: if no git command is running in it, remove that file`,
     );
@@ -206,8 +286,9 @@ async function follow(
     const dirty = [...new Set([...staged.split('\n'), ...changed.split('\n')].filter(Boolean))];
     if (dirty.length)
       return { ok: false, moved: false, worktree, reason: dirtyReason(branch, { worktree, dirty }) };
+    // Would the files follow? A dry run on the index copy: it touches no file but checks every one.
     try {
-      await wt.raw(['read-tree', '-u', '-m', expected, next]);
+      await wt.raw(['read-tree', '-n', '-u', '-m', expected, next]);
     } catch (err) {
       const said = (err instanceof Error ? err.message : String(err))
         .trim()
@@ -218,10 +299,25 @@ async function follow(
         `its files cannot follow the merge (${said}); the merge waits: move those files away or commit them (git -C ${worktree} status)`,
       );
     }
-    if (!(await casRef(git(repoDir), ref, next, expected, message))) {
-      // Put the files back as they were; the index copy is thrown away.
-      await wt.raw(['read-tree', '-u', '-m', next, expected]).catch(() => undefined);
-      return { ok: false, moved: true };
+    // The ref moves first, the files after: a crash in between is finished by finishInterruptedMove.
+    if (!(await casRef(git(repoDir), ref, next, expected, message))) return { ok: false, moved: true };
+    if (existsSync(index)) copyFileSync(index, copy);
+    else rmSync(copy, { force: true });
+    await wt.raw(['update-index', '-q', '--refresh']).catch(() => undefined);
+    try {
+      await wt.raw(['read-tree', '-u', '-m', expected, next]);
+    } catch (err) {
+      // Something came in the way since the check (git checks every file before it writes one): the
+      // ref goes back and no file moved.
+      await casRef(git(repoDir), ref, expected, next, `${message} (undone)`);
+      const said = (err instanceof Error ? err.message : String(err))
+        .trim()
+        .split('\n')
+        .slice(0, 4)
+        .join('; ');
+      return wait(
+        `its files cannot follow the merge (${said}); the merge waits: move those files away or commit them (git -C ${worktree} status)`,
+      );
     }
     // Git's own way to replace the index: the new contents become index.lock, then index.lock → index.
     renameSync(copy, lock);
@@ -231,6 +327,7 @@ async function follow(
   } finally {
     rmSync(copy, { force: true });
     if (locked) rmSync(lock, { force: true });
+    rmSync(intentFile, { force: true });
   }
 }
 

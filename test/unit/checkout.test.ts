@@ -3,11 +3,12 @@
  * clean → the working tree follows; dirty → the move waits with the reason; bare or not checked out →
  * the ref alone moves, as before.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkoutsOf, decideMove, moveBranch } from '../../src/git/checkout.js';
+import { checkoutStates, checkoutsOf, decideMove, moveBranch } from '../../src/git/checkout.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 
 const dirs: string[] = [];
@@ -184,5 +185,61 @@ describe('moveBranch against real repositories', () => {
     expect(await moveBranch(dir, 'main', next, old, 'test: merge')).toEqual({ ok: true, followed: real });
     expect(readFileSync(path.join(linked, 'a.txt'), 'utf8')).toBe('two\n');
     expect(git(linked, 'status', '--porcelain')).toBe('');
+  });
+});
+
+describe('a move the supervisor was killed in the middle of', () => {
+  /** The state a SIGKILL leaves: the intent beside the index, nightshift's empty index.lock, a dead pid. */
+  function crashed(dir: string, expected: string, next: string, pid: number): void {
+    const index = path.join(dir, '.git', 'index');
+    writeFileSync(
+      `${index}.nightshift-move`,
+      JSON.stringify({ pid, ref: 'refs/heads/main', expected, next }),
+    );
+    writeFileSync(`${index}.lock`, '');
+  }
+  const deadPid = () => spawnSync('true').pid;
+
+  it('after the ref moved: the files and the index are brought to the new tip, the lock and intent go', async () => {
+    const dir = repo();
+    const old = git(dir, 'rev-parse', 'main');
+    const next = commitAside(dir, { 'a.txt': 'two\n', 'new.txt': 'new\n' });
+    git(dir, 'update-ref', 'refs/heads/main', next, old); // the ref moves first, then the kill
+    crashed(dir, old, next, deadPid());
+    const [state] = await checkoutStates(dir, 'main');
+    expect(state?.dirty).toEqual([]);
+    expect(git(dir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect(readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('two\n');
+    expect(readFileSync(path.join(dir, 'new.txt'), 'utf8')).toBe('new\n');
+    expect(existsSync(path.join(dir, '.git', 'index.lock'))).toBe(false);
+    expect(existsSync(path.join(dir, '.git', 'index.nightshift-move'))).toBe(false);
+    // And the next move goes ahead as usual.
+    const after = commitAside(dir, { 'a.txt': 'three\n' });
+    expect(await moveBranch(dir, 'main', after, next, 'test: merge')).toEqual({ ok: true, followed: dir });
+  });
+
+  it('before the ref moved: nothing moved, so only the lock and the intent go', async () => {
+    const dir = repo();
+    const old = git(dir, 'rev-parse', 'main');
+    const next = commitAside(dir, { 'a.txt': 'two\n' });
+    crashed(dir, old, next, deadPid());
+    const before = git(dir, 'ls-files', '-s');
+    const [state] = await checkoutStates(dir, 'main');
+    expect(state?.dirty).toEqual([]);
+    expect(git(dir, 'rev-parse', 'main')).toBe(old);
+    expect(git(dir, 'ls-files', '-s')).toBe(before);
+    expect(readFileSync(path.join(dir, 'a.txt'), 'utf8')).toBe('one\n');
+    expect(existsSync(path.join(dir, '.git', 'index.lock'))).toBe(false);
+  });
+
+  it('a move still under way in a live process is left alone', async () => {
+    const dir = repo();
+    const old = git(dir, 'rev-parse', 'main');
+    const next = commitAside(dir, { 'a.txt': 'two\n' });
+    crashed(dir, old, next, process.ppid); // the test runner's parent: alive
+
+    await checkoutStates(dir, 'main');
+    expect(existsSync(path.join(dir, '.git', 'index.lock'))).toBe(true);
+    expect(existsSync(path.join(dir, '.git', 'index.nightshift-move'))).toBe(true);
   });
 });
