@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { RESERVED_IDS, TASK_ID_PATTERN, refNameProblem } from '../core/ids.js';
+import { DEFAULT_ARCHITECT_MODEL } from './models.js';
 
 export const nameSchema = z
   .string()
@@ -138,7 +139,7 @@ export const configSchema = z.strictObject({
   architect: z
     .strictObject({
       mode: z.enum(['llm', 'gates', 'manual']).default('gates'),
-      model: z.string().min(1).default('claude-sonnet-4-5'),
+      model: z.string().min(1).default(DEFAULT_ARCHITECT_MODEL),
       baseURL: z.string().url().nullable().default(null),
       apiKeyEnv: envName.nullable().default('ANTHROPIC_API_KEY'),
       authTokenEnv: envName.nullable().default(null),

@@ -5,6 +5,7 @@ import { ErrorCode, NightshiftError } from '../../core/errors.js';
 import { workspacePaths } from '../../config/paths.js';
 import { QueueStore } from '../../queue/store.js';
 import type { CommandContext } from '../context.js';
+import { DEFAULT_ARCHITECT_MODEL } from '../../config/models.js';
 
 export const CONFIG_TEMPLATE = `# nightshift workspace configuration. Every key, its default and meaning: docs/configuration.md in the
 # nightshift repository. Unknown keys are errors.
@@ -33,7 +34,7 @@ providers:
 
 architect:
   mode: gates            # llm | gates | manual
-  model: claude-sonnet-4-5
+  model: ${DEFAULT_ARCHITECT_MODEL}
   apiKeyEnv: ANTHROPIC_API_KEY
 
 gates:
