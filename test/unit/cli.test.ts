@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { enterRunning, enterReview } from '../../src/core/task.js';
 import { isBareInvocation, nearestCommand } from '../../src/cli/main.js';
+import { demoSession } from '../../src/cli/commands/demo.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { WorkspaceLock } from '../../src/queue/lock.js';
 import { QueueStore } from '../../src/queue/store.js';
@@ -401,6 +402,13 @@ describe('usage', () => {
     expect((await cli('--help')).code).toBe(0);
     expect((await cli('add', '--help')).stdout).toContain('--force');
     expect((await cli('--version')).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('the demo', () => {
+  it('names its tmux session after its workspace, so a second demo never attaches to the first', () => {
+    expect(demoSession('/tmp/nightshift-demo-AbC123')).toBe('nightshift-demo-AbC123');
+    expect(demoSession('/tmp/nightshift-demo-xyz')).not.toBe(demoSession('/tmp/nightshift-demo-AbC123'));
   });
 });
 

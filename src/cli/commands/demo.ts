@@ -10,6 +10,14 @@ import type { CommandContext } from '../context.js';
 
 export const DEMO_SESSION = 'nightshift-demo';
 
+/**
+ * The demo's tmux session, named after its workspace: a second demo gets a session of its own instead of
+ * attaching to the first one's (which shows the first demo's workspace).
+ */
+export function demoSession(root: string): string {
+  return `${DEMO_SESSION}-${path.basename(root).replace(/^nightshift-demo-/, '')}`;
+}
+
 export function registerDemo(ctx: CommandContext): void {
   ctx.program
     .command('demo')
@@ -20,6 +28,7 @@ export function registerDemo(ctx: CommandContext): void {
     .option('--headless', 'no TUI: run the night to the end and print the morning report')
     .action(async (opts: { tmux: boolean; headless?: boolean }) => {
       const demo = createDemoWorkspace(ctx.io.env);
+      let session: string | null = null;
       const say = (line: string) => ctx.io.stdout(`${line}\n`);
       say(`nightshift demo: workspace ${demo.root}`);
       say(`  repository ${demo.repo} (a small app with a node --test suite)`);
@@ -34,15 +43,16 @@ export function registerDemo(ctx: CommandContext): void {
         await runHeadless(ctx, demo.root);
       } else if (opts.tmux && tmux && tmuxAvailable()) {
         const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift';
-        ensureSession(socket, DEMO_SESSION, demo.root, [
+        session = demoSession(demo.root);
+        ensureSession(socket, session, demo.root, [
           { name: 'tui', argv: selfArgv('-w', demo.root, '--no-tmux') },
           { name: 'daemon', argv: selfArgv('-w', demo.root, 'daemon') },
         ]);
         dropDemoSpecs(demo.root);
         say(
-          `  tmux session "${DEMO_SESSION}" on socket "${socket}": detach with Ctrl-b d, come back with \`nightshift demo-attach\``,
+          `  tmux session "${session}" on socket "${socket}": detach with Ctrl-b d, come back with \`tmux -L ${socket} attach -t =${session}\``,
         );
-        attachSession(socket, DEMO_SESSION);
+        attachSession(socket, session);
       } else {
         const { runInteractive } = await import('./demo-run.js');
         await runInteractive(ctx, demo.root);
@@ -50,7 +60,9 @@ export function registerDemo(ctx: CommandContext): void {
       say(`\nThe demo workspace stays at ${demo.root}`);
       say(`  read the report:  nightshift -w ${demo.root} report`);
       say(
-        `  clean up:         tmux -L nightshift kill-session -t ${DEMO_SESSION} 2>/dev/null; rm -rf ${demo.root}`,
+        session
+          ? `  clean up:         tmux -L ${ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift'} kill-session -t =${session} 2>/dev/null; rm -rf ${demo.root}`
+          : `  clean up:         rm -rf ${demo.root}`,
       );
     });
 }
