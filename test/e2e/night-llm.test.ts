@@ -6,7 +6,7 @@ import {
   readFileSync,
   rmSync,
   readdirSync,
-  statSync,
+  lstatSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
@@ -34,11 +34,13 @@ afterEach(async () => {
   server = null;
 });
 
+/** Every regular file under `dir` (not the executors' tmux socket, which lives in the host's workdir). */
 function allFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = path.join(dir, name);
     if (name === '.git') return [];
-    return statSync(p).isDirectory() ? allFiles(p) : [p];
+    const st = lstatSync(p);
+    return st.isDirectory() ? allFiles(p) : st.isFile() ? [p] : [];
   });
 }
 
