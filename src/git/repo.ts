@@ -1,7 +1,7 @@
 /**
- * The supervisor's own repositories, through simple-git (argv arrays, never a shell): worktrees for
- * gates and staging, diffs, rebases and merges, the compare-and-swap that moves main, and pushes that
- * never force.
+ * The supervisor's own repositories, through simple-git (argv arrays, never a shell): the staging
+ * worktree, diffs, rebases and merges, the protected refs a gate run must not move, and pushes that never
+ * force. Main itself moves through git/checkout.ts (moveBranch), which a checkout of it follows.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -170,16 +170,6 @@ export class Repo {
   /** A new commit of `tree` whose only parent is `parent` (no worktree involved). */
   async commitTree(tree: string, parent: string, message: string): Promise<string> {
     return this.git.raw(['commit-tree', tree, '-p', parent, '-m', message]);
-  }
-
-  /** Moves `ref` from `expected` to `next` only if it still points at `expected`. */
-  async compareAndSwap(ref: string, next: string, expected: string): Promise<boolean> {
-    try {
-      await this.git.raw(['update-ref', '-m', 'nightshift: merge', ref, next, expected]);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   /** Pushes a commit to a remote branch without force. */
