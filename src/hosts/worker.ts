@@ -117,8 +117,9 @@ const STAGE_FOREIGN_SERVER = 78;
  * for those that exist; mainMoved compares them at collection), and starts the session: staging and
  * starting are one round trip. When the refs cannot be read it removes the env file and exits 77
  * (STAGE_NO_RECORD) without starting anything: no attempt runs unguarded. TS and TC spell the tmux base
- * (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters.
- * Before anything else it refuses (78, STAGE_FOREIGN_SERVER, printing the server's `show-environment -g`
+ * (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters. A
+ * new-session that fails without making the session (the server was exiting as it connected) is tried
+ * once more. Before anything else it refuses (78, STAGE_FOREIGN_SERVER, printing the server's `show-environment -g`
  * lines that SERVER_ENV_OK_ERE does not allow) a running server whose global environment holds anything
  * but what TMUX_SH gives it: every executor on that server could read it.
  */
@@ -155,7 +156,11 @@ if ! { printf '# %s\\n' "$refs" && git --git-dir "$mirror" for-each-ref --format
   exit ${STAGE_NO_RECORD}
 fi
 mv -f main-refs.tmp "main-refs-$att"
-if ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
+# A server whose last session just ended exits (exit-empty): a new-session that reached it then fails
+# with "server exited unexpectedly" and made no session. Once more, on a new server, in that case only.
+if ! ${TMUX_SH} "$@"; then
+  if ${TMUX_SH} has-session -t "=$session" 2>/dev/null || ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
+fi
 `;
 
 /**
