@@ -245,6 +245,13 @@ async function follow(
     worktree,
     reason: `${branch} is checked out in ${worktree} and ${why}`,
   });
+  /** read-tree refused: git's first lines say which files are in the way. */
+  const cannotFollow = (err: unknown): MoveResult => {
+    const said = (err instanceof Error ? err.message : String(err)).trim().split('\n').slice(0, 4).join('; ');
+    return wait(
+      `its files cannot follow the merge (${said}); the merge waits: move those files away or commit them (git -C ${worktree} status)`,
+    );
+  };
   const index = await git(worktree).raw(['rev-parse', '--path-format=absolute', '--git-path', 'index']);
   const lock = `${index}.lock`;
   const intentFile = `${index}.nightshift-move`;
@@ -290,14 +297,7 @@ async function follow(
     try {
       await wt.raw(['read-tree', '-n', '-u', '-m', expected, next]);
     } catch (err) {
-      const said = (err instanceof Error ? err.message : String(err))
-        .trim()
-        .split('\n')
-        .slice(0, 4)
-        .join('; ');
-      return wait(
-        `its files cannot follow the merge (${said}); the merge waits: move those files away or commit them (git -C ${worktree} status)`,
-      );
+      return cannotFollow(err);
     }
     // The ref moves first, the files after: a crash in between is finished by finishInterruptedMove.
     if (!(await casRef(git(repoDir), ref, next, expected, message))) return { ok: false, moved: true };
@@ -310,14 +310,7 @@ async function follow(
       // Something came in the way since the check (git checks every file before it writes one): the
       // ref goes back and no file moved.
       await casRef(git(repoDir), ref, expected, next, `${message} (undone)`);
-      const said = (err instanceof Error ? err.message : String(err))
-        .trim()
-        .split('\n')
-        .slice(0, 4)
-        .join('; ');
-      return wait(
-        `its files cannot follow the merge (${said}); the merge waits: move those files away or commit them (git -C ${worktree} status)`,
-      );
+      return cannotFollow(err);
     }
     // Git's own way to replace the index: the new contents become index.lock, then index.lock → index.
     renameSync(copy, lock);
