@@ -29,6 +29,7 @@ import {
   secretsGate,
   suiteCount,
   type BaseSuitePort,
+  type CommandOutcome,
   type SuiteOutcome,
 } from './suite-gates.js';
 import { testsKeptVerdict } from './tests-kept.js';
@@ -92,15 +93,8 @@ interface Verdict {
   evidence: string;
 }
 
-interface CommandRun {
-  display: string;
-  exitCode: number;
-  /** stdout and stderr, interleaved as printed, without terminal escapes. */
-  output: string;
-  timedOut: boolean;
-  timeoutMs: number;
-  durationMs: number;
-}
+/** A gate command's run: its output is stdout and stderr, interleaved as printed, without terminal escapes. */
+type CommandRun = CommandOutcome;
 
 /**
  * Runs the enabled gates in order and returns one result per gate. A gate fails on what the branch did;
