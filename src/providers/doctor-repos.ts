@@ -10,20 +10,9 @@ import { promisify } from 'node:util';
 import { resolveRepoPath } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { checkoutStates, decideMove, dirtyReason, enclosingWorktree } from '../git/checkout.js';
+import type { DoctorCheck } from './doctor-check.js';
 
 const run = promisify(execFile);
-
-/** One of doctor's checks (a DoctorCheck, doctor.ts; declared here too so the two files do not import each other). */
-export interface DoctorCheck {
-  scope: 'repo' | 'workspace';
-  name: string;
-  host: string;
-  check: string;
-  ok: boolean;
-  level: 'error' | 'warning';
-  detail: string;
-  fix: string | null;
-}
 
 async function gitOk(dir: string, args: string[]): Promise<boolean> {
   try {

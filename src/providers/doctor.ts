@@ -15,19 +15,9 @@ import { profileFor } from './index.js';
 import { repoChecks, workspaceChecks } from './doctor-repos.js';
 import { runProbe } from './probe.js';
 import { sharedUserWarning } from './shared-user.js';
+import type { DoctorCheck } from './doctor-check.js';
 
-export interface DoctorCheck {
-  /** `gates`: the supervisor's own gate isolation (docs/gates.md#isolation). */
-  scope: 'host' | 'provider' | 'repo' | 'workspace' | 'gates';
-  name: string;
-  host: string;
-  check: string;
-  ok: boolean;
-  /** Warnings do not fail the doctor. */
-  level: 'error' | 'warning';
-  detail: string;
-  fix: string | null;
-}
+export type { DoctorCheck } from './doctor-check.js';
 
 export interface DoctorOptions {
   probe: boolean;
