@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import type { TaskId } from '../core/ids.js';
 import { attachSocketPath, defaultWorkdir } from '../hosts/layout.js';
 import { controlPathFor, interactiveSshArgv, sshTargetFor } from '../hosts/ssh-argv.js';
 import { sessionName } from '../hosts/tmux.js';
@@ -34,7 +35,7 @@ export interface AttachOptions {
 }
 
 /** The tmux words of an attach, before any ssh wrapping; `opts.socket` is the socket's path. */
-export function tmuxAttachWords(taskId: string, opts: AttachOptions): string[] {
+export function tmuxAttachWords(taskId: TaskId, opts: AttachOptions): string[] {
   const target = ['-t', `=${sessionName(taskId)}`];
   if (opts.purpose === 'view') {
     return ['tmux', '-u', '-S', opts.socket, 'attach-session', '-r', '-f', 'ignore-size', ...target];
@@ -52,7 +53,7 @@ export function attachArgv(
   config: Config,
   paths: WorkspacePaths,
   hostName: string,
-  taskId: string,
+  taskId: TaskId,
   opts: AttachOptions,
 ): string[] {
   const host = config.hosts[hostName];

@@ -57,14 +57,15 @@ export const FAILURE_RULES = {
 
 export type FailureCode = keyof typeof FAILURE_RULES;
 
-export function ruleFor(code: string): FailureRule {
-  return (
-    (FAILURE_RULES as Record<string, FailureRule>)[code] ?? {
-      attribution: 'supervisor',
-      retryable: false,
-      chargesAttempt: false,
-    }
-  );
+export const FAILURE_CODES = Object.keys(FAILURE_RULES) as readonly FailureCode[];
+
+export function isFailureCode(code: string): code is FailureCode {
+  return Object.hasOwn(FAILURE_RULES, code);
+}
+
+/** The rule of a code. Every code has one: a misspelt code does not compile (see isFailureCode for disk). */
+export function ruleFor(code: FailureCode): FailureRule {
+  return FAILURE_RULES[code];
 }
 
 /**
@@ -72,9 +73,10 @@ export function ruleFor(code: string): FailureRule {
  * unless the provider was blamed for it. The one rule for the dispatcher (outcomes.ts) and every view.
  */
 export function chargedAttempts(
-  attempts: readonly { code?: string | null; attribution?: string | null }[],
+  attempts: readonly { code?: FailureCode | null; attribution?: string | null }[],
 ): number {
-  return attempts.filter((a) => ruleFor(a.code ?? '').chargesAttempt && a.attribution !== 'provider').length;
+  return attempts.filter((a) => a.code && ruleFor(a.code).chargesAttempt && a.attribution !== 'provider')
+    .length;
 }
 
 export interface BackoffPolicy {

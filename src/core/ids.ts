@@ -1,7 +1,14 @@
 /**
- * Ids reach paths, tmux session names, git refs and argv. They are validated once, here, and
- * nothing downstream ever has to quote or escape them.
+ * Ids reach paths, tmux session names, git refs and argv. They are validated once, at the boundary
+ * where they enter (a spec, a CLI argument, a request file, a queue directory, a task.json), and
+ * carried from there as a `TaskId`: nothing downstream ever has to check, quote or escape them.
  */
+import { ErrorCode, NightshiftError, type ErrorContext } from './errors.js';
+
+declare const taskIdBrand: unique symbol;
+/** A string that passed `idProblem`. Only `isTaskId` and `parseTaskId` make one. */
+export type TaskId = string & { readonly [taskIdBrand]: true };
+
 export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Names the queue uses for its own directories: never a task id. */
@@ -26,8 +33,22 @@ export function idProblem(id: string): string | null {
   return null;
 }
 
-export function isTaskId(id: string): boolean {
+export function isTaskId(id: string): id is TaskId {
   return idProblem(id) === null;
+}
+
+/**
+ * The one check at a boundary: the id, or a NightshiftError (`code`, `usage` by default) that names
+ * where the value came from (`context`) and what is wrong with it.
+ */
+export function parseTaskId(
+  id: string,
+  context: ErrorContext = {},
+  code: ErrorCode = ErrorCode.usage,
+): TaskId {
+  const problem = idProblem(id);
+  if (problem !== null) throw new NightshiftError(code, `invalid task id: ${problem}`, context);
+  return id as TaskId;
 }
 
 /** Turns a file name into a candidate id ("Add Backoff.md" → "add-backoff"); may still be invalid. */

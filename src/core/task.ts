@@ -4,7 +4,10 @@
  */
 import { Attribution, ErrorCode, NightshiftError } from './errors.js';
 import type { NightshiftEvent } from './events.js';
+import type { FailureCode } from './failures.js';
+import type { ParkReason } from './park.js';
 import type { GateName } from './gates.js';
+import type { TaskId } from './ids.js';
 
 import type { TaskState } from './state.js';
 
@@ -26,7 +29,7 @@ export interface TaskSpec {
   base: string;
   provider: string | null;
   priority: number;
-  dependsOn: string[];
+  dependsOn: TaskId[];
   timeoutMs: number;
   idleMs: number;
   attempts: number;
@@ -50,7 +53,7 @@ export interface Attempt {
   outcome: AttemptOutcome;
   attribution: Attribution | null;
   /** Failure code (core/failures.ts) when the attempt failed. */
-  code?: string | null;
+  code?: FailureCode | null;
   reason: string | null;
 }
 
@@ -86,14 +89,14 @@ export interface HistoryEntry {
 }
 
 export interface Failure {
-  code: string;
+  code: FailureCode;
   attribution: Attribution;
   reason: string;
 }
 
 export interface TaskRecord {
   schemaVersion: 1;
-  id: string;
+  id: TaskId;
   state: TaskState;
   title: string;
   dedupKey: string;
@@ -108,8 +111,8 @@ export interface TaskRecord {
   review: Review | null;
   merge: { sha: string; at: string } | null;
   failure: Failure | null;
-  /** Set while the task waits for a person in `review` (e.g. "needs-human"). */
-  parked: string | null;
+  /** Set while the task waits for a person in `review` (core/park.ts). */
+  parked: ParkReason | null;
   /** Not to be started again before this time (retry backoff). */
   retryAt?: string | null;
   /** When the merged branch was deleted after its retention period. */
@@ -126,7 +129,7 @@ export interface Transition {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function newTask(input: { id: string; dedupKey: string; spec: TaskSpec; now: number }): Transition {
+export function newTask(input: { id: TaskId; dedupKey: string; spec: TaskSpec; now: number }): Transition {
   const at = iso(input.now);
   const task: TaskRecord = {
     schemaVersion: 1,
@@ -234,7 +237,7 @@ export function enterReview(task: TaskRecord, at: { now: number; exitCode: numbe
 
 export interface FailureInput {
   now: number;
-  code: string;
+  code: FailureCode;
   attribution: Attribution;
   reason: string;
   outcome?: AttemptOutcome;

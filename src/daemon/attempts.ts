@@ -15,6 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import type { TaskId } from '../core/ids.js';
 import type { TaskRecord } from '../core/task.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
@@ -27,7 +28,7 @@ import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
 import type { OutputReading } from '../providers/types.js';
 
 export interface LiveAttempt {
-  taskId: string;
+  taskId: TaskId;
   attempt: number;
   provider: string;
   host: string;

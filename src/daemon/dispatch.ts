@@ -7,6 +7,7 @@
  * Providers: the spec's pin, else healthy, unfrozen providers under their live limit, preferring better
  * recent grades and then free capacity. Hosts: the provider's hosts that are under their thresholds.
  */
+import type { TaskId } from '../core/ids.js';
 import type { TaskRecord } from '../core/task.js';
 import { canDispatch, type ProviderHealth } from './health.js';
 
@@ -44,7 +45,7 @@ export interface DispatchInput {
 }
 
 export interface Decision {
-  task: string;
+  task: TaskId;
   provider: string;
   host: string;
 }
@@ -53,7 +54,7 @@ export interface DispatchResult {
   decisions: Decision[];
   waiting: Map<string, string>;
   /** Tasks whose dependency failed: they fail too. */
-  doomed: { task: string; dependency: string }[];
+  doomed: { task: TaskId; dependency: TaskId }[];
   /**
    * The next tasks to start once a slot frees, in order (at most `lookahead`): they wait only because
    * healthy providers are at their live limits. Each names the provider and host it would most likely

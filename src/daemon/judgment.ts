@@ -13,6 +13,7 @@ import { coerceError } from '../core/errors.js';
 import { FatalIoError } from '../queue/fsx.js';
 import { parseDuration } from '../core/duration.js';
 import type { GateName } from '../core/gates.js';
+import type { TaskId } from '../core/ids.js';
 import {
   approvalTime,
   enterChanges,
@@ -355,7 +356,7 @@ export class Judgment {
     if (v.grade) this.deps.onGraded();
   }
 
-  private verdict(id: string, review: Review): void {
+  private verdict(id: TaskId, review: Review): void {
     const now = this.deps.clock.now();
     const task = this.deps.store.get(id);
     if (task.state !== 'review') return;
@@ -754,7 +755,7 @@ export class Judgment {
     return { repo, repoCfg, tip, base };
   }
 
-  private update(id: string, reason: string, patch: Partial<TaskRecord>): void {
+  private update(id: TaskId, reason: string, patch: Partial<TaskRecord>): void {
     this.deps.store.transition(id, (t) => updateTask(t, this.deps.clock.now(), reason, patch));
   }
 }

@@ -2,7 +2,13 @@
  * What happens to a task when an attempt fails: the failure table decides who is charged, whether the
  * task is tried again and when. Pure.
  */
-import { backoffDelay, chargedAttempts, ruleFor, type BackoffPolicy } from '../core/failures.js';
+import {
+  backoffDelay,
+  chargedAttempts,
+  ruleFor,
+  type BackoffPolicy,
+  type FailureCode,
+} from '../core/failures.js';
 import {
   enterFailed,
   enterRetry,
@@ -21,7 +27,7 @@ export const POISON_CRASHES = 3;
  */
 export const MAX_FREE_RETRIES = 6;
 
-function isFree(code: string, attribution: string | null): boolean {
+function isFree(code: FailureCode, attribution: string | null): boolean {
   const rule = ruleFor(code);
   return (
     code !== 'launch-interrupted' && rule.retryable && (!rule.chargesAttempt || attribution === 'provider')
@@ -36,7 +42,7 @@ export interface FailureDecision {
 
 export function decideFailure(
   task: TaskRecord,
-  f: { code: string; reason: string; outcome: AttemptOutcome; exitCode: number | null; now: number },
+  f: { code: FailureCode; reason: string; outcome: AttemptOutcome; exitCode: number | null; now: number },
   backoff: BackoffPolicy,
   random: () => number,
 ): FailureDecision {
@@ -44,7 +50,7 @@ export function decideFailure(
   const base = { now: f.now, attribution: rule.attribution, outcome: f.outcome, exitCode: f.exitCode };
   const previous = task.attempts.slice(0, -1);
   const charged = chargedAttempts(previous) + (rule.chargesAttempt ? 1 : 0);
-  const crashes = previous.filter((a) => ruleFor(a.code ?? '').crash).length + (rule.crash ? 1 : 0);
+  const crashes = previous.filter((a) => a.code && ruleFor(a.code).crash).length + (rule.crash ? 1 : 0);
   const providerFault = rule.attribution === 'provider';
   if (crashes >= POISON_CRASHES) {
     return {

@@ -8,7 +8,7 @@
 import os from 'node:os';
 import { coerceError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from '../core/failures.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy, type FailureCode } from '../core/failures.js';
 import { enterFailed, enterReview, enterRunning, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import type { Redactor } from '../lib/redact.js';
@@ -358,7 +358,7 @@ export class Supervisor {
 
   private async dispatch(): Promise<void> {
     const tasks = this.store.list();
-    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const byId = new Map<string, TaskRecord>(tasks.map((t) => [t.id, t]));
     const toggles = this.toggles.read();
     const running = new Map<string, number>();
     for (const l of this.live.values()) running.set(l.provider, (running.get(l.provider) ?? 0) + 1);
@@ -809,7 +809,7 @@ export class Supervisor {
 
   private fail(
     task: TaskRecord,
-    code: string,
+    code: FailureCode,
     reason: string,
     outcome: 'failed' | 'timeout' | 'idle' | 'lost',
     exitCode: number | null,
@@ -918,7 +918,7 @@ export class Supervisor {
 
   private async killAttempt(
     live: LiveAttempt,
-    code: string,
+    code: FailureCode,
     reason: string,
     outcome: 'timeout' | 'idle' | 'failed',
   ): Promise<void> {
@@ -1049,7 +1049,7 @@ export class Supervisor {
     await this.adopt();
     await this.poll();
     await this.fleet.sampleHosts(true, true);
-    const runningIds = new Set(
+    const runningIds = new Set<string>(
       this.store
         .list()
         .filter((t) => t.state === 'running')

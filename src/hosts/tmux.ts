@@ -7,14 +7,13 @@
  * exit status can be read. Nothing is ever typed into a pane: there is no send-keys here.
  */
 import { ErrorCode, NightshiftError } from '../core/errors.js';
-import { isTaskId } from '../core/ids.js';
+import type { TaskId } from '../core/ids.js';
 import type { CommandRunner } from './runner.js';
 
 export const SESSION_PREFIX = 'ns-';
 
-export function sessionName(taskId: string): string {
-  if (!isTaskId(taskId))
-    throw new NightshiftError(ErrorCode.internal, `not a task id: ${JSON.stringify(taskId)}`);
+/** A TaskId is safe as a session name as it is: checked where it entered (core/ids.ts). */
+export function sessionName(taskId: TaskId): string {
   return `${SESSION_PREFIX}${taskId}`;
 }
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
-import { isTaskId } from '../core/ids.js';
+import type { TaskId } from '../core/ids.js';
 import { envFileText, quoteArgv } from './quote.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
 import { withRepoLock } from '../git/repo.js';
@@ -56,7 +56,7 @@ export interface AttemptStatus {
 }
 
 export interface LaunchSpec {
-  taskId: string;
+  taskId: TaskId;
   attempt: number;
   repo: string;
   /** Executor argv (may hold the prompt tokens; never secrets, never spec text). */
@@ -366,13 +366,13 @@ export class WorkerHost {
   mirror(repo: string): string {
     return this.dir('repos', `${repo}.git`);
   }
-  taskDir(id: string): string {
-    return this.dir('tasks', checkId(id));
+  taskDir(id: TaskId): string {
+    return this.dir('tasks', id);
   }
-  worktree(id: string): string {
-    return this.dir('worktrees', checkId(id));
+  worktree(id: TaskId): string {
+    return this.dir('worktrees', id);
   }
-  logPath(id: string, attempt: number): string {
+  logPath(id: TaskId, attempt: number): string {
     return path.posix.join(this.taskDir(id), `attempt-${attempt}.log`);
   }
 
@@ -450,14 +450,14 @@ export class WorkerHost {
   }
 
   /** Pushes one commit of the supervisor's repo to the mirror as refs/nightshift/base/<id>. */
-  async pushBase(localRepo: string, repo: string, id: string, sha: string): Promise<void> {
+  async pushBase(localRepo: string, repo: string, id: TaskId, sha: string): Promise<void> {
     if (!/^[0-9a-f]{40}$/.test(sha)) throw this.hostError(`not a commit sha: ${sha}`);
-    await this.pushFromLocal(localRepo, repo, [`+${sha}:refs/nightshift/base/${checkId(id)}`]);
+    await this.pushFromLocal(localRepo, repo, [`+${sha}:refs/nightshift/base/${id}`]);
   }
 
   /** Pushes the supervisor's ns/<id> to the mirror (a later round continues the same branch). */
-  async pushBranch(localRepo: string, repo: string, id: string): Promise<void> {
-    await this.pushFromLocal(localRepo, repo, [`+refs/heads/ns/${checkId(id)}:refs/heads/ns/${id}`]);
+  async pushBranch(localRepo: string, repo: string, id: TaskId): Promise<void> {
+    await this.pushFromLocal(localRepo, repo, [`+refs/heads/ns/${id}:refs/heads/ns/${id}`]);
   }
 
   private async pushFromLocal(localRepo: string, repo: string, refspecs: string[]): Promise<void> {
@@ -477,7 +477,7 @@ export class WorkerHost {
    * BranchError when the branch is the executor's fault (gone from the mirror, or not descending from
    * its base), and another NightshiftError when the fetch fails for some other reason.
    */
-  async fetchBranch(localRepo: string, repo: string, id: string, base: string): Promise<string> {
+  async fetchBranch(localRepo: string, repo: string, id: TaskId, base: string): Promise<string> {
     const transport = this.runner.gitTransport();
     const fetch = [
       'git',
@@ -487,7 +487,7 @@ export class WorkerHost {
       '-q',
       '--no-tags',
       transport.urlFor(this.mirror(repo)),
-      `+refs/heads/ns/${checkId(id)}:refs/heads/ns/${id}`,
+      `+refs/heads/ns/${id}:refs/heads/ns/${id}`,
     ];
     // A fetch can fail for a moment for reasons that are not the branch's: a dropped link, or a worktree
     // being added in the supervisor's repo just then (its HEAD briefly names no commit, and the fetch's
@@ -544,8 +544,8 @@ export class WorkerHost {
    * Refs the guard refused for this task (non-empty means the executor tried to move main). Empty when
    * the hook never recorded the task; a record that exists but cannot be read is a host error.
    */
-  async mainTouched(repo: string, id: string): Promise<string[]> {
-    const file = path.posix.join(this.mirror(repo), 'nightshift-touched', checkId(id));
+  async mainTouched(repo: string, id: TaskId): Promise<string[]> {
+    const file = path.posix.join(this.mirror(repo), 'nightshift-touched', id);
     const r = await this.runner.run(['sh', '-c', '[ -e "$1" ] || exit 3; exec cat -- "$1"', 'sh', file]);
     if (r.exitCode === 3) return [];
     if (r.exitCode !== 0) {
@@ -577,7 +577,7 @@ export class WorkerHost {
    * and returned unattributed, for the caller to report. Empty when nothing changed or the attempt has no
    * record.
    */
-  async mainMoved(repo: string, id: string, attempt: number): Promise<MovedRef[]> {
+  async mainMoved(repo: string, id: TaskId, attempt: number): Promise<MovedRef[]> {
     const r = await this.runner.run([
       'sh',
       '-c',
@@ -586,7 +586,7 @@ export class WorkerHost {
       this.taskDir(id),
       this.mirror(repo),
       String(attempt),
-      checkId(id),
+      id,
       ...this.protectedRefs(repo),
     ]);
     if (r.exitCode === 3) return [];
@@ -616,7 +616,7 @@ export class WorkerHost {
    * from the task's base, or always with `keepBranch` (a later review round, whose branch may need a
    * rebase onto a new base); otherwise ns/<id> starts at the base.
    */
-  async createWorktree(repo: string, id: string, keepBranch = false): Promise<void> {
+  async createWorktree(repo: string, id: TaskId, keepBranch = false): Promise<void> {
     const r = await this.worktreeOps.run(repo, () =>
       this.runner.run([
         'sh',
@@ -625,7 +625,7 @@ export class WorkerHost {
         'sh',
         this.mirror(repo),
         this.worktree(id),
-        checkId(id),
+        id,
         keepBranch ? 'always' : 'descendant',
       ]),
     );
@@ -633,7 +633,7 @@ export class WorkerHost {
       throw this.hostError(`could not create the worktree of ${id}: ${r.stderr.trim()}`, id);
   }
 
-  async removeWorktree(repo: string, id: string): Promise<void> {
+  async removeWorktree(repo: string, id: TaskId): Promise<void> {
     await this.worktreeOps.run(repo, async () => {
       await this.runner.run([
         'git',
@@ -649,9 +649,9 @@ export class WorkerHost {
   }
 
   /** Deletes ns/<id> and refs/nightshift/base/<id> from the mirror (a merged branch past its retention). */
-  async deleteTaskRefs(repo: string, id: string): Promise<void> {
+  async deleteTaskRefs(repo: string, id: TaskId): Promise<void> {
     const r = await this.runner.run(['git', '--git-dir', this.mirror(repo), 'update-ref', '--stdin'], {
-      input: `delete refs/heads/ns/${checkId(id)}\ndelete refs/nightshift/base/${id}\n`,
+      input: `delete refs/heads/ns/${id}\ndelete refs/nightshift/base/${id}\n`,
     });
     if (r.exitCode !== 0) throw this.hostError(`could not delete the refs of ${id}: ${r.stderr.trim()}`, id);
   }
@@ -662,7 +662,7 @@ export class WorkerHost {
    * and starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
    */
   async launch(spec: LaunchSpec): Promise<void> {
-    const id = checkId(spec.taskId);
+    const id = spec.taskId;
     const taskDir = this.taskDir(id);
     const session = sessionName(id);
     const prompt = Buffer.from(spec.prompt);
@@ -744,7 +744,7 @@ export class WorkerHost {
   }
 
   /** Everything the supervisor needs to judge an attempt's liveness (see statuses). */
-  async status(repo: string, id: string, attempt: number): Promise<AttemptStatus> {
+  async status(repo: string, id: TaskId, attempt: number): Promise<AttemptStatus> {
     const [one] = await this.statuses([{ repo, id, attempt }]);
     if (!one) throw new NightshiftError(ErrorCode.internal, `no status for ${id}`, { host: this.name });
     return one;
@@ -757,7 +757,7 @@ export class WorkerHost {
    * the runner's last (it signals the exit channel and ends).
    */
   async statuses(
-    attempts: readonly { repo: string; id: string; attempt: number }[],
+    attempts: readonly { repo: string; id: TaskId; attempt: number }[],
   ): Promise<AttemptStatus[]> {
     if (attempts.length === 0) return [];
     const mirrors = [...new Set(attempts.map((a) => this.mirror(a.repo)))];
@@ -806,7 +806,7 @@ export class WorkerHost {
       const m = /^\s*(\d+) (.*)$/.exec(line);
       if (m?.[1] && m[2] !== undefined) sizes.set(m[2], Number(m[1]));
     }
-    const paneOf = (id: string) => panes.find((p) => p.session === sessionName(id)) ?? null;
+    const paneOf = (id: TaskId) => panes.find((p) => p.session === sessionName(id)) ?? null;
     return attempts.map((a, i) => {
       let exit: ExitRecord | null = null;
       try {
@@ -825,13 +825,13 @@ export class WorkerHost {
   }
 
   /** Whether attempt `n` ever started its executor: the runner script creates the attempt's log as it does. */
-  async attemptStarted(id: string, attempt: number): Promise<boolean> {
+  async attemptStarted(id: TaskId, attempt: number): Promise<boolean> {
     const r = await this.runner.run(['test', '-e', this.logPath(id, attempt)]);
     return r.exitCode !== 1;
   }
 
   /** Reads the attempt log from byte `from`, decoded as UTF-8. */
-  async readLog(id: string, attempt: number, from = 0): Promise<string> {
+  async readLog(id: TaskId, attempt: number, from = 0): Promise<string> {
     return (await this.readLogBytes(id, attempt, from)).toString('utf8');
   }
 
@@ -840,7 +840,7 @@ export class WorkerHost {
    * logs/: the next read starts where this one ended, even mid-character or in output that is not UTF-8).
    * `max` bounds one read (the mirror reads in chunks, so no read holds an attempt's whole output).
    */
-  async readLogBytes(id: string, attempt: number, from = 0, max?: number): Promise<Buffer> {
+  async readLogBytes(id: TaskId, attempt: number, from = 0, max?: number): Promise<Buffer> {
     const file = this.logPath(id, attempt);
     const argv =
       max === undefined
@@ -851,7 +851,7 @@ export class WorkerHost {
   }
 
   /** Commits the worktree's uncommitted changes to refs/nightshift/salvage/<id>/<attempt>. Null if clean. */
-  async salvage(repo: string, id: string, attempt: number): Promise<string | null> {
+  async salvage(repo: string, id: TaskId, attempt: number): Promise<string | null> {
     const wt = this.worktree(id);
     const git = (...args: string[]) => this.runner.run(['git', '-C', wt, ...args]);
     const dirty = await git('status', '--porcelain');
@@ -894,12 +894,12 @@ export class WorkerHost {
    * The session's last screen as text: its visible pane and up to `lines` lines of scrollback before it
    * ('' when there is no such session). Taken before a kill, so a person can see where the executor was.
    */
-  async captureScreen(id: string, lines = SCREEN_LINES): Promise<string> {
-    return this.tmux.capture(sessionName(checkId(id)), lines);
+  async captureScreen(id: TaskId, lines = SCREEN_LINES): Promise<string> {
+    return this.tmux.capture(sessionName(id), lines);
   }
 
   /** Salvages, then kills the session and every process the attempt started. Returns the salvage commit, if any. */
-  async kill(repo: string, id: string, attempt: number): Promise<string | null> {
+  async kill(repo: string, id: TaskId, attempt: number): Promise<string | null> {
     const salvaged = await this.salvage(repo, id, attempt).catch(() => null);
     await this.closeSession(id, attempt);
     return salvaged;
@@ -911,8 +911,8 @@ export class WorkerHost {
    * Throws LinkError when the link is down; a failed reap is otherwise not an error (it says why on
    * stderr, which is dropped: the runner reaps at its own end too).
    */
-  async closeSession(id: string, attempt: number): Promise<void> {
-    await this.tmux.kill(sessionName(checkId(id)));
+  async closeSession(id: TaskId, attempt: number): Promise<void> {
+    await this.tmux.kill(sessionName(id));
     await this.runner.run(['sh', '-c', REAP_SH, 'sh', this.taskDir(id), String(attempt)]);
   }
 
@@ -928,9 +928,4 @@ export class WorkerHost {
 /** The task's branch is unusable through the executor's doing: gone from the mirror, or not on its base. */
 export class BranchError extends NightshiftError {
   override readonly name = 'BranchError';
-}
-
-function checkId(id: string): string {
-  if (!isTaskId(id)) throw new NightshiftError(ErrorCode.internal, `not a task id: ${JSON.stringify(id)}`);
-  return id;
 }

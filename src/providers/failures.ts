@@ -40,7 +40,7 @@ export function failure(code: ProviderFailureCode, reason: string): Failure {
  * cannot: a refused key, a wrong model id or base URL stays wrong until someone fixes the config, so
  * the breaker should stay open rather than burn probes (the task itself may still go elsewhere).
  */
-export function providerCanRecover(code: string): boolean {
+export function providerCanRecover(code: FailureCode): boolean {
   return code !== 'auth';
 }
 

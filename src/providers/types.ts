@@ -4,6 +4,7 @@
  * Profiles are pure: they build data; hosts/ runs it.
  */
 import type { Attribution } from '../core/errors.js';
+import type { FailureCode } from '../core/failures.js';
 import type { ProviderConfig } from '../config/schema.js';
 
 /** Replaced by the runner script with the prompt file's contents (one argv word). */
@@ -81,7 +82,7 @@ export interface OutputReading {
   result: string | null;
   usage: { inputTokens: number; outputTokens: number } | null;
   /** A failure recognised in the output (auth, quota, empty answer…). */
-  failure: { code: string; attribution: Attribution; reason: string } | null;
+  failure: { code: FailureCode; attribution: Attribution; reason: string } | null;
 }
 
 export interface ProviderProfile {

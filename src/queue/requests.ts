@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
-import { TASK_ID_PATTERN } from '../core/ids.js';
+import { TASK_ID_PATTERN, isTaskId, parseTaskId, type TaskId } from '../core/ids.js';
 import { approvalTime, enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import { redactDeep } from '../lib/redact.js';
@@ -31,12 +31,14 @@ import type { QueueStore } from './store.js';
 import type { ToggleStore } from './toggles.js';
 
 const id = z.string().regex(TASK_ID_PATTERN);
+/** A request file is a boundary: its task id is checked here, once, and read on as a TaskId. */
+const taskId = z.custom<TaskId>((v) => typeof v === 'string' && isTaskId(v), 'expected a task id');
 export const requestSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('add'), file: z.string(), text: z.string(), force: z.boolean() }),
-  z.strictObject({ kind: z.literal('kill'), task: id, reason: z.string().optional() }),
-  z.strictObject({ kind: z.literal('retry'), task: id }),
-  z.strictObject({ kind: z.literal('approve'), task: id }),
-  z.strictObject({ kind: z.literal('reject'), task: id, reason: z.string().optional() }),
+  z.strictObject({ kind: z.literal('kill'), task: taskId, reason: z.string().optional() }),
+  z.strictObject({ kind: z.literal('retry'), task: taskId }),
+  z.strictObject({ kind: z.literal('approve'), task: taskId }),
+  z.strictObject({ kind: z.literal('reject'), task: taskId, reason: z.string().optional() }),
   z.strictObject({ kind: z.literal('freeze'), provider: id.nullable() }),
   z.strictObject({ kind: z.literal('thaw'), provider: id.nullable() }),
   z.strictObject({ kind: z.literal('gate'), gate: z.enum(GATE_NAMES), enabled: z.boolean() }),
@@ -142,7 +144,7 @@ export async function applyPendingRequests(deps: ApplierDeps): Promise<AppliedRe
     let outcome: RequestOutcome;
     if ('error' in read) {
       const e = read.error;
-      envelope = { request: { kind: 'retry', task: 'invalid' }, at: '', by: '' };
+      envelope = { request: { kind: 'retry', task: parseTaskId('invalid') }, at: '', by: '' };
       outcome = {
         ok: false,
         message: `unreadable request ${name}: ${e.message}; kept in queue/requests/.rejected/ — requests are written by nightshift's own commands; resend it with one of them`,

@@ -20,11 +20,10 @@ import {
 import path from 'node:path';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
-import { idProblem } from '../core/ids.js';
+import { isTaskId, type TaskId } from '../core/ids.js';
 import {
   TASK_STATES,
   isActive,
-  isTaskState,
   newTask,
   type TaskRecord,
   type TaskState,
@@ -47,6 +46,7 @@ import {
   writeNewFileSync,
 } from './fsx.js';
 import { nullSink, type EventSink } from './eventlog.js';
+import { parseTaskFile } from './task-file.js';
 
 const MAX_TASK_JSON = 16 * 1024 * 1024;
 
@@ -71,8 +71,8 @@ export interface StoreOptions {
 }
 
 export class QueueStore {
-  private dedup: Map<string, { id: string; state: TaskState }> | null = null;
-  private cache: Map<string, TaskRecord> | null = null;
+  private dedup: Map<string, { id: TaskId; state: TaskState }> | null = null;
+  private cache: Map<TaskId, TaskRecord> | null = null;
   private readonly caching: boolean;
   readonly redact: Redactor;
 
@@ -118,7 +118,7 @@ export class QueueStore {
   recover(): RecoveryReport {
     this.ensureLayout();
     const report: RecoveryReport = { sweptTmp: [], completedMoves: [], refused: [] };
-    const seen = new Map<string, TaskRecord>();
+    const seen = new Map<TaskId, TaskRecord>();
     for (const name of readdirSync(this.paths.tmp)) {
       rmSync(path.join(this.paths.tmp, name), { recursive: true, force: true });
       report.sweptTmp.push(name);
@@ -182,15 +182,14 @@ export class QueueStore {
   }
 
   /** Where a task is, or null. */
-  locate(id: string): TaskState | null {
-    if (idProblem(id) !== null) return null;
+  locate(id: TaskId): TaskState | null {
     for (const state of TASK_STATES) {
       if (isTaskDir(this.paths.taskDir(state, id))) return state;
     }
     return null;
   }
 
-  get(id: string): TaskRecord {
+  get(id: TaskId): TaskRecord {
     const state = this.locate(id);
     if (!state) {
       throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, {
@@ -206,7 +205,7 @@ export class QueueStore {
    * The spec's text, redacted, for every reader but the executor. `raw` is the spec as written (the
    * immutable spec.md), which only the executor's prompt gets.
    */
-  specText(id: string, opts: { raw?: boolean } = {}): string {
+  specText(id: TaskId, opts: { raw?: boolean } = {}): string {
     const state = this.locate(id);
     if (!state) throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, { taskId: id });
     const text = readRegularFile(
@@ -217,7 +216,7 @@ export class QueueStore {
   }
 
   /** The task an active or done task with this dedup key, if any. */
-  findDuplicate(key: string): { id: string; state: TaskState } | null {
+  findDuplicate(key: string): { id: TaskId; state: TaskState } | null {
     const hit = this.dedupIndex().get(key);
     return hit && (isActive(hit.state) || hit.state === 'done') ? hit : null;
   }
@@ -274,7 +273,7 @@ export class QueueStore {
    * Applies a transition: `step` gets the current record and returns the next one and its event.
    * The new task.json lands first, then the directory moves (when the state changed).
    */
-  transition(id: string, step: (task: TaskRecord) => Transition): TaskRecord {
+  transition(id: TaskId, step: (task: TaskRecord) => Transition): TaskRecord {
     let from = this.locate(id);
     if (!from) throw new NightshiftError(ErrorCode.unknownTask, `no task "${id}"`, { taskId: id });
     const current = this.readTask(from, id);
@@ -299,7 +298,7 @@ export class QueueStore {
     this.events.emit(redactDeep(event, this.redact));
   }
 
-  private dedupIndex(): Map<string, { id: string; state: TaskState }> {
+  private dedupIndex(): Map<string, { id: TaskId; state: TaskState }> {
     if (!this.dedup) {
       this.dedup = new Map();
       for (const task of this.list()) {
@@ -312,34 +311,22 @@ export class QueueStore {
     return this.dedup;
   }
 
-  private scanStateDir(state: TaskState, report?: RecoveryReport): string[] {
+  /** The directory listing is a boundary: its names become TaskIds here, or are refused. */
+  private scanStateDir(state: TaskState, report?: RecoveryReport): TaskId[] {
     const dir = this.paths.stateDir(state);
     if (!checkRealDir(dir)) return [];
     const entries = readdirSync(dir, { withFileTypes: true });
-    const ids: string[] = [];
+    const ids: TaskId[] = [];
     for (const entry of entries) {
-      if (entry.isDirectory() && idProblem(entry.name) === null) ids.push(entry.name);
+      if (entry.isDirectory() && isTaskId(entry.name)) ids.push(entry.name);
       else report?.refused.push({ path: path.join(dir, entry.name), reason: describeStray(entry) });
     }
     return ids;
   }
 
-  private readTask(state: TaskState, id: string): TaskRecord {
+  private readTask(state: TaskState, id: TaskId): TaskRecord {
     const file = path.join(this.paths.taskDir(state, id), 'task.json');
-    const raw = readRegularFile(file, MAX_TASK_JSON).toString('utf8');
-    let task: TaskRecord;
-    try {
-      task = JSON.parse(raw) as TaskRecord;
-    } catch {
-      throw new NightshiftError(ErrorCode.corruptTask, 'task.json is not valid JSON', { file, taskId: id });
-    }
-    if (task?.id !== id || !isTaskState(task.state)) {
-      throw new NightshiftError(ErrorCode.corruptTask, 'task.json does not describe this task', {
-        file,
-        taskId: id,
-      });
-    }
-    return task;
+    return parseTaskFile(readRegularFile(file, MAX_TASK_JSON).toString('utf8'), file, id);
   }
 }
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { SpecError, type SpecIssue } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { idFromFileName, idProblem } from '../core/ids.js';
+import { idFromFileName, idProblem, type TaskId } from '../core/ids.js';
 import type { TaskSpec } from '../core/task.js';
 import type { Config } from '../config/schema.js';
 import { describeFound, zodIssues } from '../config/issues.js';
@@ -26,7 +26,7 @@ const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FRONT_KEY = /^[ \t]*(?:-[ \t]+)*["']?([A-Za-z_][\w-]*)["']?[ \t]*:/;
 
 export interface ParsedSpec {
-  id: string;
+  id: TaskId;
   spec: TaskSpec;
   /** The normalised file text (UTF-8, LF): the immutable spec.md stored with the task. */
   text: string;
@@ -202,6 +202,8 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
 
   const id = fm.id ?? idFromFileName(path.basename(file));
   const idIssue = idProblem(id);
+  // The spec is the boundary where a task id is born: checked here, a TaskId from here on.
+  const taskId = idIssue === null ? (id as TaskId) : null;
   if (idIssue) {
     errors.push({
       file,
@@ -267,7 +269,7 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
   if (words < 20) {
     warnings.push({ file, message: `the body has ${words} words; under 20 rarely tells an executor enough` });
   }
-  if (errors.length || !title) return { spec: null, errors, warnings };
+  if (errors.length || !title || !taskId) return { spec: null, errors, warnings };
 
   const repoConfig = config.repos[repo];
   const spec: TaskSpec = {
@@ -276,7 +278,8 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
     base: fm.base ?? repoConfig?.main ?? 'main',
     provider: fm.provider ?? null,
     priority: fm.priority ?? config.defaults.priority,
-    dependsOn: [...new Set(fm.dependsOn ?? [])],
+    // The front matter schema checked each with the task id rules (nameSchema is idProblem's).
+    dependsOn: [...new Set(fm.dependsOn ?? [])] as TaskId[],
     timeoutMs: parseDuration(fm.timeout ?? config.defaults.timeout) ?? 0,
     idleMs: parseDuration(fm.idle ?? config.defaults.idle) ?? 0,
     attempts: fm.attempts ?? config.defaults.attempts,
@@ -287,7 +290,7 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
     source: path.basename(file),
   };
   return {
-    spec: { id, spec, text, body, dedupKey: dedupKey(spec, body), warnings },
+    spec: { id: taskId, spec, text, body, dedupKey: dedupKey(spec, body), warnings },
     errors,
     warnings,
   };

@@ -26,6 +26,7 @@ import {
 import { git, makeRepo } from '../../src/testing/git.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { runCli } from '../../src/testing/workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 const KEY = 'loopback-key-1234';
 const dirs: string[] = [];
@@ -101,11 +102,11 @@ async function setup(architect: string[]) {
     git(wt, 'add', '-A');
     git(wt, 'commit', '-q', '-m', `change line 20 (${id})`);
     git(repo, 'worktree', 'remove', '--force', wt);
-    store.transition(id, (t) => {
+    store.transition(tid(id), (t) => {
       const r = enterRunning(t, { now: Date.now(), provider: 'p', host: 'local' });
       return { ...r, task: { ...r.task, baseSha: base } };
     });
-    store.transition(id, (t) => enterReview(t, { now: Date.now(), exitCode: 0 }));
+    store.transition(tid(id), (t) => enterReview(t, { now: Date.now(), exitCode: 0 }));
   };
   return { root, store, reviewed, env };
 }
@@ -117,7 +118,11 @@ it('sends a small change with its changed files whole, through the judgment path
   server!.setDefault(approve);
   env.reviewed('w1');
   judgment!.kick();
-  await waitFor('the architect approved w1', () => env.store.get('w1').review?.verdict === 'approve', 30_000);
+  await waitFor(
+    'the architect approved w1',
+    () => env.store.get(tid('w1')).review?.verdict === 'approve',
+    30_000,
+  );
   const sent = lastUserText(server!.requests[0]?.body ?? null);
   expect(sent).toContain('## Changed files, whole (for context)');
   // Lines far from the change are not in the diff's context, only in the whole file.
@@ -134,7 +139,7 @@ it('sends no whole files when architect.wholeFiles is 0, or when the diff is lar
     server!.setDefault(approve);
     env.reviewed(`n${budget}`);
     judgment!.kick();
-    await waitFor('approved', () => env.store.get(`n${budget}`).review?.verdict === 'approve', 30_000);
+    await waitFor('approved', () => env.store.get(tid(`n${budget}`)).review?.verdict === 'approve', 30_000);
     const sent = lastUserText(server!.requests[0]?.body ?? null);
     expect(sent).toMatch(/<data-[0-9a-f]{32} kind="diff">/);
     expect(sent).not.toContain('Changed files, whole');
@@ -148,9 +153,9 @@ it('parks a task whose verdict is malformed twice with a structured supervisor a
   server!.setDefault(toolJson('submit_verdict', '{"grade": "A", "verdict": "approve", "summ'));
   env.reviewed('m1');
   judgment!.kick();
-  await waitFor('m1 parked', () => env.store.get('m1').parked !== null, 30_000);
+  await waitFor('m1 parked', () => env.store.get(tid('m1')).parked !== null, 30_000);
   expect(server!.requests).toHaveLength(2);
-  const task = env.store.get('m1');
+  const task = env.store.get(tid('m1'));
   expect(task.state).toBe('review');
   expect(task.parked).toBe('architect-unavailable');
   expect(task.review).toMatchObject({
@@ -171,7 +176,7 @@ it('parks a task whose verdict is malformed twice with a structured supervisor a
   // A person's approval clears the attribution: the review is theirs now.
   const approved = await runCli(['approve', 'm1'], { cwd: env.root, clock: systemClock, env: env.env });
   expect(approved.code, approved.stderr).toBe(0);
-  expect(env.store.get('m1').review).toMatchObject({
+  expect(env.store.get(tid('m1')).review).toMatchObject({
     verdict: 'approve',
     approvedBy: 'human',
     attribution: null,

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { tid } from '../../src/testing/ids.js';
 
 let night: Night | null = null;
 afterEach(async () => {
@@ -37,7 +38,7 @@ describe('crash on start (daemon)', () => {
       () => ['boom', 'late'].every((id) => sup.store.list().find((t) => t.id === id)?.state === 'failed'),
       60_000,
     );
-    const boom = sup.store.get('boom');
+    const boom = sup.store.get(tid('boom'));
     expect(boom.attempts.map((a) => `${a.code} ${a.attribution}`)).toEqual([
       'crash-on-start provider',
       'crash-on-start provider',
@@ -47,7 +48,7 @@ describe('crash on start (daemon)', () => {
       /^exited 3 \d+ s after start, with no commit and almost no output/,
     );
     expect(boom.failure?.reason).toMatch(/^executor crashed 3 times; last: exited 3 /);
-    const late = sup.store.get('late');
+    const late = sup.store.get(tid('late'));
     expect(late.attempts.map((a) => `${a.code} ${a.attribution}`)).toEqual(['attempts-exhausted spec']);
     expect(late.attempts[0]?.reason).toMatch(/scripted agent exited 3/);
   });
@@ -67,7 +68,7 @@ describe('crash on start (daemon)', () => {
       () => sup.store.list().find((t) => t.id === 'big')?.state === 'failed',
       30_000,
     );
-    const big = sup.store.get('big');
+    const big = sup.store.get(tid('big'));
     expect(big.attempts.map((a) => `${a.code} ${a.attribution}`)).toEqual(['prompt-too-large spec']);
     expect(big.failure?.reason).toMatch(
       /^task big, provider word: the prompt is \d+ bytes, and this provider takes it as one argv word, which Linux limits to 131071 bytes — shorten the spec, or give the provider's command \{\{nightshift:prompt-file\}\}/,

@@ -25,6 +25,7 @@ import { scriptedSpec } from '../../src/testing/night.js';
 import { SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { makeDaemonWorkspace, sshProcesses, type DaemonWorkspace } from './fixtures/daemon-workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 if (!sshdAvailable) console.warn(SSHD_MISSING);
 
@@ -178,17 +179,17 @@ describe.skipIf(!sshdAvailable)('collecting over a link that drops', () => {
       () => logLines.find((l) => /^collecting late on remote deferred at .* \(link down\)/.test(l)),
       30_000,
     ).catch((err: unknown) => {
-      console.log(logLines.join('\n'), JSON.stringify(supervisor.store.get('late').attempts));
+      console.log(logLines.join('\n'), JSON.stringify(supervisor.store.get(tid('late')).attempts));
       throw err;
     });
     console.log(`link cut during collection: ${deferred}`);
     // Nothing was blamed or re-dispatched while the link was down.
-    expect(supervisor.store.get('late').state).toBe('running');
-    expect(supervisor.store.get('late').attempts.map((a) => a.outcome)).toEqual(['running']);
+    expect(supervisor.store.get(tid('late')).state).toBe('running');
+    expect(supervisor.store.get(tid('late')).attempts.map((a) => a.outcome)).toEqual(['running']);
 
     p.restore();
-    await waitFor('late merged', () => supervisor.store.get('late').state === 'done', 60_000);
-    const task = supervisor.store.get('late');
+    await waitFor('late merged', () => supervisor.store.get(tid('late')).state === 'done', 60_000);
+    const task = supervisor.store.get(tid('late'));
     expect(task.attempts.map((a) => `${a.n} ${a.outcome} ${a.exitCode}`)).toEqual(['1 exited 0']);
     expect(
       events.filter((e) => e.type === 'task.transition' && e.task === 'late' && e.to === 'failed'),

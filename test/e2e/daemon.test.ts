@@ -8,6 +8,7 @@ import { readOutcome, writeRequest } from '../../src/queue/requests.js';
 import { git } from '../../src/testing/git.js';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { tid } from '../../src/testing/ids.js';
 
 let night: Night | null = null;
 afterEach(async () => {
@@ -110,7 +111,7 @@ describe('the daemon', () => {
       () => sup.store.list().find((t) => t.id === 'hang')?.state === 'failed',
       60_000,
     );
-    const hang = sup.store.get('hang');
+    const hang = sup.store.get(tid('hang'));
     expect(hang.attempts[0]).toMatchObject({ outcome: 'idle', attribution: 'spec' });
     expect(hang.failure?.code).toBe('attempts-exhausted');
     // Killed for its idleness, not before it was idle for 4 s (how soon after is the daemon's tick, a
@@ -123,8 +124,10 @@ describe('the daemon', () => {
     expect(killing?.type === 'task.killing' && killing.reason).toMatch(/last screen kept in logs/);
     const screen = readFileSync(path.join(night.root, 'logs', 'hang', 'attempt-1.screen.txt'), 'utf8');
     expect(screen).toContain('last words before the hang');
-    await waitFor('slow done', () => ['review', 'done'].includes(sup.store.get('slow').state), 30_000);
-    expect(sup.store.get('slow').attempts.map((a) => `${a.outcome} ${a.reason ?? ''}`)).toEqual(['exited ']);
+    await waitFor('slow done', () => ['review', 'done'].includes(sup.store.get(tid('slow')).state), 30_000);
+    expect(sup.store.get(tid('slow')).attempts.map((a) => `${a.outcome} ${a.reason ?? ''}`)).toEqual([
+      'exited ',
+    ]);
   });
 
   it('fails a task whose executor touches main, and main does not move', async () => {
@@ -150,9 +153,9 @@ describe('the daemon', () => {
       ),
     );
     await waitFor('sneaky failed', () => failed('sneaky'), 30_000);
-    expect(sup.store.get('evil').failure?.code).toBe('main-touched');
-    expect(sup.store.get('sneaky').failure?.code).toBe('main-touched');
-    expect(sup.store.get('sneaky').attempts[0]?.reason).toMatch(
+    expect(sup.store.get(tid('evil')).failure?.code).toBe('main-touched');
+    expect(sup.store.get(tid('sneaky')).failure?.code).toBe('main-touched');
+    expect(sup.store.get(tid('sneaky')).attempts[0]?.reason).toMatch(
       /moved refs\/heads\/main in the mirror on local around the guard .*restored to absent/,
     );
     // Moved, then the branch amended: main no longer points into ns/<id>, but the branch's reflog holds it.
@@ -164,7 +167,7 @@ describe('the daemon', () => {
       ),
     );
     await waitFor('amender failed', () => failed('amender'), 30_000);
-    expect(sup.store.get('amender').failure?.code).toBe('main-touched');
+    expect(sup.store.get(tid('amender')).failure?.code).toBe('main-touched');
     // A commit the branch never held (commit-tree): restored and reported, but not the task's failure.
     night.dropSpec(
       'forger.md',

@@ -6,6 +6,7 @@ import { QueueStore } from '../../src/queue/store.js';
 import { workspacePaths } from '../../src/config/paths.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { killTmuxServers, localExecutorSocket } from '../../src/testing/executor-tmux.js';
+import { tid } from '../../src/testing/ids.js';
 
 const socket = `ns-demo-${process.pid}`;
 let root = '';
@@ -23,20 +24,20 @@ it('runs the whole demo night headless: probe catches the dead provider, gates f
   root = /workspace (\S+)/.exec(out)?.[1] ?? '';
   expect(existsSync(root)).toBe(true);
   const tasks = new Map(new QueueStore(workspacePaths(root), systemClock).list().map((t) => [t.id, t]));
-  expect(tasks.get('add-sub')?.state).toBe('done');
-  expect(tasks.get('add-clamp')?.state).toBe('done');
+  expect(tasks.get(tid('add-sub'))?.state).toBe('done');
+  expect(tasks.get(tid('add-clamp'))?.state).toBe('done');
   // Fails its tests in round 1, passes after the review round, on the same branch.
-  expect(tasks.get('add-div')).toMatchObject({ state: 'done', round: 1 });
+  expect(tasks.get(tid('add-div'))).toMatchObject({ state: 'done', round: 1 });
   // Deletes a function: the deletions gate catches it, rounds run out, a person decides.
-  const mul = tasks.get('faster-mul');
+  const mul = tasks.get(tid('faster-mul'));
   expect(mul).toMatchObject({ state: 'review', parked: 'needs-human' });
   expect(mul?.gates.find((g) => g.name === 'deletions')).toMatchObject({ passed: false });
   expect(mul?.gates.find((g) => g.name === 'deletions')?.evidence).toMatch(/square/);
   // Hangs: killed for idleness.
-  expect(tasks.get('write-docs')).toMatchObject({ state: 'failed' });
-  expect(tasks.get('write-docs')?.attempts[0]?.outcome).toBe('idle');
+  expect(tasks.get(tid('write-docs'))).toMatchObject({ state: 'failed' });
+  expect(tasks.get(tid('write-docs'))?.attempts[0]?.outcome).toBe('idle');
   // Loops past its commit budget.
-  const polish = tasks.get('polish-tests');
+  const polish = tasks.get(tid('polish-tests'));
   expect(polish?.gates.find((g) => g.name === 'commits')).toMatchObject({ passed: false });
   // The dead provider was caught by its probe and got no work.
   expect([...tasks.values()].flatMap((t) => t.attempts).every((a) => a.provider === 'scripted')).toBe(true);

@@ -21,6 +21,7 @@ import { runDoctor } from '../../src/providers/doctor.js';
 import { runGates } from '../../src/review/gates.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
 import { git, makeRepo } from '../../src/testing/git.js';
+import { tid } from '../../src/testing/ids.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -33,7 +34,7 @@ beforeAll(async () => {
   if (!bwrap.ok) console.log(`bwrap tests skipped: ${bwrap.detail}`);
 });
 
-const task = newTask({ id: 't', dedupKey: 'k', spec: taskSpec(), now: 0 }).task;
+const task = newTask({ id: tid('t'), dedupKey: 'k', spec: taskSpec(), now: 0 }).task;
 
 /** A supervisor repo: main, a tag, and ns/t one commit ahead (checked out back on main). */
 function supervisorRepo() {

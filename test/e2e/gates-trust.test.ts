@@ -15,6 +15,7 @@ import { newTask } from '../../src/core/task.js';
 import { runGates } from '../../src/review/gates.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
 import { git, makeRepo } from '../../src/testing/git.js';
+import { tid } from '../../src/testing/ids.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -82,7 +83,7 @@ async function judge(
     gates: opts.tests ? { tests: { enabled: true, timeout: '150s', ...opts.tests } } : {},
   });
   const task = newTask({
-    id: 't',
+    id: tid('t'),
     dedupKey: 'k',
     spec: { ...taskSpec(), tests: opts.named ?? [] },
     now: 0,

@@ -12,6 +12,7 @@ import { newTask, type TaskSpec } from '../../src/core/task.js';
 import { runGates } from '../../src/review/gates.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
+import { tid } from '../../src/testing/ids.js';
 
 const has = (argv: string[]): boolean => {
   try {
@@ -55,7 +56,7 @@ async function judge(opts: {
     worktree: dir,
     base,
     head: 'HEAD',
-    task: newTask({ id: 't', dedupKey: 'k', spec: { ...spec, tests: opts.tests }, now: 0 }).task,
+    task: newTask({ id: tid('t'), dedupKey: 'k', spec: { ...spec, tests: opts.tests }, now: 0 }).task,
     specText: '# Add tests\n',
     config: configSchema.parse({
       gates: { tests: { enabled: true, command: opts.command, timeout: '150s' } },

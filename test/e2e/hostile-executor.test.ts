@@ -44,6 +44,7 @@ import { foreignServerVariables } from '../../src/hosts/tmux.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
 import { killTmuxServers } from '../../src/testing/executor-tmux.js';
 import { SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
+import { tid } from '../../src/testing/ids.js';
 
 describe('nothing outside nightshift is touched', () => {
   const FAST = 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }';
@@ -316,7 +317,7 @@ describe('gates run in isolation', () => {
       () => ids.every((id) => settled(sup.store.list().find((t) => t.id === id))),
       150_000,
     );
-    const task = (id: string) => sup.store.get(id);
+    const task = (id: string) => sup.store.get(tid(id));
 
     // Main never moved for good, and nothing was merged.
     expect(git(n.repo, 'rev-parse', 'main')).toBe(main);
@@ -407,14 +408,14 @@ describe('gates run in isolation', () => {
     );
     expect(git(n.repo, 'rev-parse', 'main')).toBe(main);
     for (const id of ids) {
-      const t = sup.store.get(id);
+      const t = sup.store.get(tid(id));
       expect(t, id).toMatchObject({ state: 'review', parked: 'needs-human' });
       // Refused: read-only where the sandbox shows the path, absent where its private /tmp hides it.
       expect(t.gates.find((g) => g.name === 'tests')?.evidence, id).toMatch(
         /Read-only file system|not a git repository|nonexistent|No such file/,
       );
     }
-    expect(sup.store.get('objects').gates[0]?.evidence).toMatch(/Read-only file system/);
+    expect(sup.store.get(tid('objects')).gates[0]?.evidence).toMatch(/Read-only file system/);
     expect(readdirSync(path.join(n.repo, '.git', 'objects'))).not.toContain('planted');
     expect(events.filter((e) => e.type === 'main.restored')).toEqual([]);
   });
@@ -470,7 +471,7 @@ describe('gates see what executors do to tests and secrets', () => {
       },
       150_000,
     );
-    const task = sup.store.get(id);
+    const task = sup.store.get(tid(id));
     await sup.stop('test done');
     // A gate failure parks it for a person; any other parking is the supervisor's fault.
     expect(task.parked, JSON.stringify(task.history?.slice(-3))).toBe('needs-human');
@@ -958,10 +959,10 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     );
     expect(squatter.status).toBe(0);
     await host.ensureMirror('app', 'main');
-    await host.pushBase(repo, 'app', 'squat', git(repo, 'rev-parse', 'HEAD'));
-    await host.createWorktree('app', 'squat');
+    await host.pushBase(repo, 'app', tid('squat'), git(repo, 'rev-parse', 'HEAD'));
+    await host.createWorktree('app', tid('squat'));
     const launch = host.launch({
-      taskId: 'squat',
+      taskId: tid('squat'),
       attempt: 1,
       repo: 'app',
       argv: ['sh', '-c', 'tmux show-environment -g > seen.txt'],
@@ -976,7 +977,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     // Once that server is gone, the next launch starts a clean one.
     killTmuxServers(null, [host.tmux.socket]);
     await host.launch({
-      taskId: 'squat',
+      taskId: tid('squat'),
       attempt: 2,
       repo: 'app',
       argv: ['sh', '-c', 'tmux -S "$1" show-environment -g > ../../seen.txt', 'sh', host.tmux.socket],
@@ -985,7 +986,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
       prompt: 'p',
     });
     const seen = await waitFor('the second attempt to end', async () => {
-      const st = await host.status('app', 'squat', 2);
+      const st = await host.status('app', tid('squat'), 2);
       return st.exit ? readFileSync(path.join(tmp, 'work', 'seen.txt'), 'utf8') : null;
     });
     expect(foreignServerVariables(seen)).toEqual([]);

@@ -36,6 +36,7 @@ import { scriptedSpec } from '../../src/testing/night.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { freePort, SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { tid } from '../../src/testing/ids.js';
 
 const seed = Number(process.env.FC_SEED ?? Date.now());
 console.log('fast-check seed', seed);
@@ -383,7 +384,7 @@ for (const kind of ['local', 'ssh'] as const) {
 
     it('reads an attempt log from any byte offset, bytes as they are (mid-character, not UTF-8)', async () => {
       const id = 'contract-bytes';
-      const log = h.host.logPath(id, 1);
+      const log = h.host.logPath(tid(id), 1);
       const bytes = Buffer.concat([
         Buffer.from('café 日本 🙂\n'),
         Buffer.from([0xff, 0xfe, 0xc3]),
@@ -394,14 +395,14 @@ for (const kind of ['local', 'ssh'] as const) {
         reject: false,
       });
       for (const from of [0, 1, 4, 7, 8, 14, 15, 16, 17, 18, 19, 1000, bytes.length - 1, bytes.length]) {
-        const read = await h.host.readLogBytes(id, 1, from);
+        const read = await h.host.readLogBytes(tid(id), 1, from);
         expect(read.toString('hex')).toBe(bytes.subarray(from).toString('hex'));
         // A bounded read (the mirror's chunks): at most `max` bytes from `from`, as they are.
-        const chunk = await h.host.readLogBytes(id, 1, from, 5);
+        const chunk = await h.host.readLogBytes(tid(id), 1, from, 5);
         expect(chunk.toString('hex')).toBe(bytes.subarray(from, from + 5).toString('hex'));
       }
-      expect((await h.host.readLogBytes(id, 2, 0)).length).toBe(0);
-      expect((await h.host.readLogBytes(id, 2, 0, 5)).length).toBe(0);
+      expect((await h.host.readLogBytes(tid(id), 2, 0)).length).toBe(0);
+      expect((await h.host.readLogBytes(tid(id), 2, 0, 5)).length).toBe(0);
       const r = await h.runner.run(['cat'], { input: bytes, binary: true });
       expect(r.stdoutBytes?.equals(bytes)).toBe(true);
     });
@@ -453,10 +454,10 @@ for (const kind of ['local', 'ssh'] as const) {
     it('launches an executor in tmux, reads exit.json, fetches ns/<id> home, leaves main alone', async () => {
       const { host, repo, base } = h;
       const id = 'contract-launch';
-      await host.pushBase(repo, 'app', id, base);
-      await host.createWorktree('app', id);
+      await host.pushBase(repo, 'app', tid(id), base);
+      await host.createWorktree('app', tid(id));
       await host.launch({
-        taskId: id,
+        taskId: tid(id),
         attempt: 1,
         repo: 'app',
         argv: [
@@ -474,7 +475,7 @@ for (const kind of ['local', 'ssh'] as const) {
       // exit.json lands just before the pane dies. exit.json is the record of the exit code: tmux 3.3
       // now and then marks a quickly-exiting pane dead without ever reporting its status.
       const done = await waitFor('exit.json and a dead pane', async () => {
-        const s = await host.status('app', id, 1);
+        const s = await host.status('app', tid(id), 1);
         return s.exit && s.pane?.dead ? s : null;
       });
       expect(done.exit).toMatchObject({ attempt: 1, exitCode: 0 });
@@ -482,19 +483,21 @@ for (const kind of ['local', 'ssh'] as const) {
       expect([0, null]).toContain(done.pane?.exitStatus);
       expect(done.head).toMatch(/^[0-9a-f]{40}$/);
       expect(done.logBytes).toBeGreaterThan(0);
-      expect(await host.readLog(id, 1)).toContain(`hello from ${kind}`);
-      const tip = await host.fetchBranch(repo, 'app', id, base);
+      expect(await host.readLog(tid(id), 1)).toContain(`hello from ${kind}`);
+      const tip = await host.fetchBranch(repo, 'app', tid(id), base);
       expect(tip).toBe(done.head);
       expect(git(repo, 'show', `${tip}:prompt.out`)).toBe('do the thing');
       expect(git(repo, 'show', `${tip}:secret.out`)).toBe("s3cr'et $(x)");
       expect(git(repo, 'rev-parse', 'main')).toBe(base);
-      expect(await host.mainTouched('app', id)).toEqual([]);
+      expect(await host.mainTouched('app', tid(id))).toEqual([]);
       // The env file (secrets) is gone once the runner started.
-      expect((await h.runner.run(['test', '-e', path.posix.join(host.taskDir(id), 'env')])).exitCode).toBe(1);
+      expect(
+        (await h.runner.run(['test', '-e', path.posix.join(host.taskDir(tid(id)), 'env')])).exitCode,
+      ).toBe(1);
 
       // A second attempt that fails: its exit code comes back through exit.json and the pane.
       await host.launch({
-        taskId: id,
+        taskId: tid(id),
         attempt: 2,
         repo: 'app',
         argv: ['sh', '-c', 'echo failing; exit 3'],
@@ -503,7 +506,7 @@ for (const kind of ['local', 'ssh'] as const) {
         prompt: 'p',
       });
       const failed = await waitFor('attempt 2 to end', async () => {
-        const s = await host.status('app', id, 2);
+        const s = await host.status('app', tid(id), 2);
         return s.exit && s.pane?.dead ? s : null;
       });
       expect(failed.exit?.exitCode).toBe(3);
@@ -513,15 +516,15 @@ for (const kind of ['local', 'ssh'] as const) {
     it('runs the scripted executor to completion: exit.json, then ns/<id> fetched home on its base', async () => {
       const { host, repo, base } = h;
       const id = 'contract-scripted';
-      await host.pushBase(repo, 'app', id, base);
-      await host.createWorktree('app', id);
+      await host.pushBase(repo, 'app', tid(id), base);
+      await host.createWorktree('app', tid(id));
       // As the scripted provider launches: its agent installed on the host, its argv from the profile.
       await ensureScriptedAgent(host);
       const cfg = parseConfig(
         `providers:\n  scripted: { kind: scripted, hosts: [local] }\n`,
         'nightshift.config.yaml',
       ).providers['scripted']!;
-      const ctx = launchContext(host, 'scripted', id, 1, host.worktree(id));
+      const ctx = launchContext(host, 'scripted', id, 1, host.worktree(tid(id)));
       await host.ensureDir(ctx.stateDir);
       const cmd = profileFor('scripted').buildRun(cfg, ctx, {});
       const script = [
@@ -531,7 +534,7 @@ for (const kind of ['local', 'ssh'] as const) {
         'exit 0',
       ].join('\n');
       await host.launch({
-        taskId: id,
+        taskId: tid(id),
         attempt: 1,
         repo: 'app',
         argv: cmd.argv,
@@ -541,16 +544,16 @@ for (const kind of ['local', 'ssh'] as const) {
       });
       const exit = await waitFor(
         'the scripted executor to end',
-        async () => (await host.status('app', id, 1)).exit,
+        async () => (await host.status('app', tid(id), 1)).exit,
         30_000,
       );
       expect(exit).toMatchObject({ attempt: 1, exitCode: 0 });
-      const log = await host.readLog(id, 1);
+      const log = await host.readLog(tid(id), 1);
       expect(profileFor('scripted').readOutput(log, exit.exitCode)).toMatchObject({
         completed: true,
         failure: null,
       });
-      const tip = await host.fetchBranch(repo, 'app', id, base);
+      const tip = await host.fetchBranch(repo, 'app', tid(id), base);
       expect(git(repo, 'log', '-1', '--format=%s', tip)).toBe('Add made.txt');
       expect(git(repo, 'show', `${tip}:src/made.txt`)).toBe(`made on ${kind}`);
       expect(git(repo, 'merge-base', '--is-ancestor', base, tip)).toBe('');
@@ -562,7 +565,7 @@ for (const kind of ['local', 'ssh'] as const) {
     it("fails a fetched branch that does not descend from its base, or is gone, as the branch's fault", async () => {
       const { host, repo, base, runner } = h;
       const id = 'contract-stray';
-      await host.pushBase(repo, 'app', id, base);
+      await host.pushBase(repo, 'app', tid(id), base);
       // ns/<id> in the mirror is a root commit of its own, not on the base.
       const mirror = host.mirror('app');
       const tree = (
@@ -586,13 +589,13 @@ for (const kind of ['local', 'ssh'] as const) {
       await runner.run(['git', '--git-dir', mirror, 'update-ref', `refs/heads/ns/${id}`, orphan], {
         reject: false,
       });
-      const stray = await host.fetchBranch(repo, 'app', id, base).catch((e: unknown) => e);
+      const stray = await host.fetchBranch(repo, 'app', tid(id), base).catch((e: unknown) => e);
       expect(stray).toBeInstanceOf(BranchError);
       expect((stray as BranchError).message).toMatch(/does not descend from its base/);
       await runner.run(['git', '--git-dir', mirror, 'update-ref', '-d', `refs/heads/ns/${id}`], {
         reject: false,
       });
-      const gone = await host.fetchBranch(repo, 'app', id, base).catch((e: unknown) => e);
+      const gone = await host.fetchBranch(repo, 'app', tid(id), base).catch((e: unknown) => e);
       expect(gone).toBeInstanceOf(BranchError);
       expect((gone as BranchError).message).toMatch(/gone from the mirror/);
     });
@@ -602,8 +605,8 @@ for (const kind of ['local', 'ssh'] as const) {
       // No server on the socket: every attempt reads as no pane, no exit, no log, whatever ran before.
       await runner.run(['tmux', '-S', host.tmux.socket, 'kill-server']);
       const none = await host.statuses([
-        { repo: 'app', id: 'contract-batch-a', attempt: 1 },
-        { repo: 'app', id: 'contract-batch-b', attempt: 1 },
+        { repo: 'app', id: tid('contract-batch-a'), attempt: 1 },
+        { repo: 'app', id: tid('contract-batch-b'), attempt: 1 },
       ]);
       expect(none).toEqual([
         { pane: null, exit: null, logBytes: 0, head: null },
@@ -611,10 +614,10 @@ for (const kind of ['local', 'ssh'] as const) {
       ]);
       // One attempt that ends, one that keeps running, and one that never started, in one read.
       const start = async (id: string, script: string) => {
-        await host.pushBase(repo, 'app', id, base);
-        await host.createWorktree('app', id);
+        await host.pushBase(repo, 'app', tid(id), base);
+        await host.createWorktree('app', tid(id));
         await host.launch({
-          taskId: id,
+          taskId: tid(id),
           attempt: 1,
           repo: 'app',
           argv: ['sh', '-c', script],
@@ -626,9 +629,9 @@ for (const kind of ['local', 'ssh'] as const) {
       await start('contract-batch-a', 'echo ending; exit 4');
       await start('contract-batch-b', 'echo running; exec sleep 60');
       const ask = [
-        { repo: 'app', id: 'contract-batch-a', attempt: 1 },
-        { repo: 'app', id: 'contract-batch-never', attempt: 1 },
-        { repo: 'app', id: 'contract-batch-b', attempt: 1 },
+        { repo: 'app', id: tid('contract-batch-a'), attempt: 1 },
+        { repo: 'app', id: tid('contract-batch-never'), attempt: 1 },
+        { repo: 'app', id: tid('contract-batch-b'), attempt: 1 },
       ];
       const [ended, never, running] = await waitFor('a to end and b to print', async () => {
         const s = await host.statuses(ask);
@@ -642,7 +645,7 @@ for (const kind of ['local', 'ssh'] as const) {
       expect(running).toMatchObject({ exit: null, logBytes: 'running\n'.length, head: base });
       expect(running?.pane).toMatchObject({ session: 'ns-contract-batch-b', dead: false });
       expect(await host.statuses([])).toEqual([]);
-      await host.kill('app', 'contract-batch-b', 1);
+      await host.kill('app', tid('contract-batch-b'), 1);
       await host.tmux.kill('ns-contract-batch-a');
     });
 
@@ -697,10 +700,10 @@ for (const kind of ['local', 'ssh'] as const) {
           await host.prepare();
           await host.ensureMirror('app', 'main');
           const id = 'contract-fetch-link';
-          await host.pushBase(h.repo, 'app', id, h.base);
-          await host.createWorktree('app', id);
+          await host.pushBase(h.repo, 'app', tid(id), h.base);
+          await host.createWorktree('app', tid(id));
           git(
-            host.worktree(id),
+            host.worktree(tid(id)),
             '-c',
             'user.name=e',
             '-c',
@@ -711,11 +714,11 @@ for (const kind of ['local', 'ssh'] as const) {
             '-m',
             'w',
           );
-          const tip = await host.fetchBranch(h.repo, 'app', id, h.base);
-          expect(tip).toBe(git(host.worktree(id), 'rev-parse', 'HEAD'));
+          const tip = await host.fetchBranch(h.repo, 'app', tid(id), h.base);
+          expect(tip).toBe(git(host.worktree(tid(id)), 'rev-parse', 'HEAD'));
           await other.stop();
           await runner.close();
-          const err = await host.fetchBranch(h.repo, 'app', id, h.base).catch((e: unknown) => e);
+          const err = await host.fetchBranch(h.repo, 'app', tid(id), h.base).catch((e: unknown) => e);
           expect(err).toBeInstanceOf(LinkError);
           expect((err as LinkError).attribution).toBe('worker');
         } finally {
@@ -749,10 +752,10 @@ for (const kind of ['local', 'ssh'] as const) {
         const controlDir = path.join(h.tmp, 'cm');
         const id = 'contract-disconnect';
         const counter = path.join(h.tmp, 'starts');
-        await host.pushBase(repo, 'app', id, base);
-        await host.createWorktree('app', id);
+        await host.pushBase(repo, 'app', tid(id), base);
+        await host.createWorktree('app', tid(id));
         await host.launch({
-          taskId: id,
+          taskId: tid(id),
           attempt: 1,
           repo: 'app',
           argv: [
@@ -764,9 +767,11 @@ for (const kind of ['local', 'ssh'] as const) {
           stdin: 'null',
           prompt: 'p',
         });
-        await waitFor('the first ticks', async () => (await host.readLog(id, 1)).includes('tick 2'));
-        const before = await host.status('app', id, 1);
-        const runnerPid = Number((await readBack(h, path.posix.join(host.taskDir(id), 'runner.pid'))).trim());
+        await waitFor('the first ticks', async () => (await host.readLog(tid(id), 1)).includes('tick 2'));
+        const before = await host.status('app', tid(id), 1);
+        const runnerPid = Number(
+          (await readBack(h, path.posix.join(host.taskDir(tid(id)), 'runner.pid'))).trim(),
+        );
 
         // Drop the link: kill the ControlMaster and every ssh client on it, hard.
         const victims = sshProcessesFor(controlDir);
@@ -794,18 +799,22 @@ for (const kind of ['local', 'ssh'] as const) {
         }
 
         // The same runner object reconnects on its next call and sees progress.
-        const after = await host.status('app', id, 1);
+        const after = await host.status('app', tid(id), 1);
         expect(after.pane?.dead).toBe(false);
         await waitFor(
           'the log to grow',
-          async () => (await host.status('app', id, 1)).logBytes > before.logBytes,
+          async () => (await host.status('app', tid(id), 1)).logBytes > before.logBytes,
         );
-        const done = await waitFor('exit.json', async () => (await host.status('app', id, 1)).exit, 20_000);
+        const done = await waitFor(
+          'exit.json',
+          async () => (await host.status('app', tid(id), 1)).exit,
+          20_000,
+        );
         expect(done.exitCode).toBe(0);
-        expect(await host.readLog(id, 1)).toContain('tick 24');
+        expect(await host.readLog(tid(id), 1)).toContain('tick 24');
         // Launched once: one start recorded, and the runner script's pid never changed.
         expect(readFileSync(counter, 'utf8')).toBe('start\n');
-        expect(Number((await readBack(h, path.posix.join(host.taskDir(id), 'runner.pid'))).trim())).toBe(
+        expect(Number((await readBack(h, path.posix.join(host.taskDir(tid(id)), 'runner.pid'))).trim())).toBe(
           runnerPid,
         );
         expect(sshProcessesFor(controlDir).length).toBeGreaterThan(0); // a new ControlMaster
@@ -891,7 +900,7 @@ for (const kind of ['local', 'ssh'] as const) {
       console.log(`injection (${kind}): ${attempt} launched (${launched.size} ids), ${refused} refused`);
       // Enough specs got through for this to prove something, and only those ever reached the host.
       expect(launched.size, `${refused} refused`).toBeGreaterThanOrEqual(8);
-      const dirs = (await h.runner.run(['ls', '-A', path.posix.dirname(host.taskDir('x'))])).stdout;
+      const dirs = (await h.runner.run(['ls', '-A', path.posix.dirname(host.taskDir(tid('x')))])).stdout;
       expect(dirs.split('\n').filter(Boolean).sort()).toEqual([...launched].sort());
       expect(existsSync(h.canary)).toBe(false);
       expect(readdirSync(h.tmp).filter((f) => f.includes('CANARY'))).toEqual([]);
@@ -900,14 +909,14 @@ for (const kind of ['local', 'ssh'] as const) {
     it('passes a prompt of exactly the argv-word limit as one word, and a longer one through the file', async () => {
       const { host } = h;
       const run = async (id: string, attempt: number, argv: string[], prompt: string) => {
-        await host.pushBase(h.repo, 'app', id, h.base);
-        await host.createWorktree('app', id);
-        await host.launch({ taskId: id, attempt, repo: 'app', argv, env: {}, stdin: 'null', prompt });
+        await host.pushBase(h.repo, 'app', tid(id), h.base);
+        await host.createWorktree('app', tid(id));
+        await host.launch({ taskId: tid(id), attempt, repo: 'app', argv, env: {}, stdin: 'null', prompt });
         const exit = await waitFor(
           `exit.json of ${id}`,
-          async () => (await host.status('app', id, attempt)).exit,
+          async () => (await host.status('app', tid(id), attempt)).exit,
         );
-        return { exit, log: await host.readLog(id, attempt) };
+        return { exit, log: await host.readLog(tid(id), attempt) };
       };
       // Multi-byte, ends in newlines: the limit is in bytes, and the runner must keep trailing newlines.
       const head = '# Big\n\n日本語 $(touch x)\n';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeNight, scriptedSpec, type Night } from '../../src/testing/night.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { tid } from '../../src/testing/ids.js';
 
 let night: Night | null = null;
 afterEach(async () => {
@@ -45,6 +46,6 @@ describe('the inbox under a running daemon', () => {
       30_000,
     );
     expect(existsSync(night.paths.rejected) ? readdirSync(night.paths.rejected) : []).toEqual([]);
-    expect(sup.store.specText('slow')).toBe(text);
+    expect(sup.store.specText(tid('slow'))).toBe(text);
   });
 });

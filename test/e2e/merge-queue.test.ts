@@ -17,6 +17,7 @@ import { ToggleStore } from '../../src/queue/toggles.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { tid } from '../../src/testing/ids.js';
 
 const dirs: string[] = [];
 const judgments: Judgment[] = [];
@@ -115,13 +116,13 @@ function setup(opts: {
     });
     git(repo, 'worktree', 'remove', '--force', wt);
     for (const host of more.hosts ?? ['local']) {
-      store.transition(id, (t) => {
+      store.transition(tid(id), (t) => {
         const r = enterRunning(t, { now: Date.now(), provider: 'p', host });
         return { ...r, task: { ...r.task, baseSha: base } };
       });
-      store.transition(id, (t) => enterReview(t, { now: Date.now(), exitCode: 0 }));
+      store.transition(tid(id), (t) => enterReview(t, { now: Date.now(), exitCode: 0 }));
       if (host !== (more.hosts ?? ['local']).at(-1))
-        store.transition(id, (t) => enterChanges(t, { now: Date.now(), reason: 'another round' }));
+        store.transition(tid(id), (t) => enterChanges(t, { now: Date.now(), reason: 'another round' }));
     }
   };
   return { repo, remote, store, judgment, reviewed, paths, config, toggles, logs };
@@ -194,7 +195,7 @@ describe('the merge queue', () => {
     const frozen = Date.now();
     const clock: Clock = { now: () => frozen, monotonic: () => performance.now() };
     const approve = async (batch: string[]) => {
-      for (const task of batch) writeRequest(env.paths, { kind: 'approve', task }, writer);
+      for (const task of batch) writeRequest(env.paths, { kind: 'approve', task: tid(task) }, writer);
       const applied = await applyPendingRequests({ ...env, clock });
       expect(applied.every((a) => a.outcome.ok)).toBe(true);
       return applied.map((a) => (a.request.kind === 'approve' ? a.request.task : ''));
@@ -254,7 +255,7 @@ describe('the merge queue', () => {
     const failedTrees = gateRuns(runs).filter((r) => r.staging && !r.passed);
     expect(failedTrees).toHaveLength(1);
     expect(line.map((sha) => treeOf(env.repo, sha))).not.toContain(failedTrees[0]?.tree);
-    const squash = env.store.get('middle').merge?.sha ?? '';
+    const squash = env.store.get(tid('middle')).merge?.sha ?? '';
     expect(line[3]).toBe(squash);
     expect(git(env.repo, 'rev-list', '--parents', '-n', '1', squash).split(' ')).toHaveLength(2);
     const message = git(env.repo, 'log', '-1', '--format=%B', squash);
@@ -286,7 +287,7 @@ describe('the merge queue', () => {
       env.judgment.kick();
       await waitFor('all merged', () => env.store.list().every((t) => t.state === 'done'), 60_000);
       const line = mainLine(env.repo);
-      expect(line).toEqual(ids.map((id) => env.store.get(id).merge?.sha));
+      expect(line).toEqual(ids.map((id) => env.store.get(tid(id)).merge?.sha));
       const staged = stagedTrees(runs);
       for (const sha of line) {
         expect(staged.has(treeOf(env.repo, sha))).toBe(true);
@@ -321,7 +322,7 @@ describe('the merge queue', () => {
     expect(env.logs).toContainEqual('merge of feature: push rejected by origin; re-staging from its main');
     const main = git(env.repo, 'rev-parse', 'main');
     expect(git(remote, 'rev-parse', 'main')).toBe(main);
-    expect(env.store.get('feature').merge?.sha).toBe(main);
+    expect(env.store.get(tid('feature')).merge?.sha).toBe(main);
     // The merge landed on top of the sneaked commit.
     expect(git(env.repo, 'rev-parse', 'main^')).toBe(readFileSync(sneaked, 'utf8').trim());
     expect(git(env.repo, 'show', 'main:other.txt')).toBe('other');
@@ -351,8 +352,8 @@ describe('the merge queue', () => {
     writeFileSync(hook, '#!/bin/sh\necho "main is protected here" >&2\nexit 1\n', { mode: 0o755 });
     env.reviewed('declined');
     env.judgment.kick();
-    await waitFor('parked', () => env.store.get('declined').parked, 60_000);
-    const task = env.store.get('declined');
+    await waitFor('parked', () => env.store.get(tid('declined')).parked, 60_000);
+    const task = env.store.get(tid('declined'));
     expect(task.parked).toBe('push-failed');
     expect(task.state).toBe('review');
     expect(readFileSync(env.paths.events, 'utf8')).toMatch(
@@ -383,12 +384,12 @@ describe('the merge queue', () => {
   it('approves by gates, and parks a branch that fails them once its rounds are used up', async () => {
     const env = setup({ testCommand: 'test ! -e broken.txt' });
     env.reviewed('broken', 'broken.txt');
-    env.store.transition('broken', (t) =>
+    env.store.transition(tid('broken'), (t) =>
       updateTask(t, Date.now(), 'no rounds', { spec: { ...t.spec, reviewRounds: 0 } }),
     );
     env.judgment.kick();
     await waitFor('parked', () => env.store.list().find((t) => t.id === 'broken')?.parked);
-    const t = env.store.get('broken');
+    const t = env.store.get(tid('broken'));
     expect(t).toMatchObject({ state: 'review', parked: 'needs-human' });
     expect(t.gates.find((g) => g.name === 'tests')?.passed).toBe(false);
     expect(git(env.repo, 'ls-tree', '--name-only', 'main')).not.toContain('broken.txt');
@@ -404,7 +405,7 @@ describe('branch retention', () => {
     await waitFor('both merged', () => env.store.list().every((t) => t.state === 'done'));
     env.reviewed('unmerged');
     const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
-    env.store.transition('merged-long-ago', (t) =>
+    env.store.transition(tid('merged-long-ago'), (t) =>
       updateTask(t, Date.now(), 'backdate', { merge: { sha: t.merge?.sha ?? '', at: old } }),
     );
     expect(await env.judgment.pruneMergedBranches()).toBe(1);
@@ -412,7 +413,7 @@ describe('branch retention', () => {
     expect(branches).toContain('ns/kept');
     expect(branches).toContain('ns/unmerged');
     expect(branches).not.toContain('ns/merged-long-ago');
-    expect(env.store.get('merged-long-ago').branchPrunedAt).toBeTruthy();
+    expect(env.store.get(tid('merged-long-ago')).branchPrunedAt).toBeTruthy();
   });
 });
 
@@ -438,10 +439,10 @@ describe('cleanup', () => {
 
   /** What an attempt leaves on a host: the base ref, ns/<id> in the mirror, and its worktree. */
   async function attemptOn(host: WorkerHost, repo: string, id: string, base: string) {
-    await host.pushBase(repo, 'app', id, base);
-    await host.pushBranch(repo, 'app', id);
-    await host.createWorktree('app', id, true);
-    expect(existsSync(host.worktree(id))).toBe(true);
+    await host.pushBase(repo, 'app', tid(id), base);
+    await host.pushBranch(repo, 'app', tid(id));
+    await host.createWorktree('app', tid(id), true);
+    expect(existsSync(host.worktree(tid(id)))).toBe(true);
   }
 
   const hasRef = (host: WorkerHost, ref: string) =>
@@ -455,7 +456,7 @@ describe('cleanup', () => {
     const env = setup({ testCommand: 'true', hosts });
     env.reviewed('merged', 'merged.txt', { hosts: ['a', 'b'] });
     env.reviewed('recent', 'recent.txt', { hosts: ['a'] });
-    const base = env.store.get('merged').baseSha ?? '';
+    const base = env.store.get(tid('merged')).baseSha ?? '';
     await attemptOn(a, env.repo, 'merged', base);
     await attemptOn(b, env.repo, 'merged', base);
     await attemptOn(a, env.repo, 'recent', base);
@@ -466,15 +467,15 @@ describe('cleanup', () => {
       () => env.store.list().every((t) => t.state === 'done') && !env.judgment.busy,
       60_000,
     );
-    for (const host of [a, b]) expect(existsSync(host.worktree('merged'))).toBe(false);
-    expect(existsSync(a.worktree('recent'))).toBe(false);
+    for (const host of [a, b]) expect(existsSync(host.worktree(tid('merged')))).toBe(false);
+    expect(existsSync(a.worktree(tid('recent')))).toBe(false);
     expect(existsSync(env.paths.gateCheckout('app', 'merged'))).toBe(false);
     // An unmerged task on host a: its refs stay whatever its age.
     env.reviewed('unmerged', 'unmerged.txt', { hosts: ['a'] });
     await attemptOn(a, env.repo, 'unmerged', git(env.repo, 'rev-parse', 'main'));
     const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
     for (const id of ['merged', 'unmerged'])
-      env.store.transition(id, (t) =>
+      env.store.transition(tid(id), (t) =>
         updateTask(t, Date.now(), 'backdate', { merge: t.merge && { ...t.merge, at: old } }),
       );
     expect(await env.judgment.pruneMergedBranches()).toBe(1);
@@ -486,7 +487,7 @@ describe('cleanup', () => {
       expect(hasRef(a, `refs/heads/ns/${id}`)).toBe(true);
       expect(hasRef(a, `refs/nightshift/base/${id}`)).toBe(true);
     }
-    expect(env.store.get('merged').branchPrunedAt).toBeTruthy();
+    expect(env.store.get(tid('merged')).branchPrunedAt).toBeTruthy();
   });
 
   it('keeps a merged branch whose host could not be reached, and prunes it on a later cycle', async () => {
@@ -494,18 +495,18 @@ describe('cleanup', () => {
     const a = hosts.get('a') as WorkerHost;
     const env = setup({ testCommand: 'true', hosts });
     env.reviewed('merged', 'merged.txt', { hosts: ['a'] });
-    await attemptOn(a, env.repo, 'merged', env.store.get('merged').baseSha ?? '');
+    await attemptOn(a, env.repo, 'merged', env.store.get(tid('merged')).baseSha ?? '');
     env.judgment.kick();
-    await waitFor('merged', () => env.store.get('merged').state === 'done', 60_000);
+    await waitFor('merged', () => env.store.get(tid('merged')).state === 'done', 60_000);
     const old = new Date(Date.now() - 8 * 86_400_000).toISOString();
-    env.store.transition('merged', (t) =>
+    env.store.transition(tid('merged'), (t) =>
       updateTask(t, Date.now(), 'backdate', { merge: t.merge && { ...t.merge, at: old } }),
     );
     // The mirror is unreadable for now: the branch's record stays unpruned and the host is named.
     const mirror = a.mirror('app');
     execFileSync('mv', [mirror, `${mirror}.away`]);
     expect(await env.judgment.pruneMergedBranches()).toBe(0);
-    expect(env.store.get('merged').branchPrunedAt ?? null).toBeNull();
+    expect(env.store.get(tid('merged')).branchPrunedAt ?? null).toBeNull();
     expect(env.logs).toContainEqual(
       expect.stringMatching(/could not delete the refs of merged on a \(tried again next cycle\)/),
     );
@@ -525,7 +526,7 @@ describe('cleanup', () => {
       60_000,
     );
     for (const id of ['failing', 'waiting']) expect(existsSync(env.paths.gateCheckout('app', id))).toBe(true);
-    env.store.transition('failing', (t) =>
+    env.store.transition(tid('failing'), (t) =>
       enterFailed(t, {
         now: Date.now(),
         code: 'rejected',

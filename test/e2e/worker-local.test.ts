@@ -12,6 +12,7 @@ import { profileFor, resolveSecrets } from '../../src/providers/index.js';
 import { launchContext } from '../../src/providers/probe.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { waitFor } from '../../src/testing/wait.js';
+import { tid } from '../../src/testing/ids.js';
 
 let repo: string;
 let workdir: string;
@@ -33,10 +34,10 @@ afterAll(async () => {
 it('runs an attempt in tmux on ns/<id>, records exit.json, and fetches the branch home', async () => {
   const base = git(repo, 'rev-parse', 'HEAD');
   await host.ensureMirror('app', 'main');
-  await host.pushBase(repo, 'app', 't1', base);
-  await host.createWorktree('app', 't1');
+  await host.pushBase(repo, 'app', tid('t1'), base);
+  await host.createWorktree('app', tid('t1'));
   await host.launch({
-    taskId: 't1',
+    taskId: tid('t1'),
     attempt: 1,
     repo: 'app',
     argv: [
@@ -52,27 +53,27 @@ it('runs an attempt in tmux on ns/<id>, records exit.json, and fetches the branc
   });
   // exit.json lands just before the pane dies: wait for both.
   const status = await waitFor('exit.json and a dead pane', async () => {
-    const s = await host.status('app', 't1', 1);
+    const s = await host.status('app', tid('t1'), 1);
     return s.exit && s.pane?.dead ? s : null;
   });
   expect(status.exit?.exitCode).toBe(0);
   expect(status.pane?.dead).toBe(true);
-  const log = await host.readLog('t1', 1);
+  const log = await host.readLog(tid('t1'), 1);
   expect(log).toContain("secret is s3cr'et $(x)");
-  const tip = await host.fetchBranch(repo, 'app', 't1', base);
+  const tip = await host.fetchBranch(repo, 'app', tid('t1'), base);
   expect(git(repo, 'show', `${tip}:out.txt`)).toBe("hello; $(touch /tmp/canary) `x` 'q'");
   expect(git(repo, 'show', `${tip}:leftover.txt`)).toBe('left');
   expect(git(repo, 'rev-parse', 'main')).toBe(base);
   // the env file with the secret is gone
-  expect((await host.runner.run(['test', '-e', path.join(host.taskDir('t1'), 'env')])).exitCode).toBe(1);
+  expect((await host.runner.run(['test', '-e', path.join(host.taskDir(tid('t1')), 'env')])).exitCode).toBe(1);
 });
 
 it('refuses an executor that pushes to main, and records it', async () => {
   const base = git(repo, 'rev-parse', 'HEAD');
-  await host.pushBase(repo, 'app', 't2', base);
-  await host.createWorktree('app', 't2');
+  await host.pushBase(repo, 'app', tid('t2'), base);
+  await host.createWorktree('app', tid('t2'));
   await host.launch({
-    taskId: 't2',
+    taskId: tid('t2'),
     attempt: 1,
     repo: 'app',
     argv: [
@@ -84,8 +85,8 @@ it('refuses an executor that pushes to main, and records it', async () => {
     stdin: 'null',
     prompt: 'p',
   });
-  await waitFor('exit', async () => (await host.status('app', 't2', 1)).exit);
-  expect((await host.mainTouched('app', 't2')).length).toBeGreaterThan(0);
+  await waitFor('exit', async () => (await host.status('app', tid('t2'), 1)).exit);
+  expect((await host.mainTouched('app', tid('t2'))).length).toBeGreaterThan(0);
   const mirrorMain = await host.runner.run([
     'git',
     '--git-dir',
@@ -101,10 +102,10 @@ it('refuses an executor that pushes to main, and records it', async () => {
 
 it('salvages uncommitted work before a kill', async () => {
   const base = git(repo, 'rev-parse', 'HEAD');
-  await host.pushBase(repo, 'app', 't3', base);
-  await host.createWorktree('app', 't3');
+  await host.pushBase(repo, 'app', tid('t3'), base);
+  await host.createWorktree('app', tid('t3'));
   await host.launch({
-    taskId: 't3',
+    taskId: tid('t3'),
     attempt: 1,
     repo: 'app',
     argv: ['sh', '-c', 'echo wip > wip.txt; echo ready; exec sleep 600'],
@@ -112,8 +113,8 @@ it('salvages uncommitted work before a kill', async () => {
     stdin: 'null',
     prompt: 'p',
   });
-  await waitFor('ready', async () => (await host.readLog('t3', 1)).includes('ready'));
-  const salvaged = await host.kill('app', 't3', 1);
+  await waitFor('ready', async () => (await host.readLog(tid('t3'), 1)).includes('ready'));
+  const salvaged = await host.kill('app', tid('t3'), 1);
   expect(salvaged).toMatch(/^[0-9a-f]{40}$/);
   const ref = await host.runner.run([
     'git',
@@ -128,27 +129,27 @@ it('salvages uncommitted work before a kill', async () => {
 
 it('continues a branch that descends from the base, and starts anew one left on an older base', async () => {
   const b1 = git(repo, 'rev-parse', 'HEAD');
-  const wt = host.worktree('t4');
+  const wt = host.worktree(tid('t4'));
   const head = () => git(wt, 'rev-parse', 'HEAD');
   await host.ensureMirror('app', 'main');
   // Prepared on b1; an attempt commits on it: the next attempt on the same base continues that work.
-  await host.pushBase(repo, 'app', 't4', b1);
-  await host.createWorktree('app', 't4');
+  await host.pushBase(repo, 'app', tid('t4'), b1);
+  await host.createWorktree('app', tid('t4'));
   expect(head()).toBe(b1);
   git(wt, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'work');
   const work = head();
-  await host.createWorktree('app', 't4');
+  await host.createWorktree('app', tid('t4'));
   expect(head()).toBe(work);
   // main moved on and the task now records b2: the branch, not descending from it, starts at b2.
   git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'main moved');
   const b2 = git(repo, 'rev-parse', 'HEAD');
-  await host.pushBase(repo, 'app', 't4', b2);
+  await host.pushBase(repo, 'app', tid('t4'), b2);
   git(wt, 'reset', '-q', '--hard', b1);
-  await host.createWorktree('app', 't4');
+  await host.createWorktree('app', tid('t4'));
   expect(head()).toBe(b2);
   // A review round keeps its branch whatever the base (it may be told to rebase onto it).
   git(wt, 'reset', '-q', '--hard', work);
-  await host.createWorktree('app', 't4', true);
+  await host.createWorktree('app', tid('t4'), true);
   expect(head()).toBe(work);
 });
 
@@ -163,10 +164,10 @@ it('never runs an executor on the tmux server of the TUI, even under the same so
     await other.prepare();
     await other.ensureMirror('app', 'main');
     const base = git(repo, 'rev-parse', 'HEAD');
-    await other.pushBase(repo, 'app', 'quick', base);
-    await other.createWorktree('app', 'quick');
+    await other.pushBase(repo, 'app', tid('quick'), base);
+    await other.createWorktree('app', tid('quick'));
     await other.launch({
-      taskId: 'quick',
+      taskId: tid('quick'),
       attempt: 1,
       repo: 'app',
       argv: ['sh', '-c', 'exit 3'],
@@ -175,7 +176,7 @@ it('never runs an executor on the tmux server of the TUI, even under the same so
       prompt: 'p',
     });
     const done = await waitFor('exit.json and a dead pane', async () => {
-      const s = await other.status('app', 'quick', 1);
+      const s = await other.status('app', tid('quick'), 1);
       return s.exit && s.pane?.dead ? s : null;
     });
     expect(done.exit).toMatchObject({ attempt: 1, exitCode: 3 });
@@ -204,10 +205,10 @@ it('never runs an executor on the tmux server of the TUI, even under the same so
 it('catches an executor that moves main around the guard hook (core.hooksPath), and puts main back', async () => {
   const base = git(repo, 'rev-parse', 'HEAD');
   await host.ensureMirror('app', 'main');
-  await host.pushBase(repo, 'app', 't5', base);
-  await host.createWorktree('app', 't5');
+  await host.pushBase(repo, 'app', tid('t5'), base);
+  await host.createWorktree('app', tid('t5'));
   await host.launch({
-    taskId: 't5',
+    taskId: tid('t5'),
     attempt: 1,
     repo: 'app',
     argv: [
@@ -219,7 +220,7 @@ it('catches an executor that moves main around the guard hook (core.hooksPath), 
     stdin: 'null',
     prompt: 'p',
   });
-  const status = await waitFor('exit', async () => (await host.status('app', 't5', 1)).exit);
+  const status = await waitFor('exit', async () => (await host.status('app', tid('t5'), 1)).exit);
   expect(status.exitCode).toBe(0);
   const mirrorMain = async () =>
     (
@@ -234,24 +235,24 @@ it('catches an executor that moves main around the guard hook (core.hooksPath), 
       ])
     ).stdout.trim();
   // The hook never ran, so it recorded nothing; the mirror's main really moved.
-  expect(await host.mainTouched('app', 't5')).toEqual([]);
-  const tip = (await host.status('app', 't5', 1)).head;
+  expect(await host.mainTouched('app', tid('t5'))).toEqual([]);
+  const tip = (await host.status('app', tid('t5'), 1)).head;
   expect(await mirrorMain()).toBe(tip);
-  const moved = await host.mainMoved('app', 't5', 1);
+  const moved = await host.mainMoved('app', tid('t5'), 1);
   expect(moved).toEqual([{ ref: 'refs/heads/main', from: null, to: tip, attributed: true, restored: true }]);
   expect(await mirrorMain()).toBe('');
   expect(git(repo, 'rev-parse', 'main')).toBe(base);
   // Once put back, it is not reported again; an attempt that moved nothing reports nothing.
-  expect(await host.mainMoved('app', 't5', 1)).toEqual([]);
-  expect(await host.mainMoved('app', 't1', 1)).toEqual([]);
+  expect(await host.mainMoved('app', tid('t5'), 1)).toEqual([]);
+  expect(await host.mainMoved('app', tid('t1'), 1)).toEqual([]);
 });
 
 /** Launches attempt 1 of `id` on `repoName` running `script` in its worktree, and waits for its end. */
 async function runAttempt(on: WorkerHost, repoName: string, id: string, script: string): Promise<void> {
-  await on.pushBase(repo, repoName, id, git(repo, 'rev-parse', 'HEAD'));
-  await on.createWorktree(repoName, id);
+  await on.pushBase(repo, repoName, tid(id), git(repo, 'rev-parse', 'HEAD'));
+  await on.createWorktree(repoName, tid(id));
   await on.launch({
-    taskId: id,
+    taskId: tid(id),
     attempt: 1,
     repo: repoName,
     argv: ['sh', '-c', script],
@@ -259,7 +260,7 @@ async function runAttempt(on: WorkerHost, repoName: string, id: string, script: 
     stdin: 'null',
     prompt: 'p',
   });
-  const status = await waitFor('exit', async () => (await on.status(repoName, id, 1)).exit);
+  const status = await waitFor('exit', async () => (await on.status(repoName, tid(id), 1)).exit);
   expect(status.exitCode).toBe(0);
 }
 
@@ -289,7 +290,7 @@ it('blames an executor that moves main and then amends its branch away from it, 
     `echo a > a && git add a && ${COMMIT} -m a && ${UNHOOKED} branch -f main HEAD && ${COMMIT} --amend -m a2`,
   );
   const moved = await mirrorRef('app', 'refs/heads/main');
-  const tip = (await host.status('app', 't6', 1)).head;
+  const tip = (await host.status('app', tid('t6'), 1)).head;
   // main is no longer in ns/t6: only the branch's reflog ties it to the task.
   expect(moved).toMatch(/^[0-9a-f]{40}$/);
   expect(moved).not.toBe(tip);
@@ -306,7 +307,7 @@ it('blames an executor that moves main and then amends its branch away from it, 
       ])
     ).exitCode,
   ).not.toBe(0);
-  expect(await host.mainMoved('app', 't6', 1)).toEqual([
+  expect(await host.mainMoved('app', tid('t6'), 1)).toEqual([
     { ref: 'refs/heads/main', from: null, to: moved, attributed: true, restored: true },
   ]);
   expect(await mirrorRef('app', 'refs/heads/main')).toBe('');
@@ -316,7 +317,7 @@ it('puts back a main moved to a commit the branch never held, and reports it una
   await host.ensureMirror('app', 'main');
   // master exists at the launch and is deleted; main is set to a commit made with commit-tree.
   const base = git(repo, 'rev-parse', 'HEAD');
-  await host.pushBase(repo, 'app', 't7', base);
+  await host.pushBase(repo, 'app', tid('t7'), base);
   expect(
     (
       await host.runner.run([
@@ -340,14 +341,14 @@ it('puts back a main moved to a commit the branch never held, and reports it una
   const forged = await mirrorRef('app', 'refs/heads/main');
   expect(forged).toMatch(/^[0-9a-f]{40}$/);
   expect(await mirrorRef('app', 'refs/heads/master')).toBe('');
-  const moved = await host.mainMoved('app', 't7', 1);
+  const moved = await host.mainMoved('app', tid('t7'), 1);
   expect(moved.sort((a, b) => a.ref.localeCompare(b.ref))).toEqual([
     { ref: 'refs/heads/main', from: null, to: forged, attributed: false, restored: true },
     { ref: 'refs/heads/master', from: base, to: null, attributed: false, restored: true },
   ]);
   expect(await mirrorRef('app', 'refs/heads/main')).toBe('');
   expect(await mirrorRef('app', 'refs/heads/master')).toBe(base);
-  expect(await host.mainMoved('app', 't7', 1)).toEqual([]);
+  expect(await host.mainMoved('app', tid('t7'), 1)).toEqual([]);
   await host.runner.run([
     'git',
     '-c',
@@ -368,13 +369,13 @@ it("checks a repo's own main branch after a restart, from the launch's record", 
     't8',
     `echo t > t && git add t && ${COMMIT} -m t && ${UNHOOKED} branch -f trunk HEAD`,
   );
-  const tip = (await host.status('trunky', 't8', 1)).head;
+  const tip = (await host.status('trunky', tid('t8'), 1)).head;
   expect(await mirrorRef('trunky', 'refs/heads/trunk')).toBe(tip);
   // A supervisor restarted since the launch: it has not set up the mirror, so it knows nothing of trunk.
   const fresh = new WorkerHost('local', new LocalRunner(), workdir, socket);
   await fresh.prepare();
   expect(fresh.protectedRefs('trunky')).not.toContain('refs/heads/trunk');
-  expect(await fresh.mainMoved('trunky', 't8', 1)).toEqual([
+  expect(await fresh.mainMoved('trunky', tid('t8'), 1)).toEqual([
     { ref: 'refs/heads/trunk', from: null, to: tip, attributed: true, restored: true },
   ]);
   expect(await mirrorRef('trunky', 'refs/heads/trunk')).toBe('');
@@ -383,7 +384,7 @@ it("checks a repo's own main branch after a restart, from the launch's record", 
 it('starts nothing when it cannot record the protected refs', async () => {
   await expect(
     host.launch({
-      taskId: 't9',
+      taskId: tid('t9'),
       attempt: 1,
       repo: 'no-such-mirror',
       argv: ['sh', '-c', 'touch ran'],
@@ -393,15 +394,17 @@ it('starts nothing when it cannot record the protected refs', async () => {
     }),
   ).rejects.toThrow(/could not record the protected refs of no-such-mirror .*nothing was started/);
   expect(await host.tmux.list()).not.toContainEqual(expect.objectContaining({ session: 'ns-t9' }));
-  expect((await host.runner.run(['test', '-e', path.join(host.taskDir('t9'), 'env')])).exitCode).toBe(1);
+  expect((await host.runner.run(['test', '-e', path.join(host.taskDir(tid('t9')), 'env')])).exitCode).toBe(1);
 });
 
 it('reads a missing guard record as untouched, and an unreadable one as a host error', async () => {
-  expect(await host.mainTouched('app', 't9')).toEqual([]);
+  expect(await host.mainTouched('app', tid('t9'))).toEqual([]);
   const record = path.join(host.mirror('app'), 'nightshift-touched', 't9');
   await host.runner.run(['mkdir', '-p', record]);
   try {
-    await expect(host.mainTouched('app', 't9')).rejects.toThrow(/could not read .*nightshift-touched\/t9/);
+    await expect(host.mainTouched('app', tid('t9'))).rejects.toThrow(
+      /could not read .*nightshift-touched\/t9/,
+    );
   } finally {
     await host.runner.run(['rmdir', record]);
   }
@@ -437,16 +440,16 @@ it.each([0, 3])(
     const secrets = resolveSecrets('cmd', cfg, { NS_TEST_G3_KEY: secret });
     const cmd = profileFor('command').buildRun(
       cfg,
-      launchContext(host, 'cmd', id, 1, host.worktree(id)),
+      launchContext(host, 'cmd', id, 1, host.worktree(tid(id))),
       secrets,
     );
     expect(cmd.secretKeys).toEqual(['API_KEY']);
     const base = git(repo, 'rev-parse', 'HEAD');
     await host.ensureMirror('app', 'main');
-    await host.pushBase(repo, 'app', id, base);
-    await host.createWorktree('app', id);
+    await host.pushBase(repo, 'app', tid(id), base);
+    await host.createWorktree('app', tid(id));
     await host.launch({
-      taskId: id,
+      taskId: tid(id),
       attempt: 1,
       repo: 'app',
       argv: cmd.argv,
@@ -465,7 +468,7 @@ it.each([0, 3])(
       ).stdout;
     // Lines reach the pane and the log as they are printed, while the executor still runs.
     await waitFor('the first lines in the log', async () =>
-      (await host.readLog(id, 1)).includes('key=[redacted]; again [redacted].'),
+      (await host.readLog(tid(id), 1)).includes('key=[redacted]; again [redacted].'),
     );
     await waitFor('the first lines in the pane', () => pane().includes('key=[redacted]; again [redacted].'));
     expect(pane()).not.toContain(secret);
@@ -484,11 +487,11 @@ it.each([0, 3])(
     expect(argvs.filter((a) => a.includes(secret))).toEqual([]);
     writeFileSync(gate, '');
     const status = await waitFor('exit.json and a dead pane', async () => {
-      const s = await host.status('app', id, 1);
+      const s = await host.status('app', tid(id), 1);
       return s.exit && s.pane?.dead ? s : null;
     });
     expect(status.exit?.exitCode).toBe(code);
-    const log = await host.readLog(id, 1);
+    const log = await host.readLog(tid(id), 1);
     // A last line without a newline is kept, and gains one.
     expect(log).toBe(
       '[redacted]\nkey=[redacted]; again [redacted].\nafter the gate: [redacted]\ntail [redacted]\n',
@@ -497,6 +500,6 @@ it.each([0, 3])(
     expect(screen).toContain('after the gate: [redacted]');
     expect(screen).toContain('tail [redacted]');
     expect(screen).not.toContain(secret);
-    expect(await host.captureScreen(id)).not.toContain(secret);
+    expect(await host.captureScreen(tid(id))).not.toContain(secret);
   },
 );

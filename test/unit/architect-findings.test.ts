@@ -10,11 +10,12 @@ import {
 } from '../../src/core/task.js';
 import { promptFor } from '../../src/daemon/attempts.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
+import { tid } from '../../src/testing/ids.js';
 
 const SPEC = '---\ntitle: Add a helper\n---\nAdd the helper.\n';
 
 function sentBack(review: Review, gates: { name: 'tests' | 'diff'; passed: boolean; evidence: string }[]) {
-  let t = newTask({ id: 't', dedupKey: 't', spec: taskSpec({ reviewRounds: 3 }), now: 0 }).task;
+  let t = newTask({ id: tid('t'), dedupKey: 't', spec: taskSpec({ reviewRounds: 3 }), now: 0 }).task;
   t = enterRunning(t, { now: 1, provider: 'p', host: 'h' }).task;
   t = enterReview(t, { now: 2, exitCode: 0 }).task;
   t = updateTask(t, 3, 'gates', { gates: gates.map((g) => ({ ...g, durationMs: 5 })) }).task;
@@ -22,7 +23,7 @@ function sentBack(review: Review, gates: { name: 'tests' | 'diff'; passed: boole
 }
 
 it('gives the first round the spec alone', () => {
-  const t = newTask({ id: 't', dedupKey: 't', spec: taskSpec(), now: 0 }).task;
+  const t = newTask({ id: tid('t'), dedupKey: 't', spec: taskSpec(), now: 0 }).task;
   expect(promptFor(t, SPEC)).toBe(SPEC);
 });
 

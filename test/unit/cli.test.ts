@@ -18,6 +18,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { WorkspaceLock } from '../../src/queue/lock.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { makeWorkspace, runCli, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 let ws: TestWorkspace;
 const clock = new ManualClock(Date.UTC(2026, 10, 26, 22));
@@ -39,8 +40,10 @@ function write(name: string, text: string): string {
 
 function toReview(id: string): void {
   const store = new QueueStore(ws.paths, clock);
-  store.transition(id, (t) => enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }));
-  store.transition(id, (t) => enterReview(t, { now: clock.now(), exitCode: 0 }));
+  store.transition(tid(id), (t) =>
+    enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
+  );
+  store.transition(tid(id), (t) => enterReview(t, { now: clock.now(), exitCode: 0 }));
 }
 
 describe('init', () => {
@@ -219,16 +222,16 @@ describe('requests', () => {
     );
     toReview('alpha');
     expect((await cli('approve', 'alpha')).stdout).toMatch(/approved alpha/);
-    const reviewed = new QueueStore(ws.paths, clock).get('alpha');
+    const reviewed = new QueueStore(ws.paths, clock).get(tid('alpha'));
     expect(reviewed.review).toMatchObject({ verdict: 'approve', approvedBy: 'human' });
     expect((await cli('reject', 'alpha')).code).toBe(0);
-    expect(new QueueStore(ws.paths, clock).get('alpha')).toMatchObject({
+    expect(new QueueStore(ws.paths, clock).get(tid('alpha'))).toMatchObject({
       state: 'failed',
       failure: { code: 'rejected', attribution: 'spec' },
     });
     expect((await cli('retry', 'alpha')).stdout).toMatch(/alpha is pending again/);
     expect((await cli('kill', 'alpha')).code).toBe(0);
-    const killed = new QueueStore(ws.paths, clock).get('alpha');
+    const killed = new QueueStore(ws.paths, clock).get(tid('alpha'));
     expect(killed).toMatchObject({ state: 'failed', failure: { code: 'killed' } });
     expect(killed.history.map((h) => h.to)).toEqual([
       'pending',
@@ -279,9 +282,9 @@ describe('requests', () => {
       const store = new QueueStore(ws.paths, clock);
       const { WorkspaceClient } = await import('../../src/client/workspace.js');
       const client = WorkspaceClient.open(ws.root, clock);
-      const outcome = await client.submit({ kind: 'kill', task: 'alpha' }, 0);
+      const outcome = await client.submit({ kind: 'kill', task: tid('alpha') }, 0);
       expect(outcome).toMatchObject({ ok: true, queued: true });
-      expect(store.get('alpha').state).toBe('pending');
+      expect(store.get(tid('alpha')).state).toBe('pending');
       expect(readdirSync(ws.paths.requests).filter((n) => n.endsWith('.json'))).toHaveLength(1);
       write(
         'specs/b.md',
@@ -291,12 +294,12 @@ describe('requests', () => {
         }),
       );
       await cli('ls');
-      expect(store.locate('beta')).toBeNull();
+      expect(store.locate(tid('beta'))).toBeNull();
     } finally {
       daemon?.release();
     }
     await cli('ls');
-    expect(new QueueStore(ws.paths, clock).get('alpha').state).toBe('failed');
+    expect(new QueueStore(ws.paths, clock).get(tid('alpha')).state).toBe('failed');
   });
 });
 

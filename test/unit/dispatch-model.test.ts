@@ -10,6 +10,7 @@ import {
   providerFailed,
   type ProviderHealth,
 } from '../../src/daemon/health.js';
+import { tid } from '../../src/testing/ids.js';
 
 const seed = Number(process.env['FC_SEED'] ?? Date.now());
 console.log('fast-check seed', seed);
@@ -54,7 +55,10 @@ describe('dispatch under negative feedback (model test)', () => {
             switch (s.kind) {
               case 'arrive': {
                 const id = `t${n++}`;
-                tasks.set(id, newTask({ id, dedupKey: id, spec: spec({ priority: s.priority }), now }).task);
+                tasks.set(
+                  id,
+                  newTask({ id: tid(id), dedupKey: id, spec: spec({ priority: s.priority }), now }).task,
+                );
                 break;
               }
               case 'complete':
@@ -172,7 +176,8 @@ describe('the tasks next in line (upcoming)', () => {
     ['h2', { name: 'h2', over: [], running: 0 }],
   ]);
   const pending = ['low', 'high', 'mid'].map(
-    (id, i) => newTask({ id, dedupKey: id, spec: spec({ priority: [0, 2, 1][i] ?? 0 }), now: now + i }).task,
+    (id, i) =>
+      newTask({ id: tid(id), dedupKey: id, spec: spec({ priority: [0, 2, 1][i] ?? 0 }), now: now + i }).task,
   );
   const input = (providers: ProviderView[], lookahead: number) => ({
     now,

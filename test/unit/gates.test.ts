@@ -11,6 +11,7 @@ import type { Toggles } from '../../src/queue/toggles.js';
 import { EVIDENCE_LIMIT, enabledGates, runGates } from '../../src/review/gates.js';
 import { git, makeRepo } from '../../src/testing/git.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
+import { tid } from '../../src/testing/ids.js';
 
 const spec: TaskSpec = taskSpec();
 
@@ -61,7 +62,12 @@ interface Run {
 
 function gates(repo: { dir: string; base: string }, run: Run) {
   const config: Config = configSchema.parse({ ...run.config, gates: run.gates ?? {} });
-  const task = newTask({ id: 't', dedupKey: 'k', spec: { ...spec, tests: run.tests ?? [] }, now: 0 }).task;
+  const task = newTask({
+    id: tid('t'),
+    dedupKey: 'k',
+    spec: { ...spec, tests: run.tests ?? [] },
+    now: 0,
+  }).task;
   return runGates({
     worktree: repo.dir,
     base: repo.base,

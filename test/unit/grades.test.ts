@@ -20,11 +20,12 @@ import { EventLog, nullSink } from '../../src/queue/eventlog.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
 import { makeWorkspace, runCli, type TestWorkspace } from '../../src/testing/workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 /** A task whose attempt on `provider` was reviewed with `grade` at minute `minute`. */
 function graded(id: string, provider: string, grade: string | null, minute: number): TaskRecord {
   const now = Date.UTC(2026, 10, 26, 22, minute);
-  let t = newTask({ id, dedupKey: id, spec: taskSpec(), now }).task;
+  let t = newTask({ id: tid(id), dedupKey: id, spec: taskSpec(), now }).task;
   t = enterRunning(t, { now, provider, host: 'local' }).task;
   t = enterReview(t, { now: now + 1, exitCode: 0 }).task;
   return updateTask(t, now + 2, 'reviewed', {
@@ -101,7 +102,7 @@ it('routes a task to the better-graded provider when everything else is equal', 
     frozen: false,
     grade,
   });
-  const task = newTask({ id: 't', dedupKey: 't', spec: taskSpec(), now }).task;
+  const task = newTask({ id: tid('t'), dedupKey: 't', spec: taskSpec(), now }).task;
   const choose = (providers: ProviderView[]) =>
     chooseDispatches({
       now,

@@ -37,6 +37,7 @@ import {
   type ProbeResultInput,
   type RunFacts,
 } from '../../src/providers/types.js';
+import { tid } from '../../src/testing/ids.js';
 
 const SID = '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 const ctx: LaunchContext = {
@@ -1147,7 +1148,7 @@ describe('crash on start (the shared rule over every profile)', () => {
   });
 
   it('is bounded per task: crash-on-start uses up no attempt, but the third makes the task poison', () => {
-    let task = newTask({ id: 'boom', dedupKey: 'k', spec: taskSpec({ attempts: 3 }), now: 0 }).task;
+    let task = newTask({ id: tid('boom'), dedupKey: 'k', spec: taskSpec({ attempts: 3 }), now: 0 }).task;
     const fail = (now: number) =>
       decideFailure(
         enterRunning(task, { now, provider: 'p', host: 'local' }).task,
@@ -1173,10 +1174,10 @@ describe('crash on start (the shared rule over every profile)', () => {
     );
   });
 
-  it.each(['auth', 'fetch-failed'])(
+  it.each(['auth', 'fetch-failed'] as const)(
     'retries a %s failure (no attempt used) at most MAX_FREE_RETRIES times, then fails the task',
     (code) => {
-      let task = newTask({ id: 'loop', dedupKey: 'k', spec: taskSpec({ attempts: 3 }), now: 0 }).task;
+      let task = newTask({ id: tid('loop'), dedupKey: 'k', spec: taskSpec({ attempts: 3 }), now: 0 }).task;
       const fail = (now: number) =>
         decideFailure(
           enterRunning(task, { now, provider: 'p', host: 'local' }).task,

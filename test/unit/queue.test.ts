@@ -29,6 +29,7 @@ import { QueueStore } from '../../src/queue/store.js';
 import { ToggleStore } from '../../src/queue/toggles.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { makeWorkspace, runCli, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 let ws: TestWorkspace;
 let store: QueueStore;
@@ -74,13 +75,13 @@ describe('QueueStore', () => {
 
   it('moves the task directory on each transition and keeps exactly one copy', () => {
     store.enqueue(parsed('alpha'));
-    store.transition('alpha', (t) =>
+    store.transition(tid('alpha'), (t) =>
       enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
     );
     expect(whereIs('alpha')).toEqual(['running']);
-    store.transition('alpha', (t) => enterReview(t, { now: clock.now(), exitCode: 0 }));
+    store.transition(tid('alpha'), (t) => enterReview(t, { now: clock.now(), exitCode: 0 }));
     expect(whereIs('alpha')).toEqual(['review']);
-    expect(store.get('alpha').attempts[0]).toMatchObject({ outcome: 'exited', exitCode: 0 });
+    expect(store.get(tid('alpha')).attempts[0]).toMatchObject({ outcome: 'exited', exitCode: 0 });
   });
 
   it('refuses a taken id, even after the task is done or failed', () => {
@@ -150,7 +151,7 @@ describe('QueueStore', () => {
   });
 
   it('get() names the missing task and how to find ids', () => {
-    expect(() => store.get('nope')).toThrow(/no task "nope"/);
+    expect(() => store.get(tid('nope'))).toThrow(/no task "nope"/);
   });
 });
 
@@ -267,7 +268,7 @@ describe("the queue's own directories are never followed", () => {
     linkInPlace(ws.paths.specs, v.dir);
     expect(thrown(() => sweepInbox(deps()))?.describe()).toMatch(/specs: is a symbolic link/);
     expect(readdirSync(v.dir).sort()).toEqual(['good.md', 'precious.json']);
-    expect(store.locate('good')).toBeNull();
+    expect(store.locate(tid('good'))).toBeNull();
   });
 
   it('a symlinked specs/.accepted is refused before anything is enqueued', () => {
@@ -275,7 +276,7 @@ describe("the queue's own directories are never followed", () => {
     symlinkSync(v.dir, ws.paths.accepted);
     writeFileSync(path.join(ws.paths.specs, 'good.md'), specText({ id: 'good' }));
     expect(thrown(() => sweepInbox(deps()))?.describe()).toMatch(/\.accepted: is a symbolic link/);
-    expect(store.locate('good')).toBeNull();
+    expect(store.locate(tid('good'))).toBeNull();
     expect(existsSync(path.join(ws.paths.specs, 'good.md'))).toBe(true);
     expect(readdirSync(v.dir)).toEqual(['precious.json']);
   });
@@ -339,7 +340,7 @@ describe('the request applier', () => {
 
   it('lets a FatalIoError through instead of recording a failed request', async () => {
     store.enqueue(parsed('alpha'));
-    const name = writeRequest(ws.paths, { kind: 'kill', task: 'alpha' }, clock);
+    const name = writeRequest(ws.paths, { kind: 'kill', task: tid('alpha') }, clock);
     const fatal = new FatalIoError(ErrorCode.io, 'fsync of queue/pending failed: EIO', {
       file: 'queue/pending',
     });
@@ -354,7 +355,7 @@ describe('the request applier', () => {
     // Not applied, not recorded: the request is still there for the next (healthy) run.
     expect(readOutcome(ws.paths, name)).toBeNull();
     expect(readdirSync(ws.paths.requests)).toContain(name);
-    expect(store.get('alpha').state).toBe('pending');
+    expect(store.get(tid('alpha')).state).toBe('pending');
   });
 
   it('the inbox lets a FatalIoError through too, and leaves the spec in specs/', () => {
@@ -393,7 +394,7 @@ describe('the inbox', () => {
     expect(sweepInbox({ ...deps(), fileNow: () => done + 5, openWriter: () => null }).accepted).toEqual([]);
     result = sweepInbox({ ...deps(), fileNow: () => done + SETTLE_MS, openWriter: () => null });
     expect(result.accepted).toEqual([{ file: 'slow.md', task: 'slow' }]);
-    expect(store.specText('slow')).toBe(text);
+    expect(store.specText(tid('slow'))).toBe(text);
   });
 
   it('takes a fresh spec at once when no process has it open for writing, not while one does', async () => {
@@ -436,7 +437,7 @@ describe('the inbox', () => {
     const text = specText({ id: 'good' });
     writeFileSync(path.join(ws.paths.specs, 'good.md'), text);
     expect(sweepInbox(deps()).accepted).toEqual([{ file: 'good.md', task: 'good' }]);
-    store.transition('good', (t) =>
+    store.transition(tid('good'), (t) =>
       enterFailed(t, { now: clock.now(), code: 'killed', attribution: 'supervisor', reason: 'killed' }),
     );
     writeFileSync(path.join(ws.paths.specs, 'good.md'), text);
@@ -446,7 +447,7 @@ describe('the inbox', () => {
     expect(readFileSync(path.join(ws.paths.rejected, 'good.md.error.txt'), 'utf8')).toMatch(
       /good\.md, field "id": task id "good"/,
     );
-    expect(store.get('good').state).toBe('failed');
+    expect(store.get(tid('good')).state).toBe('failed');
   });
 
   it('takes the same file again after a crash between enqueue and the move, queuing nothing twice', () => {

@@ -14,6 +14,7 @@ import {
 import { enterReview, enterRunning, newTask, type TaskRecord } from '../../src/core/task.js';
 import { makeRedactor } from '../../src/lib/redact.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
+import { tid } from '../../src/testing/ids.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 26, 20);
@@ -21,7 +22,7 @@ const T0 = Date.UTC(2026, 10, 26, 20);
 const spec = taskSpec({ timeoutMs: HOUR, idleMs: HOUR });
 
 function running(id: string, provider: string, startH: number): TaskRecord {
-  const created = newTask({ id, dedupKey: id, spec: { ...spec, title: id }, now: T0 }).task;
+  const created = newTask({ id: tid(id), dedupKey: id, spec: { ...spec, title: id }, now: T0 }).task;
   return enterRunning(created, { now: T0 + startH * HOUR, provider, host: 'local' }).task;
 }
 

@@ -15,6 +15,7 @@ import type { AppliedRequest } from '../../src/queue/requests.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { makeWorkspace, runCli, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 const SECRET = 'sk-canary-91e0"quoted\\slash';
 const CONFIG = `repos:
@@ -58,19 +59,24 @@ it('writes task records and events with the secret redacted; only the raw spec t
   });
   const parsed = parseSpec(Buffer.from(text), { file: 'alpha.md', config: ws.config });
   const task = store.enqueue(parsed);
-  store.transition('alpha', (t) =>
-    updateTask(t, clock.now(), `noted ${SECRET}`, { parked: `why ${SECRET}` }),
+  store.transition(tid('alpha'), (t) =>
+    updateTask(t, clock.now(), `noted ${SECRET}`, {
+      review: { grade: null, verdict: null, summary: `why ${SECRET}`, findings: [], approvedBy: null },
+    }),
   );
   const record = readFileSync(path.join(ws.paths.taskDir('pending', 'alpha'), 'task.json'), 'utf8');
   expect(record).not.toContain('sk-canary');
-  expect(JSON.parse(record)).toMatchObject({ title: 'Rotate [redacted]', parked: 'why [redacted]' });
+  expect(JSON.parse(record)).toMatchObject({
+    title: 'Rotate [redacted]',
+    review: { summary: 'why [redacted]' },
+  });
   expect(task.title).toBe('Rotate [redacted]');
-  expect(store.get('alpha').parked).toBe('why [redacted]');
+  expect(store.get(tid('alpha')).review?.summary).toBe('why [redacted]');
   const written = readFileSync(ws.paths.events, 'utf8');
   expect(written).toContain('noted [redacted]');
   expect(written).not.toContain('sk-canary');
-  expect(store.specText('alpha')).toContain('Use [redacted] to log in');
-  expect(store.specText('alpha', { raw: true })).toContain(`Use ${SECRET} to log in`);
+  expect(store.specText(tid('alpha'))).toContain('Use [redacted] to log in');
+  expect(store.specText(tid('alpha'), { raw: true })).toContain(`Use ${SECRET} to log in`);
 });
 
 it('keeps an add request’s hash and size in requests/.applied, not its text, and ls/show print no secret', async () => {

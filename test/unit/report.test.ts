@@ -17,6 +17,7 @@ import { EventLog } from '../../src/queue/eventlog.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { makeWorkspace, runCli, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 const CONFIG = `repos:
   app: { path: /tmp/nightshift-test-app, main: main }
@@ -78,18 +79,18 @@ function buildNight(): void {
   const emit = (e: NightshiftEvent) => events.emit(e);
 
   enqueue('old', 'Yesterday work', at(-14));
-  store.transition('old', (t) => enterRunning(t, { now: at(-14), provider: 'other', host: 'local' }));
-  store.transition('old', (t) => enterReview(t, { now: at(-13), exitCode: 0 }));
-  store.transition('old', (t) => updateTask(t, at(-13), 'graded', { review: review({ grade: 'F' }) }));
-  store.transition('old', (t) =>
+  store.transition(tid('old'), (t) => enterRunning(t, { now: at(-14), provider: 'other', host: 'local' }));
+  store.transition(tid('old'), (t) => enterReview(t, { now: at(-13), exitCode: 0 }));
+  store.transition(tid('old'), (t) => updateTask(t, at(-13), 'graded', { review: review({ grade: 'F' }) }));
+  store.transition(tid('old'), (t) =>
     enterDone(t, { now: at(-12.5), sha: 'ffff000011112222333344445555666677778888' }),
   );
 
   for (const id of ['alpha', 'beta', 'gamma', 'delta'])
     enqueue(id, id === 'alpha' ? EVIL_TITLE : `Task ${id}`, at(0));
 
-  store.transition('alpha', (t) => enterRunning(t, { now: at(0), provider: 'glm', host: 'local' }));
-  store.transition('beta', (t) => enterRunning(t, { now: at(0), provider: 'other', host: 'local' }));
+  store.transition(tid('alpha'), (t) => enterRunning(t, { now: at(0), provider: 'glm', host: 'local' }));
+  store.transition(tid('beta'), (t) => enterRunning(t, { now: at(0), provider: 'other', host: 'local' }));
   emit({
     type: 'provider.probe',
     time: iso(0.5),
@@ -98,7 +99,7 @@ function buildNight(): void {
     ok: false,
     reason: `probe said 401 for key ${PROVIDER_SECRET}`,
   });
-  store.transition('alpha', (t) =>
+  store.transition(tid('alpha'), (t) =>
     enterRetry(t, {
       now: at(1),
       code: 'rate-limit',
@@ -114,7 +115,7 @@ function buildNight(): void {
     limit: 1,
     reason: 'rate limited',
   });
-  store.transition('alpha', (t) => enterRunning(t, { now: at(1), provider: 'glm', host: 'local' }));
+  store.transition(tid('alpha'), (t) => enterRunning(t, { now: at(1), provider: 'glm', host: 'local' }));
   emit({
     type: 'provider.probe',
     time: iso(1.5),
@@ -131,8 +132,8 @@ function buildNight(): void {
     limit: 2,
     reason: 'probe passed',
   });
-  store.transition('alpha', (t) => enterReview(t, { now: at(2), exitCode: 0 }));
-  store.transition('alpha', (t) =>
+  store.transition(tid('alpha'), (t) => enterReview(t, { now: at(2), exitCode: 0 }));
+  store.transition(tid('alpha'), (t) =>
     updateTask(t, at(2.2), 'judged', {
       gates: [
         { name: 'tests', passed: true, durationMs: 1000, evidence: 'ok' },
@@ -141,7 +142,7 @@ function buildNight(): void {
       review: review({ grade: 'A', summary: 'Clean change with tests.' }),
     }),
   );
-  store.transition('alpha', (t) =>
+  store.transition(tid('alpha'), (t) =>
     enterDone(t, { now: at(2.5), sha: 'abcdef1234567890abcdef1234567890abcdef12' }),
   );
 
@@ -153,7 +154,7 @@ function buildNight(): void {
     attempt: 1,
     reason: 'ran longer than its timeout (7200 s)',
   });
-  store.transition('beta', (t) =>
+  store.transition(tid('beta'), (t) =>
     enterRetry(t, {
       now: at(2),
       code: 'timeout',
@@ -162,19 +163,19 @@ function buildNight(): void {
       reason: 'timeout',
     }),
   );
-  store.transition('beta', (t) => enterRunning(t, { now: at(2), provider: 'other', host: 'local' }));
-  store.transition('beta', (t) => enterReview(t, { now: at(3), exitCode: 0 }));
-  store.transition('beta', (t) =>
+  store.transition(tid('beta'), (t) => enterRunning(t, { now: at(2), provider: 'other', host: 'local' }));
+  store.transition(tid('beta'), (t) => enterReview(t, { now: at(3), exitCode: 0 }));
+  store.transition(tid('beta'), (t) =>
     updateTask(t, at(3), 'judged', {
       gates: [{ name: 'tests', passed: false, durationMs: 2000, evidence: 'one failure' }],
       review: review({ grade: 'C', summary: `Works, but it logs the key ${ARCHITECT_SECRET}.` }),
     }),
   );
-  store.transition('beta', (t) =>
+  store.transition(tid('beta'), (t) =>
     enterDone(t, { now: at(3.5), sha: '1234567890abcdef1234567890abcdef12345678' }),
   );
 
-  store.transition('gamma', (t) => enterRunning(t, { now: at(4), provider: 'glm', host: 'local' }));
+  store.transition(tid('gamma'), (t) => enterRunning(t, { now: at(4), provider: 'glm', host: 'local' }));
   emit({
     type: 'provider.probe',
     time: iso(4.2),
@@ -183,13 +184,13 @@ function buildNight(): void {
     ok: false,
     reason: 'no answer',
   });
-  store.transition('gamma', (t) =>
+  store.transition(tid('gamma'), (t) =>
     enterFailed(t, { now: at(4.5), code: 'auth', attribution: 'provider', reason: 'not logged in' }),
   );
 
-  store.transition('delta', (t) => enterRunning(t, { now: at(5), provider: 'glm', host: 'local' }));
-  store.transition('delta', (t) => enterReview(t, { now: at(6), exitCode: 0 }));
-  store.transition('delta', (t) =>
+  store.transition(tid('delta'), (t) => enterRunning(t, { now: at(5), provider: 'glm', host: 'local' }));
+  store.transition(tid('delta'), (t) => enterReview(t, { now: at(6), exitCode: 0 }));
+  store.transition(tid('delta'), (t) =>
     updateTask(t, at(6), `review rounds used up (2): still missing the cap test ${PROVIDER_SECRET}`, {
       review: review({ grade: 'B+', verdict: 'changes', summary: 'Missing the cap test.' }),
       parked: 'needs-human',

@@ -16,12 +16,13 @@ import {
 import { parseDuration, formatDuration } from '../../src/core/duration.js';
 import { idFromFileName, idProblem, refNameProblem } from '../../src/core/ids.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
+import { tid } from '../../src/testing/ids.js';
 
 const spec: TaskSpec = taskSpec();
 
 describe('task state machine', () => {
   it('walks the happy path and records history and attempts', () => {
-    let { task } = newTask({ id: 'a', dedupKey: 'k', spec, now: 0 });
+    let { task } = newTask({ id: tid('a'), dedupKey: 'k', spec, now: 0 });
     expect(task.state).toBe('pending');
     task = enterRunning(task, { now: 10, provider: 'glm', host: 'oci' }).task;
     expect(task.attempts).toHaveLength(1);
@@ -39,7 +40,7 @@ describe('task state machine', () => {
   });
 
   it('closes the running attempt on retry and failure, with attribution', () => {
-    let { task } = newTask({ id: 'a', dedupKey: 'k', spec, now: 0 });
+    let { task } = newTask({ id: tid('a'), dedupKey: 'k', spec, now: 0 });
     task = enterRunning(task, { now: 1, provider: 'glm', host: 'oci' }).task;
     task = enterRetry(task, {
       now: 2,
@@ -70,7 +71,7 @@ describe('task state machine', () => {
   });
 
   it('counts review rounds', () => {
-    let { task } = newTask({ id: 'a', dedupKey: 'k', spec, now: 0 });
+    let { task } = newTask({ id: tid('a'), dedupKey: 'k', spec, now: 0 });
     task = enterRunning(task, { now: 1, provider: 'p', host: 'h' }).task;
     task = enterReview(task, { now: 2, exitCode: 0 }).task;
     task = enterChanges(task, { now: 3, reason: 'missing test' }).task;
@@ -87,7 +88,7 @@ describe('task state machine', () => {
   });
 
   it('refuses every edge not in the table, naming the task', () => {
-    const { task } = newTask({ id: 'a', dedupKey: 'k', spec, now: 0 });
+    const { task } = newTask({ id: tid('a'), dedupKey: 'k', spec, now: 0 });
     expect(() => enterReview(task, { now: 1, exitCode: 0 })).toThrow(NightshiftError);
     expect(() => enterDone(task, { now: 1, sha: 'x' })).toThrow(/cannot move from pending to done/);
     expect(TRANSITIONS.done).toEqual([]);

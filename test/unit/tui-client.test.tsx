@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { tid } from '../../src/testing/ids.js';
 
 let ws: TestWorkspace;
 beforeEach(() => {
@@ -28,7 +29,11 @@ describe('attach argv (the TUI builds none itself)', () => {
 
   it('is tmux itself for a local host: read-only, UTF-8 and ignore-size for the live view', () => {
     expect(
-      attachArgv(config, ws.paths, 'local', 'x-1', { socket: 'nightshift', purpose: 'view', readOnly: true }),
+      attachArgv(config, ws.paths, 'local', tid('x-1'), {
+        socket: 'nightshift',
+        purpose: 'view',
+        readOnly: true,
+      }),
     ).toEqual([
       'tmux',
       '-u',
@@ -42,7 +47,7 @@ describe('attach argv (the TUI builds none itself)', () => {
       '=ns-x-1',
     ]);
     expect(
-      attachArgv(config, ws.paths, 'local', 'x-1', { socket: 's', purpose: 'person', readOnly: false }),
+      attachArgv(config, ws.paths, 'local', tid('x-1'), { socket: 's', purpose: 'person', readOnly: false }),
     ).toEqual([
       'tmux',
       '-S',
@@ -54,7 +59,7 @@ describe('attach argv (the TUI builds none itself)', () => {
   });
 
   it('goes through ssh -t for an ssh host, with its options and the remote words quoted', () => {
-    const argv = attachArgv(config, ws.paths, 'oci', 'x-1', {
+    const argv = attachArgv(config, ws.paths, 'oci', tid('x-1'), {
       socket: 'nightshift',
       purpose: 'person',
       readOnly: true,
@@ -79,11 +84,12 @@ describe('attach argv (the TUI builds none itself)', () => {
 
   it('refuses an unknown host and a task id that is not one', () => {
     expect(() =>
-      attachArgv(config, ws.paths, 'mars', 'x', { socket: 's', purpose: 'view', readOnly: true }),
+      attachArgv(config, ws.paths, 'mars', tid('x'), { socket: 's', purpose: 'view', readOnly: true }),
     ).toThrow(/host "mars"/);
-    expect(() => tmuxAttachWords('../evil', { socket: 's', purpose: 'view', readOnly: true })).toThrow(
-      /not a task id/,
-    );
+    // A plain string is not a TaskId: ids are checked where they enter (core/ids.ts), not here.
+    // @ts-expect-error -- '../evil' never becomes a TaskId
+    tmuxAttachWords('../evil', { socket: 's', purpose: 'view', readOnly: true });
+    expect(() => tid('../evil')).toThrow(/invalid task id/);
   });
 
   it('takes the socket from NIGHTSHIFT_TMUX_SOCKET', () => {

@@ -9,6 +9,7 @@ import { workspacePaths } from '../../src/config/paths.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { LivePane } from '../../src/tui/data/live-pane.js';
 import type { LiveFrame } from '../../src/tui/data/source.js';
+import { tid } from '../../src/testing/ids.js';
 
 let dir: string;
 let pane: LivePane | null = null;
@@ -127,7 +128,7 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
       `hosts:\n  local: { kind: local, workdir: ${JSON.stringify(workdir)} }\n`,
       'nightshift.config.yaml',
     );
-    const argv = attachArgv(config, workspacePaths(dir), 'local', 'demo', {
+    const argv = attachArgv(config, workspacePaths(dir), 'local', tid('demo'), {
       socket,
       purpose: 'view',
       readOnly: true,

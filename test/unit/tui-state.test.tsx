@@ -20,6 +20,7 @@ import {
 } from '../../src/tui/state/ui.js';
 import { averageGrade, headerView, providerRows, sparkline } from '../../src/tui/state/view.js';
 import { historyLines } from '../../src/tui/state/detail.js';
+import { tid } from '../../src/testing/ids.js';
 
 const T0 = Date.UTC(2026, 10, 26, 22);
 const run = (actions: UiAction[], from: UiState = initialUiState()) => actions.reduce(uiReducer, from);
@@ -27,7 +28,7 @@ const target = {
   command: 'kill' as const,
   question: 'Kill a on oci?',
   detail: '',
-  request: { kind: 'kill' as const, task: 'a' },
+  request: { kind: 'kill' as const, task: tid('a') },
 };
 
 describe('the UI reducer', () => {
@@ -172,8 +173,20 @@ describe('derived views', () => {
     const task = {
       ...t,
       attempts: [
-        { ...first, n: 1, outcome: 'exited' as const, code: 'auth', attribution: 'provider' as const },
-        { ...first, n: 2, outcome: 'exited' as const, code: 'exit-nonzero', attribution: 'spec' as const },
+        {
+          ...first,
+          n: 1,
+          outcome: 'exited' as const,
+          code: 'auth' as const,
+          attribution: 'provider' as const,
+        },
+        {
+          ...first,
+          n: 2,
+          outcome: 'exited' as const,
+          code: 'exit-nonzero' as const,
+          attribution: 'spec' as const,
+        },
         { ...first, n: 3 },
       ],
     };

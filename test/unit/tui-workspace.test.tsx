@@ -16,6 +16,7 @@ import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/w
 import { App } from '../../src/tui/app/App.js';
 import { SLOW_RENDER_MS, SlowFrames, startTui } from '../../src/tui/app/run.js';
 import { WorkspaceSource } from '../../src/tui/data/workspace-source.js';
+import { tid } from '../../src/testing/ids.js';
 
 let ws: TestWorkspace;
 let clock: ManualClock;
@@ -70,8 +71,8 @@ it('loads tasks, config, gates and events from a real workspace', async () => {
   });
   expect(snap.daemon).toBeNull();
   expect(snap.events.filter((e) => e.type === 'task.created')).toHaveLength(2);
-  expect(source.specText('alpha')).toContain('title: Task alpha');
-  expect(source.specText('nope')).toBeNull();
+  expect(source.specText(tid('alpha'))).toContain('title: Task alpha');
+  expect(source.specText(tid('nope'))).toBeNull();
 });
 
 it('reads the diff file of a review round when there is one', async () => {
@@ -91,7 +92,7 @@ it('sends requests through the workspace client and sees their effect', async ()
   const outcome = await source.submit({ kind: 'freeze', provider: null });
   expect(outcome).toMatchObject({ ok: true });
   expect(source.reloadNow().toggles.frozen).toBe(true);
-  const refused = await source.submit({ kind: 'retry', task: 'alpha' });
+  const refused = await source.submit({ kind: 'retry', task: tid('alpha') });
   expect(refused).toMatchObject({
     ok: false,
     message: 'task alpha is pending; only failed tasks can be retried',
@@ -112,7 +113,7 @@ it('follows changes another process makes, through the watcher', async () => {
   source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, pollMs: 50, fullReadMs: 600_000 });
   let updates = 0;
   source.subscribe(() => updates++);
-  writer.transition('alpha', (t) =>
+  writer.transition(tid('alpha'), (t) =>
     enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
   );
   const snap = await waitFor('alpha to show as running', () => {
@@ -139,7 +140,7 @@ it('draws its first frame before the watcher is ready, and catches up on what ch
       .sort(),
   ).toEqual(['alpha', 'beta']);
   // Written while the watcher may still be scanning: the read after its scan must see it.
-  writer.transition('beta', (t) =>
+  writer.transition(tid('beta'), (t) =>
     enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
   );
   await waitFor('beta to show as running', () =>
@@ -177,7 +178,7 @@ it('builds the attach argv from the host config and the socket in the environmen
     env: { NIGHTSHIFT_TMUX_SOCKET: 'ns-test' },
     watch: false,
   });
-  const target = { taskId: 'alpha', attempt: 1, host: 'local', running: true };
+  const target = { taskId: tid('alpha'), attempt: 1, host: 'local', running: true };
   const socket = path.join(ws.root, 'hosts', 'local', 'tmux', 'ns-test');
   expect(source.attachArgv(target, false)).toEqual([
     'tmux',

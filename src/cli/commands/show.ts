@@ -1,6 +1,7 @@
 /** `nightshift show <id> [--json]`: one task with its attempts, gates, review and history. */
 import { formatDuration } from '../../core/duration.js';
 import type { NightshiftEvent } from '../../core/events.js';
+import type { TaskId } from '../../core/ids.js';
 import type { TaskRecord } from '../../core/task.js';
 import { readEvents } from '../../client/report/collect.js';
 import type { CommandContext } from '../context.js';
@@ -75,7 +76,7 @@ export function registerShow(ctx: CommandContext): void {
     .description('show one task: spec fields, attempts, gates, review, history')
     .argument('<id>', 'task id', parseTaskId)
     .option('--json', 'print the whole task record')
-    .action(async (id: string, opts: { json?: boolean }) => {
+    .action(async (id: TaskId, opts: { json?: boolean }) => {
       const client = await ctx.open();
       const task = client.store.get(id);
       if (opts.json) printJson(ctx.io, task);

@@ -1,14 +1,15 @@
 /** `nightshift kill|retry|approve|reject <id>`: requests applied by the daemon (or at once without one). */
 import { InvalidArgumentError } from 'commander';
-import { idProblem } from '../../core/ids.js';
+import { idProblem, type TaskId } from '../../core/ids.js';
 import { visible } from '../../lib/visible.js';
 import type { Request } from '../../queue/requests.js';
 import type { CommandContext } from '../context.js';
 
-export function parseTaskId(value: string): string {
+/** A task id argument, checked once here (commander's parser): the command gets a TaskId. */
+export function parseTaskId(value: string): TaskId {
   const problem = idProblem(value);
   if (problem) throw new InvalidArgumentError(`not a task id: ${problem}`);
-  return value;
+  return value as TaskId;
 }
 
 export async function sendRequest(ctx: CommandContext, request: Request): Promise<void> {
@@ -26,20 +27,20 @@ export function registerTaskRequests(ctx: CommandContext): void {
     .command('kill')
     .description('stop a pending or running task (salvaging its work) and fail it as killed; no retry')
     .argument('<id>', 'task id', parseTaskId)
-    .action((task: string) => sendRequest(ctx, { kind: 'kill', task }));
+    .action((task: TaskId) => sendRequest(ctx, { kind: 'kill', task }));
   ctx.program
     .command('retry')
     .description('send a failed task back to pending, keeping its history')
     .argument('<id>', 'task id', parseTaskId)
-    .action((task: string) => sendRequest(ctx, { kind: 'retry', task }));
+    .action((task: TaskId) => sendRequest(ctx, { kind: 'retry', task }));
   ctx.program
     .command('approve')
     .description('approve a task in review: it joins the merge queue')
     .argument('<id>', 'task id', parseTaskId)
-    .action((task: string) => sendRequest(ctx, { kind: 'approve', task }));
+    .action((task: TaskId) => sendRequest(ctx, { kind: 'approve', task }));
   ctx.program
     .command('reject')
     .description('reject a task in review: it fails with reason "rejected"')
     .argument('<id>', 'task id', parseTaskId)
-    .action((task: string) => sendRequest(ctx, { kind: 'reject', task }));
+    .action((task: TaskId) => sendRequest(ctx, { kind: 'reject', task }));
 }

@@ -232,7 +232,7 @@ function buildTimeline(
   lastUpdate: ReadonlyMap<string, { time: string; reason: string }>,
 ): TimelineEntry[] {
   const out: TimelineEntry[] = [];
-  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const byId = new Map<string, TaskRecord>(tasks.map((t) => [t.id, t]));
   for (const t of tasks) {
     for (const h of t.history) {
       if (!inWindow(h.at)) continue;

@@ -3,6 +3,8 @@
  * so every field name here is a contract: docs/report.md describes each one. Times are ISO-8601 strings,
  * durations are milliseconds, rates are plain numbers (a success rate is 0..1).
  */
+import type { FailureCode } from '../../core/failures.js';
+import type { ParkReason } from '../../core/park.js';
 import type { AttemptOutcome, TaskState } from '../../core/task.js';
 
 export const REPORT_FORMATS = ['md', 'html', 'json'] as const;
@@ -25,7 +27,7 @@ export interface AttemptDigest {
   durationMs: number;
   outcome: AttemptOutcome;
   exitCode: number | null;
-  code: string | null;
+  code: FailureCode | null;
   attribution: string | null;
   reason: string | null;
 }
@@ -41,7 +43,7 @@ export interface TaskDigest {
   title: string;
   state: TaskState;
   /** Why the task waits for a person (e.g. "needs-human"), or null. */
-  parked: string | null;
+  parked: ParkReason | null;
   /** The provider of the last attempt. */
   provider: string | null;
   round: number;
@@ -58,7 +60,7 @@ export interface TaskDigest {
   verdict: 'approve' | 'changes' | 'reject' | null;
   summary: string | null;
   merge: { sha: string; short: string; at: string } | null;
-  failure: { code: string; attribution: string; reason: string } | null;
+  failure: { code: FailureCode; attribution: string; reason: string } | null;
   /** One line on why the task did not merge (failed or parked), else null. */
   why: string | null;
 }

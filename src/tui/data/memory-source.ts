@@ -13,6 +13,7 @@ import {
   type TaskState,
 } from '../../core/task.js';
 import { ManualClock, type Clock } from '../../lib/clock.js';
+import { parseTaskId, type TaskId } from '../../core/ids.js';
 import type { Request } from '../../queue/requests.js';
 import type { LiveFrame, LiveTarget, LiveView, SubmitOutcome, TuiSnapshot, TuiSource } from './source.js';
 
@@ -39,14 +40,14 @@ export function sampleTask(
     gates: null,
     source: `${id}.md`,
   };
-  let t = newTask({ id, dedupKey: id, spec, now: t0 }).task;
+  let t = newTask({ id: parseTaskId(id), dedupKey: id, spec, now: t0 }).task;
   if (state === 'pending') return t;
   t = enterRunning(t, { now: t0 + 60_000, provider: opts.provider ?? 'glm', host: opts.host ?? 'oci' }).task;
   if (state === 'running') return t;
   if (state === 'failed') {
     return enterFailed(t, {
       now: t0 + 120_000,
-      code: 'crash',
+      code: 'crash-on-start',
       attribution: 'provider',
       reason: 'the executor crashed',
     }).task;
@@ -153,7 +154,7 @@ export class MemorySource implements TuiSource {
 
   refresh(): void {}
 
-  specText(taskId: string): string | null {
+  specText(taskId: TaskId): string | null {
     return this.specs.get(taskId) ?? null;
   }
 

@@ -5,6 +5,7 @@
  */
 import type { GateName } from '../../core/gates.js';
 import type { NightshiftEvent } from '../../core/events.js';
+import type { TaskId } from '../../core/ids.js';
 import type { TaskRecord } from '../../core/task.js';
 import type { DaemonState } from '../../daemon/state-file.js';
 import type { Clock } from '../../lib/clock.js';
@@ -56,7 +57,7 @@ export type SubmitOutcome = RequestOutcome & { queued?: boolean };
 
 /** The executor attempt a live view follows. */
 export interface LiveTarget {
-  taskId: string;
+  taskId: TaskId;
   attempt: number;
   host: string;
   /** Only a running attempt has a tmux session worth attaching to; others show their log. */
@@ -88,7 +89,7 @@ export interface TuiSource {
   readonly subscribe: (listener: () => void) => () => void;
   /** Re-read now (after a request), still through the throttle. */
   refresh(): void;
-  specText(taskId: string): string | null;
+  specText(taskId: TaskId): string | null;
   /** The diff a review round judged (`text` null when the supervisor left none), and where it is. */
   diff(taskId: string, round: number): { label: string; text: string | null };
   /** The mirrored executor log of an attempt, when it exists. */

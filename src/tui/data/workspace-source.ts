@@ -14,7 +14,7 @@ import { WorkspaceClient } from '../../client/workspace.js';
 import type { Config } from '../../config/schema.js';
 import type { NightshiftEvent } from '../../core/events.js';
 import { GATE_NAMES } from '../../core/gates.js';
-import { isTaskId } from '../../core/ids.js';
+import { isTaskId, type TaskId } from '../../core/ids.js';
 import { isTaskState, type TaskRecord } from '../../core/task.js';
 import { readDaemonState } from '../../daemon/state-file.js';
 import type { Clock } from '../../lib/clock.js';
@@ -57,8 +57,8 @@ export interface WorkspaceSourceOptions {
 export class WorkspaceSource implements TuiSource {
   readonly clock: Clock;
   private readonly listeners = new Set<() => void>();
-  private readonly tasks = new Map<string, TaskRecord>();
-  private dirty: Set<string> | 'all' = 'all';
+  private readonly tasks = new Map<TaskId, TaskRecord>();
+  private dirty: Set<TaskId> | 'all' = 'all';
   private snapshot: TuiSnapshot;
   private eventsSize = -1;
   private events: NightshiftEvent[] = [];
@@ -114,7 +114,7 @@ export class WorkspaceSource implements TuiSource {
     return this.snapshot;
   }
 
-  specText(taskId: string): string | null {
+  specText(taskId: TaskId): string | null {
     try {
       return this.client.store.specText(taskId);
     } catch {

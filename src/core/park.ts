@@ -1,0 +1,33 @@
+/**
+ * Why a task in `review` waits (its `parked` field). One closed set: the merge queue skips a parked task,
+ * and docs/merge.md#parks says what each means and what to do. Records on disk are checked against it
+ * where task.json is read (queue/task-file.ts).
+ */
+export const PARK_REASONS = [
+  /** Manual approval is configured: the review passed and a person approves the merge. */
+  'awaiting-approval',
+  /** A conflict or a staging gate failure came after the review rounds were used up. */
+  'needs-human',
+  /** The architect's answer was unusable (or it could not be reached); retried when it is back. */
+  'architect-unavailable',
+  /** `main` is checked out with changes in the merge's way; the merge resumes by itself. */
+  'checkout-dirty',
+  /** The supervisor itself failed while judging (a git error, say). */
+  'judgment-error',
+  /** `ns/<id>` is not in the supervisor's repo. */
+  'missing-branch',
+  /** The repo's main branch does not exist. */
+  'no-main',
+  /** The remote's main and the local main each have commits the other lacks. */
+  'diverged',
+  /** The push failed for another reason than a rejection. */
+  'push-failed',
+  /** Three tries in a row were lost to a moving main. */
+  'merge-retries',
+] as const;
+
+export type ParkReason = (typeof PARK_REASONS)[number];
+
+export function isParkReason(value: unknown): value is ParkReason {
+  return typeof value === 'string' && (PARK_REASONS as readonly string[]).includes(value);
+}
