@@ -25,6 +25,12 @@ export const ErrorCode = {
   corruptTask: 'corrupt-task',
   locked: 'locked',
   io: 'io',
+  /** The link to a worker host failed (ssh exit 255, a timeout, a killed client): the worker's fault. */
+  linkDown: 'link-down',
+  /** The task's branch is gone from the mirror or not on its base: the executor's doing. */
+  branchUnusable: 'branch-unusable',
+  /** The prompt fits no input of the provider's command. */
+  promptTooLarge: 'prompt-too-large',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -43,6 +49,9 @@ const EXIT_CODES: Record<ErrorCode, 1 | 2> = {
   'corrupt-task': 1,
   locked: 1,
   io: 1,
+  'link-down': 1,
+  'branch-unusable': 1,
+  'prompt-too-large': 2,
   internal: 1,
 };
 

@@ -53,6 +53,8 @@ export interface Decision {
 export interface DispatchResult {
   decisions: Decision[];
   waiting: Map<string, string>;
+  /** Waiting tasks that no configured provider can ever take (a pinned provider that is not configured). */
+  unstartable: Set<TaskId>;
   /** Tasks whose dependency failed: they fail too. */
   doomed: { task: TaskId; dependency: TaskId }[];
   /**
@@ -75,6 +77,7 @@ export function orderPending(pending: readonly TaskRecord[]): TaskRecord[] {
 export function chooseDispatches(input: DispatchInput): DispatchResult {
   const decisions: Decision[] = [];
   const waiting = new Map<string, string>();
+  const unstartable = new Set<TaskId>();
   const doomed: DispatchResult['doomed'] = [];
   const upcoming: Decision[] = [];
   const lookahead = input.lookahead ?? 0;
@@ -87,7 +90,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   );
   if (input.frozen) {
     for (const t of input.pending) waiting.set(t.id, 'frozen: nothing new starts (nightshift thaw)');
-    return { decisions, waiting, doomed, upcoming };
+    return { decisions, waiting, unstartable, doomed, upcoming };
   }
   // What blocks each provider, and the waiting text of a task any provider may take when all are
   // blocked: the same for every task until a decision changes a provider's running count. With
@@ -149,6 +152,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       if (next) upcoming.push({ task: task.id, provider: next.provider, host: next.host });
     }
     if (open.length === 0) {
+      if (candidates.length === 0 && task.spec.provider) unstartable.add(task.id);
       waiting.set(
         task.id,
         candidates.length === 0
@@ -179,7 +183,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
     if (!placed)
       waiting.set(task.id, `no host has room: ${[...new Set(hostReasons)].join('; ') || 'no hosts'}`);
   }
-  return { decisions, waiting, doomed, upcoming };
+  return { decisions, waiting, unstartable, doomed, upcoming };
 }
 
 /** Better recent grades first, then more free capacity under the live limit. */

@@ -6,7 +6,7 @@
  * survive the supervisor; a new one adopts them.
  */
 import os from 'node:os';
-import { coerceError } from '../core/errors.js';
+import { coerceError, ErrorCode } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy, type FailureCode } from '../core/failures.js';
 import { enterFailed, enterReview, enterRunning, type TaskRecord } from '../core/task.js';
@@ -49,7 +49,7 @@ import { describeEvent } from './describe.js';
 
 /** Lets a LinkError through (collection is deferred); any other failure of a best-effort step is ignored. */
 function rethrowLinkError(err: unknown): undefined {
-  if (coerceError(err).name === 'LinkError') throw err;
+  if (coerceError(err).code === ErrorCode.linkDown) throw err;
   return undefined;
 }
 
@@ -109,6 +109,8 @@ export class Supervisor {
   private readonly deferred = new Map<string, { live: LiveAttempt; worker: WorkerHost; exit: ExitRecord }>();
   private readonly prepared = new Map<string, PreparedLaunch>();
   private readonly waiting = new Map<string, string>();
+  /** Pending tasks no configured provider can ever take (dispatch.ts): they cannot progress. */
+  private unstartable: ReadonlySet<string> = new Set();
   private readonly random: () => number;
   private readonly redact: Redactor;
   private readonly backoff: BackoffPolicy;
@@ -397,6 +399,7 @@ export class Supervisor {
     });
     this.waiting.clear();
     for (const [id, why] of result.waiting) this.waiting.set(id, why);
+    this.unstartable = result.unstartable;
     for (const d of result.doomed) {
       this.store.transition(d.task, (t) =>
         enterFailed(t, {
@@ -543,9 +546,9 @@ export class Supervisor {
     } catch (err) {
       const e = coerceError(err);
       const code =
-        e.name === 'LinkError'
+        e.code === ErrorCode.linkDown
           ? 'link-down'
-          : e.name === 'PromptTooLargeError'
+          : e.code === ErrorCode.promptTooLarge
             ? 'prompt-too-large'
             : 'launch-failed';
       // Whatever the host lost (a mirror, the agent script) is set up again by the next launch.
@@ -698,7 +701,7 @@ export class Supervisor {
       await this.collectExited(live, worker, exit, at);
     } catch (err) {
       const e = coerceError(err);
-      if (e.name !== 'LinkError') throw err;
+      if (e.code !== ErrorCode.linkDown) throw err;
       this.deferred.set(live.taskId, { live, worker, exit });
       this.opts.log?.(
         `collecting ${live.taskId} on ${live.host} deferred at ${at.step} (link down): ${e.describe()}`,
@@ -781,11 +784,11 @@ export class Supervisor {
       await worker.fetchBranch(localRepo, live.repo, live.taskId, task.baseSha ?? task.spec.base);
     } catch (err) {
       const e = coerceError(err);
-      if (e.name === 'LinkError') throw err;
+      if (e.code === ErrorCode.linkDown) throw err;
       // Only a branch that arrived and is not on its base (or is gone) is the spec's doing.
       this.fail(
         task,
-        e.name === 'BranchError' ? 'not-descendant' : 'fetch-failed',
+        e.code === ErrorCode.branchUnusable ? 'not-descendant' : 'fetch-failed',
         e.describe(),
         'failed',
         exitCode,
@@ -1121,8 +1124,7 @@ export class Supervisor {
     const toggles = this.toggles.read();
     const pending = tasks.filter((t) => t.state === 'pending');
     // Pending work can progress unless dispatch is frozen or it waits on something that will never come.
-    const canProgress =
-      !toggles.frozen && pending.some((t) => !this.waiting.get(t.id)?.startsWith('pinned provider'));
+    const canProgress = !toggles.frozen && pending.some((t) => !this.unstartable.has(t.id));
     if (canProgress) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];

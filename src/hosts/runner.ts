@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { execa } from 'execa';
-import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { ErrorCode, NightshiftError, type ErrorContext } from '../core/errors.js';
 import { quoteArgv } from './quote.js';
 import { controlPathFor, interactiveSshArgv, sshOptions, type SshTarget } from './ssh-argv.js';
 
@@ -53,6 +53,9 @@ export interface CommandRunner {
 export class LinkError extends NightshiftError {
   override readonly name = 'LinkError';
   readonly attribution = 'worker' as const;
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(ErrorCode.linkDown, message, context, options);
+  }
 }
 
 /** A command that had to succeed did not. */
@@ -183,7 +186,7 @@ export class SshRunner implements CommandRunner {
         : result.killedBy
           ? `the ssh client was killed by ${result.killedBy}`
           : (result.stderr.trim().split('\n').at(-1) ?? 'link down');
-      throw new LinkError(ErrorCode.io, `ssh to ${this.target.destination} failed: ${why}`, {
+      throw new LinkError(`ssh to ${this.target.destination} failed: ${why}`, {
         host: this.host,
         hint:
           'check that the host is up and `ssh ' + this.target.destination + ' true` works without a prompt',

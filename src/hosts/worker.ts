@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { ErrorCode, NightshiftError, type ErrorContext } from '../core/errors.js';
 import type { TaskId } from '../core/ids.js';
 import { envFileText, quoteArgv } from './quote.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
@@ -510,7 +510,7 @@ export class WorkerHost {
           `refs/heads/ns/${id}`,
         ]);
         if (has.exitCode === 1) {
-          throw new BranchError(ErrorCode.io, `branch ns/${id} is gone from the mirror on ${this.name}`, {
+          throw new BranchError(`branch ns/${id} is gone from the mirror on ${this.name}`, {
             taskId: id,
             host: this.name,
           });
@@ -528,14 +528,10 @@ export class WorkerHost {
     ).stdout.trim();
     const ok = await this.local.run(['git', '-C', localRepo, 'merge-base', '--is-ancestor', base, tip]);
     if (ok.exitCode !== 0) {
-      throw new BranchError(
-        ErrorCode.io,
-        `branch ns/${id} does not descend from its base ${base.slice(0, 12)}`,
-        {
-          taskId: id,
-          host: this.name,
-        },
-      );
+      throw new BranchError(`branch ns/${id} does not descend from its base ${base.slice(0, 12)}`, {
+        taskId: id,
+        host: this.name,
+      });
     }
     return tip;
   }
@@ -928,4 +924,7 @@ export class WorkerHost {
 /** The task's branch is unusable through the executor's doing: gone from the mirror, or not on its base. */
 export class BranchError extends NightshiftError {
   override readonly name = 'BranchError';
+  constructor(message: string, context: ErrorContext = {}) {
+    super(ErrorCode.branchUnusable, message, context);
+  }
 }

@@ -1,6 +1,6 @@
 /** Helpers shared by the profiles: prompts, env layering, JSON-lines parsing, probe verdicts. */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { ErrorCode, NightshiftError, type ErrorContext } from '../core/errors.js';
 import type { ProviderConfig } from '../config/schema.js';
 import { lastLine, oneLine, statusOf, statusReason } from './failures.js';
 import {
@@ -52,6 +52,9 @@ export const PROMPT_ARG_MAX_BYTES = 128 * 1024 - 1;
 /** A prompt that no input of this executor can take: refused at dispatch, before any host is touched. */
 export class PromptTooLargeError extends NightshiftError {
   override readonly name = 'PromptTooLargeError';
+  constructor(message: string, context: ErrorContext = {}) {
+    super(ErrorCode.promptTooLarge, message, context);
+  }
 }
 
 /**
@@ -70,7 +73,6 @@ export function fitPrompt(
     return { argv: cmd.argv, stdin: cmd.stdin };
   if (cmd.largePrompt) return cmd.largePrompt;
   throw new PromptTooLargeError(
-    ErrorCode.invalidSpec,
     `the prompt is ${bytes} bytes, and this provider takes it as one argv word, which Linux limits to ${PROMPT_ARG_MAX_BYTES} bytes`,
     {
       taskId: who.taskId,

@@ -209,4 +209,19 @@ describe('the tasks next in line (upcoming)', () => {
     expect(free.decisions.map((d) => d.task)).toEqual(['high']);
     expect(free.upcoming.map((d) => d.task)).toEqual(['mid', 'low']);
   });
+
+  it('says which waiting tasks no configured provider can ever take, as data rather than wait text', () => {
+    const pinned = (id: string, provider: string) =>
+      newTask({ id: tid(id), dedupKey: id, spec: spec({ provider }), now }).task;
+    const tasks = [pinned('gone', 'nosuch'), pinned('full', 'p')];
+    const r = chooseDispatches({
+      ...input([healthy('p', 2)], 0),
+      pending: tasks,
+      tasks: new Map(tasks.map((t) => [t.id, t])),
+    });
+    expect([...r.unstartable]).toEqual(['gone']);
+    // The wait text stays for people; nothing reads it to decide.
+    expect(r.waiting.get('gone')).toBe('pinned provider nosuch is not configured');
+    expect(r.waiting.get('full')).toMatch(/^p: /);
+  });
 });

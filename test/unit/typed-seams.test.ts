@@ -23,6 +23,10 @@ import { ToggleStore } from '../../src/queue/toggles.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { SpecError } from '../../src/core/errors.js';
 import { makeWorkspace, runCli, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { coerceError } from '../../src/core/errors.js';
+import { LinkError } from '../../src/hosts/runner.js';
+import { BranchError } from '../../src/hosts/worker.js';
+import { PromptTooLargeError } from '../../src/providers/common.js';
 
 let ws: TestWorkspace;
 let store: QueueStore;
@@ -194,6 +198,28 @@ describe('TaskId at each boundary', () => {
     const err = thrown(() => store.get(parseTaskId('alpha')));
     expect(err?.code).toBe(ErrorCode.corruptTask);
     expect(err?.context).toMatchObject({ file });
+  });
+});
+
+describe('errors told apart by code', () => {
+  it.each([
+    [new LinkError('ssh to w2 failed: Connection refused', { host: 'w2' }), ErrorCode.linkDown, 1],
+    [new BranchError('branch ns/a is gone from the mirror on w1'), ErrorCode.branchUnusable, 1],
+    [new PromptTooLargeError('the prompt is 200000 bytes'), ErrorCode.promptTooLarge, 2],
+  ] as const)('%s has its own stable code, kept through coerceError', (err, code, exit) => {
+    expect(err.code).toBe(code);
+    expect(err.exitCode).toBe(exit);
+    expect(coerceError(err).code).toBe(code);
+    // Its code, not its class name or message, is what callers branch on.
+    expect(coerceError(Object.assign(new Error(err.message), { name: err.name })).code).toBe(
+      ErrorCode.internal,
+    );
+  });
+
+  it('lint says "no such file" from the errno, not from the message text', async () => {
+    const r = await runCli(['lint', 'missing.md'], { cwd: ws.root, clock });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('missing.md: no such file');
   });
 });
 

@@ -33,7 +33,7 @@ export function checkFiles(ctx: CommandContext, files: readonly string[], config
     } catch (err) {
       const e = coerceError(err);
       const message =
-        (e as { code?: string }).code === 'io' && /ENOENT/.test(e.message) ? 'no such file' : e.message;
+        (e.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'no such file' : e.message;
       return { file, spec: null, errors: [{ file, message }], warnings: [] };
     }
   });
