@@ -38,7 +38,12 @@ export interface TaskSpec {
   source: string;
 }
 
-export type AttemptOutcome = 'running' | 'exited' | 'failed' | 'timeout' | 'idle' | 'killed' | 'lost';
+/**
+ * `collecting`: the executor exited (endedAt and exitCode are its own) and its branch is being brought
+ * back; the task is still `running` but the attempt holds no slot. `exited`: collected, went to review.
+ */
+export type AttemptOutcome =
+  'running' | 'collecting' | 'exited' | 'failed' | 'timeout' | 'idle' | 'killed' | 'lost';
 
 export interface Attempt {
   n: number;
@@ -183,7 +188,7 @@ function move(
 
 function currentAttempt(task: TaskRecord): Attempt {
   const last = task.attempts.at(-1);
-  if (!last || last.outcome !== 'running') {
+  if (!last || (last.outcome !== 'running' && last.outcome !== 'collecting')) {
     throw new NightshiftError(ErrorCode.invalidTransition, 'no running attempt to finish', {
       taskId: task.id,
     });
@@ -191,9 +196,37 @@ function currentAttempt(task: TaskRecord): Attempt {
   return last;
 }
 
+/** Closes the current attempt; an attempt that was collecting keeps its executor's own end time. */
 function finishAttempt(task: TaskRecord, patch: Partial<Attempt>): Attempt[] {
   const last = currentAttempt(task);
-  return [...task.attempts.slice(0, -1), { ...last, ...patch }];
+  const endedAt = last.outcome === 'collecting' && last.endedAt ? last.endedAt : patch.endedAt;
+  return [...task.attempts.slice(0, -1), { ...last, ...patch, endedAt: endedAt ?? null }];
+}
+
+/**
+ * running (attempt running) → running (attempt collecting): the executor exited at `endedAt` with
+ * `exitCode`; its branch is being collected. Not a state change: the task stays running.
+ */
+export function enterCollecting(
+  task: TaskRecord,
+  at: { now: number; endedAt: string; exitCode: number },
+): Transition {
+  const last = task.attempts.at(-1);
+  if (task.state !== 'running' || last?.outcome !== 'running') {
+    refuse(task, `cannot collect ${task.id}: it has no running attempt`, 'a bug in the daemon');
+  }
+  // The runner's clock is the worker's: kept between the attempt's start and now, whatever its skew.
+  const said = Date.parse(at.endedAt);
+  const endedAt = Number.isNaN(said)
+    ? iso(at.now)
+    : iso(Math.min(at.now, Math.max(Date.parse(last.startedAt), said)));
+  const attempts = [
+    ...task.attempts.slice(0, -1),
+    { ...last, outcome: 'collecting' as const, endedAt, exitCode: at.exitCode },
+  ];
+  return updateTask(task, at.now, `attempt ${last.n} exited with ${at.exitCode}; collecting its branch`, {
+    attempts,
+  });
 }
 
 /** pending → running: a new attempt starts on a provider and host. */

@@ -266,7 +266,7 @@ describe('the daemon', () => {
       'three: attempt 1 ended',
       () => {
         const a = sup.store.list().find((x) => x.id === 'three')?.attempts[0];
-        return a && a.outcome !== 'running' ? a : null;
+        return a && a.outcome !== 'running' && a.outcome !== 'collecting' ? a : null;
       },
       20_000,
     );
@@ -349,7 +349,7 @@ describe('the daemon', () => {
     };
     const first = Buffer.from(`before ${secret.slice(0, 14)}`);
     const second = Buffer.concat([Buffer.from(`${secret.slice(14)} caf`), Buffer.from([0xc3])]);
-    const read = (bytes: number) => () => sup.live.get('split')?.mirroredBytes === bytes;
+    const read = (bytes: number) => () => sup.attempts.get('split')?.live?.mirroredBytes === bytes;
     await waitFor('the first half read', read(first.length), 20_000);
     expect(mirrored().toString('latin1')).not.toContain(secret.slice(0, 8));
     writeFileSync(path.join(dir, 'one'), '');
@@ -359,7 +359,7 @@ describe('the daemon', () => {
       'the attempt collected',
       () => {
         const a = sup.store.list().find((t) => t.id === 'split')?.attempts[0];
-        return a && a.outcome !== 'running' ? a : null;
+        return a && a.outcome !== 'running' && a.outcome !== 'collecting' ? a : null;
       },
       20_000,
     );
@@ -399,7 +399,11 @@ describe('the daemon', () => {
     const printed = Buffer.byteLength(`before ${secret} middle ${'x'.repeat(40)}\n`);
     const log = path.join(night.root, 'logs', 'adopt', 'attempt-1.log');
     // The secret is written (redacted, shorter than it was); the line's end is still held back.
-    await waitFor('the first line read', () => first.live.get('adopt')?.mirroredBytes === printed, 20_000);
+    await waitFor(
+      'the first line read',
+      () => first.attempts.get('adopt')?.live?.mirroredBytes === printed,
+      20_000,
+    );
     expect(readFileSync(log, 'utf8')).toMatch(/^before \[redacted\] middle x{10,39}$/);
     await first.stop('restart');
     const second = night.supervisor({ env });
@@ -412,7 +416,7 @@ describe('the daemon', () => {
       'the attempt collected',
       () => {
         const a = second.store.list().find((t) => t.id === 'adopt')?.attempts[0];
-        return a && a.outcome !== 'running' ? a : null;
+        return a && a.outcome !== 'running' && a.outcome !== 'collecting' ? a : null;
       },
       20_000,
     );

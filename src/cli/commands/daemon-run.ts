@@ -24,7 +24,15 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
   const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'];
   const hosts = buildHosts(config, paths, socket ? { tmuxSocket: socket } : {});
   mkdirSync(path.dirname(paths.daemonLog), { recursive: true });
-  const log = (line: string) => appendFileSync(paths.daemonLog, `${line}\n`, { mode: 0o600 });
+  const log = (line: string) => {
+    try {
+      appendFileSync(paths.daemonLog, `${line}\n`, { mode: 0o600 });
+    } catch {
+      // A full disk or a deleted workspace: the echo on stderr still says it, and the daemon stops.
+    }
+  };
+  // Set when the daemon stops on its own (an fsync error, a full disk, its workspace gone).
+  let halted: ((message: string) => void) | null = null;
   // The one sink of the daemon's lines (logs/daemon.log and its echo): they name inbox files, executor
   // output and reasons, so control characters are made visible here (lib/visible.ts).
   const supervisor = new Supervisor({
@@ -39,6 +47,10 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
       if (!flags.once) ctx.io.stderr(`${line}\n`);
     },
     watch: !flags.once,
+    exit: (code, message) => {
+      process.exitCode = code;
+      halted?.(message);
+    },
   });
   await supervisor.start();
   ctx.io.stderr(`nightshift daemon: pid ${process.pid}, workspace ${paths.root}; log ${paths.daemonLog}\n`);
@@ -51,8 +63,11 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
     const onSignal = (signal: NodeJS.Signals) => resolve(`${signal}: executors keep running in tmux`);
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    halted = resolve;
     if (flags.untilIdle)
-      void supervisor.untilIdle().then(() => resolve('--until-idle: nothing left that can progress'));
+      void supervisor
+        .untilIdle()
+        .then(() => resolve(supervisor.haltMessage ?? '--until-idle: nothing left that can progress'));
   });
   const reason = await stopped;
   await supervisor.stop(reason);

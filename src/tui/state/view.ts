@@ -19,13 +19,21 @@ export interface HeaderView {
   daemonAlive: boolean;
   frozen: boolean;
   frozenProviders: readonly string[];
+  /** Tasks per state; `running` counts only executors still running (they hold a slot). */
   counts: Readonly<Record<TaskState, number>>;
+  /** Running tasks whose executor exited and whose branch is being collected (no slot held). */
+  collecting: number;
   perHour: number;
   avgGrade: string;
 }
 
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
 const providerOf = (t: TaskRecord) => t.attempts.at(-1)?.provider ?? null;
+/** A running task whose executor has exited: its branch is being collected. */
+export const isCollecting = (t: TaskRecord) =>
+  t.state === 'running' && t.attempts.at(-1)?.outcome === 'collecting';
+/** A task whose executor is running (and holds a slot). */
+const executorRunning = (t: TaskRecord) => t.state === 'running' && !isCollecting(t);
 
 /** "B+ (3.31)" over the graded tasks, or "-". */
 export function averageGrade(tasks: readonly TaskRecord[]): string {
@@ -47,7 +55,11 @@ export function headerView(
   opts: { readOnly: boolean; daemonRequested: boolean; daemonFailed?: boolean },
 ): HeaderView {
   const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-  for (const t of snap.tasks) counts[t.state]++;
+  let collecting = 0;
+  for (const t of snap.tasks) {
+    if (isCollecting(t)) collecting++;
+    else counts[t.state]++;
+  }
   const d = snap.daemon;
   const daemon = d
     ? `daemon pid ${d.pid}${d.host ? ` on ${d.host}` : ''} · up ${short(now - time(d.since))}`
@@ -65,6 +77,7 @@ export function headerView(
     frozen: snap.toggles.frozen,
     frozenProviders: snap.toggles.frozenProviders,
     counts,
+    collecting,
     perHour: mergedWithin(snap.tasks, now, HOUR_MS).length,
     avgGrade: averageGrade(gradedTonight(snap.tasks, now)),
   };
@@ -121,7 +134,7 @@ export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] 
       reason: live?.reason ?? '',
       limit: live?.limit ?? null,
       ceiling: live?.ceiling ?? p.ceiling,
-      running: live?.running ?? mine.filter((t) => t.state === 'running').length,
+      running: live?.running ?? mine.filter(executorRunning).length,
       lastProbe: live?.lastProbe ?? null,
       frozen: snap.toggles.frozen || snap.toggles.frozenProviders.includes(p.name),
       spark: sparkline(hourlyMerges(mine, now)),
@@ -136,7 +149,7 @@ export function hostRows(snap: TuiSnapshot): HostRowView[] {
     name: h.name,
     kind: h.kind,
     over: snap.daemonState?.hosts.find((x) => x.name === h.name)?.over ?? [],
-    running: snap.tasks.filter((t) => t.state === 'running' && t.attempts.at(-1)?.host === h.name).length,
+    running: snap.tasks.filter((t) => executorRunning(t) && t.attempts.at(-1)?.host === h.name).length,
   }));
 }
 
