@@ -6,7 +6,7 @@
  * monitor cycle. Every collaborator is injected or built here once; executors live in tmux and survive
  * the supervisor, and a new one adopts them.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
@@ -90,6 +90,8 @@ export class Supervisor {
   private readonly redact: Redactor;
   private lock: WorkspaceLock | null = null;
   private queueWatcher: QueueWatcher | null = null;
+  /** The workspace's own directory: its removal wakes the loop, which then stops (classify). */
+  private rootWatcher: FSWatcher | null = null;
   private stopping = false;
   private started = false;
   private nextPollMono = 0;
@@ -221,6 +223,15 @@ export class Supervisor {
       this.queueWatcher = new QueueWatcher(this.opts.paths, undefined, ['inbox', 'requests']);
       this.queueWatcher.subscribe(() => this.wake());
       await this.queueWatcher.ready();
+      // Deleting the workspace sends no event the queue watcher reports; this does, at no cost otherwise.
+      try {
+        this.rootWatcher = watch(this.opts.paths.root, () => {
+          if (!existsSync(this.opts.paths.queue)) this.wake();
+        });
+        this.rootWatcher.on('error', () => this.wake());
+      } catch {
+        // Gone already: the first tick finds it so and stops.
+      }
     }
     this.started = true;
     this.wake();
@@ -233,6 +244,7 @@ export class Supervisor {
     if (!this.lock) return; // never started
     await this.loop.stop();
     await this.queueWatcher?.close();
+    this.rootWatcher?.close();
     await Promise.all(this.attempts.pending());
     await this.judgment?.stop();
     await this.watcher.stop();

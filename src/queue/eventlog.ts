@@ -20,10 +20,17 @@ export class EventLog implements EventSink {
   constructor(private readonly file: string) {}
 
   emit(event: NightshiftEvent): void {
+    // Each string is redacted before JSON escapes it: a secret holding a quote or a backslash is still found.
+    const line = `${JSON.stringify(redactDeep(event, this.redact))}\n`;
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      // Each string is redacted before JSON escapes it: a secret holding a quote or a backslash is still found.
-      appendFileSync(this.file, `${JSON.stringify(redactDeep(event, this.redact))}\n`, { mode: 0o600 });
+      try {
+        appendFileSync(this.file, line, { mode: 0o600 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        // Its own directory only: a workspace deleted under the daemon is not created again.
+        mkdirSync(path.dirname(this.file));
+        appendFileSync(this.file, line, { mode: 0o600 });
+      }
     } catch (err) {
       if (!this.onWriteError) throw err;
       this.onWriteError(err);

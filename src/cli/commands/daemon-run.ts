@@ -48,7 +48,7 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
     },
     watch: !flags.once,
     exit: (code, message) => {
-      process.exitCode = code;
+      ctx.exitCode = code;
       halted?.(message);
     },
   });

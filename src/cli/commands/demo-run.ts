@@ -24,7 +24,7 @@ export async function runHeadlessNight(ctx: CommandContext, root: string): Promi
     env: ctx.io.env,
     hosts: buildHosts(config, paths, { tmuxSocket: socket }),
     exit: (code, message) => {
-      process.exitCode = code;
+      ctx.exitCode = code;
       ctx.io.stderr(`nightshift demo: ${message}\n`);
     },
   });
