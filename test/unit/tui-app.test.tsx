@@ -153,7 +153,7 @@ describe('dangerous keys', () => {
 
   it('explains a key that cannot act', async () => {
     const app = start();
-    await app.press('r', (f) => f.includes('r: only failed tasks can be retried (this one is running)'));
+    await app.press('r', (f) => f.includes('r: task alpha is running; only failed tasks can be retried'));
     await app.press('p', (f) => f.includes('p: no daemon: probes of glm run in the daemon (D starts it)'));
     expect(app.source.submitted).toEqual([]);
   });
