@@ -11,6 +11,7 @@ import { workspacePaths, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { secretRedactor } from '../config/secrets.js';
 import type { TaskRecord } from '../core/task.js';
+import { readDaemonState, type DaemonState } from '../daemon/state-file.js';
 import { EventLog } from '../queue/eventlog.js';
 import { REJECT_SETTLE_MS, sweepInbox, type InboxResult } from '../queue/inbox.js';
 
@@ -81,6 +82,11 @@ export class WorkspaceClient {
   daemon(): LockInfo | null {
     const holder = liveHolder(this.paths.lock);
     return holder?.kind === 'daemon' ? holder : null;
+  }
+
+  /** What the running daemon publishes (queue/state/daemon.json), or null with no daemon. */
+  daemonState(): DaemonState | null {
+    return this.daemon() ? readDaemonState(this.paths) : null;
   }
 
   /** With no daemon: recover, sweep the inbox and apply requests under the lock. Null when a daemon runs. */

@@ -4,7 +4,7 @@ import type { TaskRecord } from '../../src/core/task.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { App } from '../../src/tui/app/App.js';
 import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
-import type { TuiSnapshot } from '../../src/tui/data/source.js';
+import type { TuiSnapshot } from '../../src/client/live/source.js';
 import { computeLayout } from '../../src/tui/state/layout.js';
 
 const KEY = { down: '\u001b[B', right: '\u001b[C', esc: '\u001b', enter: '\r', ctrlC: '\u0003', tab: '\t' };

@@ -5,7 +5,7 @@
  */
 import { can, type TaskAction } from '../../core/can.js';
 import type { TaskRecord } from '../../core/task.js';
-import type { LockInfo } from '../../queue/lock.js';
+import type { LockInfo } from '../../client/live/source.js';
 import type { ProviderRowView } from '../state/view.js';
 import type { Pane } from './bindings.js';
 import { COMMAND_LABELS, isHiddenInReadOnly, type Command } from './commands.js';
