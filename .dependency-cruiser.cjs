@@ -66,6 +66,15 @@ module.exports = {
       to: { path: '^src/daemon/' },
     },
     {
+      name: 'cli-reads-through-client',
+      comment:
+        'The CLI reads tasks, toggles and the lock through client/; only init.ts (which creates the ' +
+        'queue layout) and lint.ts (which reads spec files without following links) use queue/.',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: '^src/cli/commands/(init|lint)\\.ts$' },
+      to: { path: '^src/queue/' },
+    },
+    {
       name: 'core-is-pure',
       comment: 'core/ has no fs, no processes, no React.',
       severity: 'error',
