@@ -356,6 +356,54 @@ export function enterDone(task: TaskRecord, at: { now: number; sha: string }): T
   });
 }
 
+/**
+ * Whether the approval of a task in review stands and it waits in the merge queue. A task parked after
+ * its approval (push-failed, merge-retries, …) does not: approving it again queues it again.
+ */
+export function waitsToMerge(task: TaskRecord): boolean {
+  return (
+    task.state === 'review' &&
+    task.review?.verdict === 'approve' &&
+    task.review.approvedBy !== null &&
+    task.parked === null
+  );
+}
+
+/**
+ * review → review, approved: the task (un-parked) joins the merge queue at `approvedAt` (approvalTime).
+ * Refused, like core/can.ts refuses the request, unless the task is in review and not already queued.
+ */
+export function enterApproved(
+  task: TaskRecord,
+  at: { now: number; approvedAt: string; by: 'human' },
+): Transition {
+  if (task.state !== 'review') {
+    refuse(
+      task,
+      `cannot approve ${task.id}: it is ${task.state}, not in review`,
+      'only tasks in review can be approved',
+    );
+  }
+  if (waitsToMerge(task)) {
+    refuse(
+      task,
+      `cannot approve ${task.id}: it is already approved and waits in the merge queue`,
+      'approving it again would only move it to the back of the queue',
+    );
+  }
+  return updateTask(task, at.now, 'approved by a person', {
+    review: {
+      ...(task.review ?? { grade: null, summary: '', findings: [] }),
+      verdict: 'approve',
+      approvedBy: at.by,
+      approvedAt: at.approvedAt,
+      round: task.round,
+      attribution: null,
+    },
+    parked: null,
+  });
+}
+
 /** An in-place change that is not a state transition (approval, parking, gate results). */
 export function updateTask(
   task: TaskRecord,

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import { TASK_ID_PATTERN } from '../core/ids.js';
-import { approvalTime, enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
+import { can } from '../core/can.js';
+import { approvalTime, enterApproved, enterFailed, enterRequeued, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import { redactDeep } from '../lib/redact.js';
 import type { Config } from '../config/schema.js';
@@ -207,12 +208,8 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       }
       case 'kill': {
         const task = store.get(request.task);
-        if (task.state !== 'pending' && task.state !== 'running') {
-          return refuse(
-            `task ${task.id} is ${task.state}; only pending or running tasks can be killed`,
-            task.id,
-          );
-        }
+        const allowed = can(task, 'kill');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         await deps.hooks?.beforeKill?.(task);
         store.transition(task.id, (t) =>
           enterFailed(t, {
@@ -227,34 +224,28 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       }
       case 'retry': {
         const task = store.get(request.task);
-        if (task.state !== 'failed')
-          return refuse(`task ${task.id} is ${task.state}; only failed tasks can be retried`, task.id);
+        const allowed = can(task, 'retry');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         store.transition(task.id, (t) => enterRequeued(t, { now: clock.now(), reason: 'retry requested' }));
         return { ok: true, message: `${task.id} is pending again`, task: task.id };
       }
       case 'approve': {
         const task = store.get(request.task);
-        if (task.state !== 'review')
-          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
+        const allowed = can(task, 'approve');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         store.transition(task.id, (t) =>
-          updateTask(t, clock.now(), 'approved by a person', {
-            review: {
-              ...(t.review ?? { grade: null, summary: '', findings: [] }),
-              verdict: 'approve',
-              approvedBy: 'human',
-              approvedAt: approvalTime(clock.now(), store.list()),
-              round: t.round,
-              attribution: null,
-            },
-            parked: null,
+          enterApproved(t, {
+            now: clock.now(),
+            approvedAt: approvalTime(clock.now(), store.list()),
+            by: 'human',
           }),
         );
         return { ok: true, message: `approved ${task.id}; it joins the merge queue`, task: task.id };
       }
       case 'reject': {
         const task = store.get(request.task);
-        if (task.state !== 'review')
-          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be rejected`, task.id);
+        const allowed = can(task, 'reject');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         store.transition(task.id, (t) =>
           enterFailed(t, {
             now: clock.now(),

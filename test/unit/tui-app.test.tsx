@@ -4,7 +4,7 @@ import type { TaskRecord } from '../../src/core/task.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { App } from '../../src/tui/app/App.js';
 import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
-import type { TuiSnapshot } from '../../src/tui/data/source.js';
+import type { TuiSnapshot } from '../../src/client/live/source.js';
 import { computeLayout } from '../../src/tui/state/layout.js';
 
 const KEY = { down: '\u001b[B', right: '\u001b[C', esc: '\u001b', enter: '\r', ctrlC: '\u0003', tab: '\t' };
@@ -153,7 +153,7 @@ describe('dangerous keys', () => {
 
   it('explains a key that cannot act', async () => {
     const app = start();
-    await app.press('r', (f) => f.includes('r: only failed tasks can be retried (this one is running)'));
+    await app.press('r', (f) => f.includes('r: task alpha is running; only failed tasks can be retried'));
     await app.press('p', (f) => f.includes('p: no daemon: probes of glm run in the daemon (D starts it)'));
     expect(app.source.submitted).toEqual([]);
   });

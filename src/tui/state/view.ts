@@ -3,8 +3,9 @@
  * components only lay the results out.
  */
 import { TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js';
+import { providersView, type ProviderView } from '../../client/providers.js';
 import { gradeToPoints, pointsToGrade } from '../../client/report/grades.js';
-import type { TuiSnapshot } from '../data/source.js';
+import type { TuiSnapshot } from '../../client/live/source.js';
 import { SPARK_BARS } from '../theme/theme.js';
 import { short } from './format.js';
 
@@ -101,16 +102,8 @@ export function hourlyMerges(tasks: readonly TaskRecord[], now: number, hours = 
   return buckets;
 }
 
-export interface ProviderRowView {
-  name: string;
-  kind: string;
-  breaker: string;
-  reason: string;
-  limit: number | null;
-  ceiling: number;
-  running: number;
-  lastProbe: { ok: boolean; reason: string } | null;
-  frozen: boolean;
+/** A provider as the pane shows it: client/providers.ts's view, plus tonight's throughput and grades. */
+export interface ProviderRowView extends ProviderView {
   spark: string;
   perHour: number;
   avgGrade: string;
@@ -124,19 +117,17 @@ export interface HostRowView {
 }
 
 export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] {
-  return snap.providers.map((p) => {
-    const live = snap.daemonState?.providers.find((x) => x.name === p.name) ?? null;
+  const view = providersView({
+    providers: snap.providers,
+    daemonState: snap.daemonState,
+    daemonUp: snap.daemon !== null,
+    tasks: snap.tasks,
+    toggles: snap.toggles,
+  });
+  return view.map((p) => {
     const mine = snap.tasks.filter((t) => providerOf(t) === p.name);
     return {
-      name: p.name,
-      kind: p.kind,
-      breaker: live?.breaker ?? (snap.daemon ? 'unreported' : 'no daemon'),
-      reason: live?.reason ?? '',
-      limit: live?.limit ?? null,
-      ceiling: live?.ceiling ?? p.ceiling,
-      running: live?.running ?? mine.filter(executorRunning).length,
-      lastProbe: live?.lastProbe ?? null,
-      frozen: snap.toggles.frozen || snap.toggles.frozenProviders.includes(p.name),
+      ...p,
       spark: sparkline(hourlyMerges(mine, now)),
       perHour: mergedWithin(mine, now, HOUR_MS).length,
       avgGrade: averageGrade(gradedTonight(mine, now)),
