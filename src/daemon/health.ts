@@ -7,6 +7,10 @@
  *    first failure of a cohort halves the live limit (at least 1).
  *  - A whole failed cohort, or a failed probe → `open`; after a jittered backoff (30 s → 15 min) it is
  *    due for a half-open probe; a passing probe closes it.
+ *  - A whole cohort that fails right after a passing probe (the probe is tool-less, the runs are not:
+ *    a model that answers the probe and returns 529 to every run) doubles the next half-open wait for
+ *    each such cycle, up to the max, until a run succeeds; the reason says the probe passes while runs
+ *    fail. Without this the breaker flaps at its first wait all night.
  *  - A clean window of `limit` successes raises the limit by one, never above the ceiling.
  */
 export type BreakerState = 'unprobed' | 'closed' | 'probing' | 'open';
@@ -29,6 +33,10 @@ export interface ProviderHealth {
   /** Provider failures in the current cohort, and its size when it started. */
   cohortFailures: number;
   cohortSize: number;
+  /** A probe passed and no run has ended since: the next whole-cohort failure is a flap. */
+  sincePassingProbe: boolean;
+  /** Cycles of "probe passes, then the whole cohort fails" since the last successful run. */
+  flaps: number;
   /** History of limit changes, for reports. */
   limitHistory: { at: number; limit: number; reason: string }[];
 }
@@ -56,6 +64,8 @@ export function initialHealth(
     cleanStreak: 0,
     cohortFailures: 0,
     cohortSize: limit,
+    sincePassingProbe: false,
+    flaps: 0,
     limitHistory: [{ at: now, limit, reason: 'start: min(2, ceiling)' }],
   };
 }
@@ -86,10 +96,13 @@ export function probeFinished(
       probeInFlight: false,
       lastProbe,
       breaker: 'closed',
-      reason: `probe passed: ${reason}`,
+      reason: h.flaps
+        ? `probe passed: ${reason} (but runs failed after the last ${h.flaps} passing probe(s))`
+        : `probe passed: ${reason}`,
       backoffMs: h.probeBackoff.initialMs,
       cohortFailures: 0,
       cohortSize: h.limit,
+      sincePassingProbe: true,
     };
   }
   // Jittered backoff: between half and all of the current step, then double the step.
@@ -115,27 +128,55 @@ export function providerFailed(h: ProviderHealth, reason: string, now: number): 
     limit !== h.limit
       ? [...h.limitHistory, { at: now, limit, reason: `provider failure: ${reason}` }]
       : h.limitHistory;
+  const next = { ...h, limit, limitHistory, cleanStreak: 0, cohortFailures };
+  if (!wholeCohort) {
+    return {
+      ...next,
+      breaker: h.breaker === 'open' ? 'open' : 'probing',
+      reason: `re-probing after: ${reason}`,
+      nextProbeAt: now,
+    };
+  }
+  if (!h.sincePassingProbe) {
+    return {
+      ...next,
+      breaker: 'open',
+      reason: h.flaps
+        ? `probe passes but runs fail (${h.flaps}×); whole cohort failed (${cohortFailures}): ${reason}`
+        : `whole cohort failed (${cohortFailures}): ${reason}`,
+      nextProbeAt: now + h.backoffMs,
+    };
+  }
+  // The cohort failed right after a passing probe: the probe cannot tell this provider's trouble, so
+  // each such cycle doubles the wait before the next one.
+  const flaps = h.flaps + 1;
+  const backoffMs = Math.min(h.probeBackoff.initialMs * 2 ** flaps, h.probeBackoff.maxMs);
   return {
-    ...h,
-    limit,
-    limitHistory,
-    cleanStreak: 0,
-    cohortFailures,
-    breaker: wholeCohort ? 'open' : h.breaker === 'open' ? 'open' : 'probing',
-    reason: wholeCohort
-      ? `whole cohort failed (${cohortFailures}): ${reason}`
-      : `re-probing after: ${reason}`,
-    nextProbeAt: wholeCohort ? now + h.backoffMs : now,
+    ...next,
+    breaker: 'open',
+    reason:
+      `probe passes but runs fail (${flaps}× since the last good run; next probe in ${Math.round(backoffMs / 1000)}s); ` +
+      `whole cohort failed (${cohortFailures}): ${reason}`,
+    nextProbeAt: now + backoffMs,
+    backoffMs,
+    sincePassingProbe: false,
+    flaps,
   };
 }
 
-/** A clean attempt (the executor finished and produced output). */
+/** A clean attempt (the executor finished and produced output): runs work, so flaps are forgotten. */
 export function attemptSucceeded(h: ProviderHealth, now: number): ProviderHealth {
   const cleanStreak = h.cleanStreak + 1;
+  const good = {
+    ...h,
+    sincePassingProbe: false,
+    flaps: 0,
+    reason: h.flaps ? 'runs succeed again' : h.reason,
+  };
   if (cleanStreak >= h.limit && h.limit < h.ceiling) {
     const limit = h.limit + 1;
     return {
-      ...h,
+      ...good,
       limit,
       cleanStreak: 0,
       cohortFailures: 0,
@@ -143,5 +184,5 @@ export function attemptSucceeded(h: ProviderHealth, now: number): ProviderHealth
       limitHistory: [...h.limitHistory, { at: now, limit, reason: `${cleanStreak} clean runs` }],
     };
   }
-  return { ...h, cleanStreak, cohortFailures: 0, cohortSize: h.limit };
+  return { ...good, cleanStreak, cohortFailures: 0, cohortSize: h.limit };
 }
