@@ -12,7 +12,11 @@
  *    each such cycle, up to the max, until a run succeeds; the reason says the probe passes while runs
  *    fail. Without this the breaker flaps at its first wait all night.
  *  - A clean window of `limit` successes raises the limit by one, never above the ceiling.
+ *  - Grades below the floor cap the live limit (`gradeCap`, from grades.ts) over all of the above; the
+ *    limit earned underneath is kept, and is the live limit again once the cap lifts.
  */
+import type { GradeCap } from './grades.js';
+
 export type BreakerState = 'unprobed' | 'closed' | 'probing' | 'open';
 
 export interface ProviderHealth {
@@ -37,6 +41,8 @@ export interface ProviderHealth {
   sincePassingProbe: boolean;
   /** Cycles of "probe passes, then the whole cohort fails" since the last successful run. */
   flaps: number;
+  /** A cap on the live limit from the provider's recent grades, or null. */
+  gradeCap: GradeCap | null;
   /** History of limit changes, for reports. */
   limitHistory: { at: number; limit: number; reason: string }[];
 }
@@ -66,12 +72,29 @@ export function initialHealth(
     cohortSize: limit,
     sincePassingProbe: false,
     flaps: 0,
+    gradeCap: null,
     limitHistory: [{ at: now, limit, reason: 'start: min(2, ceiling)' }],
   };
 }
 
+/** How many attempts may run now: the limit, under the grades' cap if there is one. */
+export function liveLimit(h: ProviderHealth): number {
+  return h.gradeCap ? Math.min(h.limit, h.gradeCap.limit) : h.limit;
+}
+
 export function canDispatch(h: ProviderHealth, running: number): boolean {
-  return h.breaker === 'closed' && running < h.limit;
+  return h.breaker === 'closed' && running < liveLimit(h);
+}
+
+/** Sets (or lifts, with null) the cap from the provider's grades; a change of the live limit is recorded. */
+export function withGradeCap(h: ProviderHealth, cap: GradeCap | null, now: number): ProviderHealth {
+  if (cap?.limit === h.gradeCap?.limit && cap?.reason === h.gradeCap?.reason) return h;
+  const next = { ...h, gradeCap: cap };
+  const before = liveLimit(h);
+  const after = liveLimit(next);
+  if (before === after) return next;
+  const reason = cap ? `grades: ${cap.reason}` : 'grades recovered to the floor';
+  return { ...next, limitHistory: [...h.limitHistory, { at: now, limit: after, reason }] };
 }
 
 export function probeDue(h: ProviderHealth, now: number): boolean {

@@ -40,7 +40,8 @@ import {
   type LiveAttempt,
 } from './attempts.js';
 import { chooseDispatches, type HostView, type ProviderView } from './dispatch.js';
-import { attemptSucceeded, initialHealth, providerFailed } from './health.js';
+import { describeGradeCap } from './grades.js';
+import { attemptSucceeded, initialHealth, liveLimit, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
 import { writeDaemonState, type PublishedState } from './state-file.js';
 import { Fleet } from './fleet.js';
@@ -1092,12 +1093,13 @@ export class Supervisor {
           name: h.name,
           breaker: h.breaker,
           reason: h.reason,
-          limit: h.limit,
+          limit: liveLimit(h),
           ceiling: h.ceiling,
           running: [...this.live.values()].filter((l) => l.provider === h.name).length,
           lastProbe: h.lastProbe ? { ok: h.lastProbe.ok, reason: h.lastProbe.reason } : null,
           limitHistory: h.limitHistory.map((x) => ({ limit: x.limit, reason: x.reason })),
           grade: this.fleet.averageGrade(h.name),
+          throttle: h.gradeCap ? describeGradeCap(h.gradeCap) : null,
         })),
         hosts: [...this.opts.hosts.keys()].map((name) => ({
           name,

@@ -15,6 +15,7 @@ const PROVIDER: ProviderRowView = {
   kind: 'claude-code',
   breaker: 'open',
   reason: 'probe failed: timeout',
+  throttle: null,
   limit: 1,
   ceiling: 2,
   running: 0,

@@ -1,7 +1,7 @@
 /** `nightshift providers [--json] [--probe]`: health, live limit and why, in flight, last probe. */
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
-import { averagePoints, gradesFromRecords } from '../../daemon/grades.js';
+import { averagePoints, describeGradeCap, gradesFromRecords, gradeThrottle } from '../../daemon/grades.js';
 import { readDaemonState } from '../../daemon/state-file.js';
 import { liveHolder } from '../../queue/lock.js';
 import type { CommandContext } from '../context.js';
@@ -20,6 +20,11 @@ export interface ProviderRow {
   lastProbe: { ok: boolean; reason: string } | null;
   /** Average points of the provider's last 10 architect grades (A = 4.0 … F = 0), from the task records. */
   grade: number | null;
+  /**
+   * Why the live limit is held down by grades below `defaults.gradeFloor`, or null: the daemon's, else
+   * what the records say the daemon would do.
+   */
+  throttle: string | null;
 }
 
 export function registerProviders(ctx: CommandContext): void {
@@ -36,6 +41,10 @@ export function registerProviders(ctx: CommandContext): void {
       // The daemon's grades are the task records' plus what it saw since; without one, the records'.
       const client = await ctx.open({ sync: false });
       const recorded = gradesFromRecords(client.store.list());
+      const recordedThrottle = (points: number[] | undefined) => {
+        const cap = gradeThrottle(points, config.defaults.gradeFloor);
+        return cap ? describeGradeCap(cap) : null;
+      };
       const rows: ProviderRow[] = Object.entries(config.providers).map(([name, cfg]) => {
         const live = state?.providers.find((p) => p.name === name);
         return {
@@ -50,6 +59,7 @@ export function registerProviders(ctx: CommandContext): void {
           running: live?.running ?? 0,
           lastProbe: live?.lastProbe ?? null,
           grade: live?.grade ?? averagePoints(recorded.get(name)),
+          throttle: live ? (live.throttle ?? null) : recordedThrottle(recorded.get(name)),
         };
       });
       if (opts.probe) {
@@ -87,7 +97,7 @@ export function registerProviders(ctx: CommandContext): void {
               String(r.running),
               r.grade === null ? '-' : r.grade.toFixed(1),
               r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${visible(r.lastProbe.reason)}` : '-',
-              visible(r.reason),
+              visible(r.throttle ? `${r.throttle}; ${r.reason}` : r.reason),
             ]),
           ),
         );

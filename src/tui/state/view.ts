@@ -93,6 +93,8 @@ export interface ProviderRowView {
   kind: string;
   breaker: string;
   reason: string;
+  /** Why grades below the floor hold the live limit down (the daemon's), or null. */
+  throttle: string | null;
   limit: number | null;
   ceiling: number;
   running: number;
@@ -119,6 +121,7 @@ export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] 
       kind: p.kind,
       breaker: live?.breaker ?? (snap.daemon ? 'unreported' : 'no daemon'),
       reason: live?.reason ?? '',
+      throttle: live?.throttle ?? null,
       limit: live?.limit ?? null,
       ceiling: live?.ceiling ?? p.ceiling,
       running: live?.running ?? mine.filter((t) => t.state === 'running').length,
