@@ -37,7 +37,7 @@ export interface ProviderHealth {
   /** Provider failures in the current cohort, and its size when it started. */
   cohortFailures: number;
   cohortSize: number;
-  /** A probe passed and no run has ended since: the next whole-cohort failure is a flap. */
+  /** A probe passed and no run has succeeded since: a whole-cohort failure now is a flap. */
   sincePassingProbe: boolean;
   /** Cycles of "probe passes, then the whole cohort fails" since the last successful run. */
   flaps: number;
