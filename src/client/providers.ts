@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { TaskRecord } from '../core/task.js';
-import { averagePoints, gradesFromRecords } from '../daemon/grades.js';
+import { averagePoints, describeGradeCap, gradesFromRecords, gradeThrottle } from '../daemon/grades.js';
 import type { DaemonState } from '../daemon/state-file.js';
 import type { Toggles } from '../queue/toggles.js';
 
@@ -43,6 +43,11 @@ export interface ProviderView {
   grade: number | null;
   /** Frozen by `nightshift freeze` (all dispatch, or this provider). */
   frozen: boolean;
+  /**
+   * Why the live limit is held down by grades below `defaults.gradeFloor`, or null: the daemon's, else
+   * what the records say the daemon would do.
+   */
+  throttle: string | null;
 }
 
 export interface ProvidersInput {
@@ -53,12 +58,19 @@ export interface ProvidersInput {
   daemonUp: boolean;
   tasks: readonly TaskRecord[];
   toggles: Toggles;
+  /** `defaults.gradeFloor` (null: grades never throttle). */
+  gradeFloor: number | null;
 }
 
 export function providersView(input: ProvidersInput): ProviderView[] {
   const { daemonState, daemonUp, tasks, toggles } = input;
   let recorded: Map<string, number[]> | null = null;
-  const recordedGrade = (name: string) => averagePoints((recorded ??= gradesFromRecords(tasks)).get(name));
+  const recordedPoints = (name: string) => (recorded ??= gradesFromRecords(tasks)).get(name);
+  const recordedGrade = (name: string) => averagePoints(recordedPoints(name));
+  const recordedThrottle = (name: string) => {
+    const cap = gradeThrottle(recordedPoints(name), input.gradeFloor);
+    return cap ? describeGradeCap(cap) : null;
+  };
   return input.providers.map((p) => {
     const live = daemonState?.providers.find((x) => x.name === p.name) ?? null;
     return {
@@ -82,6 +94,7 @@ export function providersView(input: ProvidersInput): ProviderView[] {
       lastProbe: live?.lastProbe ?? null,
       grade: live?.grade ?? recordedGrade(p.name),
       frozen: toggles.frozen || toggles.frozenProviders.includes(p.name),
+      throttle: live ? (live.throttle ?? null) : recordedThrottle(p.name),
     };
   });
 }

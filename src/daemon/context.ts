@@ -13,7 +13,7 @@ import type { WorkerHost } from '../hosts/worker.js';
 import type { EventLog } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
 import type { ToggleStore } from '../queue/toggles.js';
-import { attemptSucceeded, providerFailed } from './health.js';
+import { attemptSucceeded, liveLimit, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
 import type { Fleet } from './fleet.js';
 import type { AttemptRegistry } from './registry.js';
@@ -78,7 +78,7 @@ export function failAttempt(
         provider,
         reason: next.reason,
         breaker: next.breaker,
-        limit: next.limit,
+        limit: liveLimit(next),
       });
     }
   }

@@ -5,10 +5,11 @@
  * Tasks: highest priority first, FIFO within a priority; `dependsOn` waits for merged (done)
  * dependencies; never two live attempts of one task, never two active tasks with one dedup key.
  * Providers: the spec's pin, else healthy, unfrozen providers under their live limit, preferring better
- * recent grades and then free capacity. Hosts: the provider's hosts that are under their thresholds.
+ * recent grades and then free capacity (a provider graded below the floor is capped, see grades.ts).
+ * Hosts: the provider's hosts that are under their thresholds.
  */
 import type { TaskRecord } from '../core/task.js';
-import { canDispatch, type ProviderHealth } from './health.js';
+import { canDispatch, liveLimit, type ProviderHealth } from './health.js';
 
 export interface ProviderView {
   name: string;
@@ -186,7 +187,7 @@ function sortProviders(providers: ProviderView[], running: ReadonlyMap<string, n
   return [...providers].sort(
     (a, b) =>
       (b.grade ?? -1) - (a.grade ?? -1) ||
-      b.health.limit - (running.get(b.name) ?? 0) - (a.health.limit - (running.get(a.name) ?? 0)) ||
+      liveLimit(b.health) - (running.get(b.name) ?? 0) - (liveLimit(a.health) - (running.get(a.name) ?? 0)) ||
       a.name.localeCompare(b.name),
   );
 }
@@ -219,6 +220,10 @@ function atLimitOnly(p: ProviderView, running: number): boolean {
 function providerBlocked(p: ProviderView, running: number): string | null {
   if (p.frozen) return 'frozen';
   if (p.health.breaker !== 'closed') return `${p.health.breaker} (${p.health.reason})`;
-  if (!canDispatch(p.health, running)) return `at its live limit ${p.health.limit}`;
+  if (!canDispatch(p.health, running)) {
+    const cap = p.health.gradeCap;
+    const capped = cap && cap.limit < p.health.limit;
+    return `at its live limit ${liveLimit(p.health)}${capped ? ` (${cap.reason})` : ''}`;
+  }
   return null;
 }

@@ -30,6 +30,8 @@ import { Collector } from './collector.js';
 import type { DaemonContext } from './context.js';
 import { describeEvent } from './describe.js';
 import { killForRequest } from './ending.js';
+import { describeGradeCap } from './grades.js';
+import { liveLimit } from './health.js';
 import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { Launcher } from './launcher.js';
@@ -418,12 +420,13 @@ export class Supervisor {
           name: h.name,
           breaker: h.breaker,
           reason: h.reason,
-          limit: h.limit,
+          limit: liveLimit(h),
           ceiling: h.ceiling,
           running: running.get(h.name) ?? 0,
           lastProbe: h.lastProbe ? { ok: h.lastProbe.ok, reason: h.lastProbe.reason } : null,
           limitHistory: h.limitHistory.map((x) => ({ limit: x.limit, reason: x.reason })),
           grade: this.fleet.averageGrade(h.name),
+          throttle: h.gradeCap ? describeGradeCap(h.gradeCap) : null,
         })),
         hosts: [...this.opts.hosts.keys()].map((name) => ({
           name,

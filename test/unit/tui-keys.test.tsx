@@ -16,6 +16,7 @@ const PROVIDER: ProviderRowView = {
   hosts: ['oci'],
   breaker: 'open',
   reason: 'probe failed: timeout',
+  throttle: null,
   limit: 1,
   ceiling: 2,
   running: 0,

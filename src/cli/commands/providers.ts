@@ -22,6 +22,7 @@ export function registerProviders(ctx: CommandContext): void {
         daemonUp: client.daemon() !== null,
         tasks: client.store.list(),
         toggles: client.toggles.read(),
+        gradeFloor: config.defaults.gradeFloor,
       });
       if (opts.probe) {
         const { buildHosts } = await import('../../hosts/registry.js');
@@ -58,7 +59,7 @@ export function registerProviders(ctx: CommandContext): void {
               String(r.running),
               r.grade === null ? '-' : r.grade.toFixed(1),
               r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${visible(r.lastProbe.reason)}` : '-',
-              visible(r.reason),
+              visible(r.throttle ? `${r.throttle}; ${r.reason}` : r.reason),
             ]),
           ),
         );

@@ -123,6 +123,8 @@ export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] 
     daemonUp: snap.daemon !== null,
     tasks: snap.tasks,
     toggles: snap.toggles,
+    // The pane shows a grade throttle only as the daemon publishes it.
+    gradeFloor: null,
   });
   return view.map((p) => {
     const mine = snap.tasks.filter((t) => providerOf(t) === p.name);
