@@ -13,18 +13,27 @@ import { LocalRunner, type CommandRunner } from './runner.js';
 import { withRepoLock } from '../git/repo.js';
 import { KeyedSerial } from '../lib/serial.js';
 import { executorSocketPath, TMUX_DIR } from './layout.js';
-import { EXIT_CHANNEL, REAP_SH, refGuardHook, RUN_SH } from './scripts.js';
+import {
+  EXIT_CHANNEL,
+  MOVED_SH,
+  REAP_SH,
+  refGuardHook,
+  RUN_SH,
+  STAGE_BUSY,
+  STAGE_FOREIGN_SERVER,
+  STAGE_NO_RECORD,
+  STAGE_NO_SESSION,
+  STAGE_SH,
+  STATUS_SH,
+  WORKTREE_SH,
+} from './scripts.js';
 import {
   foreignServerVariables,
-  SERVER_ENV_OK_ERE,
-  NO_SERVER,
-  PANE_FORMAT,
   parsePanes,
   newSessionArgs,
   sessionName,
   Tmux,
   TMUX_CONF,
-  TMUX_SH,
   type PaneInfo,
 } from './tmux.js';
 
@@ -71,192 +80,11 @@ export interface LaunchSpec {
 
 const GIT_ID = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
 
-/**
- * usage: sh -c WORKTREE_SH sh <mirror> <worktree> <id> <always|descendant>. Removes whatever is at
- * <worktree>, then adds it on ns/<id>, continuing the branch when the mirror has it and either `always`
- * is given (a review round: the branch is the task's work, whatever its base) or it descends from
- * refs/nightshift/base/<id>. Otherwise ns/<id> starts anew at the base: a branch that does not descend
- * from the base the supervisor records is stale (left by a worktree prepared ahead on an older main, say)
- * and would fail the descent check at collection.
- */
-const WORKTREE_SH = `mirror=$1 wt=$2 id=$3 keep=$4
-if [ -e "$wt" ]; then
-  git --git-dir "$mirror" worktree remove --force "$wt" >/dev/null 2>&1
-  rm -rf "$wt"
-fi
-git --git-dir "$mirror" worktree prune
-if git --git-dir "$mirror" rev-parse --verify -q "refs/heads/ns/$id" >/dev/null; then
-  if [ "$keep" = always ] || git --git-dir "$mirror" merge-base --is-ancestor "refs/nightshift/base/$id" "refs/heads/ns/$id"; then
-    exec git --git-dir "$mirror" worktree add -q "$wt" "ns/$id"
-  fi
-fi
-exec git --git-dir "$mirror" worktree add -q -B "ns/$id" "$wt" "refs/nightshift/base/$id"
-`;
-
 /** How many scrollback lines captureScreen keeps above the visible pane. */
 const SCREEN_LINES = 500;
 
 /** How many times fetchBranch tries the fetch. */
 const FETCH_TRIES = 3;
-
-/** STAGE_SH's exit status when the session's executor is still running. */
-const STAGE_BUSY = 75;
-/** STAGE_SH's exit status when the files are staged but tmux could not start the session. */
-const STAGE_NO_SESSION = 76;
-/** STAGE_SH's exit status when it could not record the mirror's protected refs (nothing was started). */
-const STAGE_NO_RECORD = 77;
-/** STAGE_SH's exit status when the tmux server holds variables nightshift did not give it (nothing staged). */
-const STAGE_FOREIGN_SERVER = 78;
-
-/**
- * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <mirror> <attempt>
- *          <protected refs, space-separated> <new-session args...>
- * stdin: the prompt, the env file and the argv file, back to back. Refuses (75) while the session's pane
- * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600,
- * records the mirror's protected refs in main-refs-<attempt> (a line "# <ref names>", then "<ref> <sha>"
- * for those that exist; mainMoved compares them at collection), and starts the session: staging and
- * starting are one round trip. When the refs cannot be read it removes the env file and exits 77
- * (STAGE_NO_RECORD) without starting anything: no attempt runs unguarded. TS and TC spell the tmux base
- * (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters. A
- * new-session that fails without making the session (the server was exiting as it connected) is tried
- * once more. Before anything else it refuses (78, STAGE_FOREIGN_SERVER, printing the server's `show-environment -g`
- * lines that SERVER_ENV_OK_ERE does not allow) a running server whose global environment holds anything
- * but what TMUX_SH gives it: every executor on that server could read it.
- */
-const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6 mirror=$7 att=$8 refs=$9
-shift 9
-if genv=$(${TMUX_SH} show-environment -g 2>/dev/null); then
-  foreign=$(printf '%s\n' "$genv" | grep -Ev '${SERVER_ENV_OK_ERE}')
-  if [ -n "$foreign" ]; then
-    cat > /dev/null
-    printf '%s\n' "$foreign" | cut -d= -f1
-    exit ${STAGE_FOREIGN_SERVER}
-  fi
-fi
-if ${TMUX_SH} has-session -t "=$session" 2>/dev/null; then
-  if [ "$(${TMUX_SH} display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
-    cat > /dev/null
-    exit ${STAGE_BUSY}
-  fi
-  ${TMUX_SH} kill-session -t "=$session"
-fi
-set -e
-umask 077
-mkdir -p "$dir"
-cd "$dir"
-cat > .stage
-head -c "$plen" .stage > prompt.md
-tail -c +"$((plen + 1))" .stage | head -c "$elen" > env
-tail -c +"$((plen + elen + 1))" .stage > argv
-rm -f .stage
-chmod 600 prompt.md env argv
-set -f
-if ! { printf '# %s\\n' "$refs" && git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' $refs; } > main-refs.tmp; then
-  rm -f env main-refs.tmp
-  exit ${STAGE_NO_RECORD}
-fi
-mv -f main-refs.tmp "main-refs-$att"
-# A server whose last session just ended exits (exit-empty): a new-session that reached it then fails
-# with "server exited unexpectedly" and made no session. Once more, on a new server, in that case only.
-if ! ${TMUX_SH} "$@"; then
-  if ${TMUX_SH} has-session -t "=$session" 2>/dev/null || ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
-fi
-`;
-
-/**
- * usage: sh -c STATUS_SH sh <TS> <TC> <n> <m> <task-dir>×n <mirror>×m <log>×n
- * Prints four sections, each ended by a line ".": a line "panes" and every pane on the socket (PANE_FORMAT,
- * each line after "pane<TAB>"); n lines, each attempt's exit.json (empty if none); for each mirror a line "mirror <k>"
- * and its ns/ branches ("<sha> refs/heads/ns/<id>"); then `wc -c` of the logs that exist. A fixed number
- * of processes whatever n: tmux, one git per mirror, one wc (exit.json is read by the shell itself).
- * The panes come first, the files after: the runner writes exit.json before it exits, so a dead pane
- * seen before a missing exit.json really is a runner that died without recording its end. Exit 3 with
- * tmux's message when list-panes fails for another reason than there being no server.
- */
-const STATUS_SH = `TS=$1 TC=$2 n=$3 m=$4
-shift 4
-echo panes
-if ! panes=$(${TMUX_SH} list-panes -a -F 'pane	${PANE_FORMAT}' 2>&1); then
-  if printf '%s' "$panes" | grep -Eqi '${NO_SERVER.source}'; then panes=; else printf '%s\n' "$panes" >&2; exit 3; fi
-fi
-if [ -n "$panes" ]; then printf '%s\n' "$panes"; fi
-echo .
-i=0
-while [ "$i" -lt "$n" ]; do
-  x=
-  if [ -r "$1/exit.json" ]; then IFS= read -r x < "$1/exit.json" || :; fi
-  printf '%s\n' "$x"
-  shift
-  i=$((i + 1))
-done
-echo .
-i=0
-while [ "$i" -lt "$m" ]; do
-  echo "mirror $i"
-  git --git-dir "$1" for-each-ref --format='%(objectname) %(refname)' refs/heads/ns/
-  shift
-  i=$((i + 1))
-done
-echo .
-wc -c -- "$@" 2>/dev/null
-exit 0
-`;
-
-/**
- * usage: sh -c MOVED_SH sh <task-dir> <mirror> <attempt> <id> <fallback protected refs...>
- * Compares the mirror's protected refs with the record the launch made (main-refs-<attempt>), restores
- * every one that changed, and prints a line per changed ref: "<ref> <from> <to> <blame> <restored>", where
- * from/to are shas or "-" for absent, blame is "task" when <to> is reachable from a value the task's branch
- * ever had (the reflogs of refs/heads/ns/<id> and of its worktree's HEAD, and its tip) and "unattributed"
- * otherwise, and restored is "restored" or "lost" (the recorded commit is gone, or the update failed).
- * The ref names come from the record's first line ("# <refs>"); the arguments only stand in for a record
- * written before that line existed. Exit 3 when there is no record (an attempt launched before records).
- * A fixed number of git processes per changed ref, plus three to read the task's reflogs once.
- */
-const MOVED_SH = `dir=$1 mirror=$2 att=$3 id=$4
-shift 4
-set -f
-rec="$dir/main-refs-$att"
-[ -r "$rec" ] || exit 3
-head=
-IFS= read -r head < "$rec" || :
-case $head in
-  '# '*) set -- \${head#'# '} ;;
-esac
-g() { git -c core.hooksPath=/dev/null --git-dir "$mirror" "$@"; }
-now=$(g for-each-ref --format='%(refname) %(objectname)' "$@") || exit 4
-held=
-heldread=
-for ref do
-  from= to=
-  while read -r r s; do if [ "$r" = "$ref" ]; then from=$s; fi; done < "$rec"
-  while read -r r s; do if [ "$r" = "$ref" ]; then to=$s; fi; done <<NOW
-$now
-NOW
-  [ "$from" != "$to" ] || continue
-  blame=unattributed
-  if [ -n "$to" ]; then
-    if [ -z "$heldread" ]; then
-      heldread=1
-      held=$( { g rev-parse -q --verify "refs/heads/ns/$id"
-        g log -g --format=%H "refs/heads/ns/$id"
-        if [ -d "$mirror/worktrees/$id" ]; then git --git-dir "$mirror/worktrees/$id" log -g --format=%H HEAD; fi
-      } 2>/dev/null | sed -n 's/^\\([0-9a-f]\\{40,64\\}\\)$/^\\1/p' | sort -u)
-    fi
-    if [ -n "$held" ] && out=$(printf '%s\\n%s\\n' "$to" "$held" | g rev-list --stdin --ignore-missing -n 1) && [ -z "$out" ]; then
-      blame=task
-    fi
-  fi
-  restored=lost
-  if [ -n "$from" ]; then
-    if g cat-file -e "$from^{commit}" 2>/dev/null && g update-ref -m 'nightshift: protected ref restored' "$ref" "$from" "$to"; then restored=restored; fi
-  elif g update-ref -d "$ref" "$to"; then
-    restored=restored
-  fi
-  printf '%s %s %s %s %s\\n' "$ref" "\${from:--}" "\${to:--}" "$blame" "$restored"
-done
-exit 0
-`;
 
 /**
  * A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent.
