@@ -174,7 +174,7 @@ export class Tmux {
 
   /** Starts a detached session running `argv` in `cwd`. Fails if the session exists. */
   async newSession(name: string, cwd: string, argv: readonly string[]): Promise<void> {
-    await this.runner.run([...this.base(), ...newSessionArgs(name, cwd, argv)], { reject: false });
+    await this.runner.run([...this.base(), ...newSessionArgs(name, cwd, argv)], { check: true });
   }
 
   async has(name: string): Promise<boolean> {

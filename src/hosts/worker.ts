@@ -294,7 +294,7 @@ export class WorkerHost {
       ['git', '-C', localRepo, 'push', '-q', '--no-verify', transport.urlFor(this.mirror(repo)), ...refspecs],
       {
         env: transport.env,
-        reject: false,
+        check: true,
       },
     );
   }
@@ -352,7 +352,7 @@ export class WorkerHost {
       await new Promise((resolve) => setTimeout(resolve, 250 * tries));
     }
     const tip = (
-      await this.local.run(['git', '-C', localRepo, 'rev-parse', `refs/heads/ns/${id}`], { reject: false })
+      await this.local.run(['git', '-C', localRepo, 'rev-parse', `refs/heads/ns/${id}`], { check: true })
     ).stdout.trim();
     const ok = await this.local.run(['git', '-C', localRepo, 'merge-base', '--is-ancestor', base, tip]);
     if (ok.exitCode !== 0) {
@@ -745,7 +745,7 @@ export class WorkerHost {
   }
 
   private async must(argv: string[], opts: { input?: string | Uint8Array } = {}) {
-    return this.runner.run(argv, { ...opts, reject: false });
+    return this.runner.run(argv, { ...opts, check: true });
   }
 
   private hostError(message: string, taskId?: string): NightshiftError {
