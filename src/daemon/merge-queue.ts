@@ -1,8 +1,8 @@
 /**
  * The merge queue (DESIGN.md §8, docs/merge.md): one approved task at a time, in approval order — stage
  * it on the current main, re-run the command gates on exactly that tree, move main with a
- * compare-and-swap, push without force. A race lost to main moving (locally, or on the remote) re-stages,
- * at most three times. A merge that
+ * compare-and-swap, push without force. A race lost to main moving (locally, or on the remote: behind,
+ * or the ref's lock taken by a concurrent update) re-stages, bounded by merge-retry.ts. A merge that
  * must wait for the user's checkout of main parks until that checkout is clean (git/checkout.ts).
  */
 import { coerceError } from '../core/errors.js';
@@ -13,6 +13,7 @@ import { checkoutStates, decideMove, moveBranch, readCheckout } from '../git/che
 import { removeGateCheckout } from '../git/gate-checkout.js';
 import { enabledGates } from '../review/gates.js';
 import { gateFindings, type JudgmentContext } from './judgment-context.js';
+import { nextMergeTry, startMergeRetries } from './merge-retry.js';
 
 /** An approved merge waits for the user's checkout of main to be clean (git/checkout.ts). */
 const PARK_CHECKOUT = 'checkout-dirty';
@@ -49,7 +50,8 @@ export class MergeQueue {
     // A dirty checkout of main would make the move wait anyway: do not stage and gate for nothing.
     const before = decideMove(repoCfg.main, await checkoutStates(repo.dir, repoCfg.main));
     if (before.kind === 'wait') return this.waitForCheckout(task, before.worktree, before.reason);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    let retries = startMergeRetries(deps.clock.now());
+    for (;;) {
       let main = await repo.revParse(mainRef);
       if (!main) {
         this.ctx.update(task.id, `${repoCfg.main} does not exist in ${repo.dir}`, { parked: 'no-main' });
@@ -74,6 +76,12 @@ export class MergeQueue {
           }
         }
       }
+      const next = nextMergeTry(retries, main, deps.clock.now());
+      if (!next.go) {
+        this.ctx.update(task.id, `${repoCfg.main} kept moving: ${next.reason}`, { parked: 'merge-retries' });
+        return;
+      }
+      retries = next.state;
       const message = `${task.title} (nightshift ${task.id})`;
       const staged =
         repoCfg.merge === 'rebase'
@@ -142,7 +150,9 @@ export class MergeQueue {
           }
           if (pushed.rejected) {
             deps.log(
-              `merge of ${task.id}: push rejected by ${repoCfg.remote}; re-staging from its ${repoCfg.main}`,
+              pushed.lockLost
+                ? `merge of ${task.id}: push lost a race for ${repoCfg.remote}'s ${repoCfg.main} (cannot lock ref: a concurrent update); re-staging from its ${repoCfg.main}`
+                : `merge of ${task.id}: push rejected by ${repoCfg.remote}; re-staging from its ${repoCfg.main}`,
             );
             continue;
           }
@@ -156,9 +166,6 @@ export class MergeQueue {
       await this.cleanup(task, repo);
       return;
     }
-    this.ctx.update(task.id, `${repoCfg.main} kept moving; merge gave up after 3 tries`, {
-      parked: 'merge-retries',
-    });
   }
 
   /** Back for another round (or to a person), with main as the new base. */
