@@ -13,6 +13,7 @@ import { LocalRunner, type CommandRunner } from './runner.js';
 import { withRepoLock } from '../git/repo.js';
 import { KeyedSerial } from '../lib/serial.js';
 import { executorSocketPath, TMUX_DIR } from './layout.js';
+import { checkMoved, type MovedRef } from './ref-guard.js';
 import { EXIT_CHANNEL, REAP_SH, refGuardHook, RUN_SH } from './scripts.js';
 import {
   foreignServerVariables,
@@ -202,74 +203,7 @@ wc -c -- "$@" 2>/dev/null
 exit 0
 `;
 
-/**
- * usage: sh -c MOVED_SH sh <task-dir> <mirror> <attempt> <id> <fallback protected refs...>
- * Compares the mirror's protected refs with the record the launch made (main-refs-<attempt>), restores
- * every one that changed, and prints a line per changed ref: "<ref> <from> <to> <blame> <restored>", where
- * from/to are shas or "-" for absent, blame is "task" when <to> is reachable from a value the task's branch
- * ever had (the reflogs of refs/heads/ns/<id> and of its worktree's HEAD, and its tip) and "unattributed"
- * otherwise, and restored is "restored" or "lost" (the recorded commit is gone, or the update failed).
- * The ref names come from the record's first line ("# <refs>"); the arguments only stand in for a record
- * written before that line existed. Exit 3 when there is no record (an attempt launched before records).
- * A fixed number of git processes per changed ref, plus three to read the task's reflogs once.
- */
-const MOVED_SH = `dir=$1 mirror=$2 att=$3 id=$4
-shift 4
-set -f
-rec="$dir/main-refs-$att"
-[ -r "$rec" ] || exit 3
-head=
-IFS= read -r head < "$rec" || :
-case $head in
-  '# '*) set -- \${head#'# '} ;;
-esac
-g() { git -c core.hooksPath=/dev/null --git-dir "$mirror" "$@"; }
-now=$(g for-each-ref --format='%(refname) %(objectname)' "$@") || exit 4
-held=
-heldread=
-for ref do
-  from= to=
-  while read -r r s; do if [ "$r" = "$ref" ]; then from=$s; fi; done < "$rec"
-  while read -r r s; do if [ "$r" = "$ref" ]; then to=$s; fi; done <<NOW
-$now
-NOW
-  [ "$from" != "$to" ] || continue
-  blame=unattributed
-  if [ -n "$to" ]; then
-    if [ -z "$heldread" ]; then
-      heldread=1
-      held=$( { g rev-parse -q --verify "refs/heads/ns/$id"
-        g log -g --format=%H "refs/heads/ns/$id"
-        if [ -d "$mirror/worktrees/$id" ]; then git --git-dir "$mirror/worktrees/$id" log -g --format=%H HEAD; fi
-      } 2>/dev/null | sed -n 's/^\\([0-9a-f]\\{40,64\\}\\)$/^\\1/p' | sort -u)
-    fi
-    if [ -n "$held" ] && out=$(printf '%s\\n%s\\n' "$to" "$held" | g rev-list --stdin --ignore-missing -n 1) && [ -z "$out" ]; then
-      blame=task
-    fi
-  fi
-  restored=lost
-  if [ -n "$from" ]; then
-    if g cat-file -e "$from^{commit}" 2>/dev/null && g update-ref -m 'nightshift: protected ref restored' "$ref" "$from" "$to"; then restored=restored; fi
-  elif g update-ref -d "$ref" "$to"; then
-    restored=restored
-  fi
-  printf '%s %s %s %s %s\\n' "$ref" "\${from:--}" "\${to:--}" "$blame" "$restored"
-done
-exit 0
-`;
-
-/**
- * A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent.
- * `attributed`: the collected task's branch held `to` at some point (it is the task's doing).
- * `restored`: the ref is back at `from`.
- */
-export interface MovedRef {
-  ref: string;
-  from: string | null;
-  to: string | null;
-  attributed: boolean;
-  restored: boolean;
-}
+export type { MovedRef } from './ref-guard.js';
 
 export class WorkerHost {
   readonly tmux: Tmux;
@@ -575,20 +509,16 @@ export class WorkerHost {
    * value its branch ever had (its reflogs: `git branch -f main HEAD` followed by `commit --amend` is
    * still the task's); otherwise (a commit made with `commit-tree`, another task's move) it is restored
    * and returned unattributed, for the caller to report. Empty when nothing changed or the attempt has no
-   * record.
+   * record. Attempts sharing the mirror restore a move once and blame its mover once (ref-guard.ts).
    */
   async mainMoved(repo: string, id: string, attempt: number): Promise<MovedRef[]> {
-    const r = await this.runner.run([
-      'sh',
-      '-c',
-      MOVED_SH,
-      'sh',
-      this.taskDir(id),
-      this.mirror(repo),
-      String(attempt),
-      checkId(id),
-      ...this.protectedRefs(repo),
-    ]);
+    const r = await checkMoved(this.runner, this.name, {
+      taskDir: this.taskDir(id),
+      mirror: this.mirror(repo),
+      attempt,
+      id: checkId(id),
+      fallback: this.protectedRefs(repo),
+    });
     if (r.exitCode === 3) return [];
     if (r.exitCode !== 0) {
       throw this.hostError(
@@ -596,19 +526,7 @@ export class WorkerHost {
         id,
       );
     }
-    const moved: MovedRef[] = [];
-    for (const line of r.stdout.split('\n')) {
-      const [ref, from, to, blame, restored] = line.trim().split(' ');
-      if (!ref || !from || !to || !blame || !restored) continue;
-      moved.push({
-        ref,
-        from: from === '-' ? null : from,
-        to: to === '-' ? null : to,
-        attributed: blame === 'task',
-        restored: restored === 'restored',
-      });
-    }
-    return moved;
+    return r.moved;
   }
 
   /**
