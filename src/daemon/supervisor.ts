@@ -512,7 +512,7 @@ export class Supervisor {
     this.launching.add(task.id);
     try {
       await launchAttempt(
-        { config: this.opts.config, env: this.opts.env },
+        { config: this.opts.config, env: this.opts.env, paths: this.opts.paths },
         worker,
         started,
         provider,
