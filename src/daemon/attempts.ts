@@ -20,6 +20,7 @@ import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { StreamRedactor, type Redactor } from '../lib/redact.js';
 import { capShape, compactLog, type CapShape, type CutState } from './log-cap.js';
+import { resumeSessionFor } from './resume.js';
 import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { lastLine } from '../providers/failures.js';
@@ -82,6 +83,8 @@ export function promptFor(task: TaskRecord, specText: string): string {
 export interface LaunchDeps {
   config: Config;
   env: NodeJS.ProcessEnv;
+  /** Where earlier attempts' logs are: a later review round resumes their session (resume.ts). */
+  paths?: WorkspacePaths;
 }
 
 /**
@@ -122,7 +125,14 @@ export async function launchAttempt(
   const profile = profileFor(cfg.kind);
   const secrets = resolveSecrets(provider, cfg, deps.env);
   const ctx = launchContext(worker, provider, task.id, attempt, worker.worktree(task.id));
-  const cmd = profile.buildRun(cfg, ctx, secrets);
+  const { paths } = deps;
+  const resume = paths
+    ? resumeSessionFor(task, provider, worker.name, (n) => {
+        const exit = task.attempts.find((a) => a.n === n)?.exitCode ?? 0;
+        return profile.readOutput(localLog(paths, task.id, n), exit).sessionId ?? null;
+      })
+    : null;
+  const cmd = profile.buildRun(cfg, resume ? { ...ctx, resumeSessionId: resume } : ctx, secrets);
   const prompt = promptFor(task, specText);
   // Before the host is touched: a prompt no input of this executor can take is refused here.
   const { argv, stdin } = fitPrompt(cmd, prompt, { taskId: task.id, provider });

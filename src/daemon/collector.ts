@@ -134,7 +134,7 @@ export class Collector {
         old: m.from,
         new: m.to,
         attributed: m.attributed,
-        reason: `${what}; ${m.attributed ? "the task's branch held the new commit" : "no value of the task's branch holds the new commit, so the task is not blamed: find who moved it"}; ${m.restored ? 'restored' : 'could not be restored (the recorded commit is gone): set it back by hand'}`,
+        reason: `${what}; ${m.attributed ? "the task's branch held the new commit" : "no value of the task's branch holds the new commit, so the task is not blamed: find who moved it"}; ${m.restored ? (m.earlier ? 'restored at an earlier collection' : 'restored') : 'could not be restored (the recorded commit is gone): set it back by hand'}`,
       });
     }
     const ours = moved.filter((m) => m.attributed);

@@ -190,7 +190,7 @@ export class Launcher {
     const attempt = started.attempts.length;
     try {
       await launchAttempt(
-        { config: ctx.config, env: ctx.env },
+        { config: ctx.config, env: ctx.env, paths: ctx.paths },
         worker,
         started,
         provider,

@@ -23,7 +23,11 @@ export function withRepoLock<T>(repoDir: string, fn: () => Promise<T>): Promise<
   return repoLocks.run(path.resolve(repoDir), fn);
 }
 
-export type PushResult = { ok: true } | { ok: false; rejected: boolean; message: string };
+/**
+ * `rejected`: the push lost a race (the remote's branch moved first), so re-staging on its new tip can
+ * succeed; `lockLost` when it lost the ref's lock to a concurrent update rather than being behind.
+ */
+export type PushResult = { ok: true } | { ok: false; rejected: boolean; lockLost: boolean; message: string };
 
 export class Repo {
   private readonly git: SimpleGit;
@@ -179,13 +183,19 @@ export class Repo {
       return { ok: true };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      // A concurrent update of the remote's ref: receive-pack's compare-and-swap found it moved (or its
+      // lock taken) and says `[remote rejected] (failed to update ref)` with "cannot lock ref".
+      const lockLost = /cannot lock ref/i.test(message);
       return {
         ok: false,
-        // `[rejected]` (fetch first, non-fast-forward) is a lost race: re-stage on the new tip.
-        // `[remote rejected]` is the server saying no (a hook, a protected branch): re-staging cannot help.
+        // `[rejected]` (fetch first, non-fast-forward) and a lost ref lock are lost races: re-stage on
+        // the new tip. Any other `[remote rejected]` is the server saying no (a hook, a protected
+        // branch): re-staging cannot help.
         rejected:
+          lockLost ||
           /\[rejected\]/.test(message) ||
           (!/\[remote rejected\]/.test(message) && /non-fast-forward|fetch first/.test(message)),
+        lockLost,
         message: message.trim().slice(0, 500),
       };
     }

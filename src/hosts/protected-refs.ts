@@ -4,7 +4,7 @@
  * (mainMoved, moved.sh).
  */
 import path from 'node:path';
-import { MOVED_SH } from './scripts.js';
+import { checkMoved } from './ref-guard.js';
 import { checkId, hostError, type HostContext, type MovedRef } from './worker-types.js';
 
 /**
@@ -29,12 +29,10 @@ export async function mainTouched(host: HostContext, repo: string, id: string): 
  * Protected refs of the mirror that changed during attempt `attempt` of `id`, compared with the record
  * its launch made, whatever hooks ran (an executor can switch the guard off with
  * `git -c core.hooksPath=…`). Nothing legitimate writes these refs in a mirror, so every change is put
- * back as recorded (a ref created since the launch is deleted, one deleted is recreated) in the same
- * round trip (MOVED_SH). A change is `attributed` to this task when the new value is reachable from any
- * value its branch ever had (its reflogs: `git branch -f main HEAD` followed by `commit --amend` is
- * still the task's); otherwise (a commit made with `commit-tree`, another task's move) it is restored
- * and returned unattributed, for the caller to report. Empty when nothing changed or the attempt has no
- * record.
+ * back as recorded in the same round trip (moved.sh). A change is `attributed` to this task when the new
+ * value is reachable from any value its branch ever had; otherwise it is restored and returned
+ * unattributed, for the caller to report. Attempts sharing the mirror restore a move once and blame its
+ * mover once (ref-guard.ts). Empty when nothing changed or the attempt has no record.
  */
 export async function mainMoved(
   host: HostContext,
@@ -42,17 +40,13 @@ export async function mainMoved(
   id: string,
   attempt: number,
 ): Promise<MovedRef[]> {
-  const r = await host.runner.run([
-    'sh',
-    '-c',
-    MOVED_SH,
-    'sh',
-    host.taskDir(id),
-    host.mirror(repo),
-    String(attempt),
-    checkId(id),
-    ...host.protectedRefs(repo),
-  ]);
+  const r = await checkMoved(host.runner, host.name, {
+    taskDir: host.taskDir(id),
+    mirror: host.mirror(repo),
+    attempt,
+    id: checkId(id),
+    fallback: host.protectedRefs(repo),
+  });
   if (r.exitCode === 3) return [];
   if (r.exitCode !== 0) {
     throw hostError(
@@ -61,17 +55,5 @@ export async function mainMoved(
       id,
     );
   }
-  const moved: MovedRef[] = [];
-  for (const line of r.stdout.split('\n')) {
-    const [ref, from, to, blame, restored] = line.trim().split(' ');
-    if (!ref || !from || !to || !blame || !restored) continue;
-    moved.push({
-      ref,
-      from: from === '-' ? null : from,
-      to: to === '-' ? null : to,
-      attributed: blame === 'task',
-      restored: restored === 'restored',
-    });
-  }
-  return moved;
+  return r.moved;
 }

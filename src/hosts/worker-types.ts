@@ -50,18 +50,7 @@ export interface LaunchSpec {
   prompt: string;
 }
 
-/**
- * A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent.
- * `attributed`: the collected task's branch held `to` at some point (it is the task's doing).
- * `restored`: the ref is back at `from`.
- */
-export interface MovedRef {
-  ref: string;
-  from: string | null;
-  to: string | null;
-  attributed: boolean;
-  restored: boolean;
-}
+export type { MovedRef } from './ref-guard.js';
 
 /** A WorkerHost as its modules see it (WorkerHost implements it). */
 export interface HostContext {

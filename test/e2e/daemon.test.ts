@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureSession } from '../../src/client/session.js';
@@ -193,6 +193,73 @@ describe('the daemon', () => {
     expect(git(night.repo, '--git-dir', mirror, 'for-each-ref', 'refs/heads/main', 'refs/heads/master')).toBe(
       '',
     );
+  });
+
+  it('restores a main moved in a mirror once and blames only its mover, not a task launched after the move', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const sup = night.supervisor();
+    const events: NightshiftEvent[] = [];
+    sup.events.subscribe((e) => events.push(e));
+    await sup.start();
+    const flags = path.join(night.root, 'flags');
+    mkdirSync(flags);
+    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    // '' while the mirror is not there yet (or half made) or has no main.
+    const mirrorMain = () => {
+      try {
+        return git(
+          night!.repo,
+          '--git-dir',
+          mirror,
+          'for-each-ref',
+          '--format=%(objectname)',
+          'refs/heads/main',
+        );
+      } catch {
+        return '';
+      }
+    };
+    // The mover moves the mirror's main around the guard, then waits until the second task has launched.
+    night.dropSpec(
+      'mover.md',
+      scriptedSpec(
+        'mover',
+        `write m.txt "m\\n"\ncommit "m"\nsh "git -c core.hooksPath=/nonexistent branch -f main HEAD"\nsh "while [ ! -e ${flags}/one ]; do sleep 0.1; done"\nexit 0`,
+      ),
+    );
+    const moved = await waitFor('main moved in the mirror', () => mirrorMain() || null, 30_000);
+    // The second task launches while main is moved (its launch record holds the moved main), and ends
+    // only after the mover has been collected.
+    night.dropSpec(
+      'second.md',
+      scriptedSpec(
+        'second',
+        `sh "while [ ! -e ${flags}/two ]; do sleep 0.1; done"\nwrite s.txt "s\\n"\ncommit "s"\nexit 0`,
+      ),
+    );
+    const record = path.join(night.root, 'hosts', 'local', 'tasks', 'second', 'main-refs-1');
+    await waitFor('second launched', () => existsSync(record), 30_000);
+    expect(readFileSync(record, 'utf8')).toContain(moved);
+    writeFileSync(path.join(flags, 'one'), '');
+    await waitFor('mover failed', () => sup.store.get('mover').state === 'failed', 30_000);
+    expect(sup.store.get('mover').failure?.code).toBe('main-touched');
+    expect(mirrorMain()).toBe('');
+    writeFileSync(path.join(flags, 'two'), '');
+    await waitFor(
+      'second reviewed',
+      () => ['review', 'done'].includes(sup.store.get('second').state),
+      30_000,
+    );
+    expect(sup.store.get('second').failure ?? null).toBeNull();
+    // Restored once (by the mover's collection), blamed once; the second's collection left main alone.
+    expect(mirrorMain()).toBe('');
+    const restored = events.filter((e) => e.type === 'main.restored');
+    expect(
+      restored.map((e) => e.type === 'main.restored' && [e.task, e.ref, e.old, e.new, e.attributed]),
+    ).toEqual([['mover', 'refs/heads/main', null, moved, true]]);
   });
 
   it('hears an executor exit at once from the runner, not at the next poll', async () => {
