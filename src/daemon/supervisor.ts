@@ -46,6 +46,7 @@ import { writeDaemonState, type PublishedState } from './state-file.js';
 import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { describeEvent } from './describe.js';
+import { settleWhenIdle } from './idle.js';
 
 /** Lets a LinkError through (collection is deferred); any other failure of a best-effort step is ignored. */
 function rethrowLinkError(err: unknown): undefined {
@@ -403,7 +404,7 @@ export class Supervisor {
           now: this.clock.now(),
           code: 'dependency-failed',
           attribution: 'spec',
-          reason: `dependency ${d.dependency} failed`,
+          reason: d.reason,
         }),
       );
     }
@@ -1118,12 +1119,10 @@ export class Supervisor {
     if (tasks.some((t) => t.state === 'review' && !t.parked)) return;
     // A spec still settling in the inbox is work about to arrive.
     if (this.inboxSettling) return;
-    const toggles = this.toggles.read();
-    const pending = tasks.filter((t) => t.state === 'pending');
-    // Pending work can progress unless dispatch is frozen or it waits on something that will never come.
-    const canProgress =
-      !toggles.frozen && pending.some((t) => !this.waiting.get(t.id)?.startsWith('pinned provider'));
-    if (canProgress) return;
+    // Pending work can progress unless dispatch is frozen or it waits on something that will never
+    // come (an unconfigured pinned provider, a dependency never queued or in a cycle: daemon/idle.ts).
+    const idle = { store: this.store, toggles: this.toggles, config: this.opts.config, clock: this.clock };
+    if (!settleWhenIdle(idle)) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

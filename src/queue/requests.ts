@@ -32,7 +32,14 @@ import type { ToggleStore } from './toggles.js';
 
 const id = z.string().regex(TASK_ID_PATTERN);
 export const requestSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('add'), file: z.string(), text: z.string(), force: z.boolean() }),
+  z.strictObject({
+    kind: z.literal('add'),
+    file: z.string(),
+    text: z.string(),
+    force: z.boolean(),
+    /** Queue it even if `dependsOn` names an id not queued yet (it waits for it). */
+    allowUnknownDeps: z.boolean().optional(),
+  }),
   z.strictObject({ kind: z.literal('kill'), task: id, reason: z.string().optional() }),
   z.strictObject({ kind: z.literal('retry'), task: id }),
   z.strictObject({ kind: z.literal('approve'), task: id }),
@@ -65,7 +72,14 @@ export interface RequestOutcome {
  */
 export type RecordedRequest =
   | Exclude<Request, { kind: 'add' }>
-  | { kind: 'add'; file: string; force: boolean; textSha256: string; textBytes: number };
+  | {
+      kind: 'add';
+      file: string;
+      force: boolean;
+      allowUnknownDeps?: boolean;
+      textSha256: string;
+      textBytes: number;
+    };
 
 export interface AppliedRequest extends Omit<RequestEnvelope, 'request'> {
   request: RecordedRequest;
@@ -202,7 +216,10 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
             hint: 'lint.strict is on: warnings are errors',
           });
         }
-        const task = store.enqueue(parsed, { force: request.force });
+        const task = store.enqueue(parsed, {
+          force: request.force,
+          allowUnknownDeps: request.allowUnknownDeps === true,
+        });
         return { ok: true, message: `queued ${task.id}`, task: task.id };
       }
       case 'kill': {
@@ -331,6 +348,7 @@ function recorded(request: Request): RecordedRequest {
     kind: 'add',
     file: request.file,
     force: request.force,
+    ...(request.allowUnknownDeps ? { allowUnknownDeps: true } : {}),
     textSha256: createHash('sha256').update(bytes).digest('hex'),
     textBytes: bytes.length,
   };
