@@ -21,7 +21,8 @@ import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox } from '../queue/inbox.js';
 import { WorkspaceLock } from '../queue/lock.js';
-import { applyPendingRequests } from '../queue/requests.js';
+import { applyPendingRequests, type RequestHooks } from '../queue/requests.js';
+import { replaceConfig } from '../config/reload.js';
 import { FatalIoError } from '../queue/fsx.js';
 import { QueueStore } from '../queue/store.js';
 import { ToggleStore } from '../queue/toggles.js';
@@ -47,6 +48,7 @@ import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { describeEvent } from './describe.js';
 import { settleWhenIdle } from './idle.js';
+import { reconfiguredHealth } from './control.js';
 
 /** Lets a LinkError through (collection is deferred); any other failure of a best-effort step is ignored. */
 function rethrowLinkError(err: unknown): undefined {
@@ -92,6 +94,8 @@ export interface SupervisorOptions {
   watch?: boolean;
   /** One line per event for logs/daemon.log. */
   log?: (line: string) => void;
+  /** Applies stop and reload requests (daemon/control.ts); without it they are refused. */
+  control?: Pick<RequestHooks, 'stop' | 'reload'>;
 }
 
 export class Supervisor {
@@ -112,7 +116,7 @@ export class Supervisor {
   private readonly waiting = new Map<string, string>();
   private readonly random: () => number;
   private readonly redact: Redactor;
-  private readonly backoff: BackoffPolicy;
+  private backoff: BackoffPolicy;
   private lock: WorkspaceLock | null = null;
   private watcher: QueueWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -231,6 +235,22 @@ export class Supervisor {
     for (const resolve of this.idleWaiters) resolve();
   }
 
+  /**
+   * A reloaded config (daemon/control.ts decided what may change live): the shared config object takes
+   * its values, providers' live limits follow their concurrency, and dispatch runs again.
+   */
+  reload(next: Config): void {
+    replaceConfig(this.opts.config, next);
+    for (const [name, cfg] of Object.entries(next.providers))
+      this.fleet.update(name, (h) => reconfiguredHealth(h, cfg.concurrency, this.clock.monotonic()));
+    this.backoff = {
+      ...DEFAULT_BACKOFF,
+      initialMs: parseDuration(next.defaults.retryInitial) ?? DEFAULT_BACKOFF.initialMs,
+      maxMs: parseDuration(next.defaults.retryMax) ?? DEFAULT_BACKOFF.maxMs,
+    };
+    this.wake();
+  }
+
   /** Resolves when nothing is pending, running or in review that can still progress. */
   untilIdle(): Promise<void> {
     return new Promise((resolve) => {
@@ -294,6 +314,7 @@ export class Supervisor {
       hooks: {
         beforeKill: (task) => this.killForRequest(task),
         probe: (provider) => this.fleet.requestProbe(provider),
+        ...this.opts.control,
       },
     });
     const inbox = sweepInbox({

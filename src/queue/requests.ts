@@ -1,5 +1,6 @@
 /**
- * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate, probe. Clients
+ * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate, probe, and the
+ * daemon's own stop and reload (daemon/control.ts). Clients
  * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
  * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
  */
@@ -48,6 +49,9 @@ export const requestSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('thaw'), provider: id.nullable() }),
   z.strictObject({ kind: z.literal('gate'), gate: z.enum(GATE_NAMES), enabled: z.boolean() }),
   z.strictObject({ kind: z.literal('probe'), provider: id }),
+  /** Stop the daemon with this pid (a request left for a later daemon must not stop that one). */
+  z.strictObject({ kind: z.literal('stop'), pid: z.number().int().positive() }),
+  z.strictObject({ kind: z.literal('reload') }),
 ]);
 export type Request = z.output<typeof requestSchema>;
 
@@ -119,6 +123,10 @@ export interface RequestHooks {
   beforeKill?(task: TaskRecord): Promise<void>;
   /** Probes a provider as soon as it can (the daemon's fleet); says what it did. */
   probe?(provider: string): RequestOutcome;
+  /** Stops the daemon gracefully if it is the one with `pid` (daemon/control.ts). */
+  stop?(pid: number): RequestOutcome;
+  /** Re-reads and applies the config file, or keeps the old config and says why (daemon/control.ts). */
+  reload?(): RequestOutcome;
 }
 
 export interface ApplierDeps {
@@ -309,6 +317,16 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
           );
         }
         return deps.hooks.probe(request.provider);
+      }
+      case 'stop': {
+        if (!deps.hooks?.stop)
+          return refuse(`no daemon is running to stop (this request was for pid ${request.pid})`);
+        return deps.hooks.stop(request.pid);
+      }
+      case 'reload': {
+        if (!deps.hooks?.reload)
+          return refuse('no daemon is running to reload its config; the next daemon reads it when it starts');
+        return deps.hooks.reload();
       }
       case 'gate': {
         if (
