@@ -164,11 +164,13 @@ type Node = Pick<TaskRecord, 'id' | 'state' | 'spec' | 'parked'>;
  * add it) — a dependency was never queued. Tasks not listed wait or may start.
  */
 export function unmeetable(tasks: readonly Node[], opts: { unknownIsFinal: boolean }): Map<string, string> {
+  // Only pending tasks with dependencies wait on them (most queues have few: the rest costs nothing).
+  const waiting = tasks.filter((t) => t.state === 'pending' && t.spec.dependsOn.length > 0);
+  if (waiting.length === 0) return new Map();
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const pending = tasks.filter((t) => t.state === 'pending');
-  // Only pending tasks still wait on their dependencies; a cycle among them can never be entered.
+  // A cycle among them can never be entered.
   const cyclic = new Map<string, string>();
-  for (const cycle of findCycles(graphOf(pending))) {
+  for (const cycle of findCycles(graphOf(waiting))) {
     for (const id of cycle) cyclic.set(id, formatCycle(cycle));
   }
   const verdict = new Map<string, string | null>();
@@ -199,7 +201,7 @@ export function unmeetable(tasks: readonly Node[], opts: { unknownIsFinal: boole
     }
   };
   const out = new Map<string, string>();
-  for (const t of pending) {
+  for (const t of waiting) {
     judge(t);
     const why = verdict.get(t.id);
     if (why) out.set(t.id, why);
@@ -239,10 +241,12 @@ export function pendingCanProgress(
   opts: { frozen: boolean; providers: ReadonlySet<string> },
 ): boolean {
   if (opts.frozen) return false;
+  const pending = tasks.filter((t) => t.state === 'pending');
+  const free = (t: Node) => t.spec.provider === null || opts.providers.has(t.spec.provider);
+  if (pending.some((t) => t.spec.dependsOn.length === 0 && free(t))) return true;
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const memo = new Map<string, boolean>();
-  const pending = tasks.filter((t) => t.state === 'pending');
-  const cyclic = new Set(findCycles(graphOf(pending)).flat());
+  const cyclic = new Set(findCycles(graphOf(pending.filter((t) => t.spec.dependsOn.length))).flat());
   const progresses = (root: Node): boolean => {
     const work: Node[] = [root];
     while (work.length) {
@@ -251,7 +255,7 @@ export function pendingCanProgress(
         work.pop();
         continue;
       }
-      if (cyclic.has(t.id) || (t.spec.provider !== null && !opts.providers.has(t.spec.provider))) {
+      if (cyclic.has(t.id) || !free(t)) {
         memo.set(t.id, false);
         work.pop();
         continue;
