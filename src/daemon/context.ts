@@ -31,7 +31,8 @@ export interface DaemonContext {
   readonly attempts: AttemptRegistry;
   readonly redact: Redactor;
   readonly random: () => number;
-  readonly backoff: BackoffPolicy;
+  /** The retry backoff (a reload may change it). */
+  backoff: BackoffPolicy;
   /** One line for logs/daemon.log (already redacted by the caller's sink). */
   log(line: string): void;
   /** Asks the loop for a tick as soon as it can. */

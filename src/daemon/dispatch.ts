@@ -8,6 +8,7 @@
  * recent grades and then free capacity (a provider graded below the floor is capped, see grades.ts).
  * Hosts: the provider's hosts that are under their thresholds.
  */
+import { unmeetable } from '../core/dependencies.js';
 import type { TaskRecord } from '../core/task.js';
 import { canDispatch, liveLimit, type ProviderHealth } from './health.js';
 
@@ -53,8 +54,8 @@ export interface Decision {
 export interface DispatchResult {
   decisions: Decision[];
   waiting: Map<string, string>;
-  /** Tasks whose dependency failed: they fail too. */
-  doomed: { task: string; dependency: string }[];
+  /** Tasks whose dependencies can never be met (failed, a cycle: core/dependencies.ts): they fail. */
+  doomed: { task: string; reason: string }[];
   /**
    * The next tasks to start once a slot frees, in order (at most `lookahead`): they wait only because
    * healthy providers are at their live limits. Each names the provider and host it would most likely
@@ -92,6 +93,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   // What blocks each provider, and the waiting text of a task any provider may take when all are
   // blocked: the same for every task until a decision changes a provider's running count. With
   // thousands of pending tasks and no free slot, this is most of a dispatch pass.
+  const never = unmeetable([...input.tasks.values()], { unknownIsFinal: false });
   let providerState: { p: ProviderView; why: string | null }[] | null = null;
   let allBlocked: string | null = null;
   // Where the next slot to free would most likely go (for `upcoming`), for a task any provider may take.
@@ -118,17 +120,17 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       waiting.set(task.id, `retry backoff until ${new Date(due).toISOString()}`);
       continue;
     }
-    const deps = task.spec.dependsOn.map((id) => ({ id, dep: input.tasks.get(id) }));
-    const failedDep = deps.find((d) => d.dep?.state === 'failed');
-    if (failedDep) {
-      doomed.push({ task: task.id, dependency: failedDep.id });
+    const doom = never.get(task.id);
+    if (doom) {
+      doomed.push({ task: task.id, reason: doom });
       continue;
     }
+    const deps = task.spec.dependsOn.map((id) => ({ id, dep: input.tasks.get(id) }));
     const unmet = deps.filter((d) => d.dep?.state !== 'done');
     if (unmet.length) {
       waiting.set(
         task.id,
-        `waiting for ${unmet.map((d) => (d.dep ? `${d.id} (${d.dep.state})` : `${d.id} (unknown)`)).join(', ')}`,
+        `waiting for ${unmet.map((d) => (d.dep ? `${d.id} (${d.dep.state})` : `${d.id} (not queued yet)`)).join(', ')}`,
       );
       continue;
     }

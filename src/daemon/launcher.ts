@@ -73,7 +73,7 @@ export class Launcher {
           now: ctx.clock.now(),
           code: 'dependency-failed',
           attribution: 'spec',
-          reason: `dependency ${d.dependency} failed`,
+          reason: d.reason,
         }),
       );
     }

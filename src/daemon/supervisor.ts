@@ -10,7 +10,7 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { DEFAULT_BACKOFF } from '../core/failures.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from '../core/failures.js';
 import type { Clock } from '../lib/clock.js';
 import type { Redactor } from '../lib/redact.js';
 import type { WorkspacePaths } from '../config/paths.js';
@@ -20,7 +20,8 @@ import type { WorkerHost } from '../hosts/worker.js';
 import { EventLog } from '../queue/eventlog.js';
 import { sweepInbox } from '../queue/inbox.js';
 import { WorkspaceLock } from '../queue/lock.js';
-import { applyPendingRequests } from '../queue/requests.js';
+import { applyPendingRequests, type RequestHooks } from '../queue/requests.js';
+import { replaceConfig } from '../config/reload.js';
 import { FatalIoError } from '../queue/fsx.js';
 import { QueueStore } from '../queue/store.js';
 import { ToggleStore } from '../queue/toggles.js';
@@ -35,6 +36,8 @@ import { liveLimit } from './health.js';
 import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { Launcher } from './launcher.js';
+import { settleWhenIdle } from './idle.js';
+import { reconfiguredHealth } from './control.js';
 import { realTimers, TickLoop, type TickFailure, type Timers } from './loop.js';
 import { monitorCycle } from './monitor.js';
 import { AttemptRegistry } from './registry.js';
@@ -65,6 +68,17 @@ export interface SupervisorOptions {
   exit?: (code: number, message: string) => void;
   /** Timers for the loop (tests inject manual ones). */
   timers?: Timers;
+  /** Applies stop and reload requests (daemon/control.ts); without it they are refused. */
+  control?: Pick<RequestHooks, 'stop' | 'reload'>;
+}
+
+/** The retry backoff the config asks for. */
+function backoffOf(config: Config): BackoffPolicy {
+  return {
+    ...DEFAULT_BACKOFF,
+    initialMs: parseDuration(config.defaults.retryInitial) ?? DEFAULT_BACKOFF.initialMs,
+    maxMs: parseDuration(config.defaults.retryMax) ?? DEFAULT_BACKOFF.maxMs,
+  };
 }
 
 /** Whether an error is a full disk (ENOSPC from any write: the queue, the event log, a mirrored log). */
@@ -148,11 +162,7 @@ export class Supervisor {
       attempts: this.attempts,
       redact: this.redact,
       random,
-      backoff: {
-        ...DEFAULT_BACKOFF,
-        initialMs: parseDuration(opts.config.defaults.retryInitial) ?? DEFAULT_BACKOFF.initialMs,
-        maxMs: parseDuration(opts.config.defaults.retryMax) ?? DEFAULT_BACKOFF.maxMs,
-      },
+      backoff: backoffOf(opts.config),
       log: (line) => opts.log?.(this.redact(line)),
       wake: () => this.wake(),
       pollSoon: () => {
@@ -275,6 +285,18 @@ export class Supervisor {
     await this.loop.runNow(true);
   }
 
+  /**
+   * A reloaded config (daemon/control.ts decided what may change live): the shared config object takes
+   * its values, providers' live limits follow their concurrency, and dispatch runs again.
+   */
+  reload(next: Config): void {
+    replaceConfig(this.opts.config, next);
+    for (const [name, cfg] of Object.entries(next.providers))
+      this.fleet.update(name, (h) => reconfiguredHealth(h, cfg.concurrency, this.clock.monotonic()));
+    this.ctx.backoff = backoffOf(next);
+    this.wake();
+  }
+
   wake(): void {
     // Nothing ticks before start() is done: an exit signal heard while adopting must not run a tick
     // (a monitor cycle, another adoption) beside it. start() wakes once at its end.
@@ -334,6 +356,7 @@ export class Supervisor {
       hooks: {
         beforeKill: (task) => killForRequest(this.ctx, task.id),
         probe: (provider) => this.fleet.requestProbe(provider),
+        ...this.opts.control,
       },
     });
     const inbox = sweepInbox({
@@ -447,12 +470,10 @@ export class Supervisor {
     if (tasks.some((t) => t.state === 'review' && !t.parked)) return;
     // A spec still settling in the inbox is work about to arrive.
     if (this.inboxSettling) return;
-    const toggles = this.toggles.read();
-    const pending = tasks.filter((t) => t.state === 'pending');
-    // Pending work can progress unless dispatch is frozen or it waits on something that will never come.
-    const canProgress =
-      !toggles.frozen && pending.some((t) => !this.launcher.waiting.get(t.id)?.startsWith('pinned provider'));
-    if (canProgress) return;
+    // Pending work can progress unless dispatch is frozen or it waits on something that will never
+    // come (an unconfigured pinned provider, a dependency never queued or in a cycle: daemon/idle.ts).
+    const idle = { store: this.store, toggles: this.toggles, config: this.opts.config, clock: this.clock };
+    if (!settleWhenIdle(idle)) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

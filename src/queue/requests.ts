@@ -1,5 +1,6 @@
 /**
- * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate, probe. Clients
+ * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate, probe, and the
+ * daemon's own stop and reload (daemon/control.ts). Clients
  * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
  * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
  */
@@ -33,7 +34,14 @@ import type { ToggleStore } from './toggles.js';
 
 const id = z.string().regex(TASK_ID_PATTERN);
 export const requestSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('add'), file: z.string(), text: z.string(), force: z.boolean() }),
+  z.strictObject({
+    kind: z.literal('add'),
+    file: z.string(),
+    text: z.string(),
+    force: z.boolean(),
+    /** Queue it even if `dependsOn` names an id not queued yet (it waits for it). */
+    allowUnknownDeps: z.boolean().optional(),
+  }),
   z.strictObject({ kind: z.literal('kill'), task: id, reason: z.string().optional() }),
   z.strictObject({ kind: z.literal('retry'), task: id }),
   z.strictObject({ kind: z.literal('approve'), task: id }),
@@ -42,6 +50,9 @@ export const requestSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('thaw'), provider: id.nullable() }),
   z.strictObject({ kind: z.literal('gate'), gate: z.enum(GATE_NAMES), enabled: z.boolean() }),
   z.strictObject({ kind: z.literal('probe'), provider: id }),
+  /** Stop the daemon with this pid (a request left for a later daemon must not stop that one). */
+  z.strictObject({ kind: z.literal('stop'), pid: z.number().int().positive() }),
+  z.strictObject({ kind: z.literal('reload') }),
 ]);
 export type Request = z.output<typeof requestSchema>;
 
@@ -66,7 +77,14 @@ export interface RequestOutcome {
  */
 export type RecordedRequest =
   | Exclude<Request, { kind: 'add' }>
-  | { kind: 'add'; file: string; force: boolean; textSha256: string; textBytes: number };
+  | {
+      kind: 'add';
+      file: string;
+      force: boolean;
+      allowUnknownDeps?: boolean;
+      textSha256: string;
+      textBytes: number;
+    };
 
 export interface AppliedRequest extends Omit<RequestEnvelope, 'request'> {
   request: RecordedRequest;
@@ -106,6 +124,10 @@ export interface RequestHooks {
   beforeKill?(task: TaskRecord): Promise<void>;
   /** Probes a provider as soon as it can (the daemon's fleet); says what it did. */
   probe?(provider: string): RequestOutcome;
+  /** Stops the daemon gracefully if it is the one with `pid` (daemon/control.ts). */
+  stop?(pid: number): RequestOutcome;
+  /** Re-reads and applies the config file, or keeps the old config and says why (daemon/control.ts). */
+  reload?(): RequestOutcome;
 }
 
 export interface ApplierDeps {
@@ -203,7 +225,10 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
             hint: 'lint.strict is on: warnings are errors',
           });
         }
-        const task = store.enqueue(parsed, { force: request.force });
+        const task = store.enqueue(parsed, {
+          force: request.force,
+          allowUnknownDeps: request.allowUnknownDeps === true,
+        });
         return { ok: true, message: `queued ${task.id}`, task: task.id };
       }
       case 'kill': {
@@ -284,6 +309,16 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
         }
         return deps.hooks.probe(request.provider);
       }
+      case 'stop': {
+        if (!deps.hooks?.stop)
+          return refuse(`no daemon is running to stop (this request was for pid ${request.pid})`);
+        return deps.hooks.stop(request.pid);
+      }
+      case 'reload': {
+        if (!deps.hooks?.reload)
+          return refuse('no daemon is running to reload its config; the next daemon reads it when it starts');
+        return deps.hooks.reload();
+      }
       case 'gate': {
         if (
           request.enabled &&
@@ -322,6 +357,7 @@ function recorded(request: Request): RecordedRequest {
     kind: 'add',
     file: request.file,
     force: request.force,
+    ...(request.allowUnknownDeps ? { allowUnknownDeps: true } : {}),
     textSha256: createHash('sha256').update(bytes).digest('hex'),
     textBytes: bytes.length,
   };

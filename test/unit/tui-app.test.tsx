@@ -295,6 +295,22 @@ describe('requests and hand-overs', () => {
     expect(app.source.submitted).toEqual([{ kind: 'probe', provider: 'codex' }]);
   });
 
+  it('asks the daemon to reload its config with R and to stop with S, naming its pid', async () => {
+    const app = start({
+      snapshot: { daemon: { pid: 99, host: 'box', kind: 'daemon', since: new Date().toISOString() } },
+    });
+    await app.press('R', (f) => f.includes('applied reload'));
+    await app.press('S', (f) => f.includes('applied stop'));
+    expect(app.source.submitted).toEqual([{ kind: 'reload' }, { kind: 'stop', pid: 99 }]);
+  });
+
+  it('says why S and R do nothing without a daemon', async () => {
+    const app = start();
+    await app.press('S', (f) => f.includes('S: no daemon is running (D starts one)'));
+    await app.press('R', (f) => f.includes('R: no daemon is running'));
+    expect(app.source.submitted).toEqual([]);
+  });
+
   it('starts the daemon once with D and says it is starting', async () => {
     const app = start();
     await app.press('D', (f) => f.includes('starting the daemon…'));

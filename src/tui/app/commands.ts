@@ -298,6 +298,14 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       say(result.message, result.ok ? 'info' : 'error');
       return true;
     }
+    case 'stopDaemon': {
+      const pid = view.keyContext.daemon?.pid;
+      if (pid) submit({ kind: 'stop', pid }, `asking daemon pid ${pid} to stop`);
+      return true;
+    }
+    case 'reloadConfig':
+      submit({ kind: 'reload' }, 'asking the daemon to reload its config');
+      return true;
     case 'quit':
       d.exit();
       return true;

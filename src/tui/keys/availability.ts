@@ -88,6 +88,9 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
     if (c.daemon) return `a daemon already runs (pid ${c.daemon.pid})`;
     return c.daemonRequested ? 'a daemon is starting; give it a moment' : null;
   },
+  stopDaemon: (c) => (c.daemon ? null : 'no daemon is running (D starts one)'),
+  reloadConfig: (c) =>
+    c.daemon ? null : 'no daemon is running: the next one reads the config when it starts (D)',
   quit: always,
   forceQuit: always,
   dialogSwitch: always,
