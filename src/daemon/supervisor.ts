@@ -15,7 +15,7 @@ import type { Redactor } from '../lib/redact.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
 import { secretRedactor } from '../config/secrets.js';
 import type { Config } from '../config/schema.js';
-import { LocalRunner } from '../hosts/runner.js';
+import { Repo } from '../git/repo.js';
 import { sessionName, SESSION_PREFIX } from '../hosts/tmux.js';
 import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { EventLog } from '../queue/eventlog.js';
@@ -432,16 +432,7 @@ export class Supervisor {
   /** The commit a task starts from: its recorded base, else its spec's base as it is now. */
   private async resolveBase(task: TaskRecord, localRepo: string): Promise<string | null> {
     if (task.baseSha) return task.baseSha;
-    const r = await new LocalRunner().run([
-      'git',
-      '-C',
-      localRepo,
-      'rev-parse',
-      '--verify',
-      '-q',
-      `${task.spec.base}^{commit}`,
-    ]);
-    return r.exitCode === 0 ? r.stdout.trim() : null;
+    return new Repo(localRepo).revParse(task.spec.base);
   }
 
   /** Prepares the worktree of a task that will start when a slot frees (in the background). */
