@@ -1,15 +1,18 @@
 /**
  * The one way nightshift runs git on its own side (the supervisor's repositories, their worktrees, the
- * gate checkouts, the repositories doctor checks): `git -C <dir> <args…>` through execa, an argv array
- * and never a shell, in an environment built here rather than inherited whole, failing with a GitError
- * that names the repository and the subcommand. Worker hosts run their git through their command runner
- * (hosts/), which may be ssh.
+ * gate checkouts, the repositories doctor checks): `git -C <dir> <args…>` through node's execFile, an
+ * argv array and never a shell, in an environment built here rather than inherited whole, failing with a
+ * GitError that names the repository and the subcommand. Worker hosts run their git through their command
+ * runner (hosts/), which may be ssh.
  *
  * Not simple-git: we used only its `raw()`, it treats a non-zero exit with nothing on stderr as success
  * (so `merge-base --is-ancestor` answered yes to every question), and it refuses an environment that
- * holds EDITOR, which sent the checkout code around it through execFile.
+ * holds EDITOR, which sent the checkout code around it. Not execa, which the runners use: git is spawned
+ * dozens of times per merge on the daemon's one thread, and execa cost ~5 ms of its CPU per call where
+ * execFile costs ~2.3 (simple-git ~2.6), measured on `git rev-parse HEAD` (docs/benchmarks.md).
  */
-import { execa } from 'execa';
+import { execFile, type ExecFileException } from 'node:child_process';
+import { formatDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 
 /** Committer identity for commits nightshift itself makes (rebased, merge and squash commits). */
@@ -36,7 +39,7 @@ const INTERACTIVE_VARIABLES = new Set(['EDITOR', 'VISUAL', 'PAGER']);
 export interface GitOptions {
   /** Variables on top of the clean environment (GIT_INDEX_FILE, GIT_OPTIONAL_LOCKS). */
   env?: Readonly<Record<string, string>>;
-  /** Kill git (SIGTERM, then SIGKILL) after this long; a timeout is a GitError. */
+  /** Stop git (SIGTERM) after this long; a timeout is a GitError. */
   timeoutMs?: number;
   /**
    * Keep stdout as git wrote it. By default it is trimmed at both ends, as simple-git did; output whose
@@ -107,24 +110,33 @@ function said(text: string): string {
  * its stdout (trimmed unless `keepOutput`). Any exit but 0 throws a GitError.
  */
 export async function runGit(dir: string, args: readonly string[], opts: GitOptions = {}): Promise<string> {
-  const result = await execa('git', ['-C', dir, ...IDENTITY_ARGS, ...args], {
-    reject: false,
-    extendEnv: false,
-    env: gitEnvironment(process.env, opts.env),
-    stdin: 'ignore',
-    stripFinalNewline: false,
-    maxBuffer: 256 * 1024 * 1024,
-    windowsHide: true,
-    ...(opts.timeoutMs ? { timeout: opts.timeoutMs, forceKillAfterDelay: 2000 } : {}),
+  const { err, stdout, stderr } = await new Promise<{
+    err: ExecFileException | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => {
+    const child = execFile(
+      'git',
+      ['-C', dir, ...IDENTITY_ARGS, ...args],
+      {
+        env: gitEnvironment(process.env, opts.env),
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+        windowsHide: true,
+        // SIGTERM (the default): git removes its lock files on the way out.
+        ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+      },
+      (e, out, errOut) => resolve({ err: e, stdout: out, stderr: errOut }),
+    );
+    child.stdin?.end();
   });
-  const stdout = result.stdout;
-  const stderr = result.stderr;
-  if (result.exitCode === 0 && !result.failed) return opts.keepOutput ? stdout : stdout.trim();
-  const status = typeof result.exitCode === 'number' ? result.exitCode : null;
-  const why = result.timedOut
-    ? `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`
-    : status === null
-      ? `git did not run to its end (${result.shortMessage})`
-      : `exit ${status}${said(stderr || stdout) ? `: ${said(stderr || stdout)}` : ''}`;
+  if (!err) return opts.keepOutput ? stdout : stdout.trim();
+  const status = typeof err.code === 'number' ? err.code : null;
+  const why =
+    opts.timeoutMs && err.killed
+      ? `timed out after ${formatDuration(opts.timeoutMs)}`
+      : status === null
+        ? `git did not run to its end (${err.signal ? `killed by ${err.signal}` : String(err.code ?? err.message)})`
+        : `exit ${status}${said(stderr || stdout) ? `: ${said(stderr || stdout)}` : ''}`;
   throw new GitError(dir, args, status, stdout, stderr, why);
 }

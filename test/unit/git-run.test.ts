@@ -69,6 +69,14 @@ describe('runGit', () => {
     );
   });
 
+  it('stops a git that runs past its timeout, and says so', async () => {
+    const dir = repo();
+    // An alias that runs a shell command: git waits on it, and the timeout stops git.
+    const err = await failure(runGit(dir, ['-c', 'alias.hang=!sleep 1', 'hang'], { timeoutMs: 100 }));
+    expect(err.status).toBeNull();
+    expect(err.message).toBe(`git hang failed in ${dir}: timed out after 100ms`);
+  });
+
   it('runs in the repository it is given, whatever GIT_DIR, GIT_INDEX_FILE or GIT_WORK_TREE the caller has', async () => {
     const mine = repo();
     const other = repo();
