@@ -25,6 +25,8 @@ export const ErrorCode = {
   corruptTask: 'corrupt-task',
   locked: 'locked',
   io: 'io',
+  /** A git command on one of the supervisor's own repositories failed (git/run.ts). */
+  git: 'git',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -43,6 +45,7 @@ const EXIT_CODES: Record<ErrorCode, 1 | 2> = {
   'corrupt-task': 1,
   locked: 1,
   io: 1,
+  git: 1,
   internal: 1,
 };
 

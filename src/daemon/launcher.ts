@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { enterFailed, enterRunning, type TaskRecord } from '../core/task.js';
 import { resolveRepoPath } from '../config/paths.js';
-import { LinkError, LocalRunner } from '../hosts/runner.js';
+import { Repo } from '../git/repo.js';
+import { LinkError } from '../hosts/runner.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { PromptTooLargeError } from '../providers/common.js';
 import { coerceError } from '../core/errors.js';
@@ -105,16 +106,7 @@ export class Launcher {
   /** The commit a task starts from: its recorded base, else its spec's base as it is now. */
   private async resolveBase(task: TaskRecord, localRepo: string): Promise<string | null> {
     if (task.baseSha) return task.baseSha;
-    const r = await new LocalRunner().run([
-      'git',
-      '-C',
-      localRepo,
-      'rev-parse',
-      '--verify',
-      '-q',
-      `${task.spec.base}^{commit}`,
-    ]);
-    return r.exitCode === 0 ? r.stdout.trim() : null;
+    return new Repo(localRepo).revParse(task.spec.base);
   }
 
   /** Prepares the worktree of a task that will start when a slot frees (in the background). */

@@ -426,6 +426,46 @@ describe('the merge queue', () => {
     expect(git(env.repo, 'log', '-1', '--format=%s', 'main^')).toBe('outside 4');
   });
 
+  it('merges onto a local main that is ahead of its remote, and pushes it: main is never moved back', async () => {
+    const env = setup({ remote: true, testCommand: 'true' });
+    const remote = env.remote ?? '';
+    writeFileSync(path.join(env.repo, 'local.txt'), 'mine\n');
+    git(env.repo, 'add', '-A');
+    git(env.repo, 'commit', '-q', '-m', 'a local commit, not pushed yet');
+    const local = git(env.repo, 'rev-parse', 'main');
+    env.reviewed('feature');
+    env.judgment.kick();
+    await waitFor('merged', () => env.store.get('feature').state === 'done', 60_000);
+    const main = git(env.repo, 'rev-parse', 'main');
+    expect(git(env.repo, 'rev-parse', 'main^')).toBe(local);
+    expect(git(env.repo, 'show', 'main:local.txt')).toBe('mine');
+    expect(git(env.repo, 'show', 'main:feature.txt')).toBe('feature');
+    expect(git(remote, 'rev-parse', 'main')).toBe(main);
+  });
+
+  it('parks a task when local main and its remote have diverged, and moves neither', async () => {
+    const env = setup({ remote: true, testCommand: 'true' });
+    const remote = env.remote ?? '';
+    const clone = mkdtempSync(path.join(os.tmpdir(), 'ns-clone-'));
+    dirs.push(clone);
+    git(os.tmpdir(), 'clone', '-q', remote, clone);
+    writeFileSync(path.join(clone, 'theirs.txt'), 'theirs\n');
+    git(clone, 'add', '-A');
+    git(clone, 'commit', '-q', '-m', 'pushed by someone else');
+    git(clone, 'push', '-q', 'origin', 'main');
+    const theirs = git(clone, 'rev-parse', 'HEAD');
+    writeFileSync(path.join(env.repo, 'local.txt'), 'mine\n');
+    git(env.repo, 'add', '-A');
+    git(env.repo, 'commit', '-q', '-m', 'a local commit');
+    const local = git(env.repo, 'rev-parse', 'main');
+    env.reviewed('feature');
+    env.judgment.kick();
+    await waitFor('parked', () => env.store.get('feature').parked, 60_000);
+    expect(env.store.get('feature').parked).toBe('diverged');
+    expect(git(env.repo, 'rev-parse', 'main')).toBe(local);
+    expect(git(remote, 'rev-parse', 'main')).toBe(theirs);
+  });
+
   it('parks a task whose push the remote declines (a hook), with main put back, and does not re-stage', async () => {
     const env = setup({ remote: true, testCommand: 'true' });
     const remote = env.remote ?? '';
@@ -446,22 +486,25 @@ describe('the merge queue', () => {
     expect(git(remote, 'rev-parse', 'main')).toBe(before);
   });
 
-  it('sends a conflicting branch back as a round with the new base', async () => {
-    const env = setup({ testCommand: 'true' });
-    env.reviewed('left', 'same.txt');
-    env.reviewed('right', 'same.txt');
-    env.judgment.kick();
-    await waitFor('one merged, one back', () => {
-      const t = env.store.list();
-      return t.some((x) => x.state === 'done') && t.some((x) => x.state === 'pending') ? t : null;
-    });
-    const back = env.store.list().find((t) => t.state === 'pending');
-    expect(back?.review?.summary).toMatch(
-      /conflicts in same\.txt.*Rebase this branch onto refs\/nightshift\/base\//,
-    );
-    expect(back?.baseSha).toBe(git(env.repo, 'rev-parse', 'main'));
-    expect(back?.round).toBe(1);
-  });
+  it.each<MergeMode>(['rebase', 'merge-commit', 'squash'])(
+    '%s: sends a conflicting branch back as a round with the new base',
+    async (merge) => {
+      const env = setup({ testCommand: 'true', merge });
+      env.reviewed('left', 'same.txt');
+      env.reviewed('right', 'same.txt');
+      env.judgment.kick();
+      await waitFor('one merged, one back', () => {
+        const t = env.store.list();
+        return t.some((x) => x.state === 'done') && t.some((x) => x.state === 'pending') ? t : null;
+      });
+      const back = env.store.list().find((t) => t.state === 'pending');
+      expect(back?.review?.summary).toMatch(
+        /conflicts in same\.txt.*Rebase this branch onto refs\/nightshift\/base\//,
+      );
+      expect(back?.baseSha).toBe(git(env.repo, 'rev-parse', 'main'));
+      expect(back?.round).toBe(1);
+    },
+  );
 
   it('approves by gates, and parks a branch that fails them once its rounds are used up', async () => {
     const env = setup({ testCommand: 'test ! -e broken.txt' });
