@@ -37,6 +37,44 @@ module.exports = {
       to: { path: '^(src/(hosts|git)/|child_process$|node:child_process$|execa)' },
     },
     {
+      name: 'tui-reads-through-client',
+      comment:
+        'client/ is the only read model: the TUI reads daemon state, providers and tasks through it, ' +
+        'and imports only client/, core/ and lib/ (the types it needs are re-exported by client/).',
+      severity: 'error',
+      from: { path: '^src/tui/' },
+      to: { path: '^src/', pathNot: '^src/(tui|client|core|lib)/' },
+    },
+    {
+      name: 'tui-no-io',
+      comment:
+        'The TUI reads no files and spawns no terminals itself: the watcher (chokidar), node-pty and ' +
+        'the file reads live in client/live/. Only app/run.tsx appends to its slow-frame debug log.',
+      severity: 'error',
+      from: { path: '^src/tui/', pathNot: '^src/tui/app/run\\.tsx$' },
+      to: {
+        path: '^((node:)?fs(/promises)?|node-pty|@xterm/headless|chokidar)$|node_modules/(node-pty|@xterm/headless|chokidar)/',
+      },
+    },
+    {
+      name: 'cli-starts-daemon-only',
+      comment:
+        'The CLI reads daemon state through client/ (daemonState(), providersView); only the commands ' +
+        'that run a supervisor in this process (daemon-run.ts, demo-run.ts) import daemon/.',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: '^src/cli/commands/(daemon-run|demo-run)\\.ts$' },
+      to: { path: '^src/daemon/' },
+    },
+    {
+      name: 'cli-reads-through-client',
+      comment:
+        'The CLI reads tasks, toggles and the lock through client/; only init.ts (which creates the ' +
+        'queue layout) and lint.ts (which reads spec files without following links) use queue/.',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: '^src/cli/commands/(init|lint)\\.ts$' },
+      to: { path: '^src/queue/' },
+    },
+    {
       name: 'core-is-pure',
       comment: 'core/ has no fs, no processes, no React.',
       severity: 'error',

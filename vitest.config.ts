@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /** The long kill -9 soaks: their own project, out of `npm test` (see README, Development). */
 const SOAK = ['test/e2e/queue-crash.test.ts', 'test/e2e/daemon-crash.test.ts'];
+/** Makes node_modules/ink nightshift's Ink first (scripts/patch-ink.js): tests run the Ink that ships. */
+const globalSetup = ['test/setup/ink.ts'];
 
 export default defineConfig({
   test: {
@@ -9,6 +11,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          globalSetup,
           sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts', 'test/unit/**/*.test.tsx'],
           testTimeout: 20_000,
@@ -17,6 +20,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          globalSetup,
           // Runs after the unit project, with fewer workers.
           sequence: { groupOrder: 1 },
           include: ['test/e2e/**/*.test.ts'],
@@ -31,6 +35,7 @@ export default defineConfig({
         test: {
           // `npm run test:soak`: hundreds of kill -9 rounds each; .ci/run runs them after `npm test`.
           name: 'soak',
+          globalSetup,
           sequence: { groupOrder: 2 },
           include: SOAK,
           testTimeout: 1_200_000,

@@ -295,9 +295,12 @@ function makeWorkspace(dir, count) {
 // ---------------------------------------------------------------------------------------- programs
 
 const TMUX_SOCKET = `ns-bench-tui-${process.pid}`;
+/** Where the TUI attaches: <the local host's workdir>/tmux/<socket> (docs/tui.md); set by streaming(). */
+let tmuxSocketPath = null;
 
 function tmux(...args) {
-  return execFileSync('tmux', ['-L', TMUX_SOCKET, ...args], { encoding: 'utf8', stdio: 'pipe' });
+  const socket = tmuxSocketPath ? ['-S', tmuxSocketPath] : ['-L', TMUX_SOCKET];
+  return execFileSync('tmux', [...socket, ...args], { encoding: 'utf8', stdio: 'pipe' });
 }
 
 /** Stops the bench's tmux server and removes its socket file (tmux 3.3 leaves it behind). */
@@ -414,6 +417,8 @@ function profileSummary(file, n = 12) {
 
 async function streaming(ws, dir, log) {
   const session = `ns-${ws.running}`;
+  tmuxSocketPath = path.join(ws.root, 'hosts', 'local', 'tmux', TMUX_SOCKET);
+  mkdirSync(path.dirname(tmuxSocketPath), { recursive: true });
   tmux(
     '-f',
     '/dev/null',

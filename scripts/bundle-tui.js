@@ -1,37 +1,36 @@
 // Bundles the TUI (dist/tui/app/run.js, compiled by tsc, through scripts/tui-entry.js) into
-// dist/tui-bundle/ (`npm run build` runs this after tsc). Why: unbundled, starting the TUI means Node
-// resolving, reading and compiling ~1,100 modules (~0.9 s of CPU before the first frame); one file with
-// tree-shaking (Ink's `es-toolkit/compat` barrel alone is 415 files) takes ~0.3 s. src/cli/commands/tui.ts
-// loads the bundle when it exists and NODE_ENV is production (what the TUI runs with by default), else the
-// modules as compiled.
+// dist/tui-bundle/ (`npm run build` runs this after tsc and scripts/patch-ink.js). Why: unbundled,
+// starting the TUI means Node resolving, reading and compiling ~1,100 modules (~0.9 s of CPU before the
+// first frame); one file with tree-shaking (Ink's `es-toolkit/compat` barrel alone is 415 files) takes
+// ~0.3 s. src/cli/commands/tui.ts loads the bundle when it exists and NODE_ENV is production (what the
+// TUI runs with by default), else the modules as compiled.
 // The bundle is CommonJS so that loadTui can compile it as a vm.Script with V8's code cache (Node 20 has
-// no code cache for ES modules): CommonJS has no top-level await, so the two that Ink's modules have are
-// patched out (see noTopLevelAwait).
-// Four of the modules Ink 6.8 imports are swapped for src/tui/ink/ (see there): its output stage, with
-// caches that last across frames; its two text caches, bounded; and widest-line, cached.
+// no code cache for ES modules): CommonJS has no top-level await, so yoga-layout's is patched out here
+// (see noTopLevelAwait); Ink's two are gone from the patched Ink already.
+// Ink is bundled as installed, which scripts/patch-ink.js has made nightshift's Ink (src/tui/ink/ in
+// place of four of its modules, its reconciler without top-level awaits): the same Ink the tests and an
+// unbundled run use. The build stops if node_modules/ink is not patched (see inkIsPatched).
 // Some packages stay imports of node_modules (see `external`). The Executor tab's live view (node-pty,
 // @xterm/headless) is a separate chunk, loaded when a live view first opens.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+import { inkBuildDir, unpatched } from './patch-ink.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = path.join(ROOT, 'dist');
 const OUT = path.join(DIST, 'tui-bundle');
-const INK_BUILD = `${path.sep}node_modules${path.sep}ink${path.sep}build${path.sep}`;
-const SWAPS = {
-  './output.js': path.join(DIST, 'tui', 'ink', 'output.js'),
-  './measure-text.js': path.join(DIST, 'tui', 'ink', 'measure-text.js'),
-  './wrap-text.js': path.join(DIST, 'tui', 'ink', 'wrap-text.js'),
-  'widest-line': path.join(DIST, 'tui', 'ink', 'widest-line.js'),
-};
-
-const swapInkInternals = {
-  name: 'nightshift-ink-internals',
-  resolveId(source, importer) {
-    if (importer?.includes(INK_BUILD) && Object.hasOwn(SWAPS, source)) return SWAPS[source];
-    return null;
+/** Refuses to bundle an Ink that scripts/patch-ink.js has not made nightshift's (see there). */
+const INK = inkBuildDir();
+const inkIsPatched = {
+  name: 'nightshift-ink-is-patched',
+  async buildStart() {
+    const wrong = await unpatched(INK);
+    if (wrong.length > 0)
+      throw new Error(
+        `bundle-tui: ${INK} is not patched (${wrong.join(', ')}): run \`node scripts/patch-ink.js\``,
+      );
   },
 };
 
@@ -53,11 +52,10 @@ const yogaWithoutFetch = {
 };
 
 /**
- * The two top-level awaits in what the bundle holds, gone (the build fails if either file changes):
- * - yoga-layout awaits its WebAssembly as it loads. Here it starts loading it and exports `yogaReady`,
- *   which scripts/tui-entry.js awaits before starting the TUI; Ink only calls yoga from then on.
- * - Ink's reconciler awaits React DevTools and its own package.json when DEV=true. The bundle is a
- *   production build: that debugging hook is left to the unbundled modules (NODE_ENV=development).
+ * yoga-layout awaits its WebAssembly as it loads, at top level (the build fails if that file changes).
+ * Here it starts loading it and exports `yogaReady`, which scripts/tui-entry.js awaits before starting
+ * the TUI; Ink only calls yoga from then on. (Ink's reconciler had two top-level awaits too, for React
+ * DevTools with DEV=true: scripts/patch-ink.js removes them from the installed Ink, for every run.)
  */
 const YOGA_INDEX = `${path.sep}node_modules${path.sep}yoga-layout${path.sep}dist${path.sep}src${path.sep}index.js`;
 const YOGA_AWAIT = 'const Yoga = wrapAssembly(await loadYoga());\nexport default Yoga;';
@@ -68,36 +66,18 @@ const YOGA_READY = [
   '});',
   'export { Yoga as default };',
 ].join('\n');
-const INK_DEVTOOLS =
-  /^if \(isDev\(\)\) \{\n {4}try \{\n {8}await import\('\.\/devtools\.js'\);[\s\S]*?\n\}\n(?=const diff = )/m;
-const INK_PACKAGE_JSON =
-  'const packageJson = isDev()\n    ? await loadPackageJson()\n    : { name: undefined, version: undefined };';
-const patched = new Set();
+let yogaPatched = false;
 const noTopLevelAwait = {
   name: 'nightshift-no-top-level-await',
   buildEnd() {
-    if (patched.size !== 2)
-      throw new Error(`bundle-tui: patched ${[...patched].join(', ')}, not yoga and ink`);
+    if (!yogaPatched) throw new Error('bundle-tui: yoga-layout was not bundled from where it was expected');
   },
   transform(code, id) {
-    const patch = (from, to) => {
-      if (typeof from === 'string' ? code.split(from).length !== 2 : !from.test(code))
-        throw new Error(`bundle-tui: ${id} changed; its top-level await cannot be patched out`);
-      return code.replace(from, to);
-    };
-    if (id.endsWith(YOGA_INDEX)) {
-      patched.add('yoga');
-      return { code: patch(YOGA_AWAIT, YOGA_READY), map: null };
-    }
-    if (id.endsWith(`${INK_BUILD}reconciler.js`)) {
-      patched.add('ink');
-      code = patch(INK_DEVTOOLS, '');
-      return {
-        code: patch(INK_PACKAGE_JSON, 'const packageJson = { name: undefined, version: undefined };'),
-        map: null,
-      };
-    }
-    return null;
+    if (!id.endsWith(YOGA_INDEX)) return null;
+    if (code.split(YOGA_AWAIT).length !== 2)
+      throw new Error(`bundle-tui: ${id} changed; its top-level await cannot be patched out`);
+    yogaPatched = true;
+    return { code: code.replace(YOGA_AWAIT, YOGA_READY), map: null };
   },
 };
 
@@ -129,7 +109,7 @@ await build({
   // checks the bundle for it), and Node no longer compiles and scans their CommonJS (~0.1 s). is-in-ci,
   // which Ink reads once as the bundle loads, is bundled too (loadTui hides CI meanwhile).
   external: ['node-pty', 'react-devtools-core'],
-  plugins: [swapInkInternals, yogaWithoutFetch, noTopLevelAwait, requireNodePty],
+  plugins: [inkIsPatched, yogaWithoutFetch, noTopLevelAwait, requireNodePty],
   // The bundle is only loaded with NODE_ENV=production: Ink's own checks of it are settled here.
   transform: { define: { 'process.env.NODE_ENV': '"production"' } },
   logLevel: 'warn',

@@ -40,23 +40,39 @@ export function isBareInvocation(argv: readonly string[]): boolean {
 
 /** Every subcommand, loaded together (their modules are what `nightshift <command>` needs anyway). */
 async function registerCommands(ctx: CommandContext): Promise<void> {
-  const [add, daemon, demo, doctor, freeze, gate, init, lint, ls, providers, report, schema, show, requests] =
-    await Promise.all([
-      import('./commands/add.js'),
-      import('./commands/daemon.js'),
-      import('./commands/demo.js'),
-      import('./commands/doctor.js'),
-      import('./commands/freeze.js'),
-      import('./commands/gate.js'),
-      import('./commands/init.js'),
-      import('./commands/lint.js'),
-      import('./commands/ls.js'),
-      import('./commands/providers.js'),
-      import('./commands/report.js'),
-      import('./commands/schema.js'),
-      import('./commands/show.js'),
-      import('./commands/task-requests.js'),
-    ]);
+  const [
+    add,
+    daemon,
+    demo,
+    doctor,
+    freeze,
+    gate,
+    init,
+    lint,
+    ls,
+    providers,
+    report,
+    schema,
+    show,
+    requests,
+    control,
+  ] = await Promise.all([
+    import('./commands/add.js'),
+    import('./commands/daemon.js'),
+    import('./commands/demo.js'),
+    import('./commands/doctor.js'),
+    import('./commands/freeze.js'),
+    import('./commands/gate.js'),
+    import('./commands/init.js'),
+    import('./commands/lint.js'),
+    import('./commands/ls.js'),
+    import('./commands/providers.js'),
+    import('./commands/report.js'),
+    import('./commands/schema.js'),
+    import('./commands/show.js'),
+    import('./commands/task-requests.js'),
+    import('./commands/control.js'),
+  ]);
   init.registerInit(ctx);
   add.registerAdd(ctx);
   lint.registerLint(ctx);
@@ -68,6 +84,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
   gate.registerGate(ctx);
   doctor.registerDoctor(ctx);
   daemon.registerDaemon(ctx);
+  control.registerControl(ctx);
   demo.registerDemo(ctx);
   providers.registerProviders(ctx);
   report.registerReport(ctx);

@@ -11,12 +11,14 @@ import { workspacePaths, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { secretRedactor } from '../config/secrets.js';
 import type { TaskRecord } from '../core/task.js';
+import { readDaemonState, type DaemonState } from '../daemon/state-file.js';
 import { EventLog } from '../queue/eventlog.js';
 import { REJECT_SETTLE_MS, sweepInbox, type InboxResult } from '../queue/inbox.js';
 
 /** How long a command waits for inbox files that are still settling (an invalid one takes longest). */
 const SETTLE_WAIT_MS = REJECT_SETTLE_MS + 500;
-import { liveHolder, WorkspaceLock, type LockInfo } from '../queue/lock.js';
+import { WorkspaceLock, type LockInfo } from '../queue/lock.js';
+import { runningDaemon } from './daemon-status.js';
 import {
   applyPendingRequests,
   readOutcome,
@@ -27,6 +29,9 @@ import {
 } from '../queue/requests.js';
 import { QueueStore, type RecoveryReport } from '../queue/store.js';
 import { ToggleStore, type Toggles } from '../queue/toggles.js';
+
+/** What the CLI needs of the queue's and the daemon's types, so that it reads them through the client. */
+export type { DaemonState, LockInfo, Request, RequestOutcome, Toggles };
 
 export interface SyncReport {
   recovery: RecoveryReport;
@@ -79,8 +84,12 @@ export class WorkspaceClient {
 
   /** The running daemon, if any. */
   daemon(): LockInfo | null {
-    const holder = liveHolder(this.paths.lock);
-    return holder?.kind === 'daemon' ? holder : null;
+    return runningDaemon(this.paths);
+  }
+
+  /** What the running daemon publishes (queue/state/daemon.json), or null with no daemon. */
+  daemonState(): DaemonState | null {
+    return this.daemon() ? readDaemonState(this.paths) : null;
   }
 
   /** With no daemon: recover, sweep the inbox and apply requests under the lock. Null when a daemon runs. */

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { GRADES, gradePoints } from '../core/grades.js';
 import { RESERVED_IDS, TASK_ID_PATTERN, refNameProblem } from '../core/ids.js';
 import { DEFAULT_ARCHITECT_MODEL } from './models.js';
 
@@ -113,6 +114,14 @@ const providerSchema = z.strictObject({
   scripted: z.strictObject({ probe: z.enum(['ok', 'silent', 'hang', 'fail']).default('ok') }).optional(),
 });
 
+/** A grade floor: a letter of the architect's scale or points on its 4.0 scale, as points; null: off. */
+const gradeFloorSchema = z
+  .union([z.enum(GRADES), z.number().min(0).max(4)], {
+    error: `expected a grade (${GRADES.join(', ')}), points from 0 to 4, or null`,
+  })
+  .nullable()
+  .transform((v) => (typeof v === 'string' ? gradePoints(v) : v));
+
 const gateToggle = { enabled: z.boolean() };
 
 /** A path inside the gate's checkout: relative, without `..`. */
@@ -205,6 +214,11 @@ export const configSchema = z.strictObject({
        * the executor's output, with a line saying how much was left out (src/daemon/log-cap.ts).
        */
       logCap: sizeSchema(64 * 1024).default(50 * 1024 * 1024),
+      /**
+       * A provider whose recent grades average below this runs one attempt at a time until they recover
+       * (src/daemon/grades.ts): a grade (`C`) or points (A = 4.0 … F = 0); null turns it off.
+       */
+      gradeFloor: gradeFloorSchema.default(gradePoints('C')),
     })
     .prefault({}),
   lint: z.strictObject({ strict: z.boolean().default(false) }).prefault({}),

@@ -31,6 +31,8 @@ export const ErrorCode = {
   branchUnusable: 'branch-unusable',
   /** The prompt fits no input of the provider's command. */
   promptTooLarge: 'prompt-too-large',
+  /** A git command on one of the supervisor's own repositories failed (git/run.ts). */
+  git: 'git',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -52,6 +54,7 @@ const EXIT_CODES: Record<ErrorCode, 1 | 2> = {
   'link-down': 1,
   'branch-unusable': 1,
   'prompt-too-large': 2,
+  git: 1,
   internal: 1,
 };
 

@@ -41,7 +41,12 @@ export interface TaskSpec {
   source: string;
 }
 
-export type AttemptOutcome = 'running' | 'exited' | 'failed' | 'timeout' | 'idle' | 'killed' | 'lost';
+/**
+ * `collecting`: the executor exited (endedAt and exitCode are its own) and its branch is being brought
+ * back; the task is still `running` but the attempt holds no slot. `exited`: collected, went to review.
+ */
+export type AttemptOutcome =
+  'running' | 'collecting' | 'exited' | 'failed' | 'timeout' | 'idle' | 'killed' | 'lost';
 
 export interface Attempt {
   n: number;
@@ -186,7 +191,7 @@ function move(
 
 function currentAttempt(task: TaskRecord): Attempt {
   const last = task.attempts.at(-1);
-  if (!last || last.outcome !== 'running') {
+  if (!last || (last.outcome !== 'running' && last.outcome !== 'collecting')) {
     throw new NightshiftError(ErrorCode.invalidTransition, 'no running attempt to finish', {
       taskId: task.id,
     });
@@ -194,9 +199,37 @@ function currentAttempt(task: TaskRecord): Attempt {
   return last;
 }
 
+/** Closes the current attempt; an attempt that was collecting keeps its executor's own end time. */
 function finishAttempt(task: TaskRecord, patch: Partial<Attempt>): Attempt[] {
   const last = currentAttempt(task);
-  return [...task.attempts.slice(0, -1), { ...last, ...patch }];
+  const endedAt = last.outcome === 'collecting' && last.endedAt ? last.endedAt : patch.endedAt;
+  return [...task.attempts.slice(0, -1), { ...last, ...patch, endedAt: endedAt ?? null }];
+}
+
+/**
+ * running (attempt running) → running (attempt collecting): the executor exited at `endedAt` with
+ * `exitCode`; its branch is being collected. Not a state change: the task stays running.
+ */
+export function enterCollecting(
+  task: TaskRecord,
+  at: { now: number; endedAt: string; exitCode: number },
+): Transition {
+  const last = task.attempts.at(-1);
+  if (task.state !== 'running' || last?.outcome !== 'running') {
+    refuse(task, `cannot collect ${task.id}: it has no running attempt`, 'a bug in the daemon');
+  }
+  // The runner's clock is the worker's: kept between the attempt's start and now, whatever its skew.
+  const said = Date.parse(at.endedAt);
+  const endedAt = Number.isNaN(said)
+    ? iso(at.now)
+    : iso(Math.min(at.now, Math.max(Date.parse(last.startedAt), said)));
+  const attempts = [
+    ...task.attempts.slice(0, -1),
+    { ...last, outcome: 'collecting' as const, endedAt, exitCode: at.exitCode },
+  ];
+  return updateTask(task, at.now, `attempt ${last.n} exited with ${at.exitCode}; collecting its branch`, {
+    attempts,
+  });
 }
 
 /** pending → running: a new attempt starts on a provider and host. */
@@ -322,6 +355,54 @@ export function enterDone(task: TaskRecord, at: { now: number; sha: string }): T
   }
   return move(task, 'done', at.now, `merged as ${at.sha.slice(0, 12)}`, {
     merge: { sha: at.sha, at: iso(at.now) },
+    parked: null,
+  });
+}
+
+/**
+ * Whether the approval of a task in review stands and it waits in the merge queue. A task parked after
+ * its approval (push-failed, merge-retries, …) does not: approving it again queues it again.
+ */
+export function waitsToMerge(task: TaskRecord): boolean {
+  return (
+    task.state === 'review' &&
+    task.review?.verdict === 'approve' &&
+    task.review.approvedBy !== null &&
+    task.parked === null
+  );
+}
+
+/**
+ * review → review, approved: the task (un-parked) joins the merge queue at `approvedAt` (approvalTime).
+ * Refused, like core/can.ts refuses the request, unless the task is in review and not already queued.
+ */
+export function enterApproved(
+  task: TaskRecord,
+  at: { now: number; approvedAt: string; by: 'human' },
+): Transition {
+  if (task.state !== 'review') {
+    refuse(
+      task,
+      `cannot approve ${task.id}: it is ${task.state}, not in review`,
+      'only tasks in review can be approved',
+    );
+  }
+  if (waitsToMerge(task)) {
+    refuse(
+      task,
+      `cannot approve ${task.id}: it is already approved and waits in the merge queue`,
+      'approving it again would only move it to the back of the queue',
+    );
+  }
+  return updateTask(task, at.now, 'approved by a person', {
+    review: {
+      ...(task.review ?? { grade: null, summary: '', findings: [] }),
+      verdict: 'approve',
+      approvedBy: at.by,
+      approvedAt: at.approvedAt,
+      round: task.round,
+      attribution: null,
+    },
     parked: null,
   });
 }

@@ -21,6 +21,7 @@ import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { StreamRedactor, type Redactor } from '../lib/redact.js';
 import { capShape, compactLog, type CapShape, type CutState } from './log-cap.js';
+import { resumeSessionFor } from './resume.js';
 import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { lastLine } from '../providers/failures.js';
@@ -83,6 +84,8 @@ export function promptFor(task: TaskRecord, specText: string): string {
 export interface LaunchDeps {
   config: Config;
   env: NodeJS.ProcessEnv;
+  /** Where earlier attempts' logs are: a later review round resumes their session (resume.ts). */
+  paths?: WorkspacePaths;
 }
 
 /**
@@ -123,7 +126,14 @@ export async function launchAttempt(
   const profile = profileFor(cfg.kind);
   const secrets = resolveSecrets(provider, cfg, deps.env);
   const ctx = launchContext(worker, provider, task.id, attempt, worker.worktree(task.id));
-  const cmd = profile.buildRun(cfg, ctx, secrets);
+  const { paths } = deps;
+  const resume = paths
+    ? resumeSessionFor(task, provider, worker.name, (n) => {
+        const exit = task.attempts.find((a) => a.n === n)?.exitCode ?? 0;
+        return profile.readOutput(localLog(paths, task.id, n), exit).sessionId ?? null;
+      })
+    : null;
+  const cmd = profile.buildRun(cfg, resume ? { ...ctx, resumeSessionId: resume } : ctx, secrets);
   const prompt = promptFor(task, specText);
   // Before the host is touched: a prompt no input of this executor can take is refused here.
   const { argv, stdin } = fitPrompt(cmd, prompt, { taskId: task.id, provider });
@@ -254,7 +264,7 @@ function writeMark(paths: WorkspacePaths, live: LiveAttempt): void {
   });
 }
 
-function readMark(paths: WorkspacePaths, taskId: string, attempt: number): string[] | null {
+function readMark(paths: WorkspacePaths, taskId: TaskId, attempt: number): string[] | null {
   try {
     return readFileSync(paths.attemptMirrored(taskId, attempt), 'utf8').split('\n');
   } catch {
@@ -266,7 +276,7 @@ function readMark(paths: WorkspacePaths, taskId: string, attempt: number): strin
  * Where mirroring an adopted attempt reads on from: the bytes of the host's log already written to
  * logs/ (held-back bytes are read again). A mirror without its mark (an older daemon's) counts its size.
  */
-export function mirroredOffset(paths: WorkspacePaths, taskId: string, attempt: number): number {
+export function mirroredOffset(paths: WorkspacePaths, taskId: TaskId, attempt: number): number {
   const mark = readMark(paths, taskId, attempt);
   const n = mark ? Number(mark[0]?.trim()) : NaN;
   if (Number.isSafeInteger(n) && n >= 0) return n;
@@ -274,7 +284,7 @@ export function mirroredOffset(paths: WorkspacePaths, taskId: string, attempt: n
 }
 
 /** The cut an adopted attempt's log already has (from its mark), or null. */
-export function mirroredCut(paths: WorkspacePaths, taskId: string, attempt: number): CutState | null {
+export function mirroredCut(paths: WorkspacePaths, taskId: TaskId, attempt: number): CutState | null {
   const m = /^cut (\d+) (\d+)$/.exec(readMark(paths, taskId, attempt)?.[1]?.trim() ?? '');
   return m ? { cutBytes: Number(m[1]), markerBytes: Number(m[2]) } : null;
 }
@@ -322,7 +332,7 @@ const LOCAL_LOG_HEAD = MIRROR_CHUNK / 2;
  * The mirrored log, for reading how the attempt ended. A long log is read as its first 512 KiB and its
  * last 1.5 MiB (providers look at the end: result lines, the last line), so this never holds the output.
  */
-export function localLog(paths: WorkspacePaths, taskId: string, attempt: number): string {
+export function localLog(paths: WorkspacePaths, taskId: TaskId, attempt: number): string {
   const file = paths.attemptLog(taskId, attempt);
   let fd: number;
   try {

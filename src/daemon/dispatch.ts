@@ -5,11 +5,13 @@
  * Tasks: highest priority first, FIFO within a priority; `dependsOn` waits for merged (done)
  * dependencies; never two live attempts of one task, never two active tasks with one dedup key.
  * Providers: the spec's pin, else healthy, unfrozen providers under their live limit, preferring better
- * recent grades and then free capacity. Hosts: the provider's hosts that are under their thresholds.
+ * recent grades and then free capacity (a provider graded below the floor is capped, see grades.ts).
+ * Hosts: the provider's hosts that are under their thresholds.
  */
 import type { TaskId } from '../core/ids.js';
+import { unmeetable } from '../core/dependencies.js';
 import type { TaskRecord } from '../core/task.js';
-import { canDispatch, type ProviderHealth } from './health.js';
+import { canDispatch, liveLimit, type ProviderHealth } from './health.js';
 
 export interface ProviderView {
   name: string;
@@ -33,13 +35,13 @@ export interface DispatchInput {
   frozen: boolean;
   pending: readonly TaskRecord[];
   /** Every task by id (for dependencies and dedup). */
-  tasks: ReadonlyMap<string, TaskRecord>;
+  tasks: ReadonlyMap<TaskId, TaskRecord>;
   providers: readonly ProviderView[];
   hosts: ReadonlyMap<string, HostView>;
   /** Task ids with an attempt being launched or running right now. */
-  live: ReadonlySet<string>;
+  live: ReadonlySet<TaskId>;
   /** Epoch ms before which a task must not start again (retry backoff). */
-  notBefore: ReadonlyMap<string, number>;
+  notBefore: ReadonlyMap<TaskId, number>;
   /** How many `upcoming` tasks to name (default 0). */
   lookahead?: number;
 }
@@ -52,11 +54,9 @@ export interface Decision {
 
 export interface DispatchResult {
   decisions: Decision[];
-  waiting: Map<string, string>;
-  /** Waiting tasks that no configured provider can ever take (a pinned provider that is not configured). */
-  unstartable: Set<TaskId>;
-  /** Tasks whose dependency failed: they fail too. */
-  doomed: { task: TaskId; dependency: TaskId }[];
+  waiting: Map<TaskId, string>;
+  /** Tasks whose dependencies can never be met (failed, a cycle: core/dependencies.ts): they fail. */
+  doomed: { task: TaskId; reason: string }[];
   /**
    * The next tasks to start once a slot frees, in order (at most `lookahead`): they wait only because
    * healthy providers are at their live limits. Each names the provider and host it would most likely
@@ -76,8 +76,7 @@ export function orderPending(pending: readonly TaskRecord[]): TaskRecord[] {
 
 export function chooseDispatches(input: DispatchInput): DispatchResult {
   const decisions: Decision[] = [];
-  const waiting = new Map<string, string>();
-  const unstartable = new Set<TaskId>();
+  const waiting = new Map<TaskId, string>();
   const doomed: DispatchResult['doomed'] = [];
   const upcoming: Decision[] = [];
   const lookahead = input.lookahead ?? 0;
@@ -90,11 +89,12 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   );
   if (input.frozen) {
     for (const t of input.pending) waiting.set(t.id, 'frozen: nothing new starts (nightshift thaw)');
-    return { decisions, waiting, unstartable, doomed, upcoming };
+    return { decisions, waiting, doomed, upcoming };
   }
   // What blocks each provider, and the waiting text of a task any provider may take when all are
   // blocked: the same for every task until a decision changes a provider's running count. With
   // thousands of pending tasks and no free slot, this is most of a dispatch pass.
+  const never = unmeetable([...input.tasks.values()], { unknownIsFinal: false });
   let providerState: { p: ProviderView; why: string | null }[] | null = null;
   let allBlocked: string | null = null;
   // Where the next slot to free would most likely go (for `upcoming`), for a task any provider may take.
@@ -121,17 +121,17 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       waiting.set(task.id, `retry backoff until ${new Date(due).toISOString()}`);
       continue;
     }
-    const deps = task.spec.dependsOn.map((id) => ({ id, dep: input.tasks.get(id) }));
-    const failedDep = deps.find((d) => d.dep?.state === 'failed');
-    if (failedDep) {
-      doomed.push({ task: task.id, dependency: failedDep.id });
+    const doom = never.get(task.id);
+    if (doom) {
+      doomed.push({ task: task.id, reason: doom });
       continue;
     }
+    const deps = task.spec.dependsOn.map((id) => ({ id, dep: input.tasks.get(id) }));
     const unmet = deps.filter((d) => d.dep?.state !== 'done');
     if (unmet.length) {
       waiting.set(
         task.id,
-        `waiting for ${unmet.map((d) => (d.dep ? `${d.id} (${d.dep.state})` : `${d.id} (unknown)`)).join(', ')}`,
+        `waiting for ${unmet.map((d) => (d.dep ? `${d.id} (${d.dep.state})` : `${d.id} (not queued yet)`)).join(', ')}`,
       );
       continue;
     }
@@ -152,7 +152,6 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       if (next) upcoming.push({ task: task.id, provider: next.provider, host: next.host });
     }
     if (open.length === 0) {
-      if (candidates.length === 0 && task.spec.provider) unstartable.add(task.id);
       waiting.set(
         task.id,
         candidates.length === 0
@@ -183,7 +182,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
     if (!placed)
       waiting.set(task.id, `no host has room: ${[...new Set(hostReasons)].join('; ') || 'no hosts'}`);
   }
-  return { decisions, waiting, unstartable, doomed, upcoming };
+  return { decisions, waiting, doomed, upcoming };
 }
 
 /** Better recent grades first, then more free capacity under the live limit. */
@@ -191,7 +190,7 @@ function sortProviders(providers: ProviderView[], running: ReadonlyMap<string, n
   return [...providers].sort(
     (a, b) =>
       (b.grade ?? -1) - (a.grade ?? -1) ||
-      b.health.limit - (running.get(b.name) ?? 0) - (a.health.limit - (running.get(a.name) ?? 0)) ||
+      liveLimit(b.health) - (running.get(b.name) ?? 0) - (liveLimit(a.health) - (running.get(a.name) ?? 0)) ||
       a.name.localeCompare(b.name),
   );
 }
@@ -224,6 +223,10 @@ function atLimitOnly(p: ProviderView, running: number): boolean {
 function providerBlocked(p: ProviderView, running: number): string | null {
   if (p.frozen) return 'frozen';
   if (p.health.breaker !== 'closed') return `${p.health.breaker} (${p.health.reason})`;
-  if (!canDispatch(p.health, running)) return `at its live limit ${p.health.limit}`;
+  if (!canDispatch(p.health, running)) {
+    const cap = p.health.gradeCap;
+    const capped = cap && cap.limit < p.health.limit;
+    return `at its live limit ${liveLimit(p.health)}${capped ? ` (${cap.reason})` : ''}`;
+  }
   return null;
 }

@@ -11,8 +11,16 @@ import { LinkError } from '../hosts/runner.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { runProbe } from '../providers/probe.js';
 import type { EventSink } from '../queue/eventlog.js';
-import { averagePoints, gradesFromRecords } from './grades.js';
-import { initialHealth, probeDue, probeFinished, probeStarted, type ProviderHealth } from './health.js';
+import { averagePoints, gradesFromRecords, gradeThrottle } from './grades.js';
+import {
+  initialHealth,
+  liveLimit,
+  probeDue,
+  probeFinished,
+  probeStarted,
+  withGradeCap,
+  type ProviderHealth,
+} from './health.js';
 
 export interface HostState {
   ready: boolean;
@@ -51,10 +59,28 @@ export class Fleet {
     await Promise.all([...this.deps.hosts].map(([name, worker]) => this.prepareHost(name, worker)));
   }
 
-  /** The recent grades the task records hold: at start-up (a restart keeps them) and after each verdict. */
+  /**
+   * The recent grades the task records hold: at start-up (a restart keeps them) and after each verdict.
+   * Each provider's live limit is capped while its grades are below `defaults.gradeFloor`, and the cap
+   * lifts as they recover; a change of the live limit is a `provider.health` event.
+   */
   seedGrades(tasks: readonly TaskRecord[]): void {
     this.grades.clear();
     for (const [provider, points] of gradesFromRecords(tasks)) this.grades.set(provider, points);
+    const floor = this.deps.config.defaults.gradeFloor;
+    for (const [name, h] of this.health) {
+      const next = withGradeCap(h, gradeThrottle(this.grades.get(name), floor), this.deps.clock.monotonic());
+      this.health.set(name, next);
+      if (liveLimit(next) === liveLimit(h)) continue;
+      this.deps.events.emit({
+        type: 'provider.health',
+        time: new Date(this.deps.clock.now()).toISOString(),
+        provider: name,
+        reason: next.limitHistory.at(-1)?.reason ?? 'grades',
+        breaker: next.breaker,
+        limit: liveLimit(next),
+      });
+    }
   }
 
   averageGrade(provider: string): number | null {

@@ -34,3 +34,37 @@ export function gradesFromRecords(tasks: readonly TaskRecord[], keep = RECENT_GR
 export function averagePoints(points: readonly number[] | undefined): number | null {
   return points?.length ? points.reduce((a, b) => a + b, 0) / points.length : null;
 }
+
+/** Fewer recent grades than this never throttle: one bad review is not a trend. */
+export const MIN_GRADES_TO_THROTTLE = 3;
+
+/** The live limit of a provider whose grades are below the floor. */
+export const THROTTLED_LIMIT = 1;
+
+/** A cap on a provider's live limit from its grades, and why. */
+export interface GradeCap {
+  limit: number;
+  reason: string;
+}
+
+/**
+ * Grades as negative feedback: a provider whose last grades (at least MIN_GRADES_TO_THROTTLE) average
+ * below `floor` runs THROTTLED_LIMIT attempts at a time; the cap lifts as soon as the average is back at
+ * the floor, so good work earns its slots back. One attempt rather than none, so the provider can
+ * recover; rather than a halving, so a provider graded D keeps no more slots at concurrency 8 than at 2.
+ * Null: no cap (the floor is off, too few grades, or the average is at or above it).
+ */
+export function gradeThrottle(points: readonly number[] | undefined, floor: number | null): GradeCap | null {
+  if (floor === null || !points || points.length < MIN_GRADES_TO_THROTTLE) return null;
+  const average = averagePoints(points) ?? floor;
+  if (average >= floor) return null;
+  return {
+    limit: THROTTLED_LIMIT,
+    reason: `recent grades average ${average.toFixed(2)} over the last ${points.length}, below the floor ${floor.toFixed(2)}`,
+  };
+}
+
+/** The cap as `nightshift providers` and the TUI show it. */
+export function describeGradeCap(cap: GradeCap): string {
+  return `held at ${cap.limit}: ${cap.reason}`;
+}

@@ -7,8 +7,16 @@
  *    first failure of a cohort halves the live limit (at least 1).
  *  - A whole failed cohort, or a failed probe → `open`; after a jittered backoff (30 s → 15 min) it is
  *    due for a half-open probe; a passing probe closes it.
+ *  - A whole cohort that fails right after a passing probe (the probe is tool-less, the runs are not:
+ *    a model that answers the probe and returns 529 to every run) doubles the next half-open wait for
+ *    each such cycle, up to the max, until a run succeeds; the reason says the probe passes while runs
+ *    fail. Without this the breaker flaps at its first wait all night.
  *  - A clean window of `limit` successes raises the limit by one, never above the ceiling.
+ *  - Grades below the floor cap the live limit (`gradeCap`, from grades.ts) over all of the above; the
+ *    limit earned underneath is kept, and is the live limit again once the cap lifts.
  */
+import type { GradeCap } from './grades.js';
+
 export type BreakerState = 'unprobed' | 'closed' | 'probing' | 'open';
 
 export interface ProviderHealth {
@@ -29,6 +37,12 @@ export interface ProviderHealth {
   /** Provider failures in the current cohort, and its size when it started. */
   cohortFailures: number;
   cohortSize: number;
+  /** A probe passed and no run has succeeded since: a whole-cohort failure now is a flap. */
+  sincePassingProbe: boolean;
+  /** Cycles of "probe passes, then the whole cohort fails" since the last successful run. */
+  flaps: number;
+  /** A cap on the live limit from the provider's recent grades, or null. */
+  gradeCap: GradeCap | null;
   /** History of limit changes, for reports. */
   limitHistory: { at: number; limit: number; reason: string }[];
 }
@@ -56,12 +70,31 @@ export function initialHealth(
     cleanStreak: 0,
     cohortFailures: 0,
     cohortSize: limit,
+    sincePassingProbe: false,
+    flaps: 0,
+    gradeCap: null,
     limitHistory: [{ at: now, limit, reason: 'start: min(2, ceiling)' }],
   };
 }
 
+/** How many attempts may run now: the limit, under the grades' cap if there is one. */
+export function liveLimit(h: ProviderHealth): number {
+  return h.gradeCap ? Math.min(h.limit, h.gradeCap.limit) : h.limit;
+}
+
 export function canDispatch(h: ProviderHealth, running: number): boolean {
-  return h.breaker === 'closed' && running < h.limit;
+  return h.breaker === 'closed' && running < liveLimit(h);
+}
+
+/** Sets (or lifts, with null) the cap from the provider's grades; a change of the live limit is recorded. */
+export function withGradeCap(h: ProviderHealth, cap: GradeCap | null, now: number): ProviderHealth {
+  if (cap?.limit === h.gradeCap?.limit && cap?.reason === h.gradeCap?.reason) return h;
+  const next = { ...h, gradeCap: cap };
+  const before = liveLimit(h);
+  const after = liveLimit(next);
+  if (before === after) return next;
+  const reason = cap ? `grades: ${cap.reason}` : 'grades recovered to the floor';
+  return { ...next, limitHistory: [...h.limitHistory, { at: now, limit: after, reason }] };
 }
 
 export function probeDue(h: ProviderHealth, now: number): boolean {
@@ -86,10 +119,13 @@ export function probeFinished(
       probeInFlight: false,
       lastProbe,
       breaker: 'closed',
-      reason: `probe passed: ${reason}`,
+      reason: h.flaps
+        ? `probe passed: ${reason} (but runs failed after the last ${h.flaps} passing probe(s))`
+        : `probe passed: ${reason}`,
       backoffMs: h.probeBackoff.initialMs,
       cohortFailures: 0,
       cohortSize: h.limit,
+      sincePassingProbe: true,
     };
   }
   // Jittered backoff: between half and all of the current step, then double the step.
@@ -115,27 +151,55 @@ export function providerFailed(h: ProviderHealth, reason: string, now: number): 
     limit !== h.limit
       ? [...h.limitHistory, { at: now, limit, reason: `provider failure: ${reason}` }]
       : h.limitHistory;
+  const next = { ...h, limit, limitHistory, cleanStreak: 0, cohortFailures };
+  if (!wholeCohort) {
+    return {
+      ...next,
+      breaker: h.breaker === 'open' ? 'open' : 'probing',
+      reason: `re-probing after: ${reason}`,
+      nextProbeAt: now,
+    };
+  }
+  if (!h.sincePassingProbe) {
+    return {
+      ...next,
+      breaker: 'open',
+      reason: h.flaps
+        ? `probe passes but runs fail (${h.flaps}×); whole cohort failed (${cohortFailures}): ${reason}`
+        : `whole cohort failed (${cohortFailures}): ${reason}`,
+      nextProbeAt: now + h.backoffMs,
+    };
+  }
+  // The cohort failed right after a passing probe: the probe cannot tell this provider's trouble, so
+  // each such cycle doubles the wait before the next one.
+  const flaps = h.flaps + 1;
+  const backoffMs = Math.min(h.probeBackoff.initialMs * 2 ** flaps, h.probeBackoff.maxMs);
   return {
-    ...h,
-    limit,
-    limitHistory,
-    cleanStreak: 0,
-    cohortFailures,
-    breaker: wholeCohort ? 'open' : h.breaker === 'open' ? 'open' : 'probing',
-    reason: wholeCohort
-      ? `whole cohort failed (${cohortFailures}): ${reason}`
-      : `re-probing after: ${reason}`,
-    nextProbeAt: wholeCohort ? now + h.backoffMs : now,
+    ...next,
+    breaker: 'open',
+    reason:
+      `probe passes but runs fail (${flaps}× since the last good run; next probe in ${Math.round(backoffMs / 1000)}s); ` +
+      `whole cohort failed (${cohortFailures}): ${reason}`,
+    nextProbeAt: now + backoffMs,
+    backoffMs,
+    sincePassingProbe: false,
+    flaps,
   };
 }
 
-/** A clean attempt (the executor finished and produced output). */
+/** A clean attempt (the executor finished and produced output): runs work, so flaps are forgotten. */
 export function attemptSucceeded(h: ProviderHealth, now: number): ProviderHealth {
   const cleanStreak = h.cleanStreak + 1;
+  const good = {
+    ...h,
+    sincePassingProbe: false,
+    flaps: 0,
+    reason: h.flaps ? 'runs succeed again' : h.reason,
+  };
   if (cleanStreak >= h.limit && h.limit < h.ceiling) {
     const limit = h.limit + 1;
     return {
-      ...h,
+      ...good,
       limit,
       cleanStreak: 0,
       cohortFailures: 0,
@@ -143,5 +207,5 @@ export function attemptSucceeded(h: ProviderHealth, now: number): ProviderHealth
       limitHistory: [...h.limitHistory, { at: now, limit, reason: `${cleanStreak} clean runs` }],
     };
   }
-  return { ...h, cleanStreak, cohortFailures: 0, cohortSize: h.limit };
+  return { ...good, cleanStreak, cohortFailures: 0, cohortSize: h.limit };
 }

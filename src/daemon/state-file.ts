@@ -12,12 +12,15 @@ export interface DaemonState {
     name: string;
     breaker: string;
     reason: string;
+    /** The live limit: what the breaker's feedback earned, under the grades' cap if any. */
     limit: number;
     ceiling: number;
     running: number;
     lastProbe: { ok: boolean; reason: string } | null;
     /** Average grade points of recent reviews (A = 4.0 … F = 0), or null before any. */
     grade?: number | null;
+    /** Why grades below `defaults.gradeFloor` cap the live limit (grades.ts describeGradeCap), or null. */
+    throttle?: string | null;
     limitHistory: { limit: number; reason: string }[];
   }[];
   hosts: { name: string; over: string[] }[];

@@ -16,8 +16,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { GitError, runGit } from './run.js';
 
 /** A working tree whose HEAD is the branch, and its uncommitted changes to tracked files. */
 export interface CheckoutState {
@@ -55,21 +54,14 @@ export function dirtyReason(branch: string, c: CheckoutState): string {
   return `${branch} is checked out in ${c.worktree} with uncommitted changes (${shown}); the merge waits until that checkout is clean: commit or stash them (git -C ${c.worktree} stash)`;
 }
 
-const run = promisify(execFile);
-
 /**
- * git in `dir`, its stdout without the last newline (a leading space is kept: status lines start with
- * one). Through execFile rather than simple-git, which refuses an environment that holds EDITOR and
- * the like, and these calls need the caller's environment with GIT_INDEX_FILE added.
+ * git in `dir` (git/run.ts), with `env` added to its clean environment; stdout trimmed, or as git wrote
+ * it with `keep` (status lines start with a space).
  */
 function git(dir: string, env?: Record<string, string>) {
   return {
-    async raw(args: string[]): Promise<string> {
-      const { stdout } = await run('git', ['-C', dir, ...args], {
-        env: env ? { ...process.env, ...env } : process.env,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return stdout.replace(/\n$/, '');
+    raw(args: string[], keep = false): Promise<string> {
+      return runGit(dir, args, { ...(env ? { env } : {}), keepOutput: keep });
     },
   };
 }
@@ -95,14 +87,17 @@ export async function checkoutsOf(repoDir: string, branch: string): Promise<stri
  */
 export async function readCheckout(worktree: string): Promise<{ dirty: string[]; fingerprint: string }> {
   const g = git(worktree);
-  const out = await g.raw([
-    '--no-optional-locks',
-    'status',
-    '--porcelain=v1',
-    '-z',
-    '--untracked-files=all',
-    '--ignore-submodules=all',
-  ]);
+  const out = await g.raw(
+    [
+      '--no-optional-locks',
+      'status',
+      '--porcelain=v1',
+      '-z',
+      '--untracked-files=all',
+      '--ignore-submodules=all',
+    ],
+    true,
+  );
   const head = await g.raw(['rev-parse', '-q', '--verify', 'HEAD']).catch(() => '');
   const dirty: string[] = [];
   const entries = out.split('\0');
@@ -247,7 +242,8 @@ async function follow(
   });
   /** read-tree refused: git's first lines say which files are in the way. */
   const cannotFollow = (err: unknown): MoveResult => {
-    const said = (err instanceof Error ? err.message : String(err)).trim().split('\n').slice(0, 4).join('; ');
+    const text = err instanceof GitError ? err.stderr || err.message : String(err);
+    const said = text.trim().split('\n').slice(0, 4).join('; ');
     return wait(
       `its files cannot follow the merge (${said}); the merge waits: move those files away or commit them (git -C ${worktree} status)`,
     );

@@ -10,9 +10,9 @@
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { withRepoLock } from './repo.js';
+import { runGit } from './run.js';
 
 export interface GateCheckout {
   /** The checkout (its git directory is `<dir>/.git`). */
@@ -23,11 +23,7 @@ export interface GateCheckout {
 
 /** The absolute object directory of the repository at `repoDir` (the common one, for a linked worktree). */
 export async function objectDirectory(repoDir: string): Promise<string> {
-  const common = await simpleGit({ baseDir: repoDir, trimmed: true }).raw([
-    'rev-parse',
-    '--path-format=absolute',
-    '--git-common-dir',
-  ]);
+  const common = await runGit(repoDir, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
   return path.join(common, 'objects');
 }
 
@@ -49,14 +45,11 @@ export async function prepareGateCheckout(
   const objects = await objectDirectory(repoDir);
   await removeGateCheckout(repoDir, dir);
   mkdirSync(path.dirname(dir), { recursive: true });
-  // simple-git refuses --template unless told: ours names no directory at all.
-  const git = simpleGit({ trimmed: true, unsafe: { allowUnsafeTemplateDir: true } });
   // --template= copies no template: no hooks, whatever init.templateDir says.
-  await git.raw(['init', '-q', '--template=', dir]);
+  await runGit(path.dirname(dir), ['init', '-q', '--template=', path.resolve(dir)]);
   mkdirSync(path.join(dir, '.git', 'objects', 'info'), { recursive: true });
   writeFileSync(path.join(dir, '.git', 'objects', 'info', 'alternates'), `${objects}\n`);
-  const wt = simpleGit({ baseDir: dir, trimmed: true });
-  await wt.raw(['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', commit]);
+  await runGit(dir, ['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', commit]);
   return { dir, objects };
 }
 
@@ -69,11 +62,7 @@ export async function removeGateCheckout(repoDir: string, dir: string): Promise<
   const gitEntry = lstatSync(path.join(dir, '.git'), { throwIfNoEntry: false });
   removeTree(dir);
   if (gitEntry?.isFile()) {
-    await withRepoLock(repoDir, () =>
-      simpleGit({ baseDir: repoDir })
-        .raw(['worktree', 'prune'])
-        .then(() => undefined),
-    );
+    await withRepoLock(repoDir, () => runGit(repoDir, ['worktree', 'prune']).then(() => undefined));
   }
 }
 

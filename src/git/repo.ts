@@ -1,15 +1,12 @@
 /**
- * The supervisor's own repositories, through simple-git (argv arrays, never a shell): the staging
+ * The supervisor's own repositories, through runGit (git/run.ts: argv arrays, never a shell): the staging
  * worktree, diffs, rebases and merges, the protected refs a gate run must not move, and pushes that never
  * force. Main itself moves through git/checkout.ts (moveBranch), which a checkout of it follows.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { KeyedSerial } from '../lib/serial.js';
-
-/** Committer identity for commits nightshift itself makes (rebased and merge commits). */
-const IDENTITY = ['user.name=nightshift', 'user.email=nightshift@localhost'];
+import { GitError, runGit } from './run.js';
 
 const repoLocks = new KeyedSerial();
 
@@ -23,17 +20,30 @@ export function withRepoLock<T>(repoDir: string, fn: () => Promise<T>): Promise<
   return repoLocks.run(path.resolve(repoDir), fn);
 }
 
-export type PushResult = { ok: true } | { ok: false; rejected: boolean; message: string };
+/**
+ * `rejected`: the push lost a race (the remote's branch moved first), so re-staging on its new tip can
+ * succeed; `lockLost` when it lost the ref's lock to a concurrent update rather than being behind.
+ */
+export type PushResult = { ok: true } | { ok: false; rejected: boolean; lockLost: boolean; message: string };
+
+/** git in one directory, its stdout trimmed; any exit but 0 throws a GitError (git/run.ts). */
+interface Git {
+  raw(args: readonly string[]): Promise<string>;
+}
+
+function gitAt(dir: string): Git {
+  return { raw: (args) => runGit(dir, args) };
+}
 
 export class Repo {
-  private readonly git: SimpleGit;
+  private readonly git: Git;
 
   constructor(readonly dir: string) {
-    this.git = simpleGit({ baseDir: dir, config: IDENTITY, trimmed: true });
+    this.git = gitAt(dir);
   }
 
-  private at(dir: string): SimpleGit {
-    return simpleGit({ baseDir: dir, config: IDENTITY, trimmed: true });
+  private at(dir: string): Git {
+    return gitAt(dir);
   }
 
   async revParse(ref: string): Promise<string | null> {
@@ -133,7 +143,15 @@ export class Repo {
     try {
       if (squash) {
         await wt.raw(['merge', '-q', '--squash', head]);
-        await wt.raw(['commit', '-q', '--no-verify', '-m', message]);
+        // Nothing staged (the head is in `onto` already): nothing to commit, and `onto` is the tip.
+        const staged = await wt.raw(['diff', '--cached', '--quiet']).then(
+          () => false,
+          (err: unknown) => {
+            if (err instanceof GitError && err.status === 1) return true;
+            throw err;
+          },
+        );
+        if (staged) await wt.raw(['commit', '-q', '--no-verify', '-m', message]);
       } else {
         await wt.raw(['merge', '-q', '--no-ff', '--no-verify', '-m', message, head]);
       }
@@ -178,14 +196,21 @@ export class Repo {
       await this.git.raw(['push', '-q', '--porcelain', remote, `${sha}:refs/heads/${branch}`]);
       return { ok: true };
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      // What git said, stdout first (the --porcelain lines name the refused ref and why), then stderr.
+      const message = err instanceof GitError ? err.stdout + err.stderr : String(err);
+      // A concurrent update of the remote's ref: receive-pack's compare-and-swap found it moved (or its
+      // lock taken) and says `[remote rejected] (failed to update ref)` with "cannot lock ref".
+      const lockLost = /cannot lock ref/i.test(message);
       return {
         ok: false,
-        // `[rejected]` (fetch first, non-fast-forward) is a lost race: re-stage on the new tip.
-        // `[remote rejected]` is the server saying no (a hook, a protected branch): re-staging cannot help.
+        // `[rejected]` (fetch first, non-fast-forward) and a lost ref lock are lost races: re-stage on
+        // the new tip. Any other `[remote rejected]` is the server saying no (a hook, a protected
+        // branch): re-staging cannot help.
         rejected:
+          lockLost ||
           /\[rejected\]/.test(message) ||
           (!/\[remote rejected\]/.test(message) && /non-fast-forward|fetch first/.test(message)),
+        lockLost,
         message: message.trim().slice(0, 500),
       };
     }

@@ -4,6 +4,7 @@
  */
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { HostConfig } from '../config/schema.js';
+import { LOAD_SH } from './scripts.js';
 import { SESSION_PREFIX } from './tmux.js';
 import type { WorkerHost } from './worker.js';
 
@@ -19,18 +20,6 @@ export interface LoadSample {
   /** Why the host should get no new work right now (empty = fine). */
   over: string[];
 }
-
-/**
- * usage: sh -c LOAD_SH sh <workdir>. Prints four lines: the 1-minute load average, the number of cores,
- * MemAvailable in kB and df's line for the workdir. Any step that fails ends it with its status.
- */
-const LOAD_SH = `set -e
-cut -d" " -f1 /proc/loadavg
-getconf _NPROCESSORS_ONLN
-sed -n "s/^MemAvailable: *\\([0-9]*\\).*/\\1/p" /proc/meminfo
-df=$(df -Pk "$1")
-printf '%s\\n' "$df" | tail -n 1
-`;
 
 /**
  * One load sample, read on the host. A read that fails, or prints something that is not a number where

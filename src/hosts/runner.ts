@@ -20,8 +20,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Extra environment for a local process (remote processes get theirs through env files). */
   env?: Record<string, string>;
-  /** Do not throw on a non-zero exit (the default); set false to throw CommandError. */
-  reject?: boolean;
+  /** Throw CommandError when the command exits non-zero (by default the result says so and nothing throws). */
+  check?: boolean;
   /** Keep stdout's bytes as they are (RunResult.stdoutBytes): output that may not be UTF-8, or may end mid-character. */
   binary?: boolean;
 }
@@ -137,7 +137,7 @@ export class LocalRunner implements CommandRunner {
     const [file, ...args] = argv;
     if (!file) throw new NightshiftError(ErrorCode.internal, 'empty command');
     const result = await exec(file, args, opts, undefined);
-    if (opts.reject === false && result.exitCode !== 0) throw new CommandError(argv, result, this.host);
+    if (opts.check && result.exitCode !== 0) throw new CommandError(argv, result, this.host);
     return result;
   }
 
@@ -195,7 +195,7 @@ export class SshRunner implements CommandRunner {
     if (timeoutMs && (result.exitCode === 124 || result.exitCode === 137) && result.durationMs >= timeoutMs) {
       result.timedOut = true;
     }
-    if (opts.reject === false && result.exitCode !== 0) throw new CommandError(argv, result, this.host);
+    if (opts.check && result.exitCode !== 0) throw new CommandError(argv, result, this.host);
     return result;
   }
 

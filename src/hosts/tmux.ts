@@ -79,13 +79,6 @@ export interface PaneInfo {
   pid: number | null;
 }
 
-/**
- * base() as the fixed shell scripts spell it (hosts/scripts.ts, hosts/worker.ts), with the socket path and
- * the config file in the variables TS and TC (Tmux.shellBase()), PATH and HOME the script's own. Keep the
- * two in step.
- */
-export const TMUX_SH = 'env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 tmux -u -S "$TS" -f "$TC"';
-
 /** list-panes' format: one line per pane, parsed by parsePanes. */
 export const PANE_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_pid}';
 
@@ -173,14 +166,14 @@ export class Tmux {
     return [...cleanEnvWords(this.env), 'tmux', '-u', '-S', this.socket, '-f', this.confFile];
   }
 
-  /** The two words a fixed script needs to spell base() as TMUX_SH: `TS` and `TC`, in that order. */
+  /** The two words a fixed script needs to spell base() (ns_tmux, hosts/sh/tmux-fn.sh): `TS` and `TC`, in that order. */
   shellBase(): [string, string] {
     return [this.socket, this.confFile];
   }
 
   /** Starts a detached session running `argv` in `cwd`. Fails if the session exists. */
   async newSession(name: string, cwd: string, argv: readonly string[]): Promise<void> {
-    await this.runner.run([...this.base(), ...newSessionArgs(name, cwd, argv)], { reject: false });
+    await this.runner.run([...this.base(), ...newSessionArgs(name, cwd, argv)], { check: true });
   }
 
   async has(name: string): Promise<boolean> {

@@ -5,273 +5,43 @@
  * fetches or pushes `main`: only the base commit travels, as refs/nightshift/base/<id>.
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { ErrorCode, NightshiftError, type ErrorContext } from '../core/errors.js';
 import type { TaskId } from '../core/ids.js';
-import { envFileText, quoteArgv } from './quote.js';
-import { LocalRunner, type CommandRunner } from './runner.js';
-import { withRepoLock } from '../git/repo.js';
+import path from 'node:path';
+import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { KeyedSerial } from '../lib/serial.js';
+import { readStatuses, type AttemptRef } from './attempt-status.js';
+import { fetchBranch, pushFromLocal } from './branch-transfer.js';
+import { launchAttempt } from './launch.js';
 import { executorSocketPath, TMUX_DIR } from './layout.js';
-import { EXIT_CHANNEL, REAP_SH, refGuardHook, RUN_SH } from './scripts.js';
+import { mainMoved, mainTouched } from './protected-refs.js';
+import { LocalRunner, type CommandRunner } from './runner.js';
+import { closeSession, salvage } from './salvage.js';
+import { EXIT_CHANNEL, refGuardHook, RUN_SH, WORKTREE_SH } from './scripts.js';
+import { sessionName, Tmux, TMUX_CONF } from './tmux.js';
 import {
-  foreignServerVariables,
-  SERVER_ENV_OK_ERE,
-  NO_SERVER,
-  PANE_FORMAT,
-  parsePanes,
-  newSessionArgs,
-  sessionName,
-  Tmux,
-  TMUX_CONF,
-  TMUX_SH,
-  type PaneInfo,
-} from './tmux.js';
+  hostError,
+  must,
+  type AttemptStatus,
+  type HostContext,
+  type HostFacts,
+  type LaunchSpec,
+  type MovedRef,
+} from './worker-types.js';
 
-export interface HostFacts {
-  home: string;
-  path: string;
-  uid: number;
-  cores: number;
-  workdir: string;
-}
-
-export interface ExitRecord {
-  attempt: number;
-  exitCode: number;
-  startedAt: string;
-  endedAt: string;
-  /** Whether the attempt moved HEAD (absent in records of runner scripts older than this field). */
-  committed?: boolean;
-  /** The runner failed before the executor started (no worktree, no command): the worker's fault. */
-  runnerFailed?: boolean;
-}
-
-export interface AttemptStatus {
-  pane: PaneInfo | null;
-  exit: ExitRecord | null;
-  logBytes: number;
-  /** Tip of ns/<id> in the host's mirror (new commits = progress). */
-  head: string | null;
-}
-
-export interface LaunchSpec {
-  taskId: TaskId;
-  attempt: number;
-  repo: string;
-  /** Executor argv (may hold the prompt tokens; never secrets, never spec text). */
-  argv: string[];
-  /** Executor environment, secrets included: shipped in a 0600 file the runner deletes. */
-  env: Record<string, string>;
-  /** Names of the `env` entries whose values are secrets: the runner redacts them from the output. */
-  secretKeys?: readonly string[];
-  stdin: 'null' | 'prompt';
-  prompt: string;
-}
-
-const GIT_ID = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
-
-/**
- * usage: sh -c WORKTREE_SH sh <mirror> <worktree> <id> <always|descendant>. Removes whatever is at
- * <worktree>, then adds it on ns/<id>, continuing the branch when the mirror has it and either `always`
- * is given (a review round: the branch is the task's work, whatever its base) or it descends from
- * refs/nightshift/base/<id>. Otherwise ns/<id> starts anew at the base: a branch that does not descend
- * from the base the supervisor records is stale (left by a worktree prepared ahead on an older main, say)
- * and would fail the descent check at collection.
- */
-const WORKTREE_SH = `mirror=$1 wt=$2 id=$3 keep=$4
-if [ -e "$wt" ]; then
-  git --git-dir "$mirror" worktree remove --force "$wt" >/dev/null 2>&1
-  rm -rf "$wt"
-fi
-git --git-dir "$mirror" worktree prune
-if git --git-dir "$mirror" rev-parse --verify -q "refs/heads/ns/$id" >/dev/null; then
-  if [ "$keep" = always ] || git --git-dir "$mirror" merge-base --is-ancestor "refs/nightshift/base/$id" "refs/heads/ns/$id"; then
-    exec git --git-dir "$mirror" worktree add -q "$wt" "ns/$id"
-  fi
-fi
-exec git --git-dir "$mirror" worktree add -q -B "ns/$id" "$wt" "refs/nightshift/base/$id"
-`;
+export {
+  BranchError,
+  type AttemptStatus,
+  type ExitRecord,
+  type HostContext,
+  type HostFacts,
+  type LaunchSpec,
+  type MovedRef,
+} from './worker-types.js';
 
 /** How many scrollback lines captureScreen keeps above the visible pane. */
 const SCREEN_LINES = 500;
 
-/** How many times fetchBranch tries the fetch. */
-const FETCH_TRIES = 3;
-
-/** STAGE_SH's exit status when the session's executor is still running. */
-const STAGE_BUSY = 75;
-/** STAGE_SH's exit status when the files are staged but tmux could not start the session. */
-const STAGE_NO_SESSION = 76;
-/** STAGE_SH's exit status when it could not record the mirror's protected refs (nothing was started). */
-const STAGE_NO_RECORD = 77;
-/** STAGE_SH's exit status when the tmux server holds variables nightshift did not give it (nothing staged). */
-const STAGE_FOREIGN_SERVER = 78;
-
-/**
- * usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <mirror> <attempt>
- *          <protected refs, space-separated> <new-session args...>
- * stdin: the prompt, the env file and the argv file, back to back. Refuses (75) while the session's pane
- * is alive, without writing anything; otherwise kills a dead session, writes the three files, 0600,
- * records the mirror's protected refs in main-refs-<attempt> (a line "# <ref names>", then "<ref> <sha>"
- * for those that exist; mainMoved compares them at collection), and starts the session: staging and
- * starting are one round trip. When the refs cannot be read it removes the env file and exits 77
- * (STAGE_NO_RECORD) without starting anything: no attempt runs unguarded. TS and TC spell the tmux base
- * (TMUX_SH). The refs are full ref names, which git forbids to hold spaces or glob characters. A
- * new-session that fails without making the session (the server was exiting as it connected) is tried
- * once more. Before anything else it refuses (78, STAGE_FOREIGN_SERVER, printing the server's `show-environment -g`
- * lines that SERVER_ENV_OK_ERE does not allow) a running server whose global environment holds anything
- * but what TMUX_SH gives it: every executor on that server could read it.
- */
-const STAGE_SH = `dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6 mirror=$7 att=$8 refs=$9
-shift 9
-if genv=$(${TMUX_SH} show-environment -g 2>/dev/null); then
-  foreign=$(printf '%s\n' "$genv" | grep -Ev '${SERVER_ENV_OK_ERE}')
-  if [ -n "$foreign" ]; then
-    cat > /dev/null
-    printf '%s\n' "$foreign" | cut -d= -f1
-    exit ${STAGE_FOREIGN_SERVER}
-  fi
-fi
-if ${TMUX_SH} has-session -t "=$session" 2>/dev/null; then
-  if [ "$(${TMUX_SH} display-message -p -t "=$session:" '#{pane_dead}' 2>/dev/null || echo 1)" != 1 ]; then
-    cat > /dev/null
-    exit ${STAGE_BUSY}
-  fi
-  ${TMUX_SH} kill-session -t "=$session"
-fi
-set -e
-umask 077
-mkdir -p "$dir"
-cd "$dir"
-cat > .stage
-head -c "$plen" .stage > prompt.md
-tail -c +"$((plen + 1))" .stage | head -c "$elen" > env
-tail -c +"$((plen + elen + 1))" .stage > argv
-rm -f .stage
-chmod 600 prompt.md env argv
-set -f
-if ! { printf '# %s\\n' "$refs" && git --git-dir "$mirror" for-each-ref --format='%(refname) %(objectname)' $refs; } > main-refs.tmp; then
-  rm -f env main-refs.tmp
-  exit ${STAGE_NO_RECORD}
-fi
-mv -f main-refs.tmp "main-refs-$att"
-# A server whose last session just ended exits (exit-empty): a new-session that reached it then fails
-# with "server exited unexpectedly" and made no session. Once more, on a new server, in that case only.
-if ! ${TMUX_SH} "$@"; then
-  if ${TMUX_SH} has-session -t "=$session" 2>/dev/null || ! ${TMUX_SH} "$@"; then rm -f env; exit ${STAGE_NO_SESSION}; fi
-fi
-`;
-
-/**
- * usage: sh -c STATUS_SH sh <TS> <TC> <n> <m> <task-dir>×n <mirror>×m <log>×n
- * Prints four sections, each ended by a line ".": a line "panes" and every pane on the socket (PANE_FORMAT,
- * each line after "pane<TAB>"); n lines, each attempt's exit.json (empty if none); for each mirror a line "mirror <k>"
- * and its ns/ branches ("<sha> refs/heads/ns/<id>"); then `wc -c` of the logs that exist. A fixed number
- * of processes whatever n: tmux, one git per mirror, one wc (exit.json is read by the shell itself).
- * The panes come first, the files after: the runner writes exit.json before it exits, so a dead pane
- * seen before a missing exit.json really is a runner that died without recording its end. Exit 3 with
- * tmux's message when list-panes fails for another reason than there being no server.
- */
-const STATUS_SH = `TS=$1 TC=$2 n=$3 m=$4
-shift 4
-echo panes
-if ! panes=$(${TMUX_SH} list-panes -a -F 'pane	${PANE_FORMAT}' 2>&1); then
-  if printf '%s' "$panes" | grep -Eqi '${NO_SERVER.source}'; then panes=; else printf '%s\n' "$panes" >&2; exit 3; fi
-fi
-if [ -n "$panes" ]; then printf '%s\n' "$panes"; fi
-echo .
-i=0
-while [ "$i" -lt "$n" ]; do
-  x=
-  if [ -r "$1/exit.json" ]; then IFS= read -r x < "$1/exit.json" || :; fi
-  printf '%s\n' "$x"
-  shift
-  i=$((i + 1))
-done
-echo .
-i=0
-while [ "$i" -lt "$m" ]; do
-  echo "mirror $i"
-  git --git-dir "$1" for-each-ref --format='%(objectname) %(refname)' refs/heads/ns/
-  shift
-  i=$((i + 1))
-done
-echo .
-wc -c -- "$@" 2>/dev/null
-exit 0
-`;
-
-/**
- * usage: sh -c MOVED_SH sh <task-dir> <mirror> <attempt> <id> <fallback protected refs...>
- * Compares the mirror's protected refs with the record the launch made (main-refs-<attempt>), restores
- * every one that changed, and prints a line per changed ref: "<ref> <from> <to> <blame> <restored>", where
- * from/to are shas or "-" for absent, blame is "task" when <to> is reachable from a value the task's branch
- * ever had (the reflogs of refs/heads/ns/<id> and of its worktree's HEAD, and its tip) and "unattributed"
- * otherwise, and restored is "restored" or "lost" (the recorded commit is gone, or the update failed).
- * The ref names come from the record's first line ("# <refs>"); the arguments only stand in for a record
- * written before that line existed. Exit 3 when there is no record (an attempt launched before records).
- * A fixed number of git processes per changed ref, plus three to read the task's reflogs once.
- */
-const MOVED_SH = `dir=$1 mirror=$2 att=$3 id=$4
-shift 4
-set -f
-rec="$dir/main-refs-$att"
-[ -r "$rec" ] || exit 3
-head=
-IFS= read -r head < "$rec" || :
-case $head in
-  '# '*) set -- \${head#'# '} ;;
-esac
-g() { git -c core.hooksPath=/dev/null --git-dir "$mirror" "$@"; }
-now=$(g for-each-ref --format='%(refname) %(objectname)' "$@") || exit 4
-held=
-heldread=
-for ref do
-  from= to=
-  while read -r r s; do if [ "$r" = "$ref" ]; then from=$s; fi; done < "$rec"
-  while read -r r s; do if [ "$r" = "$ref" ]; then to=$s; fi; done <<NOW
-$now
-NOW
-  [ "$from" != "$to" ] || continue
-  blame=unattributed
-  if [ -n "$to" ]; then
-    if [ -z "$heldread" ]; then
-      heldread=1
-      held=$( { g rev-parse -q --verify "refs/heads/ns/$id"
-        g log -g --format=%H "refs/heads/ns/$id"
-        if [ -d "$mirror/worktrees/$id" ]; then git --git-dir "$mirror/worktrees/$id" log -g --format=%H HEAD; fi
-      } 2>/dev/null | sed -n 's/^\\([0-9a-f]\\{40,64\\}\\)$/^\\1/p' | sort -u)
-    fi
-    if [ -n "$held" ] && out=$(printf '%s\\n%s\\n' "$to" "$held" | g rev-list --stdin --ignore-missing -n 1) && [ -z "$out" ]; then
-      blame=task
-    fi
-  fi
-  restored=lost
-  if [ -n "$from" ]; then
-    if g cat-file -e "$from^{commit}" 2>/dev/null && g update-ref -m 'nightshift: protected ref restored' "$ref" "$from" "$to"; then restored=restored; fi
-  elif g update-ref -d "$ref" "$to"; then
-    restored=restored
-  fi
-  printf '%s %s %s %s %s\\n' "$ref" "\${from:--}" "\${to:--}" "$blame" "$restored"
-done
-exit 0
-`;
-
-/**
- * A protected ref of the mirror that changed during an attempt: `from`/`to` are shas, null for absent.
- * `attributed`: the collected task's branch held `to` at some point (it is the task's doing).
- * `restored`: the ref is back at `from`.
- */
-export interface MovedRef {
-  ref: string;
-  from: string | null;
-  to: string | null;
-  attributed: boolean;
-  restored: boolean;
-}
-
-export class WorkerHost {
+export class WorkerHost implements HostContext {
   readonly tmux: Tmux;
   private facts: HostFacts | null = null;
   /**
@@ -306,16 +76,16 @@ export class WorkerHost {
       '-c',
       'printf "%s\\n%s\\n%s\\n" "$HOME" "$PATH" "$(id -u)"; getconf _NPROCESSORS_ONLN',
     ]);
-    if (r.exitCode !== 0) throw this.hostError(`could not read the host's environment: ${r.stderr.trim()}`);
+    if (r.exitCode !== 0) throw hostError(this, `could not read the host's environment: ${r.stderr.trim()}`);
     const [home = '', hostPath = '', uid = '0', cores = '1'] = r.stdout.split('\n');
     const workdir = this.configuredWorkdir.startsWith('~/')
       ? path.posix.join(home, this.configuredWorkdir.slice(2))
       : this.configuredWorkdir;
     if (!path.posix.isAbsolute(workdir))
-      throw this.hostError(`workdir must be absolute or start with ~/; found ${workdir}`);
+      throw hostError(this, `workdir must be absolute or start with ~/; found ${workdir}`);
     this.facts = { home, path: hostPath, uid: Number(uid), cores: Number(cores) || 1, workdir };
     const socket = executorSocketPath(workdir, this.tmuxSocket, this.configuredWorkdir);
-    await this.must([
+    await must(this, [
       'mkdir',
       '-p',
       '-m',
@@ -329,7 +99,7 @@ export class WorkerHost {
       this.dir(TMUX_DIR),
     ]);
     // mkdir -m applies to directories it creates only: a socket directory made otherwise is tightened.
-    await this.must(['chmod', '700', this.dir(TMUX_DIR)]);
+    await must(this, ['chmod', '700', this.dir(TMUX_DIR)]);
     const socketDir = path.posix.dirname(socket);
     if (socketDir !== this.dir(TMUX_DIR)) {
       // The short directory under /tmp (a workdir too long for a socket path): ours, or refused.
@@ -341,7 +111,8 @@ export class WorkerHost {
         socketDir,
       ]);
       if (r.exitCode !== 0) {
-        throw this.hostError(
+        throw hostError(
+          this,
           `the tmux socket directory ${socketDir} (used because ${this.dir(TMUX_DIR)} makes too long a socket path) is not a directory of this user's: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
         );
       }
@@ -378,7 +149,7 @@ export class WorkerHost {
 
   /** Writes a file on the host through stdin (never through a command line). */
   async writeFile(file: string, data: string | Uint8Array, mode = '600'): Promise<void> {
-    await this.must(['sh', '-c', 'umask 077 && cat > "$1" && chmod "$2" "$1"', 'sh', file, mode], {
+    await must(this, ['sh', '-c', 'umask 077 && cat > "$1" && chmod "$2" "$1"', 'sh', file, mode], {
       input: data,
     });
   }
@@ -395,7 +166,7 @@ export class WorkerHost {
   /** `mkdir -p -m 700 dir`, once per process. */
   async ensureDir(dir: string): Promise<void> {
     if (this.dirsMade.has(dir)) return;
-    await this.must(['mkdir', '-p', '-m', '700', dir]);
+    await must(this, ['mkdir', '-p', '-m', '700', dir]);
     this.dirsMade.add(dir);
   }
 
@@ -426,10 +197,10 @@ export class WorkerHost {
     const mirror = this.mirror(repo);
     const head = await this.runner.run(['git', '--git-dir', mirror, 'rev-parse', '--git-dir']);
     if (head.exitCode !== 0) {
-      await this.must(['git', 'init', '-q', '--bare', mirror]);
+      await must(this, ['git', 'init', '-q', '--bare', mirror]);
       // Worktrees see this mirror as `origin`: a push to origin main lands on the guard below.
-      await this.must(['git', '--git-dir', mirror, 'config', 'remote.origin.url', mirror]);
-      await this.must([
+      await must(this, ['git', '--git-dir', mirror, 'config', 'remote.origin.url', mirror]);
+      await must(this, [
         'git',
         '--git-dir',
         mirror,
@@ -440,7 +211,7 @@ export class WorkerHost {
     }
     // Reflogs for every ref (a bare repo keeps none by default): mainMoved blames a task for a protected
     // ref moved to any commit its branch ever held, an amended or reset one included.
-    await this.must(['git', '--git-dir', mirror, 'config', 'core.logAllRefUpdates', 'always']);
+    await must(this, ['git', '--git-dir', mirror, 'config', 'core.logAllRefUpdates', 'always']);
     const guarded = this.protectedRefs(repo).map((r) => r.slice('refs/heads/'.length));
     await this.installFile(
       path.posix.join(mirror, 'hooks', 'reference-transaction'),
@@ -451,7 +222,7 @@ export class WorkerHost {
 
   /** Pushes one commit of the supervisor's repo to the mirror as refs/nightshift/base/<id>. */
   async pushBase(localRepo: string, repo: string, id: TaskId, sha: string): Promise<void> {
-    if (!/^[0-9a-f]{40}$/.test(sha)) throw this.hostError(`not a commit sha: ${sha}`);
+    if (!/^[0-9a-f]{40}$/.test(sha)) throw hostError(this, `not a commit sha: ${sha}`);
     await this.pushFromLocal(localRepo, repo, [`+${sha}:refs/nightshift/base/${id}`]);
   }
 
@@ -460,97 +231,22 @@ export class WorkerHost {
     await this.pushFromLocal(localRepo, repo, [`+refs/heads/ns/${id}:refs/heads/ns/${id}`]);
   }
 
-  private async pushFromLocal(localRepo: string, repo: string, refspecs: string[]): Promise<void> {
-    const transport = this.runner.gitTransport();
-    await this.local.run(
-      ['git', '-C', localRepo, 'push', '-q', '--no-verify', transport.urlFor(this.mirror(repo)), ...refspecs],
-      {
-        env: transport.env,
-        reject: false,
-      },
-    );
+  private pushFromLocal(localRepo: string, repo: string, refspecs: string[]): Promise<void> {
+    return pushFromLocal(this, this.local, localRepo, repo, refspecs);
   }
 
   /**
-   * Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`.
-   * Throws LinkError when the link to the host is down (the branch waits on the host: try again later),
-   * BranchError when the branch is the executor's fault (gone from the mirror, or not descending from
-   * its base), and another NightshiftError when the fetch fails for some other reason.
+   * Fetches ns/<id> from the mirror into the supervisor's repo and checks it descends from `base`
+   * (branch-transfer.ts): LinkError when the link is down, BranchError when the branch is the executor's
+   * fault, another NightshiftError otherwise.
    */
-  async fetchBranch(localRepo: string, repo: string, id: TaskId, base: string): Promise<string> {
-    const transport = this.runner.gitTransport();
-    const fetch = [
-      'git',
-      '-C',
-      localRepo,
-      'fetch',
-      '-q',
-      '--no-tags',
-      transport.urlFor(this.mirror(repo)),
-      `+refs/heads/ns/${id}:refs/heads/ns/${id}`,
-    ];
-    // A fetch can fail for a moment for reasons that are not the branch's: a dropped link, or a worktree
-    // being added in the supervisor's repo just then (its HEAD briefly names no commit, and the fetch's
-    // connectivity check reads every worktree's HEAD). This process's own worktree changes wait for the
-    // fetch (withRepoLock); another process's (a person's git) is why it still tries again before failing.
-    for (let tries = 1; ; tries++) {
-      const r = await withRepoLock(localRepo, () => this.local.run(fetch, { env: transport.env }));
-      if (r.exitCode === 0) break;
-      // git runs ssh itself, and exits 128 whatever ssh's trouble was: ask the host through our own
-      // runner, which throws LinkError when the link is down (ssh exit 255).
-      await this.runner.run(['true']);
-      if (tries === FETCH_TRIES) {
-        const has = await this.runner.run([
-          'git',
-          '--git-dir',
-          this.mirror(repo),
-          'rev-parse',
-          '--verify',
-          '-q',
-          `refs/heads/ns/${id}`,
-        ]);
-        if (has.exitCode === 1) {
-          throw new BranchError(`branch ns/${id} is gone from the mirror on ${this.name}`, {
-            taskId: id,
-            host: this.name,
-          });
-        }
-        throw new NightshiftError(
-          ErrorCode.io,
-          `could not fetch ns/${id} from ${this.name}: ${(r.stderr || r.stdout).trim().slice(0, 500)}`,
-          { taskId: id, host: this.name, hint: `check that \`git fetch\` from ${localRepo} works` },
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250 * tries));
-    }
-    const tip = (
-      await this.local.run(['git', '-C', localRepo, 'rev-parse', `refs/heads/ns/${id}`], { reject: false })
-    ).stdout.trim();
-    const ok = await this.local.run(['git', '-C', localRepo, 'merge-base', '--is-ancestor', base, tip]);
-    if (ok.exitCode !== 0) {
-      throw new BranchError(`branch ns/${id} does not descend from its base ${base.slice(0, 12)}`, {
-        taskId: id,
-        host: this.name,
-      });
-    }
-    return tip;
+  fetchBranch(localRepo: string, repo: string, id: TaskId, base: string): Promise<string> {
+    return fetchBranch(this, this.local, localRepo, repo, id, base);
   }
 
-  /**
-   * Refs the guard refused for this task (non-empty means the executor tried to move main). Empty when
-   * the hook never recorded the task; a record that exists but cannot be read is a host error.
-   */
-  async mainTouched(repo: string, id: TaskId): Promise<string[]> {
-    const file = path.posix.join(this.mirror(repo), 'nightshift-touched', id);
-    const r = await this.runner.run(['sh', '-c', '[ -e "$1" ] || exit 3; exec cat -- "$1"', 'sh', file]);
-    if (r.exitCode === 3) return [];
-    if (r.exitCode !== 0) {
-      throw this.hostError(
-        `could not read ${file}, the main guard's record of refused updates: ${r.stderr.trim()}`,
-        id,
-      );
-    }
-    return r.stdout.split('\n').filter(Boolean);
+  /** Refs the guard refused for this task (protected-refs.ts). */
+  mainTouched(repo: string, id: TaskId): Promise<string[]> {
+    return mainTouched(this, repo, id);
   }
 
   /**
@@ -562,49 +258,9 @@ export class WorkerHost {
     return this.guarded.get(repo) ?? ['refs/heads/main', 'refs/heads/master'];
   }
 
-  /**
-   * Protected refs of the mirror that changed during attempt `attempt` of `id`, compared with the record
-   * its launch made, whatever hooks ran (an executor can switch the guard off with
-   * `git -c core.hooksPath=…`). Nothing legitimate writes these refs in a mirror, so every change is put
-   * back as recorded (a ref created since the launch is deleted, one deleted is recreated) in the same
-   * round trip (MOVED_SH). A change is `attributed` to this task when the new value is reachable from any
-   * value its branch ever had (its reflogs: `git branch -f main HEAD` followed by `commit --amend` is
-   * still the task's); otherwise (a commit made with `commit-tree`, another task's move) it is restored
-   * and returned unattributed, for the caller to report. Empty when nothing changed or the attempt has no
-   * record.
-   */
-  async mainMoved(repo: string, id: TaskId, attempt: number): Promise<MovedRef[]> {
-    const r = await this.runner.run([
-      'sh',
-      '-c',
-      MOVED_SH,
-      'sh',
-      this.taskDir(id),
-      this.mirror(repo),
-      String(attempt),
-      id,
-      ...this.protectedRefs(repo),
-    ]);
-    if (r.exitCode === 3) return [];
-    if (r.exitCode !== 0) {
-      throw this.hostError(
-        `could not check the protected refs of ${repo} in ${this.mirror(repo)}: ${r.stderr.trim()}`,
-        id,
-      );
-    }
-    const moved: MovedRef[] = [];
-    for (const line of r.stdout.split('\n')) {
-      const [ref, from, to, blame, restored] = line.trim().split(' ');
-      if (!ref || !from || !to || !blame || !restored) continue;
-      moved.push({
-        ref,
-        from: from === '-' ? null : from,
-        to: to === '-' ? null : to,
-        attributed: blame === 'task',
-        restored: restored === 'restored',
-      });
-    }
-    return moved;
+  /** Protected refs moved during an attempt, put back as recorded (protected-refs.ts). */
+  mainMoved(repo: string, id: TaskId, attempt: number): Promise<MovedRef[]> {
+    return mainMoved(this, repo, id, attempt);
   }
 
   /**
@@ -626,7 +282,7 @@ export class WorkerHost {
       ]),
     );
     if (r.exitCode !== 0)
-      throw this.hostError(`could not create the worktree of ${id}: ${r.stderr.trim()}`, id);
+      throw hostError(this, `could not create the worktree of ${id}: ${r.stderr.trim()}`, id);
   }
 
   async removeWorktree(repo: string, id: TaskId): Promise<void> {
@@ -649,80 +305,12 @@ export class WorkerHost {
     const r = await this.runner.run(['git', '--git-dir', this.mirror(repo), 'update-ref', '--stdin'], {
       input: `delete refs/heads/ns/${id}\ndelete refs/nightshift/base/${id}\n`,
     });
-    if (r.exitCode !== 0) throw this.hostError(`could not delete the refs of ${id}: ${r.stderr.trim()}`, id);
+    if (r.exitCode !== 0) throw hostError(this, `could not delete the refs of ${id}: ${r.stderr.trim()}`, id);
   }
 
-  /**
-   * Starts attempt `n` of a task in a detached tmux session `ns-<id>`, in one round trip (STAGE_SH): it
-   * stages the prompt, the env file and the argv file (refusing while the session's executor still runs)
-   * and starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
-   */
-  async launch(spec: LaunchSpec): Promise<void> {
-    const id = spec.taskId;
-    const taskDir = this.taskDir(id);
-    const session = sessionName(id);
-    const prompt = Buffer.from(spec.prompt);
-    const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }, spec.secretKeys));
-    const argv = Buffer.from(quoteArgv(spec.argv));
-    const facts = this.info;
-    const runner = [
-      'env',
-      '-i',
-      `PATH=${facts.path}`,
-      `HOME=${facts.home}`,
-      'LANG=C.UTF-8',
-      `NIGHTSHIFT_EXIT_SOCKET=${this.tmux.socket}`,
-      'sh',
-      this.dir('run.sh'),
-      taskDir,
-      this.worktree(id),
-      String(spec.attempt),
-      spec.stdin,
-      '--argv-file',
-    ];
-    const staged = await this.runner.run(
-      [
-        'sh',
-        '-c',
-        STAGE_SH,
-        'sh',
-        taskDir,
-        String(prompt.length),
-        String(env.length),
-        session,
-        ...this.tmux.shellBase(),
-        this.mirror(spec.repo),
-        String(spec.attempt),
-        this.protectedRefs(spec.repo).join(' '),
-        ...newSessionArgs(session, this.worktree(id), runner),
-      ],
-      { input: Buffer.concat([prompt, env, argv]) },
-    );
-    if (staged.exitCode === STAGE_BUSY) throw this.hostError(`session ${session} is already running`, id);
-    if (staged.exitCode === STAGE_FOREIGN_SERVER) {
-      const names = foreignServerVariables(staged.stdout);
-      throw new NightshiftError(
-        ErrorCode.io,
-        `the tmux server on ${this.tmux.socket} holds variables nightshift did not give it (${names.join(', ')}), so every executor on it could read them: it was started by something else, and nothing was launched on it`,
-        {
-          host: this.name,
-          taskId: id,
-          hint: `stop it on ${this.name} with \`tmux -S ${this.tmux.socket} kill-server\` (this ends its sessions); nightshift starts a clean one at the next launch`,
-        },
-      );
-    }
-    if (staged.exitCode === STAGE_NO_RECORD) {
-      throw this.hostError(
-        `could not record the protected refs of ${spec.repo} in ${this.mirror(spec.repo)} before attempt ${spec.attempt}, so nothing was started: ${staged.stderr.trim()}`,
-        id,
-      );
-    }
-    if (staged.exitCode === STAGE_NO_SESSION) {
-      throw this.hostError(`could not start session ${session}: ${staged.stderr.trim()}`, id);
-    }
-    if (staged.exitCode !== 0) {
-      throw this.hostError(`could not stage attempt ${spec.attempt}: ${staged.stderr.trim()}`, id);
-    }
+  /** Starts attempt `n` of a task in its tmux session, in one round trip (launch.ts). */
+  launch(spec: LaunchSpec): Promise<void> {
+    return launchAttempt(this, spec);
   }
 
   /**
@@ -746,78 +334,9 @@ export class WorkerHost {
     return one;
   }
 
-  /**
-   * The liveness of several attempts on this host in one round trip, whatever their number (STATUS_SH):
-   * every pane, then each attempt's exit.json, log size and branch tip. Results are in the order asked.
-   * A pane is as seen just before the files: with an exit record it may still be alive for an instant,
-   * the runner's last (it signals the exit channel and ends).
-   */
-  async statuses(
-    attempts: readonly { repo: string; id: TaskId; attempt: number }[],
-  ): Promise<AttemptStatus[]> {
-    if (attempts.length === 0) return [];
-    const mirrors = [...new Set(attempts.map((a) => this.mirror(a.repo)))];
-    const logs = attempts.map((a) => this.logPath(a.id, a.attempt));
-    const r = await this.runner.run([
-      'sh',
-      '-c',
-      STATUS_SH,
-      'sh',
-      ...this.tmux.shellBase(),
-      String(attempts.length),
-      String(mirrors.length),
-      ...attempts.map((a) => this.taskDir(a.id)),
-      ...mirrors,
-      ...logs,
-    ]);
-    const sections = r.stdout.split('\n.\n');
-    if (r.exitCode !== 0 || sections.length < 4) {
-      throw new NightshiftError(
-        ErrorCode.io,
-        `could not read the attempts' status: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
-        { host: this.name },
-      );
-    }
-    const [paneText = '', exitText = '', refText = '', sizeText = ''] = sections;
-    const panes = parsePanes(
-      paneText
-        .split('\n')
-        .filter((l) => l.startsWith('pane\t'))
-        .map((l) => l.slice('pane\t'.length))
-        .join('\n'),
-    );
-    const exits = exitText.split('\n');
-    // "<sha> refs/heads/ns/<id>" lines under "mirror <k>": tips by mirror, then id.
-    const tips = new Map<string, string>();
-    let mirror = '';
-    for (const line of refText.split('\n')) {
-      const header = /^mirror (\d+)$/.exec(line);
-      if (header) mirror = mirrors[Number(header[1])] ?? '';
-      const ref = /^([0-9a-f]{40,64}) refs\/heads\/ns\/(.+)$/.exec(line);
-      if (ref?.[1] && ref[2]) tips.set(`${mirror}\n${ref[2]}`, ref[1]);
-    }
-    // `wc -c` lines: "<bytes> <path>", plus a "total" line when there are several files.
-    const sizes = new Map<string, number>();
-    for (const line of sizeText.split('\n')) {
-      const m = /^\s*(\d+) (.*)$/.exec(line);
-      if (m?.[1] && m[2] !== undefined) sizes.set(m[2], Number(m[1]));
-    }
-    const paneOf = (id: TaskId) => panes.find((p) => p.session === sessionName(id)) ?? null;
-    return attempts.map((a, i) => {
-      let exit: ExitRecord | null = null;
-      try {
-        const parsed = JSON.parse(exits[i] ?? '') as ExitRecord;
-        if (parsed.attempt === a.attempt) exit = parsed;
-      } catch {
-        exit = null;
-      }
-      return {
-        pane: paneOf(a.id),
-        exit,
-        logBytes: sizes.get(logs[i] ?? '') ?? 0,
-        head: tips.get(`${this.mirror(a.repo)}\n${a.id}`) ?? null,
-      };
-    });
+  /** The liveness of several attempts in one round trip (attempt-status.ts), in the order asked. */
+  statuses(attempts: readonly AttemptRef[]): Promise<AttemptStatus[]> {
+    return readStatuses(this, attempts);
   }
 
   /** Whether attempt `n` ever started its executor: the runner script creates the attempt's log as it does. */
@@ -846,44 +365,9 @@ export class WorkerHost {
     return r.exitCode === 0 && r.stdoutBytes ? r.stdoutBytes : Buffer.alloc(0);
   }
 
-  /** Commits the worktree's uncommitted changes to refs/nightshift/salvage/<id>/<attempt>. Null if clean. */
-  async salvage(repo: string, id: TaskId, attempt: number): Promise<string | null> {
-    const wt = this.worktree(id);
-    const git = (...args: string[]) => this.runner.run(['git', '-C', wt, ...args]);
-    const dirty = await git('status', '--porcelain');
-    if (dirty.exitCode !== 0 || dirty.stdout.trim() === '') return null;
-    const index = path.posix.join(this.taskDir(id), `salvage-${attempt}.index`);
-    const withIndex = (...args: string[]) =>
-      this.runner.run(['env', `GIT_INDEX_FILE=${index}`, 'git', '-C', wt, ...args]);
-    await withIndex('read-tree', 'HEAD');
-    await withIndex('add', '-A');
-    const tree = (await withIndex('write-tree')).stdout.trim();
-    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
-    const commit = (
-      await this.runner.run([
-        'git',
-        ...GIT_ID,
-        '-C',
-        wt,
-        'commit-tree',
-        tree,
-        '-p',
-        head,
-        '-m',
-        `nightshift: salvage of ${id} attempt ${attempt}`,
-      ])
-    ).stdout.trim();
-    await this.runner.run(['rm', '-f', index]);
-    if (!/^[0-9a-f]{40}$/.test(commit)) return null;
-    await this.must([
-      'git',
-      '--git-dir',
-      this.mirror(repo),
-      'update-ref',
-      `refs/nightshift/salvage/${id}/${attempt}`,
-      commit,
-    ]);
-    return commit;
+  /** Commits the worktree's uncommitted changes to refs/nightshift/salvage/<id>/<attempt> (salvage.ts). */
+  salvage(repo: string, id: TaskId, attempt: number): Promise<string | null> {
+    return salvage(this, repo, id, attempt);
   }
 
   /**
@@ -901,30 +385,8 @@ export class WorkerHost {
     return salvaged;
   }
 
-  /**
-   * Kills the session of attempt `attempt` of `id`, then every process the attempt started that is still
-   * alive (REAP_SH: those carrying its marker, and those left in the runner's session), TERM then KILL.
-   * Throws LinkError when the link is down; a failed reap is otherwise not an error (it says why on
-   * stderr, which is dropped: the runner reaps at its own end too).
-   */
-  async closeSession(id: TaskId, attempt: number): Promise<void> {
-    await this.tmux.kill(sessionName(id));
-    await this.runner.run(['sh', '-c', REAP_SH, 'sh', this.taskDir(id), String(attempt)]);
-  }
-
-  private async must(argv: string[], opts: { input?: string | Uint8Array } = {}) {
-    return this.runner.run(argv, { ...opts, reject: false });
-  }
-
-  private hostError(message: string, taskId?: string): NightshiftError {
-    return new NightshiftError(ErrorCode.io, message, { host: this.name, ...(taskId ? { taskId } : {}) });
-  }
-}
-
-/** The task's branch is unusable through the executor's doing: gone from the mirror, or not on its base. */
-export class BranchError extends NightshiftError {
-  override readonly name = 'BranchError';
-  constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.branchUnusable, message, context);
+  /** Kills the attempt's session and every process it started (salvage.ts). */
+  closeSession(id: TaskId, attempt: number): Promise<void> {
+    return closeSession(this, id, attempt);
   }
 }

@@ -193,7 +193,32 @@ export function readClaudeOutput(log: string, exitCode: number): OutputReading {
   }
   if (!fail && exitCode !== 0)
     fail = failure('exit-nonzero', `claude exited ${exitCode} after a successful result`);
-  return { completed: fail === null, result: text, usage, failure: fail };
+  const sessionId = sessionOf(objects, result);
+  return {
+    completed: fail === null,
+    result: text,
+    usage,
+    failure: fail,
+    ...(sessionId ? { sessionId } : {}),
+  };
+}
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The session the run ended in: the result line's `session_id`, else the init line's (a run cut off
+ * before its result). Only a UUID: the log is the executor's output, and this goes into a later argv.
+ */
+function sessionOf(
+  objects: Record<string, unknown>[],
+  result: Record<string, unknown> | null,
+): string | null {
+  const init = objects.find((o) => o['type'] === 'system' && o['subtype'] === 'init');
+  for (const o of [result, init]) {
+    const id = str(o?.['session_id']);
+    if (SESSION_ID.test(id)) return id;
+  }
+  return null;
 }
 
 export function judgeClaudeProbe(probe: ProbeResultInput, nonce: string): ProbeVerdict {

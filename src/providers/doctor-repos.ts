@@ -5,22 +5,17 @@
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { resolveRepoPath } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { checkoutStates, decideMove, dirtyReason, enclosingWorktree } from '../git/checkout.js';
+import { runGit } from '../git/run.js';
 import type { DoctorCheck } from './doctor-check.js';
 
-const run = promisify(execFile);
-
 async function gitOk(dir: string, args: string[]): Promise<boolean> {
-  try {
-    await run('git', ['-C', dir, ...args]);
-    return true;
-  } catch {
-    return false;
-  }
+  return runGit(dir, args).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

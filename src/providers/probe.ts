@@ -84,8 +84,8 @@ export async function runProbe(
     const worktree = path.posix.join(dir, 'worktree');
     const ctx = launchContext(worker, provider, 'probe', 1, worktree);
     const cmd = profile.buildProbe(cfg, ctx, secrets, nonce);
-    await worker.runner.run(['mkdir', '-p', '-m', '700', dir, ctx.stateDir], { reject: false });
-    await worker.runner.run(['git', 'init', '-q', worktree], { reject: false });
+    await worker.runner.run(['mkdir', '-p', '-m', '700', dir, ctx.stateDir], { check: true });
+    await worker.runner.run(['git', 'init', '-q', worktree], { check: true });
     await worker.writeFile(path.posix.join(dir, 'prompt.md'), `${cmd.prompt ?? probePrompt(nonce)}\n`);
     await worker.writeFile(path.posix.join(dir, 'env'), envFileText(cmd.env, cmd.secretKeys));
     const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));

@@ -83,6 +83,8 @@ export interface OutputReading {
   usage: { inputTokens: number; outputTokens: number } | null;
   /** A failure recognised in the output (auth, quota, empty answer…). */
   failure: { code: FailureCode; attribution: Attribution; reason: string } | null;
+  /** The session a later round can resume (claude's `session_id`), for executors that keep one. */
+  sessionId?: string | null;
 }
 
 export interface ProviderProfile {

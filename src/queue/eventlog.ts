@@ -12,12 +12,29 @@ export class EventLog implements EventSink {
   private readonly listeners = new Set<(event: NightshiftEvent) => void>();
   /** Secrets known to the process are replaced before anything is written. */
   redact: (text: string) => string = (t) => t;
+  /**
+   * Where a failed append goes (a full disk, the workspace deleted) when set: the daemon stops once
+   * instead of an emit deep in a callback throwing where nothing catches it. Unset, emit throws.
+   */
+  onWriteError: ((err: unknown) => void) | null = null;
   constructor(private readonly file: string) {}
 
   emit(event: NightshiftEvent): void {
-    mkdirSync(path.dirname(this.file), { recursive: true });
     // Each string is redacted before JSON escapes it: a secret holding a quote or a backslash is still found.
-    appendFileSync(this.file, `${JSON.stringify(redactDeep(event, this.redact))}\n`, { mode: 0o600 });
+    const line = `${JSON.stringify(redactDeep(event, this.redact))}\n`;
+    try {
+      try {
+        appendFileSync(this.file, line, { mode: 0o600 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        // Its own directory only: a workspace deleted under the daemon is not created again.
+        mkdirSync(path.dirname(this.file));
+        appendFileSync(this.file, line, { mode: 0o600 });
+      }
+    } catch (err) {
+      if (!this.onWriteError) throw err;
+      this.onWriteError(err);
+    }
     for (const listener of this.listeners) listener(event);
   }
 

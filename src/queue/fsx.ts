@@ -14,6 +14,7 @@ import {
   openSync,
   readSync,
   renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -66,9 +67,13 @@ export function writeNewFileSync(file: string, data: string | Uint8Array, mode =
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     if (dest) fsyncFd(fd, dest, 'fsync of its new contents failed, it was not written');
     else fsyncFd(fd, file);
-  } finally {
+  } catch (err) {
+    // A full disk (or any failed write) leaves no half-written file behind: it is ours (O_EXCL).
     closeSync(fd);
+    rmSync(file, { force: true });
+    throw err;
   }
+  closeSync(fd);
 }
 
 /** Atomically replaces `file` with `data`: temp file in `tmpDir`, fsync, rename, fsync the directory. */
@@ -80,7 +85,12 @@ export function writeFileDurable(
 ): void {
   const tmp = path.join(tmpDir, `${path.basename(file)}.${uniqueSuffix()}.tmp`);
   writeNewFileSync(tmp, data, mode, file);
-  renameSync(tmp, file);
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
   fsyncDir(path.dirname(file));
   if (path.resolve(tmpDir) !== path.resolve(path.dirname(file))) fsyncDir(tmpDir);
 }

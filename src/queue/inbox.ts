@@ -138,7 +138,11 @@ export function sweepInbox(deps: {
         }
         throw err;
       }
-      const task = alreadyQueued(store, parsed) ? parsed.id : store.enqueue(parsed).id;
+      // Files arrive one at a time and in any order: a dependency not queued yet is waited for (as with
+      // `add --allow-unknown-deps`); a cycle is refused like any invalid spec.
+      const task = alreadyQueued(store, parsed)
+        ? parsed.id
+        : store.enqueue(parsed, { allowUnknownDeps: true }).id;
       moveAside(file, paths.accepted, name);
       result.accepted.push({ file: name, task });
       store.emit({ type: 'inbox.accepted', time, task, file: name });

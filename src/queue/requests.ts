@@ -1,5 +1,6 @@
 /**
- * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate, probe. Clients
+ * Client requests (queue/requests/): add, kill, retry, approve, reject, freeze, thaw, gate, probe, and the
+ * daemon's own stop and reload (daemon/control.ts). Clients
  * write them as atomic files; one applier (the daemon's, or the CLI's own under the workspace lock
  * when no daemon runs) applies them in name order and records each outcome in requests/.applied/.
  */
@@ -10,7 +11,8 @@ import { z } from 'zod';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import { TASK_ID_PATTERN, isTaskId, parseTaskId, type TaskId } from '../core/ids.js';
-import { approvalTime, enterFailed, enterRequeued, updateTask, type TaskRecord } from '../core/task.js';
+import { can } from '../core/can.js';
+import { approvalTime, enterApproved, enterFailed, enterRequeued, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import { redactDeep } from '../lib/redact.js';
 import type { Config } from '../config/schema.js';
@@ -34,7 +36,14 @@ const id = z.string().regex(TASK_ID_PATTERN);
 /** A request file is a boundary: its task id is checked here, once, and read on as a TaskId. */
 const taskId = z.custom<TaskId>((v) => typeof v === 'string' && isTaskId(v), 'expected a task id');
 export const requestSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('add'), file: z.string(), text: z.string(), force: z.boolean() }),
+  z.strictObject({
+    kind: z.literal('add'),
+    file: z.string(),
+    text: z.string(),
+    force: z.boolean(),
+    /** Queue it even if `dependsOn` names an id not queued yet (it waits for it). */
+    allowUnknownDeps: z.boolean().optional(),
+  }),
   z.strictObject({ kind: z.literal('kill'), task: taskId, reason: z.string().optional() }),
   z.strictObject({ kind: z.literal('retry'), task: taskId }),
   z.strictObject({ kind: z.literal('approve'), task: taskId }),
@@ -43,6 +52,9 @@ export const requestSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('thaw'), provider: id.nullable() }),
   z.strictObject({ kind: z.literal('gate'), gate: z.enum(GATE_NAMES), enabled: z.boolean() }),
   z.strictObject({ kind: z.literal('probe'), provider: id }),
+  /** Stop the daemon with this pid (a request left for a later daemon must not stop that one). */
+  z.strictObject({ kind: z.literal('stop'), pid: z.number().int().positive() }),
+  z.strictObject({ kind: z.literal('reload') }),
 ]);
 export type Request = z.output<typeof requestSchema>;
 
@@ -67,7 +79,14 @@ export interface RequestOutcome {
  */
 export type RecordedRequest =
   | Exclude<Request, { kind: 'add' }>
-  | { kind: 'add'; file: string; force: boolean; textSha256: string; textBytes: number };
+  | {
+      kind: 'add';
+      file: string;
+      force: boolean;
+      allowUnknownDeps?: boolean;
+      textSha256: string;
+      textBytes: number;
+    };
 
 export interface AppliedRequest extends Omit<RequestEnvelope, 'request'> {
   request: RecordedRequest;
@@ -107,6 +126,10 @@ export interface RequestHooks {
   beforeKill?(task: TaskRecord): Promise<void>;
   /** Probes a provider as soon as it can (the daemon's fleet); says what it did. */
   probe?(provider: string): RequestOutcome;
+  /** Stops the daemon gracefully if it is the one with `pid` (daemon/control.ts). */
+  stop?(pid: number): RequestOutcome;
+  /** Re-reads and applies the config file, or keeps the old config and says why (daemon/control.ts). */
+  reload?(): RequestOutcome;
 }
 
 export interface ApplierDeps {
@@ -204,17 +227,16 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
             hint: 'lint.strict is on: warnings are errors',
           });
         }
-        const task = store.enqueue(parsed, { force: request.force });
+        const task = store.enqueue(parsed, {
+          force: request.force,
+          allowUnknownDeps: request.allowUnknownDeps === true,
+        });
         return { ok: true, message: `queued ${task.id}`, task: task.id };
       }
       case 'kill': {
         const task = store.get(request.task);
-        if (task.state !== 'pending' && task.state !== 'running') {
-          return refuse(
-            `task ${task.id} is ${task.state}; only pending or running tasks can be killed`,
-            task.id,
-          );
-        }
+        const allowed = can(task, 'kill');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         await deps.hooks?.beforeKill?.(task);
         store.transition(task.id, (t) =>
           enterFailed(t, {
@@ -229,34 +251,28 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       }
       case 'retry': {
         const task = store.get(request.task);
-        if (task.state !== 'failed')
-          return refuse(`task ${task.id} is ${task.state}; only failed tasks can be retried`, task.id);
+        const allowed = can(task, 'retry');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         store.transition(task.id, (t) => enterRequeued(t, { now: clock.now(), reason: 'retry requested' }));
         return { ok: true, message: `${task.id} is pending again`, task: task.id };
       }
       case 'approve': {
         const task = store.get(request.task);
-        if (task.state !== 'review')
-          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be approved`, task.id);
+        const allowed = can(task, 'approve');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         store.transition(task.id, (t) =>
-          updateTask(t, clock.now(), 'approved by a person', {
-            review: {
-              ...(t.review ?? { grade: null, summary: '', findings: [] }),
-              verdict: 'approve',
-              approvedBy: 'human',
-              approvedAt: approvalTime(clock.now(), store.list()),
-              round: t.round,
-              attribution: null,
-            },
-            parked: null,
+          enterApproved(t, {
+            now: clock.now(),
+            approvedAt: approvalTime(clock.now(), store.list()),
+            by: 'human',
           }),
         );
         return { ok: true, message: `approved ${task.id}; it joins the merge queue`, task: task.id };
       }
       case 'reject': {
         const task = store.get(request.task);
-        if (task.state !== 'review')
-          return refuse(`task ${task.id} is ${task.state}; only tasks in review can be rejected`, task.id);
+        const allowed = can(task, 'reject');
+        if (!allowed.ok) return refuse(allowed.reason, task.id);
         store.transition(task.id, (t) =>
           enterFailed(t, {
             now: clock.now(),
@@ -294,6 +310,16 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
           );
         }
         return deps.hooks.probe(request.provider);
+      }
+      case 'stop': {
+        if (!deps.hooks?.stop)
+          return refuse(`no daemon is running to stop (this request was for pid ${request.pid})`);
+        return deps.hooks.stop(request.pid);
+      }
+      case 'reload': {
+        if (!deps.hooks?.reload)
+          return refuse('no daemon is running to reload its config; the next daemon reads it when it starts');
+        return deps.hooks.reload();
       }
       case 'gate': {
         if (
@@ -333,6 +359,7 @@ function recorded(request: Request): RecordedRequest {
     kind: 'add',
     file: request.file,
     force: request.force,
+    ...(request.allowUnknownDeps ? { allowUnknownDeps: true } : {}),
     textSha256: createHash('sha256').update(bytes).digest('hex'),
     textBytes: bytes.length,
   };

@@ -18,6 +18,7 @@ import {
   type Dirent,
 } from 'node:fs';
 import path from 'node:path';
+import { checkNewSpecs, graphOf } from '../core/dependencies.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
 import { isTaskId, type TaskId } from '../core/ids.js';
@@ -222,7 +223,12 @@ export class QueueStore {
   }
 
   /** Adds a parsed spec as a pending task. Refuses taken ids and (unless forced) duplicates. */
-  enqueue(parsed: ParsedSpec, opts: { force?: boolean } = {}): TaskRecord {
+  /**
+   * Queues a spec. Refused: a taken id, a duplicate (unless `force`), a `dependsOn` that closes a cycle
+   * through queued tasks, and a dependency on an id that is not queued (unless `allowUnknownDeps`: the
+   * task then waits for it; docs/daemon.md).
+   */
+  enqueue(parsed: ParsedSpec, opts: { force?: boolean; allowUnknownDeps?: boolean } = {}): TaskRecord {
     const existing = this.locate(parsed.id);
     if (existing) {
       throw new NightshiftError(
@@ -245,6 +251,19 @@ export class QueueStore {
           hint: 'use --force to queue it anyway',
         },
       );
+    }
+    const problems = checkNewSpecs(
+      [{ id: parsed.id, dependsOn: parsed.spec.dependsOn }],
+      graphOf(this.list()),
+      {
+        allowUnknown: opts.allowUnknownDeps === true,
+      },
+    );
+    if (problems.length) {
+      throw new NightshiftError(ErrorCode.invalidSpec, problems.map((p) => p.message).join('; '), {
+        file: parsed.spec.source,
+        field: 'dependsOn',
+      });
     }
     const fresh = newTask({
       id: parsed.id,

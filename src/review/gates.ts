@@ -3,8 +3,8 @@
  * branch, in the fixed order of GATE_NAMES. Each gate is a pass/fail with evidence: what failed, trimmed
  * to about 4 KB, and what to do about it — the executor reads it in its next round.
  *
- * Gates never use a shell for git: every git command is an argv (`git -C <worktree> …`) through the
- * command runner, and every one runs before the first gate command: the branch's code may rewrite the
+ * Gates never use a shell for git: every git command is an argv (`git -C <worktree> …`) through runGit
+ * (git/run.ts), and every one runs before the first gate command: the branch's code may rewrite the
  * checkout's `.git` (a hook, a config), and our git must never run what it planted. The tests and lint
  * commands are the operator's, from nightshift.config.yaml, run in isolation (isolation.ts).
  */
@@ -15,7 +15,7 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import type { GateResult, TaskRecord, TaskSpec } from '../core/task.js';
-import { LocalRunner, type CommandRunner } from '../hosts/runner.js';
+import { GitError, runGit } from '../git/run.js';
 import type { GateSandbox } from '../hosts/sandbox.js';
 import type { Redactor } from '../lib/redact.js';
 import type { Toggles } from '../queue/toggles.js';
@@ -69,8 +69,6 @@ export interface GateContext {
   config: Config;
   /** The gates to run (enabledGates); they run in GATE_NAMES order whatever the order here. */
   enabled: readonly GateName[];
-  /** Runs git and the gate commands; a LocalRunner by default. */
-  runner?: CommandRunner;
   /** Monotonic milliseconds, for each gate's duration; performance.now by default. */
   clock?: () => number;
   /**
@@ -128,7 +126,6 @@ export async function runGates(ctx: GateContext): Promise<GateResult[]> {
 
 /** One run of the gates: shares the tests command's output and the diff between gates. */
 class GateRun {
-  private readonly runner: CommandRunner;
   /** Environment for gate commands: the allow-list only (isolation.ts). */
   private readonly env: Record<string, string>;
   readonly redact: Redactor;
@@ -139,7 +136,6 @@ class GateRun {
   private count?: Promise<number>;
 
   constructor(private readonly ctx: GateContext) {
-    this.runner = ctx.runner ?? new LocalRunner();
     // The branch's code runs under the gate commands: it gets PATH, HOME, LANG, CI and gates.env, never
     // the supervisor's other variables (its secrets least of all).
     this.env = gateEnvironment(ctx.config, ctx.env ?? process.env);
@@ -256,26 +252,26 @@ class GateRun {
 
   // ---- git -----------------------------------------------------------------------------------
 
+  /** git in the gate checkout, its output as git wrote it (diffs and logs are parsed whole). */
   private async git(args: readonly string[]): Promise<string> {
-    const argv = ['git', '-C', this.ctx.worktree, '-c', 'core.quotePath=false', ...args];
-    const result = await this.runner.run(argv, {
-      timeoutMs: GIT_TIMEOUT_MS,
-      env: { GIT_OPTIONAL_LOCKS: '0' },
-    });
-    if (result.exitCode !== 0 || result.timedOut) {
-      const why = result.timedOut
-        ? 'timed out'
-        : (result.stderr.trim().split('\n').at(-1) ?? `exit ${result.exitCode}`);
+    try {
+      return await runGit(this.ctx.worktree, ['-c', 'core.quotePath=false', ...args], {
+        timeoutMs: GIT_TIMEOUT_MS,
+        env: { GIT_OPTIONAL_LOCKS: '0' },
+        keepOutput: true,
+      });
+    } catch (err) {
+      if (!(err instanceof GitError)) throw err;
       throw new NightshiftError(
-        ErrorCode.io,
-        `\`git ${args.slice(0, 3).join(' ')}\` failed in ${this.ctx.worktree}: ${why}`,
+        ErrorCode.git,
+        err.message,
         {
           taskId: this.ctx.task.id,
           hint: 'the gate worktree must be a git checkout holding both the base and the head commit',
         },
+        { cause: err },
       );
     }
-    return result.stdout;
   }
 
   private async resolve(rev: string): Promise<string> {

@@ -163,11 +163,15 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
     }
     const parsed = frontMatterSchema.safeParse(value ?? {}, { reportInput: true });
     if (!parsed.success) {
+      // Unknown top-level keys, from zod's issue codes (not from the text zodIssues writes for them).
+      const unknownKeys = new Set(
+        parsed.error.issues.flatMap((i) =>
+          i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : [],
+        ),
+      );
       const issues = zodIssues(parsed.error, file, yaml.lineOf).map((issue) => {
-        const suggestion = issue.field && !issue.field.includes('.') ? suggestKey(issue.field) : null;
-        return suggestion && issue.message.startsWith('unknown key')
-          ? { ...issue, message: `unknown key; did you mean "${suggestion}"?` }
-          : issue;
+        const suggestion = issue.field && unknownKeys.has(issue.field) ? suggestKey(issue.field) : null;
+        return suggestion ? { ...issue, message: `unknown key; did you mean "${suggestion}"?` } : issue;
       });
       return { spec: null, errors: issues, warnings };
     }

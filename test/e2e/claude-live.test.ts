@@ -82,7 +82,8 @@ describe('a Claude Code run whose endpoint refuses the key', () => {
       'the first attempt to end',
       () => {
         const t = sup.store.list().find((x) => x.id === 'refused');
-        return t?.attempts[0]?.outcome && t.attempts[0].outcome !== 'running' ? t : undefined;
+        const outcome = t?.attempts[0]?.outcome;
+        return outcome && outcome !== 'running' && outcome !== 'collecting' ? t : undefined;
       },
       30_000,
     );

@@ -125,7 +125,7 @@ describe.skipIf(!sshdAvailable)('the daemon over ssh', () => {
         `drop ${d}: executors mid-run with the provider at its live limit`,
         () => {
           const limit = supervisor.fleet.health.get('scripted')?.limit ?? Infinity;
-          const running = [...supervisor.live.values()].map((l) => l.taskId);
+          const running = supervisor.attempts.running().map((l) => l.taskId);
           if (running.length < 2 || running.length < limit || running.some((id) => before.has(id)))
             return false;
           return running.every((id) => ticks(w, id) >= 2 && ticks(w, id) <= TICKS - 3) ? running : false;

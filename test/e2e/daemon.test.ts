@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureSession } from '../../src/client/session.js';
@@ -198,6 +198,73 @@ describe('the daemon', () => {
     );
   });
 
+  it('restores a main moved in a mirror once and blames only its mover, not a task launched after the move', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+    });
+    const sup = night.supervisor();
+    const events: NightshiftEvent[] = [];
+    sup.events.subscribe((e) => events.push(e));
+    await sup.start();
+    const flags = path.join(night.root, 'flags');
+    mkdirSync(flags);
+    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    // '' while the mirror is not there yet (or half made) or has no main.
+    const mirrorMain = () => {
+      try {
+        return git(
+          night!.repo,
+          '--git-dir',
+          mirror,
+          'for-each-ref',
+          '--format=%(objectname)',
+          'refs/heads/main',
+        );
+      } catch {
+        return '';
+      }
+    };
+    // The mover moves the mirror's main around the guard, then waits until the second task has launched.
+    night.dropSpec(
+      'mover.md',
+      scriptedSpec(
+        'mover',
+        `write m.txt "m\\n"\ncommit "m"\nsh "git -c core.hooksPath=/nonexistent branch -f main HEAD"\nsh "while [ ! -e ${flags}/one ]; do sleep 0.1; done"\nexit 0`,
+      ),
+    );
+    const moved = await waitFor('main moved in the mirror', () => mirrorMain() || null, 30_000);
+    // The second task launches while main is moved (its launch record holds the moved main), and ends
+    // only after the mover has been collected.
+    night.dropSpec(
+      'second.md',
+      scriptedSpec(
+        'second',
+        `sh "while [ ! -e ${flags}/two ]; do sleep 0.1; done"\nwrite s.txt "s\\n"\ncommit "s"\nexit 0`,
+      ),
+    );
+    const record = path.join(night.root, 'hosts', 'local', 'tasks', 'second', 'main-refs-1');
+    await waitFor('second launched', () => existsSync(record), 30_000);
+    expect(readFileSync(record, 'utf8')).toContain(moved);
+    writeFileSync(path.join(flags, 'one'), '');
+    await waitFor('mover failed', () => sup.store.get(tid('mover')).state === 'failed', 30_000);
+    expect(sup.store.get(tid('mover')).failure?.code).toBe('main-touched');
+    expect(mirrorMain()).toBe('');
+    writeFileSync(path.join(flags, 'two'), '');
+    await waitFor(
+      'second reviewed',
+      () => ['review', 'done'].includes(sup.store.get(tid('second')).state),
+      30_000,
+    );
+    expect(sup.store.get(tid('second')).failure ?? null).toBeNull();
+    // Restored once (by the mover's collection), blamed once; the second's collection left main alone.
+    expect(mirrorMain()).toBe('');
+    const restored = events.filter((e) => e.type === 'main.restored');
+    expect(
+      restored.map((e) => e.type === 'main.restored' && [e.task, e.ref, e.old, e.new, e.attributed]),
+    ).toEqual([['mover', 'refs/heads/main', null, moved, true]]);
+  });
+
   it('hears an executor exit at once from the runner, not at the next poll', async () => {
     night = makeNight({
       providers: '  good: { kind: scripted, hosts: [local], concurrency: 2 }',
@@ -269,7 +336,7 @@ describe('the daemon', () => {
       'three: attempt 1 ended',
       () => {
         const a = sup.store.list().find((x) => x.id === 'three')?.attempts[0];
-        return a && a.outcome !== 'running' ? a : null;
+        return a && a.outcome !== 'running' && a.outcome !== 'collecting' ? a : null;
       },
       20_000,
     );
@@ -352,7 +419,7 @@ describe('the daemon', () => {
     };
     const first = Buffer.from(`before ${secret.slice(0, 14)}`);
     const second = Buffer.concat([Buffer.from(`${secret.slice(14)} caf`), Buffer.from([0xc3])]);
-    const read = (bytes: number) => () => sup.live.get('split')?.mirroredBytes === bytes;
+    const read = (bytes: number) => () => sup.attempts.get(tid('split'))?.live?.mirroredBytes === bytes;
     await waitFor('the first half read', read(first.length), 20_000);
     expect(mirrored().toString('latin1')).not.toContain(secret.slice(0, 8));
     writeFileSync(path.join(dir, 'one'), '');
@@ -362,7 +429,7 @@ describe('the daemon', () => {
       'the attempt collected',
       () => {
         const a = sup.store.list().find((t) => t.id === 'split')?.attempts[0];
-        return a && a.outcome !== 'running' ? a : null;
+        return a && a.outcome !== 'running' && a.outcome !== 'collecting' ? a : null;
       },
       20_000,
     );
@@ -402,7 +469,11 @@ describe('the daemon', () => {
     const printed = Buffer.byteLength(`before ${secret} middle ${'x'.repeat(40)}\n`);
     const log = path.join(night.root, 'logs', 'adopt', 'attempt-1.log');
     // The secret is written (redacted, shorter than it was); the line's end is still held back.
-    await waitFor('the first line read', () => first.live.get('adopt')?.mirroredBytes === printed, 20_000);
+    await waitFor(
+      'the first line read',
+      () => first.attempts.get(tid('adopt'))?.live?.mirroredBytes === printed,
+      20_000,
+    );
     expect(readFileSync(log, 'utf8')).toMatch(/^before \[redacted\] middle x{10,39}$/);
     await first.stop('restart');
     const second = night.supervisor({ env });
@@ -415,7 +486,7 @@ describe('the daemon', () => {
       'the attempt collected',
       () => {
         const a = second.store.list().find((t) => t.id === 'adopt')?.attempts[0];
-        return a && a.outcome !== 'running' ? a : null;
+        return a && a.outcome !== 'running' && a.outcome !== 'collecting' ? a : null;
       },
       20_000,
     );

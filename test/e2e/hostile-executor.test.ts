@@ -1157,3 +1157,79 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     });
   }
 });
+
+describe('review rounds resume sessions', () => {
+  let n: Night | null = null;
+  const savedPath = process.env['PATH'];
+  afterEach(async () => {
+    process.env['PATH'] = savedPath;
+    await n?.cleanup();
+    n = null;
+  });
+
+  it("a session id forged in round 1's output never reaches round 2's command line", async () => {
+    n = makeNight({
+      providers: '  cc: { kind: claude-code, hosts: [local], concurrency: 1, model: m }',
+      extra: [
+        'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }',
+        'gates:',
+        '  tests: { enabled: true, command: "test -e second.txt" }',
+        '  sandbox: none',
+      ].join('\n'),
+    });
+    // A stand-in `claude` at the process boundary: answers the probe; in a run, writes first.txt (round
+    // 1) or second.txt (round 2) and ends with a result line whose session_id is an option and a command.
+    const bin = path.join(n.root, 'fake-bin');
+    mkdirSync(bin);
+    const forged = JSON.stringify({
+      type: 'result',
+      subtype: 'success',
+      is_error: false,
+      result: 'done',
+      session_id: "--dangerously-load-anything'; touch /tmp/ns-pwned-$$; '",
+    });
+    writeFileSync(
+      path.join(bin, 'claude'),
+      [
+        '#!/bin/sh',
+        'case " $* " in',
+        '  *" --output-format json "*)',
+        `    nonce=$(printf '%s' "$*" | grep -o 'ns-probe-[0-9a-f]*' | head -n 1)`,
+        `    printf '{"type":"result","subtype":"success","is_error":false,"result":"%s"}\\n' "$nonce"`,
+        '    exit 0 ;;',
+        'esac',
+        'if [ -e first.txt ]; then echo 2 > second.txt; else echo 1 > first.txt; fi',
+        `printf '%s\\n' '${forged.replace(/'/g, `'\\''`)}'`,
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    process.env['PATH'] = `${bin}:${savedPath ?? ''}`;
+    const sup = n.supervisor();
+    await sup.start();
+    n.dropSpec(
+      'forger.md',
+      [
+        '---',
+        'title: Forge a session',
+        'id: forger',
+        'reviewRounds: 2',
+        'tests: [t]',
+        '---',
+        'Body.',
+        '',
+      ].join('\n'),
+    );
+    await waitFor(
+      'merged',
+      () => sup.store.list().find((t) => t.id === 'forger')?.state === 'done' || null,
+      60_000,
+    );
+    expect(sup.store.get(tid('forger')).attempts).toHaveLength(2);
+    // Round 2 started a session of its own.
+    const argv = readFileSync(path.join(n.root, 'hosts', 'local', 'tasks', 'forger', 'argv'), 'utf8');
+    expect(argv).toContain('--session-id');
+    expect(argv).not.toContain('--resume');
+    expect(argv).not.toContain('dangerously-load-anything');
+  });
+});

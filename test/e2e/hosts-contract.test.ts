@@ -306,7 +306,7 @@ async function alive(runner: CommandRunner, pid: number): Promise<boolean> {
 }
 
 async function readBack(h: Harness, file: string): Promise<string> {
-  const r = await h.runner.run(['cat', file], { reject: false });
+  const r = await h.runner.run(['cat', file], { check: true });
   return r.stdout;
 }
 
@@ -367,7 +367,7 @@ for (const kind of ['local', 'ssh'] as const) {
       const missing = await h.runner.run(['nightshift-no-such-command']);
       expect(missing.exitCode).toBe(127);
       expect(missing.stderr).toContain('nightshift-no-such-command');
-      const failure = await h.runner.run(['sh', '-c', 'exit 7'], { reject: false }).catch((e: unknown) => e);
+      const failure = await h.runner.run(['sh', '-c', 'exit 7'], { check: true }).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(CommandError);
       expect((failure as CommandError).result.exitCode).toBe(7);
     });
@@ -392,7 +392,7 @@ for (const kind of ['local', 'ssh'] as const) {
       ]);
       await h.runner.run(['sh', '-c', 'mkdir -p "${1%/*}" && cat > "$1"', 'sh', log], {
         input: bytes,
-        reject: false,
+        check: true,
       });
       for (const from of [0, 1, 4, 7, 8, 14, 15, 16, 17, 18, 19, 1000, bytes.length - 1, bytes.length]) {
         const read = await h.host.readLogBytes(tid(id), 1, from);
@@ -587,13 +587,13 @@ for (const kind of ['local', 'ssh'] as const) {
         ])
       ).stdout.trim();
       await runner.run(['git', '--git-dir', mirror, 'update-ref', `refs/heads/ns/${id}`, orphan], {
-        reject: false,
+        check: true,
       });
       const stray = await host.fetchBranch(repo, 'app', tid(id), base).catch((e: unknown) => e);
       expect(stray).toBeInstanceOf(BranchError);
       expect((stray as BranchError).message).toMatch(/does not descend from its base/);
       await runner.run(['git', '--git-dir', mirror, 'update-ref', '-d', `refs/heads/ns/${id}`], {
-        reject: false,
+        check: true,
       });
       const gone = await host.fetchBranch(repo, 'app', tid(id), base).catch((e: unknown) => e);
       expect(gone).toBeInstanceOf(BranchError);
@@ -682,7 +682,7 @@ for (const kind of ['local', 'ssh'] as const) {
         const target = h.sshd!.sshTarget(path.join(h.tmp, 'cm-dead'), 'dead');
         const dead = new SshRunner({ ...target, port: await freePort() });
         await expect(dead.run(['true'])).rejects.toBeInstanceOf(LinkError);
-        const asked = await dead.run(['true'], { reject: false }).catch((e: unknown) => e);
+        const asked = await dead.run(['true'], { check: true }).catch((e: unknown) => e);
         expect(asked).toBeInstanceOf(LinkError);
         expect(asked).not.toBeInstanceOf(CommandError);
         expect((asked as LinkError).attribution).toBe('worker');

@@ -344,6 +344,129 @@ describe('the merge queue', () => {
     expect(reflog.at(-1)?.split(' ')[1]).toBe(main);
   });
 
+  it('re-stages, not parks, when its push loses the ref lock to a concurrent update of the remote (cannot lock ref)', async () => {
+    const env = setup({ remote: true, testCommand: 'true' });
+    const remote = env.remote ?? '';
+    // An outside commit on top of main, waiting in the remote under another name.
+    const other = mkdtempSync(path.join(os.tmpdir(), 'ns-other-'));
+    dirs.push(other);
+    execFileSync('git', ['clone', '-q', remote, other]);
+    writeFileSync(path.join(other, 'outside.txt'), 'outside\n');
+    git(other, 'add', '-A');
+    git(other, '-c', 'user.name=o', '-c', 'user.email=o@o', 'commit', '-q', '-m', 'outside');
+    git(other, 'push', '-q', 'origin', 'HEAD:refs/heads/outside');
+    const outside = git(other, 'rev-parse', 'HEAD');
+    // The first push of main: while receive-pack holds the new objects and is about to update the ref,
+    // another process moves main to the outside commit. receive-pack's compare-and-swap then fails with
+    // "cannot lock ref 'refs/heads/main': is at <outside> but expected <old>", a real concurrent update.
+    const hook = path.join(remote, 'hooks', 'update');
+    writeFileSync(
+      hook,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = refs/heads/main ] && [ ! -e "$GIT_DIR/raced" ]; then',
+        '  touch "$GIT_DIR/raced"',
+        '  git update-ref refs/heads/main "$(git rev-parse refs/heads/outside)" "$2"',
+        'fi',
+        'exit 0',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    env.reviewed('locked');
+    env.judgment.kick();
+    await waitFor(
+      'merged or parked',
+      () => env.store.get(tid('locked')).state === 'done' || env.store.get(tid('locked')).parked,
+      60_000,
+    );
+    expect(existsSync(path.join(remote, 'raced'))).toBe(true);
+    expect(env.store.get(tid('locked')).parked).toBeNull();
+    expect(env.store.get(tid('locked')).state).toBe('done');
+    expect(env.logs.some((l) => /merge of locked: push lost a race .*re-staging/.test(l))).toBe(true);
+    // Landed on top of the outside commit, in both repos.
+    const main = git(env.repo, 'rev-parse', 'main');
+    expect(git(remote, 'rev-parse', 'main')).toBe(main);
+    expect(git(env.repo, 'rev-parse', 'main^')).toBe(outside);
+    expect(git(env.repo, 'show', 'main:locked.txt')).toBe('locked');
+  });
+
+  it('keeps re-staging past three lost pushes when each was lost to a new outside commit', async () => {
+    const env = setup({ remote: true, testCommand: 'true' });
+    const remote = env.remote ?? '';
+    // Four pushes of main in a row: each time another process puts a new commit on the remote's main
+    // while receive-pack is about to update it, so each push fails with "cannot lock ref".
+    writeFileSync(
+      path.join(remote, 'hooks', 'update'),
+      [
+        '#!/bin/sh',
+        '[ "$1" = refs/heads/main ] || exit 0',
+        'n=$(cat "$GIT_DIR/races" 2>/dev/null || echo 0)',
+        '[ "$n" -lt 4 ] || exit 0',
+        'echo $((n + 1)) > "$GIT_DIR/races"',
+        'c=$(git -c user.name=o -c user.email=o@o commit-tree "$2^{tree}" -p "$2" -m "outside $((n + 1))")',
+        'git update-ref refs/heads/main "$c" "$2"',
+        'exit 0',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    env.reviewed('patient');
+    env.judgment.kick();
+    await waitFor(
+      'merged or parked',
+      () => env.store.get(tid('patient')).state === 'done' || env.store.get(tid('patient')).parked,
+      120_000,
+    );
+    expect(readFileSync(path.join(remote, 'races'), 'utf8').trim()).toBe('4');
+    expect(env.store.get(tid('patient')).parked).toBeNull();
+    expect(env.store.get(tid('patient')).state).toBe('done');
+    expect(env.logs.filter((l) => /merge of patient: push lost a race/.test(l))).toHaveLength(4);
+    const main = git(env.repo, 'rev-parse', 'main');
+    expect(git(remote, 'rev-parse', 'main')).toBe(main);
+    expect(git(env.repo, 'log', '-1', '--format=%s', 'main^')).toBe('outside 4');
+  });
+
+  it('merges onto a local main that is ahead of its remote, and pushes it: main is never moved back', async () => {
+    const env = setup({ remote: true, testCommand: 'true' });
+    const remote = env.remote ?? '';
+    writeFileSync(path.join(env.repo, 'local.txt'), 'mine\n');
+    git(env.repo, 'add', '-A');
+    git(env.repo, 'commit', '-q', '-m', 'a local commit, not pushed yet');
+    const local = git(env.repo, 'rev-parse', 'main');
+    env.reviewed('feature');
+    env.judgment.kick();
+    await waitFor('merged', () => env.store.get(tid('feature')).state === 'done', 60_000);
+    const main = git(env.repo, 'rev-parse', 'main');
+    expect(git(env.repo, 'rev-parse', 'main^')).toBe(local);
+    expect(git(env.repo, 'show', 'main:local.txt')).toBe('mine');
+    expect(git(env.repo, 'show', 'main:feature.txt')).toBe('feature');
+    expect(git(remote, 'rev-parse', 'main')).toBe(main);
+  });
+
+  it('parks a task when local main and its remote have diverged, and moves neither', async () => {
+    const env = setup({ remote: true, testCommand: 'true' });
+    const remote = env.remote ?? '';
+    const clone = mkdtempSync(path.join(os.tmpdir(), 'ns-clone-'));
+    dirs.push(clone);
+    git(os.tmpdir(), 'clone', '-q', remote, clone);
+    writeFileSync(path.join(clone, 'theirs.txt'), 'theirs\n');
+    git(clone, 'add', '-A');
+    git(clone, 'commit', '-q', '-m', 'pushed by someone else');
+    git(clone, 'push', '-q', 'origin', 'main');
+    const theirs = git(clone, 'rev-parse', 'HEAD');
+    writeFileSync(path.join(env.repo, 'local.txt'), 'mine\n');
+    git(env.repo, 'add', '-A');
+    git(env.repo, 'commit', '-q', '-m', 'a local commit');
+    const local = git(env.repo, 'rev-parse', 'main');
+    env.reviewed('feature');
+    env.judgment.kick();
+    await waitFor('parked', () => env.store.get(tid('feature')).parked, 60_000);
+    expect(env.store.get(tid('feature')).parked).toBe('diverged');
+    expect(git(env.repo, 'rev-parse', 'main')).toBe(local);
+    expect(git(remote, 'rev-parse', 'main')).toBe(theirs);
+  });
+
   it('parks a task whose push the remote declines (a hook), with main put back, and does not re-stage', async () => {
     const env = setup({ remote: true, testCommand: 'true' });
     const remote = env.remote ?? '';
@@ -364,22 +487,25 @@ describe('the merge queue', () => {
     expect(git(remote, 'rev-parse', 'main')).toBe(before);
   });
 
-  it('sends a conflicting branch back as a round with the new base', async () => {
-    const env = setup({ testCommand: 'true' });
-    env.reviewed('left', 'same.txt');
-    env.reviewed('right', 'same.txt');
-    env.judgment.kick();
-    await waitFor('one merged, one back', () => {
-      const t = env.store.list();
-      return t.some((x) => x.state === 'done') && t.some((x) => x.state === 'pending') ? t : null;
-    });
-    const back = env.store.list().find((t) => t.state === 'pending');
-    expect(back?.review?.summary).toMatch(
-      /conflicts in same\.txt.*Rebase this branch onto refs\/nightshift\/base\//,
-    );
-    expect(back?.baseSha).toBe(git(env.repo, 'rev-parse', 'main'));
-    expect(back?.round).toBe(1);
-  });
+  it.each<MergeMode>(['rebase', 'merge-commit', 'squash'])(
+    '%s: sends a conflicting branch back as a round with the new base',
+    async (merge) => {
+      const env = setup({ testCommand: 'true', merge });
+      env.reviewed('left', 'same.txt');
+      env.reviewed('right', 'same.txt');
+      env.judgment.kick();
+      await waitFor('one merged, one back', () => {
+        const t = env.store.list();
+        return t.some((x) => x.state === 'done') && t.some((x) => x.state === 'pending') ? t : null;
+      });
+      const back = env.store.list().find((t) => t.state === 'pending');
+      expect(back?.review?.summary).toMatch(
+        /conflicts in same\.txt.*Rebase this branch onto refs\/nightshift\/base\//,
+      );
+      expect(back?.baseSha).toBe(git(env.repo, 'rev-parse', 'main'));
+      expect(back?.round).toBe(1);
+    },
+  );
 
   it('approves by gates, and parks a branch that fails them once its rounds are used up', async () => {
     const env = setup({ testCommand: 'test ! -e broken.txt' });

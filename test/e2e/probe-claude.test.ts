@@ -8,7 +8,7 @@
  * (os.tmpdir()/ns-claude-cache) when this file is collected. When it cannot be had (offline, say) the
  * suite is skipped, and says so and why.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -20,6 +20,7 @@ import { substitutePrompt } from '../../src/providers/common.js';
 import { profileFor, resolveSecrets } from '../../src/providers/index.js';
 import { runProbe, type ProbeOutcome } from '../../src/providers/probe.js';
 import type { LaunchContext } from '../../src/providers/types.js';
+import { CLAUDE_CACHE, CLAUDE_VERSION, findClaude } from '../../src/testing/claude-cli.js';
 import {
   empty,
   error,
@@ -32,38 +33,8 @@ import {
   type Handler,
 } from '../../src/testing/anthropic-server.js';
 
-const VERSION = process.env['NIGHTSHIFT_CLAUDE_VERSION'] ?? '2.1.332';
-const CACHE = path.join(os.tmpdir(), 'ns-claude-cache');
-
-async function findClaude(): Promise<{ bin: string; version: string } | { problem: string }> {
-  const fromEnv = process.env['NIGHTSHIFT_CLAUDE_BIN'];
-  const bin = fromEnv ?? path.join(CACHE, 'node_modules', '.bin', 'claude');
-  const version = async () => {
-    const r = await execa(bin, ['--version'], { reject: false, timeout: 30_000, stdin: 'ignore' });
-    return r.exitCode === 0 ? String(r.stdout).trim() : null;
-  };
-  if (fromEnv) {
-    const v = await version();
-    return v ? { bin, version: v } : { problem: `NIGHTSHIFT_CLAUDE_BIN=${fromEnv} does not run` };
-  }
-  const have = existsSync(bin) ? await version() : null;
-  if (have?.startsWith(VERSION)) return { bin, version: have };
-  mkdirSync(CACHE, { recursive: true });
-  const install = await execa(
-    'npm',
-    ['install', '--prefix', CACHE, '--no-audit', '--no-fund', `@anthropic-ai/claude-code@${VERSION}`],
-    { reject: false, timeout: 300_000, stdin: 'ignore' },
-  );
-  if (install.exitCode !== 0) {
-    return {
-      problem: `npm install @anthropic-ai/claude-code@${VERSION} failed: ${String(install.stderr).trim().split('\n').at(-1)}`,
-    };
-  }
-  const v = existsSync(bin) ? await version() : null;
-  return v
-    ? { bin, version: v }
-    : { problem: `installed @anthropic-ai/claude-code@${VERSION} but ${bin} does not run` };
-}
+const VERSION = CLAUDE_VERSION;
+const CACHE = CLAUDE_CACHE;
 
 const found = await findClaude();
 const claude = 'bin' in found ? found : null;

@@ -6,14 +6,30 @@
  * cache, kept in the user's cache directory: written once, used after, rewritten when V8 refuses it.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OURS, UPSTREAM, UPSTREAM_DIR, patchInk } from '../../scripts/patch-ink.js';
 
 const TUI = fileURLToPath(new URL('../../dist/cli/commands/tui.js', import.meta.url));
 const BUNDLE_DIR = fileURLToPath(new URL('../../dist/tui-bundle/', import.meta.url));
+/** ink/build/ as the tests resolve it: patched (test/setup/ink.ts), with Ink's originals beside it. */
+const INK_BUILD = path.dirname(createRequire(import.meta.url).resolve('ink'));
 
 interface Loaded {
   /** React's CommonJS builds that were loaded from node_modules (package/cjs/file). */
@@ -136,5 +152,37 @@ describe('the bundle', () => {
     const text = bundleText();
     expect(text).not.toMatch(/(?<![\w$.])import\(/);
     expect(text).toMatch(/require\((["'`])node-pty\1\)/);
+  });
+});
+
+describe('the patched Ink of an installed package', () => {
+  // Installed from the registry or by npx, nightshift has dist/ but neither src/ nor typescript: its
+  // postinstall patches Ink from dist/tui/ink/. The result must be the Ink the tests run (from src/).
+  it('is made from dist/ the same as from src/ in a checkout', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'ns-installed-'));
+    try {
+      const inkDir = path.join(root, 'node_modules', 'ink');
+      const build = path.join(inkDir, 'build');
+      mkdirSync(path.join(root, 'dist', 'tui'), { recursive: true });
+      mkdirSync(build, { recursive: true });
+      cpSync(
+        fileURLToPath(new URL('../../dist/tui/ink', import.meta.url)),
+        path.join(root, 'dist', 'tui', 'ink'),
+        {
+          recursive: true,
+        },
+      );
+      copyFileSync(path.join(INK_BUILD, '..', 'package.json'), path.join(inkDir, 'package.json'));
+      for (const file of Object.keys(UPSTREAM))
+        copyFileSync(path.join(INK_BUILD, UPSTREAM_DIR, file), path.join(build, file));
+      expect(existsSync(path.join(root, 'src'))).toBe(false);
+      await patchInk(build, root);
+      for (const name of [...OURS, 'reconciler', 'render-node-to-output'])
+        expect(readFileSync(path.join(build, `${name}.js`), 'utf8'), name).toBe(
+          readFileSync(path.join(INK_BUILD, `${name}.js`), 'utf8'),
+        );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

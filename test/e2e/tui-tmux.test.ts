@@ -102,9 +102,9 @@ async function selectHeld(t: TmuxScreen, window: string, id: string): Promise<vo
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   expect(existsSync(fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url)))).toBe(true);
-  const demo = createDemoWorkspace({});
+  const demo = await createDemoWorkspace({});
   root = demo.root;
   paths = workspacePaths(root);
   // A third scripted provider for the two hanging tasks.

@@ -381,6 +381,32 @@ it("checks a repo's own main branch after a restart, from the launch's record", 
   expect(await mirrorRef('trunky', 'refs/heads/trunk')).toBe('');
 });
 
+it('blames the mover once when an innocent attempt on the same mirror is collected first', async () => {
+  await host.ensureMirror('app', 'main');
+  // Both launched while main is as recorded (absent); only t11 moves it.
+  await runAttempt(host, 'app', 't10', `echo i > i && git add i && ${COMMIT} -m i`);
+  await runAttempt(
+    host,
+    'app',
+    't11',
+    `echo m > m && git add m && ${COMMIT} -m m && ${UNHOOKED} branch -f main HEAD`,
+  );
+  const moved = await mirrorRef('app', 'refs/heads/main');
+  expect(moved).toBe((await host.status('app', tid('t11'), 1)).head);
+  // The innocent one, collected first, puts main back but is not blamed.
+  expect(await host.mainMoved('app', tid('t10'), 1)).toEqual([
+    { ref: 'refs/heads/main', from: null, to: moved, attributed: false, restored: true },
+  ]);
+  expect(await mirrorRef('app', 'refs/heads/main')).toBe('');
+  // The mover finds main as its record says, and is blamed for the move all the same: once.
+  expect(await host.mainMoved('app', tid('t11'), 1)).toEqual([
+    { ref: 'refs/heads/main', from: null, to: moved, attributed: true, restored: true, earlier: true },
+  ]);
+  expect(await host.mainMoved('app', tid('t11'), 1)).toEqual([]);
+  expect(await host.mainMoved('app', tid('t10'), 1)).toEqual([]);
+  expect(await mirrorRef('app', 'refs/heads/main')).toBe('');
+});
+
 it('starts nothing when it cannot record the protected refs', async () => {
   await expect(
     host.launch({

@@ -11,6 +11,7 @@ import {
   type ProviderHealth,
 } from '../../src/daemon/health.js';
 import { tid } from '../../src/testing/ids.js';
+import type { TaskId } from '../../src/core/ids.js';
 
 const seed = Number(process.env['FC_SEED'] ?? Date.now());
 console.log('fast-check seed', seed);
@@ -46,19 +47,16 @@ describe('dispatch under negative feedback (model test)', () => {
             ceilings.map((c, i) => [`p${i}`, initialHealth(`p${i}`, c, now)]),
           );
           const ceilingOf = new Map(ceilings.map((c, i) => [`p${i}`, c]));
-          const tasks = new Map<string, TaskRecord>();
-          const running = new Map<string, string>(); // task → provider
+          const tasks = new Map<TaskId, TaskRecord>();
+          const running = new Map<TaskId, string>(); // task → provider
           let n = 0;
           const names = () => [...health.keys()];
           for (const s of steps) {
             now += 1000;
             switch (s.kind) {
               case 'arrive': {
-                const id = `t${n++}`;
-                tasks.set(
-                  id,
-                  newTask({ id: tid(id), dedupKey: id, spec: spec({ priority: s.priority }), now }).task,
-                );
+                const id = tid(`t${n++}`);
+                tasks.set(id, newTask({ id, dedupKey: id, spec: spec({ priority: s.priority }), now }).task);
                 break;
               }
               case 'complete':
@@ -186,8 +184,8 @@ describe('the tasks next in line (upcoming)', () => {
     tasks: new Map(pending.map((t) => [t.id, t])),
     providers,
     hosts,
-    live: new Set<string>(),
-    notBefore: new Map<string, number>(),
+    live: new Set<TaskId>(),
+    notBefore: new Map<TaskId, number>(),
     lookahead,
   });
 
@@ -208,20 +206,5 @@ describe('the tasks next in line (upcoming)', () => {
     const free = chooseDispatches(input([healthy('p', 1)], 2));
     expect(free.decisions.map((d) => d.task)).toEqual(['high']);
     expect(free.upcoming.map((d) => d.task)).toEqual(['mid', 'low']);
-  });
-
-  it('says which waiting tasks no configured provider can ever take, as data rather than wait text', () => {
-    const pinned = (id: string, provider: string) =>
-      newTask({ id: tid(id), dedupKey: id, spec: spec({ provider }), now }).task;
-    const tasks = [pinned('gone', 'nosuch'), pinned('full', 'p')];
-    const r = chooseDispatches({
-      ...input([healthy('p', 2)], 0),
-      pending: tasks,
-      tasks: new Map(tasks.map((t) => [t.id, t])),
-    });
-    expect([...r.unstartable]).toEqual(['gone']);
-    // The wait text stays for people; nothing reads it to decide.
-    expect(r.waiting.get('gone')).toBe('pinned provider nosuch is not configured');
-    expect(r.waiting.get('full')).toMatch(/^p: /);
   });
 });

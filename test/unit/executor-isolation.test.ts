@@ -3,13 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { attachSocketPath, executorSocketPath, SOCKET_PATH_MAX } from '../../src/hosts/layout.js';
-import {
-  cleanEnvWords,
-  foreignServerVariables,
-  SERVER_ENV_OK_ERE,
-  TMUX_CONF,
-  TMUX_SH,
-} from '../../src/hosts/tmux.js';
+import { cleanEnvWords, foreignServerVariables, SERVER_ENV_OK_ERE, TMUX_CONF } from '../../src/hosts/tmux.js';
+import { TMUX_FN } from '../../src/hosts/scripts.js';
 import { configuredSecretNames, sharedUserWarning } from '../../src/providers/shared-user.js';
 
 describe("the executors' tmux socket", () => {
@@ -50,7 +45,7 @@ describe("the executors' tmux server's environment", () => {
       'HOME=/h',
       'LANG=C.UTF-8',
     ]);
-    expect(TMUX_SH.startsWith('env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 tmux ')).toBe(true);
+    expect(TMUX_FN).toContain('env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 tmux ');
     expect(TMUX_CONF).toContain('set -g update-environment ""');
   });
 

@@ -688,6 +688,8 @@ describe('claude-code readOutput', () => {
       result: 'Done: added backoff.',
       usage: { inputTokens: 150, outputTokens: 40 },
       failure: null,
+      // The session a later review round resumes.
+      sessionId: SID,
     });
   });
 

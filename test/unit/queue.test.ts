@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, type NightshiftError } from '../../src/core/errors.js';
-import { enterFailed, enterRunning, enterReview, TASK_STATES } from '../../src/core/task.js';
+import { enterFailed, enterRunning, enterReview, TASK_STATES, updateTask } from '../../src/core/task.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { makeRedactor } from '../../src/lib/redact.js';
 import { EventLog } from '../../src/queue/eventlog.js';
@@ -336,6 +336,36 @@ describe('the request applier', () => {
       .filter((e) => e.type === 'request.applied')
       .map((e) => e.kind);
     expect(kinds).toEqual(['unreadable', 'unreadable', 'unreadable']);
+  });
+
+  it('refuses to approve again a task whose approval stands, and keeps its place in the merge queue', async () => {
+    store.enqueue(parsed('alpha'));
+    store.transition(tid('alpha'), (t) => enterRunning(t, { now: 1, provider: 'glm', host: 'oci' }));
+    store.transition(tid('alpha'), (t) => enterReview(t, { now: 2, exitCode: 0 }));
+    writeRequest(ws.paths, { kind: 'approve', task: tid('alpha') }, clock);
+    const [first] = await applyPendingRequests(applierDeps());
+    expect(first?.outcome).toMatchObject({ ok: true, message: 'approved alpha; it joins the merge queue' });
+    const approvedAt = store.get(tid('alpha')).review?.approvedAt;
+    clock.advance(10_000);
+    writeRequest(ws.paths, { kind: 'approve', task: tid('alpha') }, clock);
+    const [second] = await applyPendingRequests(applierDeps());
+    expect(second?.outcome).toMatchObject({
+      ok: false,
+      exitCode: 1,
+      message: 'task alpha is already approved (by human): it waits in the merge queue',
+    });
+    expect(store.get(tid('alpha')).review?.approvedAt).toBe(approvedAt);
+    // Parked after its approval (a failed push, say): approving again queues it again.
+    store.transition(tid('alpha'), (t) =>
+      updateTask(t, clock.now(), 'push failed', { parked: 'push-failed' }),
+    );
+    writeRequest(ws.paths, { kind: 'approve', task: tid('alpha') }, clock);
+    const [third] = await applyPendingRequests(applierDeps());
+    expect(third?.outcome.ok).toBe(true);
+    expect(store.get(tid('alpha'))).toMatchObject({
+      parked: null,
+      review: { approvedAt: new Date(clock.now()).toISOString() },
+    });
   });
 
   it('lets a FatalIoError through instead of recording a failed request', async () => {

@@ -4,7 +4,7 @@ import type { TaskRecord } from '../../src/core/task.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { App } from '../../src/tui/app/App.js';
 import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
-import type { TuiSnapshot } from '../../src/tui/data/source.js';
+import type { TuiSnapshot } from '../../src/client/live/source.js';
 import { computeLayout } from '../../src/tui/state/layout.js';
 
 const KEY = { down: '\u001b[B', right: '\u001b[C', esc: '\u001b', enter: '\r', ctrlC: '\u0003', tab: '\t' };
@@ -153,7 +153,7 @@ describe('dangerous keys', () => {
 
   it('explains a key that cannot act', async () => {
     const app = start();
-    await app.press('r', (f) => f.includes('r: only failed tasks can be retried (this one is running)'));
+    await app.press('r', (f) => f.includes('r: task alpha is running; only failed tasks can be retried'));
     await app.press('p', (f) => f.includes('p: no daemon: probes of glm run in the daemon (D starts it)'));
     expect(app.source.submitted).toEqual([]);
   });
@@ -293,6 +293,22 @@ describe('requests and hand-overs', () => {
     await app.press('3j', (f) => f.includes('› codex'));
     await app.press('p', (f) => f.includes('applied probe'));
     expect(app.source.submitted).toEqual([{ kind: 'probe', provider: 'codex' }]);
+  });
+
+  it('asks the daemon to reload its config with R and to stop with S, naming its pid', async () => {
+    const app = start({
+      snapshot: { daemon: { pid: 99, host: 'box', kind: 'daemon', since: new Date().toISOString() } },
+    });
+    await app.press('R', (f) => f.includes('applied reload'));
+    await app.press('S', (f) => f.includes('applied stop'));
+    expect(app.source.submitted).toEqual([{ kind: 'reload' }, { kind: 'stop', pid: 99 }]);
+  });
+
+  it('says why S and R do nothing without a daemon', async () => {
+    const app = start();
+    await app.press('S', (f) => f.includes('S: no daemon is running (D starts one)'));
+    await app.press('R', (f) => f.includes('R: no daemon is running'));
+    expect(app.source.submitted).toEqual([]);
   });
 
   it('starts the daemon once with D and says it is starting', async () => {

@@ -1,8 +1,10 @@
 /**
- * src/tui/ink/ replaces four of Ink 6.8's internal modules in the TUI's bundle. These tests render the
- * real screen with Ink as it ships and replay every frame's drawing operations into our output stage:
- * the text must be the same, byte for byte (colours and all), frame after frame (our caches and the
- * reuse of unchanged rows carry over from one frame to the next, as in the TUI).
+ * src/tui/ink/ replaces four of Ink 6.8's internal modules (scripts/patch-ink.js puts them into the
+ * installed Ink, which the tests, an unbundled run and the TUI's bundle all use). These tests render the
+ * real screen with that Ink and replay every frame's drawing operations into Ink's own output stage (kept
+ * by the patch in ink/build/nightshift-upstream/): the text must be the same, byte for byte (colours and
+ * all), frame after frame (our caches and the reuse of unchanged rows carry over from one frame to the
+ * next, as in the TUI).
  */
 import { EventEmitter } from 'node:events';
 import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';
@@ -11,10 +13,12 @@ import fc from 'fast-check';
 import { render } from 'ink';
 import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// Ink's own modules, which the bundle replaces (not exported by the package: reached by path).
-import InkOutput from '../../node_modules/ink/build/output.js';
-import inkMeasureText from '../../node_modules/ink/build/measure-text.js';
-import inkWrapText from '../../node_modules/ink/build/wrap-text.js';
+// The output stage the installed (patched) Ink renders with: ours, as scripts/patch-ink.js put it there.
+import ShippedOutput from '../../node_modules/ink/build/output.js';
+// Ink's own modules, which the patch replaces (kept beside them; not exported: reached by path).
+import InkOutput from '../../node_modules/ink/build/nightshift-upstream/output.js';
+import inkMeasureText from '../../node_modules/ink/build/nightshift-upstream/measure-text.js';
+import inkWrapText from '../../node_modules/ink/build/nightshift-upstream/wrap-text.js';
 import inkWidestLine from 'widest-line';
 import { waitFor } from '../../src/testing/wait.js';
 import { App } from '../../src/tui/app/App.js';
@@ -37,32 +41,31 @@ interface Compared {
 
 const compared: Compared[] = [];
 // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(), on an Output
-const originalGet = InkOutput.prototype.get;
+const shippedGet = ShippedOutput.prototype.get;
 const savedLevel = chalk.level;
 
-/** Every frame Ink draws is also drawn by our Output from the same operations. */
-function replaying(this: InkOutput): { output: string; height: number } {
+/** Every frame the patched Ink draws is also drawn by Ink's own Output from the same operations. */
+function replaying(this: ShippedOutput): { output: string; height: number } {
   const self = this as unknown as { operations: Op[]; width: number; height: number };
-  const ours = new Output({ width: self.width, height: self.height });
+  const ink = new InkOutput({ width: self.width, height: self.height });
   for (const op of self.operations) {
-    if (op.type === 'write') ours.write(op.x, op.y, op.text, { transformers: op.transformers });
-    else if (op.type === 'clip')
-      ours.clip({ x1: op.clip.x1, x2: op.clip.x2, y1: op.clip.y1, y2: op.clip.y2 });
-    else ours.unclip();
+    if (op.type === 'write') ink.write(op.x, op.y, op.text, { transformers: op.transformers });
+    else if (op.type === 'clip') ink.clip({ x1: op.clip.x1, x2: op.clip.x2, y1: op.clip.y1, y2: op.clip.y2 });
+    else ink.unclip();
   }
-  const expected = originalGet.call(this);
-  const actual = ours.get();
+  const actual = shippedGet.call(this);
+  const expected = ink.get();
   expect(actual.height).toBe(expected.height);
   compared.push({ expected: expected.output, actual: actual.output });
-  return expected;
+  return actual;
 }
 
 beforeAll(() => {
   chalk.level = 3; // colours on, though the tests' stdout is no terminal: the styles must match too
-  InkOutput.prototype.get = replaying;
+  ShippedOutput.prototype.get = replaying;
 });
 afterAll(() => {
-  InkOutput.prototype.get = originalGet;
+  ShippedOutput.prototype.get = shippedGet;
   chalk.level = savedLevel;
 });
 
@@ -150,7 +153,7 @@ function start(size: { rows: number; cols: number }) {
   return { source, unmount: () => instance.unmount(), frame, until, press };
 }
 
-describe("the bundle's output stage", () => {
+describe("nightshift's output stage, in the patched Ink", () => {
   it.each([
     { rows: 50, cols: 200 },
     { rows: 24, cols: 80 },
@@ -226,7 +229,7 @@ describe("the bundle's output stage", () => {
           else out.unclip();
         }
       }
-      expect(ours.get()).toEqual(originalGet.call(ink));
+      expect(ours.get()).toEqual(ink.get());
     }
   });
 });
@@ -327,7 +330,7 @@ describe('text widths', () => {
             for (const [x, y, t] of writes) out.write(x, y, t, { transformers: [] });
             out.unclip();
           }
-          expect(ours.get()).toEqual(originalGet.call(ink));
+          expect(ours.get()).toEqual(ink.get());
         },
       ),
       { numRuns: 500 },
@@ -387,7 +390,7 @@ describe('styled lines (the fast paths for text with colour codes)', () => {
             for (const [x, y, t] of writes) out.write(x, y, t, { transformers });
             out.unclip();
           }
-          expect(ours.get()).toEqual(originalGet.call(ink));
+          expect(ours.get()).toEqual(ink.get());
         },
       ),
       { numRuns: 1000 },

@@ -13,12 +13,15 @@ import type { ProviderRowView } from '../../src/tui/state/view.js';
 const PROVIDER: ProviderRowView = {
   name: 'glm',
   kind: 'claude-code',
+  hosts: ['oci'],
   breaker: 'open',
   reason: 'probe failed: timeout',
+  throttle: null,
   limit: 1,
   ceiling: 2,
   running: 0,
   lastProbe: { ok: false, reason: 'timeout' },
+  grade: null,
   frozen: false,
   spark: '',
   perHour: 0,
@@ -86,13 +89,13 @@ describe('the keymap as data', () => {
 describe('disabled keys explain themselves', () => {
   const running = sampleTask('alpha', 'running');
   const cases: [Command, Partial<KeyContext>, RegExp][] = [
-    ['retry', { task: running }, /^only failed tasks can be retried \(this one is running\)$/],
+    ['retry', { task: running }, /^task alpha is running; only failed tasks can be retried$/],
     [
       'kill',
       { task: sampleTask('d', 'done') },
-      /only pending or running tasks can be killed \(this one is done\)/,
+      /^task d is done; only pending or running tasks can be killed$/,
     ],
-    ['approve', { task: running }, /only tasks in review can be approved \(this one is running\)/],
+    ['approve', { task: running }, /^task alpha is running; only tasks in review can be approved$/],
     ['reject', { task: null }, /no task selected/],
     ['attach', { task: sampleTask('p', 'pending') }, /p has not started/],
     [
@@ -120,6 +123,21 @@ describe('disabled keys explain themselves', () => {
     expect(disabledReason('approve', ctx({ task: sampleTask('v', 'review') }))).toBeNull();
     const daemon = { pid: 7, host: 'h', kind: 'daemon' as const, since: '' };
     expect(disabledReason('probe', ctx({ provider: PROVIDER, daemon }))).toBeNull();
+  });
+});
+
+describe('the keys ask core/can.ts, like the request applier', () => {
+  it('offers approve for a task parked after its approval (docs/merge.md: `approve` queues it again)', () => {
+    const t = sampleTask('v', 'review');
+    const parked = {
+      ...t,
+      parked: 'push-failed' as const,
+      review: { grade: 'A', verdict: 'approve' as const, summary: '', findings: [], approvedBy: 'architect' },
+    };
+    expect(disabledReason('approve', ctx({ task: parked }))).toBeNull();
+    expect(disabledReason('approve', ctx({ task: { ...parked, parked: null } }))).toBe(
+      'task v is already approved (by architect): it waits in the merge queue',
+    );
   });
 });
 

@@ -7,8 +7,8 @@ import { attachArgv } from '../../src/client/attach.js';
 import { parseConfig } from '../../src/config/load.js';
 import { workspacePaths } from '../../src/config/paths.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { LivePane } from '../../src/tui/data/live-pane.js';
-import type { LiveFrame } from '../../src/tui/data/source.js';
+import { LivePane } from '../../src/client/live/live-pane.js';
+import type { LiveFrame } from '../../src/client/live/source.js';
 import { tid } from '../../src/testing/ids.js';
 
 let dir: string;

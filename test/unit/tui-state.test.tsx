@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TaskState } from '../../src/core/task.js';
 import { emptySnapshot, sampleTask } from '../../src/tui/data/memory-source.js';
-import { throttle } from '../../src/tui/data/throttle.js';
+import { throttle } from '../../src/client/live/throttle.js';
 import {
   boardRows,
   effectiveSelection,

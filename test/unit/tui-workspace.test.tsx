@@ -6,16 +6,17 @@ import { render } from 'ink-testing-library';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { runTui } from '../../src/cli/commands/tui.js';
 import { makeContext } from '../../src/cli/context.js';
-import { enterRunning } from '../../src/core/task.js';
+import { enterReview, enterRunning, updateTask } from '../../src/core/task.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { EventLog } from '../../src/queue/eventlog.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/workspace.js';
+import { makeWorkspace, runCli, specText, type TestWorkspace } from '../../src/testing/workspace.js';
 import { App } from '../../src/tui/app/App.js';
 import { SLOW_RENDER_MS, SlowFrames, startTui } from '../../src/tui/app/run.js';
-import { WorkspaceSource } from '../../src/tui/data/workspace-source.js';
+import { providerRows } from '../../src/tui/state/view.js';
+import { WorkspaceSource } from '../../src/client/live/workspace-source.js';
 import { tid } from '../../src/testing/ids.js';
 
 let ws: TestWorkspace;
@@ -235,4 +236,29 @@ it('refuses to start without a terminal, and says what to use instead', async ()
   );
   // The CLI entry resolves the workspace from the context and fails the same way under a test runner.
   if (!process.stdin.isTTY) await expect(runTui(ctx, { readOnly: true })).rejects.toThrow(/needs a terminal/);
+});
+
+it('shows the providers as `nightshift providers` does: one view, assembled once in client/', async () => {
+  // No daemon, alpha running on scripted (a daemon that died mid-night), beta graded B on scripted.
+  writer.transition(tid('alpha'), (t) =>
+    enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
+  );
+  writer.transition(tid('beta'), (t) =>
+    enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
+  );
+  writer.transition(tid('beta'), (t) => enterReview(t, { now: clock.now(), exitCode: 0 }));
+  writer.transition(tid('beta'), (t) =>
+    updateTask(t, clock.now(), 'graded', {
+      review: { grade: 'B', verdict: 'changes', summary: '', findings: [], approvedBy: null },
+    }),
+  );
+  const cli = await runCli(['providers', '--json'], { cwd: ws.root, clock });
+  expect(cli.code, cli.stderr).toBe(0);
+  const fields = ['name', 'breaker', 'reason', 'limit', 'ceiling', 'running', 'lastProbe', 'grade'];
+  const pick = (row: object) =>
+    Object.fromEntries(Object.entries(row).filter(([k]) => fields.includes(k))) as Record<string, unknown>;
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, watch: false });
+  const tui = providerRows(source.getSnapshot(), clock.now()).map(pick);
+  expect(tui).toEqual((JSON.parse(cli.stdout) as object[]).map(pick));
+  expect(tui[0]).toMatchObject({ name: 'scripted', breaker: 'no daemon', running: 1, grade: 3 });
 });

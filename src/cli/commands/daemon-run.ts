@@ -2,12 +2,16 @@
  * Runs the supervisor for `nightshift daemon` (loaded on demand: it pulls in the whole daemon).
  * `nightshift daemon` (also `nightshift --daemon`): the headless supervisor, in the foreground.
  * `--until-idle` exits 0 once nothing can progress; `--once` runs one monitor cycle and exits.
- * SIGTERM/SIGINT stop dispatching and exit; executors keep running in tmux and the next daemon adopts them.
+ * SIGTERM/SIGINT (or `nightshift stop`) stop dispatching and exit; executors keep running in tmux and the
+ * next daemon adopts them. SIGHUP (or `nightshift reload`) reloads the config (daemon/control.ts).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { sendToDaemon } from '../../client/control.js';
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
+import { coerceError } from '../../core/errors.js';
+import { DaemonControl } from '../../daemon/control.js';
 import { Supervisor } from '../../daemon/supervisor.js';
 import { buildHosts } from '../../hosts/registry.js';
 import { visible } from '../../lib/visible.js';
@@ -24,22 +28,45 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
   const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'];
   const hosts = buildHosts(config, paths, socket ? { tmuxSocket: socket } : {});
   mkdirSync(path.dirname(paths.daemonLog), { recursive: true });
-  const log = (line: string) => appendFileSync(paths.daemonLog, `${line}\n`, { mode: 0o600 });
+  const log = (line: string) => {
+    try {
+      appendFileSync(paths.daemonLog, `${line}\n`, { mode: 0o600 });
+    } catch {
+      // A full disk or a deleted workspace: the echo on stderr still says it, and the daemon stops.
+    }
+  };
+  // Set when the daemon stops on its own (an fsync error, a full disk, its workspace gone).
+  let halted: ((message: string) => void) | null = null;
   // The one sink of the daemon's lines (logs/daemon.log and its echo): they name inbox files, executor
   // output and reasons, so control characters are made visible here (lib/visible.ts).
+  const logLine = (raw: string) => {
+    const line = visible(raw);
+    log(line);
+    if (!flags.once) ctx.io.stderr(`${line}\n`);
+  };
+  // `nightshift stop` and `nightshift reload` (and SIGHUP, below) reach the daemon as requests.
+  const control = new DaemonControl({
+    config,
+    load: () => loadConfig(paths),
+    configFile: paths.configFile,
+    pid: process.pid,
+    log: logLine,
+  });
   const supervisor = new Supervisor({
     paths,
     config,
     clock: ctx.io.clock,
     env: ctx.io.env,
     hosts,
-    log: (raw) => {
-      const line = visible(raw);
-      log(line);
-      if (!flags.once) ctx.io.stderr(`${line}\n`);
-    },
+    log: logLine,
     watch: !flags.once,
+    exit: (code, message) => {
+      ctx.exitCode = code;
+      halted?.(message);
+    },
+    control: control.hooks(),
   });
+  control.attach(supervisor);
   await supervisor.start();
   ctx.io.stderr(`nightshift daemon: pid ${process.pid}, workspace ${paths.root}; log ${paths.daemonLog}\n`);
   if (flags.once) {
@@ -47,14 +74,27 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
     await supervisor.stop('--once: one monitor cycle done');
     return;
   }
+  // SIGHUP reloads the config: as a request to itself, so it is applied in a tick like `nightshift reload`.
+  // A request to itself: every reload is applied in a tick and recorded like `nightshift reload`'s.
+  const onHangup = () => {
+    sendToDaemon(paths, { kind: 'reload' }, ctx.io.clock, 0).catch((err: unknown) =>
+      logLine(`reload: SIGHUP could not queue a reload request: ${coerceError(err).describe()}`),
+    );
+  };
+  process.on('SIGHUP', onHangup);
   const stopped = new Promise<string>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => resolve(`${signal}: executors keep running in tmux`);
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    halted = resolve;
+    void control.stopped.then(resolve);
     if (flags.untilIdle)
-      void supervisor.untilIdle().then(() => resolve('--until-idle: nothing left that can progress'));
+      void supervisor
+        .untilIdle()
+        .then(() => resolve(supervisor.haltMessage ?? '--until-idle: nothing left that can progress'));
   });
   const reason = await stopped;
+  process.off('SIGHUP', onHangup);
   await supervisor.stop(reason);
   ctx.io.stderr(`nightshift daemon: stopped (${reason})\n`);
 }

@@ -23,6 +23,10 @@ export async function runHeadlessNight(ctx: CommandContext, root: string): Promi
     clock: ctx.io.clock,
     env: ctx.io.env,
     hosts: buildHosts(config, paths, { tmuxSocket: socket }),
+    exit: (code, message) => {
+      ctx.exitCode = code;
+      ctx.io.stderr(`nightshift demo: ${message}\n`);
+    },
   });
   supervisor.events.subscribe((e) => {
     if (e.type === 'task.created' || e.type === 'inbox.accepted' || e.type === 'request.applied') return;

@@ -27,7 +27,7 @@ export function registerDemo(ctx: CommandContext): void {
     .option('--no-tmux', 'run the TUI in this terminal instead of a tmux session')
     .option('--headless', 'no TUI: run the night to the end and print the morning report')
     .action(async (opts: { tmux: boolean; headless?: boolean }) => {
-      const demo = createDemoWorkspace(ctx.io.env);
+      const demo = await createDemoWorkspace(ctx.io.env);
       let session: string | null = null;
       const say = (line: string) => ctx.io.stdout(`${line}\n`);
       say(`nightshift demo: workspace ${demo.root}`);

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { GATE_NAMES, isGateName, type GateName } from '../../core/gates.js';
 import type { Config } from '../../config/schema.js';
-import type { Toggles } from '../../queue/toggles.js';
+import type { Toggles } from '../../client/workspace.js';
 import type { CommandContext } from '../context.js';
 import { printJson, table } from '../output.js';
 import { sendRequest } from './task-requests.js';

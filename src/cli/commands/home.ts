@@ -12,9 +12,9 @@ import {
   sessionExists,
   tmuxAvailable,
 } from '../../client/session.js';
+import { runningDaemon } from '../../client/daemon-status.js';
 import { workspacePaths } from '../../config/paths.js';
 import { ErrorCode, NightshiftError } from '../../core/errors.js';
-import { liveHolder } from '../../queue/lock.js';
 import type { CommandContext } from '../context.js';
 
 export const HOME_SESSION = 'nightshift';
@@ -39,7 +39,7 @@ export async function runHome(ctx: CommandContext, flags: HomeFlags): Promise<vo
     return;
   }
   const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift';
-  const daemonUp = liveHolder(paths.lock)?.kind === 'daemon';
+  const daemonUp = runningDaemon(paths) !== null;
   const reattach = sessionExists(socket, HOME_SESSION);
   ensureSession(socket, HOME_SESSION, root, [
     { name: 'tui', argv: selfArgv('-w', root, '--no-tmux', ...(flags.readOnly ? ['--read-only'] : [])) },

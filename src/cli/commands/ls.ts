@@ -1,7 +1,6 @@
 /** `nightshift ls [--state S] [--json]`. The JSON fields are a contract: keep them. */
 import { InvalidArgumentError } from 'commander';
 import { isTaskState, TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js';
-import { readDaemonState } from '../../daemon/state-file.js';
 import type { CommandContext } from '../context.js';
 import { ago, printJson, table } from '../output.js';
 import { visible } from '../../lib/visible.js';
@@ -92,7 +91,7 @@ export function registerLs(ctx: CommandContext): void {
         ', ',
       );
       ctx.io.stdout(`${tasks.length} task(s): ${counts}\n`);
-      const daemon = client.daemon() ? readDaemonState(client.paths) : null;
+      const daemon = client.daemonState();
       if (daemon) {
         for (const t of tasks) {
           const why = t.state === 'pending' ? daemon.waiting[t.id] : undefined;

@@ -1,26 +1,10 @@
 /** `nightshift providers [--json] [--probe]`: health, live limit and why, in flight, last probe. */
-import { loadConfig } from '../../config/load.js';
-import { workspacePaths } from '../../config/paths.js';
-import { averagePoints, gradesFromRecords } from '../../daemon/grades.js';
-import { readDaemonState } from '../../daemon/state-file.js';
-import { liveHolder } from '../../queue/lock.js';
+import { providerConfigViews, providersView, type ProviderView } from '../../client/providers.js';
 import type { CommandContext } from '../context.js';
 import { printJson, table } from '../output.js';
 import { visible } from '../../lib/visible.js';
 
-export interface ProviderRow {
-  name: string;
-  kind: string;
-  hosts: string[];
-  ceiling: number;
-  limit: number | null;
-  breaker: string;
-  reason: string;
-  running: number;
-  lastProbe: { ok: boolean; reason: string } | null;
-  /** Average points of the provider's last 10 architect grades (A = 4.0 … F = 0), from the task records. */
-  grade: number | null;
-}
+export type ProviderRow = ProviderView;
 
 export function registerProviders(ctx: CommandContext): void {
   ctx.program
@@ -29,28 +13,16 @@ export function registerProviders(ctx: CommandContext): void {
     .option('--json', 'print as JSON')
     .option('--probe', 'probe every provider now (the exact executor command with a tiny prompt)')
     .action(async (opts: { json?: boolean; probe?: boolean }) => {
-      const paths = workspacePaths(ctx.workspaceRoot());
-      const config = loadConfig(paths);
-      const daemonUp = liveHolder(paths.lock)?.kind === 'daemon';
-      const state = daemonUp ? readDaemonState(paths) : null;
       // The daemon's grades are the task records' plus what it saw since; without one, the records'.
       const client = await ctx.open({ sync: false });
-      const recorded = gradesFromRecords(client.store.list());
-      const rows: ProviderRow[] = Object.entries(config.providers).map(([name, cfg]) => {
-        const live = state?.providers.find((p) => p.name === name);
-        return {
-          name,
-          kind: cfg.kind,
-          hosts: cfg.hosts,
-          ceiling: cfg.concurrency,
-          limit: live?.limit ?? null,
-          breaker: live?.breaker ?? 'no daemon',
-          reason:
-            live?.reason ?? (daemonUp ? 'not reported yet' : 'start `nightshift daemon` to see live limits'),
-          running: live?.running ?? 0,
-          lastProbe: live?.lastProbe ?? null,
-          grade: live?.grade ?? averagePoints(recorded.get(name)),
-        };
+      const { config, paths } = client;
+      const rows: ProviderRow[] = providersView({
+        providers: providerConfigViews(config),
+        daemonState: client.daemonState(),
+        daemonUp: client.daemon() !== null,
+        tasks: client.store.list(),
+        toggles: client.toggles.read(),
+        gradeFloor: config.defaults.gradeFloor,
       });
       if (opts.probe) {
         const { buildHosts } = await import('../../hosts/registry.js');
@@ -87,7 +59,7 @@ export function registerProviders(ctx: CommandContext): void {
               String(r.running),
               r.grade === null ? '-' : r.grade.toFixed(1),
               r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${visible(r.lastProbe.reason)}` : '-',
-              visible(r.reason),
+              visible(r.throttle ? `${r.throttle}; ${r.reason}` : r.reason),
             ]),
           ),
         );

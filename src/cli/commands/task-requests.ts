@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { idProblem, type TaskId } from '../../core/ids.js';
 import { visible } from '../../lib/visible.js';
-import type { Request } from '../../queue/requests.js';
+import type { Request } from '../../client/workspace.js';
 import type { CommandContext } from '../context.js';
 
 /** A task id argument, checked once here (commander's parser): the command gets a TaskId. */

@@ -37,7 +37,8 @@ export interface LoadedTui {
 
 /**
  * The TUI bundled in one CommonJS file by `npm run build` (scripts/bundle-tui.js): one file to load instead
- * of ~1,100 modules, and Ink's output stage swapped for src/tui/ink/. Built for production only.
+ * of ~1,100 modules, built from the installed Ink that scripts/patch-ink.js patched (as the unbundled
+ * modules use it). Built for production only.
  */
 const BUNDLE = fileURLToPath(new URL('../../tui-bundle/run.cjs', import.meta.url));
 

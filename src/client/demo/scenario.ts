@@ -5,10 +5,10 @@
  * tests and succeeds after a review round, one that hangs, and one that loops past its commit budget.
  * The executors are the scripted simulator, not an AI: every spec carries its own script.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runGit } from '../../git/run.js';
 
 export interface DemoWorkspace {
   root: string;
@@ -187,7 +187,7 @@ export function demoSpecs(): Record<string, string> {
 }
 
 /** Creates the demo workspace and repository under the system temp directory. */
-export function createDemoWorkspace(env: NodeJS.ProcessEnv): DemoWorkspace {
+export async function createDemoWorkspace(env: NodeJS.ProcessEnv): Promise<DemoWorkspace> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'nightshift-demo-'));
   const repo = path.join(root, 'app');
   mkdirSync(path.join(repo, 'src'), { recursive: true });
@@ -196,12 +196,10 @@ export function createDemoWorkspace(env: NodeJS.ProcessEnv): DemoWorkspace {
   writeFileSync(path.join(repo, 'test', 'math.test.js'), MATH_TEST);
   writeFileSync(path.join(repo, 'README.md'), '# app\n\nThe demo repository nightshift works on tonight.\n');
   const git = (...args: string[]) =>
-    execFileSync('git', ['-C', repo, '-c', 'user.name=demo', '-c', 'user.email=demo@localhost', ...args], {
-      stdio: 'ignore',
-    });
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('commit', '-q', '-m', 'The demo app before tonight');
+    runGit(repo, ['-c', 'user.name=demo', '-c', 'user.email=demo@localhost', ...args]);
+  await git('init', '-q', '-b', 'main');
+  await git('add', '-A');
+  await git('commit', '-q', '-m', 'The demo app before tonight');
 
   const llm = Boolean(env['ANTHROPIC_API_KEY'] || env['ANTHROPIC_BASE_URL']);
   const config = [

@@ -233,6 +233,11 @@ function buildTimeline(
 ): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   const byId = new Map<string, TaskRecord>(tasks.map((t) => [t.id, t]));
+  // A kill the daemon carried out is in the log (task.killing) and, when it fails the task, in the
+  // record too (an attempt `killed`): one kill, counted from the event.
+  const killEvents = new Set(
+    events.flatMap((e) => (e.type === 'task.killing' ? [`${e.task}#${e.attempt}`] : [])),
+  );
   for (const t of tasks) {
     for (const h of t.history) {
       if (!inWindow(h.at)) continue;
@@ -248,6 +253,7 @@ function buildTimeline(
         });
       } else if (h.to === 'failed') {
         const attempt = t.attempts.find((a) => a.endedAt === h.at);
+        if (attempt?.outcome === 'killed' && killEvents.has(`${t.id}#${attempt.n}`)) continue;
         const code = attempt?.code ?? (t.history.at(-1) === h ? t.failure?.code : undefined);
         out.push({
           at: h.at,

@@ -15,6 +15,7 @@ const PALETTE = ['#3b6fb6', '#e08a1e', '#4a9a5b', '#b5485d', '#7a5cad', '#2d9c9c
 export const OUTCOME_COLORS: Record<AttemptOutcome, string> = {
   exited: '#3f9b52',
   running: '#3b6fb6',
+  collecting: '#5f8fcf',
   failed: '#c8413b',
   timeout: '#e08a1e',
   idle: '#d6b21f',

@@ -4,7 +4,7 @@
  */
 import { useApp } from 'ink';
 import { useReducer } from 'react';
-import type { TuiSource } from '../data/source.js';
+import type { TuiSource } from '../../client/live/source.js';
 import { useKeyInput } from '../hooks/useKeyInput.js';
 import { useNow } from '../hooks/useNow.js';
 import { useScreenView } from '../hooks/useScreenView.js';

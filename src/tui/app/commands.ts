@@ -2,11 +2,10 @@
  * What each command does. The TUI changes nothing itself: requests go through the source (the
  * workspace client), the outcome lands in the status line. A disabled command says why instead.
  */
+import type { Request, TuiSnapshot, TuiSource } from '../../client/live/source.js';
 import { pagerArgv } from '../../client/terminal.js';
 import type { TaskRecord } from '../../core/task.js';
 import { assertNever } from '../../lib/assert.js';
-import type { Request } from '../../queue/requests.js';
-import type { TuiSnapshot, TuiSource } from '../data/source.js';
 import type { ScreenView } from '../hooks/useScreenView.js';
 import { disabledReason } from '../keys/availability.js';
 import { keyLabel, type Scope } from '../keys/bindings.js';
@@ -299,6 +298,14 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       say(result.message, result.ok ? 'info' : 'error');
       return true;
     }
+    case 'stopDaemon': {
+      const pid = view.keyContext.daemon?.pid;
+      if (pid) submit({ kind: 'stop', pid }, `asking daemon pid ${pid} to stop`);
+      return true;
+    }
+    case 'reloadConfig':
+      submit({ kind: 'reload' }, 'asking the daemon to reload its config');
+      return true;
     case 'quit':
       d.exit();
       return true;

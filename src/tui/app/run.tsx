@@ -6,8 +6,8 @@ import { appendFileSync } from 'node:fs';
 import { render, type Instance } from 'ink';
 import { ErrorCode, NightshiftError } from '../../core/errors.js';
 import type { Clock } from '../../lib/clock.js';
-import type { LiveView, TuiSource } from '../data/source.js';
-import { WorkspaceSource } from '../data/workspace-source.js';
+import type { LiveView, TuiSource } from '../../client/live/source.js';
+import { WorkspaceSource } from '../../client/live/workspace-source.js';
 import { App } from './App.js';
 import { ENTER_ALT_SCREEN, inkTerminalControl, LEAVE_ALT_SCREEN, SHOW_CURSOR } from './terminal-control.js';
 

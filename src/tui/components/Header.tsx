@@ -35,6 +35,7 @@ export function Header({ view, readOnly, width }: HeaderProps) {
         {TASK_STATES.map((s) => (
           <Text key={s} color={STATE_COLOR[s]}>
             {`${STATE_GLYPH[s]} ${s} ${view.counts[s]}  `}
+            {s === 'running' && view.collecting > 0 ? `(+${view.collecting} collecting)  ` : ''}
           </Text>
         ))}
         <Text>{`│ ${view.perHour} merged/h · avg grade tonight ${view.avgGrade}`}</Text>

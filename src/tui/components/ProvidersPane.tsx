@@ -1,4 +1,7 @@
-/** Providers (breaker, live limit / ceiling, in flight, last probe, throughput, grades) and hosts. */
+/**
+ * Providers (breaker, live limit / ceiling, in flight, last probe, throughput, grades and the cap they put
+ * on the limit) and hosts.
+ */
 import { Text } from 'ink';
 import type { ReactElement } from 'react';
 import { windowStart } from '../state/board.js';
@@ -24,7 +27,8 @@ function providerLines(p: ProviderRowView, width: number): [string, string] {
   const probe = p.lastProbe
     ? `probe ${p.lastProbe.ok ? 'ok' : 'FAILED'}: ${oneLine(p.lastProbe.reason)}`
     : 'no probe yet';
-  const second = `avg ${p.avgGrade} · ${probe}${p.reason ? ` · ${oneLine(p.reason)}` : ''}`;
+  const throttle = p.throttle ? ` · ${oneLine(p.throttle)}` : '';
+  const second = `avg ${p.avgGrade}${throttle} · ${probe}${p.reason ? ` · ${oneLine(p.reason)}` : ''}`;
   return [cut(first, width), cut(second, width - 2)];
 }
 
@@ -48,7 +52,7 @@ export function ProvidersPane({ providers, hosts, cursor, focused, width, height
       <Text
         key={`p2-${p.name}`}
         wrap="truncate-end"
-        color={p.lastProbe && !p.lastProbe.ok ? 'red' : theme.dim}
+        color={p.lastProbe && !p.lastProbe.ok ? 'red' : p.throttle ? 'yellow' : theme.dim}
       >
         {'    '}
         {second}

@@ -2,6 +2,15 @@
  * An in-memory source: the screen without a workspace. Tests drive it (set tasks, answer requests,
  * record every argv it is asked for); it also renders a screen for docs and demos.
  */
+import type {
+  LiveFrame,
+  LiveTarget,
+  LiveView,
+  Request,
+  SubmitOutcome,
+  TuiSnapshot,
+  TuiSource,
+} from '../../client/live/source.js';
 import {
   enterDone,
   enterFailed,
@@ -14,8 +23,6 @@ import {
 } from '../../core/task.js';
 import { ManualClock, type Clock } from '../../lib/clock.js';
 import { parseTaskId, type TaskId } from '../../core/ids.js';
-import type { Request } from '../../queue/requests.js';
-import type { LiveFrame, LiveTarget, LiveView, SubmitOutcome, TuiSnapshot, TuiSource } from './source.js';
 
 /** A task walked through the real state machine to `state`, started at `t0` on provider@host. */
 export function sampleTask(

@@ -3,7 +3,7 @@
  * closed when the tab is left. The view itself throttles its updates to four a second.
  */
 import { useEffect, useState, useSyncExternalStore } from 'react';
-import type { LiveFrame, LiveTarget, LiveView, TuiSource } from '../data/source.js';
+import type { LiveFrame, LiveTarget, LiveView, TuiSource } from '../../client/live/source.js';
 
 const IDLE: LiveFrame = { mode: 'none', title: '', note: null, lines: [] };
 

@@ -5,7 +5,7 @@
  */
 import { useMemo } from 'react';
 import type { TaskRecord } from '../../core/task.js';
-import type { LiveTarget, TuiSnapshot, TuiSource } from '../data/source.js';
+import type { LiveTarget, TuiSnapshot, TuiSource } from '../../client/live/source.js';
 import { disabledReason, type KeyContext } from '../keys/availability.js';
 import type { Scope } from '../keys/bindings.js';
 import { footerItems, helpLines, type FooterItem } from '../keys/docs.js';

@@ -1,8 +1,8 @@
 /**
- * A drop-in for Ink 6.8's `build/measure-text.js` (how big a text node is, for Yoga), swapped in by the
- * TUI's bundle like ./output.ts. Ink caches every distinct text it has measured in a Map it never
- * clears: a live pane that shows new lines four times a second grows it without end (~160 MiB a night).
- * This cache is bounded.
+ * A drop-in for Ink 6.8's `build/measure-text.js` (how big a text node is, for Yoga), put into the
+ * installed Ink by scripts/patch-ink.js like ./output.ts. Ink caches every distinct text it has
+ * measured in a Map it never clears: a live pane that shows new lines four times a second grows it
+ * without end (~160 MiB a night). This cache is bounded.
  */
 import widestLine from './widest-line.js';
 import { CACHE_LIMIT } from './output.js';

@@ -1,7 +1,8 @@
 /**
  * A drop-in for Ink 6.8's `build/output.js`: the stage that turns the laid-out tree into the screen's
- * text, every frame. The bundle of the TUI (`scripts/bundle-tui.js`) puts this module in
- * place of Ink's; run unbundled (tests, NODE_ENV=development), Ink keeps its own.
+ * text, every frame. scripts/patch-ink.js puts this module in place of Ink's in the installed Ink
+ * (at `npm install`/`npm ci`, before the tests, in `npm run build`), so the tests, an unbundled run and
+ * the TUI's bundle all render with it.
  *
  * The algorithm is Ink's, step for step (clip, slice, transform, place each character, serialize each
  * row), built from the same libraries. What changes is what is done again each frame. Ink creates a new

@@ -1,7 +1,7 @@
 /**
- * A drop-in for Ink 6.8's `build/wrap-text.js` (wrap or truncate a text to its box), swapped in by the
- * TUI's bundle like ./output.ts. Ink keeps every result in an object it never clears; this cache is
- * bounded.
+ * A drop-in for Ink 6.8's `build/wrap-text.js` (wrap or truncate a text to its box), put into the
+ * installed Ink by scripts/patch-ink.js like ./output.ts. Ink keeps every result in an object it never
+ * clears; this cache is bounded.
  */
 import cliTruncate from 'cli-truncate';
 import wrapAnsi from 'wrap-ansi';

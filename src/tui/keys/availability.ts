@@ -3,8 +3,9 @@
  * does not compile); the dispatcher shows the reason in the status line, so a key never silently
  * does nothing.
  */
+import { can, type TaskAction } from '../../core/can.js';
 import type { TaskRecord } from '../../core/task.js';
-import type { LockInfo } from '../../queue/lock.js';
+import type { LockInfo } from '../../client/live/source.js';
 import type { ProviderRowView } from '../state/view.js';
 import type { Pane } from './bindings.js';
 import { COMMAND_LABELS, isHiddenInReadOnly, type Command } from './commands.js';
@@ -31,17 +32,12 @@ const needTask =
   (c) =>
     c.task ? then(c.task) : 'no task selected (the board is empty or filtered out)';
 
-const onlyIn = (states: readonly string[], verb: string): Reason =>
-  needTask((t) =>
-    states.includes(t.state)
-      ? null
-      : `only ${states.join(' or ')} tasks can be ${verb} (this one is ${t.state})`,
-  );
-
-const inReview = (verb: string): Reason =>
-  needTask((t) =>
-    t.state === 'review' ? null : `only tasks in review can be ${verb} (this one is ${t.state})`,
-  );
+/** What core/can.ts says, the same answer the request applier gives. */
+const allowed = (action: TaskAction): Reason =>
+  needTask((t) => {
+    const permission = can(t, action);
+    return permission.ok ? null : permission.reason;
+  });
 
 export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   down: always,
@@ -68,16 +64,10 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   help: always,
   freezeAll: always,
   freezeProvider: (c) => (c.provider ? null : 'no provider is configured'),
-  kill: onlyIn(['pending', 'running'], 'killed'),
-  retry: onlyIn(['failed'], 'retried'),
-  approve: (c) => {
-    const r = inReview('approved')(c);
-    if (r) return r;
-    return c.task?.review?.approvedBy
-      ? `${c.task.id} is already approved: it waits in the merge queue`
-      : null;
-  },
-  reject: inReview('rejected'),
+  kill: allowed('kill'),
+  retry: allowed('retry'),
+  approve: allowed('approve'),
+  reject: allowed('reject'),
   gates: always,
   probe: (c) => {
     if (!c.provider) return 'no provider is configured';
@@ -98,6 +88,9 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
     if (c.daemon) return `a daemon already runs (pid ${c.daemon.pid})`;
     return c.daemonRequested ? 'a daemon is starting; give it a moment' : null;
   },
+  stopDaemon: (c) => (c.daemon ? null : 'no daemon is running (D starts one)'),
+  reloadConfig: (c) =>
+    c.daemon ? null : 'no daemon is running: the next one reads the config when it starts (D)',
   quit: always,
   forceQuit: always,
   dialogSwitch: always,

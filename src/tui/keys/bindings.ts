@@ -60,6 +60,8 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
     attach: ['a'],
     logs: ['l'],
     startDaemon: ['D'],
+    stopDaemon: ['S'],
+    reloadConfig: ['R'],
     quit: ['q'],
     forceQuit: ['ctrl+c'],
   },

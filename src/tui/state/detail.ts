@@ -90,7 +90,12 @@ export function historyLines(task: TaskRecord, now: number): Line[] {
     const exit = a.exitCode !== null ? ` exit ${a.exitCode}` : '';
     lines.push({
       text: `  #${a.n} ${a.provider}@${a.host}  ${clockTime(a.startedAt)} → ${a.endedAt ? clockTime(a.endedAt) : 'now'} (${took})  ${a.outcome}${exit}`,
-      color: a.outcome === 'running' ? 'cyan' : a.outcome === 'exited' ? undefined : 'red',
+      color:
+        a.outcome === 'running' || a.outcome === 'collecting'
+          ? 'cyan'
+          : a.outcome === 'exited'
+            ? undefined
+            : 'red',
     });
     if (a.reason || a.code) {
       lines.push(

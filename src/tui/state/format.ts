@@ -3,12 +3,9 @@
  * untrusted: control characters are made visible so text can never drive the terminal.
  */
 
-import { visible } from '../../lib/visible.js';
+import { clean } from '../../lib/screen-text.js';
 
-/** Replaces control and bidi characters with a visible \uXXXX (lib/visible.ts; a line break too). Tabs become two spaces. */
-export function clean(text: string): string {
-  return visible(text.replace(/\t/g, '  ')).replace(/\n/g, '\\u000a');
-}
+export { clean, stripAnsi, textLines } from '../../lib/screen-text.js';
 
 /** One line of untrusted text: line breaks become spaces. */
 export function oneLine(text: string): string {
@@ -28,14 +25,6 @@ export function cut(text: string, width: number): string {
   if (width <= 0) return '';
   const chars = [...text];
   return chars.length > width ? `${chars.slice(0, Math.max(0, width - 1)).join('')}…` : text;
-}
-
-/** Untrusted multi-line text as display lines (control characters visible, \r progress resolved). */
-export function textLines(text: string): string[] {
-  return text
-    .replace(/\r\n/g, '\n')
-    .split('\n')
-    .map((line) => clean(line.slice(line.lastIndexOf('\r') + 1)));
 }
 
 /** A compact duration: "42s", "12m", "3h04m", "2d3h". */
@@ -62,12 +51,4 @@ export function clockTime(iso: string | null | undefined): string {
   if (!iso) return '--:--:--';
   const t = Date.parse(iso);
   return Number.isNaN(t) ? '--:--:--' : new Date(t).toISOString().slice(11, 19);
-}
-
-/** Removes ANSI escape sequences (for log files shown as plain text). */
-export function stripAnsi(text: string): string {
-  return text.replace(
-    /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)|\u001b[@-Z\\-_]/g,
-    '',
-  );
 }

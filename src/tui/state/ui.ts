@@ -3,7 +3,7 @@
  * workspace is not copied in here: it is derived from the snapshot at render time.
  */
 import { assertNever } from '../../lib/assert.js';
-import type { Request } from '../../queue/requests.js';
+import type { Request } from '../../client/live/source.js';
 import { PANES, type Pane } from '../keys/bindings.js';
 import type { Tone } from '../theme/theme.js';
 

@@ -3,8 +3,9 @@
  * components only lay the results out.
  */
 import { TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js';
+import { providersView, type ProviderView } from '../../client/providers.js';
 import { gradeToPoints, pointsToGrade } from '../../client/report/grades.js';
-import type { TuiSnapshot } from '../data/source.js';
+import type { TuiSnapshot } from '../../client/live/source.js';
 import { SPARK_BARS } from '../theme/theme.js';
 import { short } from './format.js';
 
@@ -19,13 +20,21 @@ export interface HeaderView {
   daemonAlive: boolean;
   frozen: boolean;
   frozenProviders: readonly string[];
+  /** Tasks per state; `running` counts only executors still running (they hold a slot). */
   counts: Readonly<Record<TaskState, number>>;
+  /** Running tasks whose executor exited and whose branch is being collected (no slot held). */
+  collecting: number;
   perHour: number;
   avgGrade: string;
 }
 
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
 const providerOf = (t: TaskRecord) => t.attempts.at(-1)?.provider ?? null;
+/** A running task whose executor has exited: its branch is being collected. */
+export const isCollecting = (t: TaskRecord) =>
+  t.state === 'running' && t.attempts.at(-1)?.outcome === 'collecting';
+/** A task whose executor is running (and holds a slot). */
+const executorRunning = (t: TaskRecord) => t.state === 'running' && !isCollecting(t);
 
 /** "B+ (3.31)" over the graded tasks, or "-". */
 export function averageGrade(tasks: readonly TaskRecord[]): string {
@@ -47,7 +56,11 @@ export function headerView(
   opts: { readOnly: boolean; daemonRequested: boolean; daemonFailed?: boolean },
 ): HeaderView {
   const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-  for (const t of snap.tasks) counts[t.state]++;
+  let collecting = 0;
+  for (const t of snap.tasks) {
+    if (isCollecting(t)) collecting++;
+    else counts[t.state]++;
+  }
   const d = snap.daemon;
   const daemon = d
     ? `daemon pid ${d.pid}${d.host ? ` on ${d.host}` : ''} · up ${short(now - time(d.since))}`
@@ -65,6 +78,7 @@ export function headerView(
     frozen: snap.toggles.frozen,
     frozenProviders: snap.toggles.frozenProviders,
     counts,
+    collecting,
     perHour: mergedWithin(snap.tasks, now, HOUR_MS).length,
     avgGrade: averageGrade(gradedTonight(snap.tasks, now)),
   };
@@ -88,16 +102,8 @@ export function hourlyMerges(tasks: readonly TaskRecord[], now: number, hours = 
   return buckets;
 }
 
-export interface ProviderRowView {
-  name: string;
-  kind: string;
-  breaker: string;
-  reason: string;
-  limit: number | null;
-  ceiling: number;
-  running: number;
-  lastProbe: { ok: boolean; reason: string } | null;
-  frozen: boolean;
+/** A provider as the pane shows it: client/providers.ts's view, plus tonight's throughput and grades. */
+export interface ProviderRowView extends ProviderView {
   spark: string;
   perHour: number;
   avgGrade: string;
@@ -111,19 +117,19 @@ export interface HostRowView {
 }
 
 export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] {
-  return snap.providers.map((p) => {
-    const live = snap.daemonState?.providers.find((x) => x.name === p.name) ?? null;
+  const view = providersView({
+    providers: snap.providers,
+    daemonState: snap.daemonState,
+    daemonUp: snap.daemon !== null,
+    tasks: snap.tasks,
+    toggles: snap.toggles,
+    // The pane shows a grade throttle only as the daemon publishes it.
+    gradeFloor: null,
+  });
+  return view.map((p) => {
     const mine = snap.tasks.filter((t) => providerOf(t) === p.name);
     return {
-      name: p.name,
-      kind: p.kind,
-      breaker: live?.breaker ?? (snap.daemon ? 'unreported' : 'no daemon'),
-      reason: live?.reason ?? '',
-      limit: live?.limit ?? null,
-      ceiling: live?.ceiling ?? p.ceiling,
-      running: live?.running ?? mine.filter((t) => t.state === 'running').length,
-      lastProbe: live?.lastProbe ?? null,
-      frozen: snap.toggles.frozen || snap.toggles.frozenProviders.includes(p.name),
+      ...p,
       spark: sparkline(hourlyMerges(mine, now)),
       perHour: mergedWithin(mine, now, HOUR_MS).length,
       avgGrade: averageGrade(gradedTonight(mine, now)),
@@ -136,7 +142,7 @@ export function hostRows(snap: TuiSnapshot): HostRowView[] {
     name: h.name,
     kind: h.kind,
     over: snap.daemonState?.hosts.find((x) => x.name === h.name)?.over ?? [],
-    running: snap.tasks.filter((t) => t.state === 'running' && t.attempts.at(-1)?.host === h.name).length,
+    running: snap.tasks.filter((t) => executorRunning(t) && t.attempts.at(-1)?.host === h.name).length,
   }));
 }
 

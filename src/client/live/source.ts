@@ -1,7 +1,8 @@
 /**
- * What the TUI reads and asks for, as one small interface. The real one reads a workspace
- * (workspace-source.ts); tests pass a fake built from plain records, so components and keys are
- * tested without a disk, a daemon or a terminal.
+ * What the TUI reads and asks for, as one small interface: the read model of a workspace followed live.
+ * The real one reads a workspace (workspace-source.ts); the TUI's tests pass a fake built from plain
+ * records (tui/data/memory-source.ts), so components and keys are tested without a disk, a daemon or a
+ * terminal. The TUI imports nothing from daemon/ or queue/: the types it needs are re-exported here.
  */
 import type { GateName } from '../../core/gates.js';
 import type { NightshiftEvent } from '../../core/events.js';
@@ -12,14 +13,9 @@ import type { Clock } from '../../lib/clock.js';
 import type { LockInfo } from '../../queue/lock.js';
 import type { Request, RequestOutcome } from '../../queue/requests.js';
 import type { Toggles } from '../../queue/toggles.js';
+import type { ProviderConfigView } from '../providers.js';
 
-export interface ProviderConfigView {
-  name: string;
-  kind: string;
-  hosts: readonly string[];
-  /** The configured concurrency: the live limit never goes above it. */
-  ceiling: number;
-}
+export type { DaemonState, LockInfo, ProviderConfigView, Request, RequestOutcome, Toggles };
 
 export interface HostConfigView {
   name: string;

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import type { Terminal as XtermTerminal } from '@xterm/headless';
 import type * as pty from 'node-pty';
 import type { LiveFrame, LiveView } from './source.js';
-import { stripAnsi, textLines } from '../state/format.js';
+import { stripAnsi, textLines } from '../../lib/screen-text.js';
 import { readTail } from './tail.js';
 import { throttle, UPDATE_INTERVAL_MS, type Throttled } from './throttle.js';
 

@@ -7,10 +7,11 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { attachArgv, tmuxSocket } from '../../client/attach.js';
-import { diffPatchFile } from '../../client/artifacts.js';
-import { startDaemon } from '../../client/daemon-start.js';
-import { WorkspaceClient } from '../../client/workspace.js';
+import { attachArgv, tmuxSocket } from '../attach.js';
+import { diffPatchFile } from '../artifacts.js';
+import { startDaemon } from '../daemon-start.js';
+import { providerConfigViews } from '../providers.js';
+import { WorkspaceClient } from '../workspace.js';
 import type { Config } from '../../config/schema.js';
 import type { NightshiftEvent } from '../../core/events.js';
 import { GATE_NAMES } from '../../core/gates.js';
@@ -270,7 +271,7 @@ export class WorkspaceSource implements TuiSource {
         toggles: this.client.toggles.read(),
         daemon,
         daemonState: daemon ? readDaemonState(this.client.paths) : null,
-        providers: previous?.providers ?? providerViews(config),
+        providers: previous?.providers ?? providerConfigViews(config),
         hosts: previous?.hosts ?? Object.entries(config.hosts).map(([name, h]) => ({ name, kind: h.kind })),
         gates: previous?.gates ?? gateViews(config),
         events: eventsChanged || !previous ? this.events : previous.events,
@@ -281,15 +282,6 @@ export class WorkspaceSource implements TuiSource {
       return { ...previous, version, error: (err as Error).message };
     }
   }
-}
-
-function providerViews(config: Config): TuiSnapshot['providers'] {
-  return Object.entries(config.providers).map(([name, p]) => ({
-    name,
-    kind: p.kind,
-    hosts: p.hosts,
-    ceiling: p.concurrency,
-  }));
 }
 
 function gateViews(config: Config): GateConfigView[] {

@@ -1,0 +1,91 @@
+/**
+ * What the daemon's single-job modules (launcher, watcher, collector, adoption, monitor) share: the
+ * workspace's stores, the fleet, the attempt registry, the injected clock, and the one way an attempt
+ * fails (failAttempt). The supervisor builds it once; no module builds its own collaborators.
+ */
+import type { BackoffPolicy, FailureCode } from '../core/failures.js';
+import type { AttemptOutcome, TaskRecord } from '../core/task.js';
+import type { Clock } from '../lib/clock.js';
+import type { Redactor } from '../lib/redact.js';
+import type { WorkspacePaths } from '../config/paths.js';
+import type { Config } from '../config/schema.js';
+import type { WorkerHost } from '../hosts/worker.js';
+import type { EventLog } from '../queue/eventlog.js';
+import type { QueueStore } from '../queue/store.js';
+import type { ToggleStore } from '../queue/toggles.js';
+import { attemptSucceeded, liveLimit, providerFailed } from './health.js';
+import { decideFailure } from './outcomes.js';
+import type { Fleet } from './fleet.js';
+import type { AttemptRegistry } from './registry.js';
+
+export interface DaemonContext {
+  readonly paths: WorkspacePaths;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly env: NodeJS.ProcessEnv;
+  readonly hosts: ReadonlyMap<string, WorkerHost>;
+  readonly store: QueueStore;
+  readonly toggles: ToggleStore;
+  readonly events: EventLog;
+  readonly fleet: Fleet;
+  readonly attempts: AttemptRegistry;
+  readonly redact: Redactor;
+  readonly random: () => number;
+  /** The retry backoff (a reload may change it). */
+  backoff: BackoffPolicy;
+  /** One line for logs/daemon.log (already redacted by the caller's sink). */
+  log(line: string): void;
+  /** Asks the loop for a tick as soon as it can. */
+  wake(): void;
+  /** Asks the loop to poll running attempts at its next tick. */
+  pollSoon(): void;
+  /** Whether the daemon is stopping (background loops end). */
+  stopping(): boolean;
+}
+
+export type AttemptFailOutcome = Extract<AttemptOutcome, 'failed' | 'timeout' | 'idle' | 'lost'>;
+
+export function isoNow(ctx: Pick<DaemonContext, 'clock'>): string {
+  return new Date(ctx.clock.now()).toISOString();
+}
+
+/**
+ * Ends a running task's attempt as failed: the failure table decides retry, backoff and blame; a
+ * provider's fault moves its breaker and live limit. A task no longer running is left alone.
+ */
+export function failAttempt(
+  ctx: DaemonContext,
+  task: TaskRecord,
+  code: FailureCode,
+  reason: string,
+  outcome: AttemptFailOutcome,
+  exitCode: number | null,
+): void {
+  if (task.state !== 'running') return;
+  const decision = decideFailure(
+    task,
+    { code, reason, outcome, exitCode, now: ctx.clock.now() },
+    ctx.backoff,
+    ctx.random,
+  );
+  const provider = task.attempts.at(-1)?.provider;
+  ctx.store.transition(task.id, () => decision.transition);
+  if (decision.providerFault && provider) {
+    const next = ctx.fleet.update(provider, (h) => providerFailed(h, reason, ctx.clock.monotonic()));
+    if (next) {
+      ctx.events.emit({
+        type: 'provider.health',
+        time: isoNow(ctx),
+        provider,
+        reason: next.reason,
+        breaker: next.breaker,
+        limit: liveLimit(next),
+      });
+    }
+  }
+}
+
+/** A clean run on `provider`: its live limit may grow. */
+export function providerSucceeded(ctx: DaemonContext, provider: string): void {
+  ctx.fleet.update(provider, (h) => attemptSucceeded(h, ctx.clock.monotonic()));
+}

@@ -1,0 +1,78 @@
+/**
+ * Bringing an attempt's output home and ending an attempt before its time: the log mirror within
+ * defaults.logCap, the last screen kept before a kill, the kill itself (which salvages the worktree).
+ */
+import type { WorkerHost } from '../hosts/worker.js';
+import type { FailureCode } from '../core/failures.js';
+import type { TaskId } from '../core/ids.js';
+import { mirrorLog, saveScreen, type LiveAttempt } from './attempts.js';
+import { failAttempt, isoNow, type DaemonContext } from './context.js';
+
+/** Mirrors an attempt's new output within defaults.logCap; each cut is an attempt.log-cut event. */
+export function mirrorAttempt(
+  ctx: DaemonContext,
+  worker: WorkerHost,
+  live: LiveAttempt,
+  opts: { force?: boolean; onText?: (text: string) => void },
+): Promise<number> {
+  const cap = ctx.config.defaults.logCap;
+  return mirrorLog(ctx.paths, worker, live, ctx.redact, {
+    ...opts,
+    cap,
+    onCut: (cutBytes) =>
+      ctx.events.emit({
+        type: 'attempt.log-cut',
+        time: isoNow(ctx),
+        task: live.taskId,
+        host: live.host,
+        attempt: live.attempt,
+        cutBytes,
+        cap,
+        reason: `the log of attempt ${live.attempt} passed defaults.logCap (${cap} bytes): ${cutBytes} bytes of output left out between its head and its tail`,
+      }),
+  });
+}
+
+/**
+ * Ends a running attempt before its time: keeps its last screen and the rest of its log, says why
+ * (task.killing), kills it (salvaging the worktree) and leaves the registry. The record is the caller's.
+ */
+export async function endSession(ctx: DaemonContext, live: LiveAttempt, reason: string): Promise<void> {
+  if (ctx.attempts.phase(live.taskId) === 'running') ctx.attempts.enterEnding(live.taskId);
+  // Live attempts only ever run on configured hosts (dispatch and adoption check), so this is found.
+  const worker = ctx.hosts.get(live.host);
+  const screen = worker ? await saveScreen(ctx.paths, worker, live, ctx.redact) : null;
+  ctx.events.emit({
+    type: 'task.killing',
+    time: isoNow(ctx),
+    task: live.taskId,
+    host: live.host,
+    attempt: live.attempt,
+    reason: screen ? `${reason}; last screen kept in ${screen}` : reason,
+    ...(screen ? { screen } : {}),
+  });
+  if (worker) {
+    await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
+    await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+  }
+  if (ctx.attempts.phase(live.taskId) === 'ending') ctx.attempts.end(live.taskId, 'killed');
+}
+
+/** Kills a running attempt and fails its task with `code`. */
+export async function killAttempt(
+  ctx: DaemonContext,
+  live: LiveAttempt,
+  code: FailureCode,
+  reason: string,
+  outcome: 'timeout' | 'idle' | 'failed',
+): Promise<void> {
+  await endSession(ctx, live, reason);
+  failAttempt(ctx, ctx.store.get(live.taskId), code, reason, outcome, null);
+}
+
+/** A kill request: the running session ends; a deferred collection is dropped. The applier fails the task. */
+export async function killForRequest(ctx: DaemonContext, taskId: TaskId): Promise<void> {
+  const entry = ctx.attempts.get(taskId);
+  if (entry?.phase === 'deferred') ctx.attempts.end(taskId, 'killed');
+  if (entry?.phase === 'running' && entry.live) await endSession(ctx, entry.live, 'killed by request');
+}

@@ -1,0 +1,55 @@
+/**
+ * The monitor cycle (every defaults.monitorEvery, and at --once): the judgment's parked reviews and
+ * clean-up, adoption, a fresh poll and load sample, stray sessions reported, one summary event.
+ */
+import { coerceError } from '../core/errors.js';
+import { SESSION_PREFIX } from '../hosts/tmux.js';
+import { isoNow, type DaemonContext } from './context.js';
+import type { Judgment } from './judgment.js';
+
+export interface MonitorSteps {
+  judgment: Judgment | null;
+  adopt(): Promise<void>;
+  poll(): Promise<unknown>;
+}
+
+export async function monitorCycle(ctx: DaemonContext, steps: MonitorSteps): Promise<void> {
+  steps.judgment?.retryParked();
+  await steps.judgment
+    ?.tidy()
+    .catch((err: unknown) => ctx.log(`worktree and branch cleanup failed: ${coerceError(err).describe()}`));
+  await steps.adopt();
+  await steps.poll();
+  await ctx.fleet.sampleHosts(true, true);
+  // A session name is the host's word: compared as text, never taken for a task id.
+  const runningIds = new Set<string>(
+    ctx.store
+      .list()
+      .filter((t) => t.state === 'running')
+      .map((t) => t.id),
+  );
+  for (const [name, worker] of ctx.hosts) {
+    if (!ctx.fleet.isReady(name)) continue;
+    const panes = await worker.tmux.list().catch(() => []);
+    for (const p of panes) {
+      if (p.session.startsWith(SESSION_PREFIX) && !runningIds.has(p.session.slice(SESSION_PREFIX.length))) {
+        ctx.events.emit({
+          type: 'session.stray',
+          time: isoNow(ctx),
+          host: name,
+          session: p.session,
+          reason: 'no running task owns this session; left alone',
+        });
+      }
+    }
+  }
+  const counts = { pending: 0, running: 0, review: 0, done: 0, failed: 0 };
+  for (const t of ctx.store.list()) counts[t.state] += 1;
+  const live = ctx.attempts.running().length;
+  ctx.events.emit({
+    type: 'monitor.cycle',
+    time: isoNow(ctx),
+    reason: `${live} attempt(s) live`,
+    ...counts,
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * The watcher: running attempts' exits, output and liveness. Each host's runners signal their exits
+ * (watchExits), a batched status poll per host reads them (poll), and a liveness check on fresh signals
+ * ends attempts past their timeout or silent too long (checkLiveness, decided by liveness.ts).
+ */
+import { coerceError } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+import { sessionName } from '../hosts/tmux.js';
+import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
+import { liveFailure, noteProgress, saveScreen, type LiveAttempt } from './attempts.js';
+import { failAttempt, isoNow, type DaemonContext } from './context.js';
+import { killAttempt, mirrorAttempt } from './ending.js';
+import { judgeLiveness, type BreakerEpisode } from './liveness.js';
+
+/** How long one wait for an exit signal lasts before it is renewed (a bound, not a poll). */
+const EXIT_WAIT_MS = 60_000;
+
+export interface Running {
+  live: LiveAttempt;
+  worker: WorkerHost;
+}
+
+export class Watcher {
+  /** Per host, the loop that waits for runners' exit signals while attempts run there. */
+  private readonly exitWaits = new Map<string, Promise<void>>();
+  private episode: BreakerEpisode | null = null;
+
+  constructor(
+    private readonly ctx: DaemonContext,
+    /** Hands an exited attempt to collection. */
+    private readonly onExit: (live: LiveAttempt, worker: WorkerHost, exit: ExitRecord) => void,
+  ) {}
+
+  /**
+   * While attempts run on `worker`, waits on its runners' exit signal and polls at once when one comes,
+   * so an exit reaches review in the time of one poll instead of up to pollMs later. The poll stays the
+   * source of truth (and the fallback when the wait fails: no tmux server yet, a dropped link, a runner
+   * older than the signal); a failed wait is retried with a growing pause.
+   */
+  watchExits(worker: WorkerHost): void {
+    const { ctx } = this;
+    if (this.exitWaits.has(worker.name) || ctx.stopping()) return;
+    const loop = async () => {
+      let failures = 0;
+      while (!ctx.stopping() && ctx.attempts.runsOn(worker.name)) {
+        const woke = await worker.waitForExit(EXIT_WAIT_MS);
+        if (ctx.stopping()) return;
+        if (woke === 'signalled') {
+          failures = 0;
+          ctx.pollSoon();
+          ctx.wake();
+        } else if (woke === 'failed') {
+          failures += 1;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** failures, 10_000)));
+        }
+      }
+    };
+    this.exitWaits.set(
+      worker.name,
+      loop().finally(() => this.exitWaits.delete(worker.name)),
+    );
+  }
+
+  /** Ends the exit waits now (as the daemon stops), not at their timeout; never waits on them long. */
+  async stop(): Promise<void> {
+    const waits = [...this.exitWaits.values()];
+    for (const name of this.exitWaits.keys()) await this.ctx.hosts.get(name)?.wakeExitWaiters();
+    await Promise.race([Promise.all(waits), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+  }
+
+  /**
+   * Every running attempt, host by host: one batched status read per host (WorkerHost.statuses). Exits
+   * are handed to collection at once; returns the attempts still running, whose logs the tick mirrors
+   * after its launches.
+   */
+  async poll(): Promise<Running[]> {
+    const { ctx } = this;
+    const byHost = new Map<string, LiveAttempt[]>();
+    for (const live of ctx.attempts.running())
+      byHost.set(live.host, [...(byHost.get(live.host) ?? []), live]);
+    const running: Running[] = [];
+    await Promise.all(
+      [...byHost].map(async ([host, lives]) => {
+        const worker = ctx.hosts.get(host);
+        if (!worker) return;
+        let statuses: AttemptStatus[];
+        try {
+          statuses = await worker.statuses(
+            lives.map((l) => ({ repo: l.repo, id: l.taskId, attempt: l.attempt })),
+          );
+        } catch (err) {
+          // A dropped link is not the executors' failure: keep the attempts and try again next poll.
+          const why = coerceError(err).describe();
+          for (const live of lives) ctx.log(`poll of ${live.taskId} on ${host} failed: ${why}`);
+          return;
+        }
+        await Promise.all(
+          lives.map(async (live, i) => {
+            const status = statuses[i];
+            if (status && (await this.judge(live, worker, status))) running.push({ live, worker });
+          }),
+        );
+      }),
+    );
+    return running;
+  }
+
+  /** Judges one attempt's status; true when it is still running. */
+  private async judge(live: LiveAttempt, worker: WorkerHost, status: AttemptStatus): Promise<boolean> {
+    const { ctx } = this;
+    if (ctx.attempts.get(live.taskId)?.live !== live || ctx.attempts.phase(live.taskId) !== 'running')
+      return false;
+    noteProgress(live, status, ctx.clock.monotonic());
+    if (status.exit) {
+      this.onExit(live, worker, status.exit);
+      return false;
+    }
+    // No exit record, and no live pane: the runner is gone without recording its end (killed, or its
+    // session removed). status() reads the pane before exit.json, so a dead pane here is conclusive;
+    // a second poll must agree all the same. Waiting for the idle timeout would hold the slot for nothing.
+    if (status.pane && !status.pane.dead) {
+      live.missing = 0;
+      return true;
+    }
+    live.missing += 1;
+    if (live.missing < 2) return true;
+    ctx.attempts.end(live.taskId, 'lost');
+    await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
+    // A dead pane still shows what the runner printed last: keep it beside the log.
+    const screen = status.pane ? await saveScreen(ctx.paths, worker, live, ctx.redact) : null;
+    const why = `${
+      status.pane
+        ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
+        : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`
+    }${screen ? `; last screen kept in ${screen}` : ''}`;
+    // Keep what the executor left in the worktree (it is there whether or not a pane is left), and
+    // clear a dead pane for the next attempt.
+    await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+    failAttempt(ctx, ctx.store.get(live.taskId), 'session-lost', why, 'lost', null);
+    return false;
+  }
+
+  /** Timeouts and idleness, judged on fresh signals (liveness.ts decides; the breaker holds idle kills). */
+  async checkLiveness(): Promise<void> {
+    const { ctx } = this;
+    // Fresh signals first: a stale poll must never be the reason for a kill.
+    await this.poll();
+    const now = ctx.clock.monotonic();
+    const running = ctx.attempts.running();
+    const byId = new Map(running.map((l) => [l.taskId, l]));
+    const verdict = judgeLiveness(
+      running.map((l) => {
+        const spec = ctx.store.get(l.taskId).spec;
+        return {
+          id: l.taskId,
+          startedMono: l.startedMono,
+          progressMono: l.progressMono,
+          timeoutMs: spec.timeoutMs,
+          idleMs: spec.idleMs,
+        };
+      }),
+      now,
+      this.episode,
+      parseDuration(ctx.config.defaults.monitorEvery) ?? 900_000,
+    );
+    this.episode = verdict.episode;
+    if (verdict.freeze) ctx.toggles.setFrozen(true, null);
+    if (verdict.report)
+      ctx.events.emit({ type: 'monitor.breaker', time: isoNow(ctx), reason: verdict.report });
+    for (const d of verdict.kill) {
+      const live = byId.get(d.id);
+      if (live && ctx.attempts.phase(d.id) === 'running')
+        await killAttempt(ctx, live, d.code, d.reason, d.code);
+    }
+  }
+
+  /** Mirrors a running attempt's new output; a failure the provider sees in it (a refused key) kills it now. */
+  async mirrorRunning({ live, worker }: Running): Promise<void> {
+    const { ctx } = this;
+    const seen: { fatal: ReturnType<typeof liveFailure> } = { fatal: null };
+    await mirrorAttempt(ctx, worker, live, {
+      onText: (text) => {
+        seen.fatal ??= liveFailure(ctx.config, live, text);
+      },
+    }).catch(() => null);
+    const fatal = seen.fatal;
+    if (
+      !fatal ||
+      ctx.attempts.get(live.taskId)?.live !== live ||
+      ctx.attempts.phase(live.taskId) !== 'running'
+    )
+      return;
+    await killAttempt(
+      ctx,
+      live,
+      fatal.code,
+      `${fatal.reason} (killed at once: retrying cannot fix it)`,
+      'failed',
+    );
+  }
+}

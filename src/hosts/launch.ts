@@ -1,0 +1,84 @@
+/**
+ * Launching an executor attempt on a host: stage its prompt, env and argv files and start its tmux
+ * session in one round trip (stage.sh), and turn the script's exit status into an error that says what
+ * went wrong and what to do.
+ */
+import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { envFileText, quoteArgv } from './quote.js';
+import { STAGE_BUSY, STAGE_FOREIGN_SERVER, STAGE_NO_RECORD, STAGE_NO_SESSION, STAGE_SH } from './scripts.js';
+import { foreignServerVariables, newSessionArgs, sessionName } from './tmux.js';
+import { hostError, type HostContext, type LaunchSpec } from './worker-types.js';
+
+/**
+ * Starts attempt `n` of a task in a detached tmux session `ns-<id>`, in one round trip (STAGE_SH): it
+ * stages the prompt, the env file and the argv file (refusing while the session's executor still runs)
+ * and starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
+ */
+export async function launchAttempt(host: HostContext, spec: LaunchSpec): Promise<void> {
+  const id = spec.taskId;
+  const taskDir = host.taskDir(id);
+  const session = sessionName(id);
+  const prompt = Buffer.from(spec.prompt);
+  const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }, spec.secretKeys));
+  const argv = Buffer.from(quoteArgv(spec.argv));
+  const facts = host.info;
+  const runner = [
+    'env',
+    '-i',
+    `PATH=${facts.path}`,
+    `HOME=${facts.home}`,
+    'LANG=C.UTF-8',
+    `NIGHTSHIFT_EXIT_SOCKET=${host.tmux.socket}`,
+    'sh',
+    host.dir('run.sh'),
+    taskDir,
+    host.worktree(id),
+    String(spec.attempt),
+    spec.stdin,
+    '--argv-file',
+  ];
+  const staged = await host.runner.run(
+    [
+      'sh',
+      '-c',
+      STAGE_SH,
+      'sh',
+      taskDir,
+      String(prompt.length),
+      String(env.length),
+      session,
+      ...host.tmux.shellBase(),
+      host.mirror(spec.repo),
+      String(spec.attempt),
+      host.protectedRefs(spec.repo).join(' '),
+      ...newSessionArgs(session, host.worktree(id), runner),
+    ],
+    { input: Buffer.concat([prompt, env, argv]) },
+  );
+  if (staged.exitCode === STAGE_BUSY) throw hostError(host, `session ${session} is already running`, id);
+  if (staged.exitCode === STAGE_FOREIGN_SERVER) {
+    const names = foreignServerVariables(staged.stdout);
+    throw new NightshiftError(
+      ErrorCode.io,
+      `the tmux server on ${host.tmux.socket} holds variables nightshift did not give it (${names.join(', ')}), so every executor on it could read them: it was started by something else, and nothing was launched on it`,
+      {
+        host: host.name,
+        taskId: id,
+        hint: `stop it on ${host.name} with \`tmux -S ${host.tmux.socket} kill-server\` (this ends its sessions); nightshift starts a clean one at the next launch`,
+      },
+    );
+  }
+  if (staged.exitCode === STAGE_NO_RECORD) {
+    throw hostError(
+      host,
+      `could not record the protected refs of ${spec.repo} in ${host.mirror(spec.repo)} before attempt ${spec.attempt}, so nothing was started: ${staged.stderr.trim()}`,
+      id,
+    );
+  }
+  if (staged.exitCode === STAGE_NO_SESSION) {
+    throw hostError(host, `could not start session ${session}: ${staged.stderr.trim()}`, id);
+  }
+  if (staged.exitCode !== 0) {
+    throw hostError(host, `could not stage attempt ${spec.attempt}: ${staged.stderr.trim()}`, id);
+  }
+}
