@@ -349,7 +349,10 @@ describe('protected refs', () => {
   it('reads moved.sh lines into MovedRefs, and no record as nothing moved', async () => {
     const runner = fake();
     const host = await prepared(runner);
-    const argv = [
+    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    // The two arguments after the id are what earlier collections on this mirror found (ref-guard.ts):
+    // nothing at first, then the restore the first collection made.
+    const argv = (restores: string) => [
       'sh',
       '-c',
       MOVED_SH,
@@ -358,15 +361,16 @@ describe('protected refs', () => {
       '/w/repos/app.git',
       '2',
       'fix-a',
+      restores,
+      '',
       'refs/heads/main',
       'refs/heads/master',
     ];
-    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
     runner
-      .expect(argv, {
+      .expect(argv(''), {
         stdout: `refs/heads/main ${a} ${b} task restored\nrefs/heads/master - ${b} unattributed lost\n`,
       })
-      .expect(argv, { exitCode: 3 });
+      .expect(argv(`refs/heads/main ${b} ${a}`), { exitCode: 3 });
     expect(await host.mainMoved('app', 'fix-a', 2)).toEqual([
       { ref: 'refs/heads/main', from: a, to: b, attributed: true, restored: true },
       { ref: 'refs/heads/master', from: null, to: b, attributed: false, restored: false },
