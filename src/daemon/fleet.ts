@@ -26,6 +26,8 @@ export interface HostState {
   ready: boolean;
   over: string[];
   sampledMono: number;
+  /** Unready because its link failed after it was prepared (linkDown): a command that answers is enough. */
+  linkDown?: boolean;
 }
 
 export interface FleetDeps {
@@ -145,13 +147,32 @@ export class Fleet {
     const state = this.hostState.get(name);
     if (state && !state.ready) return;
     const over = [`unreachable: ${reason}`];
-    this.hostState.set(name, { ready: false, over, sampledMono: this.deps.clock.monotonic() });
+    this.hostState.set(name, {
+      ready: false,
+      over,
+      sampledMono: this.deps.clock.monotonic(),
+      linkDown: true,
+    });
     this.deps.events.emit({
       type: 'host.status',
       time: new Date(this.deps.clock.now()).toISOString(),
       host: name,
       reason: `${over[0]}; no new launches there until it answers again`,
     });
+  }
+
+  /** A command on `name` answered (a poll): a host whose link had failed takes launches again. */
+  linkUp(name: string): void {
+    const state = this.hostState.get(name);
+    if (!state?.linkDown) return;
+    this.hostState.set(name, { ready: true, over: [], sampledMono: -Infinity });
+    this.deps.events.emit({
+      type: 'host.status',
+      time: new Date(this.deps.clock.now()).toISOString(),
+      host: name,
+      reason: 'reachable again: it takes launches',
+    });
+    this.deps.wake();
   }
 
   /**

@@ -102,6 +102,7 @@ export class Watcher {
           return;
         }
         this.pollFailure.delete(host);
+        ctx.fleet.linkUp(host);
         await Promise.all(
           lives.map(async (live, i) => {
             const status = statuses[i];
