@@ -42,10 +42,11 @@ export const FAILURE_RULES = {
   'crash-on-start': { attribution: 'provider', retryable: true, chargesAttempt: false, crash: true },
   'server-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
   'agent-error': { attribution: 'provider', retryable: true, chargesAttempt: false },
-  // worker: the machine or the link failed
-  'link-down': { attribution: 'worker', retryable: true, chargesAttempt: true },
-  'session-lost': { attribution: 'worker', retryable: true, chargesAttempt: true },
-  'launch-failed': { attribution: 'worker', retryable: true, chargesAttempt: true },
+  // worker: the machine or the link failed. Never the spec's: no attempt is used (the free retries are
+  // capped all the same, daemon/outcomes.ts), and the host takes no launch until it answers again.
+  'link-down': { attribution: 'worker', retryable: true, chargesAttempt: false },
+  'session-lost': { attribution: 'worker', retryable: true, chargesAttempt: false },
+  'launch-failed': { attribution: 'worker', retryable: true, chargesAttempt: false },
   // supervisor: our own machinery
   killed: { attribution: 'supervisor', retryable: false, chargesAttempt: false },
   'merge-conflict': { attribution: 'supervisor', retryable: true, chargesAttempt: false },

@@ -26,6 +26,8 @@ export interface HostState {
   ready: boolean;
   over: string[];
   sampledMono: number;
+  /** Unready because its link failed after it was prepared (linkDown): a command that answers is enough. */
+  linkDown?: boolean;
 }
 
 export interface FleetDeps {
@@ -106,9 +108,18 @@ export class Fleet {
   // ---- hosts -------------------------------------------------------------------------------
 
   async prepareHost(name: string, worker: WorkerHost): Promise<void> {
+    const before = this.hostState.get(name);
     try {
       await worker.prepare();
       this.hostState.set(name, { ready: true, over: [], sampledMono: -Infinity });
+      if (before && !before.ready) {
+        this.deps.events.emit({
+          type: 'host.status',
+          time: new Date(this.deps.clock.now()).toISOString(),
+          host: name,
+          reason: 'reachable again: it takes launches',
+        });
+      }
     } catch (err) {
       const reason = coerceError(err).describe();
       this.hostState.set(name, {
@@ -116,13 +127,52 @@ export class Fleet {
         over: [`unreachable: ${reason}`],
         sampledMono: this.deps.clock.monotonic(),
       });
-      this.deps.events.emit({
-        type: 'host.status',
-        time: new Date(this.deps.clock.now()).toISOString(),
-        host: name,
-        reason: `unreachable: ${reason}`,
-      });
+      // The link's changes of state are news; the same failure at every retry is not.
+      if (before?.ready !== false) {
+        this.deps.events.emit({
+          type: 'host.status',
+          time: new Date(this.deps.clock.now()).toISOString(),
+          host: name,
+          reason: `unreachable: ${reason}`,
+        });
+      }
     }
+  }
+
+  /**
+   * The link to `name` failed (a launch, a poll): the host takes no new launch until a sample or a
+   * preparation reaches it again, like a provider's open breaker. Reported once, when it changes.
+   */
+  linkDown(name: string, reason: string): void {
+    const state = this.hostState.get(name);
+    if (state && !state.ready) return;
+    const over = [`unreachable: ${reason}`];
+    this.hostState.set(name, {
+      ready: false,
+      over,
+      sampledMono: this.deps.clock.monotonic(),
+      linkDown: true,
+    });
+    this.deps.events.emit({
+      type: 'host.status',
+      time: new Date(this.deps.clock.now()).toISOString(),
+      host: name,
+      reason: `${over[0]}; no new launches there until it answers again`,
+    });
+  }
+
+  /** A command on `name` answered (a poll): a host whose link had failed takes launches again. */
+  linkUp(name: string): void {
+    const state = this.hostState.get(name);
+    if (!state?.linkDown) return;
+    this.hostState.set(name, { ready: true, over: [], sampledMono: -Infinity });
+    this.deps.events.emit({
+      type: 'host.status',
+      time: new Date(this.deps.clock.now()).toISOString(),
+      host: name,
+      reason: 'reachable again: it takes launches',
+    });
+    this.deps.wake();
   }
 
   /**

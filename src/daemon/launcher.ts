@@ -205,6 +205,7 @@ export class Launcher {
             : 'launch-failed';
       // Whatever the host lost (a mirror, the agent script) is set up again by the next launch.
       worker.forgetSetup();
+      if (err instanceof LinkError) ctx.fleet.linkDown(worker.name, e.describe());
       failAttempt(
         ctx,
         ctx.store.get(task.id),

@@ -18,7 +18,10 @@ export const realTimers: Timers = {
 };
 
 /** What to do about a failed tick: retry later, or stop for good with a message. */
-export type TickFailure = { stop: false } | { stop: true; message: string; exitCode: number };
+export type TickFailure =
+  | { stop: false }
+  /** `message` for the log; `reason`, when given, is the stop's own (the daemon.stopped event's). */
+  | { stop: true; message: string; exitCode: number; reason?: string };
 
 export interface LoopPorts {
   timers: Timers;
@@ -30,7 +33,7 @@ export interface LoopPorts {
   /** Classifies a tick's failure. */
   classify(err: unknown): TickFailure;
   /** Stops the daemon for good (once). */
-  halt(message: string, exitCode: number): void;
+  halt(message: string, exitCode: number, reason?: string): void;
   log(line: string): void;
 }
 
@@ -123,7 +126,7 @@ export class TickLoop {
     if (verdict.stop) {
       if (this.stopped) return;
       this.stopped = true;
-      this.ports.halt(verdict.message, verdict.exitCode);
+      this.ports.halt(verdict.message, verdict.exitCode, verdict.reason);
       return;
     }
     this.failures += 1;

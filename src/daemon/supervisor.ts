@@ -183,7 +183,7 @@ export class Supervisor {
       tick: (force) => this.tick(force),
       nextDue: () => this.nextDue(),
       classify: (err) => this.classify(err),
-      halt: (message, code) => this.halted(message, code),
+      halt: (message, code, reason) => this.halted(message, code, reason),
       log: (line) => this.ctx.log(line),
     });
   }
@@ -309,7 +309,12 @@ export class Supervisor {
   /** A failure no retry can fix stops the daemon; anything else is retried with a growing pause. */
   private classify(err: unknown): TickFailure {
     if (err instanceof FatalIoError)
-      return { stop: true, message: `fatal: ${err.describe()}; the daemon stops (exit 1)`, exitCode: 1 };
+      return {
+        stop: true,
+        message: `fatal: ${err.describe()}; the daemon stops (exit 1)`,
+        exitCode: 1,
+        reason: `fatal I/O error: ${err.message}`,
+      };
     if (isDiskFull(err))
       return {
         stop: true,
@@ -328,14 +333,14 @@ export class Supervisor {
   /** An fsync failed (in a collection, a review or a merge): stop, never retry. */
   private halt(err: FatalIoError): void {
     const verdict = this.classify(err);
-    if (verdict.stop) this.halted(verdict.message, verdict.exitCode);
+    if (verdict.stop) this.halted(verdict.message, verdict.exitCode, verdict.reason);
   }
 
-  private halted(message: string, exitCode: number): void {
+  private halted(message: string, exitCode: number, reason = message): void {
     if (this.stopping) return;
     this.haltMessage = message;
     this.ctx.log(message);
-    void this.stop(message)
+    void this.stop(reason)
       .catch((err: unknown) => this.ctx.log(`stopping failed: ${coerceError(err).describe()}`))
       .finally(() => this.opts.exit?.(exitCode, message));
   }

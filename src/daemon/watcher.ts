@@ -5,6 +5,7 @@
  */
 import { coerceError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
+import { LinkError } from '../hosts/runner.js';
 import { sessionName } from '../hosts/tmux.js';
 import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
 import { liveFailure, noteProgress, saveScreen, type LiveAttempt } from './attempts.js';
@@ -24,6 +25,8 @@ export class Watcher {
   /** Per host, the loop that waits for runners' exit signals while attempts run there. */
   private readonly exitWaits = new Map<string, Promise<void>>();
   private episode: BreakerEpisode | null = null;
+  /** The last poll failure per host, so that the same one is not logged every second. */
+  private readonly pollFailure = new Map<string, string>();
 
   constructor(
     private readonly ctx: DaemonContext,
@@ -90,10 +93,16 @@ export class Watcher {
           );
         } catch (err) {
           // A dropped link is not the executors' failure: keep the attempts and try again next poll.
+          // The link's change of state is logged once (host.status), not every poll.
           const why = coerceError(err).describe();
-          for (const live of lives) ctx.log(`poll of ${live.taskId} on ${host} failed: ${why}`);
+          if (err instanceof LinkError) ctx.fleet.linkDown(host, why);
+          else if (this.pollFailure.get(host) !== why)
+            ctx.log(`poll of ${lives.map((l) => l.taskId).join(', ')} on ${host} failed: ${why}`);
+          this.pollFailure.set(host, why);
           return;
         }
+        this.pollFailure.delete(host);
+        ctx.fleet.linkUp(host);
         await Promise.all(
           lives.map(async (live, i) => {
             const status = statuses[i];

@@ -71,6 +71,8 @@ export interface RequestOutcome {
   /** Error code when not ok. */
   code?: string;
   exitCode?: number;
+  /** The file the message names first (its error's context), so a caller need not name it again. */
+  file?: string;
 }
 
 /**
@@ -348,6 +350,7 @@ async function applyOne(deps: ApplierDeps, request: Request): Promise<RequestOut
       code: e.code,
       exitCode: e.exitCode,
       ...(e.context.taskId ? { task: e.context.taskId } : {}),
+      ...(e.context.file ? { file: e.context.file } : {}),
     };
   }
 }

@@ -40,8 +40,9 @@ if (!sshdAvailable) console.warn(SSHD_MISSING);
 const SPECS = 6;
 const TICKS = 8;
 const DROPS = 2;
-/** The supervisor's log line for a poll that failed (it keeps the attempt and polls again). */
-const POLL_FAILED = /^poll of (\S+) on remote failed/;
+/** The event of a poll that failed on the link (it keeps the attempts and polls again): once per drop. */
+const linkDown = (e: NightshiftEvent) =>
+  e.type === 'host.status' && e.host === 'remote' && /^unreachable/.test(e.reason);
 
 let sshd: TestSshd | null = null;
 let ws: DaemonWorkspace | null = null;
@@ -132,21 +133,23 @@ describe.skipIf(!sshdAvailable)('the daemon over ssh', () => {
         },
         30_000,
         20,
-      );
+      ).catch((err: unknown) => {
+        console.log(events.map((e) => JSON.stringify(e)).join('\n'));
+        throw err;
+      });
       // Drop the link and keep it down — SIGKILL the ControlMaster and every ssh client on its
       // ControlPath, and each one that starts after them — until a poll of every live executor has failed.
       const at = Date.now();
-      const logged = logLines.length;
+      const seen = events.length;
       const victims = new Map<number, boolean>();
       await waitFor(
-        `drop ${d}: a failed poll of each of ${live.join(', ')}`,
+        `drop ${d}: a failed poll of ${live.join(', ')} (one batch for the host)`,
         () => {
           for (const p of sshProcesses(controlDir)) {
             victims.set(p.pid, p.master);
             kill(p.pid);
           }
-          const failed = new Set(logLines.slice(logged).map((l) => POLL_FAILED.exec(l)?.[1]));
-          return live.every((id) => failed.has(id));
+          return events.slice(seen).some(linkDown);
         },
         10_000,
         2,
@@ -173,10 +176,10 @@ describe.skipIf(!sshdAvailable)('the daemon over ssh', () => {
       90_000,
     );
     const tasks = supervisor.store.list();
-    const pollFailures = logLines.filter((l) => POLL_FAILED.test(l));
+    const pollFailures = events.filter(linkDown).map((e) => (e.type === 'host.status' ? e.reason : ''));
     console.log(
       `ssh drop: ${drops.map((x, i) => `drop ${i + 1} killed ${x.killed} ssh processes (${x.masters} ControlMaster) under ${x.live.join(', ')}`).join('; ')}; ` +
-        `${pollFailures.length} polls failed and were retried; ` +
+        `the link was reported down ${pollFailures.length} times and came back; ` +
         `${Math.round((Date.now() - t0) / 1000)} s`,
     );
     console.log(`  ${[...new Set(pollFailures)].join('\n  ')}`);
@@ -207,6 +210,11 @@ describe.skipIf(!sshdAvailable)('the daemon over ssh', () => {
       }
     }
     expect(logLines.filter((l) => /^tick failed/.test(l))).toEqual([]);
+    // Each drop is one change of the link's state each way, not a line per poll.
+    expect(pollFailures).toHaveLength(DROPS);
+    expect(events.filter((e) => e.type === 'host.status' && /^reachable again/.test(e.reason))).toHaveLength(
+      DROPS,
+    );
     // And each merged what its executor wrote, over the link that came back.
     expect(git(w.repo, 'ls-tree', '--name-only', 'main').split('\n').sort()).toEqual(
       ['README.md', ...ids.map((id) => `${id}.txt`)].sort(),

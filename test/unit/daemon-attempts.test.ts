@@ -18,6 +18,12 @@ import { AttemptRegistry } from '../../src/daemon/registry.js';
 import type { ExitRecord } from '../../src/hosts/worker.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
 import { tid } from '../../src/testing/ids.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { NightshiftEvent } from '../../src/core/events.js';
+import { chargedAttempts, DEFAULT_BACKOFF } from '../../src/core/failures.js';
+import { Fleet } from '../../src/daemon/fleet.js';
+import { decideFailure } from '../../src/daemon/outcomes.js';
+import { ManualClock } from '../../src/lib/clock.js';
 
 const PHASES = Object.keys(ATTEMPT_EDGES) as AttemptPhase[];
 
@@ -222,5 +228,52 @@ describe('the liveness verdict and the monitor breaker (behaviour 1)', () => {
   it('kills a lone idle attempt (a breaker needs at least two running)', () => {
     const v = judgeLiveness([attempt('a', 0, 0)], 20 * MIN, null, 15 * MIN);
     expect(v.kill.map((d) => d.code)).toEqual(['idle']);
+  });
+});
+
+describe('a worker that fails (behaviour 11)', () => {
+  const spec = taskSpec({ attempts: 1 });
+  const running = enterRunning(newTask({ id: tid('a'), dedupKey: 'k', spec, now: 0 }).task, {
+    now: 0,
+    provider: 'glm',
+    host: 'w2',
+  }).task;
+
+  it("uses none of the spec's attempts for a launch on a dead host, a dropped link or a lost session", () => {
+    for (const code of ['launch-failed', 'link-down', 'session-lost'] as const) {
+      const d = decideFailure(
+        running,
+        {
+          code,
+          reason: `launch on w2 failed: Connection refused`,
+          outcome: 'failed',
+          exitCode: null,
+          now: 1,
+        },
+        DEFAULT_BACKOFF,
+        () => 0.5,
+      );
+      expect(d.transition.task.state, code).toBe('pending');
+      expect(chargedAttempts(d.transition.task.attempts), code).toBe(0);
+      expect(d.transition.task.attempts[0]?.attribution, code).toBe('worker');
+    }
+  });
+
+  it('takes the host out of dispatch until it answers, reporting the change once', () => {
+    const events: NightshiftEvent[] = [];
+    const fleet = new Fleet({
+      config: parseConfig('providers:\n  glm: { kind: scripted }\n', 'nightshift.config.yaml'),
+      clock: new ManualClock(),
+      env: {},
+      hosts: new Map(),
+      events: { emit: (e) => events.push(e) },
+      random: () => 0.5,
+      wake: () => undefined,
+    });
+    fleet.linkDown('w2', 'ssh: connect to host 127.0.0.1 port 2222: Connection refused');
+    fleet.linkDown('w2', 'ssh: connect to host 127.0.0.1 port 2222: Connection refused');
+    expect(fleet.isReady('w2')).toBe(false);
+    expect(fleet.over('w2')).toEqual([expect.stringMatching(/^unreachable: ssh: connect/)]);
+    expect(events.filter((e) => e.type === 'host.status')).toHaveLength(1);
   });
 });

@@ -1,5 +1,4 @@
 /** `nightshift add <files...> [--force]`: validate and enqueue. All files are validated before any is queued. */
-import path from 'node:path';
 import type { CommandContext } from '../context.js';
 import { checkDependencies, checkFiles, printChecks } from './lint.js';
 import { dependencyOrder, graphOf } from '../../core/dependencies.js';
@@ -46,9 +45,8 @@ export function registerAdd(ctx: CommandContext): void {
         if (outcome.ok)
           ctx.io.stdout(`${outcome.queued ? 'sent' : 'queued'} ${c.spec.id}  ${visible(c.file)}\n`);
         else {
-          // The outcome usually names the file already (by its base name): do not say it twice.
-          const named = outcome.message.startsWith(path.basename(c.file));
-          ctx.io.stderr(`error: ${named ? outcome.message : `${c.file}: ${outcome.message}`}\n`);
+          // An outcome that names a file (its error's context) has said where: do not say it twice.
+          ctx.io.stderr(`error: ${outcome.file ? outcome.message : `${c.file}: ${outcome.message}`}\n`);
           ctx.exitCode = Math.max(ctx.exitCode, outcome.exitCode ?? 1);
         }
       }
