@@ -10,7 +10,6 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from '../core/failures.js';
 import type { Clock } from '../lib/clock.js';
 import type { Redactor } from '../lib/redact.js';
 import type { WorkspacePaths } from '../config/paths.js';
@@ -22,7 +21,7 @@ import { sweepInbox } from '../queue/inbox.js';
 import { WorkspaceLock } from '../queue/lock.js';
 import { applyPendingRequests, type RequestHooks } from '../queue/requests.js';
 import { replaceConfig } from '../config/reload.js';
-import { FatalIoError } from '../queue/fsx.js';
+import type { FatalIoError } from '../queue/fsx.js';
 import { QueueStore } from '../queue/store.js';
 import { ToggleStore } from '../queue/toggles.js';
 import { QueueWatcher } from '../queue/watcher.js';
@@ -31,8 +30,6 @@ import { Collector } from './collector.js';
 import type { DaemonContext } from './context.js';
 import { describeEvent } from './describe.js';
 import { killForRequest } from './ending.js';
-import { describeGradeCap } from './grades.js';
-import { liveLimit } from './health.js';
 import { Fleet } from './fleet.js';
 import { Judgment } from './judgment.js';
 import { Launcher } from './launcher.js';
@@ -41,7 +38,9 @@ import { reconfiguredHealth } from './control.js';
 import { realTimers, TickLoop, type TickFailure, type Timers } from './loop.js';
 import { monitorCycle } from './monitor.js';
 import { AttemptRegistry } from './registry.js';
-import { writeDaemonState, type PublishedState } from './state-file.js';
+import { publishState } from './publish.js';
+import type { PublishedState } from './state-file.js';
+import { backoffOf, classifyFailure } from './stopping.js';
 import { Watcher, type Running } from './watcher.js';
 
 export interface SupervisorOptions {
@@ -70,23 +69,6 @@ export interface SupervisorOptions {
   timers?: Timers;
   /** Applies stop and reload requests (daemon/control.ts); without it they are refused. */
   control?: Pick<RequestHooks, 'stop' | 'reload'>;
-}
-
-/** The retry backoff the config asks for. */
-function backoffOf(config: Config): BackoffPolicy {
-  return {
-    ...DEFAULT_BACKOFF,
-    initialMs: parseDuration(config.defaults.retryInitial) ?? DEFAULT_BACKOFF.initialMs,
-    maxMs: parseDuration(config.defaults.retryMax) ?? DEFAULT_BACKOFF.maxMs,
-  };
-}
-
-/** Whether an error is a full disk (ENOSPC from any write: the queue, the event log, a mirrored log). */
-export function isDiskFull(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return true;
-  }
-  return false;
 }
 
 export class Supervisor {
@@ -308,26 +290,7 @@ export class Supervisor {
 
   /** A failure no retry can fix stops the daemon; anything else is retried with a growing pause. */
   private classify(err: unknown): TickFailure {
-    if (err instanceof FatalIoError)
-      return {
-        stop: true,
-        message: `fatal: ${err.describe()}; the daemon stops (exit 1)`,
-        exitCode: 1,
-        reason: `fatal I/O error: ${err.message}`,
-      };
-    if (isDiskFull(err))
-      return {
-        stop: true,
-        message: `the disk holding ${this.opts.paths.root} is full (${coerceError(err).message}); the daemon stops (exit 1). Free some space, then start it again: executors keep running in tmux and are adopted`,
-        exitCode: 1,
-      };
-    if (!existsSync(this.opts.paths.queue))
-      return {
-        stop: true,
-        message: `the workspace's queue ${this.opts.paths.queue} is gone (was the workspace deleted?); the daemon stops (exit 1)`,
-        exitCode: 1,
-      };
-    return { stop: false };
+    return classifyFailure(this.opts.paths, err);
   }
 
   /** An fsync failed (in a collection, a review or a merge): stop, never retry. */
@@ -436,32 +399,9 @@ export class Supervisor {
   }
 
   private publish(): void {
-    const running = this.attempts.slots('provider');
-    this.published = writeDaemonState(
-      this.opts.paths,
-      {
-        pid: process.pid,
-        host: os.hostname(),
-        startedAt: new Date(this.startedAt).toISOString(),
-        updatedAt: this.iso(),
-        providers: [...this.fleet.health.values()].map((h) => ({
-          name: h.name,
-          breaker: h.breaker,
-          reason: h.reason,
-          limit: liveLimit(h),
-          ceiling: h.ceiling,
-          running: running.get(h.name) ?? 0,
-          lastProbe: h.lastProbe ? { ok: h.lastProbe.ok, reason: h.lastProbe.reason } : null,
-          limitHistory: h.limitHistory.map((x) => ({ limit: x.limit, reason: x.reason })),
-          grade: this.fleet.averageGrade(h.name),
-          throttle: h.gradeCap ? describeGradeCap(h.gradeCap) : null,
-        })),
-        hosts: [...this.opts.hosts.keys()].map((name) => ({
-          name,
-          over: this.fleet.hostState.get(name)?.over ?? [],
-        })),
-        waiting: this.launcher.waiting,
-      },
+    this.published = publishState(
+      this.ctx,
+      { startedAt: this.startedAt, waiting: this.launcher.waiting },
       this.published,
     );
   }

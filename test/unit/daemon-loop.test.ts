@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock.js';
 import { tickBackoff, TickLoop, type TickFailure, type Timers } from '../../src/daemon/loop.js';
-import { isDiskFull } from '../../src/daemon/supervisor.js';
+import { isDiskFull } from '../../src/daemon/stopping.js';
 
 /** Timers that fire only when the test advances the clock. */
 class ManualTimers implements Timers {
