@@ -104,7 +104,13 @@ describe('a daemon whose workspace is deleted under it (behaviour 10)', () => {
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor('the daemon up', () => stderr.includes('nightshift daemon: pid'), 60_000);
+      // Up, and done with its start-up work (the provider's probe writes on the host, under the
+      // workspace): an idle daemon, as the demo's was when its workspace went.
+      await waitFor(
+        'the daemon up and idle',
+        () => stderr.includes('nightshift daemon: pid') && stderr.includes('provider.probe provider=p'),
+        60_000,
+      );
       // The daemon writes while the tree goes: rmdir may meet a file created meanwhile, so it retries.
       rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
       const code = await Promise.race([
