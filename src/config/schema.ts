@@ -207,6 +207,12 @@ export const configSchema = z.strictObject({
       retryMax: durationSchema.default('15m'),
       /** How often running attempts are checked for timeouts and idleness. */
       livenessEvery: durationSchema.default('60s'),
+      /**
+       * How long a host may stay unreachable before its running attempts are given up: each is retried
+       * on another host (using none of the spec's attempts), and its old session is ended, its result
+       * discarded, when the host answers again. Until then the executor may well still be working.
+       */
+      hostLostGrace: durationSchema.default('10m'),
       /** Merged ns/<id> branches are deleted this long after their merge (never before, never unmerged). */
       branchRetention: durationSchema.default('7d'),
       /**

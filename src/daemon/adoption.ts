@@ -3,6 +3,7 @@
  * restart, and at each monitor cycle). A live session is adopted, an exited one collected, a vanished
  * one retried — blamed only if its executor ever started.
  */
+import { parseDuration } from '../core/duration.js';
 import { sessionName } from '../hosts/tmux.js';
 import { mirroredCut, mirroredOffset, type LiveAttempt } from './attempts.js';
 import type { Collector } from './collector.js';
@@ -17,16 +18,38 @@ export async function adopt(
     if (ctx.attempts.get(task.id)) continue;
     const attempt = task.attempts.at(-1);
     const worker = attempt ? ctx.hosts.get(attempt.host) : undefined;
-    if (!attempt || !worker || !ctx.fleet.isReady(worker.name)) {
-      if (!attempt || !worker)
+    if (attempt && worker && !ctx.fleet.isReady(worker.name)) {
+      // Its host has not answered since this daemon started: past the grace, the attempt is given up
+      // as lost with its host (the worker's failure) and its session ended when the host answers.
+      const down = ctx.fleet.downFor(worker.name);
+      const grace = parseDuration(ctx.config.defaults.hostLostGrace) ?? 600_000;
+      if (down !== null && down > grace && attempt.outcome === 'running') {
+        ctx.fleet.abandoned.push({
+          host: worker.name,
+          repo: task.spec.repo,
+          id: task.id,
+          attempt: attempt.n,
+        });
         failAttempt(
           ctx,
           task,
-          'session-lost',
-          `host ${attempt?.host ?? '?'} is not configured any more`,
+          'link-down',
+          `attempt ${attempt.n} on ${worker.name} given up: its host has been unreachable for ${Math.round(down / 1000)} s (defaults.hostLostGrace); retried on another host, and its session there is ended when the host answers`,
           'lost',
           null,
         );
+      }
+      continue;
+    }
+    if (!attempt || !worker) {
+      failAttempt(
+        ctx,
+        task,
+        'session-lost',
+        `host ${attempt?.host ?? '?'} is not configured any more`,
+        'lost',
+        null,
+      );
       continue;
     }
     const now = ctx.clock.monotonic();

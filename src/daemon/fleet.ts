@@ -3,6 +3,7 @@
  * The supervisor asks it where work may go; it never touches the queue.
  */
 import { coerceError } from '../core/errors.js';
+import type { TaskId } from '../core/ids.js';
 import type { TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import type { Config } from '../config/schema.js';
@@ -28,6 +29,16 @@ export interface HostState {
   sampledMono: number;
   /** Unready because its link failed after it was prepared (linkDown): a command that answers is enough. */
   linkDown?: boolean;
+  /** Since when (monotonic ms) it has been unreachable, kept while it stays so. */
+  downSinceMono?: number;
+}
+
+/** An attempt given up while its host was unreachable: its session is ended when the host answers. */
+export interface Abandoned {
+  host: string;
+  repo: string;
+  id: TaskId;
+  attempt: number;
 }
 
 export interface FleetDeps {
@@ -89,6 +100,16 @@ export class Fleet {
     return averagePoints(this.grades.get(provider));
   }
 
+  /** Attempts given up while their host was unreachable, whose sessions wait to be ended. */
+  readonly abandoned: Abandoned[] = [];
+
+  /** How long `host` has been unreachable (ms), or null while it is reachable. */
+  downFor(host: string): number | null {
+    const state = this.hostState.get(host);
+    if (!state || state.ready || state.downSinceMono === undefined) return null;
+    return this.deps.clock.monotonic() - state.downSinceMono;
+  }
+
   isReady(host: string): boolean {
     return this.hostState.get(host)?.ready === true;
   }
@@ -122,10 +143,12 @@ export class Fleet {
       }
     } catch (err) {
       const reason = coerceError(err).describe();
+      const now = this.deps.clock.monotonic();
       this.hostState.set(name, {
         ready: false,
         over: [`unreachable: ${reason}`],
-        sampledMono: this.deps.clock.monotonic(),
+        sampledMono: now,
+        downSinceMono: before?.ready === false ? (before.downSinceMono ?? now) : now,
       });
       // The link's changes of state are news; the same failure at every retry is not.
       if (before?.ready !== false) {
@@ -147,12 +170,8 @@ export class Fleet {
     const state = this.hostState.get(name);
     if (state && !state.ready) return;
     const over = [`unreachable: ${reason}`];
-    this.hostState.set(name, {
-      ready: false,
-      over,
-      sampledMono: this.deps.clock.monotonic(),
-      linkDown: true,
-    });
+    const now = this.deps.clock.monotonic();
+    this.hostState.set(name, { ready: false, over, sampledMono: now, linkDown: true, downSinceMono: now });
     this.deps.events.emit({
       type: 'host.status',
       time: new Date(this.deps.clock.now()).toISOString(),
@@ -202,7 +221,7 @@ export class Fleet {
           const reason = coerceError(err).describe();
           next =
             err instanceof LinkError
-              ? { ready: false, over: [`unreachable: ${reason}`], sampledMono: now }
+              ? { ready: false, over: [`unreachable: ${reason}`], sampledMono: now, downSinceMono: now }
               : { ready: true, over: [`load unknown: ${reason}`], sampledMono: now };
         }
         this.hostState.set(name, next);

@@ -17,6 +17,12 @@ export interface LivenessInput {
   progressMono: number;
   timeoutMs: number;
   idleMs: number;
+  /**
+   * How long its host has been unreachable (ms), or null. An attempt on an unreachable host cannot be
+   * judged (no output arrives, whatever it does): neither its timeout nor its idleness applies, and past
+   * the grace it is given up as lost with its host, the worker's failure.
+   */
+  hostDownMs?: number | null;
 }
 
 export interface Doomed {
@@ -44,6 +50,8 @@ export interface LivenessVerdict {
   report: string | null;
   /** Whether this check should freeze dispatch (only when an episode begins). */
   freeze: boolean;
+  /** Attempts whose host has been unreachable longer than the grace: give them up (the worker's failure). */
+  lost: Doomed[];
 }
 
 export function judgeLiveness(
@@ -51,10 +59,23 @@ export function judgeLiveness(
   now: number,
   episode: BreakerEpisode | null,
   reportEveryMs: number,
+  hostLostGraceMs = Infinity,
 ): LivenessVerdict {
   const timeouts: Doomed[] = [];
   const idle: Doomed[] = [];
+  const lost: Doomed[] = [];
+  const judged: LivenessInput[] = [];
   for (const r of running) {
+    if (r.hostDownMs != null) {
+      if (r.hostDownMs > hostLostGraceMs)
+        lost.push({
+          id: r.id,
+          code: 'idle',
+          reason: `its host has been unreachable for ${Math.round(r.hostDownMs / 1000)} s (defaults.hostLostGrace)`,
+        });
+      continue;
+    }
+    judged.push(r);
     if (now - r.startedMono > r.timeoutMs) {
       timeouts.push({
         id: r.id,
@@ -69,8 +90,9 @@ export function judgeLiveness(
       });
     }
   }
-  const trips = running.length >= 2 && timeouts.length + idle.length > running.length / 2 && idle.length > 0;
-  if (!trips) return { kill: [...timeouts, ...idle], held: [], episode: null, report: null, freeze: false };
+  const trips = judged.length >= 2 && timeouts.length + idle.length > judged.length / 2 && idle.length > 0;
+  if (!trips)
+    return { kill: [...timeouts, ...idle], held: [], episode: null, report: null, freeze: false, lost };
   const begins = episode === null;
   const due = begins || now - episode.reportedMono >= reportEveryMs;
   const next: BreakerEpisode = {
@@ -81,7 +103,7 @@ export function judgeLiveness(
     ? `; ${timeouts.length} past their timeout killed (${timeouts.map((d) => d.id).join(', ')})`
     : '';
   const report = due
-    ? `${idle.length + timeouts.length} of ${running.length} running tasks look stuck at once; held back the idle kill of ${idle.map((d) => d.id).join(', ')}${timedOut}${begins ? ' and froze dispatch' : ' (still)'} — check the hosts and providers, then thaw`
+    ? `${idle.length + timeouts.length} of ${judged.length} running tasks look stuck at once; held back the idle kill of ${idle.map((d) => d.id).join(', ')}${timedOut}${begins ? ' and froze dispatch' : ' (still)'} — check the hosts and providers, then thaw`
     : null;
-  return { kill: timeouts, held: idle, episode: next, report, freeze: begins };
+  return { kill: timeouts, held: idle, episode: next, report, freeze: begins, lost };
 }

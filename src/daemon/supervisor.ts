@@ -355,6 +355,8 @@ export class Supervisor {
     );
     // Reviews first: kick() only starts the judgment loop, which must not wait for this tick's launches.
     this.judgment?.kick();
+    // Sessions of attempts given up on a host that answers again end before anything launches there.
+    if (this.fleet.abandoned.length) await this.watcher.reapAbandoned();
     await this.launcher.dispatch();
     // The running attempts' logs after the launches: a freed slot must not wait for them.
     await Promise.all(running.map((r) => this.watcher.mirrorRunning(r)));

@@ -166,12 +166,18 @@ export class Watcher {
           progressMono: l.progressMono,
           timeoutMs: spec.timeoutMs,
           idleMs: spec.idleMs,
+          hostDownMs: ctx.fleet.downFor(l.host),
         };
       }),
       now,
       this.episode,
       parseDuration(ctx.config.defaults.monitorEvery) ?? 900_000,
+      parseDuration(ctx.config.defaults.hostLostGrace) ?? 600_000,
     );
+    for (const d of verdict.lost) {
+      const live = byId.get(d.id);
+      if (live && ctx.attempts.phase(d.id) === 'running') this.giveUp(live, d.reason);
+    }
     this.episode = verdict.episode;
     if (verdict.freeze) ctx.toggles.setFrozen(true, null);
     if (verdict.report)
@@ -180,6 +186,52 @@ export class Watcher {
       const live = byId.get(d.id);
       if (live && ctx.attempts.phase(d.id) === 'running')
         await killAttempt(ctx, live, d.code, d.reason, d.code);
+    }
+  }
+
+  /**
+   * An attempt lost with its host: it leaves the registry, its task is retried on another host (the
+   * worker's failure: no attempt used), and its session is ended, its result discarded, once the host
+   * answers again (reapAbandoned). It is never collected, so never merged.
+   */
+  giveUp(live: LiveAttempt, reason: string): void {
+    const { ctx } = this;
+    ctx.attempts.end(live.taskId, 'lost');
+    ctx.fleet.abandoned.push({ host: live.host, repo: live.repo, id: live.taskId, attempt: live.attempt });
+    const why = `attempt ${live.attempt} on ${live.host} given up: ${reason}; retried on another host, and its session there is ended when the host answers`;
+    failAttempt(ctx, ctx.store.get(live.taskId), 'link-down', why, 'lost', null);
+  }
+
+  /** Ends the sessions of attempts given up while their host was down, once it answers (each tick). */
+  async reapAbandoned(): Promise<void> {
+    const { ctx } = this;
+    for (const a of [...ctx.fleet.abandoned]) {
+      const worker = ctx.hosts.get(a.host);
+      if (!worker) {
+        ctx.fleet.abandoned.splice(ctx.fleet.abandoned.indexOf(a), 1);
+        continue;
+      }
+      if (!ctx.fleet.isReady(a.host)) continue;
+      // A later attempt of the task launched there since: the host had no session of the old one left
+      // (a launch is refused while one exists), and the session name now is the new attempt's.
+      const now = ctx.attempts.get(a.id);
+      if (now && now.phase !== 'preparing' && now.host === a.host) {
+        ctx.fleet.abandoned.splice(ctx.fleet.abandoned.indexOf(a), 1);
+        continue;
+      }
+      try {
+        await worker.kill(a.repo, a.id, a.attempt);
+      } catch {
+        continue; // tried again at the next tick
+      }
+      ctx.fleet.abandoned.splice(ctx.fleet.abandoned.indexOf(a), 1);
+      ctx.events.emit({
+        type: 'session.stray',
+        time: isoNow(ctx),
+        host: a.host,
+        session: sessionName(a.id),
+        reason: `attempt ${a.attempt} of ${a.id} was given up while ${a.host} was unreachable: its session is ended and its result discarded`,
+      });
     }
   }
 

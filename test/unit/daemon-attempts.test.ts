@@ -277,3 +277,38 @@ describe('a worker that fails (behaviour 11)', () => {
     expect(events.filter((e) => e.type === 'host.status')).toHaveLength(1);
   });
 });
+
+describe('attempts on a host that stopped answering (behaviour 11)', () => {
+  const MIN = 60_000;
+  const on = (id: string, hostDownMs: number | null): LivenessInput => ({
+    id: tid(id),
+    startedMono: 0,
+    progressMono: 0,
+    timeoutMs: 60 * MIN,
+    idleMs: 10 * MIN,
+    hostDownMs,
+  });
+
+  it('neither times out nor idles an attempt whose host is unreachable: no output can arrive', () => {
+    // Past its timeout and silent, but its host is down for 5 minutes of a 10-minute grace.
+    const v = judgeLiveness([on('a', 5 * MIN)], 61 * MIN, null, 15 * MIN, 10 * MIN);
+    expect(v.kill).toEqual([]);
+    expect(v.lost).toEqual([]);
+  });
+
+  it('gives the attempt up as lost with its host past the grace, and judges the others alone', () => {
+    const now = 61 * MIN;
+    const v = judgeLiveness(
+      [on('a', 11 * MIN), on('b', null), on('c', 11 * MIN)],
+      now,
+      null,
+      15 * MIN,
+      10 * MIN,
+    );
+    expect(v.lost.map((d) => d.id)).toEqual(['a', 'c']);
+    expect(v.lost[0]?.reason).toMatch(/unreachable for 660 s \(defaults\.hostLostGrace\)/);
+    // b is past its timeout: killed, and the breaker counts only what it can judge (1 of 1).
+    expect(v.kill.map((d) => `${d.id}:${d.code}`)).toEqual(['b:timeout']);
+    expect(v.freeze).toBe(false);
+  });
+});

@@ -87,6 +87,8 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     halted = resolve;
+    // Stopped on its own already (its workspace went while it started, say).
+    if (supervisor.haltMessage) resolve(supervisor.haltMessage);
     void control.stopped.then(resolve);
     if (flags.untilIdle)
       void supervisor
