@@ -131,7 +131,8 @@ describe.skipIf(!sshdAvailable)('the daemon over ssh', () => {
             return false;
           return running.every((id) => ticks(w, id) >= 2 && ticks(w, id) <= TICKS - 3) ? running : false;
         },
-        30_000,
+        // Generous: on a loaded machine the moment when every live executor is mid-run may take a while.
+        90_000,
         20,
       ).catch((err: unknown) => {
         console.log(events.map((e) => JSON.stringify(e)).join('\n'));
