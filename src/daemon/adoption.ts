@@ -5,7 +5,7 @@
  */
 import { parseDuration } from '../core/duration.js';
 import { sessionName } from '../hosts/tmux.js';
-import { mirroredCut, mirroredOffset, type LiveAttempt } from './attempts.js';
+import { mirroredCut, mirroredOffset, newLiveAttempt } from './attempts.js';
 import type { Collector } from './collector.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
 
@@ -54,20 +54,17 @@ export async function adopt(
     }
     const now = ctx.clock.monotonic();
     const elapsed = Math.max(0, ctx.clock.now() - Date.parse(attempt.startedAt));
-    const live: LiveAttempt = {
-      taskId: task.id,
-      attempt: attempt.n,
-      provider: attempt.provider,
-      host: worker.name,
-      repo: task.spec.repo,
-      startedMono: now - elapsed,
-      progressMono: now,
-      logBytes: 0,
-      mirroredBytes: 0,
-      head: null,
-      missing: 0,
-      ending: false,
-    };
+    const live = newLiveAttempt(
+      {
+        taskId: task.id,
+        attempt: attempt.n,
+        provider: attempt.provider,
+        host: worker.name,
+        repo: task.spec.repo,
+      },
+      now - elapsed,
+      now,
+    );
     let status;
     try {
       status = await worker.status(task.spec.repo, task.id, attempt.n);

@@ -56,6 +56,24 @@ export interface LiveAttempt {
   mirroring?: Promise<void>;
 }
 
+/** The liveness record of an attempt that starts (or is adopted) now: nothing read or seen yet. */
+export function newLiveAttempt(
+  at: Pick<LiveAttempt, 'taskId' | 'attempt' | 'provider' | 'host' | 'repo'>,
+  startedMono: number,
+  nowMono: number,
+): LiveAttempt {
+  return {
+    ...at,
+    startedMono,
+    progressMono: nowMono,
+    logBytes: 0,
+    mirroredBytes: 0,
+    head: null,
+    missing: 0,
+    ending: false,
+  };
+}
+
 /**
  * The prompt the executor reads: the spec, plus review notes on later rounds. A gate failure's evidence
  * is shown once, under "Failed gates", though the review also carries it as a finding.

@@ -12,7 +12,7 @@ import { LinkError } from '../hosts/runner.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { PromptTooLargeError } from '../providers/common.js';
 import { coerceError } from '../core/errors.js';
-import { launchAttempt, prepareWorktree } from './attempts.js';
+import { launchAttempt, newLiveAttempt, prepareWorktree } from './attempts.js';
 import { failAttempt, type DaemonContext } from './context.js';
 import { chooseDispatches, type HostView, type ProviderView } from './dispatch.js';
 import { initialHealth } from './health.js';
@@ -218,20 +218,13 @@ export class Launcher {
       return;
     }
     const now = ctx.clock.monotonic();
-    ctx.attempts.enterRunning({
-      taskId: task.id,
-      attempt,
-      provider,
-      host: worker.name,
-      repo: task.spec.repo,
-      startedMono: now,
-      progressMono: now,
-      logBytes: 0,
-      mirroredBytes: 0,
-      head: null,
-      missing: 0,
-      ending: false,
-    });
+    ctx.attempts.enterRunning(
+      newLiveAttempt(
+        { taskId: task.id, attempt, provider, host: worker.name, repo: task.spec.repo },
+        now,
+        now,
+      ),
+    );
     ctx.pollSoon();
     this.onLaunched(worker);
   }
