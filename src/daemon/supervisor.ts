@@ -349,9 +349,11 @@ export class Supervisor {
       await this.watcher.checkLiveness();
     }
     this.fleet.startDueProbes();
+    // Hosts are sampled while work waits for them, or while an attempt given up there waits for its
+    // session to be ended (the host answering again is what ends it).
     await this.fleet.sampleHosts(
       false,
-      this.store.list().some((t) => t.state === 'pending'),
+      this.fleet.abandoned.length > 0 || this.store.list().some((t) => t.state === 'pending'),
     );
     // Reviews first: kick() only starts the judgment loop, which must not wait for this tick's launches.
     this.judgment?.kick();
@@ -376,6 +378,7 @@ export class Supervisor {
     const now = this.clock.monotonic();
     const due: number[] = [this.nextMonitorMono, this.nextInboxMono];
     if (this.attempts.busy()) due.push(this.nextPollMono, this.nextLivenessMono);
+    if (this.fleet.abandoned.length) due.push(now + (this.opts.loadEveryMs ?? 30_000));
     for (const h of this.fleet.health.values())
       if (!h.probeInFlight && h.breaker !== 'closed') due.push(h.nextProbeAt);
     for (const t of this.store.list()) {

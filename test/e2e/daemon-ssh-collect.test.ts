@@ -12,7 +12,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NightshiftEvent } from '../../src/core/events.js';
@@ -23,63 +22,12 @@ import { systemClock } from '../../src/lib/clock.js';
 import { git } from '../../src/testing/git.js';
 import { scriptedSpec } from '../../src/testing/night.js';
 import { SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
+import { tcpProxy, type Proxy } from '../../src/testing/tcp-proxy.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { makeDaemonWorkspace, sshProcesses, type DaemonWorkspace } from './fixtures/daemon-workspace.js';
 import { tid } from '../../src/testing/ids.js';
 
 if (!sshdAvailable) console.warn(SSHD_MISSING);
-
-interface Proxy {
-  port: number;
-  /** Closes every proxied connection and refuses new ones. */
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-/** A TCP proxy on 127.0.0.1 to `target`, which the test can cut and restore. */
-async function tcpProxy(target: number): Promise<Proxy> {
-  let open = true;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    if (!open) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(target, '127.0.0.1');
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', end);
-      s.on('close', end);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : 0,
-    cut() {
-      open = false;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
-    restore() {
-      open = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 let sshd: TestSshd | null = null;
 let proxy: Proxy | null = null;
