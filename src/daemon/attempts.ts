@@ -22,7 +22,8 @@ import type { Config } from '../config/schema.js';
 import { StreamRedactor, type Redactor } from '../lib/redact.js';
 import { capShape, compactLog, type CapShape, type CutState } from './log-cap.js';
 import { resumeSessionFor } from './resume.js';
-import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
+import type { AttemptStatus, ExitRecord } from '../hosts/worker.js';
+import type { HostPort } from './host-port.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { lastLine } from '../providers/failures.js';
 import { ensureScriptedAgent, launchContext } from '../providers/probe.js';
@@ -112,7 +113,7 @@ export interface LaunchDeps {
  */
 export async function prepareWorktree(
   deps: LaunchDeps,
-  worker: WorkerHost,
+  worker: HostPort,
   task: TaskRecord,
   localRepo: string,
   baseSha: string,
@@ -130,7 +131,7 @@ export async function prepareWorktree(
  */
 export async function launchAttempt(
   deps: LaunchDeps,
-  worker: WorkerHost,
+  worker: HostPort,
   task: TaskRecord,
   provider: string,
   attempt: number,
@@ -206,7 +207,7 @@ export interface MirrorOptions {
  */
 export function mirrorLog(
   paths: WorkspacePaths,
-  worker: WorkerHost,
+  worker: HostPort,
   live: LiveAttempt,
   redact: Redactor,
   opts: MirrorOptions = {},
@@ -222,7 +223,7 @@ export function mirrorLog(
 
 async function mirrorOnce(
   paths: WorkspacePaths,
-  worker: WorkerHost,
+  worker: HostPort,
   live: LiveAttempt,
   redact: Redactor,
   opts: MirrorOptions,
@@ -330,7 +331,7 @@ export function liveFailure(config: Config, live: LiveAttempt, chunk: string): O
  */
 export async function saveScreen(
   paths: WorkspacePaths,
-  worker: WorkerHost,
+  worker: HostPort,
   live: LiveAttempt,
   redact: Redactor,
 ): Promise<string | null> {

@@ -7,7 +7,8 @@ import { coerceError } from '../core/errors.js';
 import type { TaskId } from '../core/ids.js';
 import { enterCollecting, enterReview } from '../core/task.js';
 import { LinkError } from '../hosts/runner.js';
-import { BranchError, type ExitRecord, type WorkerHost } from '../hosts/worker.js';
+import { BranchError, type ExitRecord } from '../hosts/worker.js';
+import type { HostPort } from './host-port.js';
 import { FatalIoError } from '../queue/fsx.js';
 import { localLog, readAttemptOutput, type LiveAttempt } from './attempts.js';
 import { failAttempt, isoNow, providerSucceeded, type DaemonContext } from './context.js';
@@ -21,7 +22,7 @@ function rethrowLinkError(err: unknown): undefined {
 
 export class Collector {
   /** Exited attempts whose collection a dropped link interrupted, with what they need to resume. */
-  private readonly parked = new Map<TaskId, { live: LiveAttempt; worker: WorkerHost; exit: ExitRecord }>();
+  private readonly parked = new Map<TaskId, { live: LiveAttempt; worker: HostPort; exit: ExitRecord }>();
 
   constructor(
     private readonly ctx: DaemonContext,
@@ -34,7 +35,7 @@ export class Collector {
    * An attempt's runner wrote its exit record: the attempt leaves `running` (its slot frees), its record
    * says `collecting` with the executor's end time, and collection starts without holding up the tick.
    */
-  exited(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): void {
+  exited(live: LiveAttempt, worker: HostPort, exit: ExitRecord): void {
     const { ctx } = this;
     ctx.attempts.enterExited(live, exit);
     const task = ctx.store.get(live.taskId);
@@ -47,7 +48,7 @@ export class Collector {
   }
 
   /** Collects an exited attempt now (adoption, at start-up): waits for it. */
-  async collectNow(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): Promise<void> {
+  async collectNow(live: LiveAttempt, worker: HostPort, exit: ExitRecord): Promise<void> {
     this.exited(live, worker, exit);
     await this.ctx.attempts.get(live.taskId)?.work;
   }
@@ -65,7 +66,7 @@ export class Collector {
     return this.ctx.attempts.list('deferred').length > 0;
   }
 
-  private start(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): void {
+  private start(live: LiveAttempt, worker: HostPort, exit: ExitRecord): void {
     const { ctx } = this;
     const done = this.collect(live, worker, exit)
       .catch((err: unknown) => {
@@ -82,7 +83,7 @@ export class Collector {
    * nothing: exit.json and the branch wait on the host, so collection is deferred to a later poll
    * (retryDeferred) and the task stays running — never re-dispatched, never blamed.
    */
-  private async collect(live: LiveAttempt, worker: WorkerHost, exit: ExitRecord): Promise<void> {
+  private async collect(live: LiveAttempt, worker: HostPort, exit: ExitRecord): Promise<void> {
     const at = { step: 'the log' };
     // Never inside the promise that enterCollecting records: start() records it after this returns.
     await Promise.resolve();
@@ -105,7 +106,7 @@ export class Collector {
    */
   private async collectExited(
     live: LiveAttempt,
-    worker: WorkerHost,
+    worker: HostPort,
     exit: ExitRecord,
     at: { step: string },
   ): Promise<void> {

@@ -9,7 +9,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Redactor } from '../lib/redact.js';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
-import type { WorkerHost } from '../hosts/worker.js';
+import type { HostPort } from './host-port.js';
 import type { EventLog } from '../queue/eventlog.js';
 import type { QueueStore } from '../queue/store.js';
 import type { ToggleStore } from '../queue/toggles.js';
@@ -23,7 +23,7 @@ export interface DaemonContext {
   readonly config: Config;
   readonly clock: Clock;
   readonly env: NodeJS.ProcessEnv;
-  readonly hosts: ReadonlyMap<string, WorkerHost>;
+  readonly hosts: ReadonlyMap<string, HostPort>;
   readonly store: QueueStore;
   readonly toggles: ToggleStore;
   readonly events: EventLog;

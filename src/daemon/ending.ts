@@ -2,7 +2,7 @@
  * Bringing an attempt's output home and ending an attempt before its time: the log mirror within
  * defaults.logCap, the last screen kept before a kill, the kill itself (which salvages the worktree).
  */
-import type { WorkerHost } from '../hosts/worker.js';
+import type { HostPort } from './host-port.js';
 import type { FailureCode } from '../core/failures.js';
 import type { TaskId } from '../core/ids.js';
 import { mirrorLog, saveScreen, type LiveAttempt } from './attempts.js';
@@ -11,7 +11,7 @@ import { failAttempt, isoNow, type DaemonContext } from './context.js';
 /** Mirrors an attempt's new output within defaults.logCap; each cut is an attempt.log-cut event. */
 export function mirrorAttempt(
   ctx: DaemonContext,
-  worker: WorkerHost,
+  worker: HostPort,
   live: LiveAttempt,
   opts: { force?: boolean; onText?: (text: string) => void },
 ): Promise<number> {

@@ -9,7 +9,7 @@ import { enterFailed, enterRunning, type TaskRecord } from '../core/task.js';
 import { resolveRepoPath } from '../config/paths.js';
 import { Repo } from '../git/repo.js';
 import { LinkError } from '../hosts/runner.js';
-import type { WorkerHost } from '../hosts/worker.js';
+import type { HostPort } from './host-port.js';
 import { PromptTooLargeError } from '../providers/common.js';
 import { coerceError } from '../core/errors.js';
 import { launchAttempt, newLiveAttempt, prepareWorktree } from './attempts.js';
@@ -30,7 +30,7 @@ export class Launcher {
   constructor(
     private readonly ctx: DaemonContext,
     /** Called once an attempt runs on `worker` (the watcher starts waiting for its exit signal). */
-    private readonly onLaunched: (worker: WorkerHost) => void,
+    private readonly onLaunched: (worker: HostPort) => void,
   ) {}
 
   async dispatch(): Promise<void> {
@@ -111,7 +111,7 @@ export class Launcher {
   }
 
   /** Prepares the worktree of a task that will start when a slot frees (in the background). */
-  private prepareAhead(task: TaskRecord, worker: WorkerHost): void {
+  private prepareAhead(task: TaskRecord, worker: HostPort): void {
     const { ctx } = this;
     const have = ctx.attempts.get(task.id);
     if (have && have.phase !== 'preparing') return;
@@ -142,7 +142,7 @@ export class Launcher {
    * The base of a worktree prepared ahead for this task on this host, if it is fresh and for this round;
    * null means the launch prepares it. A preparation still running there is waited for either way.
    */
-  private async takePrepared(task: TaskRecord, worker: WorkerHost): Promise<string | null> {
+  private async takePrepared(task: TaskRecord, worker: HostPort): Promise<string | null> {
     const entry = this.ctx.attempts.get(task.id);
     const p = entry?.phase === 'preparing' ? entry.prepared : null;
     if (!entry || !p) return null;
@@ -156,7 +156,7 @@ export class Launcher {
     return sha;
   }
 
-  private async start(task: TaskRecord, provider: string, worker: WorkerHost): Promise<void> {
+  private async start(task: TaskRecord, provider: string, worker: HostPort): Promise<void> {
     const { ctx } = this;
     const localRepo = this.localRepoOf(task);
     // Taken before the awaits: no other tick may dispatch this task while its base is resolved.

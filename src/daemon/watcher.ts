@@ -7,7 +7,8 @@ import { coerceError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { LinkError } from '../hosts/runner.js';
 import { sessionName } from '../hosts/tmux.js';
-import type { AttemptStatus, ExitRecord, WorkerHost } from '../hosts/worker.js';
+import type { AttemptStatus, ExitRecord } from '../hosts/worker.js';
+import type { HostPort } from './host-port.js';
 import { liveFailure, noteProgress, saveScreen, type LiveAttempt } from './attempts.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
 import { killAttempt, mirrorAttempt } from './ending.js';
@@ -18,7 +19,7 @@ const EXIT_WAIT_MS = 60_000;
 
 export interface Running {
   live: LiveAttempt;
-  worker: WorkerHost;
+  worker: HostPort;
 }
 
 export class Watcher {
@@ -31,7 +32,7 @@ export class Watcher {
   constructor(
     private readonly ctx: DaemonContext,
     /** Hands an exited attempt to collection. */
-    private readonly onExit: (live: LiveAttempt, worker: WorkerHost, exit: ExitRecord) => void,
+    private readonly onExit: (live: LiveAttempt, worker: HostPort, exit: ExitRecord) => void,
   ) {}
 
   /**
@@ -40,7 +41,7 @@ export class Watcher {
    * source of truth (and the fallback when the wait fails: no tmux server yet, a dropped link, a runner
    * older than the signal); a failed wait is retried with a growing pause.
    */
-  watchExits(worker: WorkerHost): void {
+  watchExits(worker: HostPort): void {
     const { ctx } = this;
     if (this.exitWaits.has(worker.name) || ctx.stopping()) return;
     const loop = async () => {
@@ -115,7 +116,7 @@ export class Watcher {
   }
 
   /** Judges one attempt's status; true when it is still running. */
-  private async judge(live: LiveAttempt, worker: WorkerHost, status: AttemptStatus): Promise<boolean> {
+  private async judge(live: LiveAttempt, worker: HostPort, status: AttemptStatus): Promise<boolean> {
     const { ctx } = this;
     if (ctx.attempts.get(live.taskId)?.live !== live || ctx.attempts.phase(live.taskId) !== 'running')
       return false;

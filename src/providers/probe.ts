@@ -34,14 +34,14 @@ export function scriptedAgentSource(): string {
 }
 
 /** Installs the scripted agent on a host that lacks it (or has an older copy). */
-export async function ensureScriptedAgent(worker: WorkerHost): Promise<string> {
+export async function ensureScriptedAgent(worker: Pick<WorkerHost, 'dir' | 'installFile'>): Promise<string> {
   const file = worker.dir('bin', SCRIPTED_AGENT_FILE);
   await worker.installFile(file, scriptedAgentSource(), '755');
   return file;
 }
 
 export function launchContext(
-  worker: WorkerHost,
+  worker: Pick<WorkerHost, 'dir' | 'info'>,
   provider: string,
   taskId: string,
   attempt: number,

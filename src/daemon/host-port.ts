@@ -1,0 +1,43 @@
+/**
+ * The host as the daemon's single-job modules (launcher, watcher, collector, adoption, ending, monitor,
+ * and attempts.ts's launch, worktree, log mirror and screen) use it: exactly the members of WorkerHost
+ * they call, so that their decisions can be unit-tested on an in-memory host (src/testing/fake-host.ts).
+ * WorkerHost satisfies it structurally; the supervisor still builds and is given WorkerHosts.
+ */
+import type { WorkerHost } from '../hosts/worker.js';
+import type { Tmux } from '../hosts/tmux.js';
+
+export interface HostPort extends Pick<
+  WorkerHost,
+  // identity and layout (launchContext, the worktree the executor runs in)
+  | 'name'
+  | 'info'
+  | 'dir'
+  | 'worktree'
+  // preparing and launching an attempt
+  | 'installFile'
+  | 'ensureDir'
+  | 'ensureMirror'
+  | 'pushBase'
+  | 'pushBranch'
+  | 'createWorktree'
+  | 'forgetSetup'
+  | 'launch'
+  // watching it
+  | 'waitForExit'
+  | 'wakeExitWaiters'
+  | 'status'
+  | 'statuses'
+  | 'attemptStarted'
+  | 'readLogBytes'
+  | 'captureScreen'
+  // ending and collecting it
+  | 'kill'
+  | 'closeSession'
+  | 'mainTouched'
+  | 'mainMoved'
+  | 'fetchBranch'
+> {
+  /** The monitor cycle lists the host's sessions to report strays. */
+  readonly tmux: Pick<Tmux, 'list'>;
+}
