@@ -3,8 +3,10 @@
  * commits — as pure functions of what gate-git.ts read. They run no command of the branch's.
  */
 import type { Config } from '../config/schema.js';
-import { findDeletions, type Definition, type DiffFile } from './deletions.js';
+import type { Definition } from './declarations.js';
+import { findDeletions } from './deletions.js';
 import { plural, type Verdict } from './evidence.js';
+import type { DiffFile } from './unified-diff.js';
 
 /** The schema's defaults, for a gate turned on by a toggle without a config section. */
 const DEFAULTS = { maxLines: 1500, maxFiles: 40, maxCommits: 15 };

@@ -9,7 +9,7 @@
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { TaskId } from '../core/ids.js';
 import { GitError, runGit } from '../git/run.js';
-import { parseUnifiedDiff, type DiffFile } from './deletions.js';
+import { parseUnifiedDiff, type DiffFile } from './unified-diff.js';
 
 /** git answers in milliseconds; this only stops a wedged git from holding up judgment forever. */
 const GIT_TIMEOUT_MS = 5 * 60_000;
