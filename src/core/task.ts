@@ -1,17 +1,27 @@
 /**
- * The task record and its state machine. Pure: every transition takes the record and the time and
- * returns a new record plus the event that describes the change; nothing here touches the disk.
+ * The task state machine. Pure: every transition takes the record and the time and returns a new record
+ * plus the event that describes the change; nothing here touches the disk. The record's types are in
+ * task-record.ts, re-exported here.
  */
 import { Attribution, ErrorCode, NightshiftError } from './errors.js';
 import type { NightshiftEvent } from './events.js';
 import type { FailureCode } from './failures.js';
-import type { ParkReason } from './park.js';
-import type { GateName } from './gates.js';
 import type { TaskId } from './ids.js';
-
 import type { TaskState } from './state.js';
+import type { Attempt, AttemptOutcome, TaskRecord, TaskSpec, Transition } from './task-record.js';
 
 export { TaskState, TASK_STATES, isTaskState } from './state.js';
+export type {
+  Attempt,
+  AttemptOutcome,
+  Failure,
+  GateResult,
+  HistoryEntry,
+  Review,
+  TaskRecord,
+  TaskSpec,
+  Transition,
+} from './task-record.js';
 
 /** Which states a task may move to from each state. Anything else is a bug and throws. */
 export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
@@ -21,116 +31,6 @@ export const TRANSITIONS: Readonly<Record<TaskState, readonly TaskState[]>> = {
   done: [],
   failed: ['pending'],
 };
-
-/** Everything the spec asked for, resolved against the workspace defaults. Immutable once queued. */
-export interface TaskSpec {
-  title: string;
-  repo: string;
-  base: string;
-  provider: string | null;
-  priority: number;
-  dependsOn: TaskId[];
-  timeoutMs: number;
-  idleMs: number;
-  attempts: number;
-  reviewRounds: number;
-  tests: string[];
-  stop: string | null;
-  gates: GateName[] | null;
-  /** File name the spec came from (for messages only). */
-  source: string;
-}
-
-/**
- * `collecting`: the executor exited (endedAt and exitCode are its own) and its branch is being brought
- * back; the task is still `running` but the attempt holds no slot. `exited`: collected, went to review.
- */
-export type AttemptOutcome =
-  'running' | 'collecting' | 'exited' | 'failed' | 'timeout' | 'idle' | 'killed' | 'lost';
-
-export interface Attempt {
-  n: number;
-  provider: string;
-  host: string;
-  startedAt: string;
-  endedAt: string | null;
-  exitCode: number | null;
-  outcome: AttemptOutcome;
-  attribution: Attribution | null;
-  /** Failure code (core/failures.ts) when the attempt failed. */
-  code?: FailureCode | null;
-  reason: string | null;
-}
-
-export interface GateResult {
-  name: GateName;
-  passed: boolean;
-  durationMs: number;
-  evidence: string;
-}
-
-export interface Review {
-  grade: string | null;
-  verdict: 'approve' | 'changes' | 'reject' | null;
-  summary: string;
-  findings: { file: string; line: number | null; severity: string; text: string }[];
-  approvedBy: string | null;
-  /** When the approval happened: the merge queue takes tasks in approval order. */
-  approvedAt?: string | null;
-  /** Which round this review judged. */
-  round?: number;
-  /**
-   * Who is at fault when the review gave no verdict: `supervisor` when the architect's answer was
-   * unusable (malformed twice, an error, a timeout) and the task waits for a person. Null otherwise.
-   */
-  attribution?: Attribution | null;
-}
-
-export interface HistoryEntry {
-  at: string;
-  from: TaskState | null;
-  to: TaskState;
-  reason: string;
-}
-
-export interface Failure {
-  code: FailureCode;
-  attribution: Attribution;
-  reason: string;
-}
-
-export interface TaskRecord {
-  schemaVersion: 1;
-  id: TaskId;
-  state: TaskState;
-  title: string;
-  dedupKey: string;
-  spec: TaskSpec;
-  branch: string;
-  createdAt: string;
-  updatedAt: string;
-  attempts: Attempt[];
-  /** Review rounds used so far (architect "changes" and gate failures). */
-  round: number;
-  gates: GateResult[];
-  review: Review | null;
-  merge: { sha: string; at: string } | null;
-  failure: Failure | null;
-  /** Set while the task waits for a person in `review` (core/park.ts). */
-  parked: ParkReason | null;
-  /** Not to be started again before this time (retry backoff). */
-  retryAt?: string | null;
-  /** When the merged branch was deleted after its retention period. */
-  branchPrunedAt?: string | null;
-  /** The base commit, resolved at the first dispatch; every round continues from it. */
-  baseSha?: string | null;
-  history: HistoryEntry[];
-}
-
-export interface Transition {
-  task: TaskRecord;
-  event: NightshiftEvent;
-}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 

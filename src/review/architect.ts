@@ -10,16 +10,19 @@ import Anthropic, {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
-import type {
-  Message,
-  MessageCreateParamsNonStreaming,
-  RawMessageStreamEvent,
-} from '@anthropic-ai/sdk/resources/messages';
-import type { Config } from '../config/schema.js';
+import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { Review } from '../core/task.js';
 import { makeRedactor, type Redactor } from '../lib/redact.js';
+import { addUsage, fromMessage, fromStream } from './architect-answer.js';
+import {
+  missingCredential,
+  pickCredential,
+  type ArchitectConfig,
+  type Credential,
+  type Env,
+} from './architect-credential.js';
 import {
   VERDICT_TOOL,
   VERDICT_TOOL_NAME,
@@ -46,9 +49,13 @@ export {
   type Verdict,
 } from './architect-prompt.js';
 
-export type ArchitectConfig = Config['architect'];
-export type ArchitectMode = ArchitectConfig['mode'];
-export type Env = Readonly<Record<string, string | undefined>>;
+export {
+  resolveArchitectMode,
+  type ArchitectConfig,
+  type ArchitectMode,
+  type Env,
+} from './architect-credential.js';
+
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 /** Retries the client makes on 408/409/429/5xx/529 and connection errors (never on 401). */
@@ -63,49 +70,6 @@ const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 export type ReviewResult =
   | { ok: true; verdict: Verdict; usage: Usage | null }
   | { ok: false; reason: string; attribution: 'supervisor' };
-
-interface Credential {
-  kind: 'apiKey' | 'authToken';
-  envName: string;
-  value: string;
-}
-
-/** authTokenEnv wins when configured and set (apiKeyEnv has a default); empty values count as unset. */
-function pickCredential(cfg: ArchitectConfig, env: Env): Credential | null {
-  for (const [kind, envName] of [
-    ['authToken', cfg.authTokenEnv],
-    ['apiKey', cfg.apiKeyEnv],
-  ] as const) {
-    const value = envName ? env[envName]?.trim() : undefined;
-    if (envName && value) return { kind, envName, value };
-  }
-  return null;
-}
-
-function missingCredential(cfg: ArchitectConfig): string {
-  const names = [cfg.apiKeyEnv, cfg.authTokenEnv].filter((v): v is string => !!v);
-  if (names.length === 0) {
-    return (
-      'mode llm needs a key, but neither architect.apiKeyEnv nor architect.authTokenEnv names a variable: ' +
-      'falling back to manual review (a person approves each branch). Set architect.apiKeyEnv (for example ' +
-      'ANTHROPIC_API_KEY) or architect.authTokenEnv and export that variable.'
-    );
-  }
-  const list = names.map((v) => `$${v}`).join(' or ');
-  return (
-    `mode llm needs ${list}, which is not set: falling back to manual review (a person approves each ` +
-    `branch). Export ${names.join(' or ')} in the supervisor's environment to use the architect.`
-  );
-}
-
-/** The mode in effect: `llm` without its key variable falls back to `manual`, with a note saying so. */
-export function resolveArchitectMode(
-  cfg: ArchitectConfig,
-  env: Env,
-): { mode: ArchitectMode; note: string | null } {
-  if (cfg.mode !== 'llm' || pickCredential(cfg, env)) return { mode: cfg.mode, note: null };
-  return { mode: 'manual', note: missingCredential(cfg) };
-}
 
 /** A review as the task record stores it. */
 /** What wholeFiles needs of a repository: git/repo.ts's Repo. */
@@ -144,66 +108,6 @@ export function toReview(v: Verdict): Review {
 }
 
 const seconds = (ms: number) => (ms < 60_000 ? `${Number((ms / 1000).toFixed(1))}s` : formatDuration(ms));
-
-const addUsage = (a: Usage | null, b: Usage): Usage => ({
-  inputTokens: (a?.inputTokens ?? 0) + b.inputTokens,
-  outputTokens: (a?.outputTokens ?? 0) + b.outputTokens,
-});
-
-function usageOf(u: { input_tokens?: unknown; output_tokens?: unknown } | null | undefined): Usage | null {
-  if (typeof u?.input_tokens !== 'number' || typeof u.output_tokens !== 'number') return null;
-  return { inputTokens: u.input_tokens, outputTokens: u.output_tokens };
-}
-
-function fromMessage(m: Message): Answer {
-  const tools: Answer['tools'] = [];
-  let text = '';
-  for (const block of m.content) {
-    if (block.type === 'tool_use') tools.push({ name: block.name, input: block.input, json: null });
-    else if (block.type === 'text') text += block.text;
-  }
-  return { tools, text, stopReason: m.stop_reason, usage: usageOf(m.usage) };
-}
-
-async function fromStream(events: AsyncIterable<RawMessageStreamEvent>): Promise<Answer> {
-  const blocks = new Map<number, { name: string | null; input: unknown; json: string; text: string }>();
-  let stopReason: string | null = null;
-  let input: number | null = null;
-  let output: number | null = null;
-  for await (const ev of events) {
-    if (ev.type === 'message_start') {
-      const u = ev.message.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
-      if (typeof u?.input_tokens === 'number') input = u.input_tokens;
-      if (typeof u?.output_tokens === 'number') output = u.output_tokens;
-    } else if (ev.type === 'content_block_start') {
-      const b = ev.content_block;
-      blocks.set(ev.index, {
-        name: b.type === 'tool_use' ? b.name : null,
-        input: b.type === 'tool_use' ? b.input : undefined,
-        json: '',
-        text: b.type === 'text' ? b.text : '',
-      });
-    } else if (ev.type === 'content_block_delta') {
-      const b = blocks.get(ev.index);
-      if (b && ev.delta.type === 'input_json_delta') b.json += ev.delta.partial_json;
-      else if (b && ev.delta.type === 'text_delta') b.text += ev.delta.text;
-    } else if (ev.type === 'message_delta') {
-      stopReason = ev.delta.stop_reason;
-      const u = ev.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;
-      if (typeof u?.input_tokens === 'number') input = u.input_tokens;
-      if (typeof u?.output_tokens === 'number') output = u.output_tokens;
-    }
-  }
-  const ordered = [...blocks.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
-  return {
-    tools: ordered
-      .filter((b) => b.name !== null)
-      .map((b) => ({ name: b.name ?? '', input: b.input, json: b.json === '' ? null : b.json })),
-    text: ordered.map((b) => b.text).join(''),
-    stopReason,
-    usage: input !== null && output !== null ? { inputTokens: input, outputTokens: output } : null,
-  };
-}
 
 export interface ArchitectOptions {
   /** One line per event (request, retry, verdict, failure); never contains the credential. */

@@ -1,12 +1,13 @@
 /**
  * The quality gates (DESIGN.md §8): which are on for a task, and running them in a checkout of the
  * branch, in the fixed order of GATE_NAMES. Each gate is a pass/fail with evidence: what failed, trimmed
- * to about 4 KB, and what to do about it — the executor reads it in its next round.
+ * to about 4 KB, and what to do about it — the executor reads it in its next round (evidence.ts).
  *
- * Gates never use a shell for git: every git command is an argv (`git -C <worktree> …`) through runGit
- * (git/run.ts), and every one runs before the first gate command: the branch's code may rewrite the
- * checkout's `.git` (a hook, a config), and our git must never run what it planted. The tests and lint
- * commands are the operator's, from nightshift.config.yaml, run in isolation (isolation.ts).
+ * Gates never use a shell for git: what they read from git is read through gate-git.ts, all of it before
+ * the first gate command runs: the branch's code may rewrite the checkout's `.git` (a hook, a config),
+ * and our git must never run what it planted. The tests and lint commands are the operator's, from
+ * nightshift.config.yaml, run in isolation (isolation.ts). The gates that judge git history alone are
+ * in diff-gates.ts.
  */
 import { statSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
@@ -15,13 +16,14 @@ import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { GATE_NAMES, type GateName } from '../core/gates.js';
 import type { GateResult, TaskRecord, TaskSpec } from '../core/task.js';
-import { GitError, runGit } from '../git/run.js';
 import type { GateSandbox } from '../hosts/sandbox.js';
 import type { Redactor } from '../lib/redact.js';
 import type { Toggles } from '../queue/toggles.js';
+import { commitsVerdict, deletionsVerdict, diffBudgetVerdict } from './diff-gates.js';
+import { clean, clip, EVIDENCE_LIMIT, tail, type Verdict } from './evidence.js';
+import { GateGit } from './gate-git.js';
 import { gateEnvironment, runIsolated } from './isolation.js';
-import { findDeletions, parseUnifiedDiff, type Definition, type DiffFile } from './deletions.js';
-import { addedMentions, namedTestStatus, outputLines, type NamedTestStatus } from './named-tests.js';
+import { addedMentions, namedTestStatus, type NamedTestStatus } from './named-tests.js';
 import {
   baseSuiteCount,
   CONSOLE_SOURCE,
@@ -34,13 +36,10 @@ import {
 } from './suite-gates.js';
 import { testsKeptVerdict } from './tests-kept.js';
 
-/** Evidence is trimmed to about this many characters (the tail of a command's output is kept). */
-export const EVIDENCE_LIMIT = 4096;
+export { EVIDENCE_LIMIT, tail } from './evidence.js';
 
 /** The schema's defaults, for a gate turned on by a toggle without a config section. */
-const DEFAULTS = { testsTimeout: '20m', lintTimeout: '10m', maxLines: 1500, maxFiles: 40, maxCommits: 15 };
-/** git answers in milliseconds; this only stops a wedged git from holding up judgment forever. */
-const GIT_TIMEOUT_MS = 5 * 60_000;
+const DEFAULTS = { testsTimeout: '20m', lintTimeout: '10m' };
 
 /**
  * The gates on for this task: each gate's config `enabled` flag, overridden by a persisted toggle
@@ -86,11 +85,6 @@ export interface GateContext {
   baseSuite?: BaseSuitePort;
 }
 
-interface Verdict {
-  passed: boolean;
-  evidence: string;
-}
-
 /** A gate command's run: its output is stdout and stderr, interleaved as printed, without terminal escapes. */
 type CommandRun = CommandOutcome;
 
@@ -130,24 +124,23 @@ class GateRun {
   private readonly env: Record<string, string>;
   readonly redact: Redactor;
   private tests?: Promise<SuiteOutcome | null>;
-  private revs?: Promise<string>;
-  private diff?: Promise<DiffFile[]>;
-  private numstat?: Promise<string>;
-  private count?: Promise<number>;
+  /** What the gates read from git, each read once. */
+  private readonly git: GateGit;
 
   constructor(private readonly ctx: GateContext) {
     // The branch's code runs under the gate commands: it gets PATH, HOME, LANG, CI and gates.env, never
     // the supervisor's other variables (its secrets least of all).
     this.env = gateEnvironment(ctx.config, ctx.env ?? process.env);
     this.redact = secretRedactor(ctx.config, ctx.env ?? process.env);
+    this.git = new GateGit(ctx.worktree, ctx.base, ctx.head, ctx.task.id);
   }
 
   /** Everything the gates in `order` read from git, read now, before any gate command runs. */
   async readGit(order: readonly GateName[]): Promise<void> {
     const reads: Promise<unknown>[] = [];
-    if (order.some((g) => g === 'named-tests' || g === 'deletions')) reads.push(this.diffFiles());
-    if (order.includes('diff')) reads.push(this.numstatText());
-    if (order.includes('commits')) reads.push(this.commitCount());
+    if (order.some((g) => g === 'named-tests' || g === 'deletions')) reads.push(this.git.diffFiles());
+    if (order.includes('diff')) reads.push(this.git.numstatText());
+    if (order.includes('commits')) reads.push(this.git.commitCount());
     await Promise.all(reads);
   }
 
@@ -160,20 +153,20 @@ class GateRun {
       case 'named-tests':
         return this.namedTests();
       case 'diff':
-        return this.diffBudget();
+        return this.git.numstatText().then((numstat) => diffBudgetVerdict(this.ctx.config, numstat));
       case 'deletions':
-        return this.deletions();
+        return this.git.diffFiles().then((files) => deletionsVerdict(files, this.ctx.specText));
       case 'commits':
         return this.commits();
       case 'tests-kept':
         return this.testsKept();
       case 'secrets':
-        return this.range().then((range) =>
+        return this.git.range().then((range) =>
           secretsGate({
             config: this.ctx.config,
             env: this.ctx.env ?? process.env,
             range,
-            git: (args) => this.git(args),
+            git: (args) => this.git.run(args),
           }),
         );
     }
@@ -250,83 +243,12 @@ class GateRun {
     return { passed: false, evidence: `${head}\n\n${tail(run.output, EVIDENCE_LIMIT - head.length - 2)}` };
   }
 
-  // ---- git -----------------------------------------------------------------------------------
-
-  /** git in the gate checkout, its output as git wrote it (diffs and logs are parsed whole). */
-  private async git(args: readonly string[]): Promise<string> {
-    try {
-      return await runGit(this.ctx.worktree, ['-c', 'core.quotePath=false', ...args], {
-        timeoutMs: GIT_TIMEOUT_MS,
-        env: { GIT_OPTIONAL_LOCKS: '0' },
-        keepOutput: true,
-      });
-    } catch (err) {
-      if (!(err instanceof GitError)) throw err;
-      throw new NightshiftError(
-        ErrorCode.git,
-        err.message,
-        {
-          taskId: this.ctx.task.id,
-          hint: 'the gate worktree must be a git checkout holding both the base and the head commit',
-        },
-        { cause: err },
-      );
-    }
-  }
-
-  private async resolve(rev: string): Promise<string> {
-    if (!rev || rev.startsWith('-')) {
-      throw new NightshiftError(ErrorCode.internal, `not a revision: ${JSON.stringify(rev)}`, {
-        taskId: this.ctx.task.id,
-      });
-    }
-    return (await this.git(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).trim();
-  }
-
-  /** `<base sha>..<head sha>`, resolved once (so no later argument can look like an option). */
-  private range(): Promise<string> {
-    return (this.revs ??= Promise.all([this.resolve(this.ctx.base), this.resolve(this.ctx.head)]).then(
-      ([base, head]) => `${base}..${head}`,
-    ));
-  }
-
-  private diffFiles(): Promise<DiffFile[]> {
-    return (this.diff ??= this.range().then(async (range) =>
-      parseUnifiedDiff(
-        await this.git([
-          'diff',
-          '-U0',
-          '--no-color',
-          '--no-ext-diff',
-          '--no-textconv',
-          '--find-renames',
-          '--src-prefix=a/',
-          '--dst-prefix=b/',
-          range,
-          '--',
-        ]),
-      ),
-    ));
-  }
-
-  private numstatText(): Promise<string> {
-    return (this.numstat ??= this.range().then((range) =>
-      this.git(['diff', '--numstat', '--no-color', '--no-ext-diff', '--find-renames', range, '--']),
-    ));
-  }
-
-  private commitCount(): Promise<number> {
-    return (this.count ??= this.range().then(async (range) =>
-      Number((await this.git(['rev-list', '--count', range, '--'])).trim()),
-    ));
-  }
-
   // ---- the gates -----------------------------------------------------------------------------
 
   private async namedTests(): Promise<Verdict> {
     const names = this.ctx.task.spec.tests;
     if (names.length === 0) return { passed: true, evidence: 'spec names no tests' };
-    const added = (await this.diffFiles()).flatMap((file) => file.added.map((line) => line.text));
+    const added = (await this.git.diffFiles()).flatMap((file) => file.added.map((line) => line.text));
     const notAdded = names.filter((name) => !addedMentions(name, added));
     const suite = await this.testsRun();
     const run = suite?.run;
@@ -378,7 +300,7 @@ class GateRun {
   }
 
   private async testsKept(): Promise<Verdict> {
-    const files = await this.diffFiles();
+    const files = await this.git.diffFiles();
     const head = await this.testsRun();
     let base = null;
     if (head) {
@@ -390,7 +312,7 @@ class GateRun {
       }
       base = await baseSuiteCount({
         port: this.ctx.baseSuite,
-        base: (await this.range()).split('..')[0]!,
+        base: (await this.git.range()).split('..')[0]!,
         config: this.ctx.config,
         taskId: this.ctx.task.id,
         suite: (dir) => this.suite(dir),
@@ -404,111 +326,8 @@ class GateRun {
     });
   }
 
-  private async diffBudget(): Promise<Verdict> {
-    const maxLines = this.ctx.config.gates.diff?.maxLines ?? DEFAULTS.maxLines;
-    const maxFiles = this.ctx.config.gates.diff?.maxFiles ?? DEFAULTS.maxFiles;
-    const numstat = await this.numstatText();
-    const files = numstat
-      .split('\n')
-      .filter((line) => line.trim())
-      .map((line) => {
-        const [plus = '-', minus = '-', ...name] = line.split('\t');
-        const added = plus === '-' ? 0 : Number(plus);
-        const deleted = minus === '-' ? 0 : Number(minus);
-        return { name: name.join('\t'), added, deleted, binary: plus === '-' };
-      });
-    const added = files.reduce((sum, f) => sum + f.added, 0);
-    const deleted = files.reduce((sum, f) => sum + f.deleted, 0);
-    const lines = added + deleted;
-    const summary = `${plural(lines, 'changed line')} (+${added} −${deleted}) in ${plural(files.length, 'file')}; the budget is ${plural(maxLines, 'line')} and ${plural(maxFiles, 'file')}.`;
-    if (lines <= maxLines && files.length <= maxFiles) return { passed: true, evidence: summary };
-    const over = [
-      lines > maxLines ? plural(lines - maxLines, 'line') : null,
-      files.length > maxFiles ? plural(files.length - maxFiles, 'file') : null,
-    ].filter(Boolean);
-    const largest = [...files]
-      .sort((a, b) => b.added + b.deleted - (a.added + a.deleted))
-      .slice(0, 10)
-      .map((f) => `  ${f.binary ? 'binary' : `+${f.added} −${f.deleted}`}  ${f.name}`);
-    return {
-      passed: false,
-      evidence:
-        `${summary} Over by ${over.join(' and ')}: keep to what the spec asks (no reformatting, generated or ` +
-        `unrelated files), or the spec must be split. The largest changes:\n${largest.join('\n')}`,
-    };
-  }
-
-  private async deletions(): Promise<Verdict> {
-    const report = findDeletions(await this.diffFiles(), this.ctx.specText);
-    const where = (d: Definition): string => `${d.file}:${d.line}`;
-    const notes: string[] = [];
-    if (report.named.length) {
-      notes.push(
-        `Removed as the spec names them: ${report.named.map((d) => `${d.key} (${where(d)})`).join(', ')}.`,
-      );
-    }
-    if (report.moved.length)
-      notes.push(
-        `${plural(report.moved.length, 'definition')} moved or changed in place, under the same name.`,
-      );
-    if (report.removed.length === 0) {
-      return {
-        passed: true,
-        evidence: ['No function, method, class or export definition removed.', ...notes].join(' '),
-      };
-    }
-    const list = report.removed.slice(0, 40).map((d) => `  ${where(d)}  ${d.kind} ${d.key}: ${d.text}`);
-    if (report.removed.length > 40) list.push(`  … and ${report.removed.length - 40} more`);
-    return {
-      passed: false,
-      evidence: [
-        `The diff removes ${plural(report.removed.length, 'definition')} that the spec does not name. Restore them ` +
-          '(moving one is fine: keep its name); a removal passes only when the spec names what it removes.',
-        ...list,
-        ...notes,
-      ].join('\n'),
-    };
-  }
-
   private async commits(): Promise<Verdict> {
-    const max = this.ctx.config.gates.commits?.max ?? DEFAULTS.maxCommits;
-    const count = await this.commitCount();
-    const base = (await this.range()).slice(0, 12);
-    if (count <= max) return { passed: true, evidence: `${plural(count, 'commit')} (the limit is ${max}).` };
-    return {
-      passed: false,
-      evidence:
-        `${plural(count, 'commit')} on the branch, more than the limit of ${max}. Squash related commits ` +
-        `(e.g. \`git rebase -i ${base}\`) so that at most ${max} remain.`,
-    };
+    const count = await this.git.commitCount();
+    return commitsVerdict(this.ctx.config, count, await this.git.range());
   }
-}
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-// ---- evidence ------------------------------------------------------------------------------------
-
-/** Output fit to show: no terminal escapes or control characters, `\n` line ends. */
-function clean(text: string): string {
-  return outputLines(text)
-    .join('\n')
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
-}
-
-/** The last `max` characters of `text`, from a line start, saying how much came before. */
-export function tail(text: string, max: number): string {
-  const body = text.trim();
-  if (!body) return '(no output)';
-  if (body.length <= max) return body;
-  const budget = Math.max(max - 40, 200);
-  let kept = body.slice(-budget);
-  const newline = kept.indexOf('\n');
-  if (newline >= 0 && newline < kept.length / 2) kept = kept.slice(newline + 1);
-  return `[… ${body.length - kept.length} earlier characters cut]\n${kept}`;
-}
-
-/** Evidence longer than the limit keeps its beginning (the lists and what to do come first). */
-function clip(text: string): string {
-  if (text.length <= EVIDENCE_LIMIT) return text;
-  return `${text.slice(0, EVIDENCE_LIMIT - 30).trimEnd()}\n[… ${text.length - EVIDENCE_LIMIT + 30} characters cut]`;
 }

@@ -8,7 +8,7 @@
  */
 import type { NamedSecret } from '../lib/redact.js';
 import { findSecretPatterns } from '../lib/secret-patterns.js';
-import type { DiffFile } from './deletions.js';
+import type { DiffFile } from './unified-diff.js';
 
 /** The `file` of a finding in a commit message. */
 export const MESSAGE = '(commit message)';

@@ -13,7 +13,7 @@ import type { Config } from '../config/schema.js';
 import { namedSecrets } from '../config/secrets.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { makeNamedRedactor } from '../lib/redact.js';
-import { parseUnifiedDiff, type DiffFile } from './deletions.js';
+import { parseUnifiedDiff, type DiffFile } from './unified-diff.js';
 import { testResults, type TestResult } from './named-tests.js';
 import { readReport, removeReport, reportSpec } from './report-file.js';
 import {

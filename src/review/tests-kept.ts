@@ -6,7 +6,7 @@
  *   unless the spec names the file;
  * - makes the suite run fewer tests than it ran on the branch's base (skipped tests did not run).
  */
-import type { DiffFile } from './deletions.js';
+import type { DiffFile } from './unified-diff.js';
 
 /** Where runners look for tests: a test directory, or a test file name of a common runner. */
 const TEST_DIR = /(?:^|\/)(?:tests?|__tests__|spec|specs|e2e|testing)\//;
