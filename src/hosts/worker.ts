@@ -53,7 +53,10 @@ export class WorkerHost implements HostContext {
   /** The refs each repo's mirror guards (ensureMirror), by repo. */
   private readonly guarded = new Map<string, string[]>();
   private readonly dirsMade = new Set<string>();
-  /** A mirror's worktree operations, one at a time: `worktree prune` would drop a worktree being added. */
+  /**
+   * Changes to one mirror's refs and worktrees, one at a time: `worktree prune` would drop a worktree
+   * being added, and a push's receive-pack refuses a worktree's half-made HEAD (pushFromLocal).
+   */
   private readonly worktreeOps = new KeyedSerial();
 
   constructor(
@@ -231,8 +234,13 @@ export class WorkerHost implements HostContext {
     await this.pushFromLocal(localRepo, repo, [`+refs/heads/ns/${id}:refs/heads/ns/${id}`]);
   }
 
+  /**
+   * One push into the mirror at a time, and never beside a worktree being added there: receive-pack
+   * checks every ref of the mirror, a half-made `worktrees/<id>/HEAD` included, and refuses the push
+   * ("bad object worktrees/<id>/HEAD") when it meets one.
+   */
   private pushFromLocal(localRepo: string, repo: string, refspecs: string[]): Promise<void> {
-    return pushFromLocal(this, this.local, localRepo, repo, refspecs);
+    return this.worktreeOps.run(repo, () => pushFromLocal(this, this.local, localRepo, repo, refspecs));
   }
 
   /**
