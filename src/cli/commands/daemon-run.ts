@@ -74,8 +74,7 @@ export async function runDaemon(ctx: CommandContext, flags: DaemonRunFlags): Pro
     await supervisor.stop('--once: one monitor cycle done');
     return;
   }
-  // SIGHUP reloads the config: as a request to itself, so it is applied in a tick like `nightshift reload`.
-  // A request to itself: every reload is applied in a tick and recorded like `nightshift reload`'s.
+  // SIGHUP reloads the config, as a request to itself: applied in a tick and recorded like `nightshift reload`'s.
   const onHangup = () => {
     sendToDaemon(paths, { kind: 'reload' }, ctx.io.clock, 0).catch((err: unknown) =>
       logLine(`reload: SIGHUP could not queue a reload request: ${coerceError(err).describe()}`),
