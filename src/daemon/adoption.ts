@@ -8,6 +8,7 @@ import { sessionName } from '../hosts/tmux.js';
 import { mirroredCut, mirroredOffset, newLiveAttempt } from './attempts.js';
 import type { Collector } from './collector.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
+import { giveUpAttempt } from './ending.js';
 
 export async function adopt(
   ctx: DaemonContext,
@@ -24,19 +25,10 @@ export async function adopt(
       const down = ctx.fleet.downFor(worker.name);
       const grace = parseDuration(ctx.config.defaults.hostLostGrace) ?? 600_000;
       if (down !== null && down > grace && attempt.outcome === 'running') {
-        ctx.fleet.abandoned.push({
-          host: worker.name,
-          repo: task.spec.repo,
-          id: task.id,
-          attempt: attempt.n,
-        });
-        failAttempt(
+        giveUpAttempt(
           ctx,
-          task,
-          'link-down',
-          `attempt ${attempt.n} on ${worker.name} given up: its host has been unreachable for ${Math.round(down / 1000)} s (defaults.hostLostGrace); retried on another host, and its session there is ended when the host answers`,
-          'lost',
-          null,
+          { host: worker.name, repo: task.spec.repo, id: task.id, attempt: attempt.n },
+          `its host has been unreachable for ${Math.round(down / 1000)} s (defaults.hostLostGrace)`,
         );
       }
       continue;

@@ -7,6 +7,7 @@ import type { FailureCode } from '../core/failures.js';
 import type { TaskId } from '../core/ids.js';
 import { mirrorLog, saveScreen, type LiveAttempt } from './attempts.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
+import type { Abandoned } from './fleet.js';
 
 /** Mirrors an attempt's new output within defaults.logCap; each cut is an attempt.log-cut event. */
 export function mirrorAttempt(
@@ -75,4 +76,16 @@ export async function killForRequest(ctx: DaemonContext, taskId: TaskId): Promis
   const entry = ctx.attempts.get(taskId);
   if (entry?.phase === 'deferred') ctx.attempts.end(taskId, 'killed');
   if (entry?.phase === 'running' && entry.live) await endSession(ctx, entry.live, 'killed by request');
+}
+
+/**
+ * An attempt lost with its host (watcher's liveness check, or adoption after a restart): its task is
+ * retried on another host (the worker's failure: no attempt used), and its session is ended, its result
+ * discarded, once the host answers again (Watcher.reapAbandoned). It is never collected, so never merged.
+ * The caller has taken it out of the registry, if it was there.
+ */
+export function giveUpAttempt(ctx: DaemonContext, lost: Abandoned, reason: string): void {
+  ctx.fleet.abandoned.push(lost);
+  const why = `attempt ${lost.attempt} on ${lost.host} given up: ${reason}; retried on another host, and its session there is ended when the host answers`;
+  failAttempt(ctx, ctx.store.get(lost.id), 'link-down', why, 'lost', null);
 }

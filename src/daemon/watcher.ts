@@ -11,7 +11,7 @@ import type { AttemptStatus, ExitRecord } from '../hosts/worker.js';
 import type { HostPort } from './host-port.js';
 import { liveFailure, noteProgress, saveScreen, type LiveAttempt } from './attempts.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
-import { killAttempt, mirrorAttempt } from './ending.js';
+import { giveUpAttempt, killAttempt, mirrorAttempt } from './ending.js';
 import { judgeLiveness, type BreakerEpisode } from './liveness.js';
 
 /** How long one wait for an exit signal lasts before it is renewed (a bound, not a poll). */
@@ -177,7 +177,13 @@ export class Watcher {
     );
     for (const d of verdict.lost) {
       const live = byId.get(d.id);
-      if (live && ctx.attempts.phase(d.id) === 'running') this.giveUp(live, d.reason);
+      if (!live || ctx.attempts.phase(d.id) !== 'running') continue;
+      ctx.attempts.end(live.taskId, 'lost');
+      giveUpAttempt(
+        ctx,
+        { host: live.host, repo: live.repo, id: live.taskId, attempt: live.attempt },
+        d.reason,
+      );
     }
     this.episode = verdict.episode;
     if (verdict.freeze) ctx.toggles.setFrozen(true, null);
@@ -188,19 +194,6 @@ export class Watcher {
       if (live && ctx.attempts.phase(d.id) === 'running')
         await killAttempt(ctx, live, d.code, d.reason, d.code);
     }
-  }
-
-  /**
-   * An attempt lost with its host: it leaves the registry, its task is retried on another host (the
-   * worker's failure: no attempt used), and its session is ended, its result discarded, once the host
-   * answers again (reapAbandoned). It is never collected, so never merged.
-   */
-  giveUp(live: LiveAttempt, reason: string): void {
-    const { ctx } = this;
-    ctx.attempts.end(live.taskId, 'lost');
-    ctx.fleet.abandoned.push({ host: live.host, repo: live.repo, id: live.taskId, attempt: live.attempt });
-    const why = `attempt ${live.attempt} on ${live.host} given up: ${reason}; retried on another host, and its session there is ended when the host answers`;
-    failAttempt(ctx, ctx.store.get(live.taskId), 'link-down', why, 'lost', null);
   }
 
   /** Ends the sessions of attempts given up while their host was down, once it answers (each tick). */
