@@ -5,7 +5,8 @@
  */
 import { parseDuration } from '../core/duration.js';
 import { sessionName } from '../hosts/tmux.js';
-import { mirroredCut, mirroredOffset, newLiveAttempt } from './attempts.js';
+import { newLiveAttempt } from './attempts.js';
+import { mirroredCut, mirroredOffset } from './log-mirror.js';
 import type { Collector } from './collector.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
 import { giveUpAttempt } from './ending.js';

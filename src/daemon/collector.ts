@@ -10,7 +10,8 @@ import { LinkError } from '../hosts/runner.js';
 import { BranchError, type ExitRecord } from '../hosts/worker.js';
 import type { HostPort } from './host-port.js';
 import { FatalIoError } from '../queue/fsx.js';
-import { localLog, readAttemptOutput, type LiveAttempt } from './attempts.js';
+import { readAttemptOutput, type LiveAttempt } from './attempts.js';
+import { localLog } from './log-mirror.js';
 import { failAttempt, isoNow, providerSucceeded, type DaemonContext } from './context.js';
 import { mirrorAttempt } from './ending.js';
 

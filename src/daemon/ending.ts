@@ -5,7 +5,8 @@
 import type { HostPort } from './host-port.js';
 import type { FailureCode } from '../core/failures.js';
 import type { TaskId } from '../core/ids.js';
-import { mirrorLog, saveScreen, type LiveAttempt } from './attempts.js';
+import type { LiveAttempt } from './attempts.js';
+import { mirrorLog, saveScreen } from './log-mirror.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
 import type { Abandoned } from './fleet.js';
 

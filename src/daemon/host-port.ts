@@ -1,7 +1,8 @@
 /**
  * The host as the daemon's single-job modules (launcher, watcher, collector, adoption, ending, monitor,
- * and attempts.ts's launch, worktree, log mirror and screen) use it: exactly the members of WorkerHost
- * they call, so that their decisions can be unit-tested on an in-memory host (src/testing/fake-host.ts).
+ * attempts.ts's launch and worktree, log-mirror.ts's log and screen) use it: exactly the members of
+ * WorkerHost they call, so that their decisions can be unit-tested on an in-memory host
+ * (src/testing/fake-host.ts).
  * WorkerHost satisfies it structurally; the supervisor still builds and is given WorkerHosts.
  */
 import type { WorkerHost } from '../hosts/worker.js';
