@@ -1,5 +1,5 @@
 /**
- * The daemon's single-job modules (launcher, watcher, collector, adoption) driven for real, on a real
+ * The daemon’s single-job modules (launcher, watcher and its exit waits, collector, adoption, the monitor cycle) driven for real, on a real
  * QueueStore in a temp workspace, with an in-memory host (src/testing/fake-host.ts) and a manual clock:
  * the decisions they take at the host boundary, without tmux, ssh or git.
  */
@@ -14,6 +14,7 @@ import type { DaemonContext } from '../../src/daemon/context.js';
 import { Fleet } from '../../src/daemon/fleet.js';
 import { probeFinished } from '../../src/daemon/health.js';
 import { Launcher } from '../../src/daemon/launcher.js';
+import { monitorCycle } from '../../src/daemon/monitor.js';
 import { AttemptRegistry } from '../../src/daemon/registry.js';
 import { Watcher } from '../../src/daemon/watcher.js';
 import { LinkError } from '../../src/hosts/runner.js';
@@ -24,6 +25,7 @@ import { QueueStore } from '../../src/queue/store.js';
 import { ToggleStore } from '../../src/queue/toggles.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { FakeHost } from '../../src/testing/fake-host.js';
+import { tid } from '../../src/testing/ids.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/workspace.js';
 
@@ -381,5 +383,109 @@ describe('adopt', () => {
     expect(watched).toEqual(['w1']);
     expect(d.store.get(exited)).toMatchObject({ state: 'review' });
     expect(d.store.get(exited).attempts[0]?.endedAt).toBe(endedAt);
+  });
+});
+
+describe('Watcher.watchExits', () => {
+  it('an exit signal polls and wakes at once; the wait ends when nothing runs on the host any more', async () => {
+    const id = queue('alpha');
+    await d.launcher.dispatch();
+    let polls = 0;
+    let wakes = 0;
+    d.ctx.pollSoon = () => (polls += 1);
+    d.ctx.wake = () => (wakes += 1);
+    d.watcher.watchExits(d.w1);
+    // A second call while the wait runs adds no second wait on the same host.
+    d.watcher.watchExits(d.w1);
+    await waitFor('the exit wait', () => d.w1.called().includes('waitForExit'));
+    expect(d.w1.called().filter((m) => m === 'waitForExit')).toHaveLength(1);
+    expect(polls).toBe(0);
+
+    d.w1.exit(id, 1, { endedAt: iso(d.clock.now()), exitCode: 0 });
+    await d.w1.wakeExitWaiters();
+    await waitFor('a poll asked for', () => polls === 1 && wakes === 1);
+    // Still running on record: it waits again.
+    await waitFor('the wait renewed', () => d.w1.called().filter((m) => m === 'waitForExit').length === 2);
+
+    await d.watcher.poll();
+    await waitFor('the collection to end', () => d.attempts.phase(id) === null);
+    // The attempt is gone from the host: the next signal ends the loop instead of renewing the wait.
+    await d.w1.wakeExitWaiters();
+    await d.watcher.stop();
+    expect(d.w1.called().filter((m) => m === 'waitForExit')).toHaveLength(2);
+    expect(polls).toBe(2);
+  });
+
+  it('a failed wait (the link is down) is retried after a pause, and signals work again once the link is back', async () => {
+    queue('alpha');
+    await d.launcher.dispatch();
+    let polls = 0;
+    d.ctx.pollSoon = () => (polls += 1);
+    d.w1.linkDown(REFUSED);
+    d.watcher.watchExits(d.w1);
+    await waitFor(
+      'two failed waits',
+      () => d.w1.called().filter((m) => m === 'waitForExit').length >= 2,
+      30_000,
+    );
+    // A failed wait is no exit: nothing is polled for it.
+    expect(polls).toBe(0);
+    d.w1.linkUp();
+    const waits = d.w1.called().filter((m) => m === 'waitForExit').length;
+    await waitFor(
+      'a wait after the link came back',
+      () => d.w1.called().filter((m) => m === 'waitForExit').length > waits,
+      30_000,
+    );
+    await d.w1.wakeExitWaiters();
+    await waitFor('the signal polled', () => polls === 1);
+    d.ctx.stopping = () => true;
+    await d.w1.wakeExitWaiters();
+    await d.watcher.stop();
+  });
+});
+
+describe('monitorCycle', () => {
+  it('runs the judgment’s housekeeping, adoption and a poll in order, reports sessions no running task owns, and counts the queue', async () => {
+    const id = queue('alpha');
+    queue('bravo');
+    await d.launcher.dispatch();
+    // A session on w1 for a task that is not running (a leftover, or another daemon's), and one on w2
+    // while w2 is not ready (it is not asked).
+    d.w1.script(tid('ghost'), 1, { kind: 'running' });
+    d.w2.script(tid('other'), 1, { kind: 'running' });
+    d.fleet.hostState.set('w2', { ready: false, over: [], sampledMono: -Infinity });
+    const order: string[] = [];
+    await monitorCycle(d.ctx, {
+      judgment: {
+        retryParked: () => order.push('retryParked'),
+        tidy: () => {
+          order.push('tidy');
+          return Promise.reject(new Error('git worktree prune failed'));
+        },
+      } as never,
+      adopt: () => {
+        order.push('adopt');
+        return Promise.resolve();
+      },
+      poll: () => {
+        order.push('poll');
+        return Promise.resolve();
+      },
+    });
+    expect(order).toEqual(['retryParked', 'tidy', 'adopt', 'poll']);
+    // A failed clean-up is logged; the cycle goes on.
+    expect(d.logs.some((l) => l.includes('cleanup failed') && l.includes('git worktree prune failed'))).toBe(
+      true,
+    );
+    const stray = d.events.filter((e) => e.type === 'session.stray');
+    expect(stray).toHaveLength(1);
+    expect(stray[0]).toMatchObject({ host: 'w1', session: 'ns-ghost' });
+    // The running task's own session is not stray.
+    expect(d.attempts.phase(id)).toBe('running');
+    const cycle = d.events.filter((e) => e.type === 'monitor.cycle');
+    expect(cycle).toHaveLength(1);
+    expect(cycle[0]).toMatchObject({ running: 2, pending: 0, reason: '2 attempt(s) live' });
+    expect(d.w2.called()).not.toContain('tmux');
   });
 });
