@@ -1,7 +1,8 @@
 /**
- * The daemon’s single-job modules (launcher, watcher and its exit waits, collector, adoption, the monitor cycle) driven for real, on a real
- * QueueStore in a temp workspace, with an in-memory host (src/testing/fake-host.ts) and a manual clock:
- * the decisions they take at the host boundary, without tmux, ssh or git.
+ * The daemon's single-job modules (launcher, watcher and its exit waits, collector, adoption, the
+ * monitor cycle) driven for real, on a real QueueStore in a temp workspace, with an in-memory host
+ * (src/testing/fake-host.ts) and a manual clock: the decisions they take at the host boundary, without
+ * tmux, ssh or git.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NightshiftEvent } from '../../src/core/events.js';
