@@ -20,6 +20,14 @@ export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quoteWord).join(' ');
 }
 
+/**
+ * A command as a person pastes it into a shell (messages and fixes, never run): words of safe characters
+ * bare, every other word quoted as quoteWord does.
+ */
+export function shownArgv(argv: readonly string[]): string {
+  return argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteWord(w))).join(' ');
+}
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function checkEnvName(key: string): string {

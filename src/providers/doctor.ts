@@ -6,13 +6,14 @@
 import { coerceError } from '../core/errors.js';
 import type { Config, HostConfig } from '../config/schema.js';
 import { sampleLoad } from '../hosts/load.js';
-import { quoteArgv } from '../hosts/quote.js';
+import { shownArgv } from '../hosts/quote.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { BWRAP_FIX, describeIsolation, probeBwrap, type SandboxProbe } from '../hosts/sandbox.js';
 import { sshReachOptions } from '../hosts/ssh-argv.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import { profileFor } from './index.js';
 import { repoChecks, workspaceChecks } from './doctor-repos.js';
+import { checkEndpoint, endpointFix, endpointOf } from './endpoint.js';
 import { runProbe } from './probe.js';
 import { sharedUserWarning } from './shared-user.js';
 import type { DoctorCheck } from './doctor-check.js';
@@ -169,17 +170,14 @@ export async function runDoctor(
   await Promise.all(
     Object.entries(config.providers).flatMap(([provider, cfg]) =>
       cfg.hosts.map(async (hostName) => {
-        const add = (check: string, ok: boolean, detail: string, fix: string | null) =>
-          checks.push({
-            scope: 'provider',
-            name: provider,
-            host: hostName,
-            check,
-            ok,
-            level: 'error',
-            detail,
-            fix,
-          });
+        const add = (
+          check: string,
+          ok: boolean,
+          detail: string,
+          fix: string | null,
+          level: DoctorCheck['level'] = 'error',
+        ) =>
+          checks.push({ scope: 'provider', name: provider, host: hostName, check, ok, level, detail, fix });
         const worker = hosts.get(hostName);
         if (!worker || !usable.has(hostName)) {
           add(
@@ -189,6 +187,19 @@ export async function runDoctor(
             `fix host ${hostName}'s failed checks, or remove it from providers.${provider}.hosts`,
           );
           return;
+        }
+        const endpoint = opts.probe ? endpointOf(provider, cfg) : null;
+        if (endpoint !== null) {
+          // First: when the endpoint cannot be reached, this says why in the network's words.
+          const { url, field } = endpoint;
+          const verdict = await checkEndpoint(worker.runner, url);
+          add(
+            'endpoint',
+            verdict.ok,
+            verdict.detail,
+            endpointFix(verdict, url, field, viaHost(config.hosts[hostName])),
+            verdict.cause === 'no-curl' ? 'warning' : 'error',
+          );
         }
         const profile = profileFor(cfg.kind);
         const binary = profile.binary(cfg);
@@ -265,8 +276,13 @@ function fixForHost(name: string, cfg: HostConfig | undefined): string {
   }
   // The key, port and config file as the runner passes them (sshReachOptions), never prompting.
   const argv = ['ssh', ...sshReachOptions(cfg), '-o', 'BatchMode=yes', '--', cfg.ssh, 'true'];
-  const shown = argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : quoteArgv([w]))).join(' ');
+  const shown = shownArgv(argv);
   return `\`${shown}\` (hosts.${name}.ssh is ${cfg.ssh}) must exit 0 without a prompt: check the key (or ssh-agent), ~/.ssh/config and known_hosts (accept the host key once by hand)`;
+}
+
+/** The prefix that runs a command on the host by hand: nothing for a local host, the ssh for an ssh one. */
+function viaHost(cfg: HostConfig | undefined): string[] {
+  return cfg?.kind === 'ssh' ? ['ssh', ...sshReachOptions(cfg), '--', cfg.ssh] : [];
 }
 
 function installHint(kind: string, binary: string): string {

@@ -1,4 +1,6 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -115,5 +117,41 @@ it('fails a workdir that cannot be written, though prepare() succeeds there', as
   } finally {
     if (asRoot) await new LocalRunner().run(['chattr', '-i', workdir]);
     else chmodSync(workdir, 0o700);
+  }
+});
+
+it('names the endpoint a provider cannot reach, the cause in the network’s words, and a command to try', async () => {
+  // A real HTTP server on loopback: reached over http, it answers (any status is an answer); spoken to
+  // over https, the TLS handshake fails.
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const root = workspace(
+      [
+        `  up: { kind: claude-code, hosts: [local], env: { ANTHROPIC_BASE_URL: "http://127.0.0.1:${port}" } }`,
+        '  nodns: { kind: claude-code, hosts: [local], env: { ANTHROPIC_BASE_URL: "https://no-such-endpoint.invalid/api" } }',
+        '  closed: { kind: claude-code, hosts: [local], env: { ANTHROPIC_BASE_URL: "http://127.0.0.1:1" } }',
+        `  tls: { kind: claude-code, hosts: [local], env: { ANTHROPIC_BASE_URL: "https://127.0.0.1:${port}" } }`,
+      ].join('\n'),
+    );
+    const r = await runCli(['doctor'], { cwd: root, clock: systemClock, env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `ok   provider up@local: endpoint: http://127.0.0.1:${port}/ answered (HTTP 404)`,
+    );
+    expect(r.stdout).toMatch(
+      /FAIL provider nodns@local: endpoint: the name no-such-endpoint\.invalid does not resolve \(DNS\)[^\n]*\n\s+fix: check the host name in providers\.nodns\.env\.ANTHROPIC_BASE_URL and the host's DNS[^\n]*try: curl -sS -o \/dev\/null -w '%\{http_code\}' --connect-timeout 10 --max-time 20 --url https:\/\/no-such-endpoint\.invalid\/api/,
+    );
+    expect(r.stdout).toMatch(
+      /FAIL provider closed@local: endpoint: nothing accepts connections at http:\/\/127\.0\.0\.1:1\/ \(refused or unreachable\)[^\n]*\n\s+fix: check the port/,
+    );
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `FAIL provider tls@local: endpoint: the TLS handshake with https://127\\.0\\.0\\.1:${port}/ failed[^\\n]*\\n\\s+fix: check http:// versus https://`,
+      ),
+    );
+  } finally {
+    server.close();
   }
 });
