@@ -67,10 +67,37 @@ characters other than a-z and 0-9 with a single dash, and trims dashes from both
 Add the two named tests next to the existing string tests and keep every existing test passing.
 `;
 
+/**
+ * The first night offline: the scripted provider (no AI, no network) follows the script in this spec,
+ * adds one file and commits it, and the night merges it into the repo's main. Gates that need the repo's
+ * own tooling (tests, named tests) are left out so that it works in any repository.
+ */
+export const OFFLINE_SPEC = `---
+title: Say hello from nightshift's first night
+id: hello-nightshift
+provider: scripted
+gates: [diff, deletions, commits]
+attempts: 1
+stop: Stop when NIGHTSHIFT-HELLO.md is committed.
+---
+An offline first night. The \`scripted\` provider is a simulator, not an AI: it does not read this text,
+it follows the \`nightshift-script\` block below (docs/providers.md lists its steps). It adds
+\`NIGHTSHIFT-HELLO.md\` at the top of the repository and commits it; the gates check the diff and the
+merge queue merges it into main. Delete the file afterwards. For a real agent, configure a provider
+(claude-code, codex, …) and use examples/slugify-helper.md.
+
+\`\`\`nightshift-script
+print "reading the task"
+write "NIGHTSHIFT-HELLO.md" "# Hello from nightshift\\n\\nThe scripted agent wrote this file during an offline night, and the merge queue merged it.\\nDelete it whenever you like.\\n"
+commit "Add NIGHTSHIFT-HELLO.md from nightshift's offline first night"
+print "done: one file added and committed"
+\`\`\`
+`;
+
 export function registerInit(ctx: CommandContext): void {
   ctx.program
     .command('init')
-    .description('scaffold a workspace: config, specs/ inbox, queue/, logs/, reports/ and an example spec')
+    .description('scaffold a workspace: config, specs/ inbox, queue/, logs/, reports/ and example specs')
     .argument('[dir]', 'workspace directory (default: the current directory)')
     .action(async (dir: string | undefined) => {
       const root = path.resolve(ctx.io.cwd, dir ?? ctx.workspaceRoot());
@@ -85,19 +112,25 @@ export function registerInit(ctx: CommandContext): void {
         mkdirSync(d, { recursive: true });
       new QueueStore(paths, ctx.io.clock).ensureLayout();
       writeFileSync(paths.configFile, CONFIG_TEMPLATE, { mode: 0o600, flag: 'wx' });
-      const example = path.join(root, 'examples', 'slugify-helper.md');
-      if (!existsSync(example)) writeFileSync(example, EXAMPLE_SPEC, { flag: 'wx' });
+      for (const [name, text] of [
+        ['hello-nightshift.md', OFFLINE_SPEC],
+        ['slugify-helper.md', EXAMPLE_SPEC],
+      ] as const) {
+        const example = path.join(root, 'examples', name);
+        if (!existsSync(example)) writeFileSync(example, text, { flag: 'wx' });
+      }
       const rel = path.relative(ctx.io.cwd, root) || '.';
       ctx.io.stdout(
         [
           `Created a nightshift workspace in ${root}`,
           `  ${path.join(rel, 'nightshift.config.yaml')}   edit repos: and providers: first`,
           `  ${path.join(rel, 'specs')}/                    the inbox: drop spec files here`,
-          `  ${path.join(rel, 'examples', 'slugify-helper.md')}   an example spec`,
+          `  ${path.join(rel, 'examples', 'hello-nightshift.md')}  an offline first night: the scripted agent adds one file`,
+          `  ${path.join(rel, 'examples', 'slugify-helper.md')}   a spec for a real agent (configure a provider first)`,
           '',
-          'Next:',
-          `  cp ${path.join(rel, 'examples', 'slugify-helper.md')} ${path.join(rel, 'specs')}/`,
-          `  nightshift --workspace ${rel} ls`,
+          'Next (offline, no AI needed): set repos.app.path, then',
+          `  cp ${path.join(rel, 'examples', 'hello-nightshift.md')} ${path.join(rel, 'specs')}/`,
+          `  nightshift --workspace ${rel}`,
           '',
         ].join('\n'),
       );
