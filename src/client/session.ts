@@ -97,3 +97,32 @@ export function attachSession(socket: string, session: string): number {
   });
   return r.status ?? 1;
 }
+
+/**
+ * Inside a tmux the person runs (TMUX is set): opens `window` beside theirs, in their current session on
+ * their server, running `argv`, without switching to it. Used for the daemon next to an in-place TUI.
+ */
+export function openBesideInCurrentTmux(window: string, cwd: string, argv: readonly string[]): void {
+  const r = spawnSync(
+    'tmux',
+    [
+      'new-window',
+      '-d',
+      '-n',
+      window,
+      '-c',
+      cwd,
+      '--',
+      ...argv.map(tmuxWord),
+      ';',
+      'set-option',
+      '-w',
+      '-t',
+      `:=${window}`,
+      'remain-on-exit',
+      'off',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`tmux new-window failed: ${r.stderr.trim()}`);
+}
