@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { describeTask } from '../../src/cli/commands/show.js';
+import { buildReport, renderReport } from '../../src/client/report/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { workspacePaths } from '../../src/config/paths.js';
 import { enterApproved, enterReview, enterRunning, updateTask } from '../../src/core/task.js';
@@ -186,6 +188,22 @@ describe('pull-request mode', () => {
     });
     expect(task.merge).toBeNull();
     expect(task.attempts).toHaveLength(1);
+
+    // `nightshift show` and the morning report link it.
+    expect(describeTask(task)).toContain(
+      `pull req.  https://github.com/acme/app/pull/1 (origin nightshift/alpha at ${tip.slice(0, 12)} → main)`,
+    );
+    const report = buildReport({
+      tasks: env.store.list(),
+      events: [],
+      since: Date.now() - 3_600_000,
+      until: Date.now() + 60_000,
+      providers: ['p'],
+    });
+    const markdown = renderReport(report, 'md');
+    expect(markdown).toContain('(alpha): pull request open');
+    expect(markdown).toContain('- pull request: <https://github.com/acme/app/pull/1>');
+    expect(renderReport(report, 'html')).toContain('<a href="https://github.com/acme/app/pull/1">');
   });
 
   it('a gh failure charges no attempt: the task parks as pr-retry and is opened once gh works again', async () => {
