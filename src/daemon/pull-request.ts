@@ -113,10 +113,11 @@ export class PullRequests {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'ns-pr-'));
       try {
         const bodyFile = path.join(dir, 'body.md');
+        const specText = deps.store.specText(task.id);
         const body = prBody({
           task,
-          specText: deps.store.specText(task.id),
-          source: specSource(deps.store.specText(task.id)),
+          specText,
+          source: specSource(specText),
           sha: tip,
           redact: deps.redact,
         });
