@@ -88,6 +88,8 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
   demo.registerDemo(ctx);
   providers.registerProviders(ctx);
   report.registerReport(ctx);
+  // Loaded apart from the list above so that other commands can join it without touching this one.
+  (await import('./commands/import.js')).registerImport(ctx);
 }
 
 /** The command `word` was most likely meant as: a close spelling, or the command it starts with. */

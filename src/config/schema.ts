@@ -57,6 +57,36 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an enviro
 /** A command line: a string (run as given by the operator's config) or an argv array. */
 const commandSchema = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 
+const mergeStrategy = z.enum(['rebase', 'merge-commit', 'squash']);
+
+/** A label gh may put on a pull request: one line, no leading "-" (never read as a flag). */
+const labelSchema = z
+  .string()
+  .min(1)
+  .max(50)
+  .regex(
+    /^[^\s,\u0000-\u001f\u007f-][^,\u0000-\u001f\u007f]*$/,
+    'expected a label: no commas, no control characters, not starting with "-" or a space',
+  );
+
+/** repos.<name>.merge as an object: local merges (the default) or pull requests (mode: pr). */
+const mergeSchema = z.strictObject({
+  mode: z.enum(['local', 'pr']).default('local'),
+  /** How a local merge lands on main. */
+  strategy: mergeStrategy.default('rebase'),
+  /** pr mode: the git remote the branch is pushed to and gh opens the pull request on. */
+  remote: z
+    .string()
+    .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'expected a git remote name')
+    .default('origin'),
+  /** pr mode: the branch the pull request asks to merge into; null: the repo's `main`. */
+  base: branchSchema.nullable().default(null),
+  /** pr mode: labels put on every pull request (they must exist on GitHub). */
+  labels: z.array(labelSchema).max(20).default([]),
+  /** pr mode: open the pull requests as drafts. */
+  draft: z.boolean().default(false),
+});
+
 const repoSchema = z.strictObject({
   path: z.string().min(1),
   main: branchSchema.default('main'),
@@ -65,7 +95,15 @@ const repoSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._-]+$/, 'expected a git remote name')
     .nullable()
     .default(null),
-  merge: z.enum(['rebase', 'merge-commit', 'squash']).default('rebase'),
+  /**
+   * How an approved, gated branch lands (docs/merge.md): a strategy name (`rebase`, `merge-commit`,
+   * `squash`) merges it into main here, as before; an object can say `mode: pr` instead, which pushes it
+   * to `remote` as nightshift/<id> and opens a pull request with the gh CLI (src/daemon/pull-request.ts).
+   */
+  merge: z
+    .union([mergeStrategy, mergeSchema])
+    .default('rebase')
+    .transform((m) => (typeof m === 'string' ? mergeSchema.parse({ strategy: m }) : m)),
 });
 
 const hostLimits = {
@@ -234,3 +272,9 @@ export type Config = z.output<typeof configSchema>;
 export type ProviderConfig = Config['providers'][string];
 export type HostConfig = Config['hosts'][string];
 export type RepoConfig = Config['repos'][string];
+export type MergeConfig = RepoConfig['merge'];
+
+/** A repo with every default: what a task of a repo missing from the config is judged with. */
+export function defaultRepoConfig(repoPath: string): RepoConfig {
+  return repoSchema.parse({ path: repoPath });
+}

@@ -24,6 +24,10 @@ export const PARK_REASONS = [
   'push-failed',
   /** Three tries in a row were lost to a moving main. */
   'merge-retries',
+  /** pr mode: pushing the branch or opening its pull request failed; retried by itself at `retryAt`. */
+  'pr-retry',
+  /** pr mode: the pull request could not be opened after every retry (gh not logged in, say). */
+  'pr-failed',
 ] as const;
 
 export type ParkReason = (typeof PARK_REASONS)[number];

@@ -75,6 +75,19 @@ export interface Review {
   attribution?: Attribution | null;
 }
 
+/** A pull request opened for a task's branch (pr mode, docs/merge.md#pull-requests). */
+export interface PullRequestRecord {
+  url: string;
+  /** Its number on GitHub when the URL ends with one. */
+  number: number | null;
+  /** The remote and the branch pushed there (nightshift/<id>), and the commit it held. */
+  remote: string;
+  branch: string;
+  base: string;
+  sha: string;
+  at: string;
+}
+
 export interface HistoryEntry {
   at: string;
   from: TaskState | null;
@@ -104,6 +117,8 @@ export interface TaskRecord {
   gates: GateResult[];
   review: Review | null;
   merge: { sha: string; at: string } | null;
+  /** pr mode: the pull request the task ended with (src/daemon/pull-request.ts). */
+  pullRequest?: PullRequestRecord | null;
   failure: Failure | null;
   /** Set while the task waits for a person in `review` (core/park.ts). */
   parked: ParkReason | null;

@@ -8,7 +8,14 @@ import type { NightshiftEvent } from './events.js';
 import type { FailureCode } from './failures.js';
 import type { TaskId } from './ids.js';
 import type { TaskState } from './state.js';
-import type { Attempt, AttemptOutcome, TaskRecord, TaskSpec, Transition } from './task-record.js';
+import type {
+  Attempt,
+  AttemptOutcome,
+  PullRequestRecord,
+  TaskRecord,
+  TaskSpec,
+  Transition,
+} from './task-record.js';
 
 export { TaskState, TASK_STATES, isTaskState } from './state.js';
 export type {
@@ -17,6 +24,7 @@ export type {
   Failure,
   GateResult,
   HistoryEntry,
+  PullRequestRecord,
   Review,
   TaskRecord,
   TaskSpec,
@@ -256,6 +264,21 @@ export function enterDone(task: TaskRecord, at: { now: number; sha: string }): T
   return move(task, 'done', at.now, `merged as ${at.sha.slice(0, 12)}`, {
     merge: { sha: at.sha, at: iso(at.now) },
     parked: null,
+  });
+}
+
+/**
+ * review → done in pr mode: the approved branch is on the remote and its pull request is open. Nothing
+ * merged here (`merge` stays null): a person merges the pull request.
+ */
+export function enterPrOpened(task: TaskRecord, at: { now: number; pr: PullRequestRecord }): Transition {
+  if (task.state === 'review' && task.review?.verdict !== 'approve') {
+    refuse(task, `cannot open a pull request for ${task.id}: it has no approval`, 'approve it first');
+  }
+  return move(task, 'done', at.now, `pull request opened: ${at.pr.url}`, {
+    pullRequest: at.pr,
+    parked: null,
+    retryAt: null,
   });
 }
 

@@ -10,7 +10,7 @@ import type { GateName } from '../core/gates.js';
 import { enterChanges, enterFailed, updateTask, type Review, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
-import type { Config } from '../config/schema.js';
+import { defaultRepoConfig, type Config } from '../config/schema.js';
 import { Repo } from '../git/repo.js';
 import type { WorkerHost } from '../hosts/worker.js';
 import type { EventSink } from '../queue/eventlog.js';
@@ -164,12 +164,7 @@ export class JudgmentContext {
   }
 
   async locate(task: TaskRecord): Promise<Located> {
-    const repoCfg = this.deps.config.repos[task.spec.repo] ?? {
-      path: '.',
-      main: 'main',
-      remote: null,
-      merge: 'rebase' as const,
-    };
+    const repoCfg = this.deps.config.repos[task.spec.repo] ?? defaultRepoConfig('.');
     const repo = new Repo(resolveRepoPath(this.deps.paths.root, repoCfg.path, os.homedir()));
     const tip = await repo.revParse(`refs/heads/ns/${task.id}`);
     const base = task.baseSha ?? (await repo.revParse(task.spec.base)) ?? task.spec.base;

@@ -32,10 +32,14 @@ export class Judgment {
   constructor(private readonly deps: JudgmentDeps) {
     this.ctx = new JudgmentContext(deps);
     this.review = new ReviewPipeline(this.ctx);
-    this.queue = new MergeQueue(this.ctx, () => {
-      this.checkoutsDue = true;
-      this.kick();
-    });
+    this.queue = new MergeQueue(
+      this.ctx,
+      () => {
+        this.checkoutsDue = true;
+        this.kick();
+      },
+      () => this.kick(),
+    );
   }
 
   get mode(): 'llm' | 'gates' | 'manual' {
@@ -101,6 +105,13 @@ export class Judgment {
         const unchangedToo = this.retryUnchanged;
         this.retryUnchanged = false;
         await this.queue.retryWaiting(unchangedToo);
+      }
+      // pr mode: pull requests whose retry came due go back to the queue.
+      try {
+        this.queue.prs.unparkDue();
+      } catch (err) {
+        if (err instanceof FatalIoError) return this.fatal(err);
+        this.deps.log(`pull request retries: ${coerceError(err).describe()}`);
       }
       for (;;) {
         if (this.stopped) return;

@@ -15,6 +15,7 @@ import { removeGateCheckout } from '../git/gate-checkout.js';
 import { enabledGates } from '../review/gates.js';
 import { gateFindings, type JudgmentContext } from './judgment-context.js';
 import { nextMergeTry, startMergeRetries } from './merge-retry.js';
+import { PullRequests } from './pull-request.js';
 
 /** An approved merge waits for the user's checkout of main to be clean (git/checkout.ts). */
 const PARK_CHECKOUT = 'checkout-dirty';
@@ -28,20 +29,29 @@ export class MergeQueue {
   private readonly waitedOn = new Map<TaskId, string>();
   private recheckTimer: NodeJS.Timeout | null = null;
 
+  /** pr mode's half of the queue (pull-request.ts): approved tasks of a `merge.mode: pr` repo. */
+  readonly prs: PullRequests;
+
   /** `recheck` is called when the checkouts merges wait for are due for another look. */
   constructor(
     private readonly ctx: JudgmentContext,
     private readonly recheck: () => void,
-  ) {}
+    wake: () => void = recheck,
+  ) {
+    this.prs = new PullRequests(ctx, wake, (task, located) => this.cleanup(task, located.repo));
+  }
 
   stop(): void {
     this.stopped = true;
+    this.prs.stop();
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
   }
 
   async merge(task: TaskRecord): Promise<void> {
     const { deps } = this.ctx;
-    const { repo, base, tip, repoCfg } = await this.ctx.locate(task);
+    const located = await this.ctx.locate(task);
+    if (located.repoCfg.merge.mode === 'pr') return this.prs.open(task, located);
+    const { repo, base, tip, repoCfg } = located;
     if (!tip) {
       this.ctx.update(task.id, `branch ns/${task.id} is missing`, { parked: 'missing-branch' });
       return;
@@ -85,9 +95,9 @@ export class MergeQueue {
       retries = next.state;
       const message = `${task.title} (nightshift ${task.id})`;
       const staged =
-        repoCfg.merge === 'rebase'
+        repoCfg.merge.strategy === 'rebase'
           ? await repo.rebase(staging, main, base, tip)
-          : await repo.merge(staging, main, tip, message, repoCfg.merge === 'squash');
+          : await repo.merge(staging, main, tip, message, repoCfg.merge.strategy === 'squash');
       if ('conflict' in staged) {
         this.sendBack(task, main, {
           summary: `Merging into ${repoCfg.main} conflicts in ${staged.conflict.join(', ')}. Rebase this branch onto refs/nightshift/base/${task.id} (the current ${repoCfg.main}) and resolve the conflicts.`,
@@ -125,7 +135,7 @@ export class MergeQueue {
       // rebase fast-forwards main to the rebased tip, which puts every rebased commit on main: each tree
       // must pass the command gates too, or the work lands as one commit of the tip's (gated) tree.
       const landing =
-        repoCfg.merge === 'rebase' && commandGates.length
+        repoCfg.merge.strategy === 'rebase' && commandGates.length
           ? await this.gateRebased(task, repo, main, staged.tip, commandGates, message)
           : staged.tip;
       if (landing === null) return;

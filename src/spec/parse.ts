@@ -14,7 +14,7 @@ import type { TaskSpec } from '../core/task.js';
 import type { Config } from '../config/schema.js';
 import { describeFound, zodIssues } from '../config/issues.js';
 import { parseStrictYaml } from '../config/yaml.js';
-import { BIDI, FRONT_MATTER_KEYS, frontMatterSchema, type FrontMatter } from './schema.js';
+import { BIDI, FRONT_MATTER_KEYS, SOURCE_PATTERN, frontMatterSchema, type FrontMatter } from './schema.js';
 
 export const MAX_SPEC_BYTES = 1024 * 1024;
 const MAX_FRONT_MATTER_BYTES = 64 * 1024;
@@ -364,4 +364,20 @@ function suggestKey(key: string): string | null {
   return (
     FRONT_MATTER_KEYS.find((known) => norm(known) === k || singular(norm(known)) === singular(k)) ?? null
   );
+}
+
+/**
+ * The `source:` of a spec's front matter (github:owner/repo#N, set by `nightshift import github`), or
+ * null. For a spec that was validated when it was queued: anything unexpected reads as no source.
+ */
+export function specSource(text: string): string | null {
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  if (!FENCE.test(lines[0] ?? '')) return null;
+  const close = lines.findIndex((line, i) => i > 0 && FENCE.test(line));
+  if (close === -1) return null;
+  const yaml = parseStrictYaml(lines.slice(1, close).join('\n'), { file: 'spec.md', lineOffset: 1 });
+  const value: unknown = yaml.issues.length ? null : yaml.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const source = (value as Record<string, unknown>)['source'];
+  return typeof source === 'string' && SOURCE_PATTERN.test(source) ? source : null;
 }

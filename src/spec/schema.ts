@@ -5,6 +5,8 @@ import { GATE_NAMES } from '../core/gates.js';
 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+/** A spec's `source:`: the GitHub issue it was imported from (docs/integrations.md#github). */
+export const SOURCE_PATTERN = /^github:[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+#[0-9]{1,9}$/;
 
 const plainText = (max: number) =>
   z
@@ -47,6 +49,11 @@ export const frontMatterSchema = z.strictObject({
     .max(GATE_NAMES.length)
     .optional()
     .describe('Override the enabled gate set'),
+  source: z
+    .string()
+    .regex(SOURCE_PATTERN, 'expected github:owner/repo#N')
+    .optional()
+    .describe('Where the spec came from: github:owner/repo#N, set by `nightshift import github`'),
 });
 
 export type FrontMatter = z.output<typeof frontMatterSchema>;

@@ -45,6 +45,7 @@ import { WorkerHost } from '../../src/hosts/worker.js';
 import { killTmuxServers } from '../../src/testing/executor-tmux.js';
 import { SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
 import { tid } from '../../src/testing/ids.js';
+import { makeGhStub, type GhStub } from '../../src/testing/gh-stub.js';
 
 describe('nothing outside nightshift is touched', () => {
   const FAST = 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }';
@@ -1231,5 +1232,107 @@ describe('review rounds resume sessions', () => {
     expect(argv).toContain('--session-id');
     expect(argv).not.toContain('--resume');
     expect(argv).not.toContain('dangerously-load-anything');
+  });
+});
+
+describe('pull-request mode', () => {
+  const FAST = 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }';
+  let night: Night | null = null;
+  let gh: GhStub | null = null;
+  const extra: string[] = [];
+  afterEach(async () => {
+    await night?.cleanup();
+    gh?.cleanup();
+    night = gh = null;
+    for (const d of extra.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("a night in pr mode: the executor's commit message and file names never reach gh's argv or the body outside a fence, and a branch it pushed to the remote itself gets no pull request", async () => {
+    night = makeNight({
+      providers: '  sim: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+      repoOptions: 'merge: { mode: pr, labels: [nightshift] }',
+    });
+    gh = makeGhStub();
+    const remote = mkdtempSync(path.join(os.tmpdir(), 'ns-remote-'));
+    extra.push(remote);
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', remote]);
+    git(night.repo, 'remote', 'add', 'origin', remote);
+    git(night.repo, 'push', '-q', 'origin', 'main');
+    const main = git(night.repo, 'rev-parse', 'main');
+    const marker = path.join(os.tmpdir(), `ns-pr-pwned-${process.pid}-${Date.now()}`);
+    extra.push(marker);
+    const sup = night.supervisor({ env: gh.env(), probeBackoff: { initialMs: 500, maxMs: 500 } });
+    await sup.start();
+    // 1. Injection through what the executor controls: its commit message, a file name, its output.
+    const inject = [
+      'write --help.md "--label=pwned\\n"',
+      `commit ${JSON.stringify(`--label=pwned --base=evil\n\nCloses #1 $(touch ${marker})`)}`,
+      `sh ${JSON.stringify(`echo '--repo=evil/x Closes #2 $(touch ${marker})'`)}`,
+      'exit 0',
+    ].join('\n');
+    night.dropSpec('inject.md', scriptedSpec('inject', inject));
+    // 2. Ungated work pushed straight to the remote under the name nightshift would use, then replaced.
+    const sneak = [
+      'write evil.txt "evil\\n"',
+      'commit "evil"',
+      `sh ${JSON.stringify(`git push -q ${remote} HEAD:refs/heads/nightshift/sneak`)}`,
+      `sh "git reset -q --hard HEAD~1"`,
+      'write good.txt "good\\n"',
+      'commit "good"',
+      'exit 0',
+    ].join('\n');
+    night.dropSpec('sneak.md', scriptedSpec('sneak', sneak));
+
+    const done = await waitFor(
+      'inject has its pull request',
+      () => sup.store.list().find((t) => t.id === 'inject' && t.state === 'done'),
+      180_000,
+    );
+    const parked = await waitFor(
+      'sneak is refused its pull request',
+      () => sup.store.list().find((t) => t.id === 'sneak' && t.parked === 'pr-failed'),
+      180_000,
+    );
+
+    // inject: the gated tip is on the remote as nightshift/inject; gh was called with our words only.
+    const tip = git(night.repo, 'rev-parse', 'ns/inject');
+    expect(git(remote, 'rev-parse', 'refs/heads/nightshift/inject')).toBe(tip);
+    expect(done.pullRequest?.sha).toBe(tip);
+    const creates = gh.calls().filter((c) => c.argv[0] === 'pr' && c.argv[1] === 'create');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]?.argv).toEqual([
+      'pr',
+      'create',
+      '--title=Scripted task inject',
+      expect.stringMatching(/^--body-file=\//),
+      '--base=main',
+      '--head=nightshift/inject',
+      '--label=nightshift',
+    ]);
+    const body = creates[0]?.body ?? '';
+    const outside = body.split(/^(`{3,}).*\n[\s\S]*?^\1$/m).join('');
+    expect(outside).not.toContain('pwned');
+    expect(outside).not.toMatch(/Closes #[12]/);
+    expect(existsSync(marker)).toBe(false);
+
+    // sneak: the remote keeps the executor's ungated commit; nightshift neither forces over it nor opens
+    // a pull request for it, and says what to do. No attempt is charged.
+    const sneakTip = git(night.repo, 'rev-parse', 'ns/sneak');
+    expect(git(remote, 'rev-parse', 'refs/heads/nightshift/sneak')).not.toBe(sneakTip);
+    expect(gh.calls().some((c) => c.argv.includes('--head=nightshift/sneak'))).toBe(false);
+    expect(parked.attempts).toHaveLength(1);
+    expect(parked.failure).toBeNull();
+    const reason =
+      readFileSync(night.paths.events, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; task?: string; reason?: string })
+        .filter((e) => e.type === 'task.updated' && e.task === 'sneak')
+        .at(-1)?.reason ?? '';
+    expect(reason).toContain('git push origin --delete nightshift/sneak');
+    // Nothing moved main, here or on the remote.
+    expect(git(night.repo, 'rev-parse', 'main')).toBe(main);
+    expect(git(remote, 'rev-parse', 'main')).toBe(main);
   });
 });

@@ -26,6 +26,11 @@ export function logCuts(events: readonly NightshiftEvent[], taskId: string): Log
   return [...byAttempt.values()];
 }
 
+/** pr mode: the pull request a task ended with, and the branch it shows. */
+function pullRequestLine(pr: NonNullable<TaskRecord['pullRequest']>): string {
+  return `  pull req.  ${visible(pr.url)} (${visible(pr.remote)} ${visible(pr.branch)} at ${pr.sha.slice(0, 12)} → ${visible(pr.base)})`;
+}
+
 export function describeTask(task: TaskRecord, cuts: readonly LogCut[] = []): string {
   const s = task.spec;
   const lines = [
@@ -64,6 +69,7 @@ export function describeTask(task: TaskRecord, cuts: readonly LogCut[] = []): st
     if (task.review.summary) lines.push(`             ${visible(task.review.summary)}`);
   }
   if (task.merge) lines.push(`  merged     ${task.merge.sha} at ${task.merge.at}`);
+  if (task.pullRequest) lines.push(pullRequestLine(task.pullRequest));
   lines.push('  history');
   for (const h of task.history)
     lines.push(`    ${h.at}  ${h.from ?? '(new)'} → ${h.to}  ${visible(h.reason)}`);

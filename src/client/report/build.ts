@@ -109,6 +109,7 @@ export function buildReport(input: BuildInput): ReportData {
       verdict: t.review?.verdict ?? null,
       summary: t.review?.summary || null,
       merge: t.merge ? { sha: t.merge.sha, short: t.merge.sha.slice(0, 12), at: t.merge.at } : null,
+      pullRequest: t.pullRequest ? { url: t.pullRequest.url, at: t.pullRequest.at } : null,
       failure: t.failure
         ? { code: t.failure.code, attribution: t.failure.attribution, reason: t.failure.reason }
         : null,

@@ -103,6 +103,7 @@ function tasksTable(tasks: readonly TaskDigest[]): string {
       .join(' ');
     const result = [
       t.merge ? `merged <code>${esc(t.merge.short)}</code> ${esc(shortTime(t.merge.at))}` : '',
+      t.pullRequest ? `pull request <a href="${esc(t.pullRequest.url)}">${esc(t.pullRequest.url)}</a>` : '',
       t.why ? esc(t.why) : '',
       t.summary ? `<span class="muted">${esc(t.summary)}</span>` : '',
     ]

@@ -62,10 +62,19 @@ const STATE_MARK: Record<string, string> = {
   pending: 'pending',
 };
 
+/** pr mode: the task's pull request, linked. */
+function pullRequestLine(pr: NonNullable<TaskDigest['pullRequest']>): string {
+  // An autolink only for a plain https URL: nothing in it that Markdown would read.
+  const link = /^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9._~/-]+$/.test(pr.url) ? `<${pr.url}>` : md(pr.url);
+  return `- pull request: ${link} opened at ${shortTime(pr.at)}`;
+}
+
 function taskSection(t: TaskDigest): string[] {
-  const state = `${STATE_MARK[t.state] ?? t.state}${t.parked ? `, parked: ${md(t.parked)}` : ''}`;
+  const mark = t.pullRequest ? 'pull request open' : (STATE_MARK[t.state] ?? t.state);
+  const state = `${mark}${t.parked ? `, parked: ${md(t.parked)}` : ''}`;
   const lines = [`### ${md(t.title)} (${md(t.id)}): ${state}`, ''];
   if (t.merge) lines.push(`- merged as ${md(t.merge.short)} at ${shortTime(t.merge.at)}`);
+  if (t.pullRequest) lines.push(pullRequestLine(t.pullRequest));
   if (t.why) lines.push(`- why: ${md(t.why)}`);
   lines.push(
     `- duration: ${duration(t.durationMs)} (${shortTime(t.startedAt)} → ${t.endedAt ? shortTime(t.endedAt) : 'still going'}), round ${t.round}`,

@@ -60,6 +60,8 @@ export interface TaskDigest {
   verdict: 'approve' | 'changes' | 'reject' | null;
   summary: string | null;
   merge: { sha: string; short: string; at: string } | null;
+  /** pr mode: the pull request the task ended with (docs/merge.md#pull-requests), or null. */
+  pullRequest: { url: string; at: string } | null;
   failure: { code: FailureCode; attribution: string; reason: string } | null;
   /** One line on why the task did not merge (failed or parked), else null. */
   why: string | null;
