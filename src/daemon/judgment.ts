@@ -38,7 +38,7 @@ export class Judgment {
     });
   }
 
-  get mode(): 'llm' | 'gates' | 'manual' {
+  get mode(): 'llm' | 'claude-code' | 'gates' | 'manual' {
     return this.review.mode;
   }
 
