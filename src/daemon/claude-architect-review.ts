@@ -16,8 +16,9 @@ import { TmuxArchitectSessions, type ArchitectSessions } from '../review/archite
 import { reviewWithClaude } from '../review/claude-review.js';
 import type { JudgmentContext } from './judgment-context.js';
 
+/** Null when the session's gate commands moved the supervisor's refs: the task has failed already. */
 export type ArchitectAnswer =
-  { ok: true; verdict: Verdict } | { ok: false; reason: string; attribution: 'supervisor' };
+  { ok: true; verdict: Verdict } | { ok: false; reason: string; attribution: 'supervisor' } | null;
 
 /** The tmux sessions on the supervisor's host, on the architect's socket. */
 export function localArchitectSessions(ctx: JudgmentContext): ArchitectSessions {
@@ -56,18 +57,22 @@ export class ClaudeArchitectReview {
       session,
       reason: `the claude-code architect reviews ${task.id} (round ${task.round + 1}${resume ? ', resuming its session' : ''}) in tmux session ${session}`,
     });
-    const r = await reviewWithClaude(
-      { ...input, cwd: checkout.dir, ...(resume ? { resume } : {}) },
-      {
-        config: deps.config,
-        env: deps.env,
-        architectDir: deps.paths.architectDir,
-        session,
-        sessions: this.sessions,
-        log: (l) => deps.log(`architect: ${deps.redact(l)}`),
-        root: process.getuid?.() === 0,
-      },
+    // The session may run the gate commands, which run the branch's code: the refs check of a gate run.
+    const r = await this.ctx.guardRefs(task, repo, "the claude-code architect's session", () =>
+      reviewWithClaude(
+        { ...input, cwd: checkout.dir, ...(resume ? { resume } : {}) },
+        {
+          config: deps.config,
+          env: deps.env,
+          architectDir: deps.paths.architectDir,
+          session,
+          sessions: this.sessions,
+          log: (l) => deps.log(`architect: ${deps.redact(l)}`),
+          root: process.getuid?.() === 0,
+        },
+      ),
     );
+    if (!r) return null;
     if (r.sessionId && r.sessionId !== task.architectSession) {
       this.ctx.update(task.id, `architect session ${r.sessionId}`, { architectSession: r.sessionId });
     }

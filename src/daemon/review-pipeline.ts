@@ -125,6 +125,8 @@ export class ReviewPipeline {
     const answer = this.claude
       ? await this.claude.review(task, repo, tip, input)
       : await this.architect!.review(input);
+    // The architect's session moved the supervisor's refs (its gate commands ran the branch's code): failed.
+    if (!answer) return;
     if (!answer.ok) {
       // Never an approval by default: the task waits for a person, and the record says whose fault it is.
       this.ctx.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {

@@ -1309,4 +1309,30 @@ describe.skipIf(!('bin' in architectCli))('claude-code architect', () => {
     expect(b.log.join('\n')).toMatch(/refused 2 tool call\(s\)/);
     expect(b.task('h1').failure).toMatchObject({ code: 'rejected', attribution: 'spec' });
   }, 300_000);
+
+  it("a gate command the architect runs that moves the supervisor's main is caught, undone and blamed, never merged", async () => {
+    if (!('bin' in architectCli)) return;
+    const b = (bench = await architectBench({
+      cli: architectCli.bin,
+      gates: ['tests: { enabled: true, command: sh t.sh }'],
+    }));
+    const main = git(b.repo, 'rev-parse', 'main');
+    // Harmless in the gate run; under the architect's Bash (CLAUDECODE is set there) it moves main.
+    const script = `if [ -n "\${CLAUDECODE:-}" ]; then git -C '${b.repo}' update-ref refs/heads/main "$(git rev-parse HEAD)"; fi\n`;
+    b.server.setDefault((r) =>
+      (r.body?.tools ?? []).some((t) => t.name === 'StructuredOutput')
+        ? turns(
+            toolUse('Bash', { command: 'sh t.sh' }),
+            toolUse('StructuredOutput', { grade: 'A', verdict: 'approve', summary: 'Fine.', findings: [] }),
+          )(r)
+        : text('ok'),
+    );
+    b.reviewed('g1', { 't.sh': script });
+    b.judgment.kick();
+    await waitFor('g1 failed', () => b.task('g1').state === 'failed', 120_000);
+    expect(b.task('g1').failure).toMatchObject({ code: 'main-touched', attribution: 'spec' });
+    expect(b.task('g1').failure?.reason).toContain("the claude-code architect's session");
+    expect(git(b.repo, 'rev-parse', 'main')).toBe(main);
+    expect(b.events.some((e) => e.type === 'main.restored')).toBe(true);
+  }, 300_000);
 });
