@@ -5,6 +5,7 @@
  * session id kept on the task so the next round resumes it, and the architect events around it.
  */
 import os from 'node:os';
+import type { WorkspacePaths } from '../config/paths.js';
 import type { TaskRecord } from '../core/task.js';
 import { prepareGateCheckout } from '../git/gate-checkout.js';
 import type { Repo } from '../git/repo.js';
@@ -20,9 +21,14 @@ import type { JudgmentContext } from './judgment-context.js';
 export type ArchitectAnswer =
   { ok: true; verdict: Verdict } | { ok: false; reason: string; attribution: 'supervisor' } | null;
 
-/** The tmux sessions on the supervisor's host, on the architect's socket. */
-export function localArchitectSessions(ctx: JudgmentContext): ArchitectSessions {
-  const { paths, env } = ctx.deps;
+/**
+ * The tmux sessions on the supervisor's host, on the architect's socket: what askClaudeArchitect's
+ * `sessions` is in the daemon (reviews here; planning can take the same).
+ */
+export function localArchitectSessions(
+  paths: Pick<WorkspacePaths, 'architectDir'>,
+  env: NodeJS.ProcessEnv,
+): ArchitectSessions {
   return new TmuxArchitectSessions({
     runner: new LocalRunner(),
     dir: paths.architectDir,
@@ -34,7 +40,7 @@ export function localArchitectSessions(ctx: JudgmentContext): ArchitectSessions 
 export class ClaudeArchitectReview {
   constructor(
     private readonly ctx: JudgmentContext,
-    private readonly sessions: ArchitectSessions = localArchitectSessions(ctx),
+    private readonly sessions: ArchitectSessions = localArchitectSessions(ctx.deps.paths, ctx.deps.env),
   ) {}
 
   async review(task: TaskRecord, repo: Repo, tip: string, input: ReviewInput): Promise<ArchitectAnswer> {

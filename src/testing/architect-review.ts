@@ -47,6 +47,8 @@ export async function architectBench(o: {
   files?: Record<string, string>;
   /** YAML lines under `gates:`. */
   gates?: string[];
+  /** architect.timeout; 3m by default. */
+  timeout?: string;
 }): Promise<ArchitectBench> {
   const server = await startAnthropicServer();
   const repo = makeRepo({ 'README.md': '# app\n', ...o.files });
@@ -62,7 +64,7 @@ export async function architectBench(o: {
     '  model: loopback-model',
     `  baseURL: ${server.url}`,
     '  apiKeyEnv: NS_ACC_KEY',
-    '  timeout: 3m',
+    `  timeout: ${o.timeout ?? '3m'}`,
     '  maxTurns: 12',
     'gates:',
     '  diff: { enabled: true }',

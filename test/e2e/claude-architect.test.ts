@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { architectSocketPath } from '../../src/hosts/layout.js';
 import { LocalRunner } from '../../src/hosts/runner.js';
 import {
+  hang,
   lastUserText,
   text,
   toolResults,
@@ -151,5 +152,29 @@ describe.skipIf(!claude)('claude-code architect', () => {
     expect(git(b.repo, 'rev-parse', 'main')).toBe(main);
     // A round was not charged: the task is still in its first round.
     expect(t.round).toBe(0);
+  }, 300_000);
+
+  it('an endpoint that never answers: the session is killed at architect.timeout, the task parks, no round charged', async () => {
+    bench = await architectBench({ cli: claude!.bin, timeout: '6s' });
+    const b = bench;
+    b.server.setDefault(hang());
+    b.reviewed('d1', { 'feature.ts': 'export const value = 1;\n' });
+    b.judgment.kick();
+    await waitFor('d1 parked', () => b.task('d1').parked !== null, 120_000);
+    const t = b.task('d1');
+    expect(t.parked).toBe('architect-unavailable');
+    expect(t.round).toBe(0);
+    expect(t.review).toMatchObject({ verdict: null, attribution: 'supervisor' });
+    expect(t.review?.summary).toMatch(
+      /architect did not answer within 6s \(architect\.timeout\)|architect session failed/,
+    );
+    // Nothing of the session is left running: no process holds its session id.
+    const sid = t.architectSession ?? '';
+    expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor(
+      'no process of the killed session',
+      async () => (await new LocalRunner().run(['pgrep', '-f', sid])).exitCode === 1,
+      30_000,
+    );
   }, 300_000);
 });
