@@ -15,11 +15,10 @@ import {
   hang,
   lastUserText,
   text,
-  toolResults,
   toolUse,
-  turns,
   type RecordedRequest,
 } from '../../src/testing/anthropic-server.js';
+import { toolResults, turns } from '../../src/testing/anthropic-turns.js';
 import { ARCHITECT_KEY, architectBench, type ArchitectBench } from '../../src/testing/architect-review.js';
 import { findClaude } from '../../src/testing/claude-cli.js';
 import { git } from '../../src/testing/git.js';

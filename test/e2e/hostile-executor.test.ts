@@ -45,7 +45,8 @@ import { WorkerHost } from '../../src/hosts/worker.js';
 import { killTmuxServers } from '../../src/testing/executor-tmux.js';
 import { SSHD_MISSING, sshdAvailable, startSshd, type TestSshd } from '../../src/testing/sshd.js';
 import { tid } from '../../src/testing/ids.js';
-import { text, toolResults, turns } from '../../src/testing/anthropic-server.js';
+import { text } from '../../src/testing/anthropic-server.js';
+import { toolResults, turns } from '../../src/testing/anthropic-turns.js';
 import { ARCHITECT_KEY, architectBench, type ArchitectBench } from '../../src/testing/architect-review.js';
 import { findClaude } from '../../src/testing/claude-cli.js';
 
