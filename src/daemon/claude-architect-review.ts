@@ -17,7 +17,10 @@ import { TmuxArchitectSessions, type ArchitectSessions } from '../review/archite
 import { reviewWithClaude } from '../review/claude-review.js';
 import type { JudgmentContext } from './judgment-context.js';
 
-/** Null when the session's gate commands moved the supervisor's refs: the task has failed already. */
+/**
+ * Null when the session's gate commands moved the supervisor's refs (the task has failed already) or
+ * the daemon stopped the session (the task stays in review, unjudged).
+ */
 export type ArchitectAnswer =
   { ok: true; verdict: Verdict } | { ok: false; reason: string; attribution: 'supervisor' } | null;
 
@@ -42,6 +45,11 @@ export class ClaudeArchitectReview {
     private readonly ctx: JudgmentContext,
     private readonly sessions: ArchitectSessions = localArchitectSessions(ctx.deps.paths, ctx.deps.env),
   ) {}
+
+  /** The daemon stops: the session in progress ends now, and its task is judged again at the next start. */
+  async stop(): Promise<void> {
+    await this.sessions.stop?.();
+  }
 
   async review(task: TaskRecord, repo: Repo, tip: string, input: ReviewInput): Promise<ArchitectAnswer> {
     const { deps } = this.ctx;
@@ -78,7 +86,8 @@ export class ClaudeArchitectReview {
         },
       ),
     );
-    if (!r) return null;
+    // Refs moved (the task has failed), or the daemon is stopping: the task waits in review as it was.
+    if (!r || (!r.ok && r.code === 'stopped')) return null;
     if (r.sessionId && r.sessionId !== task.architectSession) {
       this.ctx.update(task.id, `architect session ${r.sessionId}`, { architectSession: r.sessionId });
     }

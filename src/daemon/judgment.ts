@@ -63,6 +63,7 @@ export class Judgment {
   async stop(): Promise<void> {
     this.stopped = true;
     this.queue.stop();
+    await this.review.stop();
     while (this.running) await new Promise((r) => setTimeout(r, 20));
   }
 

@@ -42,6 +42,11 @@ export class ReviewPipeline {
     this.claude = this.mode === 'claude-code' ? new ClaudeArchitectReview(ctx) : null;
   }
 
+  /** The daemon stops: a claude-code session in progress ends now instead of at its timeout. */
+  async stop(): Promise<void> {
+    await this.claude?.stop();
+  }
+
   /** Parked-because-the-architect-failed tasks get another try. */
   retryParked(): void {
     for (const t of this.ctx.deps.store.list()) {
@@ -125,7 +130,7 @@ export class ReviewPipeline {
     const answer = this.claude
       ? await this.claude.review(task, repo, tip, input)
       : await this.architect!.review(input);
-    // The architect's session moved the supervisor's refs (its gate commands ran the branch's code): failed.
+    // The architect's session moved the supervisor's refs (the task has failed), or the daemon stopped it.
     if (!answer) return;
     if (!answer.ok) {
       // Never an approval by default: the task waits for a person, and the record says whose fault it is.

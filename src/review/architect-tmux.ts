@@ -30,11 +30,15 @@ export interface SessionOutcome {
   /** Its stdout and stderr, in the order printed. */
   output: string;
   timedOut: boolean;
+  /** Ended by stop(): the daemon is stopping; nobody's fault, and nothing to record. */
+  stopped?: boolean;
 }
 
 /** Runs the architect's CLI somewhere and waits for it: tmux in the daemon, anything in unit tests. */
 export interface ArchitectSessions {
   run(r: SessionRun): Promise<SessionOutcome>;
+  /** Ends the running session at once (the daemon stops); later runs end as soon as they start. */
+  stop?(): Promise<void>;
 }
 
 /**
@@ -57,6 +61,8 @@ mv "$D/rc.tmp" "$D/rc"
 
 export class TmuxArchitectSessions implements ArchitectSessions {
   private readonly tmux: Tmux;
+  private stopped = false;
+  private current: string | null = null;
 
   constructor(
     private readonly o: {
@@ -86,19 +92,31 @@ export class TmuxArchitectSessions implements ArchitectSessions {
     writeFileSync(path.join(runDir, 'argv'), quoteArgv(r.argv), { mode: 0o600 });
     // The last run's dead pane stays for the TUI until the next run replaces it.
     await this.tmux.kill(r.session);
+    if (this.stopped) return { exitCode: null, output: '', timedOut: false, stopped: true };
     await this.tmux.newSession(r.session, r.cwd, ['sh', '-c', ARCHITECT_SH, 'nightshift-architect', runDir]);
+    this.current = r.session;
     const rcFile = path.join(runDir, 'rc');
     const deadline = performance.now() + r.timeoutMs;
     const pollMs = this.o.pollMs ?? 200;
     while (!existsSync(rcFile)) {
+      if (this.stopped) {
+        await this.tmux.kill(r.session);
+        return { exitCode: null, output: readOut(runDir), timedOut: false, stopped: true };
+      }
       if (performance.now() > deadline) {
         await this.tmux.kill(r.session);
         return { exitCode: null, output: readOut(runDir), timedOut: true };
       }
       await new Promise((res) => setTimeout(res, pollMs));
     }
+    this.current = null;
     const code = Number(readFileSync(rcFile, 'utf8').trim());
     return { exitCode: Number.isInteger(code) ? code : null, output: readOut(runDir), timedOut: false };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.current) await this.tmux.kill(this.current);
   }
 }
 

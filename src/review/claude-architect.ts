@@ -29,9 +29,12 @@ import {
 
 export type { Usage } from './claude-architect-cli.js';
 
-/** Why a call gave no value: each is the supervisor's (or its endpoint's), never the branch's. */
+/**
+ * Why a call gave no value: each is the supervisor's (or its endpoint's), never the branch's. `stopped`:
+ * the daemon stopped the session (nobody's fault; nothing to record).
+ */
 export type ClaudeArchitectFailureCode =
-  'no-credential' | 'cli-missing' | 'endpoint' | 'timeout' | 'unusable';
+  'no-credential' | 'cli-missing' | 'endpoint' | 'timeout' | 'unusable' | 'stopped';
 
 export type ClaudeArchitectResult<T> =
   | { ok: true; value: T; sessionId: string; usage: Usage | null; denials: string[] }
@@ -158,6 +161,7 @@ export async function askClaudeArchitect<T>(
       prompt: run === 1 ? opts.prompt : repairPrompt(problem),
       timeoutMs,
     });
+    if (out.stopped) return fail('stopped', 'the architect session was stopped', sessionId, usage);
     if (out.timedOut) {
       const reason = `architect did not answer within ${opts.config.timeout} (architect.timeout)`;
       log(`failed: ${reason}`);

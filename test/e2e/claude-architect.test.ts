@@ -153,6 +153,28 @@ describe.skipIf(!claude)('claude-code architect', () => {
     expect(t.round).toBe(0);
   }, 300_000);
 
+  it('a daemon that stops during a review ends the session at once; the task waits in review, unjudged', async () => {
+    bench = await architectBench({ cli: claude!.bin, timeout: '10m' });
+    const b = bench;
+    b.server.setDefault(hang());
+    b.reviewed('s1', { 'feature.ts': 'export const value = 1;\n' });
+    b.judgment.kick();
+    await b.server.waitFor((r) => (r.body?.tools ?? []).some((t) => t.name === 'StructuredOutput'), 120_000);
+    const argv = readFileSync(path.join(b.paths.architectDir, 'runs', 'ns-architect-review', 'argv'), 'utf8');
+    const sid = /'--session-id' '([0-9a-f-]{36})'/.exec(argv)?.[1] ?? '';
+    expect(sid).not.toBe('');
+    // Far sooner than the 10m timeout: stop() kills the session instead of waiting for it.
+    await b.judgment.stop();
+    const t = b.task('s1');
+    expect(t).toMatchObject({ state: 'review', parked: null, review: null, round: 0 });
+    expect(b.events.some((e) => e.type === 'architect.verdict')).toBe(false);
+    await waitFor(
+      'no process of the stopped session',
+      async () => (await new LocalRunner().run(['pgrep', '-f', sid])).exitCode === 1,
+      30_000,
+    );
+  }, 300_000);
+
   it('an endpoint that never answers: the session is killed at architect.timeout, the task parks, no round charged', async () => {
     bench = await architectBench({ cli: claude!.bin, timeout: '6s' });
     const b = bench;
