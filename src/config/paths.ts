@@ -42,6 +42,11 @@ export interface WorkspacePaths {
   baseWorktree(repo: string): string;
   /** How many tests each base commit's suite ran, kept so that one base's suite runs once. */
   baseTestCounts: string;
+  /**
+   * The claude-code architect's own directory (docs/architect.md): its Claude Code config and sessions
+   * (`claude/`), its tmux socket (`tmux/`) and each session's files (`runs/<session>/`). 0700.
+   */
+  architectDir: string;
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
   attemptLog(id: string, attempt: number): string;
@@ -81,6 +86,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     stagingWorktree: (repo) => path.join(abs, 'work', repo, '.staging'),
     baseWorktree: (repo) => path.join(abs, 'work', repo, '.base'),
     baseTestCounts: path.join(queue, 'state', 'base-tests.json'),
+    architectDir: path.join(abs, 'architect'),
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),

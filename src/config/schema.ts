@@ -185,7 +185,8 @@ export const configSchema = z.strictObject({
   providers: z.record(nameSchema, providerSchema).default({}),
   architect: z
     .strictObject({
-      mode: z.enum(['llm', 'gates', 'manual']).default('gates'),
+      /** llm: one SDK call; claude-code: a headless Claude Code session in the gate checkout (docs/architect.md). */
+      mode: z.enum(['llm', 'claude-code', 'gates', 'manual']).default('gates'),
       model: z.string().min(1).default(DEFAULT_ARCHITECT_MODEL),
       baseURL: z.string().url().nullable().default(null),
       apiKeyEnv: envName.nullable().default('ANTHROPIC_API_KEY'),
@@ -194,6 +195,12 @@ export const configSchema = z.strictObject({
       diffBudget: z.number().int().positive().default(60_000),
       /** A diff of at most this many characters also sends the changed files whole (0: never). */
       wholeFiles: z.number().int().nonnegative().default(20_000),
+      /** claude-code mode: the Claude Code CLI to run (a name on PATH or a path). */
+      cli: z.string().min(1).default('claude'),
+      /** claude-code mode: the turns one architect session may take (`--max-turns`). */
+      maxTurns: z.number().int().positive().default(40),
+      /** claude-code mode: whether the session may run the configured gate commands through Bash. */
+      runGates: z.boolean().default(true),
     })
     .prefault({}),
   gates: z

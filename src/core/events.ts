@@ -91,6 +91,29 @@ export type NightshiftEvent =
       review: number;
       done: number;
       failed: number;
+    }
+  | {
+      /** The architect began a review round (docs/architect.md). */
+      type: 'architect.started';
+      time: string;
+      task: string;
+      round: number;
+      mode: string;
+      reason: string;
+      /** The tmux session the architect runs in (claude-code mode), on the architect's socket. */
+      session?: string;
+      /** Workspace-relative file the llm mode streams its text to. */
+      stream?: string;
+    }
+  | {
+      /** The architect's answer for a review round; verdict `unavailable` when it gave none. */
+      type: 'architect.verdict';
+      time: string;
+      task: string;
+      round: number;
+      grade: string | null;
+      verdict: string;
+      reason: string;
     };
 
 export type EventType = NightshiftEvent['type'];

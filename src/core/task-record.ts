@@ -126,6 +126,11 @@ export interface TaskRecord {
   retryAt?: string | null;
   /** When the merged branch was deleted after its retention period. */
   branchPrunedAt?: string | null;
+  /**
+   * The claude-code architect's session for this task (docs/architect.md): a later review round resumes
+   * it, so the architect remembers what it asked for.
+   */
+  architectSession?: string | null;
   /** The base commit, resolved at the first dispatch; every round continues from it. */
   baseSha?: string | null;
   history: HistoryEntry[];

@@ -119,7 +119,8 @@ export class GateRuns {
     return { results, touched };
   }
 
-  private async restore(
+  /** Puts back every protected ref that differs from `before`, and says which did (the caller blames). */
+  async restore(
     repo: Repo,
     before: ReadonlyMap<string, string>,
     watched: readonly string[],

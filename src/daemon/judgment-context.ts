@@ -99,6 +99,21 @@ export class JudgmentContext {
   }
 
   /**
+   * Runs `fn` (something that may run the branch's code outside a gate run: the claude-code architect's
+   * gate commands) inside the same refs check as a gate run. Null when the refs changed: they are put
+   * back and the task has failed (refsTouched).
+   */
+  async guardRefs<T>(task: TaskRecord, repo: Repo, during: string, fn: () => Promise<T>): Promise<T | null> {
+    const watched = this.reviewBranches(task);
+    const before = await repo.protectedRefs(watched);
+    const out = await fn();
+    const touched = await this.gateRuns.restore(repo, before, watched);
+    if (touched.length === 0) return out;
+    this.refsTouched(task, touched, during);
+    return null;
+  }
+
+  /**
    * The branches a gate run must not move besides the protected refs: ns/<id> of every task of this
    * repo in review, this one's included, as each merges what its branch holds when its turn comes. Other
    * ns/ branches may be fetched meanwhile (running tasks' collection).

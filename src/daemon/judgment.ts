@@ -42,7 +42,7 @@ export class Judgment {
     );
   }
 
-  get mode(): 'llm' | 'gates' | 'manual' {
+  get mode(): 'llm' | 'claude-code' | 'gates' | 'manual' {
     return this.review.mode;
   }
 
@@ -67,6 +67,7 @@ export class Judgment {
   async stop(): Promise<void> {
     this.stopped = true;
     this.queue.stop();
+    await this.review.stop();
     while (this.running) await new Promise((r) => setTimeout(r, 20));
   }
 

@@ -14,14 +14,16 @@ import type { Repo } from '../git/repo.js';
 import { prepareGateCheckout } from '../git/gate-checkout.js';
 import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates } from '../review/gates.js';
+import { ClaudeArchitectReview } from './claude-architect-review.js';
 import { gateFindings, type JudgmentContext } from './judgment-context.js';
 
 const PARK_MANUAL = 'awaiting-approval';
 export const PARK_ARCHITECT = 'architect-unavailable';
 
 export class ReviewPipeline {
-  readonly mode: 'llm' | 'gates' | 'manual';
+  readonly mode: 'llm' | 'claude-code' | 'gates' | 'manual';
   private readonly architect: Architect | null;
+  private readonly claude: ClaudeArchitectReview | null;
   /** For the diff shown to people and the architect: each secret says `[secret: NAME]` where it was. */
   private readonly show: (text: string) => string;
 
@@ -37,6 +39,12 @@ export class ReviewPipeline {
       this.mode === 'llm'
         ? new Architect(deps.config.architect, deps.env, { log: (l) => deps.log(`architect: ${l}`) })
         : null;
+    this.claude = this.mode === 'claude-code' ? new ClaudeArchitectReview(ctx) : null;
+  }
+
+  /** The daemon stops: a claude-code session in progress ends now instead of at its timeout. */
+  async stop(): Promise<void> {
+    await this.claude?.stop();
   }
 
   /** Parked-because-the-architect-failed tasks get another try. */
@@ -101,7 +109,7 @@ export class ReviewPipeline {
       });
       return;
     }
-    if (this.mode === 'manual' || !this.architect) {
+    if (this.mode === 'manual' || (!this.architect && !this.claude)) {
       this.ctx.update(task.id, 'gates passed; waiting for a person to approve or reject', {
         parked: PARK_MANUAL,
       });
@@ -110,7 +118,7 @@ export class ReviewPipeline {
     const diff = await repo.diff(base, tip);
     // A small change also goes with its changed files whole, so the architect sees their context.
     const files = await wholeFiles(repo, base, tip, diff.length, deps.config.architect.wholeFiles);
-    const answer = await this.architect.review({
+    const input = {
       title: task.title,
       specText: deps.redact(deps.store.specText(task.id)),
       gates,
@@ -118,7 +126,12 @@ export class ReviewPipeline {
       files: files.map((f) => ({ path: this.show(f.path), content: this.show(f.content) })),
       round: task.round,
       reviewRounds: task.spec.reviewRounds,
-    });
+    };
+    const answer = this.claude
+      ? await this.claude.review(task, repo, tip, input)
+      : await this.architect!.review(input);
+    // The architect's session moved the supervisor's refs (the task has failed), or the daemon stopped it.
+    if (!answer) return;
     if (!answer.ok) {
       // Never an approval by default: the task waits for a person, and the record says whose fault it is.
       this.ctx.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {

@@ -60,3 +60,14 @@ export function attachSocketPath(workdir: string, name: string, local: { home: s
   const socket = executorSocketPath(workdir, name);
   return socket.startsWith('~/') ? socket.slice(2) : socket;
 }
+
+/** The claude-code architect's tmux socket name (docs/architect.md). */
+export const ARCHITECT_SOCKET = 'architect';
+
+/**
+ * The claude-code architect's tmux socket on the supervisor's host: `<architectDir>/tmux/architect`
+ * (or under /tmp when that path is too long, as for executors), so the TUI and `a` can find it.
+ */
+export function architectSocketPath(paths: Pick<WorkspacePaths, 'architectDir'>): string {
+  return executorSocketPath(paths.architectDir, ARCHITECT_SOCKET);
+}

@@ -18,6 +18,15 @@ export function sessionName(taskId: TaskId): string {
 }
 
 /**
+ * The claude-code architect's session for one kind of work (a review, a plan), on the architect's own
+ * socket (layout.ts: architectSocketPath). Built from sessionName, so it follows any namespacing of it.
+ */
+export function architectSessionName(purpose: 'review' | 'plan' | 'triage'): string {
+  // `architect-<purpose>` matches TASK_ID_PATTERN and is not a reserved id.
+  return sessionName(`architect-${purpose}` as TaskId);
+}
+
+/**
  * The tmux server config nightshift writes on each host (the -f file). It applies only when nightshift's
  * command starts the server: on the local host the TUI's `nightshift` session may have started it with
  * the user's own config. So remain-on-exit is not here but per ns- window (newSessionArgs), which also

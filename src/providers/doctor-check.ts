@@ -1,7 +1,10 @@
 /** One of `nightshift doctor`'s checks: what was checked where, whether it passed, and the fix. */
 export interface DoctorCheck {
-  /** `gates`: the supervisor's own gate isolation (docs/gates.md#isolation). */
-  scope: 'host' | 'provider' | 'repo' | 'workspace' | 'gates';
+  /**
+   * `gates`: the supervisor's own gate isolation (docs/gates.md#isolation); `architect`: the claude-code
+   * architect's CLI (docs/architect.md).
+   */
+  scope: 'host' | 'provider' | 'repo' | 'workspace' | 'gates' | 'architect';
   name: string;
   host: string;
   check: string;

@@ -233,7 +233,7 @@ export async function runDoctor(
   if (opts.root !== undefined) {
     checks.push(...(await repoChecks(config, opts.root)), ...(await workspaceChecks(opts.root)));
   }
-  const rank = { gates: 0, host: 1, provider: 2, repo: 3, workspace: 4 } as const;
+  const rank = { gates: 0, host: 1, provider: 2, repo: 3, workspace: 4, architect: 5 } as const;
   const order = (c: DoctorCheck) => `${rank[c.scope]}${c.name}${c.host}`;
   return checks.sort((a, b) => order(a).localeCompare(order(b)));
 }

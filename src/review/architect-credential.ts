@@ -28,28 +28,35 @@ export function pickCredential(cfg: ArchitectConfig, env: Env): Credential | nul
   return null;
 }
 
-/** What to export when `mode: llm` finds no credential: resolveArchitectMode's note, Architect's error. */
+/**
+ * What to export when `mode: llm` (or `claude-code`) finds no credential: resolveArchitectMode's note,
+ * Architect's error.
+ */
 export function missingCredential(cfg: ArchitectConfig): string {
   const names = [cfg.apiKeyEnv, cfg.authTokenEnv].filter((v): v is string => !!v);
   if (names.length === 0) {
     return (
-      'mode llm needs a key, but neither architect.apiKeyEnv nor architect.authTokenEnv names a variable: ' +
+      `mode ${cfg.mode} needs a key, but neither architect.apiKeyEnv nor architect.authTokenEnv names a variable: ` +
       'falling back to manual review (a person approves each branch). Set architect.apiKeyEnv (for example ' +
       'ANTHROPIC_API_KEY) or architect.authTokenEnv and export that variable.'
     );
   }
   const list = names.map((v) => `$${v}`).join(' or ');
   return (
-    `mode llm needs ${list}, which is not set: falling back to manual review (a person approves each ` +
+    `mode ${cfg.mode} needs ${list}, which is not set: falling back to manual review (a person approves each ` +
     `branch). Export ${names.join(' or ')} in the supervisor's environment to use the architect.`
   );
 }
 
-/** The mode in effect: `llm` without its key variable falls back to `manual`, with a note saying so. */
+/**
+ * The mode in effect: `llm` or `claude-code` without its key variable falls back to `manual`, with a
+ * note saying so.
+ */
 export function resolveArchitectMode(
   cfg: ArchitectConfig,
   env: Env,
 ): { mode: ArchitectMode; note: string | null } {
-  if (cfg.mode !== 'llm' || pickCredential(cfg, env)) return { mode: cfg.mode, note: null };
+  const needsKey = cfg.mode === 'llm' || cfg.mode === 'claude-code';
+  if (!needsKey || pickCredential(cfg, env)) return { mode: cfg.mode, note: null };
   return { mode: 'manual', note: missingCredential(cfg) };
 }

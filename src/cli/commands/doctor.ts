@@ -9,7 +9,7 @@ export function registerDoctor(ctx: CommandContext): void {
   ctx.program
     .command('doctor')
     .description(
-      'check hosts (reachable, workdir writable, tmux, git, node, load), providers (binary, version, live probe), repos (exists, main, its checkout) and that the workspace is in no git repository',
+      'check hosts (reachable, workdir writable, tmux, git, node, load), providers (binary, version, live probe), the claude-code architect (CLI, version, live probe), repos (exists, main, its checkout) and that the workspace is in no git repository',
     )
     .option('--json', 'print the checks as JSON')
     .option('--no-probe', 'skip the live provider probes')
@@ -27,6 +27,13 @@ export function registerDoctor(ctx: CommandContext): void {
         now: ctx.io.clock.now(),
         root: paths.root,
       });
+      const { claudeArchitectChecks } = await import('../../review/claude-architect-probe.js');
+      checks.push(
+        ...(await claudeArchitectChecks(config, ctx.io.env, {
+          architectDir: paths.architectDir,
+          probe: opts.probe,
+        })),
+      );
       await Promise.all([...hosts.values()].map((h) => h.runner.close().catch(() => undefined)));
       const failed = checks.filter((c) => !c.ok && c.level === 'error');
       if (opts.json) printJson(ctx.io, { ok: failed.length === 0, checks });
