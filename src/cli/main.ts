@@ -50,6 +50,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
     init,
     lint,
     ls,
+    notify,
     providers,
     report,
     schema,
@@ -66,6 +67,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
     import('./commands/init.js'),
     import('./commands/lint.js'),
     import('./commands/ls.js'),
+    import('./commands/notify.js'),
     import('./commands/providers.js'),
     import('./commands/report.js'),
     import('./commands/schema.js'),
@@ -88,6 +90,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
   demo.registerDemo(ctx);
   providers.registerProviders(ctx);
   report.registerReport(ctx);
+  notify.registerNotify(ctx);
 }
 
 /** The command `word` was most likely meant as: a close spelling, or the command it starts with. */
