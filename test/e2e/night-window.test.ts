@@ -200,3 +200,37 @@ describe('notifications from a running daemon', () => {
     expect(texts().filter((t) => t.includes('provider bad is paused'))).toHaveLength(1);
   }, 120_000);
 });
+
+describe('a task parked for a person', () => {
+  it('is one notice, with its id, reason and what to do', async () => {
+    const hook = await startNotifyServer();
+    servers.push(hook);
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local] }',
+      extra: [
+        'architect: { mode: manual }',
+        'defaults: { livenessEvery: 1s, monitorEvery: 1h }',
+        'notify: [{ kind: webhook, urlEnv: NS_TEST_HOOK_URL, events: [parked] }]',
+      ].join('\n'),
+    });
+    const sup = night.supervisor({ env: { ...process.env, NS_TEST_HOOK_URL: hook.url } });
+    await sup.start();
+    night.dropSpec(
+      'p1.md',
+      scriptedSpec('p1', 'write "test_it.txt" "def test_it(): pass"\ncommit "work"\nexit 0', [
+        'reviewRounds: 0',
+      ]),
+    );
+    const parked = await waitFor(
+      'p1 parked',
+      () => sup.store.list().find((t) => t.id === 'p1')?.parked,
+      90_000,
+    );
+    await waitFor('the notice', () => hook.requests[0], 30_000);
+    const body = JSON.parse(hook.requests[0]!.body) as Record<string, string>;
+    expect(body['kind']).toBe('parked');
+    expect(body['title']).toBe(`nightshift: p1 waits for you (${parked})`);
+    expect(body['text']).toContain('nightshift show p1');
+    expect(hook.requests).toHaveLength(1);
+  }, 150_000);
+});
