@@ -180,6 +180,7 @@ export class Supervisor {
         this.nextPollMono = Math.min(this.nextPollMono, this.clock.monotonic());
       },
       stopping: () => this.stopping,
+      notify: (n) => this.notifier.send(n),
     };
     this.watcher = new Watcher(this.ctx, (live, worker, exit) => this.collector.exited(live, worker, exit));
     this.window = new NightWindowKeeper(this.ctx, (end) =>

@@ -142,13 +142,25 @@ describe('the night window', () => {
       providers: '  good: { kind: scripted, hosts: [local], concurrency: 1 }',
       extra: [WINDOW, 'notify: [{ kind: webhook, urlEnv: NS_TEST_HOOK_URL }]'].join('\n'),
     });
-    // Two seconds before the end, on a clock that then runs on by itself.
-    const clock = new ShiftClock(at(6, 59, 58));
-    const result = await runCli(['-w', night.root, 'daemon', '--until-window-end'], {
+    // Half an hour before the end; once the daemon runs (its state says so), the clock jumps past the end.
+    const clock = new ShiftClock(at(6, 30));
+    const running = runCli(['-w', night.root, 'daemon', '--until-window-end'], {
       cwd: night.root,
       clock,
       env: { ...process.env, NS_TEST_HOOK_URL: hook.url, NIGHTSHIFT_TMUX_SOCKET: night.socket },
     });
+    const n = night;
+    // Running, and its provider probed (a probe in flight at the exit would write on during cleanup).
+    await waitFor(
+      'the daemon running',
+      () => {
+        const state = readDaemonState(n.paths);
+        return state?.window?.startsWith('window closing') && state.providers[0]?.lastProbe;
+      },
+      60_000,
+    );
+    clock.jumpTo(at(7, 0, 30));
+    const result = await running;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('stopped (--until-window-end: the night window ended)');
     expect(readdirSync(night.paths.reports).some((f) => f.startsWith('report-'))).toBe(true);
