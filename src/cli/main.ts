@@ -50,6 +50,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
     init,
     lint,
     ls,
+    notify,
     providers,
     report,
     schema,
@@ -66,6 +67,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
     import('./commands/init.js'),
     import('./commands/lint.js'),
     import('./commands/ls.js'),
+    import('./commands/notify.js'),
     import('./commands/providers.js'),
     import('./commands/report.js'),
     import('./commands/schema.js'),
@@ -90,6 +92,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
   report.registerReport(ctx);
   // Loaded apart from the list above so that other commands can join it without touching this one.
   (await import('./commands/import.js')).registerImport(ctx);
+  notify.registerNotify(ctx);
 }
 
 /** The command `word` was most likely meant as: a close spelling, or the command it starts with. */

@@ -35,6 +35,8 @@ export function restartReason(path: Path): string | null {
   if (top === 'repos') return 'repositories are opened when the daemon starts';
   if (top === 'architect') return 'the architect is set up when the daemon starts';
   if (top === 'gates' && name === 'sandbox') return 'the gate sandbox is probed once per daemon';
+  // The notifiers' URLs are secrets: the redactor knows them from the start. `window` applies live.
+  if (top === 'notify') return 'notifiers (their URLs are secrets) are set up when the daemon starts';
   if (top === 'providers') {
     if (field === undefined) return 'providers are set up when the daemon starts';
     if (field === 'secretEnv') return 'secret values are known to the redactor from the start';

@@ -7,6 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import { GRADES, gradePoints } from '../core/grades.js';
 import { RESERVED_IDS, TASK_ID_PATTERN, refNameProblem } from '../core/ids.js';
 import { DEFAULT_ARCHITECT_MODEL } from './models.js';
+import { notifySchema, windowSchema } from './integrations.js';
 
 export const nameSchema = z
   .string()
@@ -273,6 +274,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   lint: z.strictObject({ strict: z.boolean().default(false) }).prefault({}),
+  /** Where notices go (webhook, Slack, ntfy): config/integrations.ts, docs/integrations.md. */
+  notify: notifySchema,
+  /** The night window in local time (start, stopStarting, end), or null: always open. */
+  window: windowSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,6 +1,7 @@
 /**
  * The secret values a workspace knows of: the environment variables named by each provider's
- * `secretEnv` and by the architect's `apiKeyEnv` / `authTokenEnv`, as set in `env`. Everything nightshift
+ * `secretEnv`, by the architect's `apiKeyEnv` / `authTokenEnv` and by each notifier's `urlEnv` /
+ * `tokenEnv`, as set in `env`. Everything nightshift
  * writes (task records, applied requests, events, logs, reports) passes through a redactor built from
  * these; a variable that is unset is simply not a secret to hide.
  */
@@ -15,6 +16,11 @@ export function secretNames(config: Config): Set<string> {
   }
   if (config.architect.apiKeyEnv) names.add(config.architect.apiKeyEnv);
   if (config.architect.authTokenEnv) names.add(config.architect.authTokenEnv);
+  // A notifier's URL may hold a token (Slack's does): the variable holding it is a secret like a key.
+  for (const n of config.notify) {
+    if (n.urlEnv) names.add(n.urlEnv);
+    if (n.kind === 'ntfy' && n.tokenEnv) names.add(n.tokenEnv);
+  }
   return names;
 }
 

@@ -82,6 +82,10 @@ export type NightshiftEvent =
       reason: string;
     }
   | { type: 'monitor.breaker'; time: string; reason: string }
+  /** A notice given up after its tries (daemon/notify.ts): `notifier` names it, never by its URL. */
+  | { type: 'notify.failed'; time: string; notifier: string; notice: string; reason: string }
+  /** The night window's end (core/window.ts): running work parked, the report written. */
+  | { type: 'window.ended'; time: string; reason: string }
   | {
       type: 'monitor.cycle';
       time: string;

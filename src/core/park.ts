@@ -1,5 +1,5 @@
 /**
- * Why a task in `review` waits (its `parked` field). One closed set: the merge queue skips a parked task,
+ * Why a task in `review` (or, for `window-ended`, `pending`) waits (its `parked` field). One closed set: the merge queue skips a parked task,
  * and docs/merge.md#parks says what each means and what to do. Records on disk are checked against it
  * where task.json is read (queue/task-file.ts).
  */
@@ -28,9 +28,34 @@ export const PARK_REASONS = [
   'pr-retry',
   /** pr mode: the pull request could not be opened after every retry (gh not logged in, say). */
   'pr-failed',
+  /**
+   * The night window ended while the attempt ran (core/window.ts): it was salvaged and its task waits,
+   * pending, for the next window. No attempt is charged: it is nobody's fault.
+   */
+  'window-ended',
 ] as const;
 
 export type ParkReason = (typeof PARK_REASONS)[number];
+
+/**
+ * The parks a person must act on (a notice says so): not those that resume by themselves (the
+ * architect back, a checkout clean again, the next window).
+ */
+export const PARK_NEEDS_PERSON: Readonly<Record<ParkReason, boolean>> = {
+  'awaiting-approval': true,
+  'needs-human': true,
+  'architect-unavailable': false,
+  'checkout-dirty': false,
+  'judgment-error': true,
+  'missing-branch': true,
+  'no-main': true,
+  diverged: true,
+  'push-failed': true,
+  'merge-retries': true,
+  'pr-retry': false,
+  'pr-failed': true,
+  'window-ended': false,
+};
 
 export function isParkReason(value: unknown): value is ParkReason {
   return typeof value === 'string' && (PARK_REASONS as readonly string[]).includes(value);

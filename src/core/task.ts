@@ -231,6 +231,22 @@ export function enterFailed(task: TaskRecord, f: FailureInput): Transition {
   );
 }
 
+/**
+ * running → pending, parked `window-ended`: the night window ended while the attempt ran; it was killed
+ * (its worktree salvaged) and the task waits for the next window. The attempt is closed as `killed`
+ * with no failure code, so it charges nothing: it is nobody's fault.
+ */
+export function enterWindowEnded(task: TaskRecord, at: { now: number; reason: string }): Transition {
+  const attempts = finishAttempt(task, {
+    endedAt: iso(at.now),
+    outcome: 'killed',
+    attribution: null,
+    code: null,
+    reason: at.reason,
+  });
+  return move(task, 'pending', at.now, at.reason, { attempts, parked: 'window-ended', retryAt: null });
+}
+
 /** review → pending: another round on the same branch, with the review attached. */
 /** A precondition of one edge beyond the state table: refused with the same stable code. */
 function refuse(task: TaskRecord, message: string, hint: string): never {

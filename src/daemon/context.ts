@@ -16,6 +16,7 @@ import type { ToggleStore } from '../queue/toggles.js';
 import { attemptSucceeded, liveLimit, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
 import type { Fleet } from './fleet.js';
+import type { Notice } from './notify.js';
 import type { AttemptRegistry } from './registry.js';
 
 export interface DaemonContext {
@@ -41,6 +42,8 @@ export interface DaemonContext {
   pollSoon(): void;
   /** Whether the daemon is stopping (background loops end). */
   stopping(): boolean;
+  /** Tells people (the config's `notify` list, notify.ts): never throws, never waits. Optional for test contexts. */
+  notify?(n: Notice): void;
 }
 
 export type AttemptFailOutcome = Extract<AttemptOutcome, 'failed' | 'timeout' | 'idle' | 'lost'>;

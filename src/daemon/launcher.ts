@@ -31,11 +31,19 @@ export class Launcher {
     private readonly ctx: DaemonContext,
     /** Called once an attempt runs on `worker` (the watcher starts waiting for its exit signal). */
     private readonly onLaunched: (worker: HostPort) => void,
+    /** Why nothing new may start now (the night window: night-window.ts), or null. */
+    private readonly closed: () => string | null = () => null,
   ) {}
 
   async dispatch(): Promise<void> {
     const { ctx } = this;
     const tasks = ctx.store.list();
+    const closed = this.closed();
+    if (closed !== null) {
+      this.waiting.clear();
+      for (const t of tasks) if (t.state === 'pending') this.waiting.set(t.id, closed);
+      return;
+    }
     const byId = new Map(tasks.map((t) => [t.id, t]));
     const toggles = ctx.toggles.read();
     const running = ctx.attempts.slots('provider');

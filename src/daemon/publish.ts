@@ -1,7 +1,7 @@
 /**
  * The daemon's published view (queue/state/daemon.json, state-file.ts): each provider's breaker, live
  * limit and why, what runs, its grade and throttle; each host over its thresholds; why each pending task
- * waits. Clients read it through client/ only.
+ * waits; the night window's state. Clients read it through client/ only.
  */
 import os from 'node:os';
 import type { DaemonContext } from './context.js';
@@ -11,7 +11,7 @@ import { writeDaemonState, type PublishedState } from './state-file.js';
 
 export function publishState(
   ctx: DaemonContext,
-  daemon: { startedAt: number; waiting: ReadonlyMap<string, string> },
+  daemon: { startedAt: number; waiting: ReadonlyMap<string, string>; window?: string | null },
   previous: PublishedState | null,
 ): PublishedState {
   const running = ctx.attempts.slots('provider');
@@ -39,6 +39,7 @@ export function publishState(
         over: ctx.fleet.hostState.get(name)?.over ?? [],
       })),
       waiting: daemon.waiting,
+      window: daemon.window ?? null,
     },
     previous,
   );

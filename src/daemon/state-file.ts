@@ -25,6 +25,8 @@ export interface DaemonState {
   }[];
   hosts: { name: string; over: string[] }[];
   waiting: Record<string, string>;
+  /** The night window's state ("window open: starting new work until 06:00"), or null without one. */
+  window?: string | null;
 }
 
 /** What writeDaemonState last wrote, to tell whether the next state differs. */

@@ -37,6 +37,9 @@ import { settleWhenIdle } from './idle.js';
 import { reconfiguredHealth } from './control.js';
 import { realTimers, TickLoop, type TickFailure, type Timers } from './loop.js';
 import { monitorCycle } from './monitor.js';
+import { NightWindowKeeper, type WindowEnd } from './night-window.js';
+import { daemonNotifier, followEvents, windowEndNotices, type EventNotices } from './notices.js';
+import type { Notifier } from './notify.js';
 import { AttemptRegistry } from './registry.js';
 import { publishState } from './publish.js';
 import type { PublishedState } from './state-file.js';
@@ -69,13 +72,26 @@ export interface SupervisorOptions {
   timers?: Timers;
   /** Applies stop and reload requests (daemon/control.ts); without it they are refused. */
   control?: Pick<RequestHooks, 'stop' | 'reload'>;
+  /** Where notices go (default: the config's `notify` list over node's fetch). */
+  notifier?: Notifier;
+  /**
+   * Writes the morning report at the window's end (the CLI's, which may read the report model) and
+   * says where and in one line what it holds; without it no report is written.
+   */
+  report?: (end: WindowEnd) => { path: string; summary: string } | null;
 }
+
+/** How long the last notices may take when the daemon stops (on its own: it is about to exit). */
+const STOP_NOTICE_MS = 10_000;
+const HALT_NOTICE_MS = 5_000;
 
 export class Supervisor {
   readonly store: QueueStore;
   readonly toggles: ToggleStore;
   readonly events: EventLog;
   readonly fleet: Fleet;
+  readonly notifier: Notifier;
+  readonly window: NightWindowKeeper;
   readonly attempts = new AttemptRegistry();
   judgment: Judgment | null = null;
   /** Why the daemon stopped on its own, once it has (null otherwise). */
@@ -86,6 +102,7 @@ export class Supervisor {
   private readonly collector: Collector;
   private readonly loop: TickLoop;
   private readonly redact: Redactor;
+  private readonly notices: EventNotices;
   private lock: WorkspaceLock | null = null;
   private queueWatcher: QueueWatcher | null = null;
   /** The workspace's own directory: its removal wakes the loop, which then stops (classify). */
@@ -123,6 +140,18 @@ export class Supervisor {
       ...(opts.probeBackoff ? { probeBackoff: opts.probeBackoff } : {}),
     });
     this.events.subscribe((e) => opts.log?.(this.redact(describeEvent(e))));
+    this.notifier =
+      opts.notifier ??
+      daemonNotifier({
+        config: opts.config,
+        env: opts.env,
+        clock: opts.clock,
+        events: this.events,
+        redact: this.redact,
+        log: (line) => opts.log?.(line),
+      });
+    // A breaker opening, a task parked for a person: each is a notice (notices.ts).
+    this.notices = followEvents(this.events, this.notifier, this.store, this.fleet);
     // An event that cannot be written (a full disk) stops the daemon once, wherever it was emitted.
     this.events.onWriteError = (err) => {
       const verdict = this.classify(err);
@@ -151,9 +180,17 @@ export class Supervisor {
         this.nextPollMono = Math.min(this.nextPollMono, this.clock.monotonic());
       },
       stopping: () => this.stopping,
+      notify: (n) => this.notifier.send(n),
     };
     this.watcher = new Watcher(this.ctx, (live, worker, exit) => this.collector.exited(live, worker, exit));
-    this.launcher = new Launcher(this.ctx, (worker) => this.watcher.watchExits(worker));
+    this.window = new NightWindowKeeper(this.ctx, (end) =>
+      windowEndNotices(this.ctx, this.notifier, end, opts.report),
+    );
+    this.launcher = new Launcher(
+      this.ctx,
+      (worker) => this.watcher.watchExits(worker),
+      () => this.window.waitReason(),
+    );
     this.collector = new Collector(
       this.ctx,
       (id) => this.launcher.localRepoOf(this.store.get(id)),
@@ -186,6 +223,7 @@ export class Supervisor {
     }
     this.store.recover();
     this.fleet.seedGrades(this.store.list());
+    this.notices.seed(this.store.list(), this.fleet.health.values());
     this.events.emit({
       type: 'daemon.started',
       time: this.iso(),
@@ -242,6 +280,9 @@ export class Supervisor {
     await Promise.all(this.attempts.pending());
     await this.judgment?.stop();
     await this.watcher.stop();
+    // Notices still queued (the window's report, say) get a bounded last chance; then no more retries.
+    await this.notifier.flush(this.haltMessage === null ? STOP_NOTICE_MS : HALT_NOTICE_MS);
+    this.notifier.close();
     // The last words go to the event log unless the disk is what stopped us.
     try {
       this.events.emit({ type: 'daemon.stopped', time: this.iso(), reason });
@@ -260,6 +301,11 @@ export class Supervisor {
       this.idleWaiters.push(resolve);
       this.wake();
     });
+  }
+
+  /** Resolves at the night window's next end, once its work is parked and its report written. */
+  untilWindowEnd(): Promise<void> {
+    return this.window.untilEnd();
   }
 
   /** One monitor cycle now (for --once and on demand). */
@@ -303,6 +349,11 @@ export class Supervisor {
     if (this.stopping) return;
     this.haltMessage = message;
     this.ctx.log(message);
+    this.notifier.send({
+      kind: 'daemon-stopped',
+      title: 'nightshift: the daemon stopped on its own',
+      text: `${message}\nExecutors keep running in tmux; a new daemon adopts them.`,
+    });
     void this.stop(reason)
       .catch((err: unknown) => this.ctx.log(`stopping failed: ${coerceError(err).describe()}`))
       .finally(() => this.opts.exit?.(exitCode, message));
@@ -357,6 +408,8 @@ export class Supervisor {
     );
     // Reviews first: kick() only starts the judgment loop, which must not wait for this tick's launches.
     this.judgment?.kick();
+    // The night window's end parks what still runs (night-window.ts); outside it nothing launches.
+    await this.window.check();
     // Sessions of attempts given up on a host that answers again end before anything launches there.
     if (this.fleet.abandoned.length) await this.watcher.reapAbandoned();
     await this.launcher.dispatch();
@@ -376,7 +429,7 @@ export class Supervisor {
 
   private nextDue(): number {
     const now = this.clock.monotonic();
-    const due: number[] = [this.nextMonitorMono, this.nextInboxMono];
+    const due: number[] = [this.nextMonitorMono, this.nextInboxMono, this.window.nextDue()];
     if (this.attempts.busy()) due.push(this.nextPollMono, this.nextLivenessMono);
     if (this.fleet.abandoned.length) due.push(now + (this.opts.loadEveryMs ?? 30_000));
     for (const h of this.fleet.health.values())
@@ -406,7 +459,7 @@ export class Supervisor {
   private publish(): void {
     this.published = publishState(
       this.ctx,
-      { startedAt: this.startedAt, waiting: this.launcher.waiting },
+      { startedAt: this.startedAt, waiting: this.launcher.waiting, window: this.window.describe() },
       this.published,
     );
   }

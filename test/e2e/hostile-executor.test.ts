@@ -50,6 +50,7 @@ import { text } from '../../src/testing/anthropic-server.js';
 import { toolResults, turns } from '../../src/testing/anthropic-turns.js';
 import { ARCHITECT_KEY, architectBench, type ArchitectBench } from '../../src/testing/architect-review.js';
 import { findClaude } from '../../src/testing/claude-cli.js';
+import { startNotifyServer, type NotifyServer } from '../../src/testing/notify-server.js';
 
 describe('nothing outside nightshift is touched', () => {
   const FAST = 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }';
@@ -1439,4 +1440,57 @@ describe.skipIf(!('bin' in architectCli))('claude-code architect', () => {
     expect(git(b.repo, 'rev-parse', 'main')).toBe(main);
     expect(b.events.some((e) => e.type === 'main.restored')).toBe(true);
   }, 300_000);
+});
+
+describe('notifications', () => {
+  const TOKEN = `hooktok-${process.pid}-7c1d2e3f4a`;
+  let night: Night | null = null;
+  let server: NotifyServer | null = null;
+  let saved: string | undefined;
+  afterEach(async () => {
+    await night?.cleanup();
+    night = null;
+    await server?.close();
+    if (saved === undefined) delete process.env['NS_HOSTILE_HOOK_URL'];
+    else process.env['NS_HOSTILE_HOOK_URL'] = saved;
+  });
+
+  it("an executor can neither read a notifier's URL from its environment nor leak it through its output", async () => {
+    server = await startNotifyServer();
+    // In the daemon's own environment, as a person's shell exports it (the tmux server is started from it).
+    saved = process.env['NS_HOSTILE_HOOK_URL'];
+    process.env['NS_HOSTILE_HOOK_URL'] = `${server.url}/services/${TOKEN}`;
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local] }',
+      extra: [
+        'defaults: { livenessEvery: 1s, monitorEvery: 1h }',
+        'notify: [{ kind: webhook, urlEnv: NS_HOSTILE_HOOK_URL }]',
+      ].join('\n'),
+    });
+    const lines: string[] = [];
+    const sup = night.supervisor({ log: (l) => lines.push(l) });
+    await sup.start();
+    const script = [
+      "sh \"env > stolen.txt; cat /proc/$PPID/environ 2>/dev/null | tr '\\\\0' '\\\\n' >> stolen.txt; echo url=[$NS_HOSTILE_HOOK_URL]\"",
+      `print ${JSON.stringify('x'.repeat(20_000))}`,
+      'commit "take what the environment holds"',
+      'exit 0',
+    ].join('\n');
+    night.dropSpec('thief.md', scriptedSpec('thief', script));
+    await waitFor(
+      'the thief ran',
+      () => sup.store.list().find((t) => t.id === 'thief' && t.state !== 'running' && t.state !== 'pending'),
+      60_000,
+    );
+    const log = readFileSync(night.paths.attemptLog(tid('thief'), 1), 'utf8');
+    // The variable was simply not there: not even redacted.
+    expect(log).toContain('url=[]');
+    const stolen = git(night.repo, 'show', 'ns/thief:stolen.txt');
+    expect(stolen.length).toBeGreaterThan(0);
+    await sup.stop('test');
+    for (const text of [log, stolen, readFileSync(night.paths.events, 'utf8'), lines.join('\n')]) {
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain('NS_HOSTILE_HOOK_URL=');
+    }
+  }, 120_000);
 });

@@ -63,6 +63,9 @@ export function registerLs(ctx: CommandContext): void {
       if (toggles.frozen) ctx.io.stdout('FROZEN: no new work starts (nightshift thaw)\n');
       if (toggles.frozenProviders.length)
         ctx.io.stdout(`frozen providers: ${toggles.frozenProviders.join(', ')}\n`);
+      // The night window's state, as the daemon published it ("window open: starting new work until 06:00").
+      const windowLine = client.daemonState()?.window;
+      if (windowLine) ctx.io.stdout(`${visible(windowLine)}\n`);
       if (tasks.length === 0) {
         ctx.io.stdout(
           opts.state

@@ -24,6 +24,7 @@ export function Header({ view, readOnly, width }: HeaderProps) {
         {readOnly ? <Text color="yellow"> [read-only]</Text> : null}
         <Text color={theme.dim}> {cut(view.workspace, Math.max(10, Math.floor(width / 3)))} </Text>
         <Text color={view.daemonAlive ? 'green' : 'yellow'}>{view.daemon}</Text>
+        {view.window ? <Text color={theme.dim}>{` · ${view.window}`}</Text> : null}
         {frozen ? (
           <Text backgroundColor={theme.frozen} color="white" bold>
             {' '}

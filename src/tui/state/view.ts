@@ -26,6 +26,8 @@ export interface HeaderView {
   collecting: number;
   perHour: number;
   avgGrade: string;
+  /** The night window's state as the daemon published it, or null (no window, no daemon). */
+  window?: string | null;
 }
 
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
@@ -81,6 +83,7 @@ export function headerView(
     collecting,
     perHour: mergedWithin(snap.tasks, now, HOUR_MS).length,
     avgGrade: averageGrade(gradedTonight(snap.tasks, now)),
+    window: d ? (snap.daemonState?.window ?? null) : null,
   };
 }
 
