@@ -57,6 +57,45 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an enviro
 /** A command line: a string (run as given by the operator's config) or an argv array. */
 const commandSchema = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 
+/** A path inside the gate's checkout: relative, without `..`. */
+const checkoutPath = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..'),
+    'expected a path relative to the checkout, without ".."',
+  );
+/** A setup hook (docs/integrations.md#setup-hooks): an operator's command run around an attempt or the gates. */
+const hookSchema = z.strictObject({
+  command: commandSchema,
+  timeout: durationSchema.default('10m'),
+});
+
+/**
+ * `afterCreate` may be cached: the files of `cacheKey` (relative to the worktree) hash to a key, and the
+ * `cachePaths` the hook made are kept per repo on the host and restored instead of running it again.
+ */
+const afterCreateSchema = hookSchema
+  .extend({
+    cacheKey: z.array(checkoutPath).min(1).optional(),
+    cachePaths: z.array(checkoutPath).min(1).optional(),
+  })
+  .refine((h) => (h.cacheKey === undefined) === (h.cachePaths === undefined), {
+    message: 'cacheKey and cachePaths go together: the files that key the cache and the paths it keeps',
+  });
+
+/** Setup hooks per repository: from this config only, never from the branch. */
+const hooksSchema = z.strictObject({
+  /** On the worker, when an attempt's worktree is made, before beforeRun (npm ci, uv sync, …). */
+  afterCreate: afterCreateSchema.optional(),
+  /** On the worker, in the worktree, before each attempt's executor starts. */
+  beforeRun: hookSchema.optional(),
+  /** On the worker, after the executor ends, whatever its outcome: a failure is logged, nothing more. */
+  afterRun: hookSchema.optional(),
+  /** In the isolated gate checkout before the gates, under the gates' sandbox and environment. */
+  beforeGate: hookSchema.optional(),
+});
+
 const repoSchema = z.strictObject({
   path: z.string().min(1),
   main: branchSchema.default('main'),
@@ -66,6 +105,8 @@ const repoSchema = z.strictObject({
     .nullable()
     .default(null),
   merge: z.enum(['rebase', 'merge-commit', 'squash']).default('rebase'),
+  /** Setup hooks (docs/integrations.md#setup-hooks). */
+  hooks: hooksSchema.prefault({}),
 });
 
 const hostLimits = {
@@ -124,14 +165,6 @@ const gradeFloorSchema = z
 
 const gateToggle = { enabled: z.boolean() };
 
-/** A path inside the gate's checkout: relative, without `..`. */
-const checkoutPath = z
-  .string()
-  .min(1)
-  .refine(
-    (p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..'),
-    'expected a path relative to the checkout, without ".."',
-  );
 /** The tests command's structured report: a path, or a path and its format (auto-detected by default). */
 const reportSchema = z.union([
   checkoutPath,
@@ -234,3 +267,5 @@ export type Config = z.output<typeof configSchema>;
 export type ProviderConfig = Config['providers'][string];
 export type HostConfig = Config['hosts'][string];
 export type RepoConfig = Config['repos'][string];
+export type HooksConfig = RepoConfig['hooks'];
+export type HookName = keyof HooksConfig;

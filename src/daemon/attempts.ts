@@ -23,6 +23,7 @@ import { StreamRedactor, type Redactor } from '../lib/redact.js';
 import { capShape, compactLog, type CapShape, type CutState } from './log-cap.js';
 import { resumeSessionFor } from './resume.js';
 import type { AttemptStatus, ExitRecord } from '../hosts/worker.js';
+import type { LaunchSpec } from '../hosts/worker-types.js';
 import type { HostPort } from './host-port.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { lastLine } from '../providers/failures.js';
@@ -105,6 +106,8 @@ export interface LaunchDeps {
   env: NodeJS.ProcessEnv;
   /** Where earlier attempts' logs are: a later review round resumes their session (resume.ts). */
   paths?: WorkspacePaths;
+  /** The repo's worker-side setup hooks for a launch on `host` (SetupHooks.launchHooks). */
+  hooks?: (host: string, repo: string) => LaunchSpec['hooks'];
 }
 
 /**
@@ -168,6 +171,7 @@ export async function launchAttempt(
     secretKeys: cmd.secretKeys,
     stdin,
     prompt,
+    hooks: deps.hooks?.(worker.name, task.spec.repo),
   });
 }
 

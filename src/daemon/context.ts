@@ -16,6 +16,7 @@ import type { ToggleStore } from '../queue/toggles.js';
 import { attemptSucceeded, liveLimit, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
 import type { Fleet } from './fleet.js';
+import type { SetupHooks } from './setup-hooks.js';
 import type { AttemptRegistry } from './registry.js';
 
 export interface DaemonContext {
@@ -31,6 +32,8 @@ export interface DaemonContext {
   readonly attempts: AttemptRegistry;
   readonly redact: Redactor;
   readonly random: () => number;
+  /** The repos' setup hooks: failures' blame, repos held back, the hosts' afterCreate caches. */
+  readonly setupHooks: SetupHooks;
   /** The retry backoff (a reload may change it). */
   backoff: BackoffPolicy;
   /** One line for logs/daemon.log (already redacted by the caller's sink). */

@@ -91,6 +91,7 @@ export class JudgmentContext {
       base: call.base,
       enabled: call.enabled,
       specText: this.deps.store.specText(task.id),
+      hookLog: this.deps.paths.beforeGateLog(task.id),
       ...(call.baseSuite ? { baseSuite: call.baseSuite } : {}),
     });
     if (run.touched.length === 0) return run.results;
@@ -169,6 +170,7 @@ export class JudgmentContext {
       main: 'main',
       remote: null,
       merge: 'rebase' as const,
+      hooks: {},
     };
     const repo = new Repo(resolveRepoPath(this.deps.paths.root, repoCfg.path, os.homedir()));
     const tip = await repo.revParse(`refs/heads/ns/${task.id}`);
