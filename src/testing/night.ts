@@ -26,16 +26,23 @@ export interface Night {
 }
 
 /**
- * `providers` is the YAML body under `providers:`; `extra` is appended to the config. The workspace is a
+ * `providers` is the YAML body under `providers:`; `extra` is appended to the config; `repo` goes into
+ * the repo `app`'s entry. The workspace is a
  * new temporary directory, or `root` (created) for one that must live somewhere in particular.
  */
-export function makeNight(opts: { providers: string; extra?: string; root?: string }): Night {
+export function makeNight(opts: {
+  providers: string;
+  extra?: string;
+  root?: string;
+  /** More entries of the repo `app`'s flow map (`hooks: { … }`, say). */
+  repo?: string;
+}): Night {
   const root = opts.root ?? mkdtempSync(path.join(os.tmpdir(), 'ns-night-'));
   mkdirSync(root, { recursive: true });
   const repo = makeRepo({ 'README.md': '# app\n' });
   const text = [
     'repos:',
-    `  app: { path: ${JSON.stringify(repo)}, main: main }`,
+    `  app: { path: ${JSON.stringify(repo)}, main: main${opts.repo ? `, ${opts.repo}` : ''} }`,
     'hosts:',
     '  local: { kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }',
     'providers:',

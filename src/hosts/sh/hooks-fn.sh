@@ -102,6 +102,7 @@ ns_cache_restore() {
 # ns_cache_store <key>: right after a successful afterCreate, before the executor runs, copies the cache
 # paths into a fresh entry (replacing this repo's older ones) and sets CACHE_STORED to "<key>:<digest>".
 ns_cache_store() {
+  ns_k=$1
   ns_t="$NS_H_CACHE_DIR/.tmp-$$"
   rm -rf "$ns_t"
   mkdir -p "$ns_t/t" || return 1
@@ -118,8 +119,8 @@ ns_cache_store() {
   for ns_old in "$NS_H_CACHE_DIR"/*; do
     [ -e "$ns_old" ] && rm -rf "$ns_old"
   done
-  mv "$ns_t" "$NS_H_CACHE_DIR/$1" || { rm -rf "$ns_t"; return 1; }
-  CACHE_STORED="$1:$ns_d"
+  mv "$ns_t" "$NS_H_CACHE_DIR/$ns_k" || { rm -rf "$ns_t"; return 1; }
+  CACHE_STORED="$ns_k:$ns_d"
 }
 # ns_setup_hooks: afterCreate (restored from the cache when it can be), then beforeRun. Sets HOOK_FAILED
 # to the name of a hook that failed or timed out (the executor then does not start), CACHE_JSON for
