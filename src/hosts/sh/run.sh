@@ -13,6 +13,9 @@
 #   TMUX_TMPDIR of its own (<task-dir>/tmux-<n>), so `tmux -L <name>` finds no server of the user's;
 # - gives the executor (and so everything it starts) the marker NIGHTSHIFT_ATTEMPT=<id>.<n>.<random>,
 #   recorded with the runner's session id in <task-dir>/reap-<n> for reap.sh;
+# - runs the repo's setup hooks from <task-dir>/hooks (hosts/hooks.ts; sourced, then deleted): afterCreate
+#   (or its cache) and beforeRun before the executor, which does not start when one fails or times out
+#   (exit.json says `hook`), afterRun after it, whatever its outcome (hooks-fn.sh);
 # - tees stdout+stderr to <task-dir>/attempt-<n>.log;
 # - when the executor exits, kills (ns_reap, reap-fn.sh) every process carrying its marker, then, once the
 #   output pipe is closed, every process left in the runner's session when it leads one (in tmux it does;
