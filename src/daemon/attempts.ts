@@ -24,6 +24,7 @@ import { capShape, compactLog, type CapShape, type CutState } from './log-cap.js
 import { resumeSessionFor } from './resume.js';
 import type { AttemptStatus, ExitRecord } from '../hosts/worker.js';
 import type { LaunchSpec } from '../hosts/worker-types.js';
+import { executorOutput } from '../hosts/hooks.js';
 import type { HostPort } from './host-port.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { lastLine } from '../providers/failures.js';
@@ -402,7 +403,8 @@ export function readAttemptOutput(
   }
   const started = Date.parse(exit.startedAt ?? '');
   const ended = Date.parse(exit.endedAt ?? '');
-  return readAttempt(cfg, log, {
+  // The setup hooks' output is not the executor's: its reading starts after them.
+  return readAttempt(cfg, executorOutput(log), {
     exitCode: exit.exitCode,
     durationMs: Number.isFinite(started) && Number.isFinite(ended) ? Math.max(0, ended - started) : null,
     committed: typeof exit.committed === 'boolean' ? exit.committed : null,

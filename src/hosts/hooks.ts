@@ -7,6 +7,18 @@ import { parseDuration } from '../core/duration.js';
 import type { HooksConfig } from '../config/schema.js';
 import { envFileText, quoteArgv } from './quote.js';
 
+/**
+ * The line run.sh writes to the attempt's log after the setup hooks, as the executor starts: how an
+ * attempt ended is read from what follows it (executorOutput), its hooks' output aside.
+ */
+export const HOOKS_DONE_LINE = 'nightshift: setup hooks done; the executor starts';
+
+/** The executor's part of an attempt's log: after the first HOOKS_DONE_LINE, or all of it without one. */
+export function executorOutput(log: string): string {
+  const at = log.indexOf(`${HOOKS_DONE_LINE}\n`);
+  return at < 0 ? log : log.slice(at + HOOKS_DONE_LINE.length + 1);
+}
+
 /** A hook's argv: a string is the operator's own shell line (`sh -c`), as with the gate commands. */
 export function hookArgv(command: string | readonly string[]): string[] {
   return typeof command === 'string' ? ['sh', '-c', command] : [...command];

@@ -8,7 +8,8 @@ import {
   noteHookOutcome,
   SetupHooks,
 } from '../../src/daemon/setup-hooks.js';
-import { hooksFileText } from '../../src/hosts/hooks.js';
+import { executorOutput, HOOKS_DONE_LINE, hooksFileText } from '../../src/hosts/hooks.js';
+import { readAttemptOutput } from '../../src/daemon/attempts.js';
 import type { ExitRecord } from '../../src/hosts/worker-types.js';
 import { ManualClock } from '../../src/lib/clock.js';
 
@@ -156,5 +157,26 @@ describe('setup hooks: the afterCreate cache', () => {
     );
     expect(bad('{ command: [npm, ci], cacheKey: [a], cachePaths: [../x] }')).toThrow(/without "\.\."/);
     expect(bad('{ command: [npm, ci], when: always }')).toThrow();
+  });
+});
+
+describe("setup hooks: the executor's output", () => {
+  it("is read after the hooks: a quick crash after a long, chatty install is still the provider's", () => {
+    const cfg = parseConfig(
+      'repos:\n  app: { path: . }\nproviders:\n  sim: { kind: scripted }\n',
+      'nightshift.config.yaml',
+    );
+    const install = `${'added 1 package\n'.repeat(500)}${HOOKS_DONE_LINE}\n`;
+    const log = `${install}boom: cannot start\n`;
+    expect(executorOutput(log)).toBe('boom: cannot start\n');
+    expect(executorOutput('no hooks\n')).toBe('no hooks\n');
+    const reading = readAttemptOutput(cfg, 'sim', log, {
+      exitCode: 3,
+      startedAt: '2026-01-01T00:10:00Z',
+      endedAt: '2026-01-01T00:10:01Z',
+      committed: false,
+    });
+    expect(reading.failure?.code).toBe('crash-on-start');
+    expect(reading.failure?.reason).toContain('boom: cannot start');
   });
 });

@@ -134,6 +134,7 @@ if [ -f "$HOOKS_FILE" ]; then
   . "$HOOKS_FILE"
   rm -f "$HOOKS_FILE"
 fi
+HOOKS_DONE= # nightshift:param
 ns_setup_hooks
 if [ -n "$HOOK_FAILED" ]; then
   # The executor never starts: a hook's failure is the repo's or the worker's (hook-failed, hook-timeout).
@@ -141,6 +142,12 @@ if [ -n "$HOOK_FAILED" ]; then
   if [ -n "${NS_H_AFTER_RUN:-}" ]; then ns_hook afterRun "$NS_H_AFTER_RUN" "${NS_H_AFTER_RUN_T:-600}"; fi
   ns_reap "$MARK" "$SID"
   finish "$HOOK_RC" false
+fi
+if [ -n "${NS_H_AFTER_CREATE:-}${NS_H_BEFORE_RUN:-}" ]; then
+  # What the executor printed starts after this line (HOOKS_DONE, hosts/hooks.ts), and its time now: the
+  # crash-on-start rule judges the executor's own output and time, not the hooks'.
+  echo "$HOOKS_DONE" | tee -a "$LOG"
+  STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 fi
 HEAD0=$(git rev-parse -q --verify HEAD 2>/dev/null || :)
 if [ -n "$SECRET_VARS" ]; then
