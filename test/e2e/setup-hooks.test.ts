@@ -5,7 +5,7 @@
  * the host's cache for the same key, afterRun runs when the executor fails, and beforeGate runs in the
  * gate checkout.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,17 @@ const FAST = 'defaults: { retryInitial: 1s, retryMax: 1s, livenessEvery: 1s, mon
 function dir(): string {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'ns-hooks-'));
   return scratch;
+}
+/** Whether a process whose command line contains `words` runs here (Linux /proc). */
+function running(words: string): boolean {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(words)) return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
 }
 const lines = (file: string) =>
   existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
@@ -82,7 +93,7 @@ describe('setup hooks', () => {
     night = makeNight({
       providers: PROVIDER,
       extra: FAST,
-      repo: `hooks: { afterCreate: { command: [sh, -c, 'echo started >> ${d}/slow; sleep 300; echo finished >> ${d}/slow'], timeout: 2s } }`,
+      repo: `hooks: { afterCreate: { command: [sh, -c, 'echo started >> ${d}/slow; sleep 313; echo finished >> ${d}/slow'], timeout: 2s } }`,
     });
     const sup = night.supervisor();
     await sup.start();
@@ -95,6 +106,8 @@ describe('setup hooks', () => {
       'hook afterCreate timed out after 2s and was killed',
     );
     expect(lines(path.join(d, 'slow'))).toEqual(['started']);
+    // Killed with what it started: its `sleep 313` would outlive the test by minutes.
+    await waitFor('the hook killed', () => !running('sleep 313'), 20_000);
   });
 
   it('restores afterCreate from the cache for the same key: the hook runs once for two tasks', async () => {
