@@ -50,6 +50,8 @@ export interface WorkspacePaths {
   stateDir(state: TaskState): string;
   taskDir(state: TaskState, id: string): string;
   attemptLog(id: string, attempt: number): string;
+  /** The gate log of the repo's beforeGate hook runs for a task (docs/integrations.md#setup-hooks). */
+  beforeGateLog(id: string): string;
   /** How many bytes of the host's log attemptLog holds (redaction changes lengths): for adoption. */
   attemptMirrored(id: string, attempt: number): string;
   /** The attempt's last screen, kept before a kill. */
@@ -90,6 +92,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     stateDir: (state) => path.join(queue, state),
     taskDir: (state, id) => path.join(queue, state, id),
     attemptLog: (id, attempt) => path.join(logs, id, `attempt-${attempt}.log`),
+    beforeGateLog: (id) => path.join(logs, id, 'before-gate.log'),
     attemptMirrored: (id, attempt) => path.join(logs, id, `attempt-${attempt}.mirrored`),
     attemptScreen: (id, attempt) => path.join(logs, id, `attempt-${attempt}.screen.txt`),
     diffPatch: (id, round) => path.join(logs, id, `diff-round-${round}.patch`),

@@ -32,7 +32,8 @@ type Path = readonly string[];
 export function restartReason(path: Path): string | null {
   const [top, name, field] = path;
   if (top === 'hosts') return 'hosts are connected when the daemon starts';
-  if (top === 'repos') return 'repositories are opened when the daemon starts';
+  // Setup hooks are read at each launch and gate run, and a reload lifts a repo's hook-failing hold.
+  if (top === 'repos' && field !== 'hooks') return 'repositories are opened when the daemon starts';
   if (top === 'architect') return 'the architect is set up when the daemon starts';
   if (top === 'gates' && name === 'sandbox') return 'the gate sandbox is probed once per daemon';
   // The notifiers' URLs are secrets: the redactor knows them from the start. `window` applies live.

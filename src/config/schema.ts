@@ -88,6 +88,45 @@ const mergeSchema = z.strictObject({
   draft: z.boolean().default(false),
 });
 
+/** A path inside the gate's checkout: relative, without `..`. */
+const checkoutPath = z
+  .string()
+  .min(1)
+  .refine(
+    (p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..'),
+    'expected a path relative to the checkout, without ".."',
+  );
+/** A setup hook (docs/integrations.md#setup-hooks): an operator's command run around an attempt or the gates. */
+const hookSchema = z.strictObject({
+  command: commandSchema,
+  timeout: durationSchema.default('10m'),
+});
+
+/**
+ * `afterCreate` may be cached: the files of `cacheKey` (relative to the worktree) hash to a key, and the
+ * `cachePaths` the hook made are kept per repo on the host and restored instead of running it again.
+ */
+const afterCreateSchema = hookSchema
+  .extend({
+    cacheKey: z.array(checkoutPath).min(1).optional(),
+    cachePaths: z.array(checkoutPath).min(1).optional(),
+  })
+  .refine((h) => (h.cacheKey === undefined) === (h.cachePaths === undefined), {
+    message: 'cacheKey and cachePaths go together: the files that key the cache and the paths it keeps',
+  });
+
+/** Setup hooks per repository: from this config only, never from the branch. */
+const hooksSchema = z.strictObject({
+  /** On the worker, when an attempt's worktree is made, before beforeRun (npm ci, uv sync, …). */
+  afterCreate: afterCreateSchema.optional(),
+  /** On the worker, in the worktree, before each attempt's executor starts. */
+  beforeRun: hookSchema.optional(),
+  /** On the worker, after the executor ends, whatever its outcome: a failure is logged, nothing more. */
+  afterRun: hookSchema.optional(),
+  /** In the isolated gate checkout before the gates, under the gates' sandbox and environment. */
+  beforeGate: hookSchema.optional(),
+});
+
 const repoSchema = z.strictObject({
   path: z.string().min(1),
   main: branchSchema.default('main'),
@@ -105,6 +144,8 @@ const repoSchema = z.strictObject({
     .union([mergeStrategy, mergeSchema])
     .default('rebase')
     .transform((m) => (typeof m === 'string' ? mergeSchema.parse({ strategy: m }) : m)),
+  /** Setup hooks (docs/integrations.md#setup-hooks). */
+  hooks: hooksSchema.prefault({}),
 });
 
 const hostLimits = {
@@ -163,14 +204,6 @@ const gradeFloorSchema = z
 
 const gateToggle = { enabled: z.boolean() };
 
-/** A path inside the gate's checkout: relative, without `..`. */
-const checkoutPath = z
-  .string()
-  .min(1)
-  .refine(
-    (p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.split(/[\\/]/).includes('..'),
-    'expected a path relative to the checkout, without ".."',
-  );
 /** The tests command's structured report: a path, or a path and its format (auto-detected by default). */
 const reportSchema = z.union([
   checkoutPath,
@@ -290,3 +323,5 @@ export type MergeConfig = RepoConfig['merge'];
 export function defaultRepoConfig(repoPath: string): RepoConfig {
   return repoSchema.parse({ path: repoPath });
 }
+export type HooksConfig = RepoConfig['hooks'];
+export type HookName = keyof HooksConfig;

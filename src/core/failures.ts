@@ -47,6 +47,10 @@ export const FAILURE_RULES = {
   'link-down': { attribution: 'worker', retryable: true, chargesAttempt: false },
   'session-lost': { attribution: 'worker', retryable: true, chargesAttempt: false },
   'launch-failed': { attribution: 'worker', retryable: true, chargesAttempt: false },
+  // A repo's setup hook (repos.<name>.hooks) failed or ran out of time: the repo's setup or the worker
+  // is at fault, not the spec. The same repo failing again and again is held back (daemon/hook-health.ts).
+  'hook-failed': { attribution: 'worker', retryable: true, chargesAttempt: false },
+  'hook-timeout': { attribution: 'worker', retryable: true, chargesAttempt: false },
   // supervisor: our own machinery
   killed: { attribution: 'supervisor', retryable: false, chargesAttempt: false },
   'merge-conflict': { attribution: 'supervisor', retryable: true, chargesAttempt: false },

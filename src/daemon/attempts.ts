@@ -9,6 +9,8 @@ import type { Config } from '../config/schema.js';
 import { resumeSessionFor } from './resume.js';
 import { localLog, type MirroredLog } from './log-mirror.js';
 import type { AttemptStatus, ExitRecord } from '../hosts/worker.js';
+import type { LaunchSpec } from '../hosts/worker-types.js';
+import { executorOutput } from '../hosts/hooks.js';
 import type { HostPort } from './host-port.js';
 import { fitPrompt, profileFor, readAttempt, resolveSecrets } from '../providers/index.js';
 import { lastLine } from '../providers/failures.js';
@@ -80,6 +82,8 @@ export interface LaunchDeps {
   env: NodeJS.ProcessEnv;
   /** Where earlier attempts' logs are: a later review round resumes their session (resume.ts). */
   paths?: WorkspacePaths;
+  /** The repo's worker-side setup hooks for a launch on `host` (SetupHooks.launchHooks). */
+  hooks?: (host: string, repo: string) => LaunchSpec['hooks'];
 }
 
 /**
@@ -143,6 +147,7 @@ export async function launchAttempt(
     secretKeys: cmd.secretKeys,
     stdin,
     prompt,
+    hooks: deps.hooks?.(worker.name, task.spec.repo),
   });
 }
 
@@ -199,7 +204,8 @@ export function readAttemptOutput(
   }
   const started = Date.parse(exit.startedAt ?? '');
   const ended = Date.parse(exit.endedAt ?? '');
-  return readAttempt(cfg, log, {
+  // The setup hooks' output is not the executor's: its reading starts after them.
+  return readAttempt(cfg, executorOutput(log), {
     exitCode: exit.exitCode,
     durationMs: Number.isFinite(started) && Number.isFinite(ended) ? Math.max(0, ended - started) : null,
     committed: typeof exit.committed === 'boolean' ? exit.committed : null,

@@ -155,6 +155,11 @@ export class Collector {
       );
       return;
     }
+    const hooked = ctx.setupHooks.collected(live, exit);
+    if (hooked) {
+      failAttempt(ctx, task, hooked.code, hooked.reason, 'failed', exitCode);
+      return;
+    }
     const reading = readAttemptOutput(
       ctx.config,
       live.provider,

@@ -17,6 +17,7 @@ import { attemptSucceeded, liveLimit, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
 import type { Fleet } from './fleet.js';
 import type { Notice } from './notify.js';
+import type { SetupHooks } from './setup-hooks.js';
 import type { AttemptRegistry } from './registry.js';
 
 export interface DaemonContext {
@@ -32,6 +33,8 @@ export interface DaemonContext {
   readonly attempts: AttemptRegistry;
   readonly redact: Redactor;
   readonly random: () => number;
+  /** The repos' setup hooks: failures' blame, repos held back, the hosts' afterCreate caches. */
+  readonly setupHooks: SetupHooks;
   /** The retry backoff (a reload may change it). */
   backoff: BackoffPolicy;
   /** One line for logs/daemon.log (already redacted by the caller's sink). */

@@ -17,6 +17,7 @@ import {
   type GateSandbox,
   type SandboxProbe,
 } from '../hosts/sandbox.js';
+import { runBeforeGate } from '../review/before-gate.js';
 import { runGates } from '../review/gates.js';
 import type { BaseSuitePort } from '../review/suite-gates.js';
 
@@ -88,6 +89,8 @@ export class GateRuns {
     watched?: readonly string[];
     /** The base's suite, for tests-kept (run in its own checkout inside the same refs check). */
     baseSuite?: BaseSuitePort;
+    /** The gate log the repo's beforeGate hook writes to. */
+    hookLog?: string;
   }): Promise<GateRunResult> {
     // No gate on: nothing to check out, and no code of the branch runs.
     if (opts.enabled.length === 0) return { results: [], touched: [] };
@@ -98,6 +101,16 @@ export class GateRuns {
     let results: GateResult[] = [];
     let failure: { err: unknown } | null = null;
     try {
+      const isolation = { sandbox, readable: [checkout.objects] };
+      await runBeforeGate({
+        config: this.deps.config,
+        env: this.deps.env,
+        repo: opts.task.spec.repo,
+        taskId: opts.task.id,
+        checkout: checkout.dir,
+        isolation,
+        log: opts.hookLog ?? `${opts.dir}.before-gate.log`,
+      });
       results = await runGates({
         worktree: checkout.dir,
         base: opts.base,
@@ -107,7 +120,7 @@ export class GateRuns {
         config: this.deps.config,
         enabled: opts.enabled,
         env: this.deps.env,
-        isolation: { sandbox, readable: [checkout.objects] },
+        isolation,
         ...(opts.baseSuite ? { baseSuite: opts.baseSuite } : {}),
       });
     } catch (err) {

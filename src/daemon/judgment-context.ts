@@ -91,6 +91,7 @@ export class JudgmentContext {
       base: call.base,
       enabled: call.enabled,
       specText: this.deps.store.specText(task.id),
+      hookLog: this.deps.paths.beforeGateLog(task.id),
       ...(call.baseSuite ? { baseSuite: call.baseSuite } : {}),
     });
     if (run.touched.length === 0) return run.results;

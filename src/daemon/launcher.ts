@@ -62,12 +62,18 @@ export class Launcher {
         { name, over: ctx.fleet.over(name), running: hostRunning.get(name) ?? 0 },
       ]),
     );
+    // A repo whose setup hooks keep failing starts nothing until a reload (setup-hooks.ts).
+    const held = new Map<TaskId, string>();
+    for (const t of tasks) {
+      const why = t.state === 'pending' ? ctx.setupHooks.held(t.spec.repo) : null;
+      if (why) held.set(t.id, why);
+    }
     const notBefore = new Map<TaskId, number>();
     for (const t of tasks) if (t.retryAt) notBefore.set(t.id, Date.parse(t.retryAt));
     const result = chooseDispatches({
       now: ctx.clock.now(),
       frozen: toggles.frozen,
-      pending: tasks.filter((t) => t.state === 'pending'),
+      pending: tasks.filter((t) => t.state === 'pending' && !held.has(t.id)),
       tasks: byId,
       providers,
       hosts,
@@ -76,7 +82,7 @@ export class Launcher {
       lookahead: LOOKAHEAD,
     });
     this.waiting.clear();
-    for (const [id, why] of result.waiting) this.waiting.set(id, why);
+    for (const [id, why] of [...result.waiting, ...held]) this.waiting.set(id, why);
     for (const d of result.doomed) {
       ctx.store.transition(d.task, (t) =>
         enterFailed(t, {
@@ -191,7 +197,12 @@ export class Launcher {
     const attempt = started.attempts.length;
     try {
       await launchAttempt(
-        { config: ctx.config, env: ctx.env, paths: ctx.paths },
+        {
+          config: ctx.config,
+          env: ctx.env,
+          paths: ctx.paths,
+          hooks: (host, repo) => ctx.setupHooks.launchHooks(host, repo),
+        },
         worker,
         started,
         provider,

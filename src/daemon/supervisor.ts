@@ -44,6 +44,7 @@ import { AttemptRegistry } from './registry.js';
 import { publishState } from './publish.js';
 import type { PublishedState } from './state-file.js';
 import { backoffOf, classifyFailure } from './stopping.js';
+import { SetupHooks } from './setup-hooks.js';
 import { Watcher, type Running } from './watcher.js';
 
 export interface SupervisorOptions {
@@ -173,6 +174,11 @@ export class Supervisor {
       attempts: this.attempts,
       redact: this.redact,
       random,
+      setupHooks: new SetupHooks({
+        config: opts.config,
+        clock: opts.clock,
+        log: (line) => opts.log?.(this.redact(line)),
+      }),
       backoff: backoffOf(opts.config),
       log: (line) => opts.log?.(this.redact(line)),
       wake: () => this.wake(),
@@ -322,6 +328,7 @@ export class Supervisor {
     for (const [name, cfg] of Object.entries(next.providers))
       this.fleet.update(name, (h) => reconfiguredHealth(h, cfg.concurrency, this.clock.monotonic()));
     this.ctx.backoff = backoffOf(next);
+    this.ctx.setupHooks.reset();
     this.wake();
   }
 

@@ -4,6 +4,7 @@
  * went wrong and what to do.
  */
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { hooksFileText } from './hooks.js';
 import { envFileText, quoteArgv } from './quote.js';
 import { STAGE_BUSY, STAGE_FOREIGN_SERVER, STAGE_NO_RECORD, STAGE_NO_SESSION, STAGE_SH } from './scripts.js';
 import { foreignServerVariables, newSessionArgs, sessionName } from './tmux.js';
@@ -11,7 +12,7 @@ import { hostError, type HostContext, type LaunchSpec } from './worker-types.js'
 
 /**
  * Starts attempt `n` of a task in a detached tmux session `ns-<id>`, in one round trip (STAGE_SH): it
- * stages the prompt, the env file and the argv file (refusing while the session's executor still runs)
+ * stages the prompt, the env file, the argv file and the repo's setup hooks (refusing while the session's executor still runs)
  * and starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
  */
 export async function launchAttempt(host: HostContext, spec: LaunchSpec): Promise<void> {
@@ -21,6 +22,14 @@ export async function launchAttempt(host: HostContext, spec: LaunchSpec): Promis
   const prompt = Buffer.from(spec.prompt);
   const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }, spec.secretKeys));
   const argv = Buffer.from(quoteArgv(spec.argv));
+  const hooks = Buffer.from(
+    (spec.hooks &&
+      hooksFileText(spec.hooks.config, {
+        dir: host.dir('hook-cache', spec.repo),
+        expect: spec.hooks.cacheExpect,
+      })) ??
+      '',
+  );
   const facts = host.info;
   const runner = [
     'env',
@@ -46,6 +55,7 @@ export async function launchAttempt(host: HostContext, spec: LaunchSpec): Promis
       taskDir,
       String(prompt.length),
       String(env.length),
+      String(argv.length),
       session,
       ...host.tmux.shellBase(),
       host.mirror(spec.repo),
@@ -53,7 +63,7 @@ export async function launchAttempt(host: HostContext, spec: LaunchSpec): Promis
       host.protectedRefs(spec.repo).join(' '),
       ...newSessionArgs(session, host.worktree(id), runner),
     ],
-    { input: Buffer.concat([prompt, env, argv]) },
+    { input: Buffer.concat([prompt, env, argv, hooks]) },
   );
   if (staged.exitCode === STAGE_BUSY) throw hostError(host, `session ${session} is already running`, id);
   if (staged.exitCode === STAGE_FOREIGN_SERVER) {

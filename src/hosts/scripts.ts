@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { HOOKS_DONE_LINE } from './hooks.js';
 import { quoteWord } from './quote.js';
 
 const SH_DIR = new URL('./sh/', import.meta.url);
@@ -87,7 +88,10 @@ export const EXIT_CHANNEL = 'nightshift-exit';
 export const REDACT_AWK = loadScript('redact.awk');
 
 /** The runner (sh/run.sh), installed as <workdir>/run.sh: starts one executor attempt inside tmux. */
-export const RUN_SH = fillParams(loadScript('run.sh'), { NS_REDACT_AWK: REDACT_AWK });
+export const RUN_SH = fillParams(loadScript('run.sh'), {
+  NS_REDACT_AWK: REDACT_AWK,
+  HOOKS_DONE: HOOKS_DONE_LINE,
+});
 
 /** ns_reap and its helpers (sh/reap-fn.sh), as run.sh and REAP_SH include them. */
 export const REAP_FN = loadScript('reap-fn.sh');

@@ -6,6 +6,7 @@
  */
 import { ErrorCode, NightshiftError, type ErrorContext } from '../core/errors.js';
 import type { TaskId } from '../core/ids.js';
+import type { HooksConfig } from '../config/schema.js';
 import type { CommandRunner } from './runner.js';
 import type { PaneInfo, Tmux } from './tmux.js';
 
@@ -26,6 +27,10 @@ export interface ExitRecord {
   committed?: boolean;
   /** The runner failed before the executor started (no worktree, no command): the worker's fault. */
   runnerFailed?: boolean;
+  /** A setup hook stopped the attempt before the executor started (hooks.ts hookExitOf reads it). */
+  hook?: unknown;
+  /** The afterCreate cache: "stored:<key>:<digest>" or "restored:<key>:<digest>" (hooks.ts cacheNoteOf). */
+  cache?: unknown;
 }
 
 export interface AttemptStatus {
@@ -48,6 +53,11 @@ export interface LaunchSpec {
   secretKeys?: readonly string[];
   stdin: 'null' | 'prompt';
   prompt: string;
+  /**
+   * The repo's worker-side setup hooks (config repos.<name>.hooks), and the afterCreate cache entry the
+   * supervisor trusts on this host ("<key>:<digest>", or null).
+   */
+  hooks?: { config: HooksConfig; cacheExpect: string | null };
 }
 
 export type { MovedRef } from './ref-guard.js';

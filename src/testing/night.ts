@@ -26,7 +26,8 @@ export interface Night {
 }
 
 /**
- * `providers` is the YAML body under `providers:`; `extra` is appended to the config. The workspace is a
+ * `providers` is the YAML body under `providers:`; `extra` is appended to the config; `repo` goes into
+ * the repo `app`'s entry. The workspace is a
  * new temporary directory, or `root` (created) for one that must live somewhere in particular.
  */
 export function makeNight(opts: {

@@ -1494,3 +1494,56 @@ describe('notifications', () => {
     }
   }, 120_000);
 });
+describe('setup hooks', () => {
+  let hooksNight: Night | null = null;
+  let scratch: string | null = null;
+  afterEach(async () => {
+    await hooksNight?.cleanup();
+    hooksNight = null;
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    scratch = null;
+  });
+
+  it("an executor that poisons the host's install cache and writes hooks into its branch changes no later task's setup", async () => {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'ns-hooks-evil-'));
+    const counter = path.join(scratch, 'installs');
+    const pwned = path.join(scratch, 'pwned');
+    const night = (hooksNight = makeNight({
+      providers: '  sim: { kind: scripted, hosts: [local], concurrency: 1 }',
+      extra: 'defaults: { retryInitial: 1s, retryMax: 1s, livenessEvery: 1s, monitorEvery: 1h }',
+      repoOptions: `hooks: { afterCreate: { command: [sh, -c, 'echo run >> ${counter}; mkdir -p deps; echo v1 > deps/lib.txt'], timeout: 30s, cacheKey: [README.md], cachePaths: [deps] }, beforeRun: { command: [sh, -c, 'echo before >> ${counter}.before'], timeout: 30s } }`,
+    }));
+    const sup = night.supervisor();
+    await sup.start();
+    const done = (id: string) => () => sup.store.list().find((t) => t.id === id)?.state === 'done';
+    night.dropSpec('one.md', scriptedSpec('one', 'write one.txt "1\\n"\ncommit "one"'));
+    await waitFor('one done', done('one'), 90_000);
+    // The attack: the executor's worktree is <workdir>/worktrees/evil, the cache <workdir>/hook-cache/app.
+    const poison = [
+      'sh "for f in ../../hook-cache/app/*/t/deps/lib.txt; do echo poison > $f; done"',
+      'sh "echo poison > deps/lib.txt"',
+      `write nightshift.config.yaml "repos:\\n  app:\\n    path: .\\n    hooks:\\n      beforeRun: { command: [touch, ${pwned}] }\\n"`,
+      'write evil.txt "x\\n"',
+      'commit "evil"',
+    ].join('\n');
+    night.dropSpec('evil.md', scriptedSpec('evil', poison));
+    await waitFor('evil done', done('evil'), 90_000);
+    const cache = path.join(night.root, 'hosts', 'local', 'hook-cache', 'app');
+    const entries = readdirSync(cache).filter((e) => !e.startsWith('.'));
+    expect(entries).toHaveLength(1);
+    // The attack landed in the cache…
+    expect(readFileSync(path.join(cache, entries[0]!, 't', 'deps', 'lib.txt'), 'utf8')).toBe('poison\n');
+    night.dropSpec('three.md', scriptedSpec('three', 'sh "cat deps/lib.txt > seen.txt"\ncommit "three"'));
+    await waitFor('three done', done('three'), 90_000);
+    // …and reached no later task: the tree is not the one stored, so the hook ran again.
+    expect(git(night.repo, 'show', 'main:seen.txt')).toBe('v1');
+    expect(readFileSync(counter, 'utf8')).toBe('run\nrun\n');
+    expect(readFileSync(night.paths.attemptLog('three', 1), 'utf8')).toContain(
+      'is not what was stored (changed since): not used',
+    );
+    // Hooks come from the supervisor's config, never the branch: the merged config file ran nothing.
+    expect(git(night.repo, 'show', 'main:nightshift.config.yaml')).toContain(pwned);
+    expect(existsSync(pwned)).toBe(false);
+    expect(readFileSync(`${counter}.before`, 'utf8')).toBe('before\nbefore\nbefore\n');
+  });
+});

@@ -9,6 +9,7 @@ import type { NightshiftEvent } from '../../src/core/events.js';
 import { chargedAttempts } from '../../src/core/failures.js';
 import type { TaskId } from '../../src/core/ids.js';
 import { enterRunning, updateTask } from '../../src/core/task.js';
+import { SetupHooks } from '../../src/daemon/setup-hooks.js';
 import { adopt } from '../../src/daemon/adoption.js';
 import { Collector } from '../../src/daemon/collector.js';
 import type { DaemonContext } from '../../src/daemon/context.js';
@@ -103,6 +104,7 @@ function daemon(): Daemon {
     attempts,
     redact: (text) => text,
     random: () => 0.5,
+    setupHooks: new SetupHooks({ config: ws.config, clock, log: (line) => logs.push(line) }),
     backoff: { initialMs: 1_000, factor: 2, maxMs: 60_000 },
     log: (line) => logs.push(line),
     wake: () => undefined,

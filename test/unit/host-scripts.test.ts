@@ -75,7 +75,7 @@ describe('loading a host script', () => {
   });
 
   it('gives run.sh the redaction program as one quoted word', () => {
-    expect(RUN_SH).toContain(`  NS_REDACT_AWK=${quoteWord(REDACT_AWK)}\n`);
+    expect(RUN_SH).toContain(`\nNS_REDACT_AWK=${quoteWord(REDACT_AWK)}\n`);
     expect(RUN_SH).toContain('awk $AWK_OPTS "$NS_REDACT_AWK"');
   });
 

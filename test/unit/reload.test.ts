@@ -40,6 +40,17 @@ describe('planReload', () => {
     expect(describePlan(plan)).toContain('providers.p.concurrency (1 → 3)');
   });
 
+  it("applies a repo's setup hooks live (a reload is how a hook-failing repo starts again)", () => {
+    const next = edit(
+      '  app: { path: /tmp/app }',
+      '  app: { path: /tmp/app, hooks: { beforeRun: { command: [npm, ci] } } }',
+    );
+    const plan = planReload(config(), next);
+    expect(plan.applied.map((c) => c.path)).toEqual(['repos.app.hooks.beforeRun']);
+    expect(plan.needsRestart).toEqual([]);
+    expect(plan.config.repos['app']?.hooks.beforeRun).toEqual({ command: ['npm', 'ci'], timeout: '10m' });
+  });
+
   it('keeps hosts, repos, the architect, the sandbox, new providers and secretEnv until a restart', () => {
     const next = edit(
       '  p: { kind: scripted, concurrency: 1 }',

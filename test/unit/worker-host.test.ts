@@ -170,6 +170,7 @@ describe('WorkerHost.launch', () => {
     '/w/tasks/fix-a',
     String(prompt.length),
     String(env.length),
+    String(argvFile.length),
     'ns-fix-a',
     SOCKET,
     CONF,

@@ -13,6 +13,9 @@
 #   TMUX_TMPDIR of its own (<task-dir>/tmux-<n>), so `tmux -L <name>` finds no server of the user's;
 # - gives the executor (and so everything it starts) the marker NIGHTSHIFT_ATTEMPT=<id>.<n>.<random>,
 #   recorded with the runner's session id in <task-dir>/reap-<n> for reap.sh;
+# - runs the repo's setup hooks from <task-dir>/hooks (hosts/hooks.ts; sourced, then deleted): afterCreate
+#   (or its cache) and beforeRun before the executor, which does not start when one fails or times out
+#   (exit.json says `hook`), afterRun after it, whatever its outcome (hooks-fn.sh);
 # - tees stdout+stderr to <task-dir>/attempt-<n>.log;
 # - when the executor exits, kills (ns_reap, reap-fn.sh) every process carrying its marker, then, once the
 #   output pipe is closed, every process left in the runner's session when it leads one (in tmux it does;
@@ -97,9 +100,11 @@ while [ "$i" -lt "$n" ]; do
   esac
   i=$((i + 1))
 done
+HOOK_JSON=
+CACHE_JSON=
 finish() {
   ENDED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s","committed":%s,"runnerFailed":%s}\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" "${2:-false}" "${3:-false}" > "$TASK_DIR/exit.json.tmp"
+  printf '{"attempt":%s,"exitCode":%s,"startedAt":"%s","endedAt":"%s","committed":%s,"runnerFailed":%s%s%s}\n' "$ATTEMPT" "$1" "$STARTED" "$ENDED" "${2:-false}" "${3:-false}" "$HOOK_JSON" "$CACHE_JSON" > "$TASK_DIR/exit.json.tmp"
   mv -f "$TASK_DIR/exit.json.tmp" "$TASK_DIR/exit.json"
   if [ -n "$EXIT_SOCKET" ]; then env -i PATH="$PATH" HOME="$HOME" tmux -S "$EXIT_SOCKET" wait-for -S nightshift-exit >/dev/null 2>&1; fi
   exit "$1"
@@ -114,13 +119,39 @@ if ! cd "$WORKTREE"; then
 fi
 IN=/dev/null
 if [ "$STDIN_MODE" = prompt ]; then IN=$PROMPT_FILE; fi
+# mawk reads a pipe in blocks unless told -W interactive: lines would reach the pane late.
+AWK_OPTS=
+if [ -n "$SECRET_VARS" ]; then
+  case $(awk -W version 2>&1 </dev/null) in *mawk*) AWK_OPTS="-W interactive" ;; esac
+fi
+# The filter's program: redact.awk, set as nightshift loads this script.
+NS_REDACT_AWK= # nightshift:param
+. ./hooks-fn.sh # nightshift:include
+# The repo's setup hooks, from the supervisor's config (never the branch): read, then deleted.
+HOOKS_FILE="$TASK_DIR/hooks"
+if [ -f "$HOOKS_FILE" ]; then
+  # shellcheck source=/dev/null # NS_H_* lines written by hooksFileText (hosts/hooks.ts)
+  . "$HOOKS_FILE"
+  rm -f "$HOOKS_FILE"
+fi
+HOOKS_DONE= # nightshift:param
+ns_setup_hooks
+if [ -n "$HOOK_FAILED" ]; then
+  # The executor never starts: a hook's failure is the repo's or the worker's (hook-failed, hook-timeout).
+  HOOK_JSON=$(printf ',"hook":{"name":"%s","outcome":"%s","exitCode":%s}' "$HOOK_FAILED" "$HOOK_HOW" "$HOOK_RC")
+  if [ -n "${NS_H_AFTER_RUN:-}" ]; then ns_hook afterRun "$NS_H_AFTER_RUN" "${NS_H_AFTER_RUN_T:-600}"; fi
+  ns_reap "$MARK" "$SID"
+  finish "$HOOK_RC" false
+fi
+if [ -n "${NS_H_AFTER_CREATE:-}${NS_H_BEFORE_RUN:-}" ]; then
+  # What the executor printed starts after this line (HOOKS_DONE, hosts/hooks.ts), and its time now: the
+  # crash-on-start rule judges the executor's own output and time, not the hooks'.
+  echo "$HOOKS_DONE" | tee -a "$LOG"
+  STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+fi
 HEAD0=$(git rev-parse -q --verify HEAD 2>/dev/null || :)
 if [ -n "$SECRET_VARS" ]; then
-  # mawk reads a pipe in blocks unless told -W interactive: lines would reach the pane late.
-  AWK_OPTS=
-  case $(awk -W version 2>&1 </dev/null) in *mawk*) AWK_OPTS="-W interactive" ;; esac
-  # The filter's program: redact.awk, set as nightshift loads this script. $AWK_OPTS is split on purpose.
-  NS_REDACT_AWK= # nightshift:param
+  # $AWK_OPTS is split on purpose.
   # shellcheck disable=SC2086
   { NIGHTSHIFT_ATTEMPT=$MARK TMUX_TMPDIR=$ISOLATED_TMUX "$@" < "$IN" 2>&1; echo $? > "$RC_FILE"; ns_reap "$MARK" "$SID"; } |
     NIGHTSHIFT_SECRET_VARS=$SECRET_VARS LC_ALL=C awk $AWK_OPTS "$NS_REDACT_AWK" |
@@ -144,4 +175,10 @@ elif [ -n "$(git status --porcelain 2>/dev/null)" ]; then
 fi
 COMMITTED=false
 if [ "$(git rev-parse -q --verify HEAD 2>/dev/null || :)" != "$HEAD0" ]; then COMMITTED=true; fi
+# afterRun: whatever the executor's outcome, after its leftovers are committed (what the hook changes is
+# not the attempt's work); a failure is logged and changes nothing.
+if [ -n "${NS_H_AFTER_RUN:-}" ]; then
+  ns_hook afterRun "$NS_H_AFTER_RUN" "${NS_H_AFTER_RUN_T:-600}"
+  ns_reap "$MARK" "$SID"
+fi
 finish "$CODE" "$COMMITTED"

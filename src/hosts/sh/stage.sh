@@ -1,6 +1,6 @@
-# usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <session> <TS> <TC> <mirror> <attempt>
-#          <protected refs, space-separated> <new-session args...>
-# stdin: the prompt, the env file and the argv file, back to back.
+# usage: sh -c STAGE_SH sh <task-dir> <prompt-bytes> <env-bytes> <argv-bytes> <session> <TS> <TC> <mirror>
+#          <attempt> <protected refs, space-separated> <new-session args...>
+# stdin: the prompt, the env file, the argv file and the hooks file (empty: none), back to back.
 # Refuses (75, STAGE_BUSY) while the session's pane is alive, without writing anything; otherwise kills a
 # dead session, writes the three files, 0600, records the mirror's protected refs in main-refs-<attempt>
 # (a line "# <ref names>", then "<ref> <sha>" for those that exist; mainMoved compares them at
@@ -13,8 +13,8 @@
 # `show-environment -g` lines that SERVER_ENV_OK_ERE of hosts/tmux.ts does not allow) a running server
 # whose global environment holds anything but what a clean tmux start gives it: every executor on that
 # server could read it.
-dir=$1 plen=$2 elen=$3 session=$4 TS=$5 TC=$6 mirror=$7 att=$8 refs=$9
-shift 9
+dir=$1 plen=$2 elen=$3 alen=$4 session=$5 TS=$6 TC=$7 mirror=$8 att=$9 refs=${10}
+shift 10
 . ./tmux-fn.sh # nightshift:include
 if genv=$(ns_tmux show-environment -g 2>/dev/null); then
   foreign=$(printf '%s\n' "$genv" | grep -Ev '^-?(HOME|LANG|LC_ALL|PATH|PWD|SHELL|TERM)(=|$)')
@@ -38,8 +38,10 @@ cd "$dir"
 cat > .stage
 head -c "$plen" .stage > prompt.md
 tail -c +"$((plen + 1))" .stage | head -c "$elen" > "env"
-tail -c +"$((plen + elen + 1))" .stage > argv
+tail -c +"$((plen + elen + 1))" .stage | head -c "$alen" > argv
+tail -c +"$((plen + elen + alen + 1))" .stage > hooks
 rm -f .stage
+if [ -s hooks ]; then chmod 600 hooks; else rm -f hooks; fi
 chmod 600 prompt.md env argv
 set -f
 # $refs is split on purpose (globbing is off): one argument per ref name.
