@@ -12,6 +12,7 @@ import type { Attempt, AttemptOutcome, TaskRecord, TaskSpec, Transition } from '
 
 export { TaskState, TASK_STATES, isTaskState } from './state.js';
 export type {
+  ArchitectUsage,
   Attempt,
   AttemptOutcome,
   Failure,

@@ -17,6 +17,7 @@ import { attemptSucceeded, liveLimit, providerFailed } from './health.js';
 import { decideFailure } from './outcomes.js';
 import type { Fleet } from './fleet.js';
 import type { AttemptRegistry } from './registry.js';
+import type { Spend } from './spend-state.js';
 
 export interface DaemonContext {
   readonly paths: WorkspacePaths;
@@ -29,6 +30,8 @@ export interface DaemonContext {
   readonly events: EventLog;
   readonly fleet: Fleet;
   readonly attempts: AttemptRegistry;
+  /** Tokens, cost and the night's budgets (spend.ts). */
+  readonly spend: Spend;
   readonly redact: Redactor;
   readonly random: () => number;
   /** The retry backoff (a reload may change it). */

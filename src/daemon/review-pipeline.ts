@@ -15,6 +15,7 @@ import { prepareGateCheckout } from '../git/gate-checkout.js';
 import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates } from '../review/gates.js';
 import { gateFindings, type JudgmentContext } from './judgment-context.js';
+import { recordArchitectUsage } from './spend.js';
 
 const PARK_MANUAL = 'awaiting-approval';
 export const PARK_ARCHITECT = 'architect-unavailable';
@@ -119,6 +120,9 @@ export class ReviewPipeline {
       round: task.round,
       reviewRounds: task.spec.reviewRounds,
     });
+    // The review's tokens count whatever its verdict (spend.ts: the architect's share of the night).
+    if (answer.usage)
+      recordArchitectUsage(deps, task.id, answer.usage, { kind: 'review', round: task.round });
     if (!answer.ok) {
       // Never an approval by default: the task waits for a person, and the record says whose fault it is.
       this.ctx.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {

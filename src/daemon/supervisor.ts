@@ -38,6 +38,7 @@ import { reconfiguredHealth } from './control.js';
 import { realTimers, TickLoop, type TickFailure, type Timers } from './loop.js';
 import { monitorCycle } from './monitor.js';
 import { AttemptRegistry } from './registry.js';
+import { Spend } from './spend-state.js';
 import { publishState } from './publish.js';
 import type { PublishedState } from './state-file.js';
 import { backoffOf, classifyFailure } from './stopping.js';
@@ -142,6 +143,7 @@ export class Supervisor {
       events: this.events,
       fleet: this.fleet,
       attempts: this.attempts,
+      spend: new Spend(this.startedAt),
       redact: this.redact,
       random,
       backoff: backoffOf(opts.config),

@@ -14,6 +14,7 @@ import type { DaemonContext } from '../../src/daemon/context.js';
 import { Fleet } from '../../src/daemon/fleet.js';
 import { probeFinished } from '../../src/daemon/health.js';
 import { Launcher } from '../../src/daemon/launcher.js';
+import { Spend } from '../../src/daemon/spend-state.js';
 import { AttemptRegistry } from '../../src/daemon/registry.js';
 import { Watcher } from '../../src/daemon/watcher.js';
 import { LinkError } from '../../src/hosts/runner.js';
@@ -98,6 +99,7 @@ function daemon(): Daemon {
     events: log,
     fleet,
     attempts,
+    spend: new Spend(clock.now()),
     redact: (text) => text,
     random: () => 0.5,
     backoff: { initialMs: 1_000, factor: 2, maxMs: 60_000 },
