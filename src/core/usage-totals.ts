@@ -7,7 +7,7 @@
  * is read once its output is in), an architect call when it was made at or after it.
  */
 import type { TaskRecord } from './task-record.js';
-import { totalTokens, type Usage } from './usage.js';
+import { compactTokens, formatUsd, totalTokens, type Usage } from './usage.js';
 
 /** A sum of usages that keeps what is known of the cost when some of it is not. */
 export interface UsageTotal extends Usage {
@@ -126,4 +126,15 @@ export function mergeTotals(a: UsageTotal, b: UsageTotal): UsageTotal {
 export function architectShare(night: NightUsage): number | null {
   const all = totalTokens(night.total);
   return all > 0 ? totalTokens(night.architect) / all : null;
+}
+
+/** "12.3k in / 4.5k out, $0.42" for a sum; a cost known only in part says so. */
+export function describeTotal(t: UsageTotal): string {
+  const cost =
+    t.costUsd !== null
+      ? formatUsd(t.costUsd)
+      : t.knownCostUsd > 0
+        ? `${formatUsd(t.knownCostUsd)} + unpriced`
+        : '–';
+  return `${compactTokens(t.inputTokens)} in / ${compactTokens(t.outputTokens)} out, ${cost}`;
 }
