@@ -276,3 +276,17 @@ describe('dispatch keeps a provider over its budget out, like an open breaker', 
     expect(r.waiting.get(pending.id)).toBe('budget reached: y: nothing new starts tonight');
   });
 });
+
+describe("the TUI's detail pane", () => {
+  it("shows each attempt's usage and the task's cost with the architect's part", async () => {
+    const { historyLines } = await import('../../src/tui/state/detail.js');
+    const t = taskWith('d', 'glm', { inputTokens: 1000, outputTokens: 100, costUsd: null }, T0, {
+      inputTokens: 300,
+      outputTokens: 100,
+      costUsd: 0.1,
+    });
+    const text = historyLines(t, T0).map((l) => l.text);
+    expect(text).toContain('      used 1.0k in / 100 out, –');
+    expect(text).toContain('Cost: 1.3k in / 200 out, $0.10 + unpriced (architect 300 in / 100 out, $0.10)');
+  });
+});
