@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { TaskRecord } from '../core/task.js';
+import { nightUsage, type UsageTotal } from '../core/usage-totals.js';
 import { averagePoints, describeGradeCap, gradesFromRecords, gradeThrottle } from '../daemon/grades.js';
 import type { DaemonState } from '../daemon/state-file.js';
 import type { Toggles } from '../queue/toggles.js';
@@ -48,6 +49,10 @@ export interface ProviderView {
    * what the records say the daemon would do.
    */
   throttle: string | null;
+  /** This provider's executors' usage tonight (docs/cost.md: since the daemon started), or null with none. */
+  usage: UsageTotal | null;
+  /** Why a budget keeps this provider from new work (its own, or the whole night's), or null. */
+  budget: string | null;
 }
 
 export interface ProvidersInput {
@@ -60,6 +65,14 @@ export interface ProvidersInput {
   toggles: Toggles;
   /** `defaults.gradeFloor` (null: grades never throttle). */
   gradeFloor: number | null;
+  /** Epoch ms tonight started, for `usage`: the daemon's start (nightStartOf). */
+  nightStart: number;
+}
+
+/** When tonight started for usage figures: the running daemon's start, else `fallback`. */
+export function nightStartOf(daemonState: DaemonState | null, fallback: number): number {
+  const t = Date.parse(daemonState?.budget?.nightStart ?? daemonState?.startedAt ?? '');
+  return Number.isFinite(t) ? t : fallback;
 }
 
 export function providersView(input: ProvidersInput): ProviderView[] {
@@ -71,6 +84,8 @@ export function providersView(input: ProvidersInput): ProviderView[] {
     const cap = gradeThrottle(recordedPoints(name), input.gradeFloor);
     return cap ? describeGradeCap(cap) : null;
   };
+  const tonight = nightUsage(tasks, input.nightStart);
+  const nightBudget = daemonUp ? (daemonState?.budget?.reached ?? null) : null;
   return input.providers.map((p) => {
     const live = daemonState?.providers.find((x) => x.name === p.name) ?? null;
     return {
@@ -95,6 +110,8 @@ export function providersView(input: ProvidersInput): ProviderView[] {
       grade: live?.grade ?? recordedGrade(p.name),
       frozen: toggles.frozen || toggles.frozenProviders.includes(p.name),
       throttle: live ? (live.throttle ?? null) : recordedThrottle(p.name),
+      usage: tonight.providers.get(p.name) ?? null,
+      budget: (daemonUp ? (live?.budget ?? null) : null) ?? nightBudget,
     };
   });
 }

@@ -180,6 +180,17 @@ const hostSchema = z.discriminatedUnion('kind', [
 
 export const PROVIDER_KINDS = ['claude-code', 'codex', 'aider', 'opencode', 'command', 'scripted'] as const;
 
+/** US dollars per million tokens (docs/cost.md); a free plan is 0 for both. */
+const priceSchema = z.strictObject({
+  inputPerMTok: z.number().finite().nonnegative(),
+  outputPerMTok: z.number().finite().nonnegative(),
+});
+/** A cap on one night's use (docs/cost.md): tokens in + out, and/or US dollars; reaching one freezes. */
+const budgetSchema = z.strictObject({
+  tokens: z.number().int().positive().optional(),
+  usd: z.number().finite().positive().optional(),
+});
+
 const providerSchema = z.strictObject({
   kind: z.enum(PROVIDER_KINDS),
   hosts: z.array(nameSchema).min(1).default(['local']),
@@ -192,6 +203,10 @@ const providerSchema = z.strictObject({
   /** A non-zero exit this soon after start, with no commits and almost no output: a crash on start. */
   crashWindow: durationSchema.default('10s'),
   scripted: z.strictObject({ probe: z.enum(['ok', 'silent', 'hang', 'fail']).default('ok') }).optional(),
+  /** What its tokens cost (docs/cost.md); absent: the CLI's own reported cost, else unknown. */
+  price: priceSchema.optional(),
+  /** Per night: reaching it stops new launches on this provider (docs/cost.md). */
+  budget: budgetSchema.optional(),
 });
 
 /** A grade floor: a letter of the architect's scale or points on its 4.0 scale, as points; null: off. */
@@ -235,6 +250,8 @@ export const configSchema = z.strictObject({
       maxTurns: z.number().int().positive().default(40),
       /** claude-code mode: whether the session may run the configured gate commands through Bash. */
       runGates: z.boolean().default(true),
+      /** What the architect's tokens cost (docs/cost.md); absent: unknown. */
+      price: priceSchema.optional(),
     })
     .prefault({}),
   gates: z
@@ -311,6 +328,8 @@ export const configSchema = z.strictObject({
   notify: notifySchema,
   /** The night window in local time (start, stopStarting, end), or null: always open. */
   window: windowSchema,
+  /** The whole night's cap, executors and architect together: reaching it freezes all dispatch (docs/cost.md). */
+  budget: z.strictObject({ perNight: budgetSchema.optional() }).prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

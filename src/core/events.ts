@@ -32,6 +32,8 @@ export type NightshiftEvent =
   | { type: 'queue.refused'; time: string; file: string; reason: string }
   | { type: 'daemon.started' | 'daemon.stopped'; time: string; reason: string }
   | { type: 'provider.probe'; time: string; provider: string; host: string; ok: boolean; reason: string }
+  /** A night's budget was reached (`provider` null: the whole night's) or lifted; nothing running is killed. */
+  | { type: 'budget.reached' | 'budget.lifted'; time: string; provider: string | null; reason: string }
   | {
       type: 'provider.health';
       time: string;

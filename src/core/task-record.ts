@@ -10,6 +10,7 @@ import type { GateName } from './gates.js';
 import type { TaskId } from './ids.js';
 import type { ParkReason } from './park.js';
 import type { TaskState } from './state.js';
+import type { Usage } from './usage.js';
 
 /** Everything the spec asked for, resolved against the workspace defaults. Immutable once queued. */
 export interface TaskSpec {
@@ -49,6 +50,18 @@ export interface Attempt {
   /** Failure code (core/failures.ts) when the attempt failed. */
   code?: FailureCode | null;
   reason: string | null;
+  /** Tokens and cost read from the executor's output when the attempt was collected (docs/cost.md). */
+  usage?: Usage | null;
+}
+
+/** One architect call's tokens and cost, on the task it judged (docs/cost.md). */
+export interface ArchitectUsage {
+  /** The review round (or the task's round when the call was not a review). */
+  round: number;
+  at: string;
+  /** What the call was: `review`, or what another architect call names itself (`plan`, `triage`…). */
+  kind: string;
+  usage: Usage;
 }
 
 export interface GateResult {
@@ -134,6 +147,8 @@ export interface TaskRecord {
   /** The base commit, resolved at the first dispatch; every round continues from it. */
   baseSha?: string | null;
   history: HistoryEntry[];
+  /** The architect's calls about this task, with their usage (docs/cost.md). */
+  architectUsage?: ArchitectUsage[];
 }
 
 export interface Transition {

@@ -19,6 +19,7 @@ import type {
 
 export { TaskState, TASK_STATES, isTaskState } from './state.js';
 export type {
+  ArchitectUsage,
   Attempt,
   AttemptOutcome,
   Failure,

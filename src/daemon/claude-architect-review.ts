@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { TaskRecord } from '../core/task.js';
+import type { Usage } from '../core/usage.js';
 import { prepareGateCheckout } from '../git/gate-checkout.js';
 import type { Repo } from '../git/repo.js';
 import { architectSocketPath } from '../hosts/layout.js';
@@ -22,7 +23,9 @@ import type { JudgmentContext } from './judgment-context.js';
  * the daemon stopped the session (the task stays in review, unjudged).
  */
 export type ArchitectAnswer =
-  { ok: true; verdict: Verdict } | { ok: false; reason: string; attribution: 'supervisor' } | null;
+  | { ok: true; verdict: Verdict; usage: Usage | null }
+  | { ok: false; reason: string; attribution: 'supervisor'; usage?: Usage | null }
+  | null;
 
 /**
  * The tmux sessions on the supervisor's host, on the architect's socket: what askClaudeArchitect's
@@ -101,7 +104,7 @@ export class ClaudeArchitectReview {
       reason: r.ok ? deps.redact(r.verdict.summary) : r.reason,
     });
     return r.ok
-      ? { ok: true, verdict: r.verdict }
-      : { ok: false, reason: r.reason, attribution: r.attribution };
+      ? { ok: true, verdict: r.verdict, usage: r.usage }
+      : { ok: false, reason: r.reason, attribution: r.attribution, usage: r.usage ?? null };
   }
 }

@@ -14,6 +14,7 @@ import { readAttemptOutput, type LiveAttempt } from './attempts.js';
 import { localLog } from './log-mirror.js';
 import { failAttempt, isoNow, providerSucceeded, type DaemonContext } from './context.js';
 import { mirrorAttempt } from './ending.js';
+import { recordUsageFromLog } from './spend.js';
 
 /** Lets a LinkError through (collection is deferred); any other failure of a best-effort step is ignored. */
 function rethrowLinkError(err: unknown): undefined {
@@ -114,6 +115,8 @@ export class Collector {
     const { ctx } = this;
     const exitCode = exit.exitCode;
     await mirrorAttempt(ctx, worker, live, { force: true }).catch(rethrowLinkError);
+    // Tokens were used whatever comes of the branch: recorded before the main guard can fail it.
+    recordUsageFromLog(ctx, live);
     at.step = 'the session';
     // The runner reaped what the executor started before it wrote exit.json; this also reaps what a
     // runner killed before its end (or one older than the reaper) left behind.

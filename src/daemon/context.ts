@@ -19,6 +19,7 @@ import type { Fleet } from './fleet.js';
 import type { Notice } from './notify.js';
 import type { SetupHooks } from './setup-hooks.js';
 import type { AttemptRegistry } from './registry.js';
+import type { Spend } from './spend-state.js';
 
 export interface DaemonContext {
   readonly paths: WorkspacePaths;
@@ -31,6 +32,8 @@ export interface DaemonContext {
   readonly events: EventLog;
   readonly fleet: Fleet;
   readonly attempts: AttemptRegistry;
+  /** Tokens, cost and the night's budgets (spend.ts). */
+  readonly spend: Spend;
   readonly redact: Redactor;
   readonly random: () => number;
   /** The repos' setup hooks: failures' blame, repos held back, the hosts' afterCreate caches. */

@@ -4,8 +4,9 @@
  *
  * Tasks: highest priority first, FIFO within a priority; `dependsOn` waits for merged (done)
  * dependencies; never two live attempts of one task, never two active tasks with one dedup key.
- * Providers: the spec's pin, else healthy, unfrozen providers under their live limit, preferring better
- * recent grades and then free capacity (a provider graded below the floor is capped, see grades.ts).
+ * Providers: the spec's pin, else healthy, unfrozen providers within their night budget (budget.ts)
+ * under their live limit, preferring better recent grades and then free capacity (a provider graded
+ * below the floor is capped, see grades.ts).
  * Hosts: the provider's hosts that are under their thresholds.
  */
 import type { TaskId } from '../core/ids.js';
@@ -19,6 +20,8 @@ export interface ProviderView {
   hosts: readonly string[];
   running: number;
   frozen: boolean;
+  /** Why this provider's night budget keeps it from new work (budget.ts), or null. */
+  budget?: string | null;
   /** Recent average grade points (higher is better), or null with no grades yet. */
   grade: number | null;
 }
@@ -33,6 +36,8 @@ export interface HostView {
 export interface DispatchInput {
   now: number;
   frozen: boolean;
+  /** Why the whole night's budget keeps anything new from starting (budget.ts), or null. */
+  budget?: string | null;
   pending: readonly TaskRecord[];
   /** Every task by id (for dependencies and dedup). */
   tasks: ReadonlyMap<TaskId, TaskRecord>;
@@ -89,6 +94,10 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   );
   if (input.frozen) {
     for (const t of input.pending) waiting.set(t.id, 'frozen: nothing new starts (nightshift thaw)');
+    return { decisions, waiting, doomed, upcoming };
+  }
+  if (input.budget) {
+    for (const t of input.pending) waiting.set(t.id, `${input.budget}: nothing new starts tonight`);
     return { decisions, waiting, doomed, upcoming };
   }
   // What blocks each provider, and the waiting text of a task any provider may take when all are
@@ -217,11 +226,12 @@ function pickHost(
 
 /** Healthy and unfrozen, and blocked only by its live limit: it takes work again when a slot frees. */
 function atLimitOnly(p: ProviderView, running: number): boolean {
-  return !p.frozen && p.health.breaker === 'closed' && !canDispatch(p.health, running);
+  return !p.frozen && !p.budget && p.health.breaker === 'closed' && !canDispatch(p.health, running);
 }
 
 function providerBlocked(p: ProviderView, running: number): string | null {
   if (p.frozen) return 'frozen';
+  if (p.budget) return p.budget;
   if (p.health.breaker !== 'closed') return `${p.health.breaker} (${p.health.reason})`;
   if (!canDispatch(p.health, running)) {
     const cap = p.health.gradeCap;

@@ -8,6 +8,7 @@ import type { TaskId } from '../core/ids.js';
 import type { LiveAttempt } from './attempts.js';
 import { mirrorLog, saveScreen } from './log-mirror.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
+import { recordUsageFromLog } from './spend.js';
 import type { Abandoned } from './fleet.js';
 
 /** Mirrors an attempt's new output within defaults.logCap; each cut is an attempt.log-cut event. */
@@ -20,6 +21,10 @@ export function mirrorAttempt(
   const cap = ctx.config.defaults.logCap;
   return mirrorLog(ctx.paths, worker, live, ctx.redact, {
     ...opts,
+    onText: (text) => {
+      ctx.spend.noteOutput(ctx.config, live.taskId, live.provider, live.attempt, text);
+      opts.onText?.(text);
+    },
     cap,
     onCut: (cutBytes) =>
       ctx.events.emit({
@@ -57,6 +62,7 @@ export async function endSession(ctx: DaemonContext, live: LiveAttempt, reason: 
     await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
     await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
   }
+  recordUsageFromLog(ctx, live);
   if (ctx.attempts.phase(live.taskId) === 'ending') ctx.attempts.end(live.taskId, 'killed');
 }
 

@@ -16,6 +16,7 @@ import { launchAttempt, newLiveAttempt, prepareWorktree } from './attempts.js';
 import { failAttempt, type DaemonContext } from './context.js';
 import { chooseDispatches, type HostView, type ProviderView } from './dispatch.js';
 import { initialHealth } from './health.js';
+import { checkBudgets } from './spend.js';
 import type { Prepared } from './registry.js';
 
 /** How many tasks that wait only for a free slot get their worktree prepared ahead of dispatch. */
@@ -47,6 +48,7 @@ export class Launcher {
     const byId = new Map(tasks.map((t) => [t.id, t]));
     const toggles = ctx.toggles.read();
     const running = ctx.attempts.slots('provider');
+    const budgets = checkBudgets(ctx);
     const hostRunning = ctx.attempts.slots('host');
     const providers: ProviderView[] = Object.entries(ctx.config.providers).map(([name, cfg]) => ({
       name,
@@ -54,6 +56,7 @@ export class Launcher {
       hosts: cfg.hosts,
       running: running.get(name) ?? 0,
       frozen: toggles.frozenProviders.includes(name),
+      budget: budgets.providers.get(name) ?? null,
       grade: ctx.fleet.averageGrade(name),
     }));
     const hosts = new Map<string, HostView>(
@@ -73,6 +76,7 @@ export class Launcher {
     const result = chooseDispatches({
       now: ctx.clock.now(),
       frozen: toggles.frozen,
+      budget: budgets.night,
       pending: tasks.filter((t) => t.state === 'pending' && !held.has(t.id)),
       tasks: byId,
       providers,

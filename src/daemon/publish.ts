@@ -33,7 +33,12 @@ export function publishState(
         limitHistory: h.limitHistory.map((x) => ({ limit: x.limit, reason: x.reason })),
         grade: ctx.fleet.averageGrade(h.name),
         throttle: h.gradeCap ? describeGradeCap(h.gradeCap) : null,
+        budget: ctx.spend.freeze.providers.get(h.name) ?? null,
       })),
+      budget: {
+        nightStart: new Date(ctx.spend.nightStart).toISOString(),
+        reached: ctx.spend.freeze.night,
+      },
       hosts: [...ctx.hosts.keys()].map((name) => ({
         name,
         over: ctx.fleet.hostState.get(name)?.over ?? [],

@@ -16,6 +16,7 @@ import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect
 import { enabledGates } from '../review/gates.js';
 import { ClaudeArchitectReview } from './claude-architect-review.js';
 import { gateFindings, type JudgmentContext } from './judgment-context.js';
+import { recordArchitectUsage } from './spend.js';
 
 const PARK_MANUAL = 'awaiting-approval';
 export const PARK_ARCHITECT = 'architect-unavailable';
@@ -132,6 +133,9 @@ export class ReviewPipeline {
       : await this.architect!.review(input);
     // The architect's session moved the supervisor's refs (the task has failed), or the daemon stopped it.
     if (!answer) return;
+    // The review's tokens count whatever its verdict (spend.ts: the architect's share of the night).
+    if (answer.usage)
+      recordArchitectUsage(deps, task.id, answer.usage, { kind: 'review', round: task.round });
     if (!answer.ok) {
       // Never an approval by default: the task waits for a person, and the record says whose fault it is.
       this.ctx.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {

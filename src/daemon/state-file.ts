@@ -22,7 +22,11 @@ export interface DaemonState {
     /** Why grades below `defaults.gradeFloor` cap the live limit (grades.ts describeGradeCap), or null. */
     throttle?: string | null;
     limitHistory: { limit: number; reason: string }[];
+    /** Why this provider's night budget keeps it from new work (budget.ts), or null. */
+    budget?: string | null;
   }[];
+  /** When the budgets' night started (the daemon's start) and why nothing new starts, if the night's budget is reached. */
+  budget?: { nightStart: string; reached: string | null };
   hosts: { name: string; over: string[] }[];
   waiting: Record<string, string>;
   /** The night window's state ("window open: starting new work until 06:00"), or null without one. */

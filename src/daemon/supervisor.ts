@@ -41,6 +41,7 @@ import { NightWindowKeeper, type WindowEnd } from './night-window.js';
 import { daemonNotifier, followEvents, windowEndNotices, type EventNotices } from './notices.js';
 import type { Notifier } from './notify.js';
 import { AttemptRegistry } from './registry.js';
+import { Spend } from './spend-state.js';
 import { publishState } from './publish.js';
 import type { PublishedState } from './state-file.js';
 import { backoffOf, classifyFailure } from './stopping.js';
@@ -172,6 +173,7 @@ export class Supervisor {
       events: this.events,
       fleet: this.fleet,
       attempts: this.attempts,
+      spend: new Spend(this.startedAt),
       redact: this.redact,
       random,
       setupHooks: new SetupHooks({

@@ -10,6 +10,7 @@
 import path from 'node:path';
 import type { ProviderConfig } from '../config/schema.js';
 import { judgeText, layerEnv, probePrompt, withoutEcho } from './common.js';
+import { reportedCost, tokenCount } from '../core/usage.js';
 import { classify, failure, lastLine, oneLine, statusOf, statusReason } from './failures.js';
 import {
   PROMPT_FILE_TOKEN,
@@ -72,9 +73,11 @@ const AIDER_ERROR =
   /litellm\.\w+Error|AuthenticationError|RateLimitError|NotFoundError|APIConnectionError|InternalServerError|ServiceUnavailableError|BadRequestError|The API provider (is not able to authenticate you|has rate limited you)|servers are down or overloaded|timed out without returning a response/;
 
 const TOKENS = /Tokens:\s*([\d.]+)(k?)\s+sent.*?([\d.]+)(k?)\s+received/;
+/** aider's own price of one message: `Cost: $0.01 message, $0.05 session.` */
+const COST = /Cost:\s*\$([\d.]+)\s+message/;
 
 function count(n: string | undefined, k: string | undefined): number {
-  return Math.round(Number(n ?? 0) * (k ? 1000 : 1));
+  return tokenCount(Number(n ?? 0) * (k ? 1000 : 1));
 }
 
 function errorLines(log: string): string {
@@ -86,12 +89,16 @@ function errorLines(log: string): string {
 
 export function readAiderOutput(log: string, exitCode: number): OutputReading {
   let usage: OutputReading['usage'] = null;
-  const total = { inputTokens: 0, outputTokens: 0 };
+  const total: NonNullable<OutputReading['usage']> = { inputTokens: 0, outputTokens: 0, reportedCostUsd: 0 };
   for (const line of log.split('\n')) {
     const m = TOKENS.exec(line);
     if (!m) continue;
     total.inputTokens += count(m[1], m[2]);
     total.outputTokens += count(m[3], m[4]);
+    // A message without its cost (a model litellm cannot price) makes the run's cost unknown.
+    const cost = reportedCost(Number(COST.exec(line)?.[1] ?? NaN));
+    total.reportedCostUsd =
+      total.reportedCostUsd === null || cost === null ? null : total.reportedCostUsd + cost;
     usage = total;
   }
   const errors = errorLines(log);

@@ -18,6 +18,7 @@
 import path from 'node:path';
 import type { ProviderConfig } from '../config/schema.js';
 import { jsonLines, jsonObjects, layerEnv, num, obj, probePrompt, str, timeoutReason } from './common.js';
+import { reportedCost, tokenCount } from '../core/usage.js';
 import { classify, failure, lastLine, oneLine, statusOf, statusReason, type Failure } from './failures.js';
 import {
   PROMPT_TOKEN,
@@ -163,11 +164,15 @@ export function readClaudeOutput(log: string, exitCode: number): OutputReading {
   const objects = jsonLines(log);
   const result = resultOf(objects);
   const u = obj(result?.['usage']);
-  const usage = result
+  // The last result line is the run's total; its cost is at Claude's prices whatever the model.
+  const usage: OutputReading['usage'] = result
     ? {
         inputTokens:
-          num(u['input_tokens']) + num(u['cache_creation_input_tokens']) + num(u['cache_read_input_tokens']),
-        outputTokens: num(u['output_tokens']),
+          tokenCount(u['input_tokens']) +
+          tokenCount(u['cache_creation_input_tokens']) +
+          tokenCount(u['cache_read_input_tokens']),
+        outputTokens: tokenCount(u['output_tokens']),
+        reportedCostUsd: reportedCost(result['total_cost_usd']),
       }
     : null;
   const text = result ? str(result['result']) : null;

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import type { ProviderConfig } from '../config/schema.js';
-import { jsonLines, layerEnv, num, obj, probePrompt, str, timeoutReason } from './common.js';
+import { jsonLines, layerEnv, obj, probePrompt, str, timeoutReason } from './common.js';
+import { tokenCount } from '../core/usage.js';
 import { classify, failure, lastLine, oneLine, statusOf, statusReason } from './failures.js';
 import {
   PROMPT_TOKEN,
@@ -83,7 +84,7 @@ interface CodexEvents {
   completed: boolean;
   failedMessage: string | null;
   messages: string[];
-  usage: { inputTokens: number; outputTokens: number } | null;
+  usage: OutputReading['usage'];
 }
 
 function readEvents(text: string): CodexEvents {
@@ -93,14 +94,15 @@ function readEvents(text: string): CodexEvents {
   let errorMessage: string | null = null;
   const messages: string[] = [];
   let usage: CodexEvents['usage'] = null;
-  const total = { inputTokens: 0, outputTokens: 0 };
+  const total = { inputTokens: 0, outputTokens: 0, reportedCostUsd: null };
   for (const e of events) {
     const type = str(e['type']);
     if (type === 'turn.completed') {
       completed = true;
       const u = obj(e['usage']);
-      total.inputTokens += num(u['input_tokens']);
-      total.outputTokens += num(u['output_tokens']);
+      // input_tokens already counts cached_input_tokens; codex reports no cost.
+      total.inputTokens += tokenCount(u['input_tokens']);
+      total.outputTokens += tokenCount(u['output_tokens']);
       usage = total;
     } else if (type === 'turn.failed') {
       failedMessage = str(obj(e['error'])['message']) || 'turn failed';

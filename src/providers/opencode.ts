@@ -8,7 +8,8 @@
  */
 import path from 'node:path';
 import type { ProviderConfig } from '../config/schema.js';
-import { jsonLines, layerEnv, num, obj, probePrompt, str, timeoutReason } from './common.js';
+import { jsonLines, layerEnv, obj, probePrompt, str, timeoutReason } from './common.js';
+import { reportedCost, tokenCount } from '../core/usage.js';
 import { classify, failure, lastLine, oneLine, statusOf, statusReason } from './failures.js';
 import {
   PROMPT_TOKEN,
@@ -102,7 +103,7 @@ interface OpencodeEvents {
   stopped: boolean;
   error: { status: unknown; message: string } | null;
   texts: string[];
-  usage: { inputTokens: number; outputTokens: number } | null;
+  usage: OutputReading['usage'];
 }
 
 function readEvents(text: string): OpencodeEvents {
@@ -114,10 +115,22 @@ function readEvents(text: string): OpencodeEvents {
     else if (type === 'step_finish') {
       const t = obj(part['tokens']);
       const cache = obj(t['cache']);
+      const cost = reportedCost(part['cost']);
+      const before = out.usage;
       out.usage = {
         inputTokens:
-          (out.usage?.inputTokens ?? 0) + num(t['input']) + num(cache['read']) + num(cache['write']),
-        outputTokens: (out.usage?.outputTokens ?? 0) + num(t['output']) + num(t['reasoning']),
+          (before?.inputTokens ?? 0) +
+          tokenCount(t['input']) +
+          tokenCount(cache['read']) +
+          tokenCount(cache['write']),
+        outputTokens: (before?.outputTokens ?? 0) + tokenCount(t['output']) + tokenCount(t['reasoning']),
+        // Each step's own cost; a step without one makes the run's cost unknown.
+        reportedCostUsd:
+          before && before.reportedCostUsd === null
+            ? null
+            : cost === null
+              ? null
+              : (before?.reportedCostUsd ?? 0) + cost,
       };
       out.stopped = str(part['reason']) === 'stop';
     } else if (type === 'error') {

@@ -39,6 +39,8 @@ script steps (one a line, in a fenced block tagged nightshift-script; # starts a
   hang                          stop printing and never exit
   exit <code>                   stop here with this exit code
   push-main                     git push origin HEAD:main, report its exit status, carry on
+  usage <in> <out> [<usd>]      report token usage (and a cost) like an agent would: one JSON line
+                                {"type":"usage","input_tokens":…,"output_tokens":…,"cost_usd":…}
 Paths must stay inside the current directory (no absolute paths, no "..", not .git): exit 2 otherwise.
 The last line is {"type":"result","result":"…","is_error":false}.
 `;
@@ -49,7 +51,8 @@ type Step =
   | { op: 'sh' | 'commit' | 'print'; text: string }
   | { op: 'sleep'; seconds: number }
   | { op: 'silent' | 'hang' | 'push-main' }
-  | { op: 'exit'; code: number };
+  | { op: 'exit'; code: number }
+  | { op: 'usage'; input: number; output: number; usd: number | null };
 
 class ScriptError extends Error {
   constructor(
@@ -151,6 +154,14 @@ function parseScript(text: string, firstLine = 1): Step[] {
         if (!/^\d{1,3}$/.test(rest.trim()) || code > 255)
           throw new ScriptError(`line ${line}: exit needs a code 0-255`, 2);
         steps.push({ op, code });
+        return;
+      }
+      case 'usage': {
+        const words = rest.trim().split(/\s+/);
+        const [input, output, usd] = words.map(Number);
+        if (words.length < 2 || words.length > 3 || [input, output, usd].some((n) => Number.isNaN(n)))
+          throw new ScriptError(`line ${line}: usage needs <input tokens> <output tokens> [<usd>]`, 2);
+        steps.push({ op, input: input ?? 0, output: output ?? 0, usd: usd ?? null });
         return;
       }
       case 'silent':
@@ -279,6 +290,16 @@ async function run(promptFile: string): Promise<number> {
         if (!quiet)
           process.stdout.write(result(`stopped by the script with exit ${step.code}`, step.code !== 0));
         return step.code;
+      case 'usage':
+        say(
+          JSON.stringify({
+            type: 'usage',
+            input_tokens: step.input,
+            output_tokens: step.output,
+            ...(step.usd === null ? {} : { cost_usd: step.usd }),
+          }),
+        );
+        break;
       case 'push-main': {
         say('[scripted] push-main');
         const r = git(['push', 'origin', 'HEAD:main']);

@@ -5,6 +5,7 @@
  */
 import type { ProviderConfig } from '../config/schema.js';
 import { jsonLines, judgeText, layerEnv, str } from './common.js';
+import { reportedCost, tokenCount } from '../core/usage.js';
 import { failure, lastLine, oneLine } from './failures.js';
 import {
   PROMPT_FILE_TOKEN,
@@ -28,10 +29,22 @@ function buildScripted(
   return { argv: ['node', ctx.scriptedAgent, ...mode], env, secretKeys, stdin: 'null' };
 }
 
+/** The sum of the `usage` lines the script's `usage` steps print (each clamped), or null with none. */
+function readUsage(objects: Record<string, unknown>[]): OutputReading['usage'] {
+  const lines = objects.filter((o) => o['type'] === 'usage');
+  if (lines.length === 0) return null;
+  const costs = lines.map((o) => reportedCost(o['cost_usd']));
+  return {
+    inputTokens: lines.reduce((n, o) => n + tokenCount(o['input_tokens']), 0),
+    outputTokens: lines.reduce((n, o) => n + tokenCount(o['output_tokens']), 0),
+    // A line without a cost makes the run's cost unknown (priced from config, if there is a price).
+    reportedCostUsd: costs.some((c) => c === null) ? null : costs.reduce<number>((n, c) => n + (c ?? 0), 0),
+  };
+}
+
 export function readScriptedOutput(log: string, exitCode: number): OutputReading {
-  const result = jsonLines(log)
-    .filter((o) => o['type'] === 'result')
-    .at(-1);
+  const objects = jsonLines(log);
+  const result = objects.filter((o) => o['type'] === 'result').at(-1);
   const text = result ? str(result['result']) : null;
   let fail: OutputReading['failure'] = null;
   if (exitCode !== 0) {
@@ -44,7 +57,7 @@ export function readScriptedOutput(log: string, exitCode: number): OutputReading
   } else if (result['is_error'] === true) {
     fail = failure('agent-error', oneLine(text ?? '') || 'scripted agent reported an error');
   }
-  return { completed: fail === null, result: text, usage: null, failure: fail };
+  return { completed: fail === null, result: text, usage: readUsage(objects), failure: fail };
 }
 
 export const scripted: ProviderProfile = {

@@ -6,6 +6,7 @@
 import type { Attribution } from '../core/errors.js';
 import type { FailureCode } from '../core/failures.js';
 import type { ProviderConfig } from '../config/schema.js';
+import type { ReadUsage } from '../core/usage.js';
 
 /** Replaced by the runner script with the prompt file's contents (one argv word). */
 export const PROMPT_TOKEN = '{{nightshift:prompt}}';
@@ -80,7 +81,8 @@ export interface OutputReading {
   completed: boolean;
   /** Final text answer, if the format has one. */
   result: string | null;
-  usage: { inputTokens: number; outputTokens: number } | null;
+  /** Tokens and the cost the CLI reported, from its own output (untrusted: core/usage.ts cleans). */
+  usage: ReadUsage | null;
   /** A failure recognised in the output (auth, quota, empty answer…). */
   failure: { code: FailureCode; attribution: Attribution; reason: string } | null;
   /** The session a later round can resume (claude's `session_id`), for executors that keep one. */

@@ -10,9 +10,18 @@ import { FAILURE_CODES, type FailureCode } from '../core/failures.js';
 import type { TaskId } from '../core/ids.js';
 import { PARK_REASONS } from '../core/park.js';
 import { TaskState, type TaskRecord } from '../core/task.js';
+import { MAX_COST_USD, MAX_TOKENS } from '../core/usage.js';
 import { describeFound, fieldPath } from '../config/issues.js';
 
 const failureCode = z.enum(FAILURE_CODES as [FailureCode, ...FailureCode[]]);
+
+/** A recorded usage (core/usage.ts), cleaned: a bad figure becomes 0 tokens or an unknown cost. */
+const tokens = z.number().finite().nonnegative().max(MAX_TOKENS).transform(Math.round).catch(0);
+const usageSchema = z.object({
+  inputTokens: tokens,
+  outputTokens: tokens,
+  costUsd: z.number().finite().nonnegative().max(MAX_COST_USD).nullable().catch(null),
+});
 
 /** What is checked; everything else in the record is kept as written. */
 const TaskFileSchema = z.looseObject({
@@ -20,7 +29,12 @@ const TaskFileSchema = z.looseObject({
   state: z.enum(TaskState),
   parked: z.enum(PARK_REASONS).nullable(),
   failure: z.looseObject({ code: failureCode }).nullable(),
-  attempts: z.array(z.looseObject({ code: failureCode.nullish() })),
+  attempts: z.array(z.looseObject({ code: failureCode.nullish(), usage: usageSchema.nullish().catch(null) })),
+  // Usage figures are cleaned, not refused: a bad one costs a figure, never the task.
+  architectUsage: z
+    .array(z.looseObject({ usage: usageSchema }))
+    .optional()
+    .catch(undefined),
 });
 
 /** The record in `file`, which must be the task `id` (the name of its directory, already a TaskId). */

@@ -14,6 +14,7 @@ import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resource
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { Review } from '../core/task.js';
+import type { Usage as CallUsage } from '../core/usage.js';
 import { makeRedactor, type Redactor } from '../lib/redact.js';
 import { addUsage, fromMessage, fromStream } from './architect-answer.js';
 import {
@@ -67,9 +68,15 @@ const MAX_TOKENS = 8192;
 const ANTHROPIC_VERSION = '2023-06-01';
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
+/**
+ * A review's outcome, with the tokens its requests used (core/usage.ts's shape; the SDK reports no
+ * cost, so `costUsd` is null and `architect.price` prices it when it is recorded).
+ */
 export type ReviewResult =
-  | { ok: true; verdict: Verdict; usage: Usage | null }
-  | { ok: false; reason: string; attribution: 'supervisor' };
+  | { ok: true; verdict: Verdict; usage: CallUsage | null }
+  | { ok: false; reason: string; attribution: 'supervisor'; usage?: CallUsage | null };
+
+const callUsage = (u: Usage | null): CallUsage | null => (u ? { ...u, costUsd: null } : null);
 
 /** A review as the task record stores it. */
 /** What wholeFiles needs of a repository: git/repo.ts's Repo. */
@@ -230,7 +237,7 @@ export class Architect {
           `verdict ${v.verdict} (${v.grade}, ${v.findings.length} finding${v.findings.length === 1 ? '' : 's'}) in ${took}` +
             (u ? `, ${u.inputTokens} in / ${u.outputTokens} out tokens` : ''),
         );
-        return { ok: true, verdict: v, usage };
+        return { ok: true, verdict: v, usage: callUsage(usage) };
       }
       problem = this.redact(parsed.problem);
       this.log(
@@ -239,7 +246,7 @@ export class Architect {
       );
     }
     const reason = `architect gave no valid verdict in ${VERDICT_REQUESTS} requests: ${problem}`;
-    return { ok: false, reason, attribution: 'supervisor' };
+    return { ok: false, reason, attribution: 'supervisor', usage: callUsage(usage) };
   }
 
   /** One Messages call (the SDK's retries included) under one deadline of `timeout`. */

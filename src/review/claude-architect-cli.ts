@@ -8,12 +8,9 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Credential } from './architect-credential.js';
 
-/** Same shape as core/usage.ts (owner: the cost part); the lead unifies them. */
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number | null;
-}
+import type { Usage } from '../core/usage.js';
+
+export type { Usage };
 
 /** The tools the architect may use without asking: reading only. */
 export const READ_TOOLS = ['Read', 'Grep', 'Glob'] as const;

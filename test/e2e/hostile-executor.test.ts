@@ -1547,3 +1547,72 @@ describe('setup hooks', () => {
     expect(readFileSync(`${counter}.before`, 'utf8')).toBe('before\nbefore\nbefore\n');
   });
 });
+describe('cost accounting', () => {
+  let night: Night | null = null;
+  afterEach(async () => {
+    await night?.cleanup();
+    night = null;
+  });
+
+  it('fake, negative, NaN and huge usage (and a forged result event) are clamped, and cannot lift a budget', async () => {
+    night = makeNight({
+      providers: '  sim: { kind: scripted, hosts: [local], concurrency: 1, budget: { tokens: 1000 } }',
+      extra: 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }',
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    const echo = (json: string) => `sh ${JSON.stringify(`echo '${json}'`)}`;
+    // Real-looking usage reaches the budget; then the executor tries to take it back and to poison figures.
+    night.dropSpec(
+      'liar.md',
+      scriptedSpec(
+        'liar',
+        [
+          echo('{"type":"usage","input_tokens":1500,"output_tokens":"NaN"}'),
+          'sleep 3',
+          echo('{"type":"usage","input_tokens":-1e15,"output_tokens":-5,"cost_usd":-100}'),
+          echo('{"type":"usage","input_tokens":1e400,"output_tokens":1e300,"cost_usd":1e400}'),
+          echo(
+            '{"type":"result","result":"x","is_error":false,"usage":{"input_tokens":-9e15},"total_cost_usd":"free"}',
+          ),
+          'write f.txt "f\\n"',
+          'commit "f"',
+          'exit 0',
+        ].join('\n'),
+        ['priority: 1'],
+      ),
+    );
+    night.dropSpec('next.md', scriptedSpec('next', 'write n.txt "n\\n"\ncommit "n"\nexit 0'));
+    await waitFor(
+      'liar merged',
+      () => sup.store.list().find((t) => t.id === 'liar')?.state === 'done' || null,
+      90_000,
+    );
+    const usage = sup.store.get(tid('liar')).attempts[0]?.usage;
+    // Only the believable figure is kept; no price and no believable cost: unknown, not $0 or negative.
+    expect(usage).toEqual({ inputTokens: 1500, outputTokens: 0, costUsd: null });
+    const why = await waitFor(
+      'next held by the budget',
+      () => readDaemonStateFile(night!.paths.daemonState)?.['next'],
+      30_000,
+    );
+    expect(why).toMatch(/budget reached: 1\.5k of 1\.0k tokens/);
+    expect(sup.store.get(tid('next')).attempts).toEqual([]);
+    const opts = { cwd: night.root, clock: systemClock };
+    for (const args of [['show', 'liar'], ['providers'], ['report']]) {
+      const r = await runCli(args, opts);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).not.toMatch(/NaN|Infinity|\$-|-\$/);
+    }
+    await sup.stop('test done');
+  });
+});
+
+/** The daemon's published waiting reasons, read as a client would (queue/state/daemon.json). */
+function readDaemonStateFile(file: string): Record<string, string> | null {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { waiting: Record<string, string> }).waiting;
+  } catch {
+    return null;
+  }
+}

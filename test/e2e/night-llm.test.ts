@@ -87,6 +87,7 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
       `  baseURL: ${server.url}`,
       '  apiKeyEnv: NS_TEST_ARCHITECT_KEY',
       '  timeout: 20s',
+      '  price: { inputPerMTok: 1000000, outputPerMTok: 0 }',
       'gates:',
       '  diff: { enabled: true }',
       '  deletions: { enabled: true }',
@@ -154,6 +155,16 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
   await again.stop('test done');
   const tasks = sup.store.list();
   expect(tasks.find((t) => t.id === 'n03')).toMatchObject({ round: 1 });
+  // Each review's tokens are on the task it judged, per round, priced with architect.price ($1 a token).
+  const calls = tasks.find((t) => t.id === 'n03')?.architectUsage ?? [];
+  expect(calls.map((c) => [c.kind, c.round])).toEqual([
+    ['review', 0],
+    ['review', 1],
+  ]);
+  for (const c of calls) {
+    expect(c.usage.inputTokens).toBeGreaterThan(0);
+    expect(c.usage.costUsd).toBe(c.usage.inputTokens);
+  }
   // The second attempt was told the findings and continued the first attempt's branch.
   const prompt = readFileSync(path.join(night.root, 'hosts', 'local', 'tasks', 'n03', 'prompt.md'), 'utf8');
   expect(prompt).toContain('## Review notes (round 1 of');

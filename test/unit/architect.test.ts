@@ -120,7 +120,12 @@ describe.each([{ stream: false }, { stream: true }])('architect (stream: $stream
     expect(result).toEqual({
       ok: true,
       verdict: approve,
-      usage: { inputTokens: expect.any(Number) as number, outputTokens: expect.any(Number) as number },
+      // core/usage.ts's shape: the SDK reports no cost; architect.price prices it when recorded.
+      usage: {
+        inputTokens: expect.any(Number) as number,
+        outputTokens: expect.any(Number) as number,
+        costUsd: null,
+      },
     });
     const [req, ...rest] = server.messages();
     expect(rest).toHaveLength(0);
@@ -191,6 +196,8 @@ describe.each([{ stream: false }, { stream: true }])('architect (stream: $stream
       reason: expect.stringMatching(
         /^architect gave no valid verdict in 2 requests: the submit_verdict input does not match its schema: grade:/,
       ) as string,
+      // Two requests' tokens were spent all the same: the night's usage counts them.
+      usage: expect.objectContaining({ costUsd: null }) as unknown,
     });
     const [r1, r2] = server.messages();
     expect(server.messages()).toHaveLength(2);

@@ -17,6 +17,7 @@ import { Fleet } from '../../src/daemon/fleet.js';
 import { probeFinished } from '../../src/daemon/health.js';
 import { Launcher } from '../../src/daemon/launcher.js';
 import { monitorCycle } from '../../src/daemon/monitor.js';
+import { Spend } from '../../src/daemon/spend-state.js';
 import { AttemptRegistry } from '../../src/daemon/registry.js';
 import { Watcher } from '../../src/daemon/watcher.js';
 import { LinkError } from '../../src/hosts/runner.js';
@@ -102,6 +103,7 @@ function daemon(): Daemon {
     events: log,
     fleet,
     attempts,
+    spend: new Spend(clock.now()),
     redact: (text) => text,
     random: () => 0.5,
     setupHooks: new SetupHooks({ config: ws.config, clock, log: (line) => logs.push(line) }),

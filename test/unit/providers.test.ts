@@ -686,7 +686,8 @@ describe('claude-code readOutput', () => {
     expect(read([INIT, result({})].join('\n'), 0)).toEqual({
       completed: true,
       result: 'Done: added backoff.',
-      usage: { inputTokens: 150, outputTokens: 40 },
+      // The CLI's own cost (at Claude's prices) rides along; pricing is the daemon's (core/usage.ts).
+      usage: { inputTokens: 150, outputTokens: 40, reportedCostUsd: 0.01 },
       failure: null,
       // The session a later review round resumes.
       sessionId: SID,
@@ -845,6 +846,7 @@ describe('codex readOutput and judgeProbe', () => {
     expect(read([...started, message('Done.'), completed].join('\n'), 0).usage).toEqual({
       inputTokens: 500,
       outputTokens: 60,
+      reportedCostUsd: null,
     });
   });
 
@@ -917,6 +919,7 @@ describe('aider readOutput and judgeProbe (aider exits 0 on model failure)', () 
     expect(read(`${banner}Tokens: 2.3k sent, 1.2k cache write, 45 received.\n`, 0).usage).toEqual({
       inputTokens: 2300,
       outputTokens: 45,
+      reportedCostUsd: null,
     });
   });
 
@@ -982,6 +985,7 @@ describe('opencode readOutput and judgeProbe', () => {
       {
         inputTokens: 1400,
         outputTokens: 20,
+        reportedCostUsd: null,
       },
     );
   });

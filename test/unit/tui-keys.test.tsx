@@ -26,6 +26,8 @@ const PROVIDER: ProviderRowView = {
   spark: '',
   perHour: 0,
   avgGrade: '–',
+  usage: null,
+  budget: null,
 };
 
 const ctx = (patch: Partial<KeyContext> = {}): KeyContext => ({

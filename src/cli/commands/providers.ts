@@ -1,5 +1,11 @@
 /** `nightshift providers [--json] [--probe]`: health, live limit and why, in flight, last probe. */
-import { providerConfigViews, providersView, type ProviderView } from '../../client/providers.js';
+import {
+  nightStartOf,
+  providerConfigViews,
+  providersView,
+  type ProviderView,
+} from '../../client/providers.js';
+import { describeTotal } from '../../core/usage-totals.js';
 import type { CommandContext } from '../context.js';
 import { printJson, table } from '../output.js';
 import { visible } from '../../lib/visible.js';
@@ -23,6 +29,8 @@ export function registerProviders(ctx: CommandContext): void {
         tasks: client.store.list(),
         toggles: client.toggles.read(),
         gradeFloor: config.defaults.gradeFloor,
+        // Without a daemon, tonight is the report's default window: the last 12 hours.
+        nightStart: nightStartOf(client.daemonState(), Date.now() - 12 * 60 * 60 * 1000),
       });
       if (opts.probe) {
         const { buildHosts } = await import('../../hosts/registry.js');
@@ -50,7 +58,7 @@ export function registerProviders(ctx: CommandContext): void {
       } else {
         ctx.io.stdout(
           table(
-            ['PROVIDER', 'KIND', 'BREAKER', 'LIMIT', 'RUNNING', 'GRADE', 'LAST PROBE', 'REASON'],
+            ['PROVIDER', 'KIND', 'BREAKER', 'LIMIT', 'RUNNING', 'GRADE', 'TONIGHT', 'LAST PROBE', 'REASON'],
             rows.map((r) => [
               r.name,
               r.kind,
@@ -58,8 +66,9 @@ export function registerProviders(ctx: CommandContext): void {
               `${r.limit ?? '-'}/${r.ceiling}`,
               String(r.running),
               r.grade === null ? '-' : r.grade.toFixed(1),
+              r.usage ? describeTotal(r.usage) : '-',
               r.lastProbe ? `${r.lastProbe.ok ? 'ok' : 'FAIL'}: ${visible(r.lastProbe.reason)}` : '-',
-              visible(r.throttle ? `${r.throttle}; ${r.reason}` : r.reason),
+              visible([r.budget, r.throttle, r.reason].filter(Boolean).join('; ')),
             ]),
           ),
         );

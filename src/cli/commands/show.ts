@@ -8,6 +8,9 @@ import type { CommandContext } from '../context.js';
 import { printJson } from '../output.js';
 import { visible } from '../../lib/visible.js';
 import { parseTaskId } from './task-requests.js';
+import { costLines } from './cost-lines.js';
+import { taskUsage } from '../../core/usage-totals.js';
+import { describeUsage } from '../../core/usage.js';
 
 /** An attempt whose log passed defaults.logCap: the bytes left out (the attempt.log-cut events). */
 export interface LogCut {
@@ -49,6 +52,7 @@ export function describeTask(task: TaskRecord, cuts: readonly LogCut[] = []): st
       lines.push(
         `    #${a.n} ${a.provider}@${a.host}  ${a.startedAt} → ${a.endedAt ?? 'running'}  ${a.outcome}${a.exitCode !== null ? ` exit ${a.exitCode}` : ''}${a.attribution ? ` [${a.attribution}]` : ''}${a.reason ? ` ${visible(a.reason)}` : ''}`,
       );
+      if (a.usage) lines.push(`       used ${describeUsage(a.usage)}`);
       const cut = cuts.find((c) => c.attempt === a.n);
       if (cut) {
         lines.push(
@@ -70,6 +74,7 @@ export function describeTask(task: TaskRecord, cuts: readonly LogCut[] = []): st
   }
   if (task.merge) lines.push(`  merged     ${task.merge.sha} at ${task.merge.at}`);
   if (task.pullRequest) lines.push(pullRequestLine(task.pullRequest));
+  lines.push(...costLines(taskUsage(task)));
   lines.push('  history');
   for (const h of task.history)
     lines.push(`    ${h.at}  ${h.from ?? '(new)'} → ${h.to}  ${visible(h.reason)}`);
@@ -81,11 +86,12 @@ export function registerShow(ctx: CommandContext): void {
     .command('show')
     .description('show one task: spec fields, attempts, gates, review, history')
     .argument('<id>', 'task id', parseTaskId)
-    .option('--json', 'print the whole task record')
+    .option('--json', 'print the whole task record, with its usage added up (`cost`)')
     .action(async (id: TaskId, opts: { json?: boolean }) => {
       const client = await ctx.open();
       const task = client.store.get(id);
-      if (opts.json) printJson(ctx.io, task);
+      // The record as stored, with its usage added up (docs/cost.md).
+      if (opts.json) printJson(ctx.io, { ...task, cost: taskUsage(task) });
       else ctx.io.stdout(describeTask(task, logCuts(readEvents(client.paths.events), id)));
     });
 }

@@ -4,6 +4,7 @@
  */
 import type { NightshiftEvent } from '../../core/events.js';
 import { TASK_STATES, type Attempt, type TaskRecord, type TaskState } from '../../core/task.js';
+import { buildCost } from './cost.js';
 import { gradeToPoints, pointsToGrade } from './grades.js';
 import type {
   AttemptDigest,
@@ -223,6 +224,7 @@ export function buildReport(input: BuildInput): ReportData {
     providers,
     timeline,
     totals,
+    cost: buildCost(input.tasks, since, until, input.providers),
   };
 }
 

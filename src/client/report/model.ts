@@ -6,6 +6,7 @@
 import type { FailureCode } from '../../core/failures.js';
 import type { ParkReason } from '../../core/park.js';
 import type { AttemptOutcome, TaskState } from '../../core/task.js';
+import type { CostFigures } from './cost.js';
 
 export const REPORT_FORMATS = ['md', 'html', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -146,4 +147,6 @@ export interface ReportData {
   providers: ProviderFigures[];
   timeline: TimelineEntry[];
   totals: ReportTotals;
+  /** Tokens and cost (cost.ts, docs/cost.md). */
+  cost: CostFigures;
 }

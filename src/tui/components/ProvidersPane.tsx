@@ -2,6 +2,7 @@
  * Providers (breaker, live limit / ceiling, in flight, last probe, throughput, grades and the cap they put
  * on the limit) and hosts.
  */
+import { describeTotal } from '../../core/usage-totals.js';
 import { Text } from 'ink';
 import type { ReactElement } from 'react';
 import { windowStart } from '../state/board.js';
@@ -23,12 +24,14 @@ const BREAKER_COLOR: Readonly<Record<string, string>> = { closed: 'green', open:
 
 function providerLines(p: ProviderRowView, width: number): [string, string] {
   const limit = `limit ${p.limit ?? '-'}/${p.ceiling}`;
-  const first = `${fit(p.name, 10)} ${fit(p.breaker, 9)} ${fit(limit, 10)} run ${fit(String(p.running), 2)} ${p.spark} ${p.perHour}/h${p.frozen ? '  FROZEN' : ''}`;
+  const first = `${fit(p.name, 10)} ${fit(p.breaker, 9)} ${fit(limit, 10)} run ${fit(String(p.running), 2)} ${p.spark} ${p.perHour}/h${p.frozen ? '  FROZEN' : p.budget ? '  BUDGET' : ''}`;
   const probe = p.lastProbe
     ? `probe ${p.lastProbe.ok ? 'ok' : 'FAILED'}: ${oneLine(p.lastProbe.reason)}`
     : 'no probe yet';
   const throttle = p.throttle ? ` · ${oneLine(p.throttle)}` : '';
-  const second = `avg ${p.avgGrade}${throttle} · ${probe}${p.reason ? ` · ${oneLine(p.reason)}` : ''}`;
+  // Tonight's tokens and cost (docs/cost.md), and a budget that keeps the provider from new work.
+  const spent = ` · ${p.usage ? describeTotal(p.usage) : 'no usage'}${p.budget ? ` · ${oneLine(p.budget)}` : ''}`;
+  const second = `avg ${p.avgGrade}${throttle}${spent} · ${probe}${p.reason ? ` · ${oneLine(p.reason)}` : ''}`;
   return [cut(first, width), cut(second, width - 2)];
 }
 

@@ -6,6 +6,8 @@ import type { NightshiftEvent } from '../../core/events.js';
 import type { TaskRecord } from '../../core/task.js';
 import { ago, clockTime, oneLine, short, textLines } from './format.js';
 import { chargedAttempts } from '../../core/failures.js';
+import { describeTotal, taskUsage } from '../../core/usage-totals.js';
+import { describeUsage } from '../../core/usage.js';
 
 export interface Line {
   text: string;
@@ -97,11 +99,21 @@ export function historyLines(task: TaskRecord, now: number): Line[] {
             ? undefined
             : 'red',
     });
+    if (a.usage) lines.push(dim(`      used ${describeUsage(a.usage)}`));
     if (a.reason || a.code) {
       lines.push(
         dim(`      ${a.attribution ?? '?'}${a.code ? ` ${a.code}` : ''}: ${oneLine(a.reason ?? '')}`),
       );
     }
+  }
+  // Tokens and cost, executors and architect (docs/cost.md).
+  const cost = taskUsage(task);
+  if (cost.total.calls) {
+    lines.push(
+      dim(
+        `Cost: ${describeTotal(cost.total)}${cost.architect.calls ? ` (architect ${describeTotal(cost.architect)})` : ''}`,
+      ),
+    );
   }
   if (task.failure) {
     lines.push({

@@ -3,7 +3,7 @@
  * components only lay the results out.
  */
 import { TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js';
-import { providersView, type ProviderView } from '../../client/providers.js';
+import { nightStartOf, providersView, type ProviderView } from '../../client/providers.js';
 import { gradeToPoints, pointsToGrade } from '../../client/report/grades.js';
 import type { TuiSnapshot } from '../../client/live/source.js';
 import { SPARK_BARS } from '../theme/theme.js';
@@ -119,6 +119,9 @@ export interface HostRowView {
   running: number;
 }
 
+/** Without a daemon, tonight's usage is the last 12 hours' (the report's default window). */
+const NIGHT_FALLBACK_MS = 12 * 60 * 60 * 1000;
+
 export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] {
   const view = providersView({
     providers: snap.providers,
@@ -128,6 +131,7 @@ export function providerRows(snap: TuiSnapshot, now: number): ProviderRowView[] 
     toggles: snap.toggles,
     // The pane shows a grade throttle only as the daemon publishes it.
     gradeFloor: null,
+    nightStart: nightStartOf(snap.daemonState, now - NIGHT_FALLBACK_MS),
   });
   return view.map((p) => {
     const mine = snap.tasks.filter((t) => providerOf(t) === p.name);
