@@ -243,7 +243,7 @@ describe('the daemon', () => {
         `sh "while [ ! -e ${flags}/two ]; do sleep 0.1; done"\nwrite s.txt "s\\n"\ncommit "s"\nexit 0`,
       ),
     );
-    const record = path.join(night.root, 'hosts', 'local', 'tasks', 'second', 'main-refs-1');
+    const record = path.join(night.workerDir, 'tasks', 'second', 'main-refs-1');
     await waitFor('second launched', () => existsSync(record), 30_000);
     expect(readFileSync(record, 'utf8')).toContain(moved);
     writeFileSync(path.join(flags, 'one'), '');

@@ -38,7 +38,9 @@ import {
 import { parseConfig } from '../../src/config/load.js';
 import { workspacePaths } from '../../src/config/paths.js';
 import { Supervisor } from '../../src/daemon/supervisor.js';
-import { executorSocketPath } from '../../src/hosts/layout.js';
+import { executorSocketPath, workspaceDir } from '../../src/hosts/layout.js';
+import { workspaceId } from '../../src/config/workspace-identity.js';
+import { sessionName } from '../../src/hosts/session-names.js';
 import { buildHosts } from '../../src/hosts/registry.js';
 import { foreignServerVariables } from '../../src/hosts/tmux.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
@@ -699,7 +701,7 @@ describe('prompts, output and terminals', () => {
     const cap = 1024 * 1024;
     const log = readFileSync(night.paths.attemptLog('loud', 1));
     const text = log.toString('utf8');
-    const hostLog = path.join(night.root, 'hosts', 'local', 'tasks', 'loud', 'attempt-1.log');
+    const hostLog = path.join(night.workerDir, 'tasks', 'loud', 'attempt-1.log');
     const total = statSync(hostLog).size;
     expect(total).toBeGreaterThan(3_000_000);
     const marker = /\n\[… nightshift left out ([\d,]+) bytes of this attempt's output here: [^\n]*\]\n/.exec(
@@ -835,6 +837,10 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     root: string;
     repo: string;
     workdir: string;
+    /** This workspace's directory on the host (`<workdir>/ws/<workspace id>`). */
+    workerDir: string;
+    /** This workspace's session of a task. */
+    session(id: string): string;
     /** The executors' socket path on the host. */
     socket: string;
     sup: Supervisor;
@@ -895,7 +901,17 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     cleanups.push(() => killTmuxServers(null, [socket]));
     cleanups.push(() => sup.stop('test cleanup').catch(() => undefined));
     await sup.start();
-    return { root, repo, workdir, socket, sup, scratch };
+    const ws = workspaceId(paths);
+    return {
+      root,
+      repo,
+      workdir,
+      workerDir: workspaceDir(workdir, ws),
+      session: (id) => sessionName(ws, tid(id)),
+      socket,
+      sup,
+      scratch,
+    };
   }
 
   function settled(n: IsoNight, id: string): Promise<TaskRecord> {
@@ -942,7 +958,13 @@ describe('executors hold only their own secrets and leave no survivors', () => {
   it('refuses to launch on a tmux server at its socket that someone else started with secrets', async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'ns-iso-foreign-'));
     const repo = makeRepo({ 'README.md': '# app\n' });
-    const host = new WorkerHost('local', new LocalRunner(), path.join(tmp, 'work'), `ns-iso-f-${RUN}`);
+    const host = new WorkerHost(
+      'local',
+      new LocalRunner(),
+      path.join(tmp, 'work'),
+      '0000beef',
+      `ns-iso-f-${RUN}`,
+    );
     await host.prepare();
     cleanups.push(() => {
       killTmuxServers(null, [host.tmux.socket]);
@@ -972,8 +994,8 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     });
     await expect(launch).rejects.toThrow(/holds variables nightshift did not give it \(.*NS_ISO_OTHER.*\)/);
     await expect(launch).rejects.not.toThrow(new RegExp(SECRETS.NS_ISO_OTHER));
-    expect(await host.tmux.has('ns-squat')).toBe(false);
-    expect(existsSync(path.join(tmp, 'work', 'tasks', 'squat', 'env'))).toBe(false);
+    expect(await host.tmux.has(host.session(tid('squat')))).toBe(false);
+    expect(existsSync(path.join(host.dir('tasks'), 'squat', 'env'))).toBe(false);
     // Once that server is gone, the next launch starts a clean one.
     killTmuxServers(null, [host.tmux.socket]);
     await host.launch({
@@ -1045,7 +1067,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
           'echo "## show-environment -g"; tmux show-environment -g',
           `echo "## decoy"; tmux -L ${decoy} ls; tmux -L ${decoy} show-environment -g`,
           `echo "## server"; tmux -S ${n.socket} show-environment -g`,
-          `echo "## session"; tmux -S ${n.socket} show-environment -t =ns-leak`,
+          `echo "## session"; tmux -S ${n.socket} show-environment -t =${n.session('leak')}`,
           `echo "## server process"; tr '\\000' '\\n' < /proc/$(tmux -S ${n.socket} display-message -p '#{pid}')/environ; echo`,
           `echo "## runner"; tr '\\000' '\\n' < /proc/$(cat ../../tasks/leak/runner.pid)/environ; echo`,
           `echo "## parent"; tr '\\000' '\\n' < /proc/$PPID/environ; echo`,
@@ -1083,7 +1105,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
         const task = await settled(n, 'leak');
         expect(task.attempts).toHaveLength(1);
         const seen = git(n.repo, 'show', 'ns/leak:seen.txt');
-        const rawLog = readFileSync(path.join(n.workdir, 'tasks', 'leak', 'attempt-1.log'), 'utf8');
+        const rawLog = readFileSync(path.join(n.workerDir, 'tasks', 'leak', 'attempt-1.log'), 'utf8');
         const log = readFileSync(path.join(n.root, 'logs', 'leak', 'attempt-1.log'), 'utf8');
         for (const [where, text] of Object.entries({ branch: seen, rawLog, log, pane })) {
           for (const secret of FORBIDDEN)
@@ -1227,7 +1249,7 @@ describe('review rounds resume sessions', () => {
     );
     expect(sup.store.get(tid('forger')).attempts).toHaveLength(2);
     // Round 2 started a session of its own.
-    const argv = readFileSync(path.join(n.root, 'hosts', 'local', 'tasks', 'forger', 'argv'), 'utf8');
+    const argv = readFileSync(path.join(n.workerDir, 'tasks', 'forger', 'argv'), 'utf8');
     expect(argv).toContain('--session-id');
     expect(argv).not.toContain('--resume');
     expect(argv).not.toContain('dangerously-load-anything');

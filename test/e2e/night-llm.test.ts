@@ -155,7 +155,7 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
   const tasks = sup.store.list();
   expect(tasks.find((t) => t.id === 'n03')).toMatchObject({ round: 1 });
   // The second attempt was told the findings and continued the first attempt's branch.
-  const prompt = readFileSync(path.join(night.root, 'hosts', 'local', 'tasks', 'n03', 'prompt.md'), 'utf8');
+  const prompt = readFileSync(path.join(night.workerDir, 'tasks', 'n03', 'prompt.md'), 'utf8');
   expect(prompt).toContain('## Review notes (round 1 of');
   expect(prompt).toContain('Continue on this branch; do not start over.');
   expect(prompt).toContain('Add a comment to the new file.');
@@ -219,7 +219,7 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
     );
   };
   const hostLog = (id: string) =>
-    readFileSync(path.join(night!.root, 'hosts', 'local', 'tasks', id, 'attempt-1.log'), 'utf8');
+    readFileSync(path.join(night!.workerDir, 'tasks', id, 'attempt-1.log'), 'utf8');
   for (let i = 0; i < 20; i++)
     expect(hostLog(`n${String(i).padStart(2, '0')}`)).toContain('token is [redacted]');
   expect(hostLog('n07')).toContain('pasted by mistake: [redacted]');

@@ -22,7 +22,7 @@ const socket = `ns-test-${process.pid}-${Date.now()}`;
 beforeAll(async () => {
   repo = makeRepo();
   workdir = mkdtempSync(path.join(os.tmpdir(), 'ns-work-'));
-  host = new WorkerHost('local', new LocalRunner(), workdir, socket);
+  host = new WorkerHost('local', new LocalRunner(), workdir, '0000beef', socket);
   await host.prepare();
 });
 afterAll(async () => {
@@ -160,7 +160,7 @@ it('never runs an executor on the tmux server of the TUI, even under the same so
   const work = mkdtempSync(path.join(os.tmpdir(), 'ns-work-tui-'));
   try {
     ensureSession(tuiSocket, 'nightshift', work, [{ name: 'tui', argv: ['sleep', '600'] }]);
-    const other = new WorkerHost('local', new LocalRunner(), work, tuiSocket);
+    const other = new WorkerHost('local', new LocalRunner(), work, '0000beef', tuiSocket);
     await other.prepare();
     await other.ensureMirror('app', 'main');
     const base = git(repo, 'rev-parse', 'HEAD');
@@ -372,7 +372,7 @@ it("checks a repo's own main branch after a restart, from the launch's record", 
   const tip = (await host.status('trunky', tid('t8'), 1)).head;
   expect(await mirrorRef('trunky', 'refs/heads/trunk')).toBe(tip);
   // A supervisor restarted since the launch: it has not set up the mirror, so it knows nothing of trunk.
-  const fresh = new WorkerHost('local', new LocalRunner(), workdir, socket);
+  const fresh = new WorkerHost('local', new LocalRunner(), workdir, '0000beef', socket);
   await fresh.prepare();
   expect(fresh.protectedRefs('trunky')).not.toContain('refs/heads/trunk');
   expect(await fresh.mainMoved('trunky', tid('t8'), 1)).toEqual([
@@ -487,7 +487,17 @@ it.each([0, 3])(
     const pane = () =>
       spawnSync(
         'tmux',
-        ['-S', host.tmux.socket, 'capture-pane', '-p', '-J', '-t', `=ns-${id}:`, '-S', '-200'],
+        [
+          '-S',
+          host.tmux.socket,
+          'capture-pane',
+          '-p',
+          '-J',
+          '-t',
+          `=${host.session(tid(id))}:`,
+          '-S',
+          '-200',
+        ],
         {
           encoding: 'utf8',
         },
