@@ -41,6 +41,9 @@ import { Supervisor } from '../../src/daemon/supervisor.js';
 import { executorSocketPath, workspaceDir } from '../../src/hosts/layout.js';
 import { workspaceId } from '../../src/config/workspace-identity.js';
 import { sessionName } from '../../src/hosts/session-names.js';
+import { parseWorkspaceId } from '../../src/core/workspace-id.js';
+import { chargedAttempts } from '../../src/core/failures.js';
+import { listPanes, makeDaemonWorkspace } from './fixtures/daemon-workspace.js';
 import { buildHosts } from '../../src/hosts/registry.js';
 import { foreignServerVariables } from '../../src/hosts/tmux.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
@@ -1255,3 +1258,126 @@ describe('review rounds resume sessions', () => {
     expect(argv).not.toContain('dangerously-load-anything');
   });
 });
+
+describe('workspaces sharing a worker', () => {
+  // Two workspaces on one local worker (one workdir, one tmux server), their ids fixed: A's executor
+  // attacks B. The Unix user is the boundary (docs/hosts.md#several-workspaces-on-one-worker): A's
+  // executor can do to B whatever B's own could. What holds is that B's daemon is never led to adopt,
+  // charge or lose anything by it.
+  const A_ID = 'a0a0a0a0';
+  const B_ID = 'b0b0b0b0';
+  const teardown: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const c of teardown.splice(0).reverse()) await c();
+  });
+
+  it("cannot make B adopt a session named like B's, charge B for a squatted or killed session, or lose B's work", async () => {
+    const shared = mkdtempSync(path.join(os.tmpdir(), 'ns-shw-hostile-'));
+    const socketName = `ns-shw-h-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const socket = executorSocketPath(shared, socketName);
+    teardown.push(() => {
+      killTmuxServers(null, [socket]);
+      rmSync(shared, { recursive: true, force: true });
+    });
+    const host = `{ kind: local, workdir: ${JSON.stringify(shared)}, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }`;
+    const spaces = [A_ID, B_ID].map((id) => {
+      const w = makeDaemonWorkspace({ prefix: `ns-shw-h${id.slice(0, 1)}`, hostName: 'worker', host });
+      teardown.push(() => w.cleanup());
+      mkdirSync(path.dirname(w.paths.workspaceIdFile), { recursive: true });
+      writeFileSync(w.paths.workspaceIdFile, `${id}\n`);
+      const events: NightshiftEvent[] = [];
+      const sup = new Supervisor({
+        paths: w.paths,
+        config: w.config,
+        clock: systemClock,
+        env: { ...process.env },
+        hosts: buildHosts(w.config, w.paths, { tmuxSocket: socketName }),
+        pollMs: 200,
+        loadEveryMs: 1000,
+        log: () => undefined,
+      });
+      sup.events.subscribe((e) => events.push(e));
+      teardown.push(() => sup.stop('test cleanup').catch(() => undefined));
+      return { w, sup, events };
+    });
+    const [a, b] = spaces as [(typeof spaces)[0], (typeof spaces)[0]];
+    const bSession = (id: string) => sessionName(parseWorkspaceId(B_ID), tid(id));
+    const forged = path.join(shared, 'ws', B_ID, 'tasks', 'ghost');
+    const tmux = `tmux -S ${socket}`;
+    const attack = [
+      // Sessions named as B's: one of a task B does not have, one of a task B is about to launch.
+      `${tmux} new-session -d -s ${bSession('ghost')} 'sleep 600'`,
+      `${tmux} new-session -d -s ${bSession('later')} 'sleep 600'`,
+      // A directory of B's with an exit record of that unknown task.
+      `mkdir -p ${forged} && echo '{"attempt":1,"exitCode":0,"startedAt":"x","endedAt":"y"}' > ${forged}/exit.json`,
+      // Then B's running session, killed as soon as it is there.
+      `i=0; while ! ${tmux} has-session -t =${bSession('victim')} 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done`,
+      `sleep 1; ${tmux} kill-session -t =${bSession('victim')} && echo killed`,
+    ].join('; ');
+    a.w.dropSpec('attacker', scriptedSpec('attacker', `sh ${JSON.stringify(attack)}\nexit 0`));
+    await a.sup.start();
+    await waitFor("A's executor to squat B's names", () => {
+      const names = listPanes(socket).map((p) => p.session);
+      return names.includes(bSession('ghost')) && names.includes(bSession('later'));
+    });
+
+    b.w.dropSpec(
+      'victim',
+      scriptedSpec(
+        'victim',
+        ['sleep 4', 'write victim.txt "from B\\n"', 'commit "victim"', 'exit 0'].join('\n'),
+      ),
+    );
+    b.w.dropSpec(
+      'later',
+      scriptedSpec('later', ['write later.txt "from B\\n"', 'commit "later"', 'exit 0'].join('\n')),
+    );
+    await b.sup.start();
+    // B's launch of `later` meets the squatter: nightshift's failure, not the spec's.
+    await waitFor("B's launch of later refused by the squatter", () =>
+      b.sup.store
+        .list()
+        .some((t) => t.id === 'later' && t.attempts.some((x) => x.code === 'session-collision')),
+    );
+    killTmuxSession(socket, bSession('later')); // the squatter goes; B's next try launches
+    await waitFor(
+      "B's tasks merged",
+      () => ['victim', 'later'].every((id) => b.sup.store.list().find((t) => t.id === id)?.state === 'done'),
+      120_000,
+    );
+    await b.sup.monitorNow();
+    await a.sup.monitorNow();
+
+    const later = b.sup.store.get(tid('later'));
+    const collided = later.attempts.filter((x) => x.code === 'session-collision');
+    expect(collided.length).toBeGreaterThan(0);
+    for (const x of collided) expect(x.attribution).toBe('supervisor');
+    expect(later.attempts.at(-1)?.outcome).toBe('exited');
+    expect(chargedAttempts(later.attempts)).toBe(0);
+    // The killed session cost B an uncharged retry, and its work still merged.
+    const victim = b.sup.store.get(tid('victim'));
+    expect(victim.attempts.map((x) => x.code ?? x.outcome)).toEqual(['session-lost', 'exited']);
+    expect(chargedAttempts(victim.attempts)).toBe(0);
+    expect(git(b.w.repo, 'ls-tree', '--name-only', 'main').split('\n').sort()).toEqual(
+      ['README.md', 'later.txt', 'victim.txt'].sort(),
+    );
+    // Nothing adopted, no task made of the squatted or forged names; the squatter reported, left alone.
+    expect(
+      b.sup.store
+        .list()
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual(['later', 'victim']);
+    expect(b.events.filter((e) => e.type === 'task.adopted')).toEqual([]);
+    expect(b.events.filter((e) => e.type === 'session.stray' && e.session === bSession('ghost'))).not.toEqual(
+      [],
+    );
+    expect(listPanes(socket).map((p) => p.session)).toContain(bSession('ghost'));
+    // A's daemon reports none of B's sessions: they are not its own.
+    expect(a.events.filter((e) => e.type === 'session.stray' && e.session.includes(B_ID))).toEqual([]);
+  }, 240_000);
+});
+
+function killTmuxSession(socket: string, name: string): void {
+  spawnSync('tmux', ['-S', socket, 'kill-session', '-t', `=${name}`]);
+}

@@ -182,13 +182,13 @@ it('never runs an executor on the tmux server of the TUI, even under the same so
     expect(done.exit).toMatchObject({ attempt: 1, exitCode: 3 });
     // The pane stayed (remain-on-exit, set as the session was created); tmux 3.3 now and then marks a
     // pane that exits at once dead without its status, which exit.json records all the same.
-    expect(done.pane).toMatchObject({ session: 'ns-quick', dead: true });
+    expect(done.pane).toMatchObject({ session: other.session(tid('quick')), dead: true });
     expect([3, null]).toContain(done.pane?.exitStatus);
     const remain = (where: string[], target: string) =>
       spawnSync('tmux', [...where, 'show-options', '-w', '-v', '-t', target, 'remain-on-exit'], {
         encoding: 'utf8',
       }).stdout.trim();
-    expect(remain(['-S', other.tmux.socket], '=ns-quick:')).toBe('on');
+    expect(remain(['-S', other.tmux.socket], `=${other.session(tid('quick'))}:`)).toBe('on');
     const tuiSessions = spawnSync('tmux', ['-L', tuiSocket, 'list-sessions', '-F', '#{session_name}'], {
       encoding: 'utf8',
     }).stdout;

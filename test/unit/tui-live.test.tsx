@@ -103,7 +103,7 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
     spawnSync('tmux', ['-S', path.join(dir, 'w', 'tmux', socket), 'kill-server']);
   });
 
-  it('attaches read-only to =ns-<id> and shows what the executor prints', async () => {
+  it('attaches read-only to =ns-<workspace id>_<id> and shows what the executor prints', async () => {
     mkdirSync(path.join(dir, 'w', 'tmux'), { recursive: true, mode: 0o700 });
     const started = spawnSync('tmux', [
       '-S',
@@ -158,7 +158,7 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
         path.join(dir, 'w', 'tmux', socket),
         'list-windows',
         '-t',
-        '=ns-demo',
+        `=${sessionName(workspaceId(workspacePaths(dir)), tid('demo'))}`,
         '-F',
         '#{window_width}x#{window_height}',
       ],
