@@ -19,7 +19,7 @@ export function workspaceId(paths: Pick<WorkspacePaths, 'workspaceIdFile'>): Wor
   const file = paths.workspaceIdFile;
   const existing = readId(file);
   if (existing !== null) return existing;
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(tmp, `${randomBytes(4).toString('hex')}\n`, { mode: 0o644 });
   try {
