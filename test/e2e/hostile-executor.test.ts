@@ -1095,7 +1095,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
           () => {
             const r = spawnSync(
               'tmux',
-              ['-S', n.socket, 'capture-pane', '-p', '-J', '-t', '=ns-leak:', '-S', '-5000'],
+              ['-S', n.socket, 'capture-pane', '-p', '-J', '-t', `=${n.session('leak')}:`, '-S', '-5000'],
               {
                 encoding: 'utf8',
               },

@@ -639,11 +639,11 @@ for (const kind of ['local', 'ssh'] as const) {
       });
       expect(ended?.exit).toMatchObject({ attempt: 1, exitCode: 4 });
       expect(ended?.logBytes).toBe(Buffer.byteLength('ending\n'));
-      expect(ended?.pane?.session).toBe('ns-contract-batch-a');
+      expect(ended?.pane?.session).toBe(host.session(tid('contract-batch-a')));
       expect(ended?.head).toBe(base);
       expect(never).toEqual({ pane: null, exit: null, logBytes: 0, head: null });
       expect(running).toMatchObject({ exit: null, logBytes: 'running\n'.length, head: base });
-      expect(running?.pane).toMatchObject({ session: 'ns-contract-batch-b', dead: false });
+      expect(running?.pane).toMatchObject({ session: host.session(tid('contract-batch-b')), dead: false });
       expect(await host.statuses([])).toEqual([]);
       await host.kill('app', tid('contract-batch-b'), 1);
       await host.tmux.kill('ns-contract-batch-a');

@@ -419,7 +419,9 @@ it('starts nothing when it cannot record the protected refs', async () => {
       prompt: 'p',
     }),
   ).rejects.toThrow(/could not record the protected refs of no-such-mirror .*nothing was started/);
-  expect(await host.tmux.list()).not.toContainEqual(expect.objectContaining({ session: 'ns-t9' }));
+  expect(await host.tmux.list()).not.toContainEqual(
+    expect.objectContaining({ session: host.session(tid('t9')) }),
+  );
   expect((await host.runner.run(['test', '-e', path.join(host.taskDir(tid('t9')), 'env')])).exitCode).toBe(1);
 });
 
