@@ -214,8 +214,8 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
     return (
       /^queue\/(pending|running|review|done|failed)\/n0[78]\/spec\.md$/.test(rel) ||
       /^specs\/\.accepted\/n0[78]\.md$/.test(rel) ||
-      /^hosts\/local\/tasks\/n0[78]\/prompt\.md$/.test(rel) ||
-      /^hosts\/local\/tasks\/n08\/attempt-\d+\.log$/.test(rel)
+      /^hosts\/local\/ws\/[0-9a-f]{8}\/tasks\/n0[78]\/prompt\.md$/.test(rel) ||
+      /^hosts\/local\/ws\/[0-9a-f]{8}\/tasks\/n08\/attempt-\d+\.log$/.test(rel)
     );
   };
   const hostLog = (id: string) =>
@@ -236,12 +236,13 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
   const leaks = written.filter((f) => !allowed(f) && holds(readFileSync(f, 'latin1')));
   expect(leaks, 'files that hold a secret').toEqual([]);
   // The secrets were really there to leak (so the walk above could fail).
+  const host = path.relative(night.root, night.workerDir).split(path.sep).join('/');
   const kept = written.filter((f) => allowed(f) && holds(readFileSync(f, 'latin1')));
   expect(kept.map((f) => path.relative(night!.root, f).split(path.sep).join('/'))).toEqual(
     expect.arrayContaining([
       'queue/done/n07/spec.md',
-      'hosts/local/tasks/n07/prompt.md',
-      'hosts/local/tasks/n08/attempt-1.log',
+      `${host}/tasks/n07/prompt.md`,
+      `${host}/tasks/n08/attempt-1.log`,
     ]),
   );
   expect(holds(html.stdout)).toBe(false);
