@@ -14,6 +14,8 @@
 //   BENCH_JUDGMENT_POLL_MS=     Supervisor pollMs (default: the daemon's own default, 1000)
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { workspacePaths } from '../dist/config/paths.js';
+import { workspaceId } from '../dist/config/workspace-identity.js';
 import {
   benchWorkspace,
   configText,
@@ -113,7 +115,7 @@ export async function run() {
     const tail = [];
     const gateMs = {};
     for (const t of tasks) {
-      const dir = path.join(root, 'hosts', 'local', 'tasks', t.id);
+      const dir = path.join(root, 'hosts', 'local', 'ws', workspaceId(workspacePaths(root)), 'tasks', t.id);
       const exited = statSync(path.join(dir, 'exit.json')).mtimeMs;
       const lastOutput = statSync(path.join(dir, `attempt-${t.attempts.at(-1).n}.log`)).mtimeMs;
       const s = stages.get(t.id);

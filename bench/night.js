@@ -17,6 +17,8 @@
 //   BENCH_NIGHT_POLL_MS=       Supervisor pollMs (default: the daemon's own default, 1000)
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { workspacePaths } from '../dist/config/paths.js';
+import { workspaceId } from '../dist/config/workspace-identity.js';
 import { prng } from '../dist/lib/prng.js';
 import {
   benchWorkspace,
@@ -105,7 +107,18 @@ function childCpuSeconds() {
 /** Executor time of one attempt, from the host's attempt log: tee creates it, the executor writes last. */
 function attemptWindow(root, id, n) {
   try {
-    const st = statSync(path.join(root, 'hosts', 'local', 'tasks', id, `attempt-${n}.log`));
+    const st = statSync(
+      path.join(
+        root,
+        'hosts',
+        'local',
+        'ws',
+        workspaceId(workspacePaths(root)),
+        'tasks',
+        id,
+        `attempt-${n}.log`,
+      ),
+    );
     return { start: st.birthtimeMs, end: st.mtimeMs };
   } catch {
     return null;

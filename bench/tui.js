@@ -38,6 +38,8 @@ import xterm from '@xterm/headless';
 import * as pty from 'node-pty';
 import { parseConfig } from '../dist/config/load.js';
 import { workspacePaths } from '../dist/config/paths.js';
+import { workspaceId } from '../dist/config/workspace-identity.js';
+import { sessionName } from '../dist/hosts/session-names.js';
 import { enterDone, enterFailed, enterReview, enterRunning } from '../dist/core/task.js';
 import { systemClock } from '../dist/lib/clock.js';
 import { QueueStore } from '../dist/queue/store.js';
@@ -416,7 +418,7 @@ function profileSummary(file, n = 12) {
 }
 
 async function streaming(ws, dir, log) {
-  const session = `ns-${ws.running}`;
+  const session = sessionName(workspaceId(workspacePaths(ws.root)), ws.running);
   tmuxSocketPath = path.join(ws.root, 'hosts', 'local', 'tmux', TMUX_SOCKET);
   mkdirSync(path.dirname(tmuxSocketPath), { recursive: true });
   tmux(

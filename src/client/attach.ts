@@ -12,7 +12,9 @@ import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { TaskId } from '../core/ids.js';
 import { attachSocketPath, defaultWorkdir } from '../hosts/layout.js';
 import { controlPathFor, interactiveSshArgv, sshTargetFor } from '../hosts/ssh-argv.js';
-import { sessionName } from '../hosts/tmux.js';
+import { sessionName } from '../hosts/session-names.js';
+import { workspaceId } from '../config/workspace-identity.js';
+import type { WorkspaceId } from '../core/workspace-id.js';
 
 /**
  * The tmux socket's name nightshift uses: $NIGHTSHIFT_TMUX_SOCKET, else "nightshift". The TUI's own
@@ -34,9 +36,15 @@ export interface AttachOptions {
   readOnly: boolean;
 }
 
+/** The attach words also name the workspace: its session of the task (hosts/session-names.ts). */
+export interface AttachTarget {
+  workspace: WorkspaceId;
+  taskId: TaskId;
+}
+
 /** The tmux words of an attach, before any ssh wrapping; `opts.socket` is the socket's path. */
-export function tmuxAttachWords(taskId: TaskId, opts: AttachOptions): string[] {
-  const target = ['-t', `=${sessionName(taskId)}`];
+export function tmuxAttachWords(task: AttachTarget, opts: AttachOptions): string[] {
+  const target = ['-t', `=${sessionName(task.workspace, task.taskId)}`];
   if (opts.purpose === 'view') {
     return ['tmux', '-u', '-S', opts.socket, 'attach-session', '-r', '-f', 'ignore-size', ...target];
   }
@@ -68,7 +76,8 @@ export function attachArgv(
     opts.socket,
     host.kind === 'local' ? { home: os.homedir() } : null,
   );
-  const words = tmuxAttachWords(taskId, { ...opts, socket });
+  // Only this workspace's session: another workspace's session of the same task id is never reached.
+  const words = tmuxAttachWords({ workspace: workspaceId(paths), taskId }, { ...opts, socket });
   if (host.kind === 'local') return words;
   const target = sshTargetFor(hostName, host, paths);
   return interactiveSshArgv(target, controlPathFor(target.controlDir), words);

@@ -25,6 +25,8 @@ export interface WorkspacePaths {
   lock: string;
   /** The daemon's published view of providers, hosts and waiting reasons. */
   daemonState: string;
+  /** The workspace's id on shared worker hosts (config/workspace-identity.ts). */
+  workspaceIdFile: string;
   daemonLog: string;
   logs: string;
   events: string;
@@ -79,6 +81,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     stateStore: path.join(queue, 'state'),
     lock: path.join(queue, 'lock'),
     daemonState: path.join(queue, 'state', 'daemon.json'),
+    workspaceIdFile: path.join(queue, 'state', 'workspace-id'),
     daemonLog: path.join(logs, 'daemon.log'),
     logs,
     events: path.join(logs, 'events.jsonl'),

@@ -31,6 +31,12 @@ export const ErrorCode = {
   branchUnusable: 'branch-unusable',
   /** The prompt fits no input of the provider's command. */
   promptTooLarge: 'prompt-too-large',
+  /**
+   * A launch found a live session by the very name it was to create, though this workspace runs no
+   * attempt of that task: names are per workspace, so this is nightshift's bug (or a squatter), never
+   * the spec's fault (hosts/launch.ts).
+   */
+  sessionTaken: 'session-taken',
   /** A git command on one of the supervisor's own repositories failed (git/run.ts). */
   git: 'git',
   internal: 'internal',
@@ -54,6 +60,7 @@ const EXIT_CODES: Record<ErrorCode, 1 | 2> = {
   'link-down': 1,
   'branch-unusable': 1,
   'prompt-too-large': 2,
+  'session-taken': 1,
   git: 1,
   internal: 1,
 };

@@ -56,6 +56,8 @@ export const FAILURE_RULES = {
   'merge-conflict': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
   'gate-infra': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
   'launch-interrupted': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
+  // a live session already had the name of the one to launch: session names are nightshift's to keep apart
+  'session-collision': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
   // the branch could not be fetched home over a working link (the supervisor's repo, say)
   'fetch-failed': { attribution: 'supervisor', retryable: true, chargesAttempt: false },
 } as const satisfies Record<string, FailureRule>;

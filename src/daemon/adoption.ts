@@ -4,7 +4,6 @@
  * one retried — blamed only if its executor ever started.
  */
 import { parseDuration } from '../core/duration.js';
-import { sessionName } from '../hosts/tmux.js';
 import { newLiveAttempt } from './attempts.js';
 import { mirroredCut, mirroredOffset } from './log-mirror.js';
 import type { Collector } from './collector.js';
@@ -94,7 +93,7 @@ export async function adopt(
         ctx.store.get(task.id),
         started ? 'session-lost' : 'launch-interrupted',
         started
-          ? `session ${sessionName(task.id)} is gone and left no exit record`
+          ? `session ${worker.session(task.id)} is gone and left no exit record`
           : `the supervisor stopped while launching attempt ${attempt.n}; its executor never started`,
         'lost',
         null,

@@ -12,8 +12,10 @@ export interface HostPort extends Pick<
   WorkerHost,
   // identity and layout (launchContext, the worktree the executor runs in)
   | 'name'
+  | 'workspace'
   | 'info'
   | 'dir'
+  | 'session'
   | 'worktree'
   // preparing and launching an attempt
   | 'installFile'

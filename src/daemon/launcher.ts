@@ -11,7 +11,7 @@ import { Repo } from '../git/repo.js';
 import { LinkError } from '../hosts/runner.js';
 import type { HostPort } from './host-port.js';
 import { PromptTooLargeError } from '../providers/common.js';
-import { coerceError } from '../core/errors.js';
+import { coerceError, ErrorCode } from '../core/errors.js';
 import { launchAttempt, newLiveAttempt, prepareWorktree } from './attempts.js';
 import { failAttempt, type DaemonContext } from './context.js';
 import { chooseDispatches, type HostView, type ProviderView } from './dispatch.js';
@@ -225,7 +225,9 @@ export class Launcher {
           ? 'link-down'
           : err instanceof PromptTooLargeError
             ? 'prompt-too-large'
-            : 'launch-failed';
+            : e.code === ErrorCode.sessionTaken
+              ? 'session-collision'
+              : 'launch-failed';
       // Whatever the host lost (a mirror, the agent script) is set up again by the next launch.
       worker.forgetSetup();
       if (err instanceof LinkError) ctx.fleet.linkDown(worker.name, e.describe());

@@ -3,9 +3,9 @@
  * clean-up, adoption, a fresh poll and load sample, stray sessions reported, one summary event.
  */
 import { coerceError } from '../core/errors.js';
-import { SESSION_PREFIX } from '../hosts/tmux.js';
 import { isoNow, type DaemonContext } from './context.js';
 import type { Judgment } from './judgment.js';
+import { straySessions } from './strays.js';
 
 export interface MonitorSteps {
   judgment: Judgment | null;
@@ -31,16 +31,9 @@ export async function monitorCycle(ctx: DaemonContext, steps: MonitorSteps): Pro
   for (const [name, worker] of ctx.hosts) {
     if (!ctx.fleet.isReady(name)) continue;
     const panes = await worker.tmux.list().catch(() => []);
-    for (const p of panes) {
-      if (p.session.startsWith(SESSION_PREFIX) && !runningIds.has(p.session.slice(SESSION_PREFIX.length))) {
-        ctx.events.emit({
-          type: 'session.stray',
-          time: isoNow(ctx),
-          host: name,
-          session: p.session,
-          reason: 'no running task owns this session; left alone',
-        });
-      }
+    const sessions = [...new Set(panes.map((p) => p.session))];
+    for (const stray of straySessions(sessions, worker.workspace, runningIds)) {
+      ctx.events.emit({ type: 'session.stray', time: isoNow(ctx), host: name, ...stray });
     }
   }
   const counts = { pending: 0, running: 0, review: 0, done: 0, failed: 0 };

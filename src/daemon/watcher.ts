@@ -6,7 +6,6 @@
 import { coerceError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { LinkError } from '../hosts/runner.js';
-import { sessionName } from '../hosts/tmux.js';
 import type { AttemptStatus, ExitRecord } from '../hosts/worker.js';
 import type { HostPort } from './host-port.js';
 import { liveFailure, noteProgress, type LiveAttempt } from './attempts.js';
@@ -141,8 +140,8 @@ export class Watcher {
     const screen = status.pane ? await saveScreen(ctx.paths, worker, live, ctx.redact) : null;
     const why = `${
       status.pane
-        ? `the runner in session ${sessionName(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
-        : `session ${sessionName(live.taskId)} vanished on ${live.host} without an exit record`
+        ? `the runner in session ${worker.session(live.taskId)} on ${live.host} ended${status.pane.exitStatus === null ? '' : ` (status ${status.pane.exitStatus})`} without an exit record`
+        : `session ${worker.session(live.taskId)} vanished on ${live.host} without an exit record`
     }${screen ? `; last screen kept in ${screen}` : ''}`;
     // Keep what the executor left in the worktree (it is there whether or not a pane is left), and
     // clear a dead pane for the next attempt.
@@ -224,7 +223,7 @@ export class Watcher {
         type: 'session.stray',
         time: isoNow(ctx),
         host: a.host,
-        session: sessionName(a.id),
+        session: worker.session(a.id),
         reason: `attempt ${a.attempt} of ${a.id} was given up while ${a.host} was unreachable: its session is ended and its result discarded`,
       });
     }

@@ -5,7 +5,7 @@
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { TaskId } from '../core/ids.js';
 import { STATUS_SH } from './scripts.js';
-import { parsePanes, sessionName } from './tmux.js';
+import { parsePanes } from './tmux.js';
 import type { AttemptStatus, ExitRecord, HostContext } from './worker-types.js';
 
 export interface AttemptRef {
@@ -40,7 +40,16 @@ export async function readStatuses(
     ...logs,
   ]);
   const statuses =
-    r.exitCode === 0 ? parseStatuses(r.stdout, attempts, mirrors, logs, (repo) => host.mirror(repo)) : null;
+    r.exitCode === 0
+      ? parseStatuses(
+          r.stdout,
+          attempts,
+          mirrors,
+          logs,
+          (repo) => host.mirror(repo),
+          (id) => host.session(id),
+        )
+      : null;
   if (!statuses) {
     throw new NightshiftError(
       ErrorCode.io,
@@ -53,7 +62,7 @@ export async function readStatuses(
 
 /**
  * status.sh's output for `attempts` (with `mirrors` and `logs` as passed to it; `mirrorOf` maps a repo to
- * its mirror), in the order asked; null when the output lacks a section. An exit record is taken only when
+ * its mirror, `sessionOf` a task to its session's name), in the order asked; null when the output lacks a section. An exit record is taken only when
  * it is the asked attempt's (a stale record of an earlier attempt is no exit of this one).
  */
 export function parseStatuses(
@@ -62,6 +71,7 @@ export function parseStatuses(
   mirrors: readonly string[],
   logs: readonly string[],
   mirrorOf: (repo: string) => string,
+  sessionOf: (id: TaskId) => string,
 ): AttemptStatus[] | null {
   const sections = stdout.split('\n.\n');
   if (sections.length < 4) return null;
@@ -89,7 +99,7 @@ export function parseStatuses(
     const m = /^\s*(\d+) (.*)$/.exec(line);
     if (m?.[1] && m[2] !== undefined) sizes.set(m[2], Number(m[1]));
   }
-  const paneOf = (id: TaskId) => panes.find((p) => p.session === sessionName(id)) ?? null;
+  const paneOf = (id: TaskId) => panes.find((p) => p.session === sessionOf(id)) ?? null;
   return attempts.map((a, i) => {
     let exit: ExitRecord | null = null;
     try {

@@ -7,18 +7,19 @@ import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { hooksFileText } from './hooks.js';
 import { envFileText, quoteArgv } from './quote.js';
 import { STAGE_BUSY, STAGE_FOREIGN_SERVER, STAGE_NO_RECORD, STAGE_NO_SESSION, STAGE_SH } from './scripts.js';
-import { foreignServerVariables, newSessionArgs, sessionName } from './tmux.js';
+import { foreignServerVariables, newSessionArgs } from './tmux.js';
 import { hostError, type HostContext, type LaunchSpec } from './worker-types.js';
 
 /**
- * Starts attempt `n` of a task in a detached tmux session `ns-<id>`, in one round trip (STAGE_SH): it
- * stages the prompt, the env file, the argv file and the repo's setup hooks (refusing while the session's executor still runs)
+ * Starts attempt `n` of a task in a detached tmux session `ns-<workspace id>_<id>` (session-names.ts),
+ * in one round trip (STAGE_SH): it stages the prompt, the env file, the argv file and the repo's setup
+ * hooks (refusing while the session's executor still runs)
  * and starts the session. The argv travels in a file because tmux refuses command lines over ~16 KB.
  */
 export async function launchAttempt(host: HostContext, spec: LaunchSpec): Promise<void> {
   const id = spec.taskId;
   const taskDir = host.taskDir(id);
-  const session = sessionName(id);
+  const session = host.session(id);
   const prompt = Buffer.from(spec.prompt);
   const env = Buffer.from(envFileText({ ...spec.env, NIGHTSHIFT_TASK: id }, spec.secretKeys));
   const argv = Buffer.from(quoteArgv(spec.argv));
@@ -65,7 +66,17 @@ export async function launchAttempt(host: HostContext, spec: LaunchSpec): Promis
     ],
     { input: Buffer.concat([prompt, env, argv, hooks]) },
   );
-  if (staged.exitCode === STAGE_BUSY) throw hostError(host, `session ${session} is already running`, id);
+  if (staged.exitCode === STAGE_BUSY) {
+    throw new NightshiftError(
+      ErrorCode.sessionTaken,
+      `session ${session} is already running on the tmux server at ${host.tmux.socket}, so attempt ${spec.attempt} was not started: session names are nightshift's to keep apart, so this is not the task's failure`,
+      {
+        host: host.name,
+        taskId: id,
+        hint: `look at it with \`tmux -S ${host.tmux.socket} attach -r -t =${session}\` on ${host.name}; if no attempt of this workspace runs there, end it with kill-session and report it as a nightshift bug`,
+      },
+    );
+  }
   if (staged.exitCode === STAGE_FOREIGN_SERVER) {
     const names = foreignServerVariables(staged.stdout);
     throw new NightshiftError(

@@ -7,10 +7,24 @@ import path from 'node:path';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { HostConfig } from '../config/schema.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import type { WorkspaceId } from '../core/workspace-id.js';
 
 /** The workdir: as configured (ssh hosts must name one), else the workspace's own `hosts/<name>`. */
 export function defaultWorkdir(name: string, cfg: HostConfig, paths: WorkspacePaths): string {
   return cfg.workdir ?? path.join(paths.root, 'hosts', name);
+}
+
+/**
+ * The directory under the workdir that holds one directory per workspace using the host, named by the
+ * workspace's id (core/workspace-id.ts): `<workdir>/ws/<id>/` holds that workspace's mirrors, task
+ * directories, worktrees, scripts and provider state. Only the tmux socket (TMUX_DIR) is shared, so that
+ * load sensing sees every workspace's executors.
+ */
+export const WORKSPACES_DIR = 'ws';
+
+/** One workspace's directory under a host's workdir (which may start with `~/`). */
+export function workspaceDir(workdir: string, workspace: WorkspaceId): string {
+  return path.posix.join(workdir, WORKSPACES_DIR, workspace);
 }
 
 /** The 0700 directory under the workdir that holds the executors' tmux socket. */

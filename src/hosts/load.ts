@@ -1,11 +1,12 @@
 /**
  * Load sensing on the host itself: load average per core, MemAvailable, free disk in the workdir and
- * the number of `ns-` sessions, judged against the host's thresholds from config.
+ * the number of live executor sessions (`ns-…`) of every workspace sharing the host's tmux server (a
+ * host's capacity is the machine's, not one workspace's), judged against the host's thresholds from config.
  */
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import type { HostConfig } from '../config/schema.js';
 import { LOAD_SH } from './scripts.js';
-import { SESSION_PREFIX } from './tmux.js';
+import { isExecutorSession } from './session-names.js';
 import type { WorkerHost } from './worker.js';
 
 export interface LoadSample {
@@ -51,7 +52,7 @@ export async function sampleLoad(worker: WorkerHost, cfg: HostConfig, now: numbe
     loadPerCore: Number(load) / (Number(cores) || 1),
     memAvailableMB: Math.round(Number(memKb) / 1024),
     diskFreeMB: Math.round(Number(diskKb) / 1024),
-    sessions: panes.filter((p) => p.session.startsWith(SESSION_PREFIX) && !p.dead).length,
+    sessions: panes.filter((p) => isExecutorSession(p.session) && !p.dead).length,
     over: [],
   };
   sample.over = overThresholds(sample, cfg);

@@ -5,6 +5,7 @@ import { LocalRunner, SshRunner, type CommandRunner } from './runner.js';
 import { defaultWorkdir } from './layout.js';
 import { sshTargetFor } from './ssh-argv.js';
 import { WorkerHost } from './worker.js';
+import { workspaceId } from '../config/workspace-identity.js';
 
 export { defaultWorkdir };
 
@@ -31,6 +32,7 @@ export function buildHosts(
   opts: HostOptions = {},
 ): Map<string, WorkerHost> {
   const hosts = new Map<string, WorkerHost>();
+  const workspace = workspaceId(paths);
   for (const [name, cfg] of Object.entries(config.hosts)) {
     hosts.set(
       name,
@@ -38,6 +40,7 @@ export function buildHosts(
         name,
         runnerFor(name, cfg, paths, opts),
         defaultWorkdir(name, cfg, paths),
+        workspace,
         opts.tmuxSocket ?? 'nightshift',
       ),
     );

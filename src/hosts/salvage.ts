@@ -5,7 +5,6 @@
 import path from 'node:path';
 import type { TaskId } from '../core/ids.js';
 import { REAP_SH } from './scripts.js';
-import { sessionName } from './tmux.js';
 import { must, type HostContext } from './worker-types.js';
 
 const GIT_ID = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
@@ -62,6 +61,6 @@ export async function salvage(
  * stderr, which is dropped: the runner reaps at its own end too).
  */
 export async function closeSession(host: HostContext, id: TaskId, attempt: number): Promise<void> {
-  await host.tmux.kill(sessionName(id));
+  await host.tmux.kill(host.session(id));
   await host.runner.run(['sh', '-c', REAP_SH, 'sh', host.taskDir(id), String(attempt)]);
 }

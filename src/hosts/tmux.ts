@@ -1,29 +1,20 @@
 /**
  * tmux on a dedicated socket (`tmux -S <workdir>/tmux/nightshift`, the name overridable for tests; see
  * hosts/layout.ts), started with an empty environment (cleanEnvWords), always with exact targets
- * (`-t =name`), session names built from validated ids only, commands passed as argv words. Every
+ * (`-t =name`), session names built from validated ids only (session-names.ts), commands passed as argv words. Every
  * session's pane stays after its command exits (remain-on-exit, set on the session's window by the very
  * tmux command that creates it, so it holds whoever started the server and with whatever config) so the
  * exit status can be read. Nothing is ever typed into a pane: there is no send-keys here.
  */
 import { ErrorCode, NightshiftError } from '../core/errors.js';
-import type { TaskId } from '../core/ids.js';
 import type { CommandRunner } from './runner.js';
-
-export const SESSION_PREFIX = 'ns-';
-
-/** A TaskId is safe as a session name as it is: checked where it entered (core/ids.ts). */
-export function sessionName(taskId: TaskId): string {
-  return `${SESSION_PREFIX}${taskId}`;
-}
 
 /**
  * The claude-code architect's session for one kind of work (a review, a plan), on the architect's own
- * socket (layout.ts: architectSocketPath). Built from sessionName, so it follows any namespacing of it.
+ * socket (layout.ts: architectSocketPath), which is the workspace's own: no workspace id is needed.
  */
 export function architectSessionName(purpose: 'review' | 'plan' | 'triage'): string {
-  // `architect-<purpose>` matches TASK_ID_PATTERN and is not a reserved id.
-  return sessionName(`architect-${purpose}` as TaskId);
+  return `ns-architect-${purpose}`;
 }
 
 /**

@@ -69,7 +69,10 @@ export interface HostContext {
   readonly tmux: Tmux;
   /** The host's facts; throws before prepare(). */
   readonly info: HostFacts;
+  /** A path in this workspace's directory on the host (`<workdir>/ws/<workspace id>/…`). */
   dir(...parts: string[]): string;
+  /** This workspace's tmux session of task `id`. */
+  session(id: TaskId): string;
   mirror(repo: string): string;
   taskDir(id: TaskId): string;
   worktree(id: TaskId): string;

@@ -12,12 +12,14 @@ import { KeyedSerial } from '../lib/serial.js';
 import { readStatuses, type AttemptRef } from './attempt-status.js';
 import { fetchBranch, pushFromLocal } from './branch-transfer.js';
 import { launchAttempt } from './launch.js';
-import { executorSocketPath, TMUX_DIR } from './layout.js';
+import { parseWorkspaceId, type WorkspaceId } from '../core/workspace-id.js';
+import { executorSocketPath, TMUX_DIR, WORKSPACES_DIR, workspaceDir } from './layout.js';
 import { mainMoved, mainTouched } from './protected-refs.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
 import { closeSession, salvage } from './salvage.js';
 import { EXIT_CHANNEL, refGuardHook, RUN_SH, WORKTREE_SH } from './scripts.js';
-import { sessionName, Tmux, TMUX_CONF } from './tmux.js';
+import { sessionName } from './session-names.js';
+import { Tmux, TMUX_CONF } from './tmux.js';
 import {
   hostError,
   must,
@@ -43,6 +45,8 @@ const SCREEN_LINES = 500;
 
 export class WorkerHost implements HostContext {
   readonly tmux: Tmux;
+  /** The id of the workspace this host object works for: its sessions' names and its directory. */
+  readonly workspace: WorkspaceId;
   private facts: HostFacts | null = null;
   /**
    * What this process has already set up on the host, so a launch does not check it again: files by
@@ -64,11 +68,14 @@ export class WorkerHost implements HostContext {
     readonly runner: CommandRunner,
     /** Configured workdir; may start with `~/`. */
     private readonly configuredWorkdir: string,
+    /** The workspace's id (config/workspace-identity.ts), 8 hex digits. */
+    workspace: string,
     /** The executors' tmux socket's name: the socket is `<workdir>/tmux/<name>` (executorSocketPath). */
     readonly tmuxSocket = 'nightshift',
     /** Runs git in the supervisor's own repos. */
     private readonly local: CommandRunner = new LocalRunner(),
   ) {
+    this.workspace = parseWorkspaceId(workspace, { host: name });
     this.tmux = new Tmux(runner, null, '/dev/null');
   }
 
@@ -94,17 +101,19 @@ export class WorkerHost implements HostContext {
       '-m',
       '700',
       workdir,
+      this.shared(TMUX_DIR),
+      this.shared(WORKSPACES_DIR),
+      this.dir(),
       this.dir('repos'),
       this.dir('tasks'),
       this.dir('worktrees'),
       this.dir('bin'),
       this.dir('state'),
-      this.dir(TMUX_DIR),
     ]);
     // mkdir -m applies to directories it creates only: a socket directory made otherwise is tightened.
-    await must(this, ['chmod', '700', this.dir(TMUX_DIR)]);
+    await must(this, ['chmod', '700', this.shared(TMUX_DIR)]);
     const socketDir = path.posix.dirname(socket);
-    if (socketDir !== this.dir(TMUX_DIR)) {
+    if (socketDir !== this.shared(TMUX_DIR)) {
       // The short directory under /tmp (a workdir too long for a socket path): ours, or refused.
       const r = await this.runner.run([
         'sh',
@@ -116,7 +125,7 @@ export class WorkerHost implements HostContext {
       if (r.exitCode !== 0) {
         throw hostError(
           this,
-          `the tmux socket directory ${socketDir} (used because ${this.dir(TMUX_DIR)} makes too long a socket path) is not a directory of this user's: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
+          `the tmux socket directory ${socketDir} (used because ${this.shared(TMUX_DIR)} makes too long a socket path) is not a directory of this user's: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
         );
       }
     }
@@ -134,8 +143,17 @@ export class WorkerHost implements HostContext {
     return this.facts;
   }
 
+  /** A path in this workspace's own directory on the host, `<workdir>/ws/<workspace id>/` (layout.ts). */
   dir(...parts: string[]): string {
+    return path.posix.join(workspaceDir(this.info.workdir, this.workspace), ...parts);
+  }
+  /** A path in the workdir itself, shared by every workspace using the host (the tmux socket's directory). */
+  shared(...parts: string[]): string {
     return path.posix.join(this.info.workdir, ...parts);
+  }
+  /** This workspace's session of task `id` (session-names.ts). */
+  session(id: TaskId): string {
+    return sessionName(this.workspace, id);
   }
   mirror(repo: string): string {
     return this.dir('repos', `${repo}.git`);
@@ -383,7 +401,7 @@ export class WorkerHost implements HostContext {
    * ('' when there is no such session). Taken before a kill, so a person can see where the executor was.
    */
   async captureScreen(id: TaskId, lines = SCREEN_LINES): Promise<string> {
-    return this.tmux.capture(sessionName(id), lines);
+    return this.tmux.capture(this.session(id), lines);
   }
 
   /** Salvages, then kills the session and every process the attempt started. Returns the salvage commit, if any. */

@@ -63,6 +63,8 @@ export async function runDoctor(
           '-c',
           'for d in "$@"; do f=$(mktemp "$d/.nightshift-doctor.XXXXXX") && rm -f -- "$f" || exit 1; done',
           'sh',
+          // The workdir itself (shared by every workspace using the host), then this workspace's directories.
+          worker.shared(),
           ...['', 'tasks', 'worktrees', 'repos', 'bin', 'state'].map((d) => worker.dir(d)),
         ])
         .catch((e: unknown) => ({ exitCode: 1, stdout: '', stderr: coerceError(e).describe() }));

@@ -9,7 +9,9 @@ import type { TaskId } from '../core/ids.js';
 import type { HostPort } from '../daemon/host-port.js';
 import type { AttemptRef } from '../hosts/attempt-status.js';
 import { LinkError } from '../hosts/runner.js';
-import { sessionName, type PaneInfo } from '../hosts/tmux.js';
+import { sessionName } from '../hosts/session-names.js';
+import type { PaneInfo } from '../hosts/tmux.js';
+import { parseWorkspaceId, type WorkspaceId } from '../core/workspace-id.js';
 import type { AttemptStatus, ExitRecord, HostFacts, LaunchSpec, MovedRef } from '../hosts/worker.js';
 
 /** What a status read finds for one attempt. */
@@ -64,7 +66,14 @@ export class FakeHost implements HostPort {
       ),
   };
 
-  constructor(readonly name: string) {
+  /** The workspace this host works for (a fixed id unless the test gives one). */
+  readonly workspace: WorkspaceId;
+
+  constructor(
+    readonly name: string,
+    workspace = 'feedf00d',
+  ) {
+    this.workspace = parseWorkspaceId(workspace);
     this.info = {
       home: `/home/${name}`,
       path: '/usr/bin:/bin',
@@ -144,6 +153,10 @@ export class FakeHost implements HostPort {
 
   dir(...parts: string[]): string {
     return [this.info.workdir, ...parts].join('/');
+  }
+
+  session(id: TaskId): string {
+    return sessionName(this.workspace, id);
   }
 
   worktree(id: TaskId): string {
@@ -268,7 +281,7 @@ export class FakeHost implements HostPort {
   private pane(id: TaskId, s: { kind: 'running' } | { kind: 'dead'; exitStatus: number | null }): PaneInfo {
     const dead = s.kind === 'dead';
     return {
-      session: sessionName(id),
+      session: this.session(id),
       dead,
       exitStatus: dead ? s.exitStatus : null,
       pid: dead ? null : 4242,

@@ -7,6 +7,10 @@ import { workspacePaths, type WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { Supervisor, type SupervisorOptions } from '../daemon/supervisor.js';
 import { buildHosts } from '../hosts/registry.js';
+import { workspaceId } from '../config/workspace-identity.js';
+import { parseTaskId } from '../core/ids.js';
+import { workspaceDir } from '../hosts/layout.js';
+import { sessionName } from '../hosts/session-names.js';
 import { LocalRunner } from '../hosts/runner.js';
 import { systemClock } from '../lib/clock.js';
 import { localExecutorSocket } from './executor-tmux.js';
@@ -20,6 +24,10 @@ export interface Night {
   socket: string;
   /** The path of the executors' tmux socket (`<root>/hosts/local/tmux/<socket>`). */
   executorSocket: string;
+  /** This workspace's directory on the local host: `<root>/hosts/local/ws/<workspace id>` (tasks/, worktrees/, …). */
+  workerDir: string;
+  /** This workspace's tmux session of a task on the local host. */
+  session(id: string): string;
   supervisor(opts?: Partial<SupervisorOptions>): Supervisor;
   dropSpec(name: string, text: string): void;
   cleanup(): Promise<void>;
@@ -61,6 +69,8 @@ export function makeNight(opts: {
     config,
     socket,
     executorSocket: localExecutorSocket(root, socket),
+    workerDir: workspaceDir(path.join(root, 'hosts', 'local'), workspaceId(paths)),
+    session: (id) => sessionName(workspaceId(paths), parseTaskId(id)),
     supervisor(extra = {}) {
       const s = new Supervisor({
         paths,

@@ -123,7 +123,7 @@ describe.skipIf(!claude)('review rounds with Claude Code', () => {
     const session = sessionOf(log1);
     expect(session).toMatch(/^[0-9a-f-]{36}$/);
     // Round 2's command (the runner's argv file on the host) resumes it.
-    const argv = readFileSync(path.join(night.root, 'hosts', 'local', 'tasks', 'two-rounds', 'argv'), 'utf8');
+    const argv = readFileSync(path.join(night.workerDir, 'tasks', 'two-rounds', 'argv'), 'utf8');
     expect(argv).toMatch(new RegExp(`--resume'? '?${session ?? 'none'}`));
     expect(argv).not.toContain('--session-id');
     // And round 2's first request to the model holds round 1's conversation: its tool call, its answer.

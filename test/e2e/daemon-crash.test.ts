@@ -229,7 +229,7 @@ function runDaemon(
       const target = point.targets.has(e.task) && e.attempt === 1;
       if (!target && launches < MAX_WAIT_LAUNCHES) return release(e.task);
       // The runner script creates the attempt's log as it starts the executor.
-      const log = path.join(w.root, 'hosts', 'local', 'tasks', e.task, `attempt-${e.attempt}.log`);
+      const log = path.join(w.workerDir, 'tasks', e.task, `attempt-${e.attempt}.log`);
       awaited = e.task;
       waiting = setInterval(() => existsSync(log) && kill(), 2);
     };
@@ -306,7 +306,7 @@ describe('daemon crash safety (kill -9 of the real daemon process)', () => {
         host: '{ kind: local, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }',
       });
       const w = ws;
-      const workdir = path.join(w.root, 'hosts', 'local');
+      const workdir = w.workerDir;
       const rand = prng(seed);
       const sleeps = prng(seed ^ 0x2545f491);
       const ids = Array.from({ length: SPECS }, (_, i) => taskId(i));
@@ -365,7 +365,7 @@ describe('daemon crash safety (kill -9 of the real daemon process)', () => {
         }
         alive = new Map();
         for (const p of panes) {
-          const id = p.session.replace(/^ns-/, '');
+          const id = p.session.replace(/^ns-[0-9a-f]{8}_/, '');
           const t = q.tasks.get(id);
           if (!p.dead && t?.state === 'running') alive.set(id, t.attempts.length);
         }

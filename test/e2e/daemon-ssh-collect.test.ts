@@ -106,7 +106,7 @@ describe.skipIf(!sshdAvailable)('collecting over a link that drops', () => {
     // Collection has begun once the attempt has exited (exit.json on the host, the same machine), left the
     // live set and its session is gone (collection kills it); then the only ssh clients left are the
     // ControlMaster and the exit wait.
-    const exitJson = path.join(w.root, 'remote', 'tasks', 'late', 'exit.json');
+    const exitJson = path.join(w.workerDir, 'tasks', 'late', 'exit.json');
     await waitFor(
       'the exit of late being collected',
       () => {

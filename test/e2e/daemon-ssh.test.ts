@@ -166,7 +166,7 @@ describe.skipIf(!sshdAvailable)('the daemon over ssh', () => {
         sshProcesses(controlDir).every((p) => !victims.has(p.pid)),
       );
       // On the host (the same machine), through no link at all: every executor carries on, once each.
-      const agents = agentProcesses(path.join(w.root, 'remote'));
+      const agents = agentProcesses(w.workerDir);
       for (const id of live) expect(agents.get(id), `${id}'s executor after drop ${d}`).toHaveLength(1);
       expect(drops.at(-1)!.masters, `drop ${d} killed the ControlMaster`).toBeGreaterThan(0);
     }

@@ -192,7 +192,7 @@ describe('the daemon', () => {
     expect(forged?.type === 'main.restored' && forged.reason).toMatch(/task is not blamed.*restored/);
     // main is unchanged: in the supervisor's repo, and the mirror (which never holds main) has none.
     expect(git(night.repo, 'rev-parse', 'main')).toBe(main);
-    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    const mirror = path.join(night.workerDir, 'repos', 'app.git');
     expect(git(night.repo, '--git-dir', mirror, 'for-each-ref', 'refs/heads/main', 'refs/heads/master')).toBe(
       '',
     );
@@ -209,7 +209,7 @@ describe('the daemon', () => {
     await sup.start();
     const flags = path.join(night.root, 'flags');
     mkdirSync(flags);
-    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    const mirror = path.join(night.workerDir, 'repos', 'app.git');
     // '' while the mirror is not there yet (or half made) or has no main.
     const mirrorMain = () => {
       try {
@@ -243,7 +243,7 @@ describe('the daemon', () => {
         `sh "while [ ! -e ${flags}/two ]; do sleep 0.1; done"\nwrite s.txt "s\\n"\ncommit "s"\nexit 0`,
       ),
     );
-    const record = path.join(night.root, 'hosts', 'local', 'tasks', 'second', 'main-refs-1');
+    const record = path.join(night.workerDir, 'tasks', 'second', 'main-refs-1');
     await waitFor('second launched', () => existsSync(record), 30_000);
     expect(readFileSync(record, 'utf8')).toContain(moved);
     writeFileSync(path.join(flags, 'one'), '');
@@ -311,7 +311,7 @@ describe('the daemon', () => {
     );
     expect(failed.attempts[0]?.outcome).toBe('lost');
     expect(failed.attempts[0]?.reason).toMatch(
-      /runner in session ns-orphan .* without an exit record; last screen kept in logs\/orphan\/attempt-1\.screen\.txt$/,
+      /runner in session ns-[0-9a-f]{8}_orphan .* without an exit record; last screen kept in logs\/orphan\/attempt-1\.screen\.txt$/,
     );
     // The dead pane's screen, kept before the session was cleared.
     expect(readFileSync(path.join(night.root, 'logs', 'orphan', 'attempt-1.screen.txt'), 'utf8')).toContain(
@@ -356,7 +356,7 @@ describe('the daemon', () => {
       'vanish.md',
       scriptedSpec(
         'vanish',
-        `write wip.txt "work in progress\\n"\nsh "tmux -S ${night.executorSocket} kill-session -t =ns-vanish"\nsleep 30`,
+        `write wip.txt "work in progress\\n"\nsh "tmux -S ${night.executorSocket} kill-session -t =${night.session('vanish')}"\nsleep 30`,
         ['idle: 10m', 'attempts: 1'],
       ),
     );
@@ -368,8 +368,8 @@ describe('the daemon', () => {
       },
       20_000,
     );
-    expect(failed.attempts[0]?.reason).toMatch(/session ns-vanish vanished/);
-    const mirror = path.join(night.root, 'hosts', 'local', 'repos', 'app.git');
+    expect(failed.attempts[0]?.reason).toMatch(/session ns-[0-9a-f]{8}_vanish vanished/);
+    const mirror = path.join(night.workerDir, 'repos', 'app.git');
     expect(git(night.repo, '--git-dir', mirror, 'show', 'refs/nightshift/salvage/vanish/1:wip.txt')).toBe(
       'work in progress',
     );

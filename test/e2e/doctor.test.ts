@@ -97,7 +97,7 @@ it('fails a workdir that cannot be written, though prepare() succeeds there', as
     path.join(root, 'nightshift.config.yaml'),
     `hosts:\n  local: { kind: local, workdir: ${JSON.stringify(workdir)}, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }\nproviders:\n  sim: { kind: scripted, hosts: [local] }\n`,
   );
-  await new WorkerHost('local', new LocalRunner(), workdir, socket).prepare();
+  await new WorkerHost('local', new LocalRunner(), workdir, '0000beef', socket).prepare();
   const asRoot = process.getuid?.() === 0;
   const locked = asRoot
     ? (await new LocalRunner().run(['chattr', '+i', workdir])).exitCode === 0

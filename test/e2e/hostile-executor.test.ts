@@ -38,7 +38,12 @@ import {
 import { parseConfig } from '../../src/config/load.js';
 import { workspacePaths } from '../../src/config/paths.js';
 import { Supervisor } from '../../src/daemon/supervisor.js';
-import { executorSocketPath } from '../../src/hosts/layout.js';
+import { executorSocketPath, workspaceDir } from '../../src/hosts/layout.js';
+import { workspaceId } from '../../src/config/workspace-identity.js';
+import { sessionName } from '../../src/hosts/session-names.js';
+import { parseWorkspaceId } from '../../src/core/workspace-id.js';
+import { chargedAttempts } from '../../src/core/failures.js';
+import { listPanes, makeDaemonWorkspace } from './fixtures/daemon-workspace.js';
 import { buildHosts } from '../../src/hosts/registry.js';
 import { foreignServerVariables } from '../../src/hosts/tmux.js';
 import { WorkerHost } from '../../src/hosts/worker.js';
@@ -705,7 +710,7 @@ describe('prompts, output and terminals', () => {
     const cap = 1024 * 1024;
     const log = readFileSync(night.paths.attemptLog('loud', 1));
     const text = log.toString('utf8');
-    const hostLog = path.join(night.root, 'hosts', 'local', 'tasks', 'loud', 'attempt-1.log');
+    const hostLog = path.join(night.workerDir, 'tasks', 'loud', 'attempt-1.log');
     const total = statSync(hostLog).size;
     expect(total).toBeGreaterThan(3_000_000);
     const marker = /\n\[… nightshift left out ([\d,]+) bytes of this attempt's output here: [^\n]*\]\n/.exec(
@@ -841,6 +846,10 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     root: string;
     repo: string;
     workdir: string;
+    /** This workspace's directory on the host (`<workdir>/ws/<workspace id>`). */
+    workerDir: string;
+    /** This workspace's session of a task. */
+    session(id: string): string;
     /** The executors' socket path on the host. */
     socket: string;
     sup: Supervisor;
@@ -901,7 +910,17 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     cleanups.push(() => killTmuxServers(null, [socket]));
     cleanups.push(() => sup.stop('test cleanup').catch(() => undefined));
     await sup.start();
-    return { root, repo, workdir, socket, sup, scratch };
+    const ws = workspaceId(paths);
+    return {
+      root,
+      repo,
+      workdir,
+      workerDir: workspaceDir(workdir, ws),
+      session: (id) => sessionName(ws, tid(id)),
+      socket,
+      sup,
+      scratch,
+    };
   }
 
   function settled(n: IsoNight, id: string): Promise<TaskRecord> {
@@ -948,7 +967,13 @@ describe('executors hold only their own secrets and leave no survivors', () => {
   it('refuses to launch on a tmux server at its socket that someone else started with secrets', async () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'ns-iso-foreign-'));
     const repo = makeRepo({ 'README.md': '# app\n' });
-    const host = new WorkerHost('local', new LocalRunner(), path.join(tmp, 'work'), `ns-iso-f-${RUN}`);
+    const host = new WorkerHost(
+      'local',
+      new LocalRunner(),
+      path.join(tmp, 'work'),
+      '0000beef',
+      `ns-iso-f-${RUN}`,
+    );
     await host.prepare();
     cleanups.push(() => {
       killTmuxServers(null, [host.tmux.socket]);
@@ -978,8 +1003,8 @@ describe('executors hold only their own secrets and leave no survivors', () => {
     });
     await expect(launch).rejects.toThrow(/holds variables nightshift did not give it \(.*NS_ISO_OTHER.*\)/);
     await expect(launch).rejects.not.toThrow(new RegExp(SECRETS.NS_ISO_OTHER));
-    expect(await host.tmux.has('ns-squat')).toBe(false);
-    expect(existsSync(path.join(tmp, 'work', 'tasks', 'squat', 'env'))).toBe(false);
+    expect(await host.tmux.has(host.session(tid('squat')))).toBe(false);
+    expect(existsSync(path.join(host.dir('tasks'), 'squat', 'env'))).toBe(false);
     // Once that server is gone, the next launch starts a clean one.
     killTmuxServers(null, [host.tmux.socket]);
     await host.launch({
@@ -1051,7 +1076,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
           'echo "## show-environment -g"; tmux show-environment -g',
           `echo "## decoy"; tmux -L ${decoy} ls; tmux -L ${decoy} show-environment -g`,
           `echo "## server"; tmux -S ${n.socket} show-environment -g`,
-          `echo "## session"; tmux -S ${n.socket} show-environment -t =ns-leak`,
+          `echo "## session"; tmux -S ${n.socket} show-environment -t =${n.session('leak')}`,
           `echo "## server process"; tr '\\000' '\\n' < /proc/$(tmux -S ${n.socket} display-message -p '#{pid}')/environ; echo`,
           `echo "## runner"; tr '\\000' '\\n' < /proc/$(cat ../../tasks/leak/runner.pid)/environ; echo`,
           `echo "## parent"; tr '\\000' '\\n' < /proc/$PPID/environ; echo`,
@@ -1076,7 +1101,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
           () => {
             const r = spawnSync(
               'tmux',
-              ['-S', n.socket, 'capture-pane', '-p', '-J', '-t', '=ns-leak:', '-S', '-5000'],
+              ['-S', n.socket, 'capture-pane', '-p', '-J', '-t', `=${n.session('leak')}:`, '-S', '-5000'],
               {
                 encoding: 'utf8',
               },
@@ -1089,7 +1114,7 @@ describe('executors hold only their own secrets and leave no survivors', () => {
         const task = await settled(n, 'leak');
         expect(task.attempts).toHaveLength(1);
         const seen = git(n.repo, 'show', 'ns/leak:seen.txt');
-        const rawLog = readFileSync(path.join(n.workdir, 'tasks', 'leak', 'attempt-1.log'), 'utf8');
+        const rawLog = readFileSync(path.join(n.workerDir, 'tasks', 'leak', 'attempt-1.log'), 'utf8');
         const log = readFileSync(path.join(n.root, 'logs', 'leak', 'attempt-1.log'), 'utf8');
         for (const [where, text] of Object.entries({ branch: seen, rawLog, log, pane })) {
           for (const secret of FORBIDDEN)
@@ -1233,7 +1258,7 @@ describe('review rounds resume sessions', () => {
     );
     expect(sup.store.get(tid('forger')).attempts).toHaveLength(2);
     // Round 2 started a session of its own.
-    const argv = readFileSync(path.join(n.root, 'hosts', 'local', 'tasks', 'forger', 'argv'), 'utf8');
+    const argv = readFileSync(path.join(n.workerDir, 'tasks', 'forger', 'argv'), 'utf8');
     expect(argv).toContain('--session-id');
     expect(argv).not.toContain('--resume');
     expect(argv).not.toContain('dangerously-load-anything');
@@ -1615,4 +1640,127 @@ function readDaemonStateFile(file: string): Record<string, string> | null {
   } catch {
     return null;
   }
+}
+
+describe('workspaces sharing a worker', () => {
+  // Two workspaces on one local worker (one workdir, one tmux server), their ids fixed: A's executor
+  // attacks B. The Unix user is the boundary (docs/hosts.md#several-workspaces-on-one-worker): A's
+  // executor can do to B whatever B's own could. What holds is that B's daemon is never led to adopt,
+  // charge or lose anything by it.
+  const A_ID = 'a0a0a0a0';
+  const B_ID = 'b0b0b0b0';
+  const teardown: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const c of teardown.splice(0).reverse()) await c();
+  });
+
+  it("cannot make B adopt a session named like B's, charge B for a squatted or killed session, or lose B's work", async () => {
+    const shared = mkdtempSync(path.join(os.tmpdir(), 'ns-shw-hostile-'));
+    const socketName = `ns-shw-h-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const socket = executorSocketPath(shared, socketName);
+    teardown.push(() => {
+      killTmuxServers(null, [socket]);
+      rmSync(shared, { recursive: true, force: true });
+    });
+    const host = `{ kind: local, workdir: ${JSON.stringify(shared)}, maxLoadPerCore: 1000, minFreeMemMB: 1, minFreeDiskMB: 1 }`;
+    const spaces = [A_ID, B_ID].map((id) => {
+      const w = makeDaemonWorkspace({ prefix: `ns-shw-h${id.slice(0, 1)}`, hostName: 'worker', host });
+      teardown.push(() => w.cleanup());
+      mkdirSync(path.dirname(w.paths.workspaceIdFile), { recursive: true });
+      writeFileSync(w.paths.workspaceIdFile, `${id}\n`);
+      const events: NightshiftEvent[] = [];
+      const sup = new Supervisor({
+        paths: w.paths,
+        config: w.config,
+        clock: systemClock,
+        env: { ...process.env },
+        hosts: buildHosts(w.config, w.paths, { tmuxSocket: socketName }),
+        pollMs: 200,
+        loadEveryMs: 1000,
+        log: () => undefined,
+      });
+      sup.events.subscribe((e) => events.push(e));
+      teardown.push(() => sup.stop('test cleanup').catch(() => undefined));
+      return { w, sup, events };
+    });
+    const [a, b] = spaces as [(typeof spaces)[0], (typeof spaces)[0]];
+    const bSession = (id: string) => sessionName(parseWorkspaceId(B_ID), tid(id));
+    const forged = path.join(shared, 'ws', B_ID, 'tasks', 'ghost');
+    const tmux = `tmux -S ${socket}`;
+    const attack = [
+      // Sessions named as B's: one of a task B does not have, one of a task B is about to launch.
+      `${tmux} new-session -d -s ${bSession('ghost')} 'sleep 600'`,
+      `${tmux} new-session -d -s ${bSession('later')} 'sleep 600'`,
+      // A directory of B's with an exit record of that unknown task.
+      `mkdir -p ${forged} && echo '{"attempt":1,"exitCode":0,"startedAt":"x","endedAt":"y"}' > ${forged}/exit.json`,
+      // Then B's running session, killed as soon as it is there.
+      `i=0; while ! ${tmux} has-session -t =${bSession('victim')} 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done`,
+      `sleep 1; ${tmux} kill-session -t =${bSession('victim')} && echo killed`,
+    ].join('; ');
+    a.w.dropSpec('attacker', scriptedSpec('attacker', `sh ${JSON.stringify(attack)}\nexit 0`));
+    await a.sup.start();
+    await waitFor("A's executor to squat B's names", () => {
+      const names = listPanes(socket).map((p) => p.session);
+      return names.includes(bSession('ghost')) && names.includes(bSession('later'));
+    });
+
+    b.w.dropSpec(
+      'victim',
+      scriptedSpec(
+        'victim',
+        ['sleep 4', 'write victim.txt "from B\\n"', 'commit "victim"', 'exit 0'].join('\n'),
+      ),
+    );
+    b.w.dropSpec(
+      'later',
+      scriptedSpec('later', ['write later.txt "from B\\n"', 'commit "later"', 'exit 0'].join('\n')),
+    );
+    await b.sup.start();
+    // B's launch of `later` meets the squatter: nightshift's failure, not the spec's.
+    await waitFor("B's launch of later refused by the squatter", () =>
+      b.sup.store
+        .list()
+        .some((t) => t.id === 'later' && t.attempts.some((x) => x.code === 'session-collision')),
+    );
+    killTmuxSession(socket, bSession('later')); // the squatter goes; B's next try launches
+    await waitFor(
+      "B's tasks merged",
+      () => ['victim', 'later'].every((id) => b.sup.store.list().find((t) => t.id === id)?.state === 'done'),
+      120_000,
+    );
+    await b.sup.monitorNow();
+    await a.sup.monitorNow();
+
+    const later = b.sup.store.get(tid('later'));
+    const collided = later.attempts.filter((x) => x.code === 'session-collision');
+    expect(collided.length).toBeGreaterThan(0);
+    for (const x of collided) expect(x.attribution).toBe('supervisor');
+    expect(later.attempts.at(-1)?.outcome).toBe('exited');
+    expect(chargedAttempts(later.attempts)).toBe(0);
+    // The killed session cost B an uncharged retry, and its work still merged.
+    const victim = b.sup.store.get(tid('victim'));
+    expect(victim.attempts.map((x) => x.code ?? x.outcome)).toEqual(['session-lost', 'exited']);
+    expect(chargedAttempts(victim.attempts)).toBe(0);
+    expect(git(b.w.repo, 'ls-tree', '--name-only', 'main').split('\n').sort()).toEqual(
+      ['README.md', 'later.txt', 'victim.txt'].sort(),
+    );
+    // Nothing adopted, no task made of the squatted or forged names; the squatter reported, left alone.
+    expect(
+      b.sup.store
+        .list()
+        .map((t) => t.id)
+        .sort(),
+    ).toEqual(['later', 'victim']);
+    expect(b.events.filter((e) => e.type === 'task.adopted')).toEqual([]);
+    expect(b.events.filter((e) => e.type === 'session.stray' && e.session === bSession('ghost'))).not.toEqual(
+      [],
+    );
+    expect(listPanes(socket).map((p) => p.session)).toContain(bSession('ghost'));
+    // A's daemon reports none of B's sessions: they are not its own.
+    expect(a.events.filter((e) => e.type === 'session.stray' && e.session.includes(B_ID))).toEqual([]);
+  }, 240_000);
+});
+
+function killTmuxSession(socket: string, name: string): void {
+  spawnSync('tmux', ['-S', socket, 'kill-session', '-t', `=${name}`]);
 }

@@ -82,7 +82,7 @@ async function setUp(kind: 'local' | 'ssh', cleanups: Cleanup[]): Promise<Harnes
   const runner = makeRunner('cm');
   const repo = makeRepo({ 'README.md': '# app\n' });
   cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
-  const host = new WorkerHost(kind, runner, path.join(tmp, 'work'), socket);
+  const host = new WorkerHost(kind, runner, path.join(tmp, 'work'), '0000beef', socket);
   await host.prepare();
   await host.ensureMirror('app', 'main');
   let n = 0;
@@ -479,7 +479,7 @@ for (const kind of ['local', 'ssh'] as const) {
         return s.exit && s.pane?.dead ? s : null;
       });
       expect(done.exit).toMatchObject({ attempt: 1, exitCode: 0 });
-      expect(done.pane).toMatchObject({ session: `ns-${id}`, dead: true });
+      expect(done.pane).toMatchObject({ session: host.session(tid(id)), dead: true });
       expect([0, null]).toContain(done.pane?.exitStatus);
       expect(done.head).toMatch(/^[0-9a-f]{40}$/);
       expect(done.logBytes).toBeGreaterThan(0);
@@ -559,7 +559,7 @@ for (const kind of ['local', 'ssh'] as const) {
       expect(git(repo, 'merge-base', '--is-ancestor', base, tip)).toBe('');
       expect(git(repo, 'rev-list', '--count', `${base}..${tip}`)).toBe('1');
       expect(git(repo, 'rev-parse', 'main')).toBe(base);
-      await host.tmux.kill(`ns-${id}`);
+      await host.tmux.kill(host.session(tid(id)));
     });
 
     it("fails a fetched branch that does not descend from its base, or is gone, as the branch's fault", async () => {
@@ -639,11 +639,11 @@ for (const kind of ['local', 'ssh'] as const) {
       });
       expect(ended?.exit).toMatchObject({ attempt: 1, exitCode: 4 });
       expect(ended?.logBytes).toBe(Buffer.byteLength('ending\n'));
-      expect(ended?.pane?.session).toBe('ns-contract-batch-a');
+      expect(ended?.pane?.session).toBe(host.session(tid('contract-batch-a')));
       expect(ended?.head).toBe(base);
       expect(never).toEqual({ pane: null, exit: null, logBytes: 0, head: null });
       expect(running).toMatchObject({ exit: null, logBytes: 'running\n'.length, head: base });
-      expect(running?.pane).toMatchObject({ session: 'ns-contract-batch-b', dead: false });
+      expect(running?.pane).toMatchObject({ session: host.session(tid('contract-batch-b')), dead: false });
       expect(await host.statuses([])).toEqual([]);
       await host.kill('app', tid('contract-batch-b'), 1);
       await host.tmux.kill('ns-contract-batch-a');
@@ -686,9 +686,9 @@ for (const kind of ['local', 'ssh'] as const) {
         expect(asked).toBeInstanceOf(LinkError);
         expect(asked).not.toBeInstanceOf(CommandError);
         expect((asked as LinkError).attribution).toBe('worker');
-        await expect(new WorkerHost('dead', dead, path.join(h.tmp, 'w')).prepare()).rejects.toBeInstanceOf(
-          LinkError,
-        );
+        await expect(
+          new WorkerHost('dead', dead, path.join(h.tmp, 'w'), '0000beef').prepare(),
+        ).rejects.toBeInstanceOf(LinkError);
       });
 
       it('fetches over a dead link as LinkError (git exits 128 when its ssh fails), not a branch failure', async () => {
@@ -696,7 +696,7 @@ for (const kind of ['local', 'ssh'] as const) {
         const other = await startSshd();
         const runner = new SshRunner(other.sshTarget(path.join(h.tmp, 'cm-fetch'), 'fetch'));
         try {
-          const host = new WorkerHost('fetch', runner, path.join(h.tmp, 'work-fetch'), h.socket);
+          const host = new WorkerHost('fetch', runner, path.join(h.tmp, 'work-fetch'), '0000beef', h.socket);
           await host.prepare();
           await host.ensureMirror('app', 'main');
           const id = 'contract-fetch-link';
@@ -783,13 +783,15 @@ for (const kind of ['local', 'ssh'] as const) {
         const other = h.fresh();
         try {
           const tmux = ['tmux', '-S', h.host.tmux.socket];
-          expect((await other.run([...tmux, 'has-session', '-t', `=ns-${id}`])).exitCode).toBe(0);
+          expect(
+            (await other.run([...tmux, 'has-session', '-t', `=${h.host.session(tid(id))}`])).exitCode,
+          ).toBe(0);
           const dead = await other.run([
             ...tmux,
             'display-message',
             '-p',
             '-t',
-            `=ns-${id}:`,
+            `=${h.host.session(tid(id))}:`,
             '#{pane_dead}',
           ]);
           expect(dead.stdout.trim()).toBe('0');
@@ -824,7 +826,7 @@ for (const kind of ['local', 'ssh'] as const) {
     it('carries hostile ids, titles, bodies, paths and env from spec text to the executor, byte for byte', async () => {
       // A worker whose workdir is itself hostile: every path the runner and tmux see holds shell syntax.
       const workdir = path.join(h.tmp, `w o'r"k $(touch ${h.canary}) \`touch ${h.canary}\`; é`);
-      const host = new WorkerHost(kind, h.runner, workdir, h.socket);
+      const host = new WorkerHost(kind, h.runner, workdir, '0000beef', h.socket);
       await host.prepare();
       // This workdir is too long for a socket path: its server and socket directory are under /tmp.
       onTestFinished(async () => {

@@ -29,7 +29,7 @@ const config = parseConfig(
 const cfg = config.hosts['here']!;
 
 function host(name: string): WorkerHost {
-  return new WorkerHost('here', new LocalRunner('here'), path.join(tmp, name), socket);
+  return new WorkerHost('here', new LocalRunner('here'), path.join(tmp, name), '0000beef', socket);
 }
 
 it('reads real numbers from the host', async () => {

@@ -555,7 +555,13 @@ describe('cleanup', () => {
     for (const name of ['a', 'b']) {
       const workdir = mkdtempSync(path.join(os.tmpdir(), `ns-host-${name}-`));
       hostDirs.push(workdir);
-      const host = new WorkerHost(name, new LocalRunner(), workdir, `ns-test-${process.pid}-${name}`);
+      const host = new WorkerHost(
+        name,
+        new LocalRunner(),
+        workdir,
+        '0000beef',
+        `ns-test-${process.pid}-${name}`,
+      );
       await host.prepare();
       await host.ensureMirror('app', 'main');
       hosts.set(name, host);

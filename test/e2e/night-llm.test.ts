@@ -166,7 +166,7 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
     expect(c.usage.costUsd).toBe(c.usage.inputTokens);
   }
   // The second attempt was told the findings and continued the first attempt's branch.
-  const prompt = readFileSync(path.join(night.root, 'hosts', 'local', 'tasks', 'n03', 'prompt.md'), 'utf8');
+  const prompt = readFileSync(path.join(night.workerDir, 'tasks', 'n03', 'prompt.md'), 'utf8');
   expect(prompt).toContain('## Review notes (round 1 of');
   expect(prompt).toContain('Continue on this branch; do not start over.');
   expect(prompt).toContain('Add a comment to the new file.');
@@ -225,12 +225,12 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
     return (
       /^queue\/(pending|running|review|done|failed)\/n0[78]\/spec\.md$/.test(rel) ||
       /^specs\/\.accepted\/n0[78]\.md$/.test(rel) ||
-      /^hosts\/local\/tasks\/n0[78]\/prompt\.md$/.test(rel) ||
-      /^hosts\/local\/tasks\/n08\/attempt-\d+\.log$/.test(rel)
+      /^hosts\/local\/ws\/[0-9a-f]{8}\/tasks\/n0[78]\/prompt\.md$/.test(rel) ||
+      /^hosts\/local\/ws\/[0-9a-f]{8}\/tasks\/n08\/attempt-\d+\.log$/.test(rel)
     );
   };
   const hostLog = (id: string) =>
-    readFileSync(path.join(night!.root, 'hosts', 'local', 'tasks', id, 'attempt-1.log'), 'utf8');
+    readFileSync(path.join(night!.workerDir, 'tasks', id, 'attempt-1.log'), 'utf8');
   for (let i = 0; i < 20; i++)
     expect(hostLog(`n${String(i).padStart(2, '0')}`)).toContain('token is [redacted]');
   expect(hostLog('n07')).toContain('pasted by mistake: [redacted]');
@@ -247,12 +247,13 @@ it('takes 20 specs through dispatch, gates, an LLM architect and the merge queue
   const leaks = written.filter((f) => !allowed(f) && holds(readFileSync(f, 'latin1')));
   expect(leaks, 'files that hold a secret').toEqual([]);
   // The secrets were really there to leak (so the walk above could fail).
+  const host = path.relative(night.root, night.workerDir).split(path.sep).join('/');
   const kept = written.filter((f) => allowed(f) && holds(readFileSync(f, 'latin1')));
   expect(kept.map((f) => path.relative(night!.root, f).split(path.sep).join('/'))).toEqual(
     expect.arrayContaining([
       'queue/done/n07/spec.md',
-      'hosts/local/tasks/n07/prompt.md',
-      'hosts/local/tasks/n08/attempt-1.log',
+      `${host}/tasks/n07/prompt.md`,
+      `${host}/tasks/n08/attempt-1.log`,
     ]),
   );
   expect(holds(html.stdout)).toBe(false);

@@ -74,6 +74,7 @@ beforeAll(async () => {
     'here',
     new LocalRunner('here'),
     path.join(tmp, 'host'),
+    '0000beef',
     `ns-probe-claude-${process.pid}`,
   );
   await worker.prepare();

@@ -18,6 +18,7 @@ const worker = new WorkerHost(
   'here',
   new LocalRunner('here'),
   path.join(tmp, 'host'),
+  '0000beef',
   `ns-probe-${process.pid}`,
 );
 beforeAll(() => worker.prepare());

@@ -12,6 +12,10 @@ import { killTmuxServers, localExecutorSocket, tmuxAt } from '../../src/testing/
 import { makeRepo } from '../../src/testing/git.js';
 import { scriptedSpec } from '../../src/testing/night.js';
 import { specText } from '../../src/testing/workspace.js';
+import { workspacePaths } from '../../src/config/paths.js';
+import { workspaceId } from '../../src/config/workspace-identity.js';
+import { sessionName } from '../../src/hosts/session-names.js';
+import { tid } from '../../src/testing/ids.js';
 
 const bin = path.resolve('bin/nightshift.js');
 const roots: { root: string; socket: string }[] = [];
@@ -170,8 +174,9 @@ describe('nightshift stop and reload against a running daemon', () => {
     expect(await daemonExit).toBe(0);
     expect(log()).toMatch(/daemon\.stopped .*stop requested \(nightshift stop\)/);
     const socket = localExecutorSocket(root, String(env['NIGHTSHIFT_TMUX_SOCKET']));
-    expect(tmuxAt(socket, ['has-session', '-t', '=ns-one']).status).toBe(0);
-    expect(tmuxAt(socket, ['has-session', '-t', '=ns-two']).status).toBe(0);
+    const ws = workspaceId(workspacePaths(root));
+    expect(tmuxAt(socket, ['has-session', '-t', `=${sessionName(ws, tid('one'))}`]).status).toBe(0);
+    expect(tmuxAt(socket, ['has-session', '-t', `=${sessionName(ws, tid('two'))}`]).status).toBe(0);
     // With no daemon: nothing to stop (0), nothing to reload (1).
     const again = await run(env, ['-w', root, 'stop']);
     expect(again.code).toBe(0);

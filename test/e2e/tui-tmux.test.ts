@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDemoWorkspace, dropDemoSpecs } from '../../src/client/demo/scenario.js';
 import { workspacePaths, type WorkspacePaths } from '../../src/config/paths.js';
+import { workspaceId } from '../../src/config/workspace-identity.js';
+import { sessionName } from '../../src/hosts/session-names.js';
+import { tid } from '../../src/testing/ids.js';
 import type { TaskRecord } from '../../src/core/task.js';
 import { isAlive, readLock } from '../../src/queue/lock.js';
 import { helpLines } from '../../src/tui/keys/docs.js';
@@ -71,6 +74,11 @@ function nsSessions(): string[] {
 /** The executors' server: `-S <workdir>/tmux/<socket>`, never the TUI's (docs/hosts.md, "tmux"). */
 function onExecutors(args: string[]): { status: number; stdout: string } {
   return tmuxAt(localExecutorSocket(root, NS_SOCKET), args);
+}
+
+/** The demo workspace's session of a task (its id is the workspace's: hosts/session-names.ts). */
+function session(id: string): string {
+  return sessionName(workspaceId(paths), tid(id));
 }
 
 function executorSessions(): string[] {
@@ -287,10 +295,10 @@ describe('the TUI in real tmux', () => {
     // Its executor's tmux session is gone; the other hanging task's is not.
     await waitFor(
       'the killed executor session to go',
-      () => !executorSessions().includes(`ns-${HOLD_KILL}`),
+      () => !executorSessions().includes(session(HOLD_KILL)),
       15_000,
     );
-    expect(executorSessions()).toContain(`ns-${HOLD_ATTACH}`);
+    expect(executorSessions()).toContain(session(HOLD_ATTACH));
     expect(nsSessions().filter((n) => n.startsWith('ns-'))).toEqual([]);
     t.keys('tui', 'Escape');
     await t.waitForScreen('tui', 'the filter cleared', (x) => boardRows(x).length === 8);
@@ -320,9 +328,9 @@ describe('the TUI in real tmux', () => {
       (s) => s.includes(ATTACH_MARKER) && !s.includes('[1] Board'),
     );
     // A person's client (read-write) on the executor's session, whose status line shows its name.
-    expect(pane).toContain(`[${`ns-${HOLD_ATTACH}`.slice(0, 9)}`);
+    expect(pane).toContain(`[${session(HOLD_ATTACH).slice(0, 9)}`);
     expect(onExecutors(['list-clients', '-F', '#{client_session} #{client_readonly}']).stdout.trim()).toBe(
-      `ns-${HOLD_ATTACH} 0`,
+      `${session(HOLD_ATTACH)} 0`,
     );
     // The keys go to the nested tmux client: its prefix, then d, detaches it.
     const prefix = onExecutors(['show-options', '-gv', 'prefix']).stdout.trim() || 'C-b';
@@ -334,7 +342,7 @@ describe('the TUI in real tmux', () => {
       (s) => s.includes('[1] Board') && statusLine(s).includes(`back from ns-${HOLD_ATTACH}`),
     );
     expect(boardRows(back)).toContain(`● ${HOLD_ATTACH}`);
-    expect(executorSessions()).toContain(`ns-${HOLD_ATTACH}`);
+    expect(executorSessions()).toContain(session(HOLD_ATTACH));
   });
 
   it('quits with q and leaves the daemon running', async () => {

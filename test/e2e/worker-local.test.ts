@@ -22,7 +22,7 @@ const socket = `ns-test-${process.pid}-${Date.now()}`;
 beforeAll(async () => {
   repo = makeRepo();
   workdir = mkdtempSync(path.join(os.tmpdir(), 'ns-work-'));
-  host = new WorkerHost('local', new LocalRunner(), workdir, socket);
+  host = new WorkerHost('local', new LocalRunner(), workdir, '0000beef', socket);
   await host.prepare();
 });
 afterAll(async () => {
@@ -160,7 +160,7 @@ it('never runs an executor on the tmux server of the TUI, even under the same so
   const work = mkdtempSync(path.join(os.tmpdir(), 'ns-work-tui-'));
   try {
     ensureSession(tuiSocket, 'nightshift', work, [{ name: 'tui', argv: ['sleep', '600'] }]);
-    const other = new WorkerHost('local', new LocalRunner(), work, tuiSocket);
+    const other = new WorkerHost('local', new LocalRunner(), work, '0000beef', tuiSocket);
     await other.prepare();
     await other.ensureMirror('app', 'main');
     const base = git(repo, 'rev-parse', 'HEAD');
@@ -182,13 +182,13 @@ it('never runs an executor on the tmux server of the TUI, even under the same so
     expect(done.exit).toMatchObject({ attempt: 1, exitCode: 3 });
     // The pane stayed (remain-on-exit, set as the session was created); tmux 3.3 now and then marks a
     // pane that exits at once dead without its status, which exit.json records all the same.
-    expect(done.pane).toMatchObject({ session: 'ns-quick', dead: true });
+    expect(done.pane).toMatchObject({ session: other.session(tid('quick')), dead: true });
     expect([3, null]).toContain(done.pane?.exitStatus);
     const remain = (where: string[], target: string) =>
       spawnSync('tmux', [...where, 'show-options', '-w', '-v', '-t', target, 'remain-on-exit'], {
         encoding: 'utf8',
       }).stdout.trim();
-    expect(remain(['-S', other.tmux.socket], '=ns-quick:')).toBe('on');
+    expect(remain(['-S', other.tmux.socket], `=${other.session(tid('quick'))}:`)).toBe('on');
     const tuiSessions = spawnSync('tmux', ['-L', tuiSocket, 'list-sessions', '-F', '#{session_name}'], {
       encoding: 'utf8',
     }).stdout;
@@ -372,7 +372,7 @@ it("checks a repo's own main branch after a restart, from the launch's record", 
   const tip = (await host.status('trunky', tid('t8'), 1)).head;
   expect(await mirrorRef('trunky', 'refs/heads/trunk')).toBe(tip);
   // A supervisor restarted since the launch: it has not set up the mirror, so it knows nothing of trunk.
-  const fresh = new WorkerHost('local', new LocalRunner(), workdir, socket);
+  const fresh = new WorkerHost('local', new LocalRunner(), workdir, '0000beef', socket);
   await fresh.prepare();
   expect(fresh.protectedRefs('trunky')).not.toContain('refs/heads/trunk');
   expect(await fresh.mainMoved('trunky', tid('t8'), 1)).toEqual([
@@ -419,7 +419,9 @@ it('starts nothing when it cannot record the protected refs', async () => {
       prompt: 'p',
     }),
   ).rejects.toThrow(/could not record the protected refs of no-such-mirror .*nothing was started/);
-  expect(await host.tmux.list()).not.toContainEqual(expect.objectContaining({ session: 'ns-t9' }));
+  expect(await host.tmux.list()).not.toContainEqual(
+    expect.objectContaining({ session: host.session(tid('t9')) }),
+  );
   expect((await host.runner.run(['test', '-e', path.join(host.taskDir(tid('t9')), 'env')])).exitCode).toBe(1);
 });
 
@@ -487,7 +489,17 @@ it.each([0, 3])(
     const pane = () =>
       spawnSync(
         'tmux',
-        ['-S', host.tmux.socket, 'capture-pane', '-p', '-J', '-t', `=ns-${id}:`, '-S', '-200'],
+        [
+          '-S',
+          host.tmux.socket,
+          'capture-pane',
+          '-p',
+          '-J',
+          '-t',
+          `=${host.session(tid(id))}:`,
+          '-S',
+          '-200',
+        ],
         {
           encoding: 'utf8',
         },

@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { attachArgv, tmuxAttachWords, tmuxSocket } from '../../src/client/attach.js';
@@ -10,10 +11,14 @@ import { QueueStore } from '../../src/queue/store.js';
 import { parseSpec } from '../../src/spec/parse.js';
 import { makeWorkspace, specText, type TestWorkspace } from '../../src/testing/workspace.js';
 import { tid } from '../../src/testing/ids.js';
+import { parseWorkspaceId } from '../../src/core/workspace-id.js';
 
 let ws: TestWorkspace;
 beforeEach(() => {
   ws = makeWorkspace();
+  // This workspace's id on shared workers: its sessions are ns-c0ffee00_<task id>.
+  mkdirSync(path.dirname(ws.paths.workspaceIdFile), { recursive: true });
+  writeFileSync(ws.paths.workspaceIdFile, 'c0ffee00\n');
 });
 afterEach(() => ws.cleanup());
 
@@ -44,7 +49,7 @@ describe('attach argv (the TUI builds none itself)', () => {
       '-f',
       'ignore-size',
       '-t',
-      '=ns-x-1',
+      '=ns-c0ffee00_x-1',
     ]);
     expect(
       attachArgv(config, ws.paths, 'local', tid('x-1'), { socket: 's', purpose: 'person', readOnly: false }),
@@ -54,7 +59,7 @@ describe('attach argv (the TUI builds none itself)', () => {
       path.join(ws.paths.root, 'hosts', 'local', 'tmux', 's'),
       'attach-session',
       '-t',
-      '=ns-x-1',
+      '=ns-c0ffee00_x-1',
     ]);
   });
 
@@ -78,7 +83,7 @@ describe('attach argv (the TUI builds none itself)', () => {
       '-t',
       '--',
       'ubuntu@oci-worker',
-      "'tmux' '-S' '.nightshift/tmux/nightshift' 'attach-session' '-r' '-t' '=ns-x-1'",
+      "'tmux' '-S' '.nightshift/tmux/nightshift' 'attach-session' '-r' '-t' '=ns-c0ffee00_x-1'",
     ]);
   });
 
@@ -87,9 +92,30 @@ describe('attach argv (the TUI builds none itself)', () => {
       attachArgv(config, ws.paths, 'mars', tid('x'), { socket: 's', purpose: 'view', readOnly: true }),
     ).toThrow(/host "mars"/);
     // A plain string is not a TaskId: ids are checked where they enter (core/ids.ts), not here.
-    // @ts-expect-error -- '../evil' never becomes a TaskId
-    tmuxAttachWords('../evil', { socket: 's', purpose: 'view', readOnly: true });
+    tmuxAttachWords(
+      // @ts-expect-error -- '../evil' never becomes a TaskId
+      { workspace: parseWorkspaceId('c0ffee00'), taskId: '../evil' },
+      { socket: 's', purpose: 'view', readOnly: true },
+    );
     expect(() => tid('../evil')).toThrow(/invalid task id/);
+  });
+
+  it("reaches only this workspace's session: another workspace's id names another session", () => {
+    const words = (workspace: string) =>
+      tmuxAttachWords(
+        { workspace: parseWorkspaceId(workspace), taskId: tid('same') },
+        { socket: 's', purpose: 'person', readOnly: true },
+      ).at(-1);
+    expect(words('c0ffee00')).toBe('=ns-c0ffee00_same');
+    expect(words('0badf00d')).toBe('=ns-0badf00d_same');
+    // The workspace's own id, as kept in queue/state/workspace-id, whatever the task.
+    expect(
+      attachArgv(config, ws.paths, 'local', tid('same'), {
+        socket: 's',
+        purpose: 'person',
+        readOnly: true,
+      }).at(-1),
+    ).toBe('=ns-c0ffee00_same');
   });
 
   it('takes the socket from NIGHTSHIFT_TMUX_SOCKET', () => {

@@ -1,3 +1,5 @@
+import { workspaceId } from '../../src/config/workspace-identity.js';
+import { sessionName } from '../../src/hosts/session-names.js';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -101,7 +103,7 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
     spawnSync('tmux', ['-S', path.join(dir, 'w', 'tmux', socket), 'kill-server']);
   });
 
-  it('attaches read-only to =ns-<id> and shows what the executor prints', async () => {
+  it('attaches read-only to =ns-<workspace id>_<id> and shows what the executor prints', async () => {
     mkdirSync(path.join(dir, 'w', 'tmux'), { recursive: true, mode: 0o700 });
     const started = spawnSync('tmux', [
       '-S',
@@ -111,7 +113,7 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
       'new-session',
       '-d',
       '-s',
-      'ns-demo',
+      sessionName(workspaceId(workspacePaths(dir)), tid('demo')),
       '-x',
       '200',
       '-y',
@@ -143,7 +145,7 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
       '-f',
       'ignore-size',
       '-t',
-      '=ns-demo',
+      `=${sessionName(workspaceId(workspacePaths(dir)), tid('demo'))}`,
     ]);
     const { until } = open(argv);
     const f = await until('the executor output', (fr) => fr.lines.includes('agent says hello'));
@@ -156,7 +158,7 @@ describe.skipIf(!hasTmux)('against a real tmux session', () => {
         path.join(dir, 'w', 'tmux', socket),
         'list-windows',
         '-t',
-        '=ns-demo',
+        `=${sessionName(workspaceId(workspacePaths(dir)), tid('demo'))}`,
         '-F',
         '#{window_width}x#{window_height}',
       ],

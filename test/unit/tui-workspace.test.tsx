@@ -1,3 +1,5 @@
+import { workspaceId } from '../../src/config/workspace-identity.js';
+import { sessionName } from '../../src/hosts/session-names.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -187,7 +189,7 @@ it('builds the attach argv from the host config and the socket in the environmen
     socket,
     'attach-session',
     '-t',
-    '=ns-alpha',
+    `=${sessionName(workspaceId(ws.paths), tid('alpha'))}`,
   ]);
   expect(source.attachArgv(target, true)).toEqual([
     'tmux',
@@ -196,7 +198,7 @@ it('builds the attach argv from the host config and the socket in the environmen
     'attach-session',
     '-r',
     '-t',
-    '=ns-alpha',
+    `=${sessionName(workspaceId(ws.paths), tid('alpha'))}`,
   ]);
   expect(() => source?.attachArgv({ ...target, host: 'mars' }, false)).toThrow(
     /host "mars" is not in the config/,

@@ -33,7 +33,7 @@ const FACTS = ['sh', '-c', 'printf "%s\\n%s\\n%s\\n" "$HOME" "$PATH" "$(id -u)";
 const W = '/w';
 const TMUX = ['env', '-i', 'PATH=/usr/bin:/bin', 'HOME=/home/u', 'LANG=C.UTF-8', 'tmux', '-u', '-S'];
 const SOCKET = '/w/tmux/nightshift';
-const CONF = '/w/tmux.conf';
+const CONF = '/w/ws/0000beef/tmux.conf';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 let runners: FakeRunner[] = [];
@@ -58,17 +58,19 @@ async function prepared(runner = fake()): Promise<WorkerHost> {
       '-m',
       '700',
       W,
-      '/w/repos',
-      '/w/tasks',
-      '/w/worktrees',
-      '/w/bin',
-      '/w/state',
       '/w/tmux',
+      '/w/ws',
+      '/w/ws/0000beef',
+      '/w/ws/0000beef/repos',
+      '/w/ws/0000beef/tasks',
+      '/w/ws/0000beef/worktrees',
+      '/w/ws/0000beef/bin',
+      '/w/ws/0000beef/state',
     ])
     .expect(['chmod', '700', '/w/tmux'])
-    .expect(['sha256sum', '/w/run.sh'], { stdout: `${sha(RUN_SH)}  /w/run.sh\n` })
+    .expect(['sha256sum', '/w/ws/0000beef/run.sh'], { stdout: `${sha(RUN_SH)}  /w/ws/0000beef/run.sh\n` })
     .expect(['sha256sum', CONF], { stdout: `${sha(TMUX_CONF)}  ${CONF}\n` });
-  const host = new WorkerHost('w1', runner, W, 'nightshift', fake());
+  const host = new WorkerHost('w1', runner, W, '0000beef', 'nightshift', fake());
   await host.prepare();
   runner.verify();
   return host;
@@ -105,17 +107,27 @@ describe('WorkerHost.prepare', () => {
         '-m',
         '700',
         '/home/u/ns',
-        ...['repos', 'tasks', 'worktrees', 'bin', 'state', 'tmux'].map((d) => `/home/u/ns/${d}`),
+        '/home/u/ns/tmux',
+        '/home/u/ns/ws',
+        '/home/u/ns/ws/0000beef',
+        ...['repos', 'tasks', 'worktrees', 'bin', 'state'].map((d) => `/home/u/ns/ws/0000beef/${d}`),
       ])
       .expect(['chmod', '700', '/home/u/ns/tmux'])
-      .expect(['sha256sum', '/home/u/ns/run.sh'], { exitCode: 1, stderr: 'No such file' })
+      .expect(['sha256sum', '/home/u/ns/ws/0000beef/run.sh'], { exitCode: 1, stderr: 'No such file' })
       .expect(
-        ['sh', '-c', 'umask 077 && cat > "$1" && chmod "$2" "$1"', 'sh', '/home/u/ns/run.sh', '755'],
+        [
+          'sh',
+          '-c',
+          'umask 077 && cat > "$1" && chmod "$2" "$1"',
+          'sh',
+          '/home/u/ns/ws/0000beef/run.sh',
+          '755',
+        ],
         {},
         { input: RUN_SH },
       )
-      .expect(['sha256sum', '/home/u/ns/tmux.conf'], { stdout: `${sha(TMUX_CONF)}  x\n` });
-    const host = new WorkerHost('w1', runner, '~/ns', 'nightshift', fake());
+      .expect(['sha256sum', '/home/u/ns/ws/0000beef/tmux.conf'], { stdout: `${sha(TMUX_CONF)}  x\n` });
+    const host = new WorkerHost('w1', runner, '~/ns', '0000beef', 'nightshift', fake());
     expect(await host.prepare()).toEqual({
       home: '/home/u',
       path: '/usr/bin:/bin',
@@ -124,12 +136,12 @@ describe('WorkerHost.prepare', () => {
       workdir: '/home/u/ns',
     });
     // Installed once per process: no second check.
-    await host.installFile('/home/u/ns/run.sh', RUN_SH, '755');
+    await host.installFile('/home/u/ns/ws/0000beef/run.sh', RUN_SH, '755');
   });
 
   it('names the host when its environment cannot be read', async () => {
     const runner = fake().expect(FACTS, { exitCode: 1, stderr: 'getconf: not found' });
-    await expect(new WorkerHost('w1', runner, W).prepare()).rejects.toThrow(/getconf: not found/);
+    await expect(new WorkerHost('w1', runner, W, '0000beef').prepare()).rejects.toThrow(/getconf: not found/);
   });
 });
 
@@ -152,9 +164,9 @@ describe('WorkerHost.launch', () => {
     'LANG=C.UTF-8',
     `NIGHTSHIFT_EXIT_SOCKET=${SOCKET}`,
     'sh',
-    '/w/run.sh',
-    '/w/tasks/fix-a',
-    '/w/worktrees/fix-a',
+    '/w/ws/0000beef/run.sh',
+    '/w/ws/0000beef/tasks/fix-a',
+    '/w/ws/0000beef/worktrees/fix-a',
     '2',
     'null',
     '--argv-file',
@@ -167,17 +179,17 @@ describe('WorkerHost.launch', () => {
     '-c',
     STAGE_SH,
     'sh',
-    '/w/tasks/fix-a',
+    '/w/ws/0000beef/tasks/fix-a',
     String(prompt.length),
     String(env.length),
     String(argvFile.length),
-    'ns-fix-a',
+    'ns-0000beef_fix-a',
     SOCKET,
     CONF,
-    '/w/repos/app.git',
+    '/w/ws/0000beef/repos/app.git',
     '2',
     'refs/heads/main refs/heads/master',
-    ...newSessionArgs('ns-fix-a', '/w/worktrees/fix-a', runnerArgv),
+    ...newSessionArgs('ns-0000beef_fix-a', '/w/ws/0000beef/worktrees/fix-a', runnerArgv),
   ];
 
   it('stages the files on stdin and starts the session in one command: no spec text, no secret in argv', async () => {
@@ -191,8 +203,8 @@ describe('WorkerHost.launch', () => {
   });
 
   it.each([
-    [STAGE_BUSY, '', /session ns-fix-a is already running/],
-    [STAGE_NO_SESSION, 'server exited', /could not start session ns-fix-a: server exited/],
+    [STAGE_BUSY, '', /session ns-0000beef_fix-a is already running/],
+    [STAGE_NO_SESSION, 'server exited', /could not start session ns-0000beef_fix-a: server exited/],
     [STAGE_NO_RECORD, 'bad ref', /protected refs of app .* nothing was started: bad ref/],
     [1, 'disk full', /could not stage attempt 2: disk full/],
   ])('turns stage.sh exit %i into an error that says why', async (exitCode, stderr, message) => {
@@ -232,16 +244,16 @@ describe('WorkerHost.statuses', () => {
     CONF,
     '2',
     '1',
-    '/w/tasks/fix-a',
-    '/w/tasks/fix-b',
-    '/w/repos/app.git',
-    '/w/tasks/fix-a/attempt-2.log',
-    '/w/tasks/fix-b/attempt-1.log',
+    '/w/ws/0000beef/tasks/fix-a',
+    '/w/ws/0000beef/tasks/fix-b',
+    '/w/ws/0000beef/repos/app.git',
+    '/w/ws/0000beef/tasks/fix-a/attempt-2.log',
+    '/w/ws/0000beef/tasks/fix-b/attempt-1.log',
   ];
   const out = [
     'panes',
-    'pane\tns-fix-a\t1\t0\t4242',
-    'pane\tns-fix-b\t0\t\t4343',
+    'pane\tns-0000beef_fix-a\t1\t0\t4242',
+    'pane\tns-0000beef_fix-b\t0\t\t4343',
     '.',
     '{"attempt":2,"exitCode":0,"startedAt":"s","endedAt":"e","committed":true}',
     '{"attempt":0,"exitCode":1,"startedAt":"s","endedAt":"e"}',
@@ -249,7 +261,7 @@ describe('WorkerHost.statuses', () => {
     'mirror 0',
     `${tip} refs/heads/ns/fix-a`,
     '.',
-    '  120 /w/tasks/fix-a/attempt-2.log',
+    '  120 /w/ws/0000beef/tasks/fix-a/attempt-2.log',
     '  120 total',
     '',
   ].join('\n');
@@ -260,14 +272,14 @@ describe('WorkerHost.statuses', () => {
     runner.expect(argv, { stdout: out });
     const [a, b] = await host.statuses(attempts);
     expect(a).toEqual({
-      pane: { session: 'ns-fix-a', dead: true, exitStatus: 0, pid: 4242 },
+      pane: { session: 'ns-0000beef_fix-a', dead: true, exitStatus: 0, pid: 4242 },
       exit: { attempt: 2, exitCode: 0, startedAt: 's', endedAt: 'e', committed: true },
       logBytes: 120,
       head: tip,
     });
     // A record of another attempt is no exit of this one; no log, no branch yet.
     expect(b).toEqual({
-      pane: { session: 'ns-fix-b', dead: false, exitStatus: null, pid: 4343 },
+      pane: { session: 'ns-0000beef_fix-b', dead: false, exitStatus: null, pid: 4343 },
       exit: null,
       logBytes: 0,
       head: null,
@@ -279,7 +291,16 @@ describe('WorkerHost.statuses', () => {
     const host = await prepared(runner);
     runner.expect(argv, { exitCode: 3, stderr: 'tmux: protocol version mismatch' });
     await expect(host.statuses(attempts)).rejects.toThrow(/protocol version mismatch/);
-    expect(parseStatuses('panes\n.\n', attempts, ['/m'], [], () => '/m')).toBeNull();
+    expect(
+      parseStatuses(
+        'panes\n.\n',
+        attempts,
+        ['/m'],
+        [],
+        () => '/m',
+        (id) => `ns-0000beef_${id}`,
+      ),
+    ).toBeNull();
   });
 
   it('lists panes in the format parsePanes reads', () => {
@@ -288,8 +309,8 @@ describe('WorkerHost.statuses', () => {
 });
 
 describe('salvage and kill', () => {
-  const wt = '/w/worktrees/fix-a';
-  const index = '/w/tasks/fix-a/salvage-2.index';
+  const wt = '/w/ws/0000beef/worktrees/fix-a';
+  const index = '/w/ws/0000beef/tasks/fix-a/salvage-2.index';
   const withIndex = (...args: string[]) => ['env', `GIT_INDEX_FILE=${index}`, 'git', '-C', wt, ...args];
   const commit = 'c'.repeat(40);
 
@@ -328,7 +349,7 @@ describe('salvage and kill', () => {
       .expect([
         'git',
         '--git-dir',
-        '/w/repos/app.git',
+        '/w/ws/0000beef/repos/app.git',
         'update-ref',
         'refs/nightshift/salvage/fix-a/2',
         commit,
@@ -341,8 +362,8 @@ describe('salvage and kill', () => {
     const host = await prepared(runner);
     runner
       .expect(['git', '-C', wt, 'status', '--porcelain'], { stdout: '' })
-      .expect([...TMUX, SOCKET, '-f', CONF, 'kill-session', '-t', '=ns-fix-a'])
-      .expect(['sh', '-c', REAP_SH, 'sh', '/w/tasks/fix-a', '2']);
+      .expect([...TMUX, SOCKET, '-f', CONF, 'kill-session', '-t', '=ns-0000beef_fix-a'])
+      .expect(['sh', '-c', REAP_SH, 'sh', '/w/ws/0000beef/tasks/fix-a', '2']);
     expect(await host.kill('app', tid('fix-a'), 2)).toBeNull();
   });
 });
@@ -359,8 +380,8 @@ describe('protected refs', () => {
       '-c',
       MOVED_SH,
       'sh',
-      '/w/tasks/fix-a',
-      '/w/repos/app.git',
+      '/w/ws/0000beef/tasks/fix-a',
+      '/w/ws/0000beef/repos/app.git',
       '2',
       'fix-a',
       restores,
