@@ -13,6 +13,8 @@ export interface WorkspacePaths {
   specs: string;
   accepted: string;
   rejected: string;
+  /** Specs the architect drafted (`nightshift plan`, follow-ups, imports), waiting for a person: queue/drafts.ts. */
+  drafts: string;
   queue: string;
   tmp: string;
   requests: string;
@@ -61,6 +63,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     specs: path.join(abs, 'specs'),
     accepted: path.join(abs, 'specs', '.accepted'),
     rejected: path.join(abs, 'specs', '.rejected'),
+    drafts: path.join(abs, 'specs', 'drafts'),
     queue,
     tmp: path.join(queue, 'tmp'),
     requests: path.join(queue, 'requests'),

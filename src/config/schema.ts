@@ -156,6 +156,21 @@ export const configSchema = z.strictObject({
       diffBudget: z.number().int().positive().default(60_000),
       /** A diff of at most this many characters also sends the changed files whole (0: never). */
       wholeFiles: z.number().int().nonnegative().default(20_000),
+      /**
+       * Follow-up specs (docs/architect.md#follow-ups): after a task fails or parks for a reason its spec
+       * is charged with, the architect may draft one narrower or corrected spec (`followUpOf: <id>`).
+       */
+      followUps: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** At most this many follow-ups in any 24 hours. */
+          maxPerNight: z.number().int().nonnegative().default(5),
+          /** A follow-up of a follow-up is depth 2: drafted only when maxDepth allows it. */
+          maxDepth: z.number().int().min(1).max(5).default(1),
+          /** true: straight into the inbox (specs/); false: into specs/drafts/ for a person. */
+          autoQueue: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
   gates: z

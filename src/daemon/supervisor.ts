@@ -31,6 +31,8 @@ import type { DaemonContext } from './context.js';
 import { describeEvent } from './describe.js';
 import { killForRequest } from './ending.js';
 import { Fleet } from './fleet.js';
+import { FollowUps } from './follow-ups.js';
+import { architectWriter } from '../review/architect-writer.js';
 import { Judgment } from './judgment.js';
 import { Launcher } from './launcher.js';
 import { settleWhenIdle } from './idle.js';
@@ -78,6 +80,8 @@ export class Supervisor {
   readonly fleet: Fleet;
   readonly attempts = new AttemptRegistry();
   judgment: Judgment | null = null;
+  /** The architect's follow-up specs for tasks that fail or park (follow-ups.ts). */
+  readonly followUps: FollowUps;
   /** Why the daemon stopped on its own, once it has (null otherwise). */
   haltMessage: string | null = null;
   private readonly ctx: DaemonContext;
@@ -152,6 +156,8 @@ export class Supervisor {
       },
       stopping: () => this.stopping,
     };
+    this.followUps = new FollowUps(this.ctx, architectWriter(opts.config.architect, opts.env, this.ctx.log));
+    this.events.subscribe((e) => this.followUps.onEvent(e));
     this.watcher = new Watcher(this.ctx, (live, worker, exit) => this.collector.exited(live, worker, exit));
     this.launcher = new Launcher(this.ctx, (worker) => this.watcher.watchExits(worker));
     this.collector = new Collector(

@@ -47,6 +47,9 @@ export const frontMatterSchema = z.strictObject({
     .max(GATE_NAMES.length)
     .optional()
     .describe('Override the enabled gate set'),
+  followUpOf: nameSchema
+    .optional()
+    .describe('The task this spec follows up: set by the architect after that task failed or parked'),
 });
 
 export type FrontMatter = z.output<typeof frontMatterSchema>;
