@@ -10,7 +10,13 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { coerceError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
-import { decideFollowUp, followUpDepth, NIGHT_MS, type FollowUpDecision } from '../core/follow-up.js';
+import {
+  decideFollowUp,
+  followUpCause,
+  followUpDepth,
+  NIGHT_MS,
+  type FollowUpDecision,
+} from '../core/follow-up.js';
 import { graphOf } from '../core/dependencies.js';
 import type { TaskId } from '../core/ids.js';
 import type { TaskRecord } from '../core/task.js';
@@ -57,7 +63,7 @@ export class FollowUps {
       policy: this.ctx.config.architect.followUps,
     });
     if (!decision.draft) {
-      if (this.ctx.config.architect.followUps.enabled && task.state === 'failed') {
+      if (this.ctx.config.architect.followUps.enabled && followUpCause(task)) {
         this.ctx.log(`architect: no follow-up of ${task.id}: ${decision.reason}`);
       }
       return;
@@ -90,7 +96,7 @@ export class FollowUps {
         ].join('\n')
       : '';
     const gates = task.gates.map((g) => `${g.name}: ${g.passed ? 'pass' : 'FAIL'}: ${g.evidence}`).join('\n');
-    const reason = task.failure?.reason ?? task.history.at(-1)?.reason ?? decision.cause;
+    const reason = decision.cause;
     ctx.log(`architect: drafting a follow-up of ${task.id} (${decision.cause})`);
     const result = await followUpSpec({
       original: {

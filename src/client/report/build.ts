@@ -15,6 +15,7 @@ import type {
   TimelineEntry,
   TimelineKind,
 } from './model.js';
+import { followUpsOf } from './follow-ups.js';
 
 export interface BuildInput {
   tasks: readonly TaskRecord[];
@@ -222,6 +223,7 @@ export function buildReport(input: BuildInput): ReportData {
     providers,
     timeline,
     totals,
+    followUps: followUpsOf(windowEvents),
   };
 }
 
