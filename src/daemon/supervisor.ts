@@ -156,7 +156,10 @@ export class Supervisor {
       },
       stopping: () => this.stopping,
     };
-    this.followUps = new FollowUps(this.ctx, architectWriter(opts.config.architect, opts.env, this.ctx.log));
+    this.followUps = new FollowUps(
+      this.ctx,
+      architectWriter(opts.config.architect, opts.env, (line) => this.ctx.log(line)),
+    );
     this.events.subscribe((e) => this.followUps.onEvent(e));
     this.watcher = new Watcher(this.ctx, (live, worker, exit) => this.collector.exited(live, worker, exit));
     this.launcher = new Launcher(this.ctx, (worker) => this.watcher.watchExits(worker));

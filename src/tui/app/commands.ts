@@ -141,6 +141,18 @@ function runMove(move: Move, scope: Scope, d: CommandDeps): boolean {
       dispatch({ type: 'scrollHelp', to: scrollTo(view.help.first, move, page, max) });
       return true;
     }
+    case 'drafts': {
+      if (ui.modal?.kind !== 'drafts') return false;
+      if (ui.modal.reading) {
+        const page = view.drafts.text.visible.length || 1;
+        const max = Math.max(0, view.drafts.text.all.length - page);
+        dispatch({ type: 'draftsScroll', to: scrollTo(view.drafts.text.first, move, page, max) });
+      } else {
+        const max = Math.max(0, view.drafts.rows.length - 1);
+        dispatch({ type: 'draftsCursor', index: scrollTo(view.drafts.cursor, move, 10, max) });
+      }
+      return true;
+    }
     case 'menu':
       if (ui.modal?.kind !== 'gates') return false;
       dispatch({ type: 'gatesCursor', index: scrollTo(ui.modal.cursor, move, 1, view.gates.length - 1) });
@@ -203,6 +215,10 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       dispatch({ type: 'cycleTab', delta: command === 'nextTab' ? 1 : -1 });
       return true;
     case 'open': {
+      if (scope === 'drafts' && ui.modal?.kind === 'drafts') {
+        dispatch({ type: 'draftsRead', reading: !ui.modal.reading });
+        return true;
+      }
       if (scope === 'events' && view.events.cursorTask) {
         const id = view.events.cursorTask;
         const rows = boardRows(d.snap.tasks, '');
@@ -223,7 +239,9 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       return true;
     }
     case 'back':
-      if (scope === 'dialog' || scope === 'menu' || scope === 'help') {
+      if (scope === 'drafts' && ui.modal?.kind === 'drafts' && ui.modal.reading) {
+        dispatch({ type: 'draftsRead', reading: false });
+      } else if (scope === 'dialog' || scope === 'menu' || scope === 'help' || scope === 'drafts') {
         dispatch({ type: 'closeModal' });
         if (scope === 'dialog') say('cancelled');
       } else if (scope === 'filter') dispatch({ type: 'filterClear' });
@@ -340,7 +358,49 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     case 'filterErase':
       dispatch({ type: 'filterErase' });
       return true;
+    case 'drafts':
+    case 'draftEdit':
+    case 'draftAccept':
+    case 'draftDiscard':
+      return runDraftCommand(command, d);
     default:
       return assertNever(command, 'command');
+  }
+}
+
+/** The Drafts view's commands: open it, edit the selected draft in $EDITOR, accept it, discard it. */
+function runDraftCommand(
+  command: 'drafts' | 'draftEdit' | 'draftAccept' | 'draftDiscard',
+  d: CommandDeps,
+): boolean {
+  const { dispatch, source, view } = d;
+  const say = (text: string, tone: Tone = 'info') => dispatch({ type: 'status', text, tone });
+  const name = view.drafts.selected?.name;
+  if (command === 'drafts') {
+    dispatch({ type: 'openDrafts' });
+    return true;
+  }
+  if (!source.drafts || !name) return true;
+  switch (command) {
+    case 'draftEdit': {
+      let argv: string[];
+      try {
+        argv = source.drafts.editArgv(name, d.env);
+      } catch (err) {
+        say(`edit: ${(err as Error).message}`, 'error');
+        return true;
+      }
+      const result = d.terminal.handOver(argv);
+      say(`back from editing ${name} (${result.message})`, result.ok ? 'info' : 'warn');
+      return true;
+    }
+    case 'draftAccept':
+    case 'draftDiscard': {
+      const outcome = command === 'draftAccept' ? source.drafts.accept(name) : source.drafts.discard(name);
+      dispatch({ type: 'draftsRead', reading: false });
+      say(outcome.message, outcome.ok ? 'ok' : 'error');
+      source.refresh();
+      return true;
+    }
   }
 }
