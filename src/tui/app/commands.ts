@@ -16,6 +16,7 @@ import { oneLine, short } from '../state/format.js';
 import { isSecondCtrlC, type ConfirmTarget, type UiAction, type UiState } from '../state/ui.js';
 import type { Tone } from '../theme/theme.js';
 import type { TerminalControl } from './terminal-control.js';
+import { runDraftCommand } from './draft-commands.js';
 
 export interface CommandDeps {
   ui: UiState;
@@ -365,42 +366,5 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       return runDraftCommand(command, d);
     default:
       return assertNever(command, 'command');
-  }
-}
-
-/** The Drafts view's commands: open it, edit the selected draft in $EDITOR, accept it, discard it. */
-function runDraftCommand(
-  command: 'drafts' | 'draftEdit' | 'draftAccept' | 'draftDiscard',
-  d: CommandDeps,
-): boolean {
-  const { dispatch, source, view } = d;
-  const say = (text: string, tone: Tone = 'info') => dispatch({ type: 'status', text, tone });
-  const name = view.drafts.selected?.name;
-  if (command === 'drafts') {
-    dispatch({ type: 'openDrafts' });
-    return true;
-  }
-  if (!source.drafts || !name) return true;
-  switch (command) {
-    case 'draftEdit': {
-      let argv: string[];
-      try {
-        argv = source.drafts.editArgv(name, d.env);
-      } catch (err) {
-        say(`edit: ${(err as Error).message}`, 'error');
-        return true;
-      }
-      const result = d.terminal.handOver(argv);
-      say(`back from editing ${name} (${result.message})`, result.ok ? 'info' : 'warn');
-      return true;
-    }
-    case 'draftAccept':
-    case 'draftDiscard': {
-      const outcome = command === 'draftAccept' ? source.drafts.accept(name) : source.drafts.discard(name);
-      dispatch({ type: 'draftsRead', reading: false });
-      say(outcome.message, outcome.ok ? 'ok' : 'error');
-      source.refresh();
-      return true;
-    }
   }
 }
