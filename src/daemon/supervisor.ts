@@ -250,6 +250,8 @@ export class Supervisor {
     this.rootWatcher?.close();
     await Promise.all(this.attempts.pending());
     await this.judgment?.stop();
+    // A follow-up being drafted is written while the lock is still held (bounded by architect.timeout).
+    await this.followUps.settle();
     await this.watcher.stop();
     // The last words go to the event log unless the disk is what stopped us.
     try {
