@@ -57,6 +57,7 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
     show,
     requests,
     control,
+    plan,
   ] = await Promise.all([
     import('./commands/add.js'),
     import('./commands/daemon.js'),
@@ -74,10 +75,12 @@ async function registerCommands(ctx: CommandContext): Promise<void> {
     import('./commands/show.js'),
     import('./commands/task-requests.js'),
     import('./commands/control.js'),
+    import('./commands/plan.js'),
   ]);
   init.registerInit(ctx);
   add.registerAdd(ctx);
   lint.registerLint(ctx);
+  plan.registerPlan(ctx);
   schema.registerSchema(ctx);
   ls.registerLs(ctx);
   show.registerShow(ctx);

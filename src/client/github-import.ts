@@ -8,12 +8,13 @@
  * `source` (nightshift sets it: `github:owner/repo#N`, which is also how a later import knows the issue
  * was drafted already, through the drafts' source index). `lint` decides whether a draft is valid.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import type { WorkspacePaths } from '../config/paths.js';
 import { parseStrictYaml } from '../config/yaml.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { runGh, type GhResult } from '../git/gh.js';
-import { listDrafts, readSources, recordSource, writeDraft, type Draft } from '../queue/drafts.js';
+import { draftFiles, readSources, recordSource, writeDraft, type Draft } from '../queue/drafts.js';
 import { FRONT_MATTER_KEYS } from '../spec/schema.js';
 
 export { acceptDraft, type Draft } from '../queue/drafts.js';
@@ -180,8 +181,9 @@ export async function importGithubIssues(input: ImportInput): Promise<ImportResu
       result.known.push({ source: draft.source, draft: earlier.draft });
       continue;
     }
-    const written = writeDraft(paths, draft.base, draft.text);
-    recordSource(paths, draft.source, written.name, input.now);
+    const name = writeDraft(paths, draft.base, draft.text);
+    const written = { name, file: path.join(paths.drafts, name) };
+    recordSource(paths, draft.source, name, input.now);
     result.written.push({ ...written, source: draft.source, notes: draft.notes });
   }
   return result;
@@ -195,5 +197,5 @@ export function importedDrafts(paths: WorkspacePaths, repo: string): Draft[] {
       .filter(([source]) => source.startsWith(`github:${repo}#`))
       .map(([, e]) => e.draft),
   );
-  return listDrafts(paths).filter((d) => names.has(d.name));
+  return draftFiles(paths).filter((d) => names.has(d.name));
 }

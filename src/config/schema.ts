@@ -252,6 +252,21 @@ export const configSchema = z.strictObject({
       runGates: z.boolean().default(true),
       /** What the architect's tokens cost (docs/cost.md); absent: unknown. */
       price: priceSchema.optional(),
+      /**
+       * Follow-up specs (docs/architect.md#follow-ups): after a task fails or parks for a reason its spec
+       * is charged with, the architect may draft one narrower or corrected spec (`followUpOf: <id>`).
+       */
+      followUps: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** At most this many follow-ups in any 24 hours. */
+          maxPerNight: z.number().int().nonnegative().default(5),
+          /** A follow-up of a follow-up is depth 2: drafted only when maxDepth allows it. */
+          maxDepth: z.number().int().min(1).max(5).default(1),
+          /** true: straight into the inbox (specs/); false: into specs/drafts/ for a person. */
+          autoQueue: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
   gates: z

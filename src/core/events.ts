@@ -89,6 +89,15 @@ export type NightshiftEvent =
   /** The night window's end (core/window.ts): running work parked, the report written. */
   | { type: 'window.ended'; time: string; reason: string }
   | {
+      /** The architect drafted a follow-up spec (daemon/follow-ups.ts): `task` is the new draft's id. */
+      type: 'architect.follow-up';
+      time: string;
+      task: string;
+      /** The task it follows up. */
+      origin: string;
+      reason: string;
+    }
+  | {
       type: 'monitor.cycle';
       time: string;
       reason: string;

@@ -31,6 +31,8 @@ import type { DaemonContext } from './context.js';
 import { describeEvent } from './describe.js';
 import { killForRequest } from './ending.js';
 import { Fleet } from './fleet.js';
+import { FollowUps } from './follow-ups.js';
+import { architectWriter } from '../review/architect-writer.js';
 import { Judgment } from './judgment.js';
 import { Launcher } from './launcher.js';
 import { settleWhenIdle } from './idle.js';
@@ -96,6 +98,8 @@ export class Supervisor {
   readonly window: NightWindowKeeper;
   readonly attempts = new AttemptRegistry();
   judgment: Judgment | null = null;
+  /** The architect's follow-up specs for tasks that fail or park (follow-ups.ts). */
+  readonly followUps: FollowUps;
   /** Why the daemon stopped on its own, once it has (null otherwise). */
   haltMessage: string | null = null;
   private readonly ctx: DaemonContext;
@@ -190,6 +194,11 @@ export class Supervisor {
       stopping: () => this.stopping,
       notify: (n) => this.notifier.send(n),
     };
+    this.followUps = new FollowUps(
+      this.ctx,
+      architectWriter(opts.config.architect, opts.env, (line) => this.ctx.log(line)),
+    );
+    this.events.subscribe((e) => this.followUps.onEvent(e));
     this.watcher = new Watcher(this.ctx, (live, worker, exit) => this.collector.exited(live, worker, exit));
     this.window = new NightWindowKeeper(this.ctx, (end) =>
       windowEndNotices(this.ctx, this.notifier, end, opts.report),
@@ -287,6 +296,8 @@ export class Supervisor {
     this.rootWatcher?.close();
     await Promise.all(this.attempts.pending());
     await this.judgment?.stop();
+    // A follow-up being drafted is written while the lock is still held (bounded by architect.timeout).
+    await this.followUps.settle();
     await this.watcher.stop();
     // Notices still queued (the window's report, say) get a bounded last chance; then no more retries.
     await this.notifier.flush(this.haltMessage === null ? STOP_NOTICE_MS : HALT_NOTICE_MS);

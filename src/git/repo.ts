@@ -106,6 +106,18 @@ export class Repo {
     }
   }
 
+  /** Every file of `ref`'s tree with its size in bytes (`ls-tree -r -l`): nothing is checked out or run. */
+  async files(ref: string): Promise<{ path: string; size: number }[]> {
+    const out = await this.git.raw(['ls-tree', '-r', '-l', '-z', '--full-tree', ref]);
+    return out
+      .split('\0')
+      .filter(Boolean)
+      .flatMap((line) => {
+        const m = /^\d+ blob [0-9a-f]+ +(\d+|-)\t(.*)$/s.exec(line);
+        return m ? [{ path: m[2]!, size: m[1] === '-' ? 0 : Number(m[1]) }] : [];
+      });
+  }
+
   /**
    * Replays base..head onto `onto` in the worktree `dir` (detached). Returns the new tip, or the
    * conflicting files (the rebase is aborted and the worktree left clean).

@@ -84,6 +84,8 @@ export function sweepInbox(deps: {
   const candidates: { name: string; mtime: number }[] = [];
   for (const entry of entries) {
     if (isScratchName(entry.name)) continue;
+    // specs/drafts/ holds the architect's drafts (queue/drafts.ts): not the inbox's to report.
+    if (entry.isDirectory() && path.join(paths.specs, entry.name) === paths.drafts) continue;
     if (entry.name.toLowerCase().endsWith('.md')) {
       candidates.push({ name: entry.name, mtime: safeMtime(path.join(paths.specs, entry.name)) });
     } else if (entry.isFile() || entry.isDirectory()) {

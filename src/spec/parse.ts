@@ -32,6 +32,8 @@ export interface ParsedSpec {
   text: string;
   body: string;
   dedupKey: string;
+  /** The task this one follows up (`followUpOf:`, docs/architect.md#follow-ups), or null. */
+  followUpOf?: TaskId | null;
   warnings: SpecIssue[];
 }
 
@@ -249,6 +251,15 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
     });
   }
 
+  if (fm.followUpOf !== undefined && fm.followUpOf === id) {
+    errors.push({
+      file,
+      ...at('followUpOf'),
+      field: 'followUpOf',
+      message: `a spec cannot follow up itself; expected the id of the task it follows up, found its own id "${id}"`,
+    });
+  }
+
   const tests = fm.tests ?? [];
   if (!fm.tests || tests.length === 0) {
     warnings.push({
@@ -294,7 +305,16 @@ export function checkSpec(bytes: Uint8Array, opts: ParseOptions): SpecCheck {
     source: path.basename(file),
   };
   return {
-    spec: { id: taskId, spec, text, body, dedupKey: dedupKey(spec, body), warnings },
+    spec: {
+      id: taskId,
+      spec,
+      text,
+      body,
+      dedupKey: dedupKey(spec, body),
+      // Checked with the task id rules by the front matter schema (nameSchema).
+      followUpOf: (fm.followUpOf ?? null) as TaskId | null,
+      warnings,
+    },
     errors,
     warnings,
   };

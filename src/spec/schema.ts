@@ -54,6 +54,9 @@ export const frontMatterSchema = z.strictObject({
     .regex(SOURCE_PATTERN, 'expected github:owner/repo#N')
     .optional()
     .describe('Where the spec came from: github:owner/repo#N, set by `nightshift import github`'),
+  followUpOf: nameSchema
+    .optional()
+    .describe('The task this spec follows up: set by the architect after that task failed or parked'),
 });
 
 export type FrontMatter = z.output<typeof frontMatterSchema>;

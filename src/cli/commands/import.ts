@@ -80,7 +80,7 @@ export function registerImport(ctx: CommandContext): void {
           continue;
         }
         try {
-          const to = acceptDraft(paths, draft.name);
+          const to = path.join(paths.specs, acceptDraft(paths, draft.name));
           ctx.io.stdout(`queued  ${visible(rel(to))}\n`);
         } catch (err) {
           ctx.io.stderr(`error: ${visible(coerceError(err).describe())}\n`);

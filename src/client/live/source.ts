@@ -4,6 +4,7 @@
  * records (tui/data/memory-source.ts), so components and keys are tested without a disk, a daemon or a
  * terminal. The TUI imports nothing from daemon/ or queue/: the types it needs are re-exported here.
  */
+import type { DraftsPort } from '../drafts.js';
 import type { GateName } from '../../core/gates.js';
 import type { NightshiftEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/ids.js';
@@ -96,4 +97,6 @@ export interface TuiSource {
   startDaemon(): { ok: boolean; message: string };
   openLive(target: LiveTarget, size: { cols: number; rows: number }): LiveView;
   close(): Promise<void>;
+  /** specs/drafts/ for the Drafts view (client/drafts.ts); absent where there are none (the demo). */
+  readonly drafts?: DraftsPort;
 }

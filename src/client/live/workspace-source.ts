@@ -5,6 +5,7 @@
  * one-second poll catches the files it does not watch (the lock, daemon.json, toggles, events); a slow
  * full re-read is the safety net. Listeners hear of changes at most four times a second.
  */
+import { workspaceDrafts, type DraftsPort } from '../drafts.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { attachArgv, tmuxSocket } from '../attach.js';
@@ -95,6 +96,11 @@ export class WorkspaceSource implements TuiSource {
 
   get config(): Config {
     return this.client.config;
+  }
+
+  /** specs/drafts/, for the TUI's Drafts view. */
+  get drafts(): DraftsPort {
+    return workspaceDrafts(this.client.paths, this.client.config);
   }
 
   getSnapshot = (): TuiSnapshot => this.snapshot;

@@ -16,6 +16,7 @@ import type {
   TimelineEntry,
   TimelineKind,
 } from './model.js';
+import { followUpsOf } from './follow-ups.js';
 
 export interface BuildInput {
   tasks: readonly TaskRecord[];
@@ -225,6 +226,7 @@ export function buildReport(input: BuildInput): ReportData {
     timeline,
     totals,
     cost: buildCost(input.tasks, since, until, input.providers),
+    followUps: followUpsOf(windowEvents),
   };
 }
 

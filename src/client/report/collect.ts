@@ -93,6 +93,8 @@ function isUsableEvent(value: unknown): value is NightshiftEvent {
       );
     case 'monitor.breaker':
       return str('reason');
+    case 'architect.follow-up':
+      return str('task') && str('origin') && str('reason');
     default:
       return true;
   }

@@ -6,6 +6,7 @@
 import { gradeHistogram, OUTCOME_COLORS, slotChart, throughputChart } from './charts.js';
 import type { ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { costHtml } from './cost.js';
+import { followUpsHtml } from './follow-ups.js';
 import { duration, escapeHtml as esc, gradeText, percent, shortTime } from './text.js';
 
 const CSS = `
@@ -78,6 +79,7 @@ export function renderHtml(r: ReportData): string {
     providersTable(r.providers),
     ...r.providers.flatMap(providerDetails),
     costHtml(r.cost),
+    followUpsHtml(r.followUps),
     '<h2>Timeline</h2>',
     timelineTable(r),
     '</body>',

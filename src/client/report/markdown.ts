@@ -1,6 +1,7 @@
 /** The report as Markdown: a summary, one section per task, a provider table, the timeline. */
 import type { AttemptDigest, ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { costMarkdown } from './cost.js';
+import { followUpsMarkdown } from './follow-ups.js';
 import { duration, escapeMarkdown as md, gradeText, percent, shortTime } from './text.js';
 
 export function renderMarkdown(r: ReportData): string {
@@ -41,6 +42,7 @@ export function renderMarkdown(r: ReportData): string {
   }
 
   out.push(...costMarkdown(r.cost));
+  out.push(...followUpsMarkdown(r.followUps));
   out.push('## Timeline', '');
   if (r.timeline.length === 0) out.push('Nothing merged, failed, parked, killed or tripped.', '');
   else {

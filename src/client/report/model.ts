@@ -141,8 +141,19 @@ export interface ReportTotals {
   breakerEvents: number;
 }
 
+/** A follow-up spec the architect drafted (an `architect.follow-up` event). */
+export interface FollowUpDigest {
+  at: string;
+  /** The draft's id. */
+  id: string;
+  /** The task it follows up. */
+  origin: string;
+  reason: string;
+}
+
 export interface ReportData {
   window: ReportWindow;
+  followUps?: FollowUpDigest[];
   tasks: TaskDigest[];
   providers: ProviderFigures[];
   timeline: TimelineEntry[];

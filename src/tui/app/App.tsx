@@ -33,6 +33,7 @@ const MODAL_HINTS: Readonly<Record<ModalScope, string>> = {
   menu: 'Space toggles a gate, Esc closes',
   help: 'Esc closes the help',
   filter: 'Enter keeps the filter, Esc clears it',
+  drafts: 'Enter reads, e edits, A accepts, X discards, Esc closes',
 };
 
 export function App({ source, readOnly, env, terminal, size: fixedSize }: AppProps) {
@@ -51,7 +52,8 @@ export function App({ source, readOnly, env, terminal, size: fixedSize }: AppPro
       view.scope === 'dialog' ||
       view.scope === 'menu' ||
       view.scope === 'help' ||
-      view.scope === 'filter'
+      view.scope === 'filter' ||
+      view.scope === 'drafts'
     ) {
       const scope = view.scope;
       layers.push({

@@ -16,6 +16,7 @@ import { oneLine, short } from '../state/format.js';
 import { isSecondCtrlC, type ConfirmTarget, type UiAction, type UiState } from '../state/ui.js';
 import type { Tone } from '../theme/theme.js';
 import type { TerminalControl } from './terminal-control.js';
+import { runDraftCommand } from './draft-commands.js';
 
 export interface CommandDeps {
   ui: UiState;
@@ -141,6 +142,18 @@ function runMove(move: Move, scope: Scope, d: CommandDeps): boolean {
       dispatch({ type: 'scrollHelp', to: scrollTo(view.help.first, move, page, max) });
       return true;
     }
+    case 'drafts': {
+      if (ui.modal?.kind !== 'drafts') return false;
+      if (ui.modal.reading) {
+        const page = view.drafts.text.visible.length || 1;
+        const max = Math.max(0, view.drafts.text.all.length - page);
+        dispatch({ type: 'draftsScroll', to: scrollTo(view.drafts.text.first, move, page, max) });
+      } else {
+        const max = Math.max(0, view.drafts.rows.length - 1);
+        dispatch({ type: 'draftsCursor', index: scrollTo(view.drafts.cursor, move, 10, max) });
+      }
+      return true;
+    }
     case 'menu':
       if (ui.modal?.kind !== 'gates') return false;
       dispatch({ type: 'gatesCursor', index: scrollTo(ui.modal.cursor, move, 1, view.gates.length - 1) });
@@ -203,6 +216,10 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       dispatch({ type: 'cycleTab', delta: command === 'nextTab' ? 1 : -1 });
       return true;
     case 'open': {
+      if (scope === 'drafts' && ui.modal?.kind === 'drafts') {
+        dispatch({ type: 'draftsRead', reading: !ui.modal.reading });
+        return true;
+      }
       if (scope === 'events' && view.events.cursorTask) {
         const id = view.events.cursorTask;
         const rows = boardRows(d.snap.tasks, '');
@@ -223,7 +240,9 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       return true;
     }
     case 'back':
-      if (scope === 'dialog' || scope === 'menu' || scope === 'help') {
+      if (scope === 'drafts' && ui.modal?.kind === 'drafts' && ui.modal.reading) {
+        dispatch({ type: 'draftsRead', reading: false });
+      } else if (scope === 'dialog' || scope === 'menu' || scope === 'help' || scope === 'drafts') {
         dispatch({ type: 'closeModal' });
         if (scope === 'dialog') say('cancelled');
       } else if (scope === 'filter') dispatch({ type: 'filterClear' });
@@ -340,6 +359,11 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     case 'filterErase':
       dispatch({ type: 'filterErase' });
       return true;
+    case 'drafts':
+    case 'draftEdit':
+    case 'draftAccept':
+    case 'draftDiscard':
+      return runDraftCommand(command, d);
     default:
       return assertNever(command, 'command');
   }

@@ -24,6 +24,7 @@ import {
 } from '../state/view.js';
 import type { GateMenuItem } from '../components/Dialogs.js';
 import { useLiveView } from './useLiveView.js';
+import { draftsView, type DraftsView } from './useDraftsView.js';
 import { plural } from '../../lib/plural.js';
 
 /** How long "starting the daemon…" shows before the header says it did not come up. */
@@ -50,6 +51,7 @@ export interface ScreenView {
   detail: Slice<Line> & { subtitle: string; subtitleColor?: string };
   events: Slice<Line> & { cursorTask: string | null };
   help: Slice<{ text: string; heading: boolean }>;
+  drafts: DraftsView;
   gates: readonly GateMenuItem[];
   liveTarget: LiveTarget | null;
   keyContext: KeyContext;
@@ -181,6 +183,7 @@ export function useScreenView(
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [source, liveTask?.taskId, liveTask?.attempt, snap.version],
   );
+  const drafts = draftsView(source, ui, layout.topH + layout.bottomH - 5);
   const keyContext: KeyContext = {
     readOnly,
     focus: ui.focus,
@@ -190,13 +193,18 @@ export function useScreenView(
     daemonRequested,
     hasLog,
     eventTask: lastEvent ? eventTask(lastEvent) : null,
+    draft: drafts.selected?.name ?? null,
+    hasDrafts: source.drafts !== undefined,
+    draftsOpen: ui.modal?.kind === 'drafts',
   };
   const scope: Scope = ui.modal
     ? ui.modal.kind === 'confirm'
       ? 'dialog'
       : ui.modal.kind === 'gates'
         ? 'menu'
-        : 'help'
+        : ui.modal.kind === 'drafts'
+          ? 'drafts'
+          : 'help'
     : ui.filterEditing
       ? 'filter'
       : ui.focus;
@@ -218,6 +226,7 @@ export function useScreenView(
     events: { ...events, cursorTask: keyContext.eventTask },
     help,
     gates,
+    drafts,
     liveTarget,
     keyContext,
     scope,

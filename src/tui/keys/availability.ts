@@ -21,9 +21,18 @@ export interface KeyContext {
   hasLog: boolean;
   /** The task of the event under the cursor in the events pane. */
   eventTask: string | null;
+  /** The draft under the cursor in the Drafts view; null when none (or the view is closed). */
+  draft?: string | null;
+  /** Whether this workspace has a drafts directory to show (not the demo). */
+  hasDrafts?: boolean;
+  /** Whether the Drafts view is open. */
+  draftsOpen?: boolean;
 }
 
 type Reason = (c: KeyContext) => string | null;
+
+const needDraft: Reason = (c) =>
+  c.draft ? null : 'no draft selected (specs/drafts/ is empty: `nightshift plan` writes some)';
 
 const always: Reason = () => null;
 
@@ -55,6 +64,7 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   nextTab: always,
   prevTab: always,
   open: (c) => {
+    if (c.draftsOpen) return c.draft ? null : 'no draft to read (specs/drafts/ is empty)';
     if (c.focus === 'events') return c.eventTask ? null : 'this event names no task';
     if (c.focus === 'board') return c.task ? null : 'no task selected';
     return 'nothing to open here';
@@ -99,6 +109,10 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   menuToggle: always,
   filterAccept: always,
   filterErase: always,
+  drafts: (c) => (c.hasDrafts === false ? 'this source has no specs/drafts/' : null),
+  draftEdit: needDraft,
+  draftAccept: needDraft,
+  draftDiscard: needDraft,
 };
 
 /** The reason `command` cannot run, including read-only mode. */

@@ -10,7 +10,7 @@ export type KeyName = string;
 export const PANES = ['board', 'detail', 'providers', 'events'] as const;
 export type Pane = (typeof PANES)[number];
 
-export const MODAL_SCOPES = ['dialog', 'menu', 'help', 'filter'] as const;
+export const MODAL_SCOPES = ['dialog', 'menu', 'help', 'filter', 'drafts'] as const;
 export type ModalScope = (typeof MODAL_SCOPES)[number];
 
 export type Scope = 'global' | Pane | ModalScope;
@@ -26,6 +26,7 @@ export const SCOPE_TITLES: Readonly<Record<Scope, string>> = {
   menu: 'Gates menu',
   help: 'Help overlay',
   filter: 'Filter input (typing edits the filter)',
+  drafts: 'Drafts view (specs the architect wrote)',
 };
 
 type Bindings = Readonly<Partial<Record<Command, readonly KeyName[]>>>;
@@ -64,6 +65,7 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
     reloadConfig: ['R'],
     quit: ['q'],
     forceQuit: ['ctrl+c'],
+    drafts: ['d'],
   },
   board: { ...PAGED, open: ['enter'] },
   detail: { ...PAGED, nextTab: [']', 'right'], prevTab: ['[', 'left'] },
@@ -78,6 +80,14 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
   menu: { ...LIST, menuToggle: ['space', 'enter'], back: ['esc', 't'] },
   help: { ...PAGED, back: ['esc', '?', 'q'] },
   filter: { filterAccept: ['enter'], filterErase: ['backspace'], back: ['esc'] },
+  drafts: {
+    ...PAGED,
+    open: ['enter'],
+    draftEdit: ['e'],
+    draftAccept: ['A'],
+    draftDiscard: ['X'],
+    back: ['esc', 'd'],
+  },
 };
 
 /** The command `key` runs in `scope`, if any (hidden commands are not bound in read-only mode). */

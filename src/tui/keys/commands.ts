@@ -43,6 +43,10 @@ export const Command = {
   menuToggle: 'menuToggle',
   filterAccept: 'filterAccept',
   filterErase: 'filterErase',
+  drafts: 'drafts',
+  draftEdit: 'draftEdit',
+  draftAccept: 'draftAccept',
+  draftDiscard: 'draftDiscard',
 } as const;
 export type Command = (typeof Command)[keyof typeof Command];
 export const COMMANDS: readonly Command[] = Object.values(Command);
@@ -87,6 +91,10 @@ export const COMMAND_DESCRIPTIONS: Readonly<Record<Command, string>> = {
   menuToggle: 'Turn the highlighted gate on or off',
   filterAccept: 'Keep the filter and go back to the board',
   filterErase: 'Erase the last character',
+  drafts: "Open the Drafts view: the architect's specs waiting in specs/drafts/",
+  draftEdit: 'Edit the selected draft in $EDITOR (the TUI comes back when it exits)',
+  draftAccept: 'Accept the selected draft: it moves into specs/, the inbox queues it',
+  draftDiscard: 'Discard the selected draft (kept in specs/drafts/.discarded/)',
 };
 
 /** What the footer calls a command (short). */
@@ -130,6 +138,10 @@ export const COMMAND_LABELS: Readonly<Record<Command, string>> = {
   menuToggle: 'toggle',
   filterAccept: 'apply',
   filterErase: 'erase',
+  drafts: 'drafts',
+  draftEdit: 'edit',
+  draftAccept: 'accept',
+  draftDiscard: 'discard',
 };
 
 /**
@@ -178,6 +190,10 @@ export const COMMAND_DANGER: Readonly<Record<Command, Danger>> = {
   menuToggle: 'mutates',
   filterAccept: null,
   filterErase: null,
+  drafts: null,
+  draftEdit: 'mutates',
+  draftAccept: 'mutates',
+  draftDiscard: 'mutates',
 };
 
 export function isHiddenInReadOnly(command: Command): boolean {

@@ -27,7 +27,12 @@ export function dispatchKey(
     if (command && layer.run(command, key)) return;
     if (layer.fallback?.(key)) return;
     if (layer.modal && !layer.modal.passThrough.includes(key.name)) {
-      opts.say(`${keyLabel(key.name)}: not used here — ${layer.modal.hint}`);
+      const hidden = opts.readOnly ? hiddenCommandFor(layer.scope, key.name) : null;
+      opts.say(
+        hidden
+          ? `${keyLabel(key.name)}: ${COMMAND_LABELS[hidden]} is not available in --read-only mode`
+          : `${keyLabel(key.name)}: not used here — ${layer.modal.hint}`,
+      );
       return;
     }
   }

@@ -37,6 +37,7 @@ const DOC_ORDER: readonly Scope[] = [
   'menu',
   'help',
   'filter',
+  'drafts',
 ];
 
 export function helpEntries(readOnly: boolean): HelpEntry[] {
@@ -142,6 +143,7 @@ const FOOTER: Readonly<Record<Scope, readonly Command[]>> = {
   menu: ['down', 'menuToggle', 'back'],
   help: ['down', 'back'],
   filter: ['filterAccept', 'filterErase', 'back'],
+  drafts: ['down', 'open', 'draftAccept', 'draftDiscard', 'draftEdit', 'back'],
 };
 
 const PANE_ACTIONS = 5;
@@ -166,7 +168,8 @@ export function footerItems(scope: Scope, enabled: (c: Command) => boolean): Foo
           : COMMAND_LABELS[c];
     return { keys: keyLabel(keysFor(s, c)[0] ?? keysFor('global', c)[0] ?? '?'), label };
   };
-  const modal = scope === 'dialog' || scope === 'menu' || scope === 'help' || scope === 'filter';
+  const modal =
+    scope === 'dialog' || scope === 'menu' || scope === 'help' || scope === 'filter' || scope === 'drafts';
   const picked = FOOTER[scope].filter(enabled).slice(0, modal ? 4 : PANE_ACTIONS);
   const items = picked.map((c) => item(keysFor(scope, c).length ? scope : 'global', c));
   if (!modal) items.push(item('global', 'help'), item('global', 'quit'));

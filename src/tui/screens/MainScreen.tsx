@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import { Board } from '../components/Board.js';
 import { DetailPane } from '../components/DetailPane.js';
 import { ConfirmDialog, GateMenu, HelpOverlay } from '../components/Dialogs.js';
+import { DraftsOverlay } from '../components/DraftsView.js';
 import { EventsPane } from '../components/EventsPane.js';
 import { Footer, StatusLine } from '../components/Footer.js';
 import { Header } from '../components/Header.js';
@@ -32,6 +33,8 @@ export function MainScreen({ view, ui, status, readOnly, now, total }: MainScree
         <Text color="yellow">{`The terminal is too small: nightshift needs ${MIN_COLS}×${MIN_ROWS}.`}</Text>
       </Box>
     );
+  } else if (ui.modal?.kind === 'drafts') {
+    body = <DraftsOverlay view={view.drafts} reading={ui.modal.reading} width={layout.cols} height={bodyH} />;
   } else if (ui.modal?.kind === 'help') {
     body = (
       <HelpOverlay

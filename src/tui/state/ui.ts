@@ -30,7 +30,9 @@ export interface ConfirmTarget {
 export type Modal =
   | { kind: 'help'; scroll: number }
   | { kind: 'confirm'; target: ConfirmTarget; choice: 'cancel' | 'confirm' }
-  | { kind: 'gates'; cursor: number };
+  | { kind: 'gates'; cursor: number }
+  /** The Drafts view: a list, or (reading) the selected draft's text scrolled by `scroll`. */
+  | { kind: 'drafts'; cursor: number; reading: boolean; scroll: number };
 
 export interface Status {
   text: string;
@@ -78,6 +80,10 @@ export type UiAction =
   | { type: 'switchChoice' }
   | { type: 'openGates' }
   | { type: 'gatesCursor'; index: number }
+  | { type: 'openDrafts' }
+  | { type: 'draftsCursor'; index: number }
+  | { type: 'draftsRead'; reading: boolean }
+  | { type: 'draftsScroll'; to: number }
   | { type: 'closeModal' }
   | { type: 'status'; text: string; tone: Tone }
   | { type: 'ctrlC'; at: number }
@@ -154,6 +160,16 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, modal: { kind: 'gates', cursor: 0 } };
     case 'gatesCursor':
       return s.modal?.kind === 'gates' ? { ...s, modal: { ...s.modal, cursor: Math.max(0, a.index) } } : s;
+    case 'openDrafts':
+      return { ...s, modal: { kind: 'drafts', cursor: 0, reading: false, scroll: 0 } };
+    case 'draftsCursor':
+      return s.modal?.kind === 'drafts'
+        ? { ...s, modal: { ...s.modal, cursor: Math.max(0, a.index), scroll: 0 } }
+        : s;
+    case 'draftsRead':
+      return s.modal?.kind === 'drafts' ? { ...s, modal: { ...s.modal, reading: a.reading, scroll: 0 } } : s;
+    case 'draftsScroll':
+      return s.modal?.kind === 'drafts' ? { ...s, modal: { ...s.modal, scroll: Math.max(0, a.to) } } : s;
     case 'closeModal':
       return { ...s, modal: null };
     case 'status':

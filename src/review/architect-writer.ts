@@ -1,0 +1,154 @@
+/**
+ * The port through which the architect writes specs (`nightshift plan`, follow-ups), and its `llm`
+ * implementation: one Messages call through @anthropic-ai/sdk with a forced tool whose input is the
+ * answer, validated with zod, asked once more when it is unusable. The `claude-code` mode plugs in as
+ * another ArchitectWriter (docs/architect.md). Never throws: a failure is a reason.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { makeRedactor } from '../lib/redact.js';
+import { fromMessage } from './architect-answer.js';
+import { missingCredential, pickCredential, type ArchitectConfig, type Env } from './architect-credential.js';
+import { clip } from './architect-prompt.js';
+import type { Fetch } from './architect.js';
+
+/** Tokens and cost of architect calls: same shape as core/usage.ts (the lead unifies them). */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number | null;
+}
+
+export interface WriterRequest {
+  /** What for: in log lines and events. */
+  purpose: 'plan' | 'follow-up';
+  system: string;
+  prompt: string;
+  /** The answer's shape: the tool (llm) or structured output (claude-code) gets jsonSchema. */
+  toolName: string;
+  jsonSchema: Record<string, unknown>;
+  schema: z.ZodType;
+}
+
+export type WriterResult =
+  { ok: true; value: unknown; usage: Usage | null } | { ok: false; reason: string; usage: Usage | null };
+
+/** Asks the architect for one answer of `req.schema`'s shape. Never throws. */
+export type ArchitectWriter = (req: WriterRequest) => Promise<WriterResult>;
+
+export const sumUsage = (a: Usage | null, b: Usage | null): Usage | null =>
+  !a
+    ? b
+    : !b
+      ? a
+      : {
+          inputTokens: a.inputTokens + b.inputTokens,
+          outputTokens: a.outputTokens + b.outputTokens,
+          costUsd: a.costUsd === null || b.costUsd === null ? null : a.costUsd + b.costUsd,
+        };
+
+const MAX_TOKENS = 16_384;
+const ANTHROPIC_VERSION = '2023-06-01';
+
+/**
+ * The `llm` writer: the architect's endpoint, model, credential and timeout from `architect.*`. Throws
+ * (an invalid-config NightshiftError is not needed here: the caller checks resolveArchitectMode) when no
+ * credential is set.
+ */
+export function sdkWriter(
+  config: ArchitectConfig,
+  env: Env,
+  opts: { fetch?: Fetch; log?: (line: string) => void } = {},
+): ArchitectWriter {
+  const credential = pickCredential(config, env);
+  if (!credential) throw new Error(missingCredential(config));
+  const redact = makeRedactor([credential.value]);
+  const log = (line: string) => opts.log?.(redact(line));
+  const timeout = Math.min(parseDuration(config.timeout) ?? 5 * 60_000, 2 ** 31 - 1);
+  const baseURL = config.baseURL ?? 'https://api.anthropic.com';
+  const client = new Anthropic({
+    ...(credential.kind === 'apiKey' ? { apiKey: credential.value } : { authToken: credential.value }),
+    baseURL,
+    timeout,
+    maxRetries: 2,
+    defaultHeaders: {
+      'anthropic-version': ANTHROPIC_VERSION,
+      ...(credential.kind === 'apiKey' ? { 'x-api-key': credential.value, authorization: null } : {}),
+    },
+    fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    logLevel: 'off',
+  });
+  return async (req) => {
+    let usage: Usage | null = null;
+    let problem = '';
+    for (let request = 1; request <= 2; request++) {
+      const prompt =
+        request === 1
+          ? req.prompt
+          : `${req.prompt}\n\nYour previous answer was unusable: ${problem}. Call ${req.toolName} again with a valid input.`;
+      log(`asking ${config.model} at ${baseURL} (${req.purpose}, request ${request} of 2)`);
+      let answer: ReturnType<typeof fromMessage>;
+      try {
+        answer = fromMessage(
+          await client.messages.create(
+            {
+              model: config.model,
+              max_tokens: MAX_TOKENS,
+              system: req.system,
+              messages: [{ role: 'user', content: prompt }],
+              tools: [
+                {
+                  name: req.toolName,
+                  description: 'Your whole answer. Call it exactly once.',
+                  input_schema: req.jsonSchema as Anthropic.Tool.InputSchema,
+                },
+              ],
+              tool_choice: { type: 'tool', name: req.toolName },
+            },
+            { signal: AbortSignal.timeout(timeout) },
+          ),
+        );
+      } catch (e) {
+        const reason = redact(`architect request failed (${req.purpose}): ${clip(String(e), 300)}`);
+        log(reason);
+        return { ok: false, reason, usage };
+      }
+      if (answer.usage) usage = sumUsage(usage, { ...answer.usage, costUsd: null });
+      const call = answer.tools.find((t) => t.name === req.toolName);
+      let input: unknown = call?.input;
+      if (typeof input === 'string') {
+        try {
+          input = JSON.parse(input);
+        } catch {
+          input = undefined;
+        }
+      }
+      const parsed = req.schema.safeParse(input);
+      if (call && parsed.success) return { ok: true, value: parsed.data, usage };
+      problem = !call
+        ? `no ${req.toolName} call (stop_reason ${answer.stopReason ?? 'none'})`
+        : `the input does not match the schema: ${clip(
+            parsed.error?.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') ?? '',
+            500,
+          )}`;
+      log(`unusable answer (${req.purpose}, request ${request} of 2): ${problem}`);
+    }
+    return { ok: false, reason: `the architect gave no usable answer in 2 requests: ${problem}`, usage };
+  };
+}
+
+/**
+ * The writer of the architect's mode in effect, or null when it writes no specs (`gates`, `manual`, or
+ * `llm` without its key). The `claude-code` mode plugs in here.
+ */
+export function architectWriter(
+  config: ArchitectConfig,
+  env: Env,
+  log: (line: string) => void,
+): ArchitectWriter | null {
+  if (config.mode === 'llm' && pickCredential(config, env)) {
+    return sdkWriter(config, env, { log: (l) => log(`architect: ${l}`) });
+  }
+  return null;
+}
