@@ -485,7 +485,7 @@ describe('monitorCycle', () => {
     );
     const stray = d.events.filter((e) => e.type === 'session.stray');
     expect(stray).toHaveLength(1);
-    expect(stray[0]).toMatchObject({ host: 'w1', session: 'ns-ghost' });
+    expect(stray[0]).toMatchObject({ host: 'w1', session: d.w1.session(tid('ghost')) });
     // The running task's own session is not stray.
     expect(d.attempts.phase(id)).toBe('running');
     const cycle = d.events.filter((e) => e.type === 'monitor.cycle');
