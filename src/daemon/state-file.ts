@@ -1,7 +1,7 @@
 /** queue/state/daemon.json: the daemon's published view (providers, hosts, waiting reasons) for clients. */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { WorkspacePaths } from '../config/paths.js';
-import { ensureDir, writeFileDurable } from '../queue/fsx.js';
+import { writeFileDurable } from '../queue/fsx.js';
 
 export interface DaemonState {
   pid: number;
@@ -53,7 +53,9 @@ export function writeDaemonState(
   const { updatedAt: _ignored, waiting, ...rest } = state;
   const key = JSON.stringify(rest);
   if (previous && key === previous.key && sameEntries(waiting, previous.waiting)) return previous;
-  ensureDir(paths.stateStore, 0o700);
+  // Only queue/state itself: a workspace deleted under the daemon is never made again here (the write
+  // then fails, and stopping.ts finds the queue gone).
+  if (!existsSync(paths.stateStore)) mkdirSync(paths.stateStore, { mode: 0o700 });
   const text = JSON.stringify({ ...state, waiting: Object.fromEntries(waiting) }, null, 2);
   writeFileDurable(paths.daemonState, `${text}\n`, paths.tmp, 0o600);
   return { key, waiting: new Map(waiting) };

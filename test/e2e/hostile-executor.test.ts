@@ -1011,14 +1011,21 @@ describe('executors hold only their own secrets and leave no survivors', () => {
       taskId: tid('squat'),
       attempt: 2,
       repo: 'app',
-      argv: ['sh', '-c', 'tmux -S "$1" show-environment -g > ../../seen.txt', 'sh', host.tmux.socket],
+      argv: [
+        'sh',
+        '-c',
+        'tmux -S "$1" show-environment -g > "$2"',
+        'sh',
+        host.tmux.socket,
+        path.join(tmp, 'seen.txt'),
+      ],
       env: {},
       stdin: 'null',
       prompt: 'p',
     });
     const seen = await waitFor('the second attempt to end', async () => {
       const st = await host.status('app', tid('squat'), 2);
-      return st.exit ? readFileSync(path.join(tmp, 'work', 'seen.txt'), 'utf8') : null;
+      return st.exit ? readFileSync(path.join(tmp, 'seen.txt'), 'utf8') : null;
     });
     expect(foreignServerVariables(seen)).toEqual([]);
   });
@@ -1543,7 +1550,8 @@ describe('setup hooks', () => {
     const done = (id: string) => () => sup.store.list().find((t) => t.id === id)?.state === 'done';
     night.dropSpec('one.md', scriptedSpec('one', 'write one.txt "1\\n"\ncommit "one"'));
     await waitFor('one done', done('one'), 90_000);
-    // The attack: the executor's worktree is <workdir>/worktrees/evil, the cache <workdir>/hook-cache/app.
+    // The attack: the executor's worktree is <ws>/worktrees/evil, the cache <ws>/hook-cache/app (<ws> is
+    // the workspace's directory on the host, <workdir>/ws/<workspace id>).
     const poison = [
       'sh "for f in ../../hook-cache/app/*/t/deps/lib.txt; do echo poison > $f; done"',
       'sh "echo poison > deps/lib.txt"',
@@ -1553,7 +1561,8 @@ describe('setup hooks', () => {
     ].join('\n');
     night.dropSpec('evil.md', scriptedSpec('evil', poison));
     await waitFor('evil done', done('evil'), 90_000);
-    const cache = path.join(night.root, 'hosts', 'local', 'hook-cache', 'app');
+    const wsId = readFileSync(night.paths.workspaceIdFile, 'utf8').trim();
+    const cache = path.join(night.root, 'hosts', 'local', 'ws', wsId, 'hook-cache', 'app');
     const entries = readdirSync(cache).filter((e) => !e.startsWith('.'));
     expect(entries).toHaveLength(1);
     // The attack landed in the cache…

@@ -170,7 +170,8 @@ describe('the TUI in real tmux', () => {
       // The TUI's code cache goes with the test's directory, not the home's.
       XDG_CACHE_HOME: path.join(root, '.cache'),
     });
-    // Inside our tmux ($TMUX is set in the pane), `nightshift` runs the TUI in place.
+    // Inside our tmux ($TMUX is set in the pane), `nightshift` runs the TUI in place, and the daemon in a
+    // window beside it (home-tmux.test.ts covers that in detail).
     term = TmuxScreen.start({
       socket: TERM_SOCKET,
       session: 'term',
@@ -181,11 +182,7 @@ describe('the TUI in real tmux', () => {
       cols: 160,
       rows: 45,
     });
-    await term.waitForScreen('tui', 'the TUI without a daemon', (s) =>
-      s.includes('no daemon: press D to start'),
-    );
-    term.newWindow('daemon', [process.execPath, BIN, '-w', root, 'daemon'], root);
-    const pid = await waitFor('the daemon to hold the workspace lock', daemonPid, 15_000);
+    const pid = await waitFor('the daemon to hold the workspace lock', daemonPid, 60_000);
     await term.waitForScreen('tui', 'every task on the board, the hanging two running', (s) => {
       const rows = boardRows(s);
       return (
@@ -352,7 +349,7 @@ describe('the TUI in real tmux', () => {
     const pid = daemonPid();
     expect(pid).not.toBeNull();
     expect(isAlive(pid!)).toBe(true);
-    expect(t.paneFormat('daemon', '#{pane_dead}')).toBe('0');
+    expect(t.paneFormat('nightshift-daemon', '#{pane_dead}')).toBe('0');
   });
 
   it('keeps its own tmux session across a lost terminal, and reattaches to it', async () => {
