@@ -156,6 +156,8 @@ export const configSchema = z.strictObject({
       diffBudget: z.number().int().positive().default(60_000),
       /** A diff of at most this many characters also sends the changed files whole (0: never). */
       wholeFiles: z.number().int().nonnegative().default(20_000),
+      /** Each monitor cycle that saw trouble asks the architect for a short note (docs/architect.md, Triage). */
+      triage: z.boolean().default(false),
     })
     .prefault({}),
   gates: z

@@ -83,6 +83,42 @@ export type NightshiftEvent =
     }
   | { type: 'monitor.breaker'; time: string; reason: string }
   | {
+      /** The architect began a review (docs/architect.md, "The Architect view"). */
+      type: 'architect.started';
+      time: string;
+      task: string;
+      round: number;
+      mode: string;
+      reason: string;
+      /** claude-code mode: the tmux session (on the supervisor's host) the architect runs in. */
+      session?: string;
+      /** llm mode: the workspace-relative file its streamed text is appended to. */
+      stream?: string;
+    }
+  | {
+      type: 'architect.verdict';
+      time: string;
+      task: string;
+      round: number;
+      grade: string | null;
+      verdict: string;
+      reason: string;
+    }
+  | {
+      /** A monitor cycle's note from the architect (architect.triage: true): the note is the reason. */
+      type: 'architect.triage';
+      time: string;
+      reason: string;
+    }
+  | {
+      /** A follow-up spec the architect drafted: `task` is the new draft's id, `origin` the original. */
+      type: 'architect.follow-up';
+      time: string;
+      task: string;
+      origin: string;
+      reason: string;
+    }
+  | {
       type: 'monitor.cycle';
       time: string;
       reason: string;

@@ -14,6 +14,7 @@ import type { Repo } from '../git/repo.js';
 import { prepareGateCheckout } from '../git/gate-checkout.js';
 import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates } from '../review/gates.js';
+import { startArchitectWatch } from './architect-watch.js';
 import { gateFindings, type JudgmentContext } from './judgment-context.js';
 
 const PARK_MANUAL = 'awaiting-approval';
@@ -35,7 +36,11 @@ export class ReviewPipeline {
     if (resolved.note) deps.log(`architect: ${resolved.note}`);
     this.architect =
       this.mode === 'llm'
-        ? new Architect(deps.config.architect, deps.env, { log: (l) => deps.log(`architect: ${l}`) })
+        ? new Architect(deps.config.architect, deps.env, {
+            log: (l) => deps.log(`architect: ${l}`),
+            // Streamed, so the Architect view shows the answer as it arrives (architect-watch.ts).
+            stream: true,
+          })
         : null;
   }
 
@@ -110,15 +115,20 @@ export class ReviewPipeline {
     const diff = await repo.diff(base, tip);
     // A small change also goes with its changed files whole, so the architect sees their context.
     const files = await wholeFiles(repo, base, tip, diff.length, deps.config.architect.wholeFiles);
-    const answer = await this.architect.review({
-      title: task.title,
-      specText: deps.redact(deps.store.specText(task.id)),
-      gates,
-      diff: this.show(diff),
-      files: files.map((f) => ({ path: this.show(f.path), content: this.show(f.content) })),
-      round: task.round,
-      reviewRounds: task.spec.reviewRounds,
-    });
+    const watch = startArchitectWatch(deps, task, this.architect.model);
+    const answer = await this.architect.review(
+      {
+        title: task.title,
+        specText: deps.redact(deps.store.specText(task.id)),
+        gates,
+        diff: this.show(diff),
+        files: files.map((f) => ({ path: this.show(f.path), content: this.show(f.content) })),
+        round: task.round,
+        reviewRounds: task.spec.reviewRounds,
+      },
+      { onText: watch.onText },
+    );
+    watch.end(answer.ok ? answer.verdict : null, answer.ok ? '' : answer.reason);
     if (!answer.ok) {
       // Never an approval by default: the task waits for a person, and the record says whose fault it is.
       this.ctx.update(task.id, `architect unavailable (supervisor): ${answer.reason}`, {
