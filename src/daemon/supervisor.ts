@@ -37,6 +37,7 @@ import { settleWhenIdle } from './idle.js';
 import { reconfiguredHealth } from './control.js';
 import { realTimers, TickLoop, type TickFailure, type Timers } from './loop.js';
 import { monitorCycle } from './monitor.js';
+import { startTriage, type Triage } from './triage.js';
 import { AttemptRegistry } from './registry.js';
 import { publishState } from './publish.js';
 import type { PublishedState } from './state-file.js';
@@ -78,6 +79,8 @@ export class Supervisor {
   readonly fleet: Fleet;
   readonly attempts = new AttemptRegistry();
   judgment: Judgment | null = null;
+  /** The triage log (architect.triage), when on. */
+  triage: Triage | null = null;
   /** Why the daemon stopped on its own, once it has (null otherwise). */
   haltMessage: string | null = null;
   private readonly ctx: DaemonContext;
@@ -208,6 +211,7 @@ export class Supervisor {
       onFatal: (err) => this.halt(err),
       wake: () => this.wake(),
     });
+    this.triage = startTriage(this.ctx);
     await this.adopt();
     const now = this.clock.monotonic();
     this.nextMonitorMono = now + this.monitorEvery();
@@ -241,6 +245,7 @@ export class Supervisor {
     this.rootWatcher?.close();
     await Promise.all(this.attempts.pending());
     await this.judgment?.stop();
+    this.triage?.stop();
     await this.watcher.stop();
     // The last words go to the event log unless the disk is what stopped us.
     try {
@@ -368,6 +373,7 @@ export class Supervisor {
         judgment: this.judgment,
         adopt: () => this.adopt(),
         poll: () => this.watcher.poll(),
+        triage: this.triage,
       });
     }
     this.publish();
