@@ -215,3 +215,26 @@ describe('the triage caller', () => {
     expect(notes(b.events)).toEqual(['no note: architect overloaded (529) after 3 attempts']);
   });
 });
+
+describe('the morning report’s Triage section', () => {
+  it('lists the window’s notes, each escaped for Markdown and HTML', async () => {
+    const { triageNotes, triageMarkdown, triageHtml } = await import('../../src/client/report/triage.js');
+    const events: NightshiftEvent[] = [
+      { type: 'architect.triage', time: '2026-01-01T01:00:00.000Z', reason: 'too early' },
+      {
+        type: 'architect.triage',
+        time: T,
+        reason: 'codex struggles.\n<script>x</script> [click](http://evil)',
+      },
+    ];
+    const notes = triageNotes(events, (iso) => (iso ?? '') >= '2026-01-01T02:00:00.000Z');
+    expect(notes).toEqual([{ at: T, note: 'codex struggles.\n<script>x</script> [click](http://evil)' }]);
+    const md = triageMarkdown(notes).join('\n');
+    expect(md).toContain('## Triage');
+    expect(md).toContain(
+      '- 2026-01-01 02:03: codex struggles. / \\<script\\>x\\</script\\> \\[click\\](http://evil)',
+    );
+    expect(triageHtml(notes).join('')).toContain('codex struggles.<br>&lt;script&gt;x&lt;/script&gt;');
+    expect(triageMarkdown([])).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { gradeHistogram, OUTCOME_COLORS, slotChart, throughputChart } from './charts.js';
 import type { ProviderFigures, ReportData, TaskDigest } from './model.js';
+import { triageHtml } from './triage.js';
 import { duration, escapeHtml as esc, gradeText, percent, shortTime } from './text.js';
 
 const CSS = `
@@ -76,6 +77,7 @@ export function renderHtml(r: ReportData): string {
     '<h2>Providers</h2>',
     providersTable(r.providers),
     ...r.providers.flatMap(providerDetails),
+    ...triageHtml(r.triage),
     '<h2>Timeline</h2>',
     timelineTable(r),
     '</body>',

@@ -1,5 +1,6 @@
 /** The report as Markdown: a summary, one section per task, a provider table, the timeline. */
 import type { AttemptDigest, ProviderFigures, ReportData, TaskDigest } from './model.js';
+import { triageMarkdown } from './triage.js';
 import { duration, escapeMarkdown as md, gradeText, percent, shortTime } from './text.js';
 
 export function renderMarkdown(r: ReportData): string {
@@ -39,6 +40,7 @@ export function renderMarkdown(r: ReportData): string {
     out.push('');
   }
 
+  out.push(...triageMarkdown(r.triage));
   out.push('## Timeline', '');
   if (r.timeline.length === 0) out.push('Nothing merged, failed, parked, killed or tripped.', '');
   else {

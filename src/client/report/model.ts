@@ -7,6 +7,7 @@ import type { FailureCode } from '../../core/failures.js';
 import type { ParkReason } from '../../core/park.js';
 import type { AttemptOutcome, TaskState } from '../../core/task.js';
 
+import type { TriageNote } from './triage.js';
 export const REPORT_FORMATS = ['md', 'html', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
@@ -144,4 +145,6 @@ export interface ReportData {
   providers: ProviderFigures[];
   timeline: TimelineEntry[];
   totals: ReportTotals;
+  /** The architect's triage notes in the window (report/triage.ts); absent when there are none. */
+  triage?: TriageNote[];
 }
