@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { Config } from '../config/schema.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { isSessionName } from './architect.js';
 import type { TaskId } from '../core/ids.js';
 import { attachSocketPath, defaultWorkdir } from '../hosts/layout.js';
 import { controlPathFor, interactiveSshArgv, sshTargetFor } from '../hosts/ssh-argv.js';
@@ -81,4 +82,34 @@ export function attachArgv(
   if (host.kind === 'local') return words;
   const target = sshTargetFor(hostName, host, paths);
   return interactiveSshArgv(target, controlPathFor(target.controlDir), words);
+}
+
+/**
+ * The argv that attaches to the architect's tmux session (claude-code mode), which runs on the
+ * supervisor's host on nightshift's own server (`tmux -L <socket>`, the one the daemon's session is on).
+ * `view` is the Architect view's read-only pane; `person` hands a person's terminal over.
+ */
+/**
+ * The tmux argv that shows the claude-code architect's session: on the architect's own server, at
+ * `socketPath` (hosts/layout.ts architectSocketPath: under the workspace's architect directory).
+ */
+export function architectAttachArgv(
+  session: string,
+  socketPath: string,
+  opts: Omit<AttachOptions, 'socket'>,
+): string[] {
+  if (!isSessionName(session)) {
+    throw new NightshiftError(
+      ErrorCode.invalidConfig,
+      `"${session}" is not a tmux session name nightshift uses`,
+      {
+        hint: 'the architect.started event names the session; check logs/events.jsonl',
+      },
+    );
+  }
+  const target = ['-t', `=${session}`];
+  if (opts.purpose === 'view') {
+    return ['tmux', '-u', '-S', socketPath, 'attach-session', '-r', '-f', 'ignore-size', ...target];
+  }
+  return ['tmux', '-S', socketPath, 'attach-session', ...(opts.readOnly ? ['-r'] : []), ...target];
 }

@@ -60,6 +60,8 @@ export interface WorkspacePaths {
   attemptScreen(id: string, attempt: number): string;
   /** The diff a review round judged, for the TUI's Review tab. */
   diffPatch(id: string, round: number): string;
+  /** logs/architect/<id>-r<round>.log: the llm architect's streamed text of one review (the Architect view). */
+  architectStream(id: string, round: number): string;
 }
 
 export function workspacePaths(root: string): WorkspacePaths {
@@ -99,6 +101,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     attemptMirrored: (id, attempt) => path.join(logs, id, `attempt-${attempt}.mirrored`),
     attemptScreen: (id, attempt) => path.join(logs, id, `attempt-${attempt}.screen.txt`),
     diffPatch: (id, round) => path.join(logs, id, `diff-round-${round}.patch`),
+    architectStream: (id, round) => path.join(logs, 'architect', `${id}-r${round}.log`),
   };
 }
 

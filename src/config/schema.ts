@@ -267,6 +267,8 @@ export const configSchema = z.strictObject({
           autoQueue: z.boolean().default(false),
         })
         .prefault({}),
+      /** Each monitor cycle that saw trouble asks the architect for a short note (docs/architect.md, Triage). */
+      triage: z.boolean().default(false),
     })
     .prefault({}),
   gates: z

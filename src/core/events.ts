@@ -98,6 +98,34 @@ export type NightshiftEvent =
       reason: string;
     }
   | {
+      /** The architect began a review (docs/architect.md, "The Architect view"). */
+      type: 'architect.started';
+      time: string;
+      task: string;
+      round: number;
+      mode: string;
+      reason: string;
+      /** claude-code mode: the tmux session (on the supervisor's host) the architect runs in. */
+      session?: string;
+      /** llm mode: the workspace-relative file its streamed text is appended to. */
+      stream?: string;
+    }
+  | {
+      type: 'architect.verdict';
+      time: string;
+      task: string;
+      round: number;
+      grade: string | null;
+      verdict: string;
+      reason: string;
+    }
+  | {
+      /** A monitor cycle's note from the architect (architect.triage: true): the note is the reason. */
+      type: 'architect.triage';
+      time: string;
+      reason: string;
+    }
+  | {
       type: 'monitor.cycle';
       time: string;
       reason: string;
@@ -106,29 +134,6 @@ export type NightshiftEvent =
       review: number;
       done: number;
       failed: number;
-    }
-  | {
-      /** The architect began a review round (docs/architect.md). */
-      type: 'architect.started';
-      time: string;
-      task: string;
-      round: number;
-      mode: string;
-      reason: string;
-      /** The tmux session the architect runs in (claude-code mode), on the architect's socket. */
-      session?: string;
-      /** Workspace-relative file the llm mode streams its text to. */
-      stream?: string;
-    }
-  | {
-      /** The architect's answer for a review round; verdict `unavailable` when it gave none. */
-      type: 'architect.verdict';
-      time: string;
-      task: string;
-      round: number;
-      grade: string | null;
-      verdict: string;
-      reason: string;
     };
 
 export type EventType = NightshiftEvent['type'];

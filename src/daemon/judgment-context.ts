@@ -9,6 +9,7 @@ import type { TaskId } from '../core/ids.js';
 import type { GateName } from '../core/gates.js';
 import { enterChanges, enterFailed, updateTask, type Review, type TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
+import type { Redactor } from '../lib/redact.js';
 import { resolveRepoPath, type WorkspacePaths } from '../config/paths.js';
 import { defaultRepoConfig, type Config } from '../config/schema.js';
 import { Repo } from '../git/repo.js';
@@ -31,7 +32,7 @@ export interface JudgmentDeps {
   hosts: Map<string, WorkerHost>;
   log: (line: string) => void;
   /** Removes known secret values from anything sent to the architect. */
-  redact: (text: string) => string;
+  redact: Redactor;
   /** A graded verdict is in the task records (grade feedback is rebuilt from them: grades.ts). */
   onGraded: () => void;
   /** Something changed that may unblock dispatch (a merge, a task back to pending). */

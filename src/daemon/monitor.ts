@@ -11,6 +11,8 @@ export interface MonitorSteps {
   judgment: Judgment | null;
   adopt(): Promise<void>;
   poll(): Promise<unknown>;
+  /** The triage log (triage.ts), when architect.triage is on: told the cycle ended, it never blocks. */
+  triage?: { cycle(): void } | null;
 }
 
 export async function monitorCycle(ctx: DaemonContext, steps: MonitorSteps): Promise<void> {
@@ -45,4 +47,5 @@ export async function monitorCycle(ctx: DaemonContext, steps: MonitorSteps): Pro
     reason: `${live} attempt(s) live`,
     ...counts,
   });
+  steps.triage?.cycle();
 }

@@ -15,6 +15,7 @@ import { prepareGateCheckout } from '../git/gate-checkout.js';
 import { Architect, resolveArchitectMode, wholeFiles } from '../review/architect.js';
 import { enabledGates } from '../review/gates.js';
 import { ClaudeArchitectReview } from './claude-architect-review.js';
+import { startArchitectWatch } from './architect-watch.js';
 import { gateFindings, type JudgmentContext } from './judgment-context.js';
 import { recordArchitectUsage } from './spend.js';
 
@@ -38,7 +39,11 @@ export class ReviewPipeline {
     if (resolved.note) deps.log(`architect: ${resolved.note}`);
     this.architect =
       this.mode === 'llm'
-        ? new Architect(deps.config.architect, deps.env, { log: (l) => deps.log(`architect: ${l}`) })
+        ? new Architect(deps.config.architect, deps.env, {
+            log: (l) => deps.log(`architect: ${l}`),
+            // Streamed, so the Architect view shows the answer as it arrives (architect-watch.ts).
+            stream: true,
+          })
         : null;
     this.claude = this.mode === 'claude-code' ? new ClaudeArchitectReview(ctx) : null;
   }
@@ -128,9 +133,15 @@ export class ReviewPipeline {
       round: task.round,
       reviewRounds: task.spec.reviewRounds,
     };
-    const answer = this.claude
-      ? await this.claude.review(task, repo, tip, input)
-      : await this.architect!.review(input);
+    let answer;
+    if (this.claude) {
+      // The claude-code architect announces its session and verdict itself (claude-architect-review.ts).
+      answer = await this.claude.review(task, repo, tip, input);
+    } else {
+      const watch = startArchitectWatch(deps, task, this.architect!.model);
+      answer = await this.architect!.review(input, { onText: watch.onText });
+      watch.end(answer.ok ? answer.verdict : null, answer.ok ? '' : answer.reason);
+    }
     // The architect's session moved the supervisor's refs (the task has failed), or the daemon stopped it.
     if (!answer) return;
     // The review's tokens count whatever its verdict (spend.ts: the architect's share of the night).

@@ -42,6 +42,7 @@ import { monitorCycle } from './monitor.js';
 import { NightWindowKeeper, type WindowEnd } from './night-window.js';
 import { daemonNotifier, followEvents, windowEndNotices, type EventNotices } from './notices.js';
 import type { Notifier } from './notify.js';
+import { startTriage, type Triage } from './triage.js';
 import { AttemptRegistry } from './registry.js';
 import { Spend } from './spend-state.js';
 import { publishState } from './publish.js';
@@ -100,6 +101,8 @@ export class Supervisor {
   judgment: Judgment | null = null;
   /** The architect's follow-up specs for tasks that fail or park (follow-ups.ts). */
   readonly followUps: FollowUps;
+  /** The triage log (architect.triage), when on. */
+  triage: Triage | null = null;
   /** Why the daemon stopped on its own, once it has (null otherwise). */
   haltMessage: string | null = null;
   private readonly ctx: DaemonContext;
@@ -263,6 +266,7 @@ export class Supervisor {
       onFatal: (err) => this.halt(err),
       wake: () => this.wake(),
     });
+    this.triage = startTriage(this.ctx);
     await this.adopt();
     const now = this.clock.monotonic();
     this.nextMonitorMono = now + this.monitorEvery();
@@ -298,6 +302,7 @@ export class Supervisor {
     await this.judgment?.stop();
     // A follow-up being drafted is written while the lock is still held (bounded by architect.timeout).
     await this.followUps.settle();
+    this.triage?.stop();
     await this.watcher.stop();
     // Notices still queued (the window's report, say) get a bounded last chance; then no more retries.
     await this.notifier.flush(this.haltMessage === null ? STOP_NOTICE_MS : HALT_NOTICE_MS);
@@ -441,6 +446,7 @@ export class Supervisor {
         judgment: this.judgment,
         adopt: () => this.adopt(),
         poll: () => this.watcher.poll(),
+        triage: this.triage,
       });
     }
     this.publish();

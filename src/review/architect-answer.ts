@@ -26,7 +26,14 @@ export function fromMessage(m: Message): Answer {
   return { tools, text, stopReason: m.stop_reason, usage: usageOf(m.usage) };
 }
 
-export async function fromStream(events: AsyncIterable<RawMessageStreamEvent>): Promise<Answer> {
+/**
+ * `onText` hears each piece of the answer as it arrives (text, and the tool call's JSON as it is built):
+ * what the Architect view shows while a review is in progress.
+ */
+export async function fromStream(
+  events: AsyncIterable<RawMessageStreamEvent>,
+  onText: (piece: string) => void = () => {},
+): Promise<Answer> {
   const blocks = new Map<number, { name: string | null; input: unknown; json: string; text: string }>();
   let stopReason: string | null = null;
   let input: number | null = null;
@@ -46,8 +53,13 @@ export async function fromStream(events: AsyncIterable<RawMessageStreamEvent>): 
       });
     } else if (ev.type === 'content_block_delta') {
       const b = blocks.get(ev.index);
-      if (b && ev.delta.type === 'input_json_delta') b.json += ev.delta.partial_json;
-      else if (b && ev.delta.type === 'text_delta') b.text += ev.delta.text;
+      if (b && ev.delta.type === 'input_json_delta') {
+        b.json += ev.delta.partial_json;
+        onText(ev.delta.partial_json);
+      } else if (b && ev.delta.type === 'text_delta') {
+        b.text += ev.delta.text;
+        onText(ev.delta.text);
+      }
     } else if (ev.type === 'message_delta') {
       stopReason = ev.delta.stop_reason;
       const u = ev.usage as { input_tokens?: unknown; output_tokens?: unknown } | undefined;

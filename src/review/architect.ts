@@ -116,6 +116,12 @@ export function toReview(v: Verdict): Review {
 
 const seconds = (ms: number) => (ms < 60_000 ? `${Number((ms / 1000).toFixed(1))}s` : formatDuration(ms));
 
+/** What a caller may follow of a review while it runs. */
+export interface ReviewWatch {
+  /** Each piece of the answer as it arrives (streaming), or the whole answer at once (not streaming). */
+  onText?: (piece: string) => void;
+}
+
 export interface ArchitectOptions {
   /** One line per event (request, retry, verdict, failure); never contains the credential. */
   log?: (line: string) => void;
@@ -196,7 +202,7 @@ export class Architect {
    * Grades a change. Never throws; a failure is the supervisor's and never an approval. Each request
    * draws a new fence nonce; content that holds it is refused before anything is sent.
    */
-  async review(input: ReviewInput): Promise<ReviewResult> {
+  async review(input: ReviewInput, watch: ReviewWatch = {}): Promise<ReviewResult> {
     let usage: Usage | null = null;
     let problem = '';
     for (let request = 1; request <= VERDICT_REQUESTS; request++) {
@@ -222,7 +228,7 @@ export class Architect {
         );
       }
       const started = performance.now();
-      const sent = await this.send(text, nonce);
+      const sent = await this.send(text, nonce, watch.onText);
       if (!sent.ok) {
         this.log(`failed: ${sent.reason}`);
         return { ok: false, reason: sent.reason, attribution: 'supervisor' };
@@ -249,28 +255,62 @@ export class Architect {
     return { ok: false, reason, attribution: 'supervisor', usage: callUsage(usage) };
   }
 
-  /** One Messages call (the SDK's retries included) under one deadline of `timeout`. */
-  private async send(
+  /** One review request. */
+  private send(
     text: string,
     nonce: string,
+    onText?: (piece: string) => void,
   ): Promise<{ ok: true; answer: Answer } | { ok: false; reason: string }> {
-    const body: MessageCreateParamsNonStreaming = {
+    return this.call(
+      {
+        model: this.model,
+        max_tokens: MAX_TOKENS,
+        system: systemPrompt(nonce),
+        messages: [{ role: 'user', content: text }],
+        tools: [VERDICT_TOOL],
+        tool_choice: { type: 'tool', name: VERDICT_TOOL_NAME },
+      },
+      onText,
+    );
+  }
+
+  /**
+   * A short free-text answer (the triage note, src/daemon/triage.ts): one Messages call under the same
+   * client, credential, deadline and error wording as a review. Never throws.
+   */
+  async note(
+    system: string,
+    text: string,
+    maxTokens: number,
+  ): Promise<{ ok: true; text: string; usage: Usage | null } | { ok: false; reason: string }> {
+    const sent = await this.call({
       model: this.model,
-      max_tokens: MAX_TOKENS,
-      system: systemPrompt(nonce),
+      max_tokens: maxTokens,
+      system,
       messages: [{ role: 'user', content: text }],
-      tools: [VERDICT_TOOL],
-      tool_choice: { type: 'tool', name: VERDICT_TOOL_NAME },
-    };
+    });
+    if (!sent.ok) return sent;
+    return { ok: true, text: this.redact(sent.answer.text), usage: sent.answer.usage };
+  }
+
+  /** One Messages call (the SDK's retries included) under one deadline of `timeout`. */
+  private async call(
+    body: MessageCreateParamsNonStreaming,
+    onText?: (piece: string) => void,
+  ): Promise<{ ok: true; answer: Answer } | { ok: false; reason: string }> {
     // The SDK's timeout covers one attempt until the headers arrive; this deadline covers the whole call,
     // retries and a stalled body included. A call that hits it is not retried.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
     const signal = deadline.signal;
     try {
+      // The raw event stream, not the SDK's MessageStream helper: that one parses the tool's JSON itself at
+      // content_block_stop and throws on a malformed one, which must reach parseVerdict (and its retry).
       const answer = this.stream
-        ? await fromStream(await this.client.messages.create({ ...body, stream: true }, { signal }))
+        ? await fromStream(await this.client.messages.create({ ...body, stream: true }, { signal }), onText)
         : fromMessage(await this.client.messages.create(body, { signal }));
+      if (!this.stream && onText)
+        onText(answer.tools.map((t) => JSON.stringify(t.input)).join('') + answer.text);
       // A stream cut by the deadline ends quietly in the SDK: do not mistake it for a short answer.
       if (signal.aborted) return { ok: false, reason: this.timeoutReason() };
       return { ok: true, answer };

@@ -14,9 +14,10 @@ import type { Clock } from '../../lib/clock.js';
 import type { LockInfo } from '../../queue/lock.js';
 import type { Request, RequestOutcome } from '../../queue/requests.js';
 import type { Toggles } from '../../queue/toggles.js';
+import type { ArchitectStarted } from '../architect.js';
 import type { ProviderConfigView } from '../providers.js';
 
-export type { DaemonState, LockInfo, ProviderConfigView, Request, RequestOutcome, Toggles };
+export type { ArchitectStarted, DaemonState, LockInfo, ProviderConfigView, Request, RequestOutcome, Toggles };
 
 export interface HostConfigView {
   name: string;
@@ -96,6 +97,13 @@ export interface TuiSource {
   attachArgv(target: LiveTarget, readOnly: boolean): string[];
   startDaemon(): { ok: boolean; message: string };
   openLive(target: LiveTarget, size: { cols: number; rows: number }): LiveView;
+  /**
+   * The Architect view's live view of a review in progress: the file its answer streams to (llm mode)
+   * or its tmux session on the supervisor's host (claude-code mode), as the event names them.
+   */
+  openArchitectLive(started: ArchitectStarted, size: { cols: number; rows: number }): LiveView;
+  /** The argv that hands the terminal to the architect's tmux session; throws with the reason it cannot. */
+  architectAttachArgv(session: string, readOnly: boolean): string[];
   close(): Promise<void>;
   /** specs/drafts/ for the Drafts view (client/drafts.ts); absent where there are none (the demo). */
   readonly drafts?: DraftsPort;

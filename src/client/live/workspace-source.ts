@@ -8,7 +8,7 @@
 import { workspaceDrafts, type DraftsPort } from '../drafts.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { attachArgv, tmuxSocket } from '../attach.js';
+import { architectAttachArgv, attachArgv, tmuxSocket } from '../attach.js';
 import { diffPatchFile } from '../artifacts.js';
 import { startDaemon } from '../daemon-start.js';
 import { providerConfigViews } from '../providers.js';
@@ -22,8 +22,10 @@ import { readDaemonState } from '../../daemon/state-file.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Request } from '../../queue/requests.js';
 import { QueueWatcher, type WatchBatch } from '../../queue/watcher.js';
+import { architectSocketPath } from '../../hosts/layout.js';
 import { LivePane } from './live-pane.js';
 import type {
+  ArchitectStarted,
   GateConfigView,
   LiveTarget,
   LiveView,
@@ -189,6 +191,41 @@ export class WorkspaceSource implements TuiSource {
       rows: size.rows,
       env: this.opts.env,
     });
+  }
+
+  openArchitectLive(started: ArchitectStarted, size: { cols: number; rows: number }): LiveView {
+    const root = this.client.paths.root;
+    const own = path.join(this.client.paths.logs, 'architect');
+    // The event names a workspace-relative file; one outside logs/architect/ is not followed.
+    const file = started.stream ? path.resolve(root, started.stream) : null;
+    const inside = file !== null && file.startsWith(own + path.sep);
+    let argv: string[] | null = null;
+    let reason: string | null =
+      started.stream && !inside ? `${started.stream} is not under logs/architect/` : null;
+    if (started.session) {
+      try {
+        argv = this.architectArgv(started.session, 'view', true);
+      } catch (err) {
+        reason = (err as Error).message;
+      }
+    }
+    return new LivePane({
+      tmuxTitle: `tmux ${started.session ?? '?'} (the architect, read-only)`,
+      argv,
+      reason,
+      logFile: inside ? file : path.join(own, `${started.task}-r${started.round}.log`),
+      logLabel: inside ? path.relative(root, file) : `logs/architect/${started.task}-r${started.round}.log`,
+      rows: size.rows,
+      env: this.opts.env,
+    });
+  }
+
+  architectAttachArgv(session: string, readOnly: boolean): string[] {
+    return this.architectArgv(session, 'person', readOnly);
+  }
+
+  private architectArgv(session: string, purpose: 'view' | 'person', readOnly: boolean): string[] {
+    return architectAttachArgv(session, architectSocketPath(this.client.paths), { purpose, readOnly });
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@
  * Builds the report from what was recorded: task records and the event log. Pure: the caller reads the
  * files and passes the window; nothing here touches the disk or the clock.
  */
+import { triageNotes } from './triage.js';
 import type { NightshiftEvent } from '../../core/events.js';
 import { TASK_STATES, type Attempt, type TaskRecord, type TaskState } from '../../core/task.js';
 import { buildCost } from './cost.js';
@@ -186,6 +187,7 @@ export function buildReport(input: BuildInput): ReportData {
   });
 
   const timeline = buildTimeline(touched, events, inWindow, lastUpdate);
+  const triage = triageNotes(events, inWindow);
   const allGrades = touched.flatMap((t) => gradePointsOf(t));
   const merged = touched.filter((t) => inWindow(t.merge?.at)).length;
   const average = mean(allGrades);
@@ -227,6 +229,7 @@ export function buildReport(input: BuildInput): ReportData {
     totals,
     cost: buildCost(input.tasks, since, until, input.providers),
     followUps: followUpsOf(windowEvents),
+    ...(triage.length ? { triage } : {}),
   };
 }
 

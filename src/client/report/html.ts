@@ -7,6 +7,7 @@ import { gradeHistogram, OUTCOME_COLORS, slotChart, throughputChart } from './ch
 import type { ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { costHtml } from './cost.js';
 import { followUpsHtml } from './follow-ups.js';
+import { triageHtml } from './triage.js';
 import { duration, escapeHtml as esc, gradeText, percent, shortTime } from './text.js';
 
 const CSS = `
@@ -80,6 +81,7 @@ export function renderHtml(r: ReportData): string {
     ...r.providers.flatMap(providerDetails),
     costHtml(r.cost),
     followUpsHtml(r.followUps),
+    ...triageHtml(r.triage),
     '<h2>Timeline</h2>',
     timelineTable(r),
     '</body>',

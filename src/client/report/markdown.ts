@@ -2,6 +2,7 @@
 import type { AttemptDigest, ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { costMarkdown } from './cost.js';
 import { followUpsMarkdown } from './follow-ups.js';
+import { triageMarkdown } from './triage.js';
 import { duration, escapeMarkdown as md, gradeText, percent, shortTime } from './text.js';
 
 export function renderMarkdown(r: ReportData): string {
@@ -43,6 +44,7 @@ export function renderMarkdown(r: ReportData): string {
 
   out.push(...costMarkdown(r.cost));
   out.push(...followUpsMarkdown(r.followUps));
+  out.push(...triageMarkdown(r.triage));
   out.push('## Timeline', '');
   if (r.timeline.length === 0) out.push('Nothing merged, failed, parked, killed or tripped.', '');
   else {

@@ -8,6 +8,7 @@ import type { ParkReason } from '../../core/park.js';
 import type { AttemptOutcome, TaskState } from '../../core/task.js';
 import type { CostFigures } from './cost.js';
 
+import type { TriageNote } from './triage.js';
 export const REPORT_FORMATS = ['md', 'html', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
@@ -160,4 +161,6 @@ export interface ReportData {
   totals: ReportTotals;
   /** Tokens and cost (cost.ts, docs/cost.md). */
   cost: CostFigures;
+  /** The architect's triage notes in the window (report/triage.ts); absent when there are none. */
+  triage?: TriageNote[];
 }

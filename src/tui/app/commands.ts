@@ -127,6 +127,13 @@ function runMove(move: Move, scope: Scope, d: CommandDeps): boolean {
       dispatch({ type: 'providerCursor', index });
       return true;
     }
+    case 'architect': {
+      const a = view.architect;
+      const page = Math.max(1, (a?.bottomH ?? 0) - 3);
+      const max = Math.max(0, (a?.triage.all.length ?? 0) - page);
+      dispatch({ type: 'scrollArchitect', to: scrollTo(a?.triage.first ?? 0, move, page, max) });
+      return true;
+    }
     case 'events': {
       const max = Math.max(0, view.events.all.length - layout.bottomBody);
       dispatch({
@@ -199,13 +206,15 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     case 'paneBoard':
     case 'paneDetail':
     case 'paneProviders':
-    case 'paneEvents': {
+    case 'paneEvents':
+    case 'paneArchitect': {
       const pane = (
         {
           paneBoard: 'board',
           paneDetail: 'detail',
           paneProviders: 'providers',
           paneEvents: 'events',
+          paneArchitect: 'architect',
         } as const
       )[command];
       dispatch({ type: 'focus', pane });
@@ -287,6 +296,7 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     }
     case 'attach':
     case 'logs': {
+      if (command === 'attach' && ui.focus === 'architect') return attachArchitect(d, key);
       const t = view.task;
       const a = t?.attempts.at(-1);
       if (!t || !a) return true;
@@ -367,4 +377,21 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     default:
       return assertNever(command, 'command');
   }
+}
+
+/** `a` in the Architect view: hands the terminal to the architect's tmux session (claude-code mode). */
+function attachArchitect(d: CommandDeps, key: KeyPress): boolean {
+  const say = (text: string, tone: Tone) => d.dispatch({ type: 'status', text, tone });
+  const session = d.view.keyContext.architect?.session;
+  if (!session) return true;
+  let argv: string[];
+  try {
+    argv = d.source.architectAttachArgv(session, d.view.keyContext.readOnly);
+  } catch (err) {
+    say(`${keyLabel(key.name)}: ${(err as Error).message}`, 'error');
+    return true;
+  }
+  const result = d.terminal.handOver(argv);
+  say(`back from the architect's session ${session} (${result.message})`, result.ok ? 'info' : 'warn');
+  return true;
 }

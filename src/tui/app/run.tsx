@@ -128,6 +128,8 @@ export function timedSource(source: TuiSource, note: (ms: number, cpuMs: number)
     attachArgv: (target, readOnly) => source.attachArgv(target, readOnly),
     startDaemon: () => source.startDaemon(),
     openLive: (target, size) => timedView(source.openLive(target, size)),
+    openArchitectLive: (started, size) => timedView(source.openArchitectLive(started, size)),
+    architectAttachArgv: (session, readOnly) => source.architectAttachArgv(session, readOnly),
     close: () => source.close(),
   };
 }

@@ -3,6 +3,7 @@
  * record every argv it is asked for); it also renders a screen for docs and demos.
  */
 import type {
+  ArchitectStarted,
   LiveFrame,
   LiveTarget,
   LiveView,
@@ -210,6 +211,27 @@ export class MemorySource implements TuiSource {
     });
     this.lives.push(view);
     return view;
+  }
+
+  readonly architectOpened: ArchitectStarted[] = [];
+
+  openArchitectLive(started: ArchitectStarted): LiveView {
+    this.architectOpened.push(started);
+    const view = new StaticLiveView({
+      mode: started.session ? 'tmux' : 'log',
+      title: started.session ? `tmux ${started.session} (the architect, read-only)` : (started.stream ?? ''),
+      note: null,
+      lines: this.architectLines.get(started.task) ?? [`the architect reviews ${started.task}`],
+    });
+    this.lives.push(view);
+    return view;
+  }
+
+  /** What the architect's live view of a task shows (tests set it). */
+  architectLines = new Map<string, string[]>();
+
+  architectAttachArgv(session: string, readOnly: boolean): string[] {
+    return ['tmux', '-L', 'nightshift', 'attach-session', ...(readOnly ? ['-r'] : []), '-t', `=${session}`];
   }
 
   close(): Promise<void> {

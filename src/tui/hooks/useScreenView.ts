@@ -23,8 +23,10 @@ import {
   type ProviderRowView,
 } from '../state/view.js';
 import type { GateMenuItem } from '../components/Dialogs.js';
-import { useLiveView } from './useLiveView.js';
 import { draftsView, type DraftsView } from './useDraftsView.js';
+import { useArchitectLive, useLiveView } from './useLiveView.js';
+import { architectModel } from '../../client/architect.js';
+import { architectQueueLines, architectTitle, triageLines } from '../state/architect.js';
 import { plural } from '../../lib/plural.js';
 
 /** How long "starting the daemon…" shows before the header says it did not come up. */
@@ -54,9 +56,22 @@ export interface ScreenView {
   drafts: DraftsView;
   gates: readonly GateMenuItem[];
   liveTarget: LiveTarget | null;
+  /** The Architect view (key 5), built only while it is shown. */
+  architect: ArchitectScreen | null;
   keyContext: KeyContext;
   scope: Scope;
   footer: readonly FooterItem[];
+}
+
+export interface ArchitectScreen {
+  title: string;
+  subtitle: string;
+  subtitleColor?: string;
+  live: readonly Line[];
+  queue: readonly Line[];
+  triage: Slice<Line>;
+  topH: number;
+  bottomH: number;
 }
 
 function slice<T>(all: readonly T[], first: number, height: number): Slice<T> {
@@ -150,6 +165,37 @@ export function useScreenView(
         ...(detailAll.color ? { subtitleColor: detailAll.color } : {}),
       };
 
+  const architectOn = ui.focus === 'architect';
+  const archModel = useMemo(() => architectModel(snap.events, snap.tasks), [snap.events, snap.tasks]);
+  // Its own split of the body: the live review on top, the lists below, half each.
+  const archBodyH = layout.topH + layout.bottomH;
+  const archTopH = Math.ceil(archBodyH / 2);
+  const archListH = Math.max(0, archBodyH - archTopH - 3);
+  const archLiveH = Math.max(0, archTopH - 4);
+  const archLive = useArchitectLive(source, architectOn ? archModel.current : null, {
+    cols: layout.cols - 2,
+    rows: archLiveH,
+  });
+  const archNow = architectOn ? now : 0;
+  const archQueue = useMemo(() => architectQueueLines(archModel, archNow), [archModel, archNow]);
+  const triageW = layout.cols - layout.providersW - 2;
+  const archTriage = useMemo(() => triageLines(archModel, triageW), [archModel, triageW]);
+  let architect: ArchitectScreen | null = null;
+  if (architectOn) {
+    const head = architectTitle(archModel);
+    const note = archModel.current && archLive.note ? ` — ${archLive.note}` : '';
+    architect = {
+      title: head.title,
+      subtitle: `${head.subtitle}${note}`,
+      ...(archLive.mode === 'tmux' ? { subtitleColor: 'green' } : note ? { subtitleColor: 'yellow' } : {}),
+      live: archModel.current ? archLive.lines.slice(-archLiveH).map((text): Line => ({ text })) : [],
+      queue: archQueue.slice(0, archListH),
+      triage: slice(archTriage, ui.architectScroll, archListH),
+      topH: archTopH,
+      bottomH: archBodyH - archTopH,
+    };
+  }
+
   const eventLines = useMemo(() => snap.events.map(eventLine), [snap.events]);
   const eventsEnd = Math.max(0, eventLines.length - ui.eventsBack);
   const events = slice(eventLines, eventsEnd - layout.bottomBody, layout.bottomBody);
@@ -196,6 +242,13 @@ export function useScreenView(
     draft: drafts.selected?.name ?? null,
     hasDrafts: source.drafts !== undefined,
     draftsOpen: ui.modal?.kind === 'drafts',
+    architect: archModel.current
+      ? {
+          session: archModel.current.session ?? null,
+          mode: archModel.current.mode,
+          task: archModel.current.task,
+        }
+      : null,
   };
   const scope: Scope = ui.modal
     ? ui.modal.kind === 'confirm'
@@ -228,6 +281,7 @@ export function useScreenView(
     gates,
     drafts,
     liveTarget,
+    architect,
     keyContext,
     scope,
     footer,

@@ -27,6 +27,8 @@ export interface KeyContext {
   hasDrafts?: boolean;
   /** Whether the Drafts view is open. */
   draftsOpen?: boolean;
+  /** The Architect view's review in progress: its tmux session (claude-code mode), its mode. */
+  architect?: { session: string | null; mode: string; task: string } | null;
 }
 
 type Reason = (c: KeyContext) => string | null;
@@ -61,6 +63,7 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   paneDetail: always,
   paneProviders: always,
   paneEvents: always,
+  paneArchitect: always,
   nextTab: always,
   prevTab: always,
   open: (c) => {
@@ -83,11 +86,20 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
     if (!c.provider) return 'no provider is configured';
     return c.daemon ? null : `no daemon: probes of ${c.provider.name} run in the daemon (D starts it)`;
   },
-  attach: needTask((t) => {
-    if (!t.attempts.length) return `${t.id} has not started: there is no session to attach to`;
-    if (t.state !== 'running') return `${t.id} is ${t.state}: its tmux session is over (l shows its log)`;
-    return null;
-  }),
+  attach: (c) => {
+    if (c.focus === 'architect') {
+      const a = c.architect;
+      if (!a) return 'no review is in progress: the architect has no session now';
+      if (!a.session)
+        return `the architect reviews ${a.task} in ${a.mode} mode: no tmux session (its text streams here)`;
+      return null;
+    }
+    return needTask((t) => {
+      if (!t.attempts.length) return `${t.id} has not started: there is no session to attach to`;
+      if (t.state !== 'running') return `${t.id} is ${t.state}: its tmux session is over (l shows its log)`;
+      return null;
+    })(c);
+  },
   logs: (c) =>
     needTask((t) => {
       const a = t.attempts.at(-1);

@@ -7,8 +7,10 @@ import { Command, isHiddenInReadOnly } from './commands.js';
 /** A normalized key: a printable character ("j", "G", "?") or a named key ("enter", "shift+tab"). */
 export type KeyName = string;
 
-export const PANES = ['board', 'detail', 'providers', 'events'] as const;
+export const PANES = ['board', 'detail', 'providers', 'events', 'architect'] as const;
 export type Pane = (typeof PANES)[number];
+/** The panes of the main screen, which Tab cycles through; the Architect view (5) takes the whole body. */
+export const MAIN_PANES: readonly Pane[] = ['board', 'detail', 'providers', 'events'];
 
 export const MODAL_SCOPES = ['dialog', 'menu', 'help', 'filter', 'drafts'] as const;
 export type ModalScope = (typeof MODAL_SCOPES)[number];
@@ -22,6 +24,7 @@ export const SCOPE_TITLES: Readonly<Record<Scope, string>> = {
   detail: 'Detail (Spec, Executor, Review, History)',
   providers: 'Providers and hosts',
   events: 'Event log',
+  architect: 'Architect view (review in progress, waiting, verdicts, triage log)',
   dialog: 'Confirm dialog',
   menu: 'Gates menu',
   help: 'Help overlay',
@@ -47,6 +50,7 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
     paneDetail: ['2'],
     paneProviders: ['3'],
     paneEvents: ['4'],
+    paneArchitect: ['5'],
     back: ['esc'],
     filter: ['/'],
     help: ['?'],
@@ -71,6 +75,7 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
   detail: { ...PAGED, nextTab: [']', 'right'], prevTab: ['[', 'left'] },
   providers: LIST,
   events: { ...PAGED, open: ['enter'] },
+  architect: PAGED,
   dialog: {
     dialogSwitch: ['left', 'right', 'tab', 'h'],
     dialogAccept: ['enter'],

@@ -1,5 +1,6 @@
 /** The one screen: header, board | detail, providers | events, footer and status line. */
 import { Box, Text } from 'ink';
+import { ArchitectView } from '../components/ArchitectView.js';
 import { Board } from '../components/Board.js';
 import { DetailPane } from '../components/DetailPane.js';
 import { ConfirmDialog, GateMenu, HelpOverlay } from '../components/Dialogs.js';
@@ -43,6 +44,25 @@ export function MainScreen({ view, ui, status, readOnly, now, total }: MainScree
         total={view.help.all.length}
         width={layout.cols}
         height={bodyH}
+      />
+    );
+  } else if (view.architect && !ui.modal) {
+    const a = view.architect;
+    body = (
+      <ArchitectView
+        title={a.title}
+        subtitle={a.subtitle}
+        {...(a.subtitleColor ? { subtitleColor: a.subtitleColor } : {})}
+        live={a.live}
+        queue={a.queue}
+        triage={a.triage.visible}
+        triageFirst={a.triage.first}
+        triageTotal={a.triage.all.length}
+        focused={ui.focus === 'architect'}
+        width={layout.cols}
+        topH={a.topH}
+        bottomH={a.bottomH}
+        leftW={layout.providersW}
       />
     );
   } else {

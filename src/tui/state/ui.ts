@@ -4,7 +4,7 @@
  */
 import { assertNever } from '../../lib/assert.js';
 import type { Request } from '../../client/live/source.js';
-import { PANES, type Pane } from '../keys/bindings.js';
+import { MAIN_PANES, type Pane } from '../keys/bindings.js';
 import type { Tone } from '../theme/theme.js';
 
 export const DETAIL_TABS = ['spec', 'executor', 'review', 'history'] as const;
@@ -50,6 +50,8 @@ export interface UiState {
   providerCursor: number;
   /** Lines scrolled up from the newest event; 0 follows the tail. */
   eventsBack: number;
+  /** The Architect view's lists (waiting, verdicts, triage): lines scrolled down from the top. */
+  architectScroll: number;
   filter: string;
   filterEditing: boolean;
   modal: Modal | null;
@@ -68,6 +70,7 @@ export type UiAction =
   | { type: 'cycleTab'; delta: 1 | -1 }
   | { type: 'scrollDetail'; to: number }
   | { type: 'scrollEvents'; back: number }
+  | { type: 'scrollArchitect'; to: number }
   | { type: 'providerCursor'; index: number }
   | { type: 'filterStart' }
   | { type: 'filterType'; text: string }
@@ -100,6 +103,7 @@ export function initialUiState(): UiState {
     detailScroll: 0,
     providerCursor: 0,
     eventsBack: 0,
+    architectScroll: 0,
     filter: '',
     filterEditing: false,
     modal: null,
@@ -117,7 +121,7 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'focus':
       return { ...s, focus: a.pane };
     case 'cyclePane':
-      return { ...s, focus: cycle(PANES, s.focus, a.delta) };
+      return { ...s, focus: cycle(MAIN_PANES, s.focus, a.delta) };
     case 'select':
       return {
         ...s,
@@ -133,6 +137,8 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, detailScroll: Math.max(0, a.to) };
     case 'scrollEvents':
       return { ...s, eventsBack: Math.max(0, a.back) };
+    case 'scrollArchitect':
+      return { ...s, architectScroll: Math.max(0, a.to) };
     case 'providerCursor':
       return { ...s, providerCursor: Math.max(0, a.index) };
     case 'filterStart':
