@@ -1,6 +1,7 @@
 /**
  * `nightshift plan`: the architect drafts specs for a goal. It gets a bounded summary of the repository's
- * main branch (review/repo-summary.ts: read from git objects, nothing checked out or run), answers
+ * main branch (review/repo-summary.ts: read from git objects, nothing checked out or run; in claude-code
+ * mode it also explores an isolated checkout of it: review/claude-writer.ts), answers
  * through an ArchitectWriter, and what passes `lint --strict` (repaired once) is written to specs/drafts/
  * — or, with `queue`, straight into the inbox (specs/). Drafts that duplicate a queued task or another
  * draft are left out, each with its reason.
@@ -50,15 +51,15 @@ export async function runPlan(
       { field: 'repos', hint: 'pass --repo <name> with a repo from nightshift.config.yaml' },
     );
   }
-  const writer = opts.writer ?? architectWriter(config.architect, opts.env, opts.log ?? (() => {}));
+  const writer = opts.writer ?? architectWriter(config.architect, opts.env, opts.log ?? (() => {}), paths);
   if (!writer) {
     const why =
-      config.architect.mode === 'llm'
+      config.architect.mode === 'llm' || config.architect.mode === 'claude-code'
         ? missingCredential(config.architect).split(': falling back')[0]
         : `architect.mode is ${config.architect.mode}`;
     throw new NightshiftError(ErrorCode.invalidConfig, `plan needs an architect that writes: ${why}`, {
       field: 'architect.mode',
-      hint: 'set architect.mode: llm and export its key (docs/architect.md)',
+      hint: 'set architect.mode: llm or claude-code and export its key (docs/architect.md)',
     });
   }
   const repo = new Repo(resolveRepoPath(paths.root, repoCfg.path, os.homedir()));
@@ -83,6 +84,7 @@ export async function runPlan(
     config,
     queued: graphOf(tasks),
     writer,
+    checkout: { name: repoName, dir: repo.dir, main: repoCfg.main },
   });
   if (result.failure) {
     throw new NightshiftError(ErrorCode.invalidSpec, `the architect drafted nothing: ${result.failure}`, {

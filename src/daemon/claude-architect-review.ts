@@ -4,17 +4,15 @@
  * Code session in it in the architect's tmux session (so the TUI shows its pane and `a` attaches), the
  * session id kept on the task so the next round resumes it, and the architect events around it.
  */
-import os from 'node:os';
 import type { WorkspacePaths } from '../config/paths.js';
 import type { TaskRecord } from '../core/task.js';
 import type { Usage } from '../core/usage.js';
 import { prepareGateCheckout } from '../git/gate-checkout.js';
 import type { Repo } from '../git/repo.js';
-import { architectSocketPath } from '../hosts/layout.js';
-import { LocalRunner } from '../hosts/runner.js';
 import { architectSessionName } from '../hosts/tmux.js';
 import type { ReviewInput, Verdict } from '../review/architect-prompt.js';
-import { TmuxArchitectSessions, type ArchitectSessions } from '../review/architect-tmux.js';
+import type { ArchitectSessions } from '../review/architect-tmux.js';
+import { tmuxArchitectSessions } from '../review/claude-writer.js';
 import { reviewWithClaude } from '../review/claude-review.js';
 import type { JudgmentContext } from './judgment-context.js';
 
@@ -35,12 +33,7 @@ export function localArchitectSessions(
   paths: Pick<WorkspacePaths, 'architectDir'>,
   env: NodeJS.ProcessEnv,
 ): ArchitectSessions {
-  return new TmuxArchitectSessions({
-    runner: new LocalRunner(),
-    dir: paths.architectDir,
-    socket: architectSocketPath(paths),
-    env: { path: env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin', home: env['HOME'] ?? os.homedir() },
-  });
+  return tmuxArchitectSessions(paths, env);
 }
 
 export class ClaudeArchitectReview {

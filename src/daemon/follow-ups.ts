@@ -7,7 +7,9 @@
  * never touched. Each draft is an `architect.follow-up` event, which the morning report lists.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { resolveRepoPath } from '../config/paths.js';
 import { coerceError } from '../core/errors.js';
 import type { NightshiftEvent } from '../core/events.js';
 import {
@@ -111,6 +113,7 @@ export class FollowUps {
       config: ctx.config,
       queued: graphOf(ctx.store.list()),
       writer,
+      ...this.checkout(task.spec.repo),
     });
     for (const d of result.dropped)
       ctx.log(`architect: follow-up ${d.id} of ${task.id} dropped: ${d.reason}`);
@@ -140,6 +143,15 @@ export class FollowUps {
       reason: `${decision.cause}; ${decision.autoQueue ? 'queued as' : 'drafted in'} ${where}${result.note ? `: ${result.note}` : ''}`,
     });
     if (decision.autoQueue) ctx.wake();
+  }
+
+  /** Where the task's repository is, for a writer that explores its main (claude-code). */
+  private checkout(name: string): { checkout?: { name: string; dir: string; main: string } } {
+    const repo = this.ctx.config.repos[name];
+    if (!repo) return {};
+    return {
+      checkout: { name, dir: resolveRepoPath(this.ctx.paths.root, repo.path, os.homedir()), main: repo.main },
+    };
   }
 
   /** A queued task's `followUpOf`, from its spec (null when none, or it cannot be read). */

@@ -199,7 +199,7 @@ export class Supervisor {
     };
     this.followUps = new FollowUps(
       this.ctx,
-      architectWriter(opts.config.architect, opts.env, (line) => this.ctx.log(line)),
+      architectWriter(opts.config.architect, opts.env, (line) => this.ctx.log(line), opts.paths),
     );
     this.events.subscribe((e) => this.followUps.onEvent(e));
     this.watcher = new Watcher(this.ctx, (live, worker, exit) => this.collector.exited(live, worker, exit));

@@ -13,7 +13,7 @@ import type { CommandRunner } from './runner.js';
  * The claude-code architect's session for one kind of work (a review, a plan), on the architect's own
  * socket (layout.ts: architectSocketPath), which is the workspace's own: no workspace id is needed.
  */
-export function architectSessionName(purpose: 'review' | 'plan' | 'triage'): string {
+export function architectSessionName(purpose: 'review' | 'plan' | 'follow-up' | 'triage'): string {
   return `ns-architect-${purpose}`;
 }
 

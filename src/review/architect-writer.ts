@@ -1,41 +1,20 @@
 /**
  * The port through which the architect writes specs (`nightshift plan`, follow-ups), and its `llm`
  * implementation: one Messages call through @anthropic-ai/sdk with a forced tool whose input is the
- * answer, validated with zod, asked once more when it is unusable. The `claude-code` mode plugs in as
- * another ArchitectWriter (docs/architect.md). Never throws: a failure is a reason.
+ * answer, validated with zod, asked once more when it is unusable. The `claude-code` mode is another
+ * ArchitectWriter (claude-writer.ts; docs/architect.md). Never throws: a failure is a reason.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import type { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { makeRedactor } from '../lib/redact.js';
 import { fromMessage } from './architect-answer.js';
 import { missingCredential, pickCredential, type ArchitectConfig, type Env } from './architect-credential.js';
 import { clip } from './architect-prompt.js';
 import type { Fetch } from './architect.js';
+import { claudeWriter, type WriterPaths } from './claude-writer.js';
+import type { ArchitectWriter, Usage } from './writer-port.js';
 
-/** Tokens and cost of architect calls: same shape as core/usage.ts (the lead unifies them). */
-export interface Usage {
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number | null;
-}
-
-export interface WriterRequest {
-  /** What for: in log lines and events. */
-  purpose: 'plan' | 'follow-up';
-  system: string;
-  prompt: string;
-  /** The answer's shape: the tool (llm) or structured output (claude-code) gets jsonSchema. */
-  toolName: string;
-  jsonSchema: Record<string, unknown>;
-  schema: z.ZodType;
-}
-
-export type WriterResult =
-  { ok: true; value: unknown; usage: Usage | null } | { ok: false; reason: string; usage: Usage | null };
-
-/** Asks the architect for one answer of `req.schema`'s shape. Never throws. */
-export type ArchitectWriter = (req: WriterRequest) => Promise<WriterResult>;
+export type { ArchitectWriter, Usage, WriterRequest, WriterResult } from './writer-port.js';
 
 export const sumUsage = (a: Usage | null, b: Usage | null): Usage | null =>
   !a
@@ -140,15 +119,18 @@ export function sdkWriter(
 
 /**
  * The writer of the architect's mode in effect, or null when it writes no specs (`gates`, `manual`, or
- * `llm` without its key). The `claude-code` mode plugs in here.
+ * `llm` / `claude-code` without its credential). `claude-code` writes in a Claude Code session in an
+ * isolated checkout of the repo under the workspace (review/claude-writer.ts).
  */
 export function architectWriter(
   config: ArchitectConfig,
   env: Env,
   log: (line: string) => void,
+  paths: WriterPaths,
 ): ArchitectWriter | null {
-  if (config.mode === 'llm' && pickCredential(config, env)) {
-    return sdkWriter(config, env, { log: (l) => log(`architect: ${l}`) });
-  }
+  if (!pickCredential(config, env)) return null;
+  if (config.mode === 'llm') return sdkWriter(config, env, { log: (l) => log(`architect: ${l}`) });
+  if (config.mode === 'claude-code')
+    return claudeWriter(config, env, { paths, log: (l) => log(`architect: ${l}`) });
   return null;
 }

@@ -55,6 +55,8 @@ interface Ask {
   pick: (value: unknown) => { specs: DraftAnswer[]; note: string | null };
   render: (d: DraftAnswer) => string;
   nonce?: () => string;
+  /** The repository's checkout details, for a writer that explores it (claude-code). */
+  checkout?: WriterRequest['repo'];
 }
 
 /** Drafts for a goal, each passing `lint --strict` with the others and the queue. */
@@ -66,6 +68,8 @@ export function planSpecs(input: {
   queued: DependencyGraph;
   writer: ArchitectWriter;
   nonce?: () => string;
+  /** Where the repository is, for a writer that explores it (claude-code). */
+  checkout?: WriterRequest['repo'];
 }): Promise<DraftResult> {
   const withRepo = input.repo !== defaultRepo(input.config);
   return draftWithRepair({
@@ -87,6 +91,8 @@ export function followUpSpec(input: {
   queued: DependencyGraph;
   writer: ArchitectWriter;
   nonce?: () => string;
+  /** Where the repository is, for a writer that explores it (claude-code). */
+  checkout?: WriterRequest['repo'];
 }): Promise<DraftResult> {
   const withRepo = input.repo !== defaultRepo(input.config);
   return draftWithRepair({
@@ -185,6 +191,7 @@ async function request(
     toolName: ask.tool.name,
     jsonSchema: ask.tool.jsonSchema,
     schema: ask.schema,
+    ...(ask.checkout ? { repo: ask.checkout } : {}),
   });
   if (!answer.ok) return answer;
   const picked = ask.schema.safeParse(answer.value);
