@@ -151,6 +151,39 @@ describe('setup hooks', () => {
     );
   });
 
+  it('runs afterRun after the supervisor kills an attempt at its timeout, once its worktree is salvaged', async () => {
+    const d = dir();
+    night = makeNight({
+      providers: PROVIDER,
+      extra: FAST,
+      repoOptions: `hooks: { afterRun: { command: [sh, -c, 'echo "after $NIGHTSHIFT_HOOK $NIGHTSHIFT_TASK" >> ${d}/after; echo the-after-run-said-so; touch after-run-was-here'], timeout: 30s } }`,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    night.dropSpec(
+      'k.md',
+      scriptedSpec('k', 'write wip.txt "work in progress\\n"\nprint "working"\nhang', [
+        'timeout: 3s',
+        'idle: 1h',
+        'attempts: 1',
+      ]),
+    );
+    await waitFor('k failed', () => find(sup, 'k')?.state === 'failed', 60_000);
+    expect(sup.store.get(tid('k')).attempts[0]?.outcome).toBe('timeout');
+    // The runner died with its session: the hook ran on the worker all the same, once.
+    expect(lines(path.join(d, 'after'))).toEqual(['after afterRun k']);
+    const log = readFileSync(night.paths.attemptLog('k', 1), 'utf8');
+    expect(log).toContain('nightshift: hook afterRun:');
+    expect(log).toContain('the-after-run-said-so');
+    // Salvaged first: the executor's leftovers are kept, what the hook made is not the attempt's work.
+    const mirror = path.join(night.workerDir, 'repos', 'app.git');
+    const salvage = 'refs/nightshift/salvage/k/1';
+    expect(git(night.repo, '--git-dir', mirror, 'show', `${salvage}:wip.txt`)).toBe('work in progress');
+    expect(git(night.repo, '--git-dir', mirror, 'ls-tree', '--name-only', salvage)).not.toContain(
+      'after-run-was-here',
+    );
+  });
+
   it('runs beforeGate in the gate checkout before the gates, and parks the task naming it when it fails', async () => {
     const d = dir();
     night = makeNight({
