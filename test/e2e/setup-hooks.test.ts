@@ -2,8 +2,8 @@
  * Issue 16.1, setup hooks per repository, on whole nights with real git and tmux and a scripted executor:
  * a failing or slow hook is the repo's problem (no attempt of the spec is used; the reason names the
  * repo and the hook), a repo whose hooks keep failing waits until a reload, afterCreate is restored from
- * the host's cache for the same key, afterRun runs when the executor fails, and beforeGate runs in the
- * gate checkout.
+ * the host's cache for the same key, afterRun runs when the executor fails or is killed at its timeout,
+ * and beforeGate runs in the gate checkout.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
