@@ -1,6 +1,7 @@
 /**
  * Bringing an attempt's output home and ending an attempt before its time: the log mirror within
- * defaults.logCap, the last screen kept before a kill, the kill itself (which salvages the worktree).
+ * defaults.logCap, the last screen kept before a kill, the kill itself (which salvages the worktree, then
+ * runs the repo's afterRun hook: the runner that would have run it died with the session).
  */
 import type { HostPort } from './host-port.js';
 import type { FailureCode } from '../core/failures.js';
@@ -41,6 +42,14 @@ export function mirrorAttempt(
 }
 
 /**
+ * The repo's afterRun hook, from the supervisor's config (never the branch), for an attempt whose runner
+ * died with its session: WorkerHost.kill runs it after the salvage and the kill.
+ */
+export function afterRunOf(ctx: DaemonContext, repo: string) {
+  return ctx.config.repos[repo]?.hooks.afterRun;
+}
+
+/**
  * Ends a running attempt before its time: keeps its last screen and the rest of its log, says why
  * (task.killing), kills it (salvaging the worktree) and leaves the registry. The record is the caller's.
  */
@@ -60,7 +69,10 @@ export async function endSession(ctx: DaemonContext, live: LiveAttempt, reason: 
   });
   if (worker) {
     await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
-    await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
+    const afterRun = afterRunOf(ctx, live.repo);
+    await worker.kill(live.repo, live.taskId, live.attempt, afterRun).catch(() => null);
+    // What the afterRun hook printed after the kill, into logs/ too.
+    if (afterRun) await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
   }
   recordUsageFromLog(ctx, live);
   if (ctx.attempts.phase(live.taskId) === 'ending') ctx.attempts.end(live.taskId, 'killed');

@@ -4,7 +4,10 @@
  */
 import path from 'node:path';
 import type { TaskId } from '../core/ids.js';
-import { REAP_SH } from './scripts.js';
+import type { HooksConfig } from '../config/schema.js';
+import { hookArgv, hookSeconds } from './hooks.js';
+import { quoteArgv } from './quote.js';
+import { AFTER_RUN_SH, REAP_SH } from './scripts.js';
 import { must, type HostContext } from './worker-types.js';
 
 const GIT_ID = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
@@ -54,13 +57,58 @@ export async function salvage(
   return commit;
 }
 
+/** The repo's afterRun hook, as the supervisor's config has it now (never the branch's). */
+export type AfterRunHook = NonNullable<HooksConfig['afterRun']>;
+
+/** How long past its own timeout the supervisor waits for an afterRun it runs after a kill. */
+const AFTER_RUN_GRACE_MS = 30_000;
+
 /**
  * Kills the session of attempt `attempt` of `id`, then every process the attempt started that is still
  * alive (REAP_SH: those carrying its marker, and those left in the runner's session), TERM then KILL.
+ * Then, with `afterRun`, runs the repo's afterRun hook in the worktree (AFTER_RUN_SH), unless the runner
+ * got to run it itself: its runner died with the session. Awaited, within the hook's own timeout (the
+ * script kills it then), so nothing launches in that worktree while it runs.
  * Throws LinkError when the link is down; a failed reap is otherwise not an error (it says why on
- * stderr, which is dropped: the runner reaps at its own end too).
+ * stderr, which is dropped: the runner reaps at its own end too), nor is a failed hook (logged).
  */
-export async function closeSession(host: HostContext, id: TaskId, attempt: number): Promise<void> {
+export async function closeSession(
+  host: HostContext,
+  id: TaskId,
+  attempt: number,
+  afterRun?: AfterRunHook,
+): Promise<void> {
   await host.tmux.kill(host.session(id));
   await host.runner.run(['sh', '-c', REAP_SH, 'sh', host.taskDir(id), String(attempt)]);
+  if (afterRun) await runAfterRun(host, id, attempt, afterRun);
+}
+
+/** AFTER_RUN_SH for an ended attempt, with the clean environment the runner gives its hooks. */
+async function runAfterRun(
+  host: HostContext,
+  id: TaskId,
+  attempt: number,
+  hook: AfterRunHook,
+): Promise<void> {
+  const seconds = hookSeconds(hook.timeout);
+  await host.runner.run(
+    [
+      'env',
+      '-i',
+      `PATH=${host.info.path}`,
+      `HOME=${host.info.home}`,
+      'LANG=C.UTF-8',
+      `NIGHTSHIFT_TASK=${id}`,
+      'sh',
+      '-c',
+      AFTER_RUN_SH,
+      'sh',
+      host.taskDir(id),
+      host.worktree(id),
+      String(attempt),
+      quoteArgv(hookArgv(hook.command)),
+      String(seconds),
+    ],
+    { timeoutMs: seconds * 1000 + AFTER_RUN_GRACE_MS },
+  );
 }

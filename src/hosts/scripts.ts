@@ -102,6 +102,12 @@ export const REAP_SH = loadScript('reap.sh');
 /** ns_tmux (sh/tmux-fn.sh): Tmux.base() spelled in shell, for the scripts that run tmux. */
 export const TMUX_FN = loadScript('tmux-fn.sh');
 
+/**
+ * `sh -c AFTER_RUN_SH sh <task-dir> <worktree> <attempt> <hook words> <seconds>` (sh/after-run.sh): the
+ * repo's afterRun hook for an attempt the supervisor ended, after its session is killed.
+ */
+export const AFTER_RUN_SH = loadScript('after-run.sh');
+
 /** `sh -c WORKTREE_SH sh <mirror> <worktree> <id> <always|descendant>` (sh/worktree.sh). */
 export const WORKTREE_SH = loadScript('worktree.sh');
 

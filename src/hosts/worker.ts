@@ -16,7 +16,7 @@ import { parseWorkspaceId, type WorkspaceId } from '../core/workspace-id.js';
 import { executorSocketPath, TMUX_DIR, WORKSPACES_DIR, workspaceDir } from './layout.js';
 import { mainMoved, mainTouched } from './protected-refs.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
-import { closeSession, salvage } from './salvage.js';
+import { closeSession, salvage, type AfterRunHook } from './salvage.js';
 import { EXIT_CHANNEL, refGuardHook, RUN_SH, WORKTREE_SH } from './scripts.js';
 import { sessionName } from './session-names.js';
 import { Tmux, TMUX_CONF } from './tmux.js';
@@ -404,15 +404,19 @@ export class WorkerHost implements HostContext {
     return this.tmux.capture(this.session(id), lines);
   }
 
-  /** Salvages, then kills the session and every process the attempt started. Returns the salvage commit, if any. */
-  async kill(repo: string, id: TaskId, attempt: number): Promise<string | null> {
+  /**
+   * Salvages, then kills the session and every process the attempt started, then runs the repo's
+   * `afterRun` hook if the runner did not (closeSession): salvage first, so what the hook changes is never
+   * the attempt's work. Returns the salvage commit, if any.
+   */
+  async kill(repo: string, id: TaskId, attempt: number, afterRun?: AfterRunHook): Promise<string | null> {
     const salvaged = await this.salvage(repo, id, attempt).catch(() => null);
-    await this.closeSession(id, attempt);
+    await this.closeSession(id, attempt, afterRun);
     return salvaged;
   }
 
-  /** Kills the attempt's session and every process it started (salvage.ts). */
-  closeSession(id: TaskId, attempt: number): Promise<void> {
-    return closeSession(this, id, attempt);
+  /** Kills the attempt's session and every process it started, then its afterRun if due (salvage.ts). */
+  closeSession(id: TaskId, attempt: number, afterRun?: AfterRunHook): Promise<void> {
+    return closeSession(this, id, attempt, afterRun);
   }
 }

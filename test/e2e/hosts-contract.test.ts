@@ -649,6 +649,48 @@ for (const kind of ['local', 'ssh'] as const) {
       await host.tmux.kill('ns-contract-batch-a');
     });
 
+    it('runs the afterRun hook after a kill, in the worktree, clean, killed at its timeout, once', async () => {
+      const { host, repo, base, tmp, canary } = h;
+      const id = tid('contract-after-run');
+      const after = path.join(tmp, 'after-run-lines');
+      const sleeper = kind === 'ssh' ? '3132' : '3131';
+      await host.pushBase(repo, 'app', id, base);
+      await host.createWorktree('app', id);
+      await host.launch({
+        taskId: id,
+        attempt: 1,
+        repo: 'app',
+        argv: ['sh', '-c', 'echo ready; exec sleep 600'],
+        env: { MY_SECRET: 'sk-contract-after-run' },
+        stdin: 'null',
+        prompt: 'p',
+      });
+      await waitFor('ready', async () => (await host.readLog(id, 1)).includes('ready'));
+      const hook = {
+        command: [
+          'sh',
+          '-c',
+          `echo "ran $NIGHTSHIFT_HOOK in $(pwd) secret=\${MY_SECRET:-none} arg=$1" >> ${after}; echo printed-by-hook; exec sleep ${sleeper}`,
+          'sh',
+          `it's $(touch ${canary})`,
+        ],
+        timeout: '2s',
+      };
+      await host.kill('app', id, 1, hook);
+      expect(readFileSync(after, 'utf8')).toBe(
+        `ran afterRun in ${host.worktree(id)} secret=none arg=it's $(touch ${canary})\n`,
+      );
+      const log = await host.readLog(id, 1);
+      expect(log).toContain('printed-by-hook');
+      expect(log).toContain('hook afterRun timed out after 2s and was killed');
+      const alive = await local.run(['pgrep', '-f', `sleep ${sleeper}`]);
+      expect(alive.stdout.trim()).toBe('');
+      // Already run: a second kill (the session's, or an abandoned attempt's) does not run it again.
+      await host.kill('app', id, 1, hook);
+      expect(readFileSync(after, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+      expect(existsSync(canary)).toBe(false);
+    });
+
     // ssh only: git over the link, a dead link, and a link that drops mid-task.
     if (kind === 'ssh') {
       it('moves git over ssh with gitTransport (GIT_SSH_COMMAND)', async () => {

@@ -2,8 +2,8 @@
  * Issue 16.1, setup hooks per repository, on whole nights with real git and tmux and a scripted executor:
  * a failing or slow hook is the repo's problem (no attempt of the spec is used; the reason names the
  * repo and the hook), a repo whose hooks keep failing waits until a reload, afterCreate is restored from
- * the host's cache for the same key, afterRun runs when the executor fails, and beforeGate runs in the
- * gate checkout.
+ * the host's cache for the same key, afterRun runs when the executor fails or is killed at its timeout,
+ * and beforeGate runs in the gate checkout.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -148,6 +148,39 @@ describe('setup hooks', () => {
     expect(f.attempts.map((x) => `${x.code} ${x.attribution}`)).toEqual(['attempts-exhausted spec']);
     expect(readFileSync(night.paths.attemptLog('f', 1), 'utf8')).toContain(
       'hook afterRun failed with exit 5',
+    );
+  });
+
+  it('runs afterRun after the supervisor kills an attempt at its timeout, once its worktree is salvaged', async () => {
+    const d = dir();
+    night = makeNight({
+      providers: PROVIDER,
+      extra: FAST,
+      repoOptions: `hooks: { afterRun: { command: [sh, -c, 'echo "after $NIGHTSHIFT_HOOK $NIGHTSHIFT_TASK" >> ${d}/after; echo the-after-run-said-so; touch after-run-was-here'], timeout: 30s } }`,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    night.dropSpec(
+      'k.md',
+      scriptedSpec('k', 'write wip.txt "work in progress\\n"\nprint "working"\nhang', [
+        'timeout: 3s',
+        'idle: 1h',
+        'attempts: 1',
+      ]),
+    );
+    await waitFor('k failed', () => find(sup, 'k')?.state === 'failed', 60_000);
+    expect(sup.store.get(tid('k')).attempts[0]?.outcome).toBe('timeout');
+    // The runner died with its session: the hook ran on the worker all the same, once.
+    expect(lines(path.join(d, 'after'))).toEqual(['after afterRun k']);
+    const log = readFileSync(night.paths.attemptLog('k', 1), 'utf8');
+    expect(log).toContain('nightshift: hook afterRun:');
+    expect(log).toContain('the-after-run-said-so');
+    // Salvaged first: the executor's leftovers are kept, what the hook made is not the attempt's work.
+    const mirror = path.join(night.workerDir, 'repos', 'app.git');
+    const salvage = 'refs/nightshift/salvage/k/1';
+    expect(git(night.repo, '--git-dir', mirror, 'show', `${salvage}:wip.txt`)).toBe('work in progress');
+    expect(git(night.repo, '--git-dir', mirror, 'ls-tree', '--name-only', salvage)).not.toContain(
+      'after-run-was-here',
     );
   });
 

@@ -15,7 +15,8 @@
 #   recorded with the runner's session id in <task-dir>/reap-<n> for reap.sh;
 # - runs the repo's setup hooks from <task-dir>/hooks (hosts/hooks.ts; sourced, then deleted): afterCreate
 #   (or its cache) and beforeRun before the executor, which does not start when one fails or times out
-#   (exit.json says `hook`), afterRun after it, whatever its outcome (hooks-fn.sh);
+#   (exit.json says `hook`), afterRun after it, whatever its outcome (hooks-fn.sh), then writes
+#   <task-dir>/after-run-<n>: when the supervisor kills the session before that, after-run.sh runs it;
 # - tees stdout+stderr to <task-dir>/attempt-<n>.log;
 # - when the executor exits, kills (ns_reap, reap-fn.sh) every process carrying its marker, then, once the
 #   output pipe is closed, every process left in the runner's session when it leads one (in tmux it does;
@@ -51,7 +52,7 @@ PROMPT_FILE="$TASK_DIR/prompt.md"
 ENV_FILE="$TASK_DIR/env"
 RC_FILE="$TASK_DIR/rc-$ATTEMPT"
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-rm -f "$TASK_DIR/exit.json" "$RC_FILE"
+rm -f "$TASK_DIR/exit.json" "$RC_FILE" "$TASK_DIR/after-run-$ATTEMPT"
 echo $$ > "$TASK_DIR/runner.pid"
 if [ -f "$ENV_FILE" ]; then
   set -a
@@ -140,6 +141,7 @@ if [ -n "$HOOK_FAILED" ]; then
   # The executor never starts: a hook's failure is the repo's or the worker's (hook-failed, hook-timeout).
   HOOK_JSON=$(printf ',"hook":{"name":"%s","outcome":"%s","exitCode":%s}' "$HOOK_FAILED" "$HOOK_HOW" "$HOOK_RC")
   if [ -n "${NS_H_AFTER_RUN:-}" ]; then ns_hook afterRun "$NS_H_AFTER_RUN" "${NS_H_AFTER_RUN_T:-600}"; fi
+  : > "$TASK_DIR/after-run-$ATTEMPT"
   ns_reap "$MARK" "$SID"
   finish "$HOOK_RC" false
 fi
@@ -181,4 +183,6 @@ if [ -n "${NS_H_AFTER_RUN:-}" ]; then
   ns_hook afterRun "$NS_H_AFTER_RUN" "${NS_H_AFTER_RUN_T:-600}"
   ns_reap "$MARK" "$SID"
 fi
+# Done with afterRun (or it had none): a kill from now on does not run it again (after-run.sh).
+: > "$TASK_DIR/after-run-$ATTEMPT"
 finish "$CODE" "$COMMITTED"
