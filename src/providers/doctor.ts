@@ -39,13 +39,7 @@ export async function runDoctor(
   const usable = new Set<string>();
   await Promise.all(
     [...hosts].map(async ([name, worker]) => {
-      const add = (
-        check: string,
-        ok: boolean,
-        detail: string,
-        fix: string | null,
-        level: DoctorCheck['level'] = 'error',
-      ) => checks.push({ scope: 'host', name, host: name, check, ok, level, detail, fix });
+      const add = adder(checks, 'host', name, name);
       const cfg = config.hosts[name];
       let workdir: string;
       try {
@@ -172,14 +166,7 @@ export async function runDoctor(
   await Promise.all(
     Object.entries(config.providers).flatMap(([provider, cfg]) =>
       cfg.hosts.map(async (hostName) => {
-        const add = (
-          check: string,
-          ok: boolean,
-          detail: string,
-          fix: string | null,
-          level: DoctorCheck['level'] = 'error',
-        ) =>
-          checks.push({ scope: 'provider', name: provider, host: hostName, check, ok, level, detail, fix });
+        const add = adder(checks, 'provider', provider, hostName);
         const worker = hosts.get(hostName);
         if (!worker || !usable.has(hostName)) {
           add(
@@ -238,6 +225,17 @@ export async function runDoctor(
   const rank = { gates: 0, host: 1, provider: 2, repo: 3, workspace: 4, architect: 5 } as const;
   const order = (c: DoctorCheck) => `${rank[c.scope]}${c.name}${c.host}`;
   return checks.sort((a, b) => order(a).localeCompare(order(b)));
+}
+
+/** Records checks of one scope, name and host: (check, ok, detail, fix, level = error). */
+function adder(checks: DoctorCheck[], scope: DoctorCheck['scope'], name: string, host: string) {
+  return (
+    check: string,
+    ok: boolean,
+    detail: string,
+    fix: string | null,
+    level: DoctorCheck['level'] = 'error',
+  ) => checks.push({ scope, name, host, check, ok, level, detail, fix });
 }
 
 /**
