@@ -27,6 +27,7 @@ import type { ArchitectWriter } from '../review/architect-writer.js';
 import { followUpSpec } from '../review/planner.js';
 import { checkSpec } from '../spec/parse.js';
 import { isoNow, type DaemonContext } from './context.js';
+import { recordArchitectUsage } from './spend.js';
 
 /** How much of the end of logs/events.jsonl is read at start for the follow-ups of the last 24 hours. */
 const SEED_BYTES = 4 * 1024 * 1024;
@@ -115,6 +116,16 @@ export class FollowUps {
       writer,
       ...this.checkout(task.spec.repo),
     });
+    // The call's tokens are the architect's share of the night whatever came of it (spend.ts).
+    if (result.usage) {
+      try {
+        recordArchitectUsage(ctx, task.id, result.usage, { kind: 'follow-up' });
+      } catch (err) {
+        ctx.log(
+          `architect: the follow-up's usage was not recorded on ${task.id}: ${coerceError(err).describe()}`,
+        );
+      }
+    }
     for (const d of result.dropped)
       ctx.log(`architect: follow-up ${d.id} of ${task.id} dropped: ${d.reason}`);
     if (result.failure) {

@@ -122,6 +122,12 @@ it('drafts follow-ups for parked tasks, within maxPerNight and maxDepth', async 
   ).toEqual(['p1', 'p2', 'p3', 'p4']);
   // The originals were left as they were: parked for a person.
   for (const t of sup.store.list()) expect(t.parked).toBe('needs-human');
+  // Each follow-up call's tokens are on its origin, as the architect's share of the night.
+  for (const o of origins) {
+    const calls = sup.store.get(o as never).architectUsage?.filter((u) => u.kind === 'follow-up') ?? [];
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.usage.inputTokens).toBeGreaterThan(0);
+  }
   // The architect was told why the task ended and what its review said.
   const asked = server.messages().find((m) => JSON.stringify(m.body).includes('submit_follow_up'));
   expect(JSON.stringify(asked?.body)).toContain('review rounds used up');
