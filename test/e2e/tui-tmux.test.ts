@@ -252,7 +252,12 @@ describe('the TUI in real tmux', () => {
     await selectHeld(t, 'tui', HOLD_KILL);
     const question = `Kill ${HOLD_KILL} on local?`;
     t.keys('tui', 'x');
-    let s = await t.waitForScreen('tui', 'the kill dialog', (x) => x.includes(question));
+    // The whole dialog: a capture can land while the frame is still being written.
+    let s = await t.waitForScreen(
+      'tui',
+      'the kill dialog',
+      (x) => x.includes(question) && x.includes('[ Cancel ]'),
+    );
     expect(s).toContain('[ Cancel ]');
     expect(s).not.toContain('[ Kill ]');
     expect(s).toContain(`attempt 1 on owl@local`);
