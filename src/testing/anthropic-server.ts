@@ -20,7 +20,14 @@ export type Reply =
   | { kind: 'empty' }
   | { kind: 'error'; status: number; type: string; message: string; headers?: Record<string, string> }
   | { kind: 'hang' }
-  | { kind: 'stall' };
+  | { kind: 'stall' }
+  | { kind: 'held'; reply: Reply; release: Promise<void> };
+
+/**
+ * `reply`, streamed only up to its first content delta (the first half of its first block) until
+ * `release` resolves; then the rest. Not streaming, the whole answer waits for `release`.
+ */
+export const held = (reply: Reply, release: Promise<void>): Reply => ({ kind: 'held', reply, release });
 
 /** A reply, or a function choosing one from the request (e.g. to echo part of the prompt). */
 export type Handler = Reply | ((request: RecordedRequest) => Reply);
@@ -153,6 +160,8 @@ function blocksFor(reply: Reply): Block[] {
     case 'hang':
     case 'stall':
       return [];
+    case 'held':
+      return blocksFor(reply.reply);
   }
 }
 
@@ -168,8 +177,51 @@ function sse(res: http.ServerResponse, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/** Where a `held` reply's stream waits: the chunks before it are written, the rest once released. */
+const HOLD = 'hold';
+
+/** Writes SSE to `res`, pausing at the first `HOLD` mark until `release` resolves (if one is given). */
+class SseWriter {
+  private readonly pending: string[] = [];
+  private waiting = false;
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly release: Promise<void> | null,
+  ) {}
+  write(event: string, data: unknown): void {
+    this.push(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+  mark(): void {
+    if (this.release && !this.waiting) {
+      this.waiting = true;
+      void this.release.then(() => {
+        this.waiting = false;
+        for (const chunk of this.pending.splice(0)) this.push(chunk);
+      });
+    }
+  }
+  end(): void {
+    this.push(HOLD);
+  }
+  private push(chunk: string): void {
+    if (this.waiting) {
+      this.pending.push(chunk);
+      return;
+    }
+    if (this.res.destroyed) return;
+    if (chunk === HOLD) this.res.end();
+    else this.res.write(chunk);
+  }
+}
+
 function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string, reply: Reply): void {
   if (reply.kind === 'hang') return;
+  if (reply.kind === 'held' && body?.stream !== true) {
+    void reply.release.then(() => {
+      if (!res.destroyed) answer(res, body, raw, reply.reply);
+    });
+    return;
+  }
   if (reply.kind === 'stall') {
     if (body?.stream === true) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': nextId('req') });
@@ -229,7 +281,8 @@ function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string
     connection: 'keep-alive',
     'request-id': nextId('req'),
   });
-  sse(res, 'message_start', {
+  const w = new SseWriter(res, reply.kind === 'held' ? reply.release : null);
+  w.write('message_start', {
     type: 'message_start',
     message: {
       id,
@@ -242,10 +295,10 @@ function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string
       usage: { input_tokens, output_tokens: 1 },
     },
   });
-  sse(res, 'ping', { type: 'ping' });
+  w.write('ping', { type: 'ping' });
   blocks.forEach((block, index) => {
     if (block.type === 'text') {
-      sse(res, 'content_block_start', {
+      w.write('content_block_start', {
         type: 'content_block_start',
         index,
         content_block: { type: 'text', text: '' },
@@ -254,14 +307,15 @@ function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string
       const half = Math.ceil(block.text.length / 2);
       for (const part of [block.text.slice(0, half), block.text.slice(half)]) {
         if (part)
-          sse(res, 'content_block_delta', {
+          w.write('content_block_delta', {
             type: 'content_block_delta',
             index,
             delta: { type: 'text_delta', text: part },
           });
+        w.mark();
       }
     } else {
-      sse(res, 'content_block_start', {
+      w.write('content_block_start', {
         type: 'content_block_start',
         index,
         content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
@@ -269,22 +323,23 @@ function answer(res: http.ServerResponse, body: MessagesBody | null, raw: string
       const json = block.json ?? JSON.stringify(block.input);
       const half = Math.ceil(json.length / 2);
       for (const part of [json.slice(0, half), json.slice(half)]) {
-        sse(res, 'content_block_delta', {
+        w.write('content_block_delta', {
           type: 'content_block_delta',
           index,
           delta: { type: 'input_json_delta', partial_json: part },
         });
+        w.mark();
       }
     }
-    sse(res, 'content_block_stop', { type: 'content_block_stop', index });
+    w.write('content_block_stop', { type: 'content_block_stop', index });
   });
-  sse(res, 'message_delta', {
+  w.write('message_delta', {
     type: 'message_delta',
     delta: { stop_reason: stopReason, stop_sequence: null },
     usage: { output_tokens },
   });
-  sse(res, 'message_stop', { type: 'message_stop' });
-  res.end();
+  w.write('message_stop', { type: 'message_stop' });
+  w.end();
 }
 
 export async function startAnthropicServer(opts: AnthropicServerOptions = {}): Promise<AnthropicServer> {
