@@ -9,6 +9,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { graphOf } from '../core/dependencies.js';
+import { architectUsageEvent } from '../core/usage-totals.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
 import { resolveRepoPath } from '../config/paths.js';
 import { Repo } from '../git/repo.js';
@@ -90,6 +91,17 @@ export async function runPlan(
     throw new NightshiftError(ErrorCode.invalidSpec, `the architect drafted nothing: ${result.failure}`, {
       field: 'architect',
     });
+  }
+  // The call's tokens count as the architect's share of the night in the report (no task to put them on).
+  if (result.usage) {
+    client.events.emit(
+      architectUsageEvent(
+        new Date(client.clock.now()).toISOString(),
+        'plan',
+        result.usage,
+        config.architect.price,
+      ),
+    );
   }
   const dir = opts.queue ? paths.specs : paths.drafts;
   const outcome: PlanOutcome = {

@@ -126,6 +126,19 @@ export type NightshiftEvent =
       reason: string;
     }
   | {
+      /**
+       * An architect call about no one task (a triage note, `nightshift plan`): its tokens and cost, for
+       * the night's totals and the architect's share (core/usage-totals.ts). Calls about a task are on it.
+       */
+      type: 'architect.usage';
+      time: string;
+      kind: 'triage' | 'plan';
+      inputTokens: number;
+      outputTokens: number;
+      costUsd: number | null;
+      reason: string;
+    }
+  | {
       type: 'monitor.cycle';
       time: string;
       reason: string;

@@ -7,7 +7,8 @@
  * is read once its output is in), an architect call when it was made at or after it.
  */
 import type { TaskRecord } from './task-record.js';
-import { compactTokens, formatUsd, totalTokens, type Usage } from './usage.js';
+import type { NightshiftEvent } from './events.js';
+import { compactTokens, formatUsd, priceUsage, totalTokens, type Price, type Usage } from './usage.js';
 
 /** A sum of usages that keeps what is known of the cost when some of it is not. */
 export interface UsageTotal extends Usage {
@@ -91,6 +92,8 @@ export function nightUsage(
   since: number,
   until = Infinity,
   live: readonly { provider: string; usage: Usage }[] = [],
+  /** Architect calls about no task (triage, plan): `architect.usage` events (architectCallsOf). */
+  architectCalls: readonly { at: string; usage: Usage }[] = [],
 ): NightUsage {
   const providers = new Map<string, UsageTotal>();
   let architect = EMPTY_TOTAL;
@@ -103,6 +106,7 @@ export function nightUsage(
       if (inNight(c.at, since, until)) architect = addToTotal(architect, c.usage);
     }
   }
+  for (const c of architectCalls) if (inNight(c.at, since, until)) architect = addToTotal(architect, c.usage);
   for (const l of live) add(l.provider, l.usage);
   let total = architect;
   for (const p of providers.values()) total = mergeTotals(total, p);
@@ -137,4 +141,38 @@ export function describeTotal(t: UsageTotal): string {
         ? `${formatUsd(t.knownCostUsd)} + unpriced`
         : '–';
   return `${compactTokens(t.inputTokens)} in / ${compactTokens(t.outputTokens)} out, ${cost}`;
+}
+
+/** The architect calls about no task, from the event log's `architect.usage` events. */
+export function architectCallsOf(events: readonly NightshiftEvent[]): { at: string; usage: Usage }[] {
+  return events.flatMap((e) =>
+    e.type === 'architect.usage'
+      ? [
+          {
+            at: e.time,
+            usage: { inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd },
+          },
+        ]
+      : [],
+  );
+}
+
+/** The `architect.usage` event of a call about no task, its usage priced with `architect.price`. */
+export function architectUsageEvent(
+  time: string,
+  kind: 'triage' | 'plan',
+  usage: Usage,
+  price: Price | null | undefined,
+): Extract<NightshiftEvent, { type: 'architect.usage' }> {
+  const priced = priceUsage(
+    { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, reportedCostUsd: usage.costUsd },
+    price,
+  );
+  return {
+    type: 'architect.usage',
+    time,
+    kind,
+    ...priced,
+    reason: `the architect's ${kind} call used ${priced.inputTokens} input and ${priced.outputTokens} output tokens`,
+  };
 }

@@ -9,6 +9,7 @@
 import { coerceError } from '../core/errors.js';
 import { isTaskId } from '../core/ids.js';
 import type { NightshiftEvent } from '../core/events.js';
+import { architectUsageEvent } from '../core/usage-totals.js';
 import type { Clock } from '../lib/clock.js';
 import { isoNow, type DaemonContext } from './context.js';
 import type { Redactor } from '../lib/redact.js';
@@ -198,5 +199,8 @@ export function startTriage(ctx: DaemonContext): Triage | null {
     parkedOf: (task) => (isTaskId(task) ? ctx.store.get(task).parked : null),
     log: (l) => ctx.log(l),
     writer: made.writer,
+    // The note's tokens count as the architect's share of the night (a note is about no one task).
+    onUsage: (usage) =>
+      ctx.events.emit(architectUsageEvent(isoNow(ctx), 'triage', usage, ctx.config.architect.price)),
   });
 }

@@ -126,6 +126,15 @@ it('drafts specs that pass lint --strict, from a summary of the main branch', as
   expect(prompt).not.toContain('export const x = 1');
   // Nothing was queued: drafts wait for a person.
   expect(existsSync(path.join(root, 'queue', 'pending', 'cart-discount'))).toBe(false);
+  // The call's tokens are in the event log, for the morning report's architect share.
+  const usage = readFileSync(path.join(root, 'logs', 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { type: string; kind?: string; inputTokens?: number })
+    .filter((e) => e.type === 'architect.usage');
+  expect(usage).toHaveLength(1);
+  expect(usage[0]?.kind).toBe('plan');
+  expect(usage[0]?.inputTokens).toBeGreaterThan(0);
 });
 
 it('repairs a draft that fails lint once, and drops one that fails again with its reason', async () => {

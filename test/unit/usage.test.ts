@@ -3,7 +3,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { profileFor } from '../../src/providers/index.js';
 import { addUsage, cleanUsage, formatUsd, MAX_TOKENS, priceUsage, type Usage } from '../../src/core/usage.js';
-import { nightUsage, taskUsage, architectShare, describeTotal } from '../../src/core/usage-totals.js';
+import {
+  architectCallsOf,
+  architectShare,
+  architectUsageEvent,
+  describeTotal,
+  nightUsage,
+  taskUsage,
+} from '../../src/core/usage-totals.js';
 import { budgetChanges, budgetFreeze, NO_FREEZE } from '../../src/daemon/budget.js';
 import { chooseDispatches, type ProviderView } from '../../src/daemon/dispatch.js';
 import { initialHealth, probeFinished } from '../../src/daemon/health.js';
@@ -187,6 +194,33 @@ describe('adding up', () => {
       { provider: 'glm', usage: { inputTokens: 5, outputTokens: 5, costUsd: 0 } },
     ]);
     expect(night.providers.get('glm')?.inputTokens).toBe(1005);
+  });
+  it('architect calls about no task (triage, plan) count in the night from their events, priced', () => {
+    const at = (ms: number) => new Date(ms).toISOString();
+    const events = [
+      architectUsageEvent(
+        at(T0 + 5),
+        'triage',
+        { inputTokens: 2000, outputTokens: 1000, costUsd: null },
+        {
+          inputPerMTok: 1,
+          outputPerMTok: 2,
+        },
+      ),
+      architectUsageEvent(
+        at(T0 - 3_600_000),
+        'plan',
+        { inputTokens: 7, outputTokens: 7, costUsd: null },
+        null,
+      ),
+    ];
+    expect(events[0]).toMatchObject({ type: 'architect.usage', kind: 'triage', inputTokens: 2000 });
+    expect(events[0]?.costUsd).toBeCloseTo(0.004);
+    const night = nightUsage([a], T0, Infinity, [], architectCallsOf(events));
+    // The plan call was before the night started; the triage note is in it.
+    expect(night.architect.inputTokens).toBe(300 + 2000);
+    expect(night.architect.calls).toBe(2);
+    expect(night.total.knownCostUsd).toBeCloseTo(0.6 + 0.004);
   });
 });
 

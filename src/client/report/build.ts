@@ -227,7 +227,7 @@ export function buildReport(input: BuildInput): ReportData {
     providers,
     timeline,
     totals,
-    cost: buildCost(input.tasks, since, until, input.providers),
+    cost: buildCost(input.tasks, since, until, input.providers, windowEvents),
     followUps: followUpsOf(windowEvents),
     ...(triage.length ? { triage } : {}),
   };

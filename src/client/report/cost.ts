@@ -3,8 +3,10 @@
  * per task, and the architect's share. Built from the task records alone; rendered as a Markdown
  * section and an HTML block. Pure.
  */
+import type { NightshiftEvent } from '../../core/events.js';
 import type { TaskRecord } from '../../core/task.js';
 import {
+  architectCallsOf,
   architectShare,
   describeTotal,
   nightUsage,
@@ -31,8 +33,10 @@ export function buildCost(
   since: number,
   until: number,
   providerNames: readonly string[],
+  /** The window's events: architect calls about no task (`architect.usage`) count in the night. */
+  events: readonly NightshiftEvent[] = [],
 ): CostFigures {
-  const night = nightUsage(tasks, since, until);
+  const night = nightUsage(tasks, since, until, [], architectCallsOf(events));
   const names = [...new Set([...providerNames, ...night.providers.keys()])];
   const tokens = (t: UsageTotal) => t.inputTokens + t.outputTokens;
   return {
