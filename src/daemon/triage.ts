@@ -6,6 +6,10 @@
  * event and nothing more. It never touches a task. The note is an `architect.triage` event, which the
  * Architect view and the morning report show.
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { WorkspacePaths } from '../config/paths.js';
 import { coerceError } from '../core/errors.js';
 import { isTaskId } from '../core/ids.js';
 import type { NightshiftEvent } from '../core/events.js';
@@ -16,6 +20,10 @@ import type { Redactor } from '../lib/redact.js';
 import { visible } from '../lib/visible.js';
 import { Architect, resolveArchitectMode, type ArchitectConfig, type Env } from '../review/architect.js';
 import { FenceBreach, makeFencer, newNonce } from '../review/fence.js';
+import { architectSessionName } from '../hosts/tmux.js';
+import type { ArchitectSessions } from '../review/architect-tmux.js';
+import { askClaudeArchitect } from '../review/claude-architect.js';
+import { tmuxArchitectSessions } from '../review/claude-writer.js';
 import { cycleTrouble, needsNote, triageDigest, type TriageEntry } from './triage-digest.js';
 
 /** Same shape as core/usage.ts (owner: cost); the lead unifies them. */
@@ -172,7 +180,10 @@ export function sdkTriageWriter(
 ): { writer: TriageWriter } | { writer: null; reason: string } {
   const resolved = resolveArchitectMode(config, env);
   if (resolved.mode !== 'llm')
-    return { writer: null, reason: `architect.triage needs the llm architect (mode is ${resolved.mode})` };
+    return {
+      writer: null,
+      reason: `architect.triage needs the llm or claude-code architect (mode is ${resolved.mode})`,
+    };
   const architect = new Architect(config, env, { log: (l) => log(`triage: ${l}`) });
   return {
     writer: async (req) => {
@@ -183,10 +194,49 @@ export function sdkTriageWriter(
   };
 }
 
+/** A note as the claude-code architect answers it: its structured output. */
+const NoteAnswer = z.strictObject({ note: z.string().min(1) });
+
+/**
+ * The claude-code architect as a TriageWriter: one session (`ns-architect-triage`, on the architect's
+ * socket) in an empty directory of its own, with no tool beyond reading that directory: the digest is
+ * all it is told, as in llm mode.
+ */
+export function claudeTriageWriter(
+  config: ArchitectConfig,
+  env: Env,
+  paths: Pick<WorkspacePaths, 'architectDir'>,
+  log: (line: string) => void,
+  sessions: ArchitectSessions = tmuxArchitectSessions(paths, env),
+): TriageWriter {
+  const cwd = path.join(paths.architectDir, 'triage');
+  return async (req) => {
+    mkdirSync(cwd, { recursive: true, mode: 0o700 });
+    const r = await askClaudeArchitect({
+      cwd,
+      prompt: `${req.text}\n\nAnswer with your note as {"note": "..."}.`,
+      systemPrompt: req.system,
+      schema: NoteAnswer,
+      allowedTools: [],
+      config,
+      env,
+      architectDir: paths.architectDir,
+      session: architectSessionName('triage'),
+      sessions,
+      log: (l) => log(`triage: ${l}`),
+      root: process.getuid?.() === 0,
+    });
+    return r.ok ? { ok: true, text: r.value.note, usage: r.usage } : { ok: false, reason: r.reason };
+  };
+}
+
 /** The triage log for a daemon, or null when architect.triage is off (or cannot work: said once). */
 export function startTriage(ctx: DaemonContext): Triage | null {
   if (!ctx.config.architect.triage) return null;
-  const made = sdkTriageWriter(ctx.config.architect, ctx.env, (l) => ctx.log(l));
+  const made =
+    resolveArchitectMode(ctx.config.architect, ctx.env).mode === 'claude-code'
+      ? { writer: claudeTriageWriter(ctx.config.architect, ctx.env, ctx.paths, (l) => ctx.log(l)) }
+      : sdkTriageWriter(ctx.config.architect, ctx.env, (l) => ctx.log(l));
   if (!made.writer) {
     ctx.log(`triage: off: ${made.reason}`);
     ctx.events.emit({ type: 'architect.triage', time: isoNow(ctx), reason: `triage is off: ${made.reason}` });

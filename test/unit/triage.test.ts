@@ -3,6 +3,9 @@
  * injected writer port: which cycles need a note, the digest's bounds and quoting of untrusted reasons,
  * and that a note never blocks, never doubles up, and a failed call is one event.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NightshiftEvent } from '../../src/core/events.js';
 import { ManualClock } from '../../src/lib/clock.js';
@@ -15,7 +18,10 @@ import {
   triageDigest,
   type TriageEntry,
 } from '../../src/daemon/triage-digest.js';
-import { Triage, type TriageWriter } from '../../src/daemon/triage.js';
+import { claudeTriageWriter, Triage, type TriageWriter } from '../../src/daemon/triage.js';
+import { configSchema } from '../../src/config/schema.js';
+import { workspacePaths } from '../../src/config/paths.js';
+import type { ArchitectSessions, SessionRun } from '../../src/review/architect-tmux.js';
 
 const T = '2026-01-01T02:03:04.000Z';
 const SECRET = 'sk-ant-supersecretvalue123';
@@ -236,5 +242,52 @@ describe('the morning report’s Triage section', () => {
     );
     expect(triageHtml(notes).join('')).toContain('codex struggles.<br>&lt;script&gt;x&lt;/script&gt;');
     expect(triageMarkdown([])).toEqual([]);
+  });
+});
+
+describe('the claude-code triage writer', () => {
+  it('asks one session in an empty directory of its own, with no tool, and returns the note and its usage', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'ns-triage-cc-'));
+    try {
+      const paths = workspacePaths(root);
+      const runs: SessionRun[] = [];
+      const sessions: ArchitectSessions = {
+        run: (r) => {
+          runs.push(r);
+          return Promise.resolve({
+            exitCode: 0,
+            output: JSON.stringify({
+              type: 'result',
+              subtype: 'success',
+              is_error: false,
+              session_id: '11111111-2222-3333-4444-555555555555',
+              result: '',
+              structured_output: { note: 'glm is failing: 3 parks on 401; check its key.' },
+              usage: { input_tokens: 40, output_tokens: 9 },
+              total_cost_usd: 0.01,
+            }),
+            timedOut: false,
+          });
+        },
+      };
+      const config = configSchema.parse({ architect: { mode: 'claude-code', apiKeyEnv: 'K' } }).architect;
+      const write = claudeTriageWriter(config, { K: 'key-value' }, paths, () => undefined, sessions);
+      const r = await write({ system: 'You are the architect.', text: 'DIGEST', maxTokens: 600 });
+      expect(r).toEqual({
+        ok: true,
+        text: 'glm is failing: 3 parks on 401; check its key.',
+        usage: { inputTokens: 40, outputTokens: 9, costUsd: 0.01 },
+      });
+      expect(runs).toHaveLength(1);
+      expect(runs[0]?.session).toBe('ns-architect-triage');
+      expect(runs[0]?.cwd).toBe(path.join(paths.architectDir, 'triage'));
+      expect(readdirSync(runs[0]!.cwd)).toEqual([]);
+      expect(runs[0]?.prompt).toContain('DIGEST');
+      // No Bash, no writing tool: reading its own empty directory is all it may do.
+      expect(runs[0]?.argv.join(' ')).not.toMatch(/Bash/);
+      expect(runs[0]?.argv.join(' ')).not.toContain('key-value');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
