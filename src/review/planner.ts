@@ -60,17 +60,20 @@ interface Ask {
 }
 
 /** Drafts for a goal, each passing `lint --strict` with the others and the queue. */
-export function planSpecs(input: {
-  goal: string;
+/** What planning and follow-ups share: the repo and queue the drafts must fit, and who writes them. */
+interface DraftContext {
   repo: string;
-  summary: RepoSummary;
   config: Config;
   queued: DependencyGraph;
   writer: ArchitectWriter;
   nonce?: () => string;
   /** Where the repository is, for a writer that explores it (claude-code). */
   checkout?: WriterRequest['repo'];
-}): Promise<DraftResult> {
+}
+
+export function planSpecs(
+  input: DraftContext & { goal: string; summary: RepoSummary },
+): Promise<DraftResult> {
   const withRepo = input.repo !== defaultRepo(input.config);
   return draftWithRepair({
     ...input,
@@ -84,16 +87,7 @@ export function planSpecs(input: {
 }
 
 /** At most one follow-up of `original.id`; none when the architect says none would help. */
-export function followUpSpec(input: {
-  original: FollowUpInput;
-  repo: string;
-  config: Config;
-  queued: DependencyGraph;
-  writer: ArchitectWriter;
-  nonce?: () => string;
-  /** Where the repository is, for a writer that explores it (claude-code). */
-  checkout?: WriterRequest['repo'];
-}): Promise<DraftResult> {
+export function followUpSpec(input: DraftContext & { original: FollowUpInput }): Promise<DraftResult> {
   const withRepo = input.repo !== defaultRepo(input.config);
   return draftWithRepair({
     ...input,
