@@ -49,7 +49,8 @@ export const PROBE_DIFFERENCES = {
   env: Object.keys(CLAUDE_PROBE_ENV),
 } as const;
 
-const MODEL_SLOTS = [
+/** Every model slot Claude Code reads: all set to the one configured model. */
+export const MODEL_SLOTS = [
   'ANTHROPIC_MODEL',
   'ANTHROPIC_DEFAULT_OPUS_MODEL',
   'ANTHROPIC_DEFAULT_SONNET_MODEL',

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Credential } from './architect-credential.js';
 
+import { MODEL_SLOTS } from '../providers/claude-code.js';
 import type { Usage } from '../core/usage.js';
 
 export type { Usage };
@@ -105,14 +106,6 @@ export function architectArgv(o: ArchitectArgvOptions): string[] {
     ...(o.systemPrompt ? ['--append-system-prompt', o.systemPrompt] : []),
   ];
 }
-
-const MODEL_SLOTS = [
-  'ANTHROPIC_MODEL',
-  'ANTHROPIC_DEFAULT_OPUS_MODEL',
-  'ANTHROPIC_DEFAULT_SONNET_MODEL',
-  'ANTHROPIC_DEFAULT_HAIKU_MODEL',
-  'CLAUDE_CODE_SUBAGENT_MODEL',
-] as const;
 
 export const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
