@@ -206,9 +206,12 @@ export async function run() {
     // And each retry's backoff as drawn, for the replay ideal.
     const ready = [];
     const backoffs = new Map();
+    // When each attempt was collected (its task left running): the nth such moment ends attempt n.
+    const collectedAt = new Map();
     sup.events.subscribe((e) => {
       if (e.type !== 'task.transition') return;
       const at = Date.parse(e.time);
+      if (e.from === 'running') collectedAt.set(e.task, [...(collectedAt.get(e.task) ?? []), at]);
       if (e.from === 'pending') ready.push([at, -1, e.task]);
       if (e.to === 'pending') {
         const retryAt = sup.store.list().find((t) => t.id === e.task)?.retryAt;
@@ -222,10 +225,17 @@ export async function run() {
     });
 
     // Samplers: RSS every 500 ms, the review backlog and the load average alongside.
-    const samples = { rss: [], review: [], load: [] };
+    const samples = { rss: [], review: [], load: [], held: 0, of: 0 };
     const sample = () => {
       samples.rss.push(process.memoryUsage().rss);
       samples.load.push(loadavg());
+      // The healthy providers' breakers: a breaker not closed is an empty slot's most common reason.
+      if (sup) {
+        for (const name of ['alpha', 'bravo']) {
+          samples.of += 1;
+          if (sup.fleet.health.get(name)?.breaker !== 'closed') samples.held += 1;
+        }
+      }
       if (sup) samples.review.push(sup.store.list().filter((t) => t.state === 'review').length);
     };
     const loadStart = loadavg();
@@ -264,6 +274,7 @@ export async function run() {
     const busy = [];
     const launch = [];
     const detect = [];
+    const collect = [];
     let occupied = 0;
     let deadAttempts = 0;
     let deadSeconds = 0;
@@ -283,7 +294,11 @@ export async function run() {
       }
       busy.push(w.end - w.start);
       launch.push(w.start - started);
+      // An attempt's endedAt is its runner's exit record (the slot is free from then on); the gap from
+      // the last output to it is slot time, the collection after it is not.
       detect.push(ended - w.end);
+      const collected = collectedAt.get(task.id)?.[a.n - 1];
+      if (collected !== undefined) collect.push(collected - ended);
     }
     const busyMs = sum(busy);
     const replayMs = replayIdeal(
@@ -350,8 +365,10 @@ export async function run() {
       `night: started in ${round(startedMs)} ms; ${attempts.length} attempts, ${missingLogs} without a log`,
     );
     log(`night: slot time ${round(slotMs / 1000)} s = busy ${s1(busyMs)} + launch ${s1(sum(launch))}`);
-    log(`night:   + exit → collected ${s1(sum(detect))} + empty ${s1(idleSlotMs)}`);
+    log(`night:   + last output → exit record ${s1(sum(detect))} + empty ${s1(idleSlotMs)}`);
     log(`night: empty while a task was ready ${s1(emptyReady)}, of which start-up ${s1(startupSlotMs)}`);
+    const heldPct = round((samples.held / Math.max(1, samples.of)) * 100, 1);
+    log(`night: the healthy providers' breakers were not closed ${heldPct} % of the time`);
     log(
       `night: empty with nothing to run ${s1(emptyNothing)}, of which the last judgment ${s1(drainMs * 4)}`,
     );
@@ -392,17 +409,17 @@ export async function run() {
     row('lost tasks (not done/failed at the end)', lost.length, 'tasks', '<= 0');
     row('tasks with an unexpected outcome', wrong.length, 'tasks', '<= 0');
     row(
-      'per attempt p50: launch (dispatch → log) / exit → collected',
-      `${round(percentile(launch, 50), 0)} / ${round(percentile(detect, 50), 0)}`,
+      'per attempt p50: launch (dispatch → log) / exit → collected (slot already free)',
+      `${round(percentile(launch, 50), 0)} / ${round(percentile(collect, 50), 0)}`,
       'ms',
     );
     row(
       'per attempt p95: launch / exit → collected',
-      `${round(percentile(launch, 95), 0)} / ${round(percentile(detect, 95), 0)}`,
+      `${round(percentile(launch, 95), 0)} / ${round(percentile(collect, 95), 0)}`,
       'ms',
     );
     row(
-      'slot time: busy / launch / exit→collected / empty',
+      'slot time: busy / launch / last output→exit record / empty',
       `${pct(busyMs)} / ${pct(sum(launch))} / ${pct(sum(detect))} / ${pct(idleSlotMs)}`,
       '%',
     );
@@ -411,6 +428,7 @@ export async function run() {
       `${pct(emptyReady)} / ${pct(emptyNothing)}`,
       '%',
     );
+    row("healthy providers' breakers not closed (500 ms samples)", heldPct, '%');
     row(
       'executor exit (last output) → merged p50 / p95',
       `${round(percentile(judge, 50), 0)} / ${round(percentile(judge, 95), 0)}`,

@@ -3,7 +3,7 @@
  * workspace's stores, the fleet, the attempt registry, the injected clock, and the one way an attempt
  * fails (failAttempt). The supervisor builds it once; no module builds its own collaborators.
  */
-import type { BackoffPolicy, FailureCode } from '../core/failures.js';
+import { ruleFor, type BackoffPolicy, type FailureCode } from '../core/failures.js';
 import type { AttemptOutcome, TaskRecord } from '../core/task.js';
 import type { Clock } from '../lib/clock.js';
 import type { Redactor } from '../lib/redact.js';
@@ -80,7 +80,8 @@ export function failAttempt(
   const provider = task.attempts.at(-1)?.provider;
   ctx.store.transition(task.id, () => decision.transition);
   if (decision.providerFault && provider) {
-    const next = ctx.fleet.update(provider, (h) => providerFailed(h, reason, ctx.clock.monotonic()));
+    const run = { task: task.id, crash: ruleFor(code).crash === true };
+    const next = ctx.fleet.update(provider, (h) => providerFailed(h, reason, ctx.clock.monotonic(), run));
     if (next) {
       ctx.events.emit({
         type: 'provider.health',

@@ -11,6 +11,10 @@
  *    a model that answers the probe and returns 529 to every run) doubles the next half-open wait for
  *    each such cycle, up to the max, until a run succeeds; the reason says the probe passes while runs
  *    fail. Without this the breaker flaps at its first wait all night.
+ *  - A crash on start (the agent died at once, with no output) is ambiguous: the provider, or one spec
+ *    that kills its agent. A cohort whose failures are all such crashes is whole only once two different
+ *    tasks have crashed since the provider's last clean run; until then each crash re-probes. One spec
+ *    crashing again and again turns poison (outcomes.ts) and never holds its provider's other work back.
  *  - A clean window of `limit` successes raises the limit by one, never above the ceiling.
  *  - Grades below the floor cap the live limit (`gradeCap`, from grades.ts) over all of the above; the
  *    limit earned underneath is kept, and is the live limit again once the cap lifts.
@@ -37,6 +41,10 @@ export interface ProviderHealth {
   /** Provider failures in the current cohort, and its size when it started. */
   cohortFailures: number;
   cohortSize: number;
+  /** Whether the current cohort holds a failure other than a crash on start. */
+  cohortPlain: boolean;
+  /** The tasks whose agent crashed on start since the provider's last clean run. */
+  crashedSinceSuccess: readonly string[];
   /** A probe passed and no run has succeeded since: a whole-cohort failure now is a flap. */
   sincePassingProbe: boolean;
   /** Cycles of "probe passes, then the whole cohort fails" since the last successful run. */
@@ -46,6 +54,9 @@ export interface ProviderHealth {
   /** History of limit changes, for reports. */
   limitHistory: { at: number; limit: number; reason: string }[];
 }
+
+/** A cohort's failure counts, emptied. */
+const NEW_COHORT = { cohortFailures: 0, cohortPlain: false } as const;
 
 export const PROBE_BACKOFF = { initialMs: 30_000, maxMs: 15 * 60_000 };
 
@@ -70,6 +81,8 @@ export function initialHealth(
     cleanStreak: 0,
     cohortFailures: 0,
     cohortSize: limit,
+    cohortPlain: false,
+    crashedSinceSuccess: [],
     sincePassingProbe: false,
     flaps: 0,
     gradeCap: null,
@@ -123,7 +136,7 @@ export function probeFinished(
         ? `probe passed: ${reason} (but runs failed after the last ${h.flaps} passing probe(s))`
         : `probe passed: ${reason}`,
       backoffMs: h.probeBackoff.initialMs,
-      cohortFailures: 0,
+      ...NEW_COHORT,
       cohortSize: h.limit,
       sincePassingProbe: true,
     };
@@ -141,17 +154,47 @@ export function probeFinished(
   };
 }
 
+/**
+ * Which task failed and whether its failure was a crash on start (failure rule `crash`); without it, a
+ * failure counts as the provider's plainly.
+ */
+export interface FailedRun {
+  task: string;
+  crash: boolean;
+}
+
 /** A provider-attributed failure of one attempt. */
-export function providerFailed(h: ProviderHealth, reason: string, now: number): ProviderHealth {
+export function providerFailed(
+  h: ProviderHealth,
+  reason: string,
+  now: number,
+  run?: FailedRun,
+): ProviderHealth {
   const cohortFailures = h.cohortFailures + 1;
   const firstOfCohort = h.cohortFailures === 0;
   const limit = firstOfCohort ? Math.max(1, Math.floor(h.limit / 2)) : h.limit;
-  const wholeCohort = cohortFailures >= Math.max(1, h.cohortSize);
+  const crashTask = run?.crash ? run.task : null;
+  const crashedSinceSuccess =
+    crashTask === null || h.crashedSinceSuccess.includes(crashTask)
+      ? h.crashedSinceSuccess
+      : [...h.crashedSinceSuccess, crashTask];
+  const cohortPlain = h.cohortPlain || crashTask === null;
+  // Crashes of one task alone are no verdict on the provider: that task may be what kills its agent.
+  const wholeCohort =
+    cohortFailures >= Math.max(1, h.cohortSize) && (cohortPlain || crashedSinceSuccess.length >= 2);
   const limitHistory =
     limit !== h.limit
       ? [...h.limitHistory, { at: now, limit, reason: `provider failure: ${reason}` }]
       : h.limitHistory;
-  const next = { ...h, limit, limitHistory, cleanStreak: 0, cohortFailures };
+  const next = {
+    ...h,
+    limit,
+    limitHistory,
+    cleanStreak: 0,
+    cohortFailures,
+    cohortPlain,
+    crashedSinceSuccess,
+  };
   if (!wholeCohort) {
     return {
       ...next,
@@ -194,6 +237,7 @@ export function attemptSucceeded(h: ProviderHealth, now: number): ProviderHealth
     ...h,
     sincePassingProbe: false,
     flaps: 0,
+    crashedSinceSuccess: [],
     reason: h.flaps ? 'runs succeed again' : h.reason,
   };
   if (cleanStreak >= h.limit && h.limit < h.ceiling) {
@@ -202,10 +246,10 @@ export function attemptSucceeded(h: ProviderHealth, now: number): ProviderHealth
       ...good,
       limit,
       cleanStreak: 0,
-      cohortFailures: 0,
+      ...NEW_COHORT,
       cohortSize: limit,
       limitHistory: [...h.limitHistory, { at: now, limit, reason: `${cleanStreak} clean runs` }],
     };
   }
-  return { ...good, cleanStreak, cohortFailures: 0, cohortSize: h.limit };
+  return { ...good, cleanStreak, ...NEW_COHORT, cohortSize: h.limit };
 }

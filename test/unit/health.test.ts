@@ -81,3 +81,60 @@ describe('a provider whose probe passes but whose runs fail', () => {
     expect(untilProbeDue(h, clock)).toBe(30_000);
   });
 });
+
+describe('crashes on start: the provider, or one spec that kills its agent', () => {
+  const crash = (task: string) => ({ task, crash: true });
+  const started = (clock: ManualClock): ProviderHealth => {
+    let h = probeFinished(initialHealth('glm', 2, clock.monotonic(), PROBE), true, 'answered', 0, () => 1);
+    h = attemptSucceeded(h, clock.monotonic());
+    return h;
+  };
+  /** The half-open probe the re-probing breaker asks for, passing. */
+  const probePasses = (h: ProviderHealth, clock: ManualClock): ProviderHealth => {
+    expect(probeDue(h, clock.monotonic())).toBe(true);
+    return probeFinished(h, true, 'answered', clock.monotonic(), () => 1);
+  };
+
+  it('one task crashing again and again only re-probes: the breaker never opens for it', () => {
+    const clock = new ManualClock();
+    let h = started(clock);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(2_000);
+      h = providerFailed(h, 'exited 1 1 s after start', clock.monotonic(), crash('bad-spec'));
+      expect(h.breaker).toBe('probing');
+      expect(h.reason).toMatch(/re-probing after/);
+      h = probePasses(h, clock);
+      expect(h.breaker).toBe('closed');
+    }
+    expect(h.flaps).toBe(0);
+  });
+
+  it('two different tasks crashing with no clean run between open it (the seed: the probe passes, runs die)', () => {
+    const clock = new ManualClock();
+    let h = started(clock);
+    h = providerFailed(h, 'exited 1 1 s after start', clock.monotonic(), crash('a'));
+    h = probePasses(h, clock);
+    clock.advance(2_000);
+    h = providerFailed(h, 'exited 1 1 s after start', clock.monotonic(), crash('b'));
+    expect(h.breaker).toBe('open');
+    expect(h.reason).toMatch(/probe passes but runs fail/);
+  });
+
+  it("a clean run between two tasks' crashes clears the suspicion", () => {
+    const clock = new ManualClock();
+    let h = started(clock);
+    h = providerFailed(h, 'exited 1 1 s after start', clock.monotonic(), crash('a'));
+    h = probePasses(h, clock);
+    h = attemptSucceeded(h, clock.monotonic());
+    h = providerFailed(h, 'exited 1 1 s after start', clock.monotonic(), crash('b'));
+    expect(h.breaker).toBe('probing');
+  });
+
+  it('a plain provider failure in the cohort still makes it whole', () => {
+    const clock = new ManualClock();
+    let h = started(clock);
+    h = providerFailed(h, 'exited 1 1 s after start', clock.monotonic(), crash('a'));
+    h = providerFailed(h, 'API Error: 529 overloaded', clock.monotonic(), { task: 'a', crash: false });
+    expect(h.breaker).toBe('open');
+  });
+});
