@@ -1642,6 +1642,50 @@ describe('cost accounting', () => {
   });
 });
 
+describe('provider health', () => {
+  let night: Night | null = null;
+  afterEach(async () => {
+    await night?.cleanup();
+    night = null;
+  });
+
+  it("an executor that dies at once, again and again, never opens its provider's breaker on the other specs", async () => {
+    night = makeNight({
+      providers: '  sim: { kind: scripted, hosts: [local], concurrency: 1 }',
+      extra: 'defaults: { retryInitial: 1s, retryMax: 2s, livenessEvery: 1s, monitorEvery: 1h }',
+    });
+    const sup = night.supervisor();
+    const health: { breaker: string; reason: string }[] = [];
+    sup.events.subscribe((e) => {
+      if (e.type === 'provider.health') health.push({ breaker: e.breaker, reason: e.reason });
+    });
+    await sup.start();
+    // It reads as a crash on start (a provider failure) every time, and goes first after every probe: one
+    // slot, so each of its crashes is a whole cohort by count alone.
+    night.dropSpec('crasher.md', scriptedSpec('crasher', 'exit 1', ['priority: 1']));
+    const others = ['one', 'two', 'three', 'four'];
+    for (const id of others)
+      night.dropSpec(`${id}.md`, scriptedSpec(id, `write ${id}.txt "${id}\\n"\ncommit "${id}"\nexit 0`));
+    const ids = ['crasher', ...others];
+    await waitFor(
+      'every task done or failed',
+      () => {
+        const states = new Map(sup.store.list().map((t) => [t.id as string, t.state]));
+        return ids.every((id) => ['done', 'failed'].includes(states.get(id) ?? '')) || null;
+      },
+      150_000,
+    );
+    const crasher = sup.store.get(tid('crasher'));
+    expect(crasher.state).toBe('failed');
+    expect(crasher.failure?.code).toBe('poison');
+    for (const id of others) expect(sup.store.get(tid(id)).state).toBe('done');
+    // Its crashes re-probed the provider, and that is all they did.
+    expect(health.length).toBeGreaterThanOrEqual(3);
+    expect(health.filter((h) => h.breaker === 'open')).toEqual([]);
+    await sup.stop('test done');
+  });
+});
+
 /** The daemon's published waiting reasons, read as a client would (queue/state/daemon.json). */
 function readDaemonStateFile(file: string): Record<string, string> | null {
   try {
