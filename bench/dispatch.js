@@ -6,6 +6,7 @@
 // `node bench/dispatch.js` runs it alone and prints the rows.
 //   BENCH_DISPATCH_TASKS=50   tasks per runner
 //   BENCH_DISPATCH_SSH_RC=1   also measure ssh with the login shell reading the user's rc files
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LocalRunner, SshRunner } from '../dist/hosts/runner.js';
@@ -63,7 +64,9 @@ async function measure(label, makeRunner, cleanups) {
   const remote = counting(makeRunner());
   cleanups.push(() => remote.runner.close());
   const local = counting(new LocalRunner());
-  const host = new WorkerHost(label, remote.runner, path.join(tmp, 'work'), socket, local.runner);
+  // A workspace id of its own (8 hex digits), as a workspace draws one.
+  const workspace = randomBytes(4).toString('hex');
+  const host = new WorkerHost(label, remote.runner, path.join(tmp, 'work'), workspace, socket, local.runner);
   await host.prepare();
   await host.ensureMirror('app', 'main');
   const base = git(repo, 'rev-parse', 'HEAD');
