@@ -8,7 +8,7 @@ import { newLiveAttempt } from './attempts.js';
 import { mirroredCut, mirroredOffset } from './log-mirror.js';
 import type { Collector } from './collector.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
-import { afterRunOf, giveUpAttempt } from './ending.js';
+import { giveUpAttempt, killWithAfterRun } from './ending.js';
 
 export async function adopt(
   ctx: DaemonContext,
@@ -87,10 +87,7 @@ export async function adopt(
       // died while launching it, which is not the task's failure and uses up none of its attempts.
       const started = await worker.attemptStarted(task.id, attempt.n).catch(() => true);
       // Whatever the executor left uncommitted in the worktree is kept before the next attempt.
-      if (started)
-        await worker
-          .kill(task.spec.repo, task.id, attempt.n, afterRunOf(ctx, task.spec.repo))
-          .catch(() => null);
+      if (started) await killWithAfterRun(ctx, worker, task.spec.repo, task.id, attempt.n).catch(() => null);
       failAttempt(
         ctx,
         ctx.store.get(task.id),

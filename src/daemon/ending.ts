@@ -50,6 +50,23 @@ export function afterRunOf(ctx: DaemonContext, repo: string) {
 }
 
 /**
+ * Kills an attempt that is no longer in the registry (its session lost, or given up with its host),
+ * salvaging first, then runs the repo's afterRun, awaited: nothing else keeps its task out of that
+ * worktree meanwhile. Throws what the kill or the hook's link throws.
+ */
+export async function killWithAfterRun(
+  ctx: DaemonContext,
+  worker: HostPort,
+  repo: string,
+  id: TaskId,
+  attempt: number,
+): Promise<void> {
+  await worker.kill(repo, id, attempt);
+  const hook = afterRunOf(ctx, repo);
+  if (hook) await worker.afterRun(id, attempt, hook);
+}
+
+/**
  * Ends a running attempt before its time: keeps its last screen and the rest of its log, says why
  * (task.killing), kills it (salvaging the worktree) and leaves the registry. The record is the caller's.
  */
@@ -69,12 +86,27 @@ export async function endSession(ctx: DaemonContext, live: LiveAttempt, reason: 
   });
   if (worker) {
     await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
-    const afterRun = afterRunOf(ctx, live.repo);
-    await worker.kill(live.repo, live.taskId, live.attempt, afterRun).catch(() => null);
-    // What the afterRun hook printed after the kill, into logs/ too.
-    if (afterRun) await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
+    await worker.kill(live.repo, live.taskId, live.attempt).catch(() => null);
   }
   recordUsageFromLog(ctx, live);
+  const afterRun = afterRunOf(ctx, live.repo);
+  if (worker && afterRun && ctx.attempts.phase(live.taskId) === 'ending') {
+    // The hook may take up to its timeout (10 minutes by default): it runs beside the daemon's ticks,
+    // never inside one. Until it is done the attempt stays `ending`, in flight and holding its slot, so
+    // its task cannot launch again into the worktree the hook works in.
+    const work = worker
+      .afterRun(live.taskId, live.attempt, afterRun)
+      .catch(() => undefined)
+      // What the hook printed, into logs/ too.
+      .then(() => mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined))
+      .then(() => {
+        if (ctx.attempts.phase(live.taskId) === 'ending') ctx.attempts.end(live.taskId, 'killed');
+        // Its slot is free and its task may launch again.
+        ctx.wake();
+      });
+    ctx.attempts.endingWork(live.taskId, work);
+    return;
+  }
   if (ctx.attempts.phase(live.taskId) === 'ending') ctx.attempts.end(live.taskId, 'killed');
 }
 

@@ -37,6 +37,7 @@ export interface HostPort extends Pick<
   // ending and collecting it
   | 'kill'
   | 'closeSession'
+  | 'afterRun'
   | 'mainTouched'
   | 'mainMoved'
   | 'fetchBranch'

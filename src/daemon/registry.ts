@@ -3,7 +3,14 @@
  * attempt state machine (core/attempt.ts). It replaces what used to be seven collections (live,
  * launching, exitWaits, collecting, deferred, prepared, waiting); each method is one edge and asserts it.
  */
-import { edge, holdsSlot, inFlight, type AttemptEnd, type AttemptPhase } from '../core/attempt.js';
+import {
+  AttemptPhaseError,
+  edge,
+  holdsSlot,
+  inFlight,
+  type AttemptEnd,
+  type AttemptPhase,
+} from '../core/attempt.js';
 import type { TaskId } from '../core/ids.js';
 import type { ExitRecord } from '../hosts/worker.js';
 import type { LiveAttempt } from './attempts.js';
@@ -164,6 +171,13 @@ export class AttemptRegistry {
     const entry = this.must(taskId);
     entry.phase = edge(taskId, entry.phase, 'ending');
     if (entry.live) entry.live.ending = true;
+  }
+
+  /** An ending attempt's last work (the repo's afterRun after a kill): stop() waits for it. */
+  endingWork(taskId: TaskId, work: Promise<void>): void {
+    const entry = this.must(taskId);
+    if (entry.phase !== 'ending') throw new AttemptPhaseError(taskId, entry.phase, 'ending');
+    entry.work = work;
   }
 
   /** Leaves the registry by one of the terminal edges. */

@@ -11,7 +11,7 @@ import type { HostPort } from './host-port.js';
 import { liveFailure, noteProgress, type LiveAttempt } from './attempts.js';
 import { saveScreen } from './log-mirror.js';
 import { failAttempt, isoNow, type DaemonContext } from './context.js';
-import { afterRunOf, giveUpAttempt, killAttempt, mirrorAttempt } from './ending.js';
+import { giveUpAttempt, killAttempt, killWithAfterRun, mirrorAttempt } from './ending.js';
 import { judgeLiveness, type BreakerEpisode } from './liveness.js';
 
 /** How long one wait for an exit signal lasts before it is renewed (a bound, not a poll). */
@@ -145,7 +145,7 @@ export class Watcher {
     }${screen ? `; last screen kept in ${screen}` : ''}`;
     // Keep what the executor left in the worktree (it is there whether or not a pane is left), and
     // clear a dead pane for the next attempt.
-    await worker.kill(live.repo, live.taskId, live.attempt, afterRunOf(ctx, live.repo)).catch(() => null);
+    await killWithAfterRun(ctx, worker, live.repo, live.taskId, live.attempt).catch(() => null);
     await mirrorAttempt(ctx, worker, live, { force: true }).catch(() => undefined);
     failAttempt(ctx, ctx.store.get(live.taskId), 'session-lost', why, 'lost', null);
     return false;
@@ -215,7 +215,7 @@ export class Watcher {
         continue;
       }
       try {
-        await worker.kill(a.repo, a.id, a.attempt, afterRunOf(ctx, a.repo));
+        await killWithAfterRun(ctx, worker, a.repo, a.id, a.attempt);
       } catch {
         continue; // tried again at the next tick
       }

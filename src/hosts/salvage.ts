@@ -66,25 +66,21 @@ const AFTER_RUN_GRACE_MS = 30_000;
 /**
  * Kills the session of attempt `attempt` of `id`, then every process the attempt started that is still
  * alive (REAP_SH: those carrying its marker, and those left in the runner's session), TERM then KILL.
- * Then, with `afterRun`, runs the repo's afterRun hook in the worktree (AFTER_RUN_SH), unless the runner
- * got to run it itself: its runner died with the session. Awaited, within the hook's own timeout (the
- * script kills it then), so nothing launches in that worktree while it runs.
  * Throws LinkError when the link is down; a failed reap is otherwise not an error (it says why on
- * stderr, which is dropped: the runner reaps at its own end too), nor is a failed hook (logged).
+ * stderr, which is dropped: the runner reaps at its own end too).
  */
-export async function closeSession(
-  host: HostContext,
-  id: TaskId,
-  attempt: number,
-  afterRun?: AfterRunHook,
-): Promise<void> {
+export async function closeSession(host: HostContext, id: TaskId, attempt: number): Promise<void> {
   await host.tmux.kill(host.session(id));
   await host.runner.run(['sh', '-c', REAP_SH, 'sh', host.taskDir(id), String(attempt)]);
-  if (afterRun) await runAfterRun(host, id, attempt, afterRun);
 }
 
-/** AFTER_RUN_SH for an ended attempt, with the clean environment the runner gives its hooks. */
-async function runAfterRun(
+/**
+ * The repo's afterRun hook (AFTER_RUN_SH) in the worktree of an attempt whose session was killed, unless
+ * the runner got to run it itself: its runner died with the session. Its output goes to the attempt's
+ * log; it ends within the hook's own timeout (the script kills it then). A failed hook is not an error
+ * (the script logs it). The caller keeps the task from launching in that worktree until it is done.
+ */
+export async function runAfterRun(
   host: HostContext,
   id: TaskId,
   attempt: number,

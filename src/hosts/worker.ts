@@ -16,7 +16,7 @@ import { parseWorkspaceId, type WorkspaceId } from '../core/workspace-id.js';
 import { executorSocketPath, TMUX_DIR, WORKSPACES_DIR, workspaceDir } from './layout.js';
 import { mainMoved, mainTouched } from './protected-refs.js';
 import { LocalRunner, type CommandRunner } from './runner.js';
-import { closeSession, salvage, type AfterRunHook } from './salvage.js';
+import { closeSession, runAfterRun, salvage, type AfterRunHook } from './salvage.js';
 import { EXIT_CHANNEL, refGuardHook, RUN_SH, WORKTREE_SH } from './scripts.js';
 import { sessionName } from './session-names.js';
 import { Tmux, TMUX_CONF } from './tmux.js';
@@ -405,18 +405,23 @@ export class WorkerHost implements HostContext {
   }
 
   /**
-   * Salvages, then kills the session and every process the attempt started, then runs the repo's
-   * `afterRun` hook if the runner did not (closeSession): salvage first, so what the hook changes is never
-   * the attempt's work. Returns the salvage commit, if any.
+   * Salvages, then kills the session and every process the attempt started. Salvage first, so what the
+   * repo's `afterRun` hook (afterRun, next) changes is never the attempt's work. Returns the salvage
+   * commit, if any.
    */
-  async kill(repo: string, id: TaskId, attempt: number, afterRun?: AfterRunHook): Promise<string | null> {
+  async kill(repo: string, id: TaskId, attempt: number): Promise<string | null> {
     const salvaged = await this.salvage(repo, id, attempt).catch(() => null);
-    await this.closeSession(id, attempt, afterRun);
+    await this.closeSession(id, attempt);
     return salvaged;
   }
 
-  /** Kills the attempt's session and every process it started, then its afterRun if due (salvage.ts). */
-  closeSession(id: TaskId, attempt: number, afterRun?: AfterRunHook): Promise<void> {
-    return closeSession(this, id, attempt, afterRun);
+  /** Kills the attempt's session and every process it started (salvage.ts). */
+  closeSession(id: TaskId, attempt: number): Promise<void> {
+    return closeSession(this, id, attempt);
+  }
+
+  /** The repo's afterRun hook for a killed attempt, unless its runner ran it (salvage.ts). */
+  afterRun(id: TaskId, attempt: number, hook: AfterRunHook): Promise<void> {
+    return runAfterRun(this, id, attempt, hook);
   }
 }

@@ -261,6 +261,10 @@ export class FakeHost implements HostPort {
     return this.remote('closeSession', [id, attempt], () => undefined);
   }
 
+  afterRun(id: TaskId, attempt: number): Promise<void> {
+    return this.remote('afterRun', [id, attempt], () => undefined);
+  }
+
   mainTouched(repo: string, id: TaskId): Promise<string[]> {
     return this.remote('mainTouched', [repo, id], () => [...this.touched]);
   }

@@ -676,7 +676,8 @@ for (const kind of ['local', 'ssh'] as const) {
         ],
         timeout: '2s',
       };
-      await host.kill('app', id, 1, hook);
+      await host.kill('app', id, 1);
+      await host.afterRun(id, 1, hook);
       expect(readFileSync(after, 'utf8')).toBe(
         `ran afterRun in ${host.worktree(id)} secret=none arg=it's $(touch ${canary})\n`,
       );
@@ -686,7 +687,8 @@ for (const kind of ['local', 'ssh'] as const) {
       const alive = await local.run(['pgrep', '-f', `sleep ${sleeper}`]);
       expect(alive.stdout.trim()).toBe('');
       // Already run: a second kill (the session's, or an abandoned attempt's) does not run it again.
-      await host.kill('app', id, 1, hook);
+      await host.kill('app', id, 1);
+      await host.afterRun(id, 1, hook);
       expect(readFileSync(after, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
       expect(existsSync(canary)).toBe(false);
     });

@@ -5,7 +5,8 @@
  * the host's cache for the same key, afterRun runs when the executor fails or is killed at its timeout,
  * and beforeGate runs in the gate checkout.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -170,11 +171,18 @@ describe('setup hooks', () => {
     );
     await waitFor('k failed', () => find(sup, 'k')?.state === 'failed', 60_000);
     expect(sup.store.get(tid('k')).attempts[0]?.outcome).toBe('timeout');
-    // The runner died with its session: the hook ran on the worker all the same, once.
+    // The runner died with its session: the hook ran on the worker all the same, once, beside the
+    // daemon's ticks; what it printed reaches the mirrored log when it is done.
+    const log = await waitFor(
+      "the hook's output in the log",
+      () => {
+        const text = readFileSync(night!.paths.attemptLog('k', 1), 'utf8');
+        return text.includes('the-after-run-said-so') ? text : null;
+      },
+      60_000,
+    );
     expect(lines(path.join(d, 'after'))).toEqual(['after afterRun k']);
-    const log = readFileSync(night.paths.attemptLog('k', 1), 'utf8');
     expect(log).toContain('nightshift: hook afterRun:');
-    expect(log).toContain('the-after-run-said-so');
     // Salvaged first: the executor's leftovers are kept, what the hook made is not the attempt's work.
     const mirror = path.join(night.workerDir, 'repos', 'app.git');
     const salvage = 'refs/nightshift/salvage/k/1';
@@ -182,6 +190,44 @@ describe('setup hooks', () => {
     expect(git(night.repo, '--git-dir', mirror, 'ls-tree', '--name-only', salvage)).not.toContain(
       'after-run-was-here',
     );
+  });
+
+  it("a slow afterRun after a kill holds neither the daemon nor its slot's neighbours, and its task waits for it", async () => {
+    const d = dir();
+    const fifo = path.join(d, 'release');
+    execFileSync('mkfifo', [fifo]);
+    // The first time it runs, the hook blocks until the test writes to the FIFO (as a long cleanup would).
+    writeFileSync(path.join(d, 'block'), '');
+    night = makeNight({
+      providers: '  sim: { kind: scripted, hosts: [local], concurrency: 2 }',
+      extra: FAST,
+      repoOptions: `hooks: { afterRun: { command: [sh, -c, 'echo "start $NIGHTSHIFT_TASK" >> ${d}/after; if [ -e ${d}/block ]; then rm ${d}/block; cat ${fifo} >/dev/null; fi; echo "end $NIGHTSHIFT_TASK" >> ${d}/after'], timeout: 5m } }`,
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    night.dropSpec(
+      'k.md',
+      scriptedSpec('k', 'print "working"\nhang', ['timeout: 3s', 'idle: 1h', 'attempts: 2']),
+    );
+    // Every attempt's runner runs afterRun too (other's, below): each line names its task.
+    const ofK = () => lines(path.join(d, 'after')).filter((l) => l.endsWith(' k'));
+    await waitFor('the hook runs after the kill', () => ofK().includes('start k'), 60_000);
+    // While it runs, the daemon dispatches, collects and merges other work.
+    night.dropSpec('other.md', scriptedSpec('other', 'write o.txt "o\\n"\ncommit "o"'));
+    await waitFor('other merged while the hook runs', () => find(sup, 'other')?.state === 'done', 90_000);
+    expect(ofK()).toEqual(['start k']);
+    // k waits for its hook: no second attempt in the worktree the hook works in.
+    expect(sup.store.get(tid('k')).attempts).toHaveLength(1);
+    const released = Date.now();
+    writeFileSync(fifo, 'go\n');
+    await waitFor('k retried, then failed', () => find(sup, 'k')?.state === 'failed', 90_000);
+    const attempts = sup.store.get(tid('k')).attempts;
+    expect(attempts).toHaveLength(2);
+    expect(Date.parse(attempts[1]!.startedAt)).toBeGreaterThanOrEqual(released - 1000);
+    // The second kill's hook runs (and does not block) after k has failed.
+    await waitFor('the second hook done', () => ofK().length === 4 || null, 60_000);
+    expect(ofK()).toEqual(['start k', 'end k', 'start k', 'end k']);
+    await sup.stop('test done');
   });
 
   it('runs beforeGate in the gate checkout before the gates, and parks the task naming it when it fails', async () => {
