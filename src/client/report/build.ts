@@ -18,6 +18,7 @@ import type {
   TimelineKind,
 } from './model.js';
 import { followUpsOf } from './follow-ups.js';
+import { attentionOf } from './attention.js';
 
 export interface BuildInput {
   tasks: readonly TaskRecord[];
@@ -57,6 +58,7 @@ export function buildReport(input: BuildInput): ReportData {
   const eventTasks = new Set(windowEvents.flatMap((e) => ('task' in e && e.task ? [e.task] : [])));
   const lastUpdate = new Map<string, { time: string; reason: string }>();
   for (const e of events) if (e.type === 'task.updated') lastUpdate.set(e.task, e);
+  const parkUpdates = new Map<string, { reason: string }>();
 
   const touched = input.tasks.filter(
     (t) =>
@@ -90,6 +92,7 @@ export function buildReport(input: BuildInput): ReportData {
 
   const tasks: TaskDigest[] = touched.map((t) => {
     const parkReason = t.parked ? lastUpdate.get(t.id)?.reason : undefined;
+    if (parkReason) parkUpdates.set(t.id, { reason: parkReason });
     const startedAt = t.attempts[0]?.startedAt ?? null;
     const endedAt = taskEnd(t);
     const duration = startedAt && endedAt ? ms(endedAt) - ms(startedAt) : NaN;
@@ -126,6 +129,11 @@ export function buildReport(input: BuildInput): ReportData {
   });
 
   const hours = Math.max(until - since, 1) / 3_600_000;
+  const timeline = buildTimeline(touched, events, inWindow, lastUpdate);
+  const active = activeSpan(touched, timeline, since, until);
+  // Per-hour figures are over the active time: a one-hour night in a 12-hour window is one hour long.
+  const activeHours = active ? Math.max(active.until - active.from, MIN_ACTIVE_MS) / 3_600_000 : 0;
+  const perHour = (count: number): number => (activeHours ? round(count / activeHours, 2) : 0);
   const names = [...input.providers];
   const addName = (name: string | null | undefined): void => {
     if (name && !names.includes(name)) names.push(name);
@@ -169,7 +177,7 @@ export function buildReport(input: BuildInput): ReportData {
       exitedCleanly: clean.length,
       successRate: finished.length ? round(clean.length / finished.length, 3) : null,
       merged,
-      tasksPerHour: round(merged / hours, 2),
+      tasksPerHour: perHour(merged),
       graded: grades.length,
       averageGrade: average === null ? null : round(average, 2),
       averageGradeLetter: average === null ? null : pointsToGrade(average),
@@ -186,7 +194,6 @@ export function buildReport(input: BuildInput): ReportData {
     };
   });
 
-  const timeline = buildTimeline(touched, events, inWindow, lastUpdate);
   const triage = triageNotes(events, inWindow);
   const allGrades = touched.flatMap((t) => gradePointsOf(t));
   const merged = touched.filter((t) => inWindow(t.merge?.at)).length;
@@ -207,7 +214,7 @@ export function buildReport(input: BuildInput): ReportData {
     finished,
     exitedCleanly: clean,
     successRate: finished ? round(clean / finished, 3) : null,
-    tasksPerHour: round(merged / hours, 2),
+    tasksPerHour: perHour(merged),
     graded: allGrades.length,
     averageGrade: average === null ? null : round(average, 2),
     averageGradeLetter: average === null ? null : pointsToGrade(average),
@@ -222,7 +229,11 @@ export function buildReport(input: BuildInput): ReportData {
       since: new Date(since).toISOString(),
       until: new Date(until).toISOString(),
       hours: round(hours, 2),
+      activeFrom: active ? new Date(active.from).toISOString() : null,
+      activeUntil: active ? new Date(active.until).toISOString() : null,
+      activeHours: round(activeHours, 2),
     },
+    attention: attentionOf(touched, parkUpdates),
     tasks,
     providers,
     timeline,
@@ -324,6 +335,39 @@ function buildTimeline(
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
       (a.task ?? '').localeCompare(b.task ?? ''),
   );
+}
+
+/** The shortest active time per-hour figures divide by: a single instant of activity is not a rate. */
+const MIN_ACTIVE_MS = 60_000;
+
+/**
+ * The night's first and last activity inside the window: attempts (clipped to it; a running one runs to
+ * `until`), state changes (not the queueing: a spec may wait hours for the night to start), merges and
+ * timeline entries. Null when nothing happened.
+ */
+function activeSpan(
+  tasks: readonly TaskRecord[],
+  timeline: readonly TimelineEntry[],
+  since: number,
+  until: number,
+): { from: number; until: number } | null {
+  const times: number[] = timeline.map((e) => ms(e.at));
+  const clip = (t: number): number => Math.min(Math.max(t, since), until);
+  for (const t of tasks) {
+    for (const a of t.attempts) {
+      const start = ms(a.startedAt);
+      const end = a.endedAt ? ms(a.endedAt) : until;
+      if (start <= until && end >= since) times.push(clip(start), clip(end));
+    }
+    for (const h of t.history) if (h.from !== null) times.push(ms(h.at));
+    if (t.merge) times.push(ms(t.merge.at));
+  }
+  let span: { from: number; until: number } | null = null;
+  for (const t of times) {
+    if (!(t >= since && t <= until)) continue;
+    span = span ? { from: Math.min(span.from, t), until: Math.max(span.until, t) } : { from: t, until: t };
+  }
+  return span;
 }
 
 /** When the task's work ended: the merge, the failure, or the last finished attempt. */

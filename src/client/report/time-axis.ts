@@ -1,0 +1,47 @@
+/**
+ * The charts' time axis: the night's active time (window.activeFrom → activeUntil; the whole window when
+ * nothing happened), widened to whole buckets of a round size chosen so that the chart has a readable
+ * number of bars: 5 minutes for a one-hour night, an hour for a twelve-hour one.
+ */
+import type { ReportWindow } from './model.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** Bucket sizes, smallest first, each a round figure on a clock. */
+const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((m) => m * MINUTE);
+/** The most buckets a chart has (one more when the active time straddles a boundary). */
+export const MAX_BUCKETS = 16;
+
+export interface TimeAxis {
+  /** The first bucket's start: the active time's start, rounded down to a bucket. */
+  from: number;
+  /** The last bucket's end: the active time's end, rounded up. */
+  until: number;
+  bucketMs: number;
+  buckets: number;
+}
+
+export function timeAxis(w: ReportWindow): TimeAxis {
+  const start = Date.parse(w.activeFrom ?? w.since);
+  const end = Date.parse(w.activeUntil ?? w.until);
+  const span = Math.max(end - start, 1);
+  const bucketMs =
+    STEPS.find((step) => span / step <= MAX_BUCKETS) ?? Math.ceil(span / MAX_BUCKETS / DAY) * DAY;
+  const from = Math.floor(start / bucketMs) * bucketMs;
+  const until = Math.max(Math.ceil(end / bucketMs) * bucketMs, from + bucketMs);
+  return { from, until, bucketMs, buckets: Math.round((until - from) / bucketMs) };
+}
+
+/** The bucket starts to label: every bucket, or every k-th, at most `max` of them. */
+export function tickTimes(axis: TimeAxis, max: number): number[] {
+  const every = Math.ceil(axis.buckets / max);
+  const ticks: number[] = [];
+  for (let b = 0; b <= axis.buckets; b += every) ticks.push(axis.from + b * axis.bucketMs);
+  return ticks;
+}
+
+/** "22:05"; with the day in front ("11-27 22:05") when the axis spans more than a day. */
+export function tickLabel(axis: TimeAxis, t: number): string {
+  const iso = new Date(t).toISOString();
+  return axis.until - axis.from > DAY ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+}
