@@ -38,7 +38,9 @@ export function throughputChart(r: ReportData): string {
   const counts = names.map(() => new Array<number>(buckets).fill(0));
   for (const t of r.tasks) {
     if (!t.merge || !t.provider) continue;
-    const i = Math.floor((Date.parse(t.merge.at) - since) / bucketMs);
+    const mergedAt = Date.parse(t.merge.at);
+    // The axis ends at the last activity: a merge right at its end belongs to the last bucket.
+    const i = mergedAt === axis.until ? buckets - 1 : Math.floor((mergedAt - since) / bucketMs);
     const row = counts[names.indexOf(t.provider)];
     if (row && i >= 0 && i < buckets) row[i] = (row[i] ?? 0) + 1;
   }
