@@ -118,3 +118,14 @@ export const FAILED_TODO_BY_CODE: Readonly<Partial<Record<FailureCode, string>>>
   rejected: 'Read why it was rejected; change the spec and retry it if it should run after all.',
   'dependency-failed': 'Deal with the task it depends on first, then retry it.',
 };
+
+/**
+ * How the report introduces a review's summary. A summary that sent the work back is the architect's
+ * (or the gates') instruction to the agent ("Fix them on this branch."): it is shown as such, not as
+ * if it spoke to the reader.
+ */
+export function summaryLabel(verdict: 'approve' | 'changes' | 'reject' | null): string {
+  if (verdict === 'changes') return 'sent back to the agent with these notes:';
+  if (verdict === 'reject') return 'rejected by the review:';
+  return 'review:';
+}

@@ -4,20 +4,14 @@
  * recorded text is escaped.
  */
 import { attentionHtml } from './attention.js';
+import { summaryLabel } from './attention-words.js';
+import { activeText } from './time-axis.js';
 import { gradeHistogram, noGradesLine, OUTCOME_COLORS, slotChart, throughputChart } from './charts.js';
 import type { ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { costHtml } from './cost.js';
 import { followUpsHtml } from './follow-ups.js';
 import { triageHtml } from './triage.js';
-import {
-  activeText,
-  duration,
-  escapeHtml as esc,
-  gradeText,
-  percent,
-  shortTime,
-  summaryLabel,
-} from './text.js';
+import { duration, escapeHtml as esc, gradeText, percent, shortTime } from './text.js';
 
 const CSS = `
 :root { color-scheme: light; --fg: #1d232b; --muted: #5d6875; --line: #d9dee4; --bg: #fbfcfd; }

@@ -1,19 +1,13 @@
 /** The report as Markdown: a summary, one section per task, a provider table, the timeline. */
 import type { AttemptDigest, ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { attentionMarkdown } from './attention.js';
+import { summaryLabel } from './attention-words.js';
+import { activeText } from './time-axis.js';
 import { noGradesLine } from './charts.js';
 import { costMarkdown } from './cost.js';
 import { followUpsMarkdown } from './follow-ups.js';
 import { triageMarkdown } from './triage.js';
-import {
-  activeText,
-  duration,
-  escapeMarkdown as md,
-  gradeText,
-  percent,
-  shortTime,
-  summaryLabel,
-} from './text.js';
+import { duration, escapeMarkdown as md, gradeText, percent, shortTime } from './text.js';
 
 export function renderMarkdown(r: ReportData): string {
   const t = r.totals;

@@ -4,7 +4,6 @@
  */
 import { formatDuration } from '../../core/duration.js';
 import { visible } from '../../lib/visible.js';
-import type { ReportWindow, TaskDigest } from './model.js';
 
 export { visible };
 
@@ -54,22 +53,4 @@ export function percent(rate: number | null): string {
 
 export function gradeText(points: number | null, letter: string | null): string {
   return points === null ? '-' : `${letter ?? '?'} (${points.toFixed(2)})`;
-}
-
-/** "active 2026-11-26 20:00 → 2026-11-27 03:00 (7h)", or "no activity". */
-export function activeText(w: ReportWindow): string {
-  if (!w.activeFrom || !w.activeUntil) return 'no activity';
-  const span = Date.parse(w.activeUntil) - Date.parse(w.activeFrom);
-  return `active ${shortTime(w.activeFrom)} → ${shortTime(w.activeUntil)} (${duration(span)})`;
-}
-
-/**
- * How the report introduces a review's summary. A summary that sent the work back is the architect's
- * (or the gates') instruction to the agent ("Fix them on this branch."): it is shown as such, not as
- * if it spoke to the reader.
- */
-export function summaryLabel(verdict: TaskDigest['verdict']): string {
-  if (verdict === 'changes') return 'sent back to the agent with these notes:';
-  if (verdict === 'reject') return 'rejected by the review:';
-  return 'review:';
 }

@@ -4,6 +4,7 @@
  * number of bars: 5 minutes for a one-hour night, an hour for a twelve-hour one.
  */
 import type { ReportWindow } from './model.js';
+import { duration, shortTime } from './text.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -44,4 +45,11 @@ export function tickTimes(axis: TimeAxis, max: number): number[] {
 export function tickLabel(axis: TimeAxis, t: number): string {
   const iso = new Date(t).toISOString();
   return axis.until - axis.from > DAY ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+}
+
+/** "active 2026-11-26 20:00 → 2026-11-27 03:00 (7h)", or "no activity". */
+export function activeText(w: ReportWindow): string {
+  if (!w.activeFrom || !w.activeUntil) return 'no activity';
+  const span = Date.parse(w.activeUntil) - Date.parse(w.activeFrom);
+  return `active ${shortTime(w.activeFrom)} → ${shortTime(w.activeUntil)} (${duration(span)})`;
 }
