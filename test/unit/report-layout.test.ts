@@ -248,6 +248,44 @@ describe('what needs the reader', () => {
 });
 
 describe('the review summary', () => {
+  it("is taken out of a park's reason, which names the failed gates for a person instead", () => {
+    const summary = 'Gates failed: tests, <b>lint</b>. Fix them on this branch.';
+    let t = enterRunning(queued('h'), { now: at(0), provider: 'glm', host: 'local' }).task;
+    t = enterReview(t, { now: at(30), exitCode: 0 }).task;
+    t = updateTask(t, at(31), `review rounds used up (2): ${summary}`, {
+      gates: [
+        { name: 'tests', passed: false, durationMs: 1, evidence: '1 failed' },
+        { name: '<b>lint</b>', passed: false, durationMs: 1, evidence: 'x' },
+        { name: 'diff', passed: true, durationMs: 1, evidence: 'ok' },
+      ],
+      review: { ...gatesApproval, verdict: 'changes', summary },
+      parked: 'needs-human',
+    }).task;
+    const update: NightshiftEvent = {
+      type: 'task.updated',
+      time: new Date(at(31)).toISOString(),
+      task: 'h',
+      reason: `review rounds used up (2): ${summary}`,
+    };
+    const r = report([t], [update]);
+    expect(r.attention[0]).toMatchObject({
+      detail: 'review rounds used up (2)',
+      failedGates: ['tests', '<b>lint</b>'],
+    });
+    expect(r.tasks[0]?.why).toBe('needs-human: review rounds used up (2)');
+    expect(r.timeline.find((e) => e.kind === 'parked')?.text).toBe(
+      'Task h: needs-human — review rounds used up (2)',
+    );
+    const md = renderMarkdown(r);
+    expect(md).toContain('   - failed gates: tests, \\<b\\>lint\\</b\\>');
+    // The summary is still there once, labelled as what the agent was told.
+    expect(md.match(/Fix them on this branch/g)).toHaveLength(1);
+    expect(md).toContain('- sent back to the agent with these notes: Gates failed:');
+    const html = renderHtml(r);
+    expect(html).toContain('<p>Failed gates: <b>tests</b>, <b>&lt;b&gt;lint&lt;/b&gt;</b></p>');
+    expect(html).not.toContain('<b>lint</b>');
+  });
+
   it('is shown as notes sent to the agent when it sent the work back', () => {
     let t = enterRunning(queued('s'), { now: at(0), provider: 'glm', host: 'local' }).task;
     t = enterReview(t, { now: at(30), exitCode: 0 }).task;

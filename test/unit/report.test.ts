@@ -315,6 +315,7 @@ describe('nightshift report --format json', () => {
         needsPerson: true,
         what: 'The review rounds are used up and the work is still not ready to merge (the review still asks for changes, or a conflict or a gate failed on top of main).',
         detail: 'review rounds used up (2): still missing the cap test [redacted]',
+        failedGates: [],
         todo: 'Finish it by hand on ns/delta and approve it, or reject it.',
         actions: [
           { action: 'approve', command: 'nightshift approve delta', key: 'A' },
@@ -330,6 +331,7 @@ describe('nightshift report --format json', () => {
         needsPerson: true,
         what: 'The provider refused the credentials (or the model or URL was not found).',
         detail: 'not logged in',
+        failedGates: [],
         todo: 'Check the provider (nightshift providers, nightshift doctor), then retry it.',
         actions: [{ action: 'retry', command: 'nightshift retry gamma', key: 'r' }],
       },

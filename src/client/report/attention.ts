@@ -26,6 +26,8 @@ function hint(task: TaskRecord, action: ActionHint['action']): ActionHint[] {
     : [];
 }
 
+const failedGates = (t: TaskRecord): string[] => t.gates.filter((g) => !g.passed).map((g) => g.name);
+
 function fill(text: string, t: TaskRecord): string {
   return text.replaceAll('<branch>', `ns/${t.id}`).replaceAll('<id>', t.id).replaceAll('<repo>', t.spec.repo);
 }
@@ -52,6 +54,7 @@ export function attentionOf(
         needsPerson,
         what: fill(words.what, t),
         detail: parkReasons.get(t.id)?.reason ?? null,
+        failedGates: failedGates(t),
         todo: fill(words.todo, t),
         actions: needsPerson ? [...hint(t, 'approve'), ...hint(t, 'reject')] : [],
         at: t.updatedAt,
@@ -68,6 +71,7 @@ export function attentionOf(
         needsPerson: true,
         what: code ? FAILURE_WORDS[code] : 'It failed.',
         detail: t.failure?.reason ?? t.history.findLast((h) => h.to === 'failed')?.reason ?? null,
+        failedGates: failedGates(t),
         todo: fill(todo, t),
         actions: hint(t, 'retry'),
         at: t.updatedAt,
@@ -102,6 +106,7 @@ export function attentionMarkdown(items: readonly AttentionItem[]): string[] {
     out.push(`${i + 1}. **${md(a.title)}** (${md(a.id)}): ${md(stateText(a))}`);
     out.push(`   - what happened: ${md(a.what)}`);
     if (a.detail) out.push(`   - recorded: ${md(a.detail)}`);
+    if (a.failedGates.length) out.push(`   - failed gates: ${a.failedGates.map(md).join(', ')}`);
     out.push(`   - to do: ${md(a.todo)}`);
     if (a.actions.length) {
       const commands = a.actions.map((h) => mdCode(h.command)).join(' or ');
@@ -141,6 +146,9 @@ export function attentionHtml(items: readonly AttentionItem[]): string {
       return (
         `<li><b>${esc(a.title)}</b> <code>${esc(a.id)}</code> <span class="state-${esc(a.state)}">${esc(stateText(a))}</span>` +
         `<p>${esc(a.what)}${a.detail ? ` <span class="muted">Recorded: ${esc(a.detail)}</span>` : ''}</p>` +
+        (a.failedGates.length
+          ? `<p>Failed gates: ${a.failedGates.map((g) => `<b>${esc(g)}</b>`).join(', ')}</p>`
+          : '') +
         `<p>${esc(a.todo)}</p>${act}</li>`
       );
     });

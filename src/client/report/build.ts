@@ -91,7 +91,8 @@ export function buildReport(input: BuildInput): ReportData {
   });
 
   const tasks: TaskDigest[] = touched.map((t) => {
-    const parkReason = t.parked ? lastUpdate.get(t.id)?.reason : undefined;
+    const update = t.parked ? lastUpdate.get(t.id) : undefined;
+    const parkReason = update ? withoutSummary(update.reason, t) : undefined;
     if (parkReason) parkUpdates.set(t.id, { reason: parkReason });
     const startedAt = t.attempts[0]?.startedAt ?? null;
     const endedAt = taskEnd(t);
@@ -294,7 +295,7 @@ function buildTimeline(
           task: t.id,
           provider: t.attempts.at(-1)?.provider ?? null,
           host: null,
-          text: `${t.title}: ${t.parked}${update ? ` — ${update.reason}` : ''}`,
+          text: `${t.title}: ${t.parked}${update ? ` — ${withoutSummary(update.reason, t)}` : ''}`,
         });
       }
     }
@@ -335,6 +336,16 @@ function buildTimeline(
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
       (a.task ?? '').localeCompare(b.task ?? ''),
   );
+}
+
+/**
+ * A parking update's reason without the review's summary it ends with ("review rounds used up (2):
+ * <summary>"). That summary is the review's instruction to the agent ("Fix them on this branch."); the
+ * report shows it apart, as what was sent to the agent.
+ */
+function withoutSummary(reason: string, t: TaskRecord): string {
+  const summary = t.review?.summary;
+  return summary && reason.endsWith(`: ${summary}`) ? reason.slice(0, -(summary.length + 2)) : reason;
 }
 
 /** The shortest active time per-hour figures divide by: a single instant of activity is not a rate. */

@@ -183,6 +183,8 @@ export interface AttentionItem {
   what: string;
   /** What was recorded about it (the failure's reason, the parking update's reason), or null. */
   detail: string | null;
+  /** The gates that failed on its last run, by name. */
+  failedGates: string[];
   /** What to do, in words for a person. */
   todo: string;
   actions: ActionHint[];
