@@ -467,7 +467,7 @@ describe('nightshift report --format md', () => {
     );
     expect(md).toContain('2. **Task gamma** (gamma): failed (auth)');
     expect(md).toContain('   - act: `nightshift retry gamma`; in the TUI, on its row: `r` (retry)');
-    expect(md).toContain('- throughput: 0.29 merged/hour over 7 h of activity');
+    expect(md).toContain('- throughput: 0.29 merged/hour over 7h of activity');
     // The summary that sent delta back spoke to the agent: the report says so.
     expect(md).toContain('- sent back to the agent with these notes: Missing the cap test.');
     expect(md).toContain('**4 task(s)** touched in 12 h: 2 merged, 1 failed, 1 parked');

@@ -19,6 +19,7 @@ import type {
 } from './model.js';
 import { followUpsOf } from './follow-ups.js';
 import { attentionOf } from './attention.js';
+import { activeMs } from './time-axis.js';
 
 export interface BuildInput {
   tasks: readonly TaskRecord[];
@@ -133,7 +134,9 @@ export function buildReport(input: BuildInput): ReportData {
   const timeline = buildTimeline(touched, events, inWindow, lastUpdate);
   const active = activeSpan(touched, timeline, since, until);
   // Per-hour figures are over the active time: a one-hour night in a 12-hour window is one hour long.
-  const activeHours = active ? Math.max(active.until - active.from, MIN_ACTIVE_MS) / 3_600_000 : 0;
+  const activeFrom = active ? new Date(active.from).toISOString() : null;
+  const activeUntil = active ? new Date(active.until).toISOString() : null;
+  const activeHours = activeMs({ activeFrom, activeUntil }) / 3_600_000;
   const perHour = (count: number): number => (activeHours ? round(count / activeHours, 2) : 0);
   const names = [...input.providers];
   const addName = (name: string | null | undefined): void => {
@@ -230,8 +233,8 @@ export function buildReport(input: BuildInput): ReportData {
       since: new Date(since).toISOString(),
       until: new Date(until).toISOString(),
       hours: round(hours, 2),
-      activeFrom: active ? new Date(active.from).toISOString() : null,
-      activeUntil: active ? new Date(active.until).toISOString() : null,
+      activeFrom,
+      activeUntil,
       activeHours: round(activeHours, 2),
     },
     attention: attentionOf(touched, parkUpdates),
@@ -347,9 +350,6 @@ function withoutSummary(reason: string, t: TaskRecord): string {
   const summary = t.review?.summary;
   return summary && reason.endsWith(`: ${summary}`) ? reason.slice(0, -(summary.length + 2)) : reason;
 }
-
-/** The shortest active time per-hour figures divide by: a single instant of activity is not a rate. */
-const MIN_ACTIVE_MS = 60_000;
 
 /**
  * The night's first and last activity inside the window: attempts (clipped to it; a running one runs to

@@ -2,7 +2,7 @@
 import type { AttemptDigest, ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { attentionMarkdown } from './attention.js';
 import { summaryLabel } from './attention-words.js';
-import { activeText } from './time-axis.js';
+import { activeMs, activeText } from './time-axis.js';
 import { noGradesLine } from './charts.js';
 import { costMarkdown } from './cost.js';
 import { followUpsMarkdown } from './follow-ups.js';
@@ -21,7 +21,7 @@ export function renderMarkdown(r: ReportData): string {
     '## Summary',
     '',
     `- attempts: ${t.attempts} (${t.exitedCleanly}/${t.finished} exited cleanly, ${percent(t.successRate)})`,
-    `- throughput: ${t.tasksPerHour} merged/hour over ${r.window.activeHours} h of activity`,
+    `- throughput: ${t.tasksPerHour} merged/hour over ${duration(activeMs(r.window))} of activity`,
     `- ${gradesLine(r)}`,
     `- slot time: ${duration(t.slotMs)}, wasted ${duration(t.wastedMs)}`,
     `- probe failures: ${t.probeFailures}, breaker events: ${t.breakerEvents}, kills: ${t.killed}`,

@@ -13,6 +13,15 @@ const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map((m) => m *
 /** The most buckets a chart has (one more when the active time straddles a boundary). */
 export const MAX_BUCKETS = 16;
 
+/** The shortest active time per-hour figures divide by: a single instant of activity is not a rate. */
+export const MIN_ACTIVE_MS = MINUTE;
+
+/** The active time per-hour figures divide by, in ms: 0 with no activity, else at least a minute. */
+export function activeMs(w: Pick<ReportWindow, 'activeFrom' | 'activeUntil'>): number {
+  if (!w.activeFrom || !w.activeUntil) return 0;
+  return Math.max(Date.parse(w.activeUntil) - Date.parse(w.activeFrom), MIN_ACTIVE_MS);
+}
+
 export interface TimeAxis {
   /** The first bucket's start: the active time's start, rounded down to a bucket. */
   from: number;
