@@ -19,7 +19,7 @@ import type {
 } from './model.js';
 import { followUpsOf } from './follow-ups.js';
 import { attentionOf } from './attention.js';
-import { activeMs } from './time-axis.js';
+import { activeMs, activeSpan } from './time-axis.js';
 
 export interface BuildInput {
   tasks: readonly TaskRecord[];
@@ -349,36 +349,6 @@ function buildTimeline(
 function withoutSummary(reason: string, t: TaskRecord): string {
   const summary = t.review?.summary;
   return summary && reason.endsWith(`: ${summary}`) ? reason.slice(0, -(summary.length + 2)) : reason;
-}
-
-/**
- * The night's first and last activity inside the window: attempts (clipped to it; a running one runs to
- * `until`), state changes (not the queueing: a spec may wait hours for the night to start), merges and
- * timeline entries. Null when nothing happened.
- */
-function activeSpan(
-  tasks: readonly TaskRecord[],
-  timeline: readonly TimelineEntry[],
-  since: number,
-  until: number,
-): { from: number; until: number } | null {
-  const times: number[] = timeline.map((e) => ms(e.at));
-  const clip = (t: number): number => Math.min(Math.max(t, since), until);
-  for (const t of tasks) {
-    for (const a of t.attempts) {
-      const start = ms(a.startedAt);
-      const end = a.endedAt ? ms(a.endedAt) : until;
-      if (start <= until && end >= since) times.push(clip(start), clip(end));
-    }
-    for (const h of t.history) if (h.from !== null) times.push(ms(h.at));
-    if (t.merge) times.push(ms(t.merge.at));
-  }
-  let span: { from: number; until: number } | null = null;
-  for (const t of times) {
-    if (!(t >= since && t <= until)) continue;
-    span = span ? { from: Math.min(span.from, t), until: Math.max(span.until, t) } : { from: t, until: t };
-  }
-  return span;
 }
 
 /** When the task's work ended: the merge, the failure, or the last finished attempt. */

@@ -1,9 +1,10 @@
 /**
- * The charts' time axis: the night's active time (window.activeFrom → activeUntil; the whole window when
- * nothing happened), widened to whole buckets of a round size chosen so that the chart has a readable
+ * The night's active time (activeSpan, from the records; activeMs, the divisor of per-hour figures) and
+ * the charts' time axis: the active time (the whole window when nothing happened), widened to whole buckets of a round size chosen so that the chart has a readable
  * number of bars: 5 minutes for a one-hour night, an hour for a twelve-hour one.
  */
-import type { ReportWindow } from './model.js';
+import type { TaskRecord } from '../../core/task.js';
+import type { ReportWindow, TimelineEntry } from './model.js';
 import { duration, shortTime } from './text.js';
 
 const MINUTE = 60_000;
@@ -61,4 +62,35 @@ export function activeText(w: ReportWindow): string {
   if (!w.activeFrom || !w.activeUntil) return 'no activity';
   const span = Date.parse(w.activeUntil) - Date.parse(w.activeFrom);
   return `active ${shortTime(w.activeFrom)} → ${shortTime(w.activeUntil)} (${duration(span)})`;
+}
+
+/**
+ * The night's first and last activity inside the window: attempts (clipped to it; a running one runs to
+ * `until`), state changes (not the queueing: a spec may wait hours for the night to start), merges and
+ * timeline entries. Null when nothing happened.
+ */
+export function activeSpan(
+  tasks: readonly TaskRecord[],
+  timeline: readonly TimelineEntry[],
+  since: number,
+  until: number,
+): { from: number; until: number } | null {
+  const ms = (iso: string): number => Date.parse(iso);
+  const times: number[] = timeline.map((e) => ms(e.at));
+  const clip = (t: number): number => Math.min(Math.max(t, since), until);
+  for (const t of tasks) {
+    for (const a of t.attempts) {
+      const start = ms(a.startedAt);
+      const end = a.endedAt ? ms(a.endedAt) : until;
+      if (start <= until && end >= since) times.push(clip(start), clip(end));
+    }
+    for (const h of t.history) if (h.from !== null) times.push(ms(h.at));
+    if (t.merge) times.push(ms(t.merge.at));
+  }
+  let span: { from: number; until: number } | null = null;
+  for (const t of times) {
+    if (!(t >= since && t <= until)) continue;
+    span = span ? { from: Math.min(span.from, t), until: Math.max(span.until, t) } : { from: t, until: t };
+  }
+  return span;
 }
