@@ -247,7 +247,15 @@ afterAll(() => ws.cleanup());
 describe('nightshift report --format json', () => {
   it('digests every task touched in the window', async () => {
     const r = await json();
-    expect(r.window).toEqual({ since: iso(0), until: iso(12), hours: 12 });
+    // Active from the first attempt (20:00) to the monitor's breaker (03:00): 7 of the window's 12 hours.
+    expect(r.window).toEqual({
+      since: iso(0),
+      until: iso(12),
+      hours: 12,
+      activeFrom: iso(0),
+      activeUntil: iso(7),
+      activeHours: 7,
+    });
     expect(r.tasks.map((t) => [t.id, t.state])).toEqual([
       ['alpha', 'done'],
       ['beta', 'done'],
@@ -295,6 +303,41 @@ describe('nightshift report --format json', () => {
     });
   });
 
+  it('opens with what needs a person: the parked task, then the failed one, each with its commands', async () => {
+    const r = await json();
+    expect(r.attention).toEqual([
+      {
+        id: 'delta',
+        title: 'Task delta',
+        state: 'review',
+        parked: 'needs-human',
+        failureCode: null,
+        needsPerson: true,
+        what: 'The review rounds are used up and the work is still not ready to merge (the review still asks for changes, or a conflict or a gate failed on top of main).',
+        detail: 'review rounds used up (2): still missing the cap test [redacted]',
+        failedGates: [],
+        todo: 'Finish it by hand on ns/delta and approve it, or reject it.',
+        actions: [
+          { action: 'approve', command: 'nightshift approve delta', key: 'A' },
+          { action: 'reject', command: 'nightshift reject delta', key: 'X' },
+        ],
+      },
+      {
+        id: 'gamma',
+        title: 'Task gamma',
+        state: 'failed',
+        parked: null,
+        failureCode: 'auth',
+        needsPerson: true,
+        what: 'The provider refused the credentials (or the model or URL was not found).',
+        detail: 'not logged in',
+        failedGates: [],
+        todo: 'Check the provider (nightshift providers, nightshift doctor), then retry it.',
+        actions: [{ action: 'retry', command: 'nightshift retry gamma', key: 'r' }],
+      },
+    ]);
+  });
+
   it('computes per-provider figures and totals on the fixture night', async () => {
     const r = await json();
     const glm = r.providers.find((p) => p.name === 'glm');
@@ -307,7 +350,7 @@ describe('nightshift report --format json', () => {
       exitedCleanly: 2,
       successRate: 0.5,
       merged: 1,
-      tasksPerHour: 0.08, // 1 merged in 12 h
+      tasksPerHour: 0.14, // 1 merged in 7 active hours (not the window's 12)
       graded: 2,
       averageGrade: 3.65, // A (4.0) and B+ (3.3)
       averageGradeLetter: 'A-',
@@ -328,7 +371,7 @@ describe('nightshift report --format json', () => {
       exitedCleanly: 1,
       successRate: 0.5,
       merged: 1,
-      tasksPerHour: 0.08,
+      tasksPerHour: 0.14,
       averageGrade: 2,
       averageGradeLetter: 'C',
       wastedMs: 2 * HOUR, // the timed-out attempt, though charged to the spec
@@ -347,7 +390,7 @@ describe('nightshift report --format json', () => {
       finished: 6,
       exitedCleanly: 3,
       successRate: 0.5,
-      tasksPerHour: 0.17,
+      tasksPerHour: 0.29,
       graded: 3,
       averageGrade: 3.1,
       averageGradeLetter: 'B',
@@ -376,7 +419,15 @@ describe('nightshift report --format json', () => {
 
   it('--since widens or narrows the window', async () => {
     const wide = await json('--since', '1d6h');
-    expect(wide.window).toEqual({ since: iso(-18), until: iso(12), hours: 30 });
+    expect(wide.window).toEqual({
+      since: iso(-18),
+      until: iso(12),
+      hours: 30,
+      activeFrom: iso(-14), // yesterday's task started then
+      activeUntil: iso(7),
+      activeHours: 21,
+    });
+    expect(wide.totals.tasksPerHour).toBe(0.14); // 3 merged in 21 active hours
     expect(wide.tasks.map((t) => t.id)).toContain('old');
     expect(wide.totals.merged).toBe(3);
     // 02:00–08:00: only delta was touched (its attempt ended and it parked at 02:00, the window's edge).
@@ -388,6 +439,7 @@ describe('nightshift report --format json', () => {
       ['other', 0, 0],
     ]);
     expect(narrow.totals).toMatchObject({ merged: 0, tasksPerHour: 0, graded: 1, breakerEvents: 1 });
+    expect(narrow.window).toMatchObject({ activeFrom: iso(6), activeUntil: iso(7), activeHours: 1 });
   });
 
   it('refuses a bad --since with exit 2, naming the flag and the format', async () => {
@@ -405,6 +457,19 @@ describe('nightshift report --format md', () => {
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const md = r.stdout;
     expect(md).toMatch(/^# nightshift report: 2026-11-26 20:00 → 2026-11-27 08:00 UTC/);
+    // What needs the reader comes first, before the figures and the per-task digest.
+    const needs = md.indexOf('## Needs you');
+    expect(needs).toBeGreaterThan(0);
+    expect(needs).toBeLessThan(md.indexOf('## Summary'));
+    expect(md).toContain('1. **Task delta** (delta): in review, parked (needs-human)');
+    expect(md).toContain(
+      '   - act: `nightshift approve delta` or `nightshift reject delta`; in the TUI, on its row: `A` (approve), `X` (reject)',
+    );
+    expect(md).toContain('2. **Task gamma** (gamma): failed (auth)');
+    expect(md).toContain('   - act: `nightshift retry gamma`; in the TUI, on its row: `r` (retry)');
+    expect(md).toContain('- throughput: 0.29 merged/hour over 7h of activity');
+    // The summary that sent delta back spoke to the agent: the report says so.
+    expect(md).toContain('- sent back to the agent with these notes: Missing the cap test.');
     expect(md).toContain('**4 task(s)** touched in 12 h: 2 merged, 1 failed, 1 parked');
     expect(md).toContain('### \\<script\\>alert("x")\\</script\\> \\& friends (alpha): merged');
     expect(md).toContain('- merged as abcdef123456 at 2026-11-26 22:30');
@@ -419,7 +484,7 @@ describe('nightshift report --format md', () => {
     expect(md).toContain('- why: auth (provider): not logged in');
     expect(md).toContain('### Task delta (delta): in review, parked: needs-human');
     expect(md).toContain(
-      '| glm | 4 | 50% | 0.08 | A- (3.65) | 1h30m | 2 (closed) | 1 (last: probe said 401 for key \\[redacted\\]) |',
+      '| glm | 4 | 50% | 0.14 | A- (3.65) | 1h30m | 2 (closed) | 1 (last: probe said 401 for key \\[redacted\\]) |',
     );
     expect(md).toContain('| 2026-11-26 22:00 | killed | beta | other@local |');
     expect(md).not.toContain('<script>');
@@ -441,6 +506,10 @@ describe('nightshift report --format html', () => {
     // The slot chart has one rect per attempt in the window (6), coloured by outcome.
     expect(html.match(/<rect [^>]*fill="#c8413b"><title>/g)).toHaveLength(2); // failed: alpha#1, gamma#1
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; friends');
+    // "Needs you" comes before the cards and the charts; the tasks table can use the page's width.
+    expect(html.indexOf('<h2>Needs you</h2>')).toBeLessThan(html.indexOf('class="cards"'));
+    expect(html).toContain('<code>nightshift approve delta</code> or <code>nightshift reject delta</code>');
+    expect(html).toContain('<kbd>r</kbd> retry');
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?\/\//i);
     expect(html).not.toMatch(/url\(/i);

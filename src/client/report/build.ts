@@ -18,6 +18,8 @@ import type {
   TimelineKind,
 } from './model.js';
 import { followUpsOf } from './follow-ups.js';
+import { attentionOf } from './attention.js';
+import { activeMs, activeSpan } from './time-axis.js';
 
 export interface BuildInput {
   tasks: readonly TaskRecord[];
@@ -57,6 +59,7 @@ export function buildReport(input: BuildInput): ReportData {
   const eventTasks = new Set(windowEvents.flatMap((e) => ('task' in e && e.task ? [e.task] : [])));
   const lastUpdate = new Map<string, { time: string; reason: string }>();
   for (const e of events) if (e.type === 'task.updated') lastUpdate.set(e.task, e);
+  const parkUpdates = new Map<string, { reason: string }>();
 
   const touched = input.tasks.filter(
     (t) =>
@@ -89,7 +92,9 @@ export function buildReport(input: BuildInput): ReportData {
   });
 
   const tasks: TaskDigest[] = touched.map((t) => {
-    const parkReason = t.parked ? lastUpdate.get(t.id)?.reason : undefined;
+    const update = t.parked ? lastUpdate.get(t.id) : undefined;
+    const parkReason = update ? withoutSummary(update.reason, t) : undefined;
+    if (parkReason) parkUpdates.set(t.id, { reason: parkReason });
     const startedAt = t.attempts[0]?.startedAt ?? null;
     const endedAt = taskEnd(t);
     const duration = startedAt && endedAt ? ms(endedAt) - ms(startedAt) : NaN;
@@ -126,6 +131,13 @@ export function buildReport(input: BuildInput): ReportData {
   });
 
   const hours = Math.max(until - since, 1) / 3_600_000;
+  const timeline = buildTimeline(touched, events, inWindow, lastUpdate);
+  const active = activeSpan(touched, timeline, since, until);
+  // Per-hour figures are over the active time: a one-hour night in a 12-hour window is one hour long.
+  const activeFrom = active ? new Date(active.from).toISOString() : null;
+  const activeUntil = active ? new Date(active.until).toISOString() : null;
+  const activeHours = activeMs({ activeFrom, activeUntil }) / 3_600_000;
+  const perHour = (count: number): number => (activeHours ? round(count / activeHours, 2) : 0);
   const names = [...input.providers];
   const addName = (name: string | null | undefined): void => {
     if (name && !names.includes(name)) names.push(name);
@@ -169,7 +181,7 @@ export function buildReport(input: BuildInput): ReportData {
       exitedCleanly: clean.length,
       successRate: finished.length ? round(clean.length / finished.length, 3) : null,
       merged,
-      tasksPerHour: round(merged / hours, 2),
+      tasksPerHour: perHour(merged),
       graded: grades.length,
       averageGrade: average === null ? null : round(average, 2),
       averageGradeLetter: average === null ? null : pointsToGrade(average),
@@ -186,7 +198,6 @@ export function buildReport(input: BuildInput): ReportData {
     };
   });
 
-  const timeline = buildTimeline(touched, events, inWindow, lastUpdate);
   const triage = triageNotes(events, inWindow);
   const allGrades = touched.flatMap((t) => gradePointsOf(t));
   const merged = touched.filter((t) => inWindow(t.merge?.at)).length;
@@ -207,7 +218,7 @@ export function buildReport(input: BuildInput): ReportData {
     finished,
     exitedCleanly: clean,
     successRate: finished ? round(clean / finished, 3) : null,
-    tasksPerHour: round(merged / hours, 2),
+    tasksPerHour: perHour(merged),
     graded: allGrades.length,
     averageGrade: average === null ? null : round(average, 2),
     averageGradeLetter: average === null ? null : pointsToGrade(average),
@@ -222,7 +233,11 @@ export function buildReport(input: BuildInput): ReportData {
       since: new Date(since).toISOString(),
       until: new Date(until).toISOString(),
       hours: round(hours, 2),
+      activeFrom,
+      activeUntil,
+      activeHours: round(activeHours, 2),
     },
+    attention: attentionOf(touched, parkUpdates),
     tasks,
     providers,
     timeline,
@@ -283,7 +298,7 @@ function buildTimeline(
           task: t.id,
           provider: t.attempts.at(-1)?.provider ?? null,
           host: null,
-          text: `${t.title}: ${t.parked}${update ? ` — ${update.reason}` : ''}`,
+          text: `${t.title}: ${t.parked}${update ? ` — ${withoutSummary(update.reason, t)}` : ''}`,
         });
       }
     }
@@ -324,6 +339,16 @@ function buildTimeline(
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
       (a.task ?? '').localeCompare(b.task ?? ''),
   );
+}
+
+/**
+ * A parking update's reason without the review's summary it ends with ("review rounds used up (2):
+ * <summary>"). That summary is the review's instruction to the agent ("Fix them on this branch."); the
+ * report shows it apart, as what was sent to the agent.
+ */
+function withoutSummary(reason: string, t: TaskRecord): string {
+  const summary = t.review?.summary;
+  return summary && reason.endsWith(`: ${summary}`) ? reason.slice(0, -(summary.length + 2)) : reason;
 }
 
 /** When the task's work ended: the merge, the failure, or the last finished attempt. */

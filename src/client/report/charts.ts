@@ -6,10 +6,7 @@ import type { AttemptOutcome } from '../../core/task.js';
 import { GRADE_LETTERS, gradeLetter } from './grades.js';
 import type { AttemptDigest, ReportData } from './model.js';
 import { duration, escapeHtml as esc, shortTime } from './text.js';
-
-const HOUR = 3_600_000;
-/** The widest throughput chart: longer windows get wider buckets. */
-const MAX_BUCKETS = 48;
+import { tickLabel, tickTimes, timeAxis } from './time-axis.js';
 const PALETTE = ['#3b6fb6', '#e08a1e', '#4a9a5b', '#b5485d', '#7a5cad', '#2d9c9c', '#9c7a2d', '#6b6b6b'];
 
 export const OUTCOME_COLORS: Record<AttemptOutcome, string> = {
@@ -33,18 +30,17 @@ function svgOpen(width: number, height: number, label: string): string {
   return `<svg role="img" aria-label="${esc(label)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">`;
 }
 
-/** Merged tasks per hour (or per wider bucket on long windows), one bar per provider in each bucket. */
+/** Merged tasks per bucket of the active time (time-axis.ts), one bar per provider in each bucket. */
 export function throughputChart(r: ReportData): string {
-  const since = Date.parse(r.window.since);
-  const until = Date.parse(r.window.until);
-  const span = Math.max(until - since, 1);
-  const bucketMs = Math.max(1, Math.ceil(span / HOUR / MAX_BUCKETS)) * HOUR;
-  const buckets = Math.max(1, Math.ceil(span / bucketMs));
+  const axis = timeAxis(r.window);
+  const { from: since, bucketMs, buckets } = axis;
   const names = r.providers.map((p) => p.name);
   const counts = names.map(() => new Array<number>(buckets).fill(0));
   for (const t of r.tasks) {
     if (!t.merge || !t.provider) continue;
-    const i = Math.floor((Date.parse(t.merge.at) - since) / bucketMs);
+    const mergedAt = Date.parse(t.merge.at);
+    // The axis ends at the last activity: a merge right at its end belongs to the last bucket.
+    const i = mergedAt === axis.until ? buckets - 1 : Math.floor((mergedAt - since) / bucketMs);
     const row = counts[names.indexOf(t.provider)];
     if (row && i >= 0 && i < buckets) row[i] = (row[i] ?? 0) + 1;
   }
@@ -59,7 +55,7 @@ export function throughputChart(r: ReportData): string {
   const groupW = plotW / buckets;
   const barW = Math.max(1, (groupW * 0.8) / Math.max(1, names.length));
   const parts = [
-    svgOpen(width, height + 22 * Math.ceil(names.length / 4), 'merged tasks per hour per provider'),
+    svgOpen(width, height + 22 * Math.ceil(names.length / 4), 'merged tasks over time per provider'),
   ];
   for (let y = 0; y <= max; y += Math.max(1, Math.ceil(max / 4))) {
     const py = top + plotH - (y / max) * plotH;
@@ -68,7 +64,7 @@ export function throughputChart(r: ReportData): string {
       `<text x="${left - 6}" y="${n(py + 4)}" text-anchor="end">${y}</text>`,
     );
   }
-  const labelEvery = Math.ceil(buckets / 12);
+  const labelEvery = Math.ceil(buckets / 8);
   for (let b = 0; b < buckets; b++) {
     const gx = left + b * groupW + groupW * 0.1;
     counts.forEach((row, p) => {
@@ -80,13 +76,13 @@ export function throughputChart(r: ReportData): string {
       );
     });
     if (b % labelEvery === 0) {
-      const label = new Date(since + b * bucketMs).toISOString().slice(11, 16);
+      const label = tickLabel(axis, since + b * bucketMs);
       parts.push(`<text x="${n(left + b * groupW)}" y="${height - bottom + 16}">${label}</text>`);
     }
   }
   parts.push(
     `<line x1="${left}" y1="${top + plotH}" x2="${width - 10}" y2="${top + plotH}" class="axis" />`,
-    `<text x="${left}" y="${height - 4}" class="note">${esc(`UTC, ${bucketMs / HOUR} h per group`)}</text>`,
+    `<text x="${left}" y="${height - 4}" class="note">${esc(`UTC, one group of bars per ${duration(bucketMs)}`)}</text>`,
   );
   names.forEach((name, p) => {
     const x = left + (p % 4) * 180;
@@ -100,9 +96,30 @@ export function throughputChart(r: ReportData): string {
   return parts.join('');
 }
 
-/** How many graded tasks got each letter. */
-export function gradeHistogram(r: ReportData): string {
+/**
+ * Why there is no grade to chart, in one line, or null when some task has one. Only the architect
+ * grades: in `gates` or `manual` review mode every verdict comes without a grade.
+ */
+export function noGradesLine(r: ReportData): string | null {
+  if (r.tasks.some((t) => gradeLetter(t.grade) !== null)) return null;
+  const verdicts = r.tasks.filter((t) => t.verdict !== null);
+  if (verdicts.length === 0) return 'No grades: no task was reviewed in this window.';
+  const count = (v: string) => verdicts.filter((t) => t.verdict === v).length;
+  const parts = [
+    `${count('approve')} approved`,
+    `${count('changes')} sent back for changes`,
+    `${count('reject')} rejected`,
+  ].filter((p) => !p.startsWith('0 '));
+  return (
+    `No grades: the ${verdicts.length} review(s) in this window came without one (${parts.join(', ')}). ` +
+    'Only the architect grades; the gates judge pass or fail.'
+  );
+}
+
+/** How many graded tasks got each letter; null when none has a grade (noGradesLine says why). */
+export function gradeHistogram(r: ReportData): string | null {
   const counts = GRADE_LETTERS.map((letter) => r.tasks.filter((t) => gradeLetter(t.grade) === letter).length);
+  if (counts.every((c) => c === 0)) return null;
   const max = Math.max(1, ...counts);
   const width = 320;
   const top = 22;
@@ -140,14 +157,14 @@ interface Placed {
  * Attempts that overlap in one slot (concurrency above 1) get stacked lanes inside the row.
  */
 export function slotChart(r: ReportData): string {
-  const since = Date.parse(r.window.since);
-  const until = Date.parse(r.window.until);
-  const span = Math.max(until - since, 1);
+  const axis = timeAxis(r.window);
+  const { from: since, until } = axis;
+  const span = until - since;
   const rows = new Map<string, Placed[]>();
   for (const t of r.tasks) {
     for (const a of t.attempts) {
       const start = Date.parse(a.startedAt);
-      const end = a.endedAt ? Date.parse(a.endedAt) : until;
+      const end = a.endedAt ? Date.parse(a.endedAt) : Date.parse(r.window.until);
       if (end < since || start > until) continue;
       const key = `${a.provider}@${a.host}`;
       rows.set(key, [...(rows.get(key) ?? []), { task: t.id, a, start, end, lane: 0 }]);
@@ -188,11 +205,8 @@ export function slotChart(r: ReportData): string {
     }
   });
   if (names.length === 0) parts.push(`<text x="${left}" y="${top + 12}">no attempts in this window</text>`);
-  for (let i = 0; i <= 6; i++) {
-    const t = since + (span * i) / 6;
-    parts.push(
-      `<text x="${n(left + (plotW * i) / 6)}" y="${axisY}" text-anchor="middle">${new Date(t).toISOString().slice(11, 16)}</text>`,
-    );
+  for (const t of tickTimes(axis, 6)) {
+    parts.push(`<text x="${n(x(t))}" y="${axisY}" text-anchor="middle">${tickLabel(axis, t)}</text>`);
   }
   Object.entries(OUTCOME_COLORS).forEach(([outcome, color], i) => {
     const lx = left + i * 84;

@@ -3,7 +3,10 @@
  * references, so it opens the same from a mail attachment or a laptop with no network. Every piece of
  * recorded text is escaped.
  */
-import { gradeHistogram, OUTCOME_COLORS, slotChart, throughputChart } from './charts.js';
+import { attentionHtml } from './attention.js';
+import { summaryLabel } from './attention-words.js';
+import { activeText } from './time-axis.js';
+import { gradeHistogram, noGradesLine, OUTCOME_COLORS, slotChart, throughputChart } from './charts.js';
 import type { ProviderFigures, ReportData, TaskDigest } from './model.js';
 import { costHtml } from './cost.js';
 import { followUpsHtml } from './follow-ups.js';
@@ -13,7 +16,7 @@ import { duration, escapeHtml as esc, gradeText, percent, shortTime } from './te
 const CSS = `
 :root { color-scheme: light; --fg: #1d232b; --muted: #5d6875; --line: #d9dee4; --bg: #fbfcfd; }
 * { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1100px; padding: 24px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+body { margin: 0 auto; max-width: 1760px; padding: 24px clamp(10px, 2.5vw, 32px); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 .muted, .note { color: var(--muted); }
@@ -21,6 +24,8 @@ h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid var(--line);
 .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; min-width: 120px; }
 .card b { display: block; font-size: 20px; }
 .charts { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
+p { max-width: 120ch; }
+svg { max-width: 100%; height: auto; }
 figure { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 10px; overflow-x: auto; }
 figcaption { font-weight: 600; margin-bottom: 6px; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--fg); }
@@ -34,6 +39,23 @@ table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: #f1f3f6; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.attention { background: #fff8e6; border: 1px solid #ecd9a6; border-radius: 6px; padding: 4px 16px 8px; margin: 14px 0; }
+.attention h2 { border: 0; margin-top: 8px; }
+.attention ol, .attention ul { padding-left: 22px; }
+.attention li { margin: 8px 0; }
+.attention li p { margin: 2px 0; }
+kbd { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; border: 1px solid #b9c0c8; border-bottom-width: 2px; border-radius: 3px; padding: 0 4px; background: #fff; }
+.table-wrap { overflow-x: auto; }
+table.tasks td.task { min-width: 14em; }
+table.tasks td.result { min-width: 18em; }
+@media (max-width: 760px) {
+  table.tasks thead { display: none; }
+  table.tasks tr, table.tasks td { display: block; }
+  table.tasks tr { border: 1px solid var(--line); margin-bottom: 10px; }
+  table.tasks td { border: 0; min-width: 0; }
+  table.tasks td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+  table.tasks td.num { text-align: left; }
+}
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 ul.attempts { margin: 0; padding-left: 16px; }
 .state { font-weight: 600; }
@@ -58,20 +80,21 @@ export function renderHtml(r: ReportData): string {
     '</head>',
     '<body>',
     `<h1>${esc(title)}</h1>`,
-    `<p class="muted">${t.tasks} task(s) touched in ${r.window.hours} h. Times are UTC.</p>`,
+    `<p class="muted">${t.tasks} task(s) touched in ${r.window.hours} h; ${esc(activeText(r.window))}. Times are UTC.</p>`,
+    attentionHtml(r.attention),
     '<div class="cards">',
     card(String(t.merged), 'merged'),
     card(String(t.failed), 'failed'),
     card(String(t.parked), 'parked'),
-    card(`${t.tasksPerHour}`, 'merged / hour'),
+    card(`${t.tasksPerHour}`, 'merged / active hour'),
     card(percent(t.successRate), `attempts exited cleanly (${t.exitedCleanly}/${t.finished})`),
     card(gradeText(t.averageGrade, t.averageGradeLetter), `average grade (${t.graded})`),
     card(duration(t.wastedMs), `slot time wasted of ${duration(t.slotMs)}`),
     card(String(t.probeFailures), 'probe failures'),
     '</div>',
     '<div class="charts">',
-    `<figure><figcaption>Throughput: merged per hour per provider</figcaption>${throughputChart(r)}</figure>`,
-    `<figure><figcaption>Grades</figcaption>${gradeHistogram(r)}</figure>`,
+    `<figure><figcaption>Throughput: merged per provider over the active time</figcaption>${throughputChart(r)}</figure>`,
+    `<figure><figcaption>Grades</figcaption>${gradeHistogram(r) ?? `<p class="muted no-grades">${esc(noGradesLine(r) ?? '')}</p>`}</figure>`,
     `<figure><figcaption>Slots: attempts per provider@host</figcaption>${slotChart(r)}</figure>`,
     '</div>',
     '<h2>Tasks</h2>',
@@ -111,23 +134,24 @@ function tasksTable(tasks: readonly TaskDigest[]): string {
       t.merge ? `merged <code>${esc(t.merge.short)}</code> ${esc(shortTime(t.merge.at))}` : '',
       t.pullRequest ? `pull request <a href="${esc(t.pullRequest.url)}">${esc(t.pullRequest.url)}</a>` : '',
       t.why ? esc(t.why) : '',
-      t.summary ? `<span class="muted">${esc(t.summary)}</span>` : '',
+      t.summary ? `<span class="muted">${esc(`${summaryLabel(t.verdict)} ${t.summary}`)}</span>` : '',
     ]
       .filter(Boolean)
       .join('<br />');
     return (
-      `<tr><td>${esc(t.title)}<br /><code>${esc(t.id)}</code></td>` +
-      `<td class="state state-${esc(t.state)}">${esc(t.state)}${t.parked ? `<br />parked: ${esc(t.parked)}` : ''}</td>` +
-      `<td>${t.attemptCount}${attempts ? `<ul class="attempts">${attempts}</ul>` : ''}</td>` +
-      `<td class="num">${esc(duration(t.durationMs))}</td>` +
-      `<td>${gates || '-'}</td>` +
-      `<td>${t.grade ? esc(t.grade) : '-'}${t.verdict ? `<br />${esc(t.verdict)}` : ''}</td>` +
-      `<td>${result || '-'}</td></tr>`
+      `<tr><td class="task">${esc(t.title)}<br /><code>${esc(t.id)}</code></td>` +
+      `<td class="state state-${esc(t.state)}" data-label="State">${esc(t.state)}${t.parked ? `<br />parked: ${esc(t.parked)}` : ''}</td>` +
+      `<td data-label="Attempts">${t.attemptCount}${attempts ? `<ul class="attempts">${attempts}</ul>` : ''}</td>` +
+      `<td class="num" data-label="Duration">${esc(duration(t.durationMs))}</td>` +
+      `<td data-label="Gates">${gates || '-'}</td>` +
+      `<td data-label="Grade">${t.grade ? esc(t.grade) : '-'}${t.verdict ? `<br />${esc(t.verdict)}` : ''}</td>` +
+      `<td class="result" data-label="Result">${result || '-'}</td></tr>`
     );
   });
   return (
-    '<table><thead><tr><th>Task</th><th>State</th><th>Attempts</th><th>Duration</th><th>Gates</th>' +
-    `<th>Grade</th><th>Result</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+    '<div class="table-wrap"><table class="tasks"><thead><tr><th>Task</th><th>State</th><th>Attempts</th>' +
+    '<th>Duration</th><th>Gates</th><th>Grade</th><th>Result</th></tr></thead>' +
+    `<tbody>${rows.join('')}</tbody></table></div>`
   );
 }
 

@@ -1,5 +1,9 @@
 /** The report as Markdown: a summary, one section per task, a provider table, the timeline. */
 import type { AttemptDigest, ProviderFigures, ReportData, TaskDigest } from './model.js';
+import { attentionMarkdown } from './attention.js';
+import { summaryLabel } from './attention-words.js';
+import { activeMs, activeText } from './time-axis.js';
+import { noGradesLine } from './charts.js';
 import { costMarkdown } from './cost.js';
 import { followUpsMarkdown } from './follow-ups.js';
 import { triageMarkdown } from './triage.js';
@@ -11,11 +15,14 @@ export function renderMarkdown(r: ReportData): string {
     `# nightshift report: ${shortTime(r.window.since)} → ${shortTime(r.window.until)} UTC`,
     '',
     `**${t.tasks} task(s)** touched in ${r.window.hours} h: ${t.merged} merged, ${t.failed} failed, ` +
-      `${t.parked} parked, ${t.byState.running} running, ${t.byState.pending} pending.`,
+      `${t.parked} parked, ${t.byState.running} running, ${t.byState.pending} pending; ${activeText(r.window)}.`,
+    '',
+    ...attentionMarkdown(r.attention),
+    '## Summary',
     '',
     `- attempts: ${t.attempts} (${t.exitedCleanly}/${t.finished} exited cleanly, ${percent(t.successRate)})`,
-    `- throughput: ${t.tasksPerHour} merged/hour`,
-    `- average grade: ${gradeText(t.averageGrade, t.averageGradeLetter)} over ${t.graded} graded`,
+    `- throughput: ${t.tasksPerHour} merged/hour over ${duration(activeMs(r.window))} of activity`,
+    `- ${gradesLine(r)}`,
     `- slot time: ${duration(t.slotMs)}, wasted ${duration(t.wastedMs)}`,
     `- probe failures: ${t.probeFailures}, breaker events: ${t.breakerEvents}, kills: ${t.killed}`,
     '',
@@ -60,6 +67,12 @@ export function renderMarkdown(r: ReportData): string {
   return `${out.join('\n').trimEnd()}\n`;
 }
 
+function gradesLine(r: ReportData): string {
+  const t = r.totals;
+  const none = noGradesLine(r);
+  return none ?? `average grade: ${gradeText(t.averageGrade, t.averageGradeLetter)} over ${t.graded} graded`;
+}
+
 const STATE_MARK: Record<string, string> = {
   done: 'merged',
   failed: 'FAILED',
@@ -93,7 +106,7 @@ function taskSection(t: TaskDigest): string[] {
   if (t.grade || t.verdict) {
     lines.push(`- grade: ${t.grade ? md(t.grade) : '-'}, verdict: ${t.verdict ?? '-'}`);
   }
-  if (t.summary) lines.push(`- summary: ${md(t.summary)}`);
+  if (t.summary) lines.push(`- ${summaryLabel(t.verdict)} ${md(t.summary)}`);
   lines.push('');
   return lines;
 }

@@ -15,8 +15,17 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 export interface ReportWindow {
   since: string;
   until: string;
-  /** until − since, in hours: the divisor of every per-hour figure. */
+  /** until − since, in hours. */
   hours: number;
+  /**
+   * The night's active time inside the window: from its first recorded activity (an attempt's start, a
+   * state change, a merge, a timeline entry) to its last (a running attempt runs to `until`). Null with
+   * no activity. The charts span it.
+   */
+  activeFrom: string | null;
+  activeUntil: string | null;
+  /** activeUntil − activeFrom in hours (at least one minute's worth when there is activity; 0 without): the divisor of every per-hour figure. */
+  activeHours: number;
 }
 
 export interface AttemptDigest {
@@ -90,7 +99,7 @@ export interface ProviderFigures {
   successRate: number | null;
   /** Tasks merged in the window whose graded work this provider did. */
   merged: number;
-  /** merged / window.hours. */
+  /** merged / window.activeHours. */
   tasksPerHour: number;
   graded: number;
   /** Mean grade points (A = 4.0 … F = 0) of the graded tasks, or null. */
@@ -152,8 +161,39 @@ export interface FollowUpDigest {
   reason: string;
 }
 
+/** A request a person can make of a task, as a command and as the TUI's key on the task's row. */
+export interface ActionHint {
+  action: 'approve' | 'reject' | 'retry';
+  /** The exact command line, e.g. "nightshift approve t3". */
+  command: string;
+  /** The TUI key (tui/keys/bindings.ts) that asks the same on the selected task. */
+  key: string;
+}
+
+/** A task that waits for a person (or, with `needsPerson` false, waits and resumes by itself). */
+export interface AttentionItem {
+  id: string;
+  title: string;
+  state: TaskState;
+  parked: ParkReason | null;
+  failureCode: FailureCode | null;
+  /** False for a park that resumes by itself (docs/merge.md#parks). */
+  needsPerson: boolean;
+  /** What happened, in words for a person. */
+  what: string;
+  /** What was recorded about it (the failure's reason, the parking update's reason), or null. */
+  detail: string | null;
+  /** The gates that failed on its last run, by name. */
+  failedGates: string[];
+  /** What to do, in words for a person. */
+  todo: string;
+  actions: ActionHint[];
+}
+
 export interface ReportData {
   window: ReportWindow;
+  /** Failed and parked tasks, first those a person must act on: the report opens with them. */
+  attention: AttentionItem[];
   followUps?: FollowUpDigest[];
   tasks: TaskDigest[];
   providers: ProviderFigures[];
