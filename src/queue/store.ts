@@ -132,6 +132,9 @@ export class QueueStore {
     }
     if (report.sweptTmp.length) fsyncDir(this.paths.tmp);
     const loaded = this.index.loadChecked(this.paths.lock);
+    // The caller holds the lock: an open session is a writer that died (or this process's own, left
+    // open by a failed commit), never one to trust.
+    loaded.trusted &&= loaded.last?.open === false;
     const current = new Map<TaskId, IndexEntry>();
     let stale = false;
     for (const dirState of TASK_STATES) {

@@ -150,11 +150,20 @@ export class TaskIndex {
     }
   }
 
-  /** A clean end of the session, unless a commit of it failed half-way (then it stays open). */
+  /**
+   * A clean end of the session, unless a commit of it failed half-way (then it stays open). Its entries
+   * are fsynced first, so no power loss can keep the `close` line and lose an entry before it.
+   */
   close(): void {
     if (!this.session || this.inFlight) return;
     this.session = false;
     try {
+      const fd = openSync(this.file, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       this.write(`${JSON.stringify({ close: true })}\n`, false);
     } catch {
       /* left open: readers check stamps */
