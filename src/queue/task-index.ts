@@ -198,6 +198,7 @@ export class TaskIndex {
       }
       renameSync(tmp, this.file);
       this.lines = count;
+      this.inFlight = false; // a commit's entry may be among them (the writer rewrites instead of appending)
     } catch {
       rmSync(tmp, { force: true });
     }

@@ -177,6 +177,11 @@ describe('the task index', () => {
     index.open(null);
     index.close();
     expect(lastLine()).toBe('{"open":null}');
+    // A commit whose entry went in by a rewrite (the writer compacting) is complete: the session closes.
+    index.open(null);
+    index.rewrite([], null);
+    index.close();
+    expect(lastLine()).toBe('{"close":true}');
   });
 
   it('never lists other than the task.json files, whatever point a writer is killed at', async () => {
