@@ -1,6 +1,8 @@
 // Queue benchmarks (issue 2), on the compiled code in dist/ (`npm run build` first; `npm run bench` does).
 //   1. enqueue: 10,000 specs parsed with parseSpec and added with QueueStore.enqueue (durable writes).
-//   2. `nightshift -w <ws> ls` and `ls --json` over those 10,000 tasks: the real CLI, 3 runs, median.
+//   2. `nightshift -w <ws> ls` and `ls --json` over those 10,000 tasks: the real CLI spawned from here
+//      (spawn → exit, as a user sees it), one warm-up run (it writes the task index anew: the specs were
+//      enqueued by a store without the lock), then the median of 7.
 //   3. transitions: pending → running → review → done on 1,000 tasks, each one fsynced.
 // `export async function run()` returns rows {bench, metric, value, unit, goal} for bench/run.js;
 // `node bench/queue.js` runs it alone and prints the rows.
@@ -23,8 +25,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'nightshift.js');
 const SPECS = Number(process.env['BENCH_QUEUE_SPECS'] ?? 10_000);
 const TRANSITION_TASKS = Number(process.env['BENCH_QUEUE_TRANSITIONS'] ?? 1_000);
-const CLI_RUNS = 3;
-const LS_GOAL_MS = 1000;
+const CLI_RUNS = 7;
+/** Issue 17: `ls` over 10,000 tasks, from outside. */
+const LS_GOAL_MS = 400;
 
 function specText(i) {
   const id = `bench-${String(i).padStart(5, '0')}`;
@@ -75,17 +78,17 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Runs the real CLI `runs` times; returns the median wall time and the last stdout. */
+/** Runs the real CLI once unmeasured, then `runs` times; returns the median wall time and the last stdout. */
 function timeCli(args, runs) {
   const times = [];
   let stdout = '';
-  for (let i = 0; i < runs; i++) {
+  for (let i = -1; i < runs; i++) {
     const start = performance.now();
     const res = spawnSync(process.execPath, [CLI, ...args], {
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,
     });
-    times.push(performance.now() - start);
+    if (i >= 0) times.push(performance.now() - start);
     if (res.status !== 0) throw new Error(`nightshift ${args.join(' ')} exited ${res.status}: ${res.stderr}`);
     stdout = res.stdout;
   }
@@ -118,7 +121,7 @@ export async function run(log = (line) => process.stderr.write(`${line}\n`)) {
     // 2. The CLI over 10,000 tasks.
     log(`queue: timing the CLI (${CLI_RUNS} runs each)`);
     const version = timeCli(['--version'], CLI_RUNS);
-    row('CLI startup (`--version`)', round(version.ms), 'ms');
+    row(`CLI startup (\`--version\`, median of ${CLI_RUNS})`, round(version.ms), 'ms', '<= 150');
     const ls = timeCli(['-w', big.root, 'ls'], CLI_RUNS);
     const listed = ls.stdout.match(/^(\d+) task\(s\)/m);
     if (!listed || Number(listed[1]) !== SPECS)
@@ -133,15 +136,20 @@ export async function run(log = (line) => process.stderr.write(`${line}\n`)) {
       'ms',
       `<= ${LS_GOAL_MS}`,
     );
-    // What `ls` spends in-process: recovery (run by every CLI command when no daemon runs) and list().
-    const recoverStart = performance.now();
-    big.store.recover();
-    const recoverMs = performance.now() - recoverStart;
-    const listStart = performance.now();
-    big.store.list();
-    const listMs = performance.now() - listStart;
-    row(`in-process recover() over ${SPECS}`, round(recoverMs), 'ms');
-    row(`in-process list() over ${SPECS}`, round(listMs), 'ms');
+    // What `ls` spends in-process: recovery (run by every CLI command when no daemon runs) and a fresh
+    // reader's list() (the index closed by the CLI runs above), then list() with no index (every
+    // task.json read: what a listing cost before the index, and after a writer dies).
+    const reader = () => new QueueStore(big.paths, systemClock, undefined, { cache: false });
+    const timed = (fn) => {
+      const start = performance.now();
+      fn();
+      return performance.now() - start;
+    };
+    row(`in-process recover() over ${SPECS}`, round(timed(() => reader().recover())), 'ms');
+    row(`in-process list() over ${SPECS}, from the task index`, round(timed(() => reader().list())), 'ms');
+    rmSync(big.paths.taskIndex, { force: true });
+    row(`in-process list() over ${SPECS}, no index`, round(timed(() => reader().list())), 'ms');
+    row('load average (1 min) after the CLI runs', round(os.loadavg()[0], 2), '');
 
     // 3. Transitions.
     log(`queue: ${TRANSITION_TASKS} tasks through pending → running → review → done`);

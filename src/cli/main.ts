@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { coerceError } from '../core/errors.js';
-import { makeContext, type CommandContext } from './context.js';
+import { COMMAND_MODULES, commandsFor, type CommandModule } from './command-table.js';
+import { makeContext } from './context.js';
 import { visible } from '../lib/visible.js';
 import type { CliIO } from './io.js';
 import { reportError } from './output.js';
@@ -19,83 +20,11 @@ export function version(): string {
 
 /**
  * Whether argv is the bare `nightshift` (the TUI, or `--daemon`): no command, no help, no version. That
- * path builds the program without the subcommands, whose modules it would otherwise load for nothing
- * (~0.2 s before the TUI's first frame). Anything else, or anything unusual, gets the full program.
+ * path builds the program without the subcommands, whose modules it would otherwise load for nothing.
+ * Anything else, or anything unusual, gets at least the command it names (command-table.ts).
  */
 export function isBareInvocation(argv: readonly string[]): boolean {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-w' || arg === '--workspace') {
-      i++;
-      continue;
-    }
-    if (arg.startsWith('--workspace=')) continue;
-    if (!arg.startsWith('-') || arg === '--') return false; // a command (or an operand)
-    if (arg === '-h' || arg === '--help' || arg === '-V' || arg === '--version') return false;
-    // Grouped short flags (`-hw`) could hide a -h or -V: leave them to the full program.
-    if (!arg.startsWith('--') && arg.length > 2 && !arg.startsWith('-w')) return false;
-  }
-  return true;
-}
-
-/** Every subcommand, loaded together (their modules are what `nightshift <command>` needs anyway). */
-async function registerCommands(ctx: CommandContext): Promise<void> {
-  const [
-    add,
-    daemon,
-    demo,
-    doctor,
-    freeze,
-    gate,
-    init,
-    lint,
-    ls,
-    notify,
-    providers,
-    report,
-    schema,
-    show,
-    requests,
-    control,
-    plan,
-  ] = await Promise.all([
-    import('./commands/add.js'),
-    import('./commands/daemon.js'),
-    import('./commands/demo.js'),
-    import('./commands/doctor.js'),
-    import('./commands/freeze.js'),
-    import('./commands/gate.js'),
-    import('./commands/init.js'),
-    import('./commands/lint.js'),
-    import('./commands/ls.js'),
-    import('./commands/notify.js'),
-    import('./commands/providers.js'),
-    import('./commands/report.js'),
-    import('./commands/schema.js'),
-    import('./commands/show.js'),
-    import('./commands/task-requests.js'),
-    import('./commands/control.js'),
-    import('./commands/plan.js'),
-  ]);
-  init.registerInit(ctx);
-  add.registerAdd(ctx);
-  lint.registerLint(ctx);
-  plan.registerPlan(ctx);
-  schema.registerSchema(ctx);
-  ls.registerLs(ctx);
-  show.registerShow(ctx);
-  requests.registerTaskRequests(ctx);
-  freeze.registerFreeze(ctx);
-  gate.registerGate(ctx);
-  doctor.registerDoctor(ctx);
-  daemon.registerDaemon(ctx);
-  control.registerControl(ctx);
-  demo.registerDemo(ctx);
-  providers.registerProviders(ctx);
-  report.registerReport(ctx);
-  // Loaded apart from the list above so that other commands can join it without touching this one.
-  (await import('./commands/import.js')).registerImport(ctx);
-  notify.registerNotify(ctx);
+  return commandsFor(argv) === 'bare';
 }
 
 /** The command `word` was most likely meant as: a close spelling, or the command it starts with. */
@@ -138,7 +67,11 @@ function unknownCommand(program: Command, word: string): never {
   });
 }
 
-export async function buildProgram(io: CliIO, opts: { commands?: boolean } = {}) {
+/**
+ * The program with the subcommands `commands` names: every one (the default), none, or one module's
+ * (`nightshift ls` registers ls alone: command-table.ts).
+ */
+export async function buildProgram(io: CliIO, opts: { commands?: boolean | CommandModule } = {}) {
   const program = new Command('nightshift');
   program
     .description('Supervise autonomous AI coding agents overnight: specs in, graded and merged branches out.')
@@ -182,7 +115,9 @@ export async function buildProgram(io: CliIO, opts: { commands?: boolean } = {})
     },
   );
   if (opts.commands === false) return { program, ctx };
-  await registerCommands(ctx);
+  const modules = opts.commands === undefined || opts.commands === true ? COMMAND_MODULES : [opts.commands];
+  // Loaded together, registered in help's order.
+  for (const register of await Promise.all(modules.map((m) => m.load()))) register(ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
@@ -198,7 +133,9 @@ export async function main(argv: readonly string[], rawIo: CliIO): Promise<numbe
   // Everything on stderr is messages, many naming untrusted things (inbox file names, executor output,
   // reasons): control characters are made visible at this one sink (lib/visible.ts).
   const io: CliIO = { ...rawIo, stderr: (text) => rawIo.stderr(visible(text)) };
-  const { program, ctx } = await buildProgram(io, { commands: !isBareInvocation(argv) });
+  const wanted = commandsFor(argv);
+  const commands = wanted === 'all' ? true : wanted === 'bare' || wanted === 'version' ? false : wanted;
+  const { program, ctx } = await buildProgram(io, { commands });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;

@@ -155,6 +155,7 @@ export class WorkspaceClient {
     try {
       return await fn();
     } finally {
+      this.store.closeIndex();
       lock.release();
     }
   }

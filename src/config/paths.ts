@@ -25,6 +25,8 @@ export interface WorkspacePaths {
   lock: string;
   /** The daemon's published view of providers, hosts and waiting reasons. */
   daemonState: string;
+  /** Every task record as last written, checked against task.json before use (queue/task-index.ts). */
+  taskIndex: string;
   /** The workspace's id on shared worker hosts (config/workspace-identity.ts). */
   workspaceIdFile: string;
   daemonLog: string;
@@ -83,6 +85,7 @@ export function workspacePaths(root: string): WorkspacePaths {
     stateStore: path.join(queue, 'state'),
     lock: path.join(queue, 'lock'),
     daemonState: path.join(queue, 'state', 'daemon.json'),
+    taskIndex: path.join(queue, 'state', 'task-index.jsonl'),
     workspaceIdFile: path.join(queue, 'state', 'workspace-id'),
     daemonLog: path.join(logs, 'daemon.log'),
     logs,

@@ -313,6 +313,7 @@ export class Supervisor {
     } catch (err) {
       this.ctx.log(`could not record the stop: ${coerceError(err).describe()}`);
     }
+    if (this.lock) this.store.closeIndex(); // every commit has its index entry (queue/task-index.ts)
     this.lock?.release();
     this.lock = null;
     for (const w of this.opts.hosts.values()) await w.runner.close().catch(() => undefined);

@@ -48,6 +48,7 @@ import {
 } from './fsx.js';
 import { nullSink, type EventSink } from './eventlog.js';
 import { parseTaskFile } from './task-file.js';
+import { stampOf, TaskIndex, writerOf, type IndexEntry, type LoadedIndex } from './task-index.js';
 
 const MAX_TASK_JSON = 16 * 1024 * 1024;
 
@@ -75,6 +76,10 @@ export class QueueStore {
   private dedup: Map<string, { id: TaskId; state: TaskState }> | null = null;
   private cache: Map<TaskId, TaskRecord> | null = null;
   private readonly caching: boolean;
+  /** The task index (task-index.ts): read by every listing, kept by writers. */
+  private readonly index: TaskIndex;
+  /** Every task's index entry, once recover() has seen them all: what a rewrite of the index holds. */
+  private indexed: Map<TaskId, IndexEntry> | null = null;
   readonly redact: Redactor;
 
   constructor(
@@ -85,6 +90,7 @@ export class QueueStore {
   ) {
     this.caching = opts.cache ?? true;
     this.redact = opts.redact ?? ((text) => text);
+    this.index = new TaskIndex(paths.taskIndex, paths.tmp);
   }
 
   /**
@@ -125,15 +131,23 @@ export class QueueStore {
       report.sweptTmp.push(name);
     }
     if (report.sweptTmp.length) fsyncDir(this.paths.tmp);
+    const loaded = this.index.loadChecked(this.paths.lock);
+    // The caller holds the lock: an open session is a writer that died (or this process's own, left
+    // open by a failed commit), never one to trust.
+    loaded.trusted &&= loaded.last?.open === false;
+    const current = new Map<TaskId, IndexEntry>();
+    let stale = false;
     for (const dirState of TASK_STATES) {
       for (const entry of this.scanStateDir(dirState, report)) {
-        let task: TaskRecord;
+        let found: IndexEntry;
         try {
-          task = this.readTask(dirState, entry);
+          found = this.readIndexed(dirState, entry, loaded);
         } catch (err) {
           report.refused.push({ path: this.paths.taskDir(dirState, entry), reason: (err as Error).message });
           continue;
         }
+        const task = found.task;
+        if (found !== loaded.entries.get(entry)) stale = true;
         if (task.state !== dirState) {
           const target = this.paths.taskDir(task.state, entry);
           if (existsNoFollow(target)) {
@@ -145,10 +159,17 @@ export class QueueStore {
           }
           renameDurable(this.paths.taskDir(dirState, entry), target);
           report.completedMoves.push({ id: entry, from: dirState, to: task.state });
+          found = { ...found, dir: task.state };
+          stale = true;
         }
         seen.set(entry, task);
+        current.set(entry, found);
       }
     }
+    // Entries read afresh, moved or gone (or lines long superseded): the index is written anew.
+    if (stale || !loaded.trusted || current.size !== loaded.entries.size || this.index.bloated(current.size))
+      this.index.rewrite(current.values(), writerOf(this.paths.lock));
+    this.indexed = current;
     const time = new Date(this.clock.now()).toISOString();
     for (const move of report.completedMoves) {
       this.events.emit({
@@ -169,10 +190,12 @@ export class QueueStore {
   list(): TaskRecord[] {
     if (this.cache) return [...this.cache.values()];
     const tasks: TaskRecord[] = [];
+    // Read-only: a listing (perhaps beside a daemon, without the lock) uses the index, never writes it.
+    const loaded = this.index.loadChecked(this.paths.lock);
     for (const state of TASK_STATES) {
       for (const id of this.scanStateDir(state)) {
         try {
-          tasks.push(this.readTask(state, id));
+          tasks.push(this.readIndexed(state, id, loaded).task);
         } catch {
           /* refused entries are reported by recover(); a listing shows what can be trusted */
         }
@@ -273,6 +296,7 @@ export class QueueStore {
     });
     const task = redactDeep(fresh.task, this.redact);
     const event = fresh.event;
+    this.index.open(writerOf(this.paths.lock));
     const staging = path.join(this.paths.tmp, `${parsed.id}.${uniqueSuffix()}`);
     ensureDir(staging);
     const specFile = path.join(staging, 'spec.md');
@@ -282,6 +306,7 @@ export class QueueStore {
     writeNewFileSync(path.join(staging, 'task.json'), serialize(task), 0o644, path.join(dest, 'task.json'));
     fsyncDir(staging);
     renameDurable(staging, dest);
+    this.noteWritten(task);
     this.dedupIndex().set(parsed.dedupKey, { id: parsed.id, state: 'pending' });
     this.cache?.set(task.id, task);
     this.emit(event);
@@ -305,8 +330,10 @@ export class QueueStore {
     const task = redactDeep(next.task, this.redact);
     const event = next.event;
     const dir = this.paths.taskDir(from, id);
+    this.index.open(writerOf(this.paths.lock));
     writeFileDurable(path.join(dir, 'task.json'), serialize(task), this.paths.tmp);
     if (task.state !== from) renameDurable(dir, this.paths.taskDir(task.state, id));
+    this.noteWritten(task);
     if (this.dedup) this.dedup.set(task.dedupKey, { id, state: task.state });
     this.cache?.set(id, task);
     this.emit(event);
@@ -341,6 +368,34 @@ export class QueueStore {
       else report?.refused.push({ path: path.join(dir, entry.name), reason: describeStray(entry) });
     }
     return ids;
+  }
+
+  /**
+   * The task in `state`'s directory: its index entry when that is for this directory and its task.json's
+   * current stamp, else read from task.json (stamped before the read: a change during it only makes the
+   * entry look older than it is).
+   */
+  private readIndexed(state: TaskState, id: TaskId, loaded: LoadedIndex): IndexEntry {
+    const hit = loaded.entries.get(id);
+    if (hit && hit.dir === state && loaded.trusted) return hit;
+    const stamp = stampOf(path.join(this.paths.taskDir(state, id), 'task.json'));
+    if (hit && stamp !== null && hit.dir === state && hit.stamp === stamp) return hit;
+    return { dir: state, stamp: stamp ?? '', task: this.readTask(state, id) };
+  }
+
+  /** The end of this writer's session: every commit it made has its index entry (call before unlocking). */
+  closeIndex(): void {
+    this.index.close();
+  }
+
+  /** After a commit (under the lock): the task's new entry, appended, or the index rewritten when bloated. */
+  private noteWritten(task: TaskRecord): void {
+    const stamp = stampOf(path.join(this.paths.taskDir(task.state, task.id), 'task.json'));
+    const entry: IndexEntry = { dir: task.state, stamp: stamp ?? '', task };
+    this.indexed?.set(task.id, entry);
+    if (this.indexed && this.index.bloated(this.indexed.size))
+      this.index.rewrite(this.indexed.values(), writerOf(this.paths.lock));
+    else this.index.append(entry);
   }
 
   private readTask(state: TaskState, id: TaskId): TaskRecord {

@@ -187,6 +187,39 @@ interface Check {
 }
 
 /**
+ * Before any recovery, as a reader beside no daemon sees the queue (the killed writer's task index
+ * session left open, perhaps an entry missing or torn): a fresh store lists exactly what the task.json
+ * files say, each task's state and last update (queue/task-index.ts).
+ */
+function listingProblems(paths: WorkspacePaths): string[] {
+  const onDisk = new Map<string, string>();
+  for (const state of TASK_STATES) {
+    // The worker may have died before creating queue/.
+    if (!existsSync(paths.stateDir(state))) continue;
+    for (const id of readdirSync(paths.stateDir(state))) {
+      try {
+        const t = JSON.parse(
+          readFileSync(path.join(paths.taskDir(state, id), 'task.json'), 'utf8'),
+        ) as TaskRecord;
+        onDisk.set(id, `${t.state} ${t.updatedAt} ${t.history.length}`);
+      } catch {
+        /* unreadable: recovery refuses it, and the listing leaves it out */
+      }
+    }
+  }
+  const reader = new QueueStore(paths, systemClock, undefined, { cache: false });
+  const listed = new Map(
+    reader.list().map((t) => [t.id as string, `${t.state} ${t.updatedAt} ${t.history.length}`]),
+  );
+  const ids = new Set([...onDisk.keys(), ...listed.keys()]);
+  return [...ids]
+    .filter((id) => onDisk.get(id) !== listed.get(id))
+    .map(
+      (id) => `listed ${id} as ${listed.get(id) ?? 'nothing'}, task.json says ${onDisk.get(id) ?? 'nothing'}`,
+    );
+}
+
+/**
  * Recovers in-process (under the workspace lock, which the killed worker left stale) and returns
  * every violated invariant as a message; an empty list means the queue is consistent.
  */
@@ -195,6 +228,7 @@ async function recoverAndCheck(
   expectedSpec: (id: string) => string,
   acked: Acked,
 ): Promise<{ problems: string[]; check: Check }> {
+  const listing = listingProblems(paths);
   const store = new QueueStore(paths, systemClock);
   store.ensureLayout(); // the worker may have died before creating queue/
   const lock = await WorkspaceLock.acquire(paths.lock, 'cli', () => Date.now(), 5_000);
@@ -205,6 +239,7 @@ async function recoverAndCheck(
     lock.release();
   }
   const problems: string[] = report.refused.map((r) => `recover refused ${r.path}: ${r.reason}`);
+  problems.push(...listing);
   const tmpLeft = readdirSync(paths.tmp);
   if (tmpLeft.length) problems.push(`queue/tmp not empty after recover: ${tmpLeft.join(', ')}`);
 

@@ -1,5 +1,4 @@
 /** `nightshift notify test`: a test notice to each notifier of the config, and ok or why not for each. */
-import { testNotifiers } from '../../client/notify-test.js';
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
 import { visible } from '../../lib/visible.js';
@@ -20,6 +19,8 @@ export function registerNotify(ctx: CommandContext): void {
         ctx.exitCode = 1;
         return;
       }
+      // Loaded here: the notifiers' code is the daemon's (cli/command-table.ts keeps help cheap).
+      const { testNotifiers } = await import('../../client/notify-test.js');
       const results = await testNotifiers(config, ctx.io.env, ctx.io.clock);
       if (opts.json) ctx.io.stdout(`${JSON.stringify(results, null, 2)}\n`);
       else

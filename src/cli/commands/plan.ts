@@ -1,7 +1,6 @@
 /** `nightshift plan "<goal>" | --from goal.md [--repo name] [--queue]`: the architect drafts specs. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runPlan } from '../../client/plan.js';
 import { visible } from '../../lib/visible.js';
 import type { CommandContext } from '../context.js';
 
@@ -37,6 +36,8 @@ export function registerPlan(ctx: CommandContext): void {
           return;
         }
         const client = await ctx.open({ sync: false });
+        // The architect's SDK loads here, never for help or another command (cli/command-table.ts).
+        const { runPlan } = await import('../../client/plan.js');
         const out = await runPlan(client, {
           goal,
           ...(opts.repo ? { repo: opts.repo } : {}),

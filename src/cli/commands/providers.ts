@@ -1,10 +1,5 @@
 /** `nightshift providers [--json] [--probe]`: health, live limit and why, in flight, last probe. */
-import {
-  nightStartOf,
-  providerConfigViews,
-  providersView,
-  type ProviderView,
-} from '../../client/providers.js';
+import type { ProviderView } from '../../client/providers.js';
 import { describeTotal } from '../../core/usage-totals.js';
 import type { CommandContext } from '../context.js';
 import { printJson, table } from '../output.js';
@@ -21,6 +16,8 @@ export function registerProviders(ctx: CommandContext): void {
     .action(async (opts: { json?: boolean; probe?: boolean }) => {
       // The daemon's grades are the task records' plus what it saw since; without one, the records'.
       const client = await ctx.open({ sync: false });
+      // Loaded here: the view reads the daemon's health rules (cli/command-table.ts keeps help cheap).
+      const { nightStartOf, providerConfigViews, providersView } = await import('../../client/providers.js');
       const { config, paths } = client;
       const rows: ProviderRow[] = providersView({
         providers: providerConfigViews(config),

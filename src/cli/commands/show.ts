@@ -3,7 +3,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { NightshiftEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/ids.js';
 import type { TaskRecord } from '../../core/task.js';
-import { readEvents } from '../../client/report/collect.js';
+import { readEvents } from '../../client/events.js';
 import type { CommandContext } from '../context.js';
 import { printJson } from '../output.js';
 import { visible } from '../../lib/visible.js';
