@@ -258,16 +258,18 @@ function specText(i) {
 }
 
 /** A workspace of `count` tasks: the first running on `local`, the rest done, in review, failed or pending. */
-function makeWorkspace(dir, count) {
+export function makeWorkspace(dir, count) {
   const root = path.join(dir, `ws-${count}`);
   mkdirSync(root);
   const configText = `repos: {app: {path: ${path.join(dir, 'app')}}}\n`;
   writeFileSync(path.join(root, 'nightshift.config.yaml'), configText);
   const paths = workspacePaths(root);
   const config = parseConfig(configText, paths.configFile);
-  const store = new QueueStore(paths, systemClock);
+  const t0 = Date.now() - count * 60_000 - 120_000;
+  // Queued before the first start, so every time on the board is over a minute old: the screen of a
+  // board that nothing changes (a time under a minute ticks each second, docs/tui.md).
+  const store = new QueueStore(paths, { ...systemClock, now: () => t0 - 60_000 });
   store.ensureLayout();
-  const t0 = Date.now() - count * 60_000;
   let running = null;
   for (let i = 0; i < count; i++) {
     const { id, text } = specText(i);
@@ -281,7 +283,12 @@ function makeWorkspace(dir, count) {
       running = id;
     } else if (kind === 'failed') {
       store.transition(id, (t) =>
-        enterFailed(t, { now: at + 30_000, code: 'crash', attribution: 'provider', reason: 'crashed' }),
+        enterFailed(t, {
+          now: at + 30_000,
+          code: 'exit-nonzero',
+          attribution: 'provider',
+          reason: 'exited 1',
+        }),
       );
     } else {
       store.transition(id, (t) => enterReview(t, { now: at + 30_000, exitCode: 0 }));
