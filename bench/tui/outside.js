@@ -65,21 +65,28 @@ export function treeCpuMs(pid) {
 
 /** A tmux server of the bench's own, on `-L socket`, with no config file. */
 export class TmuxServer {
-  constructor(socket) {
+  /** `env`: the environment the server starts with, and so its programs' (tmux copies it). */
+  constructor(socket, env = process.env) {
     this.socket = socket;
+    this.env = { ...env };
+    delete this.env['TMUX']; // a bench started inside tmux would otherwise talk to that server's session
   }
 
   tmux(...args) {
     return execFileSync('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.env,
     });
   }
 
   tmuxAsync(...args) {
     return new Promise((resolve, reject) =>
-      execFile('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { encoding: 'utf8' }, (err, out) =>
-        err ? reject(err) : resolve(out),
+      execFile(
+        'tmux',
+        ['-L', this.socket, '-f', '/dev/null', ...args],
+        { encoding: 'utf8', env: this.env },
+        (err, out) => (err ? reject(err) : resolve(out)),
       ),
     );
   }
