@@ -25,36 +25,18 @@
 // `export async function run()` returns rows {bench, metric, value, unit, goal} for bench/run.js;
 // `node bench/tui.js` runs it alone and prints the rows.
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import xterm from '@xterm/headless';
-import * as pty from 'node-pty';
-import { parseConfig } from '../dist/config/load.js';
 import { workspacePaths } from '../dist/config/paths.js';
 import { workspaceId } from '../dist/config/workspace-identity.js';
 import { sessionName } from '../dist/hosts/session-names.js';
-import { enterDone, enterFailed, enterReview, enterRunning } from '../dist/core/task.js';
-import { systemClock } from '../dist/lib/clock.js';
-import { QueueStore } from '../dist/queue/store.js';
-import { parseSpec } from '../dist/spec/parse.js';
 import { ccmanagerPeers, ccmanagerReady } from './tui/ccmanager.js';
-import { idleCpu, processTree, procStat, startInTmux, stopInTmux, TmuxServer } from './tui/outside.js';
+import { Screen } from './tui/pty-screen.js';
+import { makeWorkspace } from './tui/workspace.js';
+import { idleCpu, procStat, startInTmux, stopInTmux, TmuxServer } from './tui/outside.js';
 
-/** review → done needs an approval (core/task.ts). */
-const APPROVED = { grade: 'A', verdict: 'approve', summary: 'ok', findings: [], approvedBy: 'human' };
-
-const { Terminal } = xterm;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = process.env['BENCH_TUI_CLI'] ?? path.join(ROOT, 'bin', 'nightshift.js');
 const STREAM = path.join(ROOT, 'bench', 'fixtures', 'tui-stream.js');
@@ -116,166 +98,6 @@ function percentile(values, p) {
 }
 
 // ---------------------------------------------------------------------------------------- processes
-
-/** A program in a pseudo-terminal, its screen kept by a headless xterm. */
-class Screen {
-  constructor(file, args, { cwd, env }) {
-    this.term = new Terminal({ cols: COLS, rows: ROWS, scrollback: 0, allowProposedApi: true });
-    this.waiters = [];
-    this.exit = null;
-    this.exited = new Promise((resolve) => {
-      this.resolveExit = resolve;
-    });
-    this.spawnedAt = performance.now();
-    this.proc = pty.spawn(file, args, { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd, env });
-    this.pid = this.proc.pid;
-    this.proc.onData((data) => {
-      const at = performance.now();
-      this.term.write(data, () => this.check(at));
-    });
-    this.proc.onExit((e) => {
-      this.exit = e;
-      // Let xterm parse what came before the exit, then fail whoever still waits.
-      this.term.write('', () => {
-        for (const w of this.waiters.splice(0)) {
-          clearTimeout(w.timer);
-          w.reject(new Error(`${w.what}: the program exited (${e.exitCode}) first:\n${this.text()}`));
-        }
-        this.resolveExit(e);
-      });
-    });
-  }
-
-  lines() {
-    const buffer = this.term.buffer.active;
-    const lines = [];
-    for (let y = 0; y < this.term.rows; y++)
-      lines.push(buffer.getLine(buffer.baseY + y)?.translateToString(true) ?? '');
-    return lines;
-  }
-
-  text() {
-    return this.lines().join('\n').trimEnd();
-  }
-
-  /** `at`: when the chunk that completed this screen arrived. */
-  check(at) {
-    if (!this.waiters.length) return;
-    const lines = this.lines();
-    for (const w of [...this.waiters]) {
-      if (!w.ready(lines)) continue;
-      this.waiters.splice(this.waiters.indexOf(w), 1);
-      clearTimeout(w.timer);
-      w.resolve(at);
-    }
-  }
-
-  /** Resolves with the arrival time of the output that made `ready(lines)` true. */
-  waitFor(ready, timeoutMs, what) {
-    if (ready(this.lines())) return Promise.resolve(performance.now());
-    if (this.exit) return Promise.reject(new Error(`${what}: the program has exited:\n${this.text()}`));
-    return new Promise((resolve, reject) => {
-      const w = { ready, resolve, reject, what };
-      w.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new Error(`${what}: not on screen within ${timeoutMs} ms:\n${this.text()}`));
-      }, timeoutMs);
-      this.waiters.push(w);
-    });
-  }
-
-  write(keys) {
-    this.proc.write(keys);
-  }
-
-  /** Types `keys` (the program's quit key), then kills whatever is left of its tree. */
-  async close(keys, graceMs = 5000) {
-    if (!this.exit && keys) {
-      this.write(keys);
-      await Promise.race([this.exited, sleep(graceMs)]);
-    }
-    if (!this.exit) {
-      for (const pid of processTree(this.pid).reverse()) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-      await Promise.race([this.exited, sleep(2000)]);
-    }
-    this.term.dispose();
-  }
-}
-
-// ---------------------------------------------------------------------------------------- workspaces
-
-function specText(i) {
-  const id = `bench-${String(i).padStart(5, '0')}`;
-  return {
-    id,
-    text: [
-      '---',
-      `id: ${id}`,
-      `title: Benchmark task ${i} with a title long enough to be cut on the board`,
-      `priority: ${i % 5}`,
-      'tests: [bench_tui_holds]',
-      'stop: when the benchmark is done',
-      '---',
-      `# Benchmark task ${i}`,
-      '',
-      `Task ${i} of the TUI benchmark: a paragraph of context, a list of steps and a stop condition.`,
-      '',
-      `- step one for ${id}`,
-      `- step two for ${id}`,
-      '',
-    ].join('\n'),
-  };
-}
-
-/** A workspace of `count` tasks: the first running on `local`, the rest done, in review, failed or pending. */
-export function makeWorkspace(dir, count) {
-  const root = path.join(dir, `ws-${count}`);
-  mkdirSync(root);
-  const configText = `repos: {app: {path: ${path.join(dir, 'app')}}}\n`;
-  writeFileSync(path.join(root, 'nightshift.config.yaml'), configText);
-  const paths = workspacePaths(root);
-  const config = parseConfig(configText, paths.configFile);
-  const t0 = Date.now() - count * 60_000 - 120_000;
-  // Queued before the first start, so every time on the board is over a minute old: the screen of a
-  // board that nothing changes (a time under a minute ticks each second, docs/tui.md).
-  const store = new QueueStore(paths, { ...systemClock, now: () => t0 - 60_000 });
-  store.ensureLayout();
-  let running = null;
-  for (let i = 0; i < count; i++) {
-    const { id, text } = specText(i);
-    store.enqueue(parseSpec(Buffer.from(text), { file: `${id}.md`, config }));
-    const kind = i === 0 ? 'running' : (['done', 'done', 'done', 'review', 'failed'][i % 10] ?? 'pending');
-    if (kind === 'pending') continue;
-    const at = t0 + i * 60_000;
-    const provider = ['claude', 'codex', 'glm'][i % 3];
-    store.transition(id, (t) => enterRunning(t, { now: at, provider, host: 'local' }));
-    if (kind === 'running') {
-      running = id;
-    } else if (kind === 'failed') {
-      store.transition(id, (t) =>
-        enterFailed(t, {
-          now: at + 30_000,
-          code: 'exit-nonzero',
-          attribution: 'provider',
-          reason: 'exited 1',
-        }),
-      );
-    } else {
-      store.transition(id, (t) => enterReview(t, { now: at + 30_000, exitCode: 0 }));
-      if (kind === 'done')
-        store.transition(id, (t) =>
-          enterDone({ ...t, review: APPROVED }, { now: at + 50_000, sha: 'b'.repeat(40) }),
-        );
-    }
-  }
-  return { root, running, count };
-}
 
 // ---------------------------------------------------------------------------------------- programs
 
@@ -371,6 +193,8 @@ async function streaming(ws, dir, log) {
   const profDir = path.join(dir, 'profile');
   const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const screen = new Screen(process.execPath, [...nodeArgs, CLI, '-w', ws.root, '--no-tmux'], {
+    cols: COLS,
+    rows: ROWS,
     cwd: ws.root,
     env: nightshiftEnv({ NIGHTSHIFT_TUI_LOG: logFile, NIGHTSHIFT_TUI_FRAMES: '1' }),
   });
