@@ -93,6 +93,22 @@ describe('the live executor view', () => {
     // intervalMs is 20 here: at most one update per 20 ms (plus the one that starts the view).
     expect(frames.length).toBeLessThanOrEqual(Math.ceil((seconds * 1000) / 20) + 2);
   });
+
+  it('tells no one when the lines it shows did not change (a status line below the cursor ticking)', async () => {
+    // 200 redraws of row 20, below the cursor (where tmux's status line is), then one new line.
+    const { frames, until } = open([
+      'sh',
+      '-c',
+      'printf "steady\\n"; i=0; while [ $i -lt 200 ]; do printf "\\0337\\033[20;1Hclock $i\\0338"; i=$((i+1)); sleep 0.005; done; printf "done\\n"; sleep 30',
+    ]);
+    await until('the last line', (fr) => fr.lines.includes('done'));
+    // What the listeners heard: the view starting, maybe an empty screen, "steady", "steady|done".
+    expect(frames.map((f) => f.lines.join('|')).filter((l) => l.includes('steady'))).toEqual([
+      'steady',
+      'steady|done',
+    ]);
+    expect(frames.length).toBeLessThanOrEqual(4);
+  });
 });
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;

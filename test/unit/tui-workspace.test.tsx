@@ -127,6 +127,25 @@ it('follows changes another process makes, through the watcher', async () => {
   expect(updates).toBeGreaterThan(0);
 });
 
+it('tells no one of a re-read that found nothing new: the records and the snapshot stay the same', async () => {
+  source = await WorkspaceSource.open({ root: ws.root, clock, env: {}, watch: false });
+  const first = source.getSnapshot();
+  let updates = 0;
+  source.subscribe(() => updates++);
+  // The safety net's full re-read, twice, of a workspace nothing wrote to.
+  expect(source.reloadNow()).toBe(first);
+  expect(source.reloadNow()).toBe(first);
+  expect(updates).toBe(0);
+  // A change is told, and only the changed record is new.
+  writer.transition(tid('alpha'), (t) =>
+    enterRunning(t, { now: clock.now(), provider: 'scripted', host: 'local' }),
+  );
+  const next = source.reloadNow();
+  expect(updates).toBe(1);
+  expect(next.tasks.find((t) => t.id === 'alpha')?.state).toBe('running');
+  expect(next.tasks.find((t) => t.id === 'beta')).toBe(first.tasks.find((t) => t.id === 'beta'));
+});
+
 it('draws its first frame before the watcher is ready, and catches up on what changed meanwhile', async () => {
   source = await WorkspaceSource.open({
     root: ws.root,

@@ -49,13 +49,17 @@ const BUNDLE = fileURLToPath(new URL('../../tui-bundle/run.cjs', import.meta.url
 const SAVE_CACHE_AFTER_MS = 2000;
 
 export async function runTui(ctx: CommandContext, opts: { readOnly: boolean }): Promise<void> {
+  const loading = { at: performance.now(), cpu: process.cpuUsage() };
   const tui = await loadTui();
   const logFile = ctx.io.env['NIGHTSHIFT_TUI_LOG'];
   if (logFile) {
     try {
+      // performance.now() counts from the process's start, process.cpuUsage() is the CPU time since then.
+      const cpu = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1000);
+      const now = performance.now();
       appendFileSync(
         logFile,
-        `${new Date().toISOString()} tui from the ${tui.from}, code cache ${tui.cache}\n`,
+        `${new Date().toISOString()} tui from the ${tui.from}, code cache ${tui.cache} (loaded from ${Math.round(loading.at)} ms to ${Math.round(now)} ms after the process started; CPU ${cpu(loading.cpu)} ms before, ${cpu(process.cpuUsage(loading.cpu))} ms loading)\n`,
       );
     } catch {
       /* a debug log must never stop the TUI */

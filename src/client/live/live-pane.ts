@@ -64,6 +64,8 @@ export class LivePane implements LiveView {
   private readonly listeners = new Set<() => void>();
   private readonly notify: Throttled;
   private current: LiveFrame;
+  /** The frame the listeners were last told of. */
+  private published: LiveFrame | null = null;
   private rows: number;
   private term: HeadlessTerminal | null = null;
   private proc: pty.IPty | null = null;
@@ -212,6 +214,7 @@ export class LivePane implements LiveView {
     this.notify();
   }
 
+  /** Tells the listeners, unless the frame is the one they have (tmux redrew its status line, say). */
   private publish(): void {
     if (this.disposed) return;
     const { mode, title, note } = this.current; // note: only the tmux mode keeps it as is
@@ -228,6 +231,21 @@ export class LivePane implements LiveView {
         lines: this.logLines.slice(-this.rows),
       };
     }
+    if (this.published && sameFrame(this.published, this.current)) {
+      this.current = this.published;
+      return;
+    }
+    this.published = this.current;
     for (const listener of this.listeners) listener();
   }
+}
+
+function sameFrame(a: LiveFrame, b: LiveFrame): boolean {
+  return (
+    a.mode === b.mode &&
+    a.title === b.title &&
+    a.note === b.note &&
+    a.lines.length === b.lines.length &&
+    a.lines.every((line, i) => line === b.lines[i])
+  );
 }

@@ -258,23 +258,38 @@ export class WorkspaceSource implements TuiSource {
     }
   }
 
+  /**
+   * Re-reads the dirty tasks (or all of them); whether any record differs from the one held. A record
+   * read again unchanged keeps its identity, so the safety-net re-read and a watcher event for a file
+   * rewritten with the same content redraw nothing.
+   */
   private readTasks(): boolean {
     const dirty = this.dirty;
     this.dirty = new Set();
     if (dirty === 'all') {
+      const before = new Map(this.tasks);
       this.tasks.clear();
-      for (const t of this.client.store.list()) this.tasks.set(t.id, t);
-      return true;
+      let changed = false;
+      for (const t of this.client.store.list()) {
+        const kept = keepIfSame(before.get(t.id), t);
+        if (kept !== before.get(t.id)) changed = true;
+        this.tasks.set(t.id, kept);
+      }
+      return changed || before.size !== this.tasks.size;
     }
+    let changed = false;
     for (const id of dirty) {
+      const held = this.tasks.get(id);
       try {
-        this.tasks.set(id, this.client.store.get(id));
+        const kept = keepIfSame(held, this.client.store.get(id));
+        if (kept !== held) changed = true;
+        this.tasks.set(id, kept);
       } catch {
-        if (this.client.store.locate(id) === null) this.tasks.delete(id);
+        if (this.client.store.locate(id) === null) changed = this.tasks.delete(id) || changed;
         else this.dirty = 'all'; // caught mid-move: read everything next time
       }
     }
-    return dirty.size > 0;
+    return changed;
   }
 
   private readEvents(): boolean {
@@ -325,6 +340,11 @@ export class WorkspaceSource implements TuiSource {
       return { ...previous, version, error: (err as Error).message };
     }
   }
+}
+
+/** The record held when the one read again has the same content (records are plain JSON). */
+function keepIfSame(held: TaskRecord | undefined, read: TaskRecord): TaskRecord {
+  return held && JSON.stringify(held) === JSON.stringify(read) ? held : read;
 }
 
 function gateViews(config: Config): GateConfigView[] {

@@ -3,11 +3,12 @@
  * one dispatcher (modal layer, then the focused pane, then global).
  */
 import { useApp } from 'ink';
-import { useReducer } from 'react';
+import { useMemo, useReducer } from 'react';
 import type { TuiSource } from '../../client/live/source.js';
+import { systemTimers, type Timers } from '../../lib/timers.js';
 import { useKeyInput } from '../hooks/useKeyInput.js';
 import { useNow } from '../hooks/useNow.js';
-import { useScreenView } from '../hooks/useScreenView.js';
+import { DAEMON_START_WAIT_MS, useScreenView } from '../hooks/useScreenView.js';
 import { useSnapshot } from '../hooks/useSnapshot.js';
 import { useTerminalSize, type TerminalSize } from '../hooks/useTerminalSize.js';
 import type { ModalScope, Scope } from '../keys/bindings.js';
@@ -15,6 +16,7 @@ import type { Command } from '../keys/commands.js';
 import { dispatchKey, type Layer } from '../keys/dispatcher.js';
 import type { KeyPress } from '../keys/normalize.js';
 import { MainScreen } from '../screens/MainScreen.js';
+import { latestShownSince, nextTickAt } from '../state/ticks.js';
 import { initialUiState, uiReducer } from '../state/ui.js';
 import { runCommand } from './commands.js';
 import type { TerminalControl } from './terminal-control.js';
@@ -26,6 +28,8 @@ export interface AppProps {
   terminal: TerminalControl;
   /** A fixed terminal size (tests); otherwise the real terminal's, following resizes. */
   size?: TerminalSize;
+  /** When the screen's clock ticks (tests pass manual timers); Node's timers otherwise. */
+  timers?: Timers;
 }
 
 const MODAL_HINTS: Readonly<Record<ModalScope, string>> = {
@@ -36,10 +40,13 @@ const MODAL_HINTS: Readonly<Record<ModalScope, string>> = {
   drafts: 'Enter reads, e edits, A accepts, X discards, Esc closes',
 };
 
-export function App({ source, readOnly, env, terminal, size: fixedSize }: AppProps) {
+export function App({ source, readOnly, env, terminal, size: fixedSize, timers = systemTimers }: AppProps) {
   const snap = useSnapshot(source);
   const [ui, dispatch] = useReducer(uiReducer, undefined, initialUiState);
-  const now = useNow(source.clock);
+  // The clock redraws only when a time on screen can change its text (state/ticks.ts).
+  const since = useMemo(() => latestShownSince(snap), [snap]);
+  const daemonDeadline = ui.daemonRequestedAt === null ? [] : [ui.daemonRequestedAt + DAEMON_START_WAIT_MS];
+  const now = useNow(source.clock, timers, (t) => nextTickAt(t, since, daemonDeadline));
   const size = useTerminalSize(fixedSize);
   const { exit } = useApp();
   const view = useScreenView(source, snap, ui, now, size, readOnly);

@@ -57,6 +57,11 @@ export class SlowFrames {
     this.append(`${this.stamp()} slow frame ${ms.toFixed(1)} ms\n`);
   }
 
+  /** A line for the log (when there is one), stamped. */
+  mark(text: string): void {
+    this.append(`${this.stamp()} ${text}\n`);
+  }
+
   /** A whole update: its duration and the CPU time it took (logged only when every frame is). */
   update(ms: number, cpuMs: number): void {
     if (this.every)
@@ -143,6 +148,7 @@ export async function startTui(opts: StartTuiOptions): Promise<void> {
       hint: 'use `nightshift ls`, `nightshift show <id>` or `nightshift logs <id>` from scripts',
     });
   }
+  const reading = { at: performance.now(), cpu: process.cpuUsage() };
   // The first frame needs only the first read of the queue, not the watcher's initial scan.
   const workspace = await WorkspaceSource.open({
     root: opts.root,
@@ -157,6 +163,8 @@ export async function startTui(opts: StartTuiOptions): Promise<void> {
     !!logFile && opts.env['NIGHTSHIFT_TUI_FRAMES'] === '1',
   );
   const source = slow.every ? timedSource(workspace, (ms, cpuMs) => slow.update(ms, cpuMs)) : workspace;
+  const read = { at: performance.now(), cpu: process.cpuUsage() };
+  let rendered = 0;
   let instance: Instance | null = null;
   const restore = () => stdout.write(LEAVE_ALT_SCREEN + SHOW_CURSOR);
   process.once('exit', restore);
@@ -174,7 +182,19 @@ export async function startTui(opts: StartTuiOptions): Promise<void> {
       // Ink 6.8's incremental mode garbles this screen (rows drift on partial updates): redraw whole frames.
       incrementalRendering: false,
       maxFps: 30,
-      onRender: ({ renderTime }) => slow.note(renderTime),
+      onRender: ({ renderTime }) => {
+        slow.note(renderTime);
+        // performance.now() counts from the process's start, process.cpuUsage() is the CPU time since then.
+        if (rendered++ === 0) {
+          const cpuMs = (u: NodeJS.CpuUsage) => Math.round((u.user + u.system) / 1000);
+          const total = cpuMs(process.cpuUsage());
+          slow.mark(
+            `first frame at ${Math.round(performance.now())} ms after the process started, CPU ${total} ms` +
+              ` (workspace read ${Math.round(reading.at)}–${Math.round(read.at)} ms, CPU ${cpuMs(read.cpu) - cpuMs(reading.cpu)} ms;` +
+              ` then render, layout and output, CPU ${total - cpuMs(read.cpu)} ms, Ink's output ${renderTime.toFixed(1)} ms)`,
+          );
+        }
+      },
     });
     await instance.waitUntilExit();
   } finally {
