@@ -6,6 +6,8 @@ import { App } from '../../src/tui/app/App.js';
 import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
 import type { TuiSnapshot } from '../../src/client/live/source.js';
 import { computeLayout } from '../../src/tui/state/layout.js';
+import { STATUS_TTL_MS } from '../../src/tui/state/ui.js';
+import { ManualClock } from '../../src/lib/clock.js';
 
 const KEY = { down: '\u001b[B', right: '\u001b[C', esc: '\u001b', enter: '\r', ctrlC: '\u0003', tab: '\t' };
 const SIZE = { rows: 30, cols: 100 };
@@ -37,9 +39,14 @@ afterEach(() => {
 });
 
 function start(
-  opts: { readOnly?: boolean; snapshot?: Partial<TuiSnapshot>; size?: { rows: number; cols: number } } = {},
+  opts: {
+    readOnly?: boolean;
+    snapshot?: Partial<TuiSnapshot>;
+    size?: { rows: number; cols: number };
+    clock?: ManualClock;
+  } = {},
 ) {
-  const source = new MemorySource({ ...BASE, ...opts.snapshot });
+  const source = new MemorySource({ ...BASE, ...opts.snapshot }, opts.clock);
   const handed: string[][] = [];
   const terminal = {
     handOver: (argv: readonly string[]) => {
@@ -196,6 +203,32 @@ describe('navigation', () => {
     expect(app.frame()).not.toContain('alpha ');
     await app.press(KEY.enter, (f) => f.includes('filter "bet"'));
     await app.press(KEY.esc, (f) => f.includes('Board · 4 tasks') && !f.includes('filter "'));
+  });
+
+  it('keeps the selected task selected when the filter is cleared', async () => {
+    const app = start();
+    await app.until('alpha selected', (f) => f.includes('[2] alpha'));
+    await app.press('/', (f) => f.includes('/▏'));
+    await app.press('del', (f) => f.includes('1 of 4 tasks') && f.includes('[2] delta'));
+    await app.press(KEY.esc, (f) => f.includes('Board · 4 tasks'));
+    expect(app.frame()).toContain('[2] delta');
+    // The same with a kept filter, cleared from the board.
+    await app.press('/', (f) => f.includes('/▏'));
+    await app.press('bet', (f) => f.includes('[2] beta'));
+    await app.press(KEY.enter, (f) => f.includes('filter "bet"'));
+    await app.press(KEY.esc, (f) => f.includes('Board · 4 tasks'));
+    expect(app.frame()).toContain('[2] beta');
+  });
+
+  it('clears a status message once it has shown for a few seconds of the clock', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 26, 23));
+    const app = start({ clock });
+    await app.press('f', (f) => f.includes('applied freeze all'));
+    clock.advance(STATUS_TTL_MS.ok - 1000);
+    await app.press('j', (f) => f.includes('[2] beta'));
+    expect(app.frame()).toContain('applied freeze all');
+    clock.advance(1000);
+    await app.until('the status line cleared', (f) => !f.includes('applied freeze all'));
   });
 
   it('takes a burst of keys in one chunk as that many presses', async () => {

@@ -14,7 +14,9 @@ import { computeLayout } from '../../src/tui/state/layout.js';
 import {
   initialUiState,
   isSecondCtrlC,
+  STATUS_TTL_MS,
   uiReducer,
+  visibleStatus,
   type UiAction,
   type UiState,
 } from '../../src/tui/state/ui.js';
@@ -51,7 +53,30 @@ describe('the UI reducer', () => {
     expect(typed).toMatchObject({ filter: 'glmx', filterEditing: true, focus: 'board' });
     const erased = run([{ type: 'filterErase' }, { type: 'filterAccept' }], typed);
     expect(erased).toMatchObject({ filter: 'glm', filterEditing: false });
-    expect(run([{ type: 'filterClear' }], erased)).toMatchObject({ filter: '', filterEditing: false });
+    expect(run([{ type: 'filterClear', keep: null }], erased)).toMatchObject({
+      filter: '',
+      filterEditing: false,
+    });
+  });
+
+  it('keeps the task the filtered board showed selected when the filter is cleared', () => {
+    const filtered = run([{ type: 'select', id: 'a', top: 0 }, { type: 'filterStart' }]);
+    expect(run([{ type: 'filterClear', keep: 'b' }], filtered).selected).toBe('b');
+    expect(run([{ type: 'filterClear', keep: null }], filtered).selected).toBe('a');
+  });
+
+  it('shows a status message for a few seconds of the clock, errors longer', () => {
+    const said = run([{ type: 'status', text: 'applied kill a', tone: 'ok', at: T0 }]);
+    expect(visibleStatus(said.status, T0)?.text).toBe('applied kill a');
+    expect(visibleStatus(said.status, T0 + STATUS_TTL_MS.ok - 1)?.text).toBe('applied kill a');
+    expect(visibleStatus(said.status, T0 + STATUS_TTL_MS.ok)).toBeNull();
+    const failed = run([{ type: 'status', text: 'kill failed', tone: 'error', at: T0 }]);
+    expect(STATUS_TTL_MS.error).toBeGreaterThan(STATUS_TTL_MS.ok);
+    expect(visibleStatus(failed.status, T0 + STATUS_TTL_MS.ok)?.text).toBe('kill failed');
+    expect(visibleStatus(failed.status, T0 + STATUS_TTL_MS.error)).toBeNull();
+    // A newer message starts its own time.
+    const again = run([{ type: 'status', text: 'later', tone: 'ok', at: T0 + 5000 }], said);
+    expect(visibleStatus(again.status, T0 + STATUS_TTL_MS.ok)?.text).toBe('later');
   });
 
   it('resets the detail scroll when the selection or tab changes, not otherwise', () => {

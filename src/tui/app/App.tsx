@@ -15,7 +15,7 @@ import type { Command } from '../keys/commands.js';
 import { dispatchKey, type Layer } from '../keys/dispatcher.js';
 import type { KeyPress } from '../keys/normalize.js';
 import { MainScreen } from '../screens/MainScreen.js';
-import { initialUiState, uiReducer } from '../state/ui.js';
+import { initialUiState, uiReducer, visibleStatus } from '../state/ui.js';
 import { runCommand } from './commands.js';
 import type { TerminalControl } from './terminal-control.js';
 
@@ -72,12 +72,18 @@ export function App({ source, readOnly, env, terminal, size: fixedSize }: AppPro
       });
     }
     layers.push({ scope: ui.focus, run: run(ui.focus) }, { scope: 'global', run: run('global') });
-    dispatchKey(layers, key, { readOnly, say: (text) => dispatch({ type: 'status', text, tone: 'warn' }) });
+    dispatchKey(layers, key, {
+      readOnly,
+      say: (text) => dispatch({ type: 'status', text, tone: 'warn', at: source.clock.now() }),
+    });
   });
 
+  // A message shows for a few seconds of the source's clock (STATUS_TTL_MS), then the line clears.
   const status =
-    ui.status ??
-    (snap.error ? { text: `reading the workspace failed: ${snap.error}`, tone: 'error' as const } : null);
+    visibleStatus(ui.status, now) ??
+    (snap.error
+      ? { text: `reading the workspace failed: ${snap.error}`, tone: 'error' as const, at: now }
+      : null);
   return (
     <MainScreen view={view} ui={ui} status={status} readOnly={readOnly} now={now} total={snap.tasks.length} />
   );

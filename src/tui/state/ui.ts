@@ -37,6 +37,21 @@ export type Modal =
 export interface Status {
   text: string;
   tone: Tone;
+  /** When it was said (the source's clock): it shows for STATUS_TTL_MS of its tone. */
+  at: number;
+}
+
+/** How long a status message stays: outcomes a few seconds, errors long enough to read twice. */
+export const STATUS_TTL_MS: Readonly<Record<Tone, number>> = {
+  info: 6000,
+  ok: 6000,
+  warn: 10_000,
+  error: 20_000,
+};
+
+/** The status line's message at `now`, or null once it has expired. */
+export function visibleStatus(status: Status | null, now: number): Status | null {
+  return status && now - status.at < STATUS_TTL_MS[status.tone] ? status : null;
 }
 
 export interface UiState {
@@ -76,7 +91,8 @@ export type UiAction =
   | { type: 'filterType'; text: string }
   | { type: 'filterErase' }
   | { type: 'filterAccept' }
-  | { type: 'filterClear' }
+  /** `keep`: the task the board shows selected now, which stays selected on the whole board. */
+  | { type: 'filterClear'; keep: string | null }
   | { type: 'openHelp' }
   | { type: 'scrollHelp'; to: number }
   | { type: 'openConfirm'; target: ConfirmTarget }
@@ -88,7 +104,7 @@ export type UiAction =
   | { type: 'draftsRead'; reading: boolean }
   | { type: 'draftsScroll'; to: number }
   | { type: 'closeModal' }
-  | { type: 'status'; text: string; tone: Tone }
+  | { type: 'status'; text: string; tone: Tone; at: number }
   | { type: 'ctrlC'; at: number }
   | { type: 'daemonRequested'; at: number | null };
 
@@ -150,7 +166,7 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'filterAccept':
       return { ...s, filterEditing: false };
     case 'filterClear':
-      return { ...s, filter: '', filterEditing: false, boardTop: 0 };
+      return { ...s, filter: '', filterEditing: false, boardTop: 0, selected: a.keep ?? s.selected };
     case 'openHelp':
       return { ...s, modal: { kind: 'help', scroll: 0 } };
     case 'scrollHelp':
@@ -179,12 +195,12 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'closeModal':
       return { ...s, modal: null };
     case 'status':
-      return { ...s, status: { text: a.text, tone: a.tone } };
+      return { ...s, status: { text: a.text, tone: a.tone, at: a.at } };
     case 'ctrlC':
       return {
         ...s,
         ctrlCAt: a.at,
-        status: { text: 'Press Ctrl+C again to quit (q quits too)', tone: 'warn' },
+        status: { text: 'Press Ctrl+C again to quit (q quits too)', tone: 'warn', at: a.at },
       };
     case 'daemonRequested':
       return { ...s, daemonRequestedAt: a.at };
