@@ -112,8 +112,12 @@ describe('the screen', () => {
         .filter((l) => /○ task-\d{4}/.test(l));
     expect(taskLines()).toHaveLength(body - 1); // one line is the group header
     expect(app.frame().split('\n').length).toBeLessThanOrEqual(SIZE.rows - 1);
+    // The title says which tasks are in view, and that more lie below.
+    expect(app.frame()).toContain(`[1] Board · 1000 tasks · 1–${body - 1} of 1000 ↓`);
     await app.press('G', (f) => f.includes('task-0999'));
     expect(taskLines()).toHaveLength(body);
+    expect(app.frame()).toContain(`· ${1000 - body + 1}–1000 of 1000 ↑`);
+    expect(app.frame()).not.toContain('↑↓');
     expect(app.frame()).not.toContain('task-0000');
     expect(app.frame().split('\n').length).toBeLessThanOrEqual(SIZE.rows - 1);
   });

@@ -3,8 +3,10 @@ import type { TaskState } from '../../src/core/task.js';
 import { emptySnapshot, sampleTask } from '../../src/tui/data/memory-source.js';
 import { throttle } from '../../src/client/live/throttle.js';
 import {
+  boardRange,
   boardRows,
   effectiveSelection,
+  rangeText,
   matchesFilter,
   moveSelection,
   rowIndexOf,
@@ -179,6 +181,26 @@ describe('the board', () => {
     const same = ['t10', 't2', 't1', 't11', 't3'].map((id) => sampleTask(id, 'pending'));
     const ids = boardRows(same, '').flatMap((r) => (r.kind === 'task' ? [r.task.id] : []));
     expect(ids).toEqual(['t1', 't2', 't3', 't10', 't11']);
+  });
+
+  it('says which tasks a window shows, and whether more lie above or below', () => {
+    const tasks = Array.from({ length: 50 }, (_, i) =>
+      sampleTask(`t${i + 1}`, i < 40 ? 'pending' : 'failed'),
+    );
+    const rows = boardRows(tasks, ''); // 52 rows: two group headers
+    expect(boardRange(rows, 0, 52)).toBeNull();
+    expect(boardRange(rows, 0, 19)).toMatchObject({
+      first: 1,
+      last: 18,
+      total: 50,
+      above: false,
+      below: true,
+    });
+    expect(rangeText(boardRange(rows, 0, 19))).toBe('1–18 of 50 ↓');
+    const middle = boardRange(rows, 20, 19);
+    expect(middle).toMatchObject({ first: 20, last: 38, above: true, below: true });
+    expect(rangeText(middle)).toBe('20–38 of 50 ↑↓');
+    expect(rangeText(boardRange(rows, 33, 19))).toBe('33–50 of 50 ↑');
   });
 
   it('groups a thousand tasks once and pages through them', () => {

@@ -9,7 +9,15 @@ import type { LiveTarget, TuiSnapshot, TuiSource } from '../../client/live/sourc
 import { disabledReason, type KeyContext } from '../keys/availability.js';
 import type { Scope } from '../keys/bindings.js';
 import { footerItems, helpLines, type FooterItem } from '../keys/docs.js';
-import { boardRows, effectiveSelection, rowIndexOf, windowStart, type BoardRow } from '../state/board.js';
+import {
+  boardRange,
+  boardRows,
+  effectiveSelection,
+  rowIndexOf,
+  windowStart,
+  type BoardRange,
+  type BoardRow,
+} from '../state/board.js';
 import { eventLine, eventTask, historyLines, reviewLines, specLines, type Line } from '../state/detail.js';
 import { computeLayout, providersPaneLines, type Layout } from '../state/layout.js';
 import type { UiState } from '../state/ui.js';
@@ -43,6 +51,8 @@ export interface ScreenView {
   rows: readonly BoardRow[];
   boardTop: number;
   visibleRows: readonly BoardRow[];
+  /** Which tasks the board shows when they do not all fit. */
+  boardRange: BoardRange | null;
   shown: number;
   selectedId: string | null;
   task: TaskRecord | null;
@@ -268,6 +278,7 @@ export function useScreenView(
     rows,
     boardTop,
     visibleRows: rows.slice(boardTop, boardTop + layout.boardBody),
+    boardRange: boardRange(rows, boardTop, layout.boardBody),
     shown,
     selectedId,
     task,

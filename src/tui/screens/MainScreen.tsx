@@ -108,6 +108,7 @@ export function MainScreen({ view, ui, status, readOnly, now, total }: MainScree
             now={now}
             total={total}
             shown={view.shown}
+            range={view.boardRange}
             filter={ui.filter}
             filterEditing={ui.filterEditing}
             focused={ui.focus === 'board'}

@@ -108,6 +108,44 @@ export function windowStart(total: number, cursor: number, height: number, hint:
   return Math.max(0, Math.min(top, total - height));
 }
 
+/** Which tasks a window of the board shows: "20–38 of 50", and whether more lie above or below. */
+export interface BoardRange {
+  first: number;
+  last: number;
+  total: number;
+  above: boolean;
+  below: boolean;
+}
+
+/** The tasks (1-based, in board order) in rows[top, top + height); null when every row fits. */
+export function boardRange(rows: readonly BoardRow[], top: number, height: number): BoardRange | null {
+  if (rows.length <= height) return null;
+  let before = 0;
+  let inView = 0;
+  let total = 0;
+  rows.forEach((r, i) => {
+    if (r.kind !== 'task') return;
+    total++;
+    if (i < top) before++;
+    else if (i < top + height) inView++;
+  });
+  return {
+    first: before + 1,
+    last: before + inView,
+    total,
+    above: top > 0,
+    below: top + height < rows.length,
+  };
+}
+
+/** "20–38 of 50 ↑↓": the title's marker of a board that does not fit. */
+export function rangeText(range: BoardRange | null): string {
+  if (!range) return '';
+  const arrows = `${range.above ? '↑' : ''}${range.below ? '↓' : ''}`;
+  const span = range.last >= range.first ? `${range.first}–${range.last}` : `${range.first - 1}`;
+  return `${span} of ${range.total}${arrows ? ` ${arrows}` : ''}`;
+}
+
 /** The elapsed time a row shows: in this state so far, or (done) from queueing to merge. */
 export function elapsedMs(task: TaskRecord, now: number): number | null {
   if (task.state === 'done') return time(task.merge?.at ?? task.updatedAt) - time(task.createdAt);

@@ -1,0 +1,99 @@
+/**
+ * What only a real terminal shows: the built TUI (`nightshift --no-tmux`, no daemon) on a 50-task
+ * workspace, in a detached session of a private tmux server, read with capture-pane. Each test opens
+ * its own window at its own size; the server and the workspace go in afterAll.
+ */
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enterFailed, enterRunning } from '../../src/core/task.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { QueueStore } from '../../src/queue/store.js';
+import { parseSpec } from '../../src/spec/parse.js';
+import { tid } from '../../src/testing/ids.js';
+import { envOutsideTmux, killServer, TmuxScreen } from '../../src/testing/tmux-screen.js';
+import { makeWorkspace, type TestWorkspace } from '../../src/testing/workspace.js';
+
+const BIN = fileURLToPath(new URL('../../bin/nightshift.js', import.meta.url));
+const SOCKET = `ns-tui-screen-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+const CONFIG = `repos:
+  app: { path: /tmp/nightshift-test-app, main: main }
+hosts:
+  local: { kind: local }
+providers:
+  glm: { kind: scripted, hosts: [local], concurrency: 2 }
+`;
+
+let ws: TestWorkspace;
+let term: TmuxScreen | null = null;
+let windows = 0;
+
+/** 50 tasks, t1…t50: every fifth failed on glm@local, the rest pending. */
+function seed(w: TestWorkspace): void {
+  const store = new QueueStore(w.paths, systemClock);
+  store.ensureLayout();
+  for (let i = 1; i <= 50; i++) {
+    const id = tid(`t${i}`);
+    const text = `---\nid: ${id}\ntitle: Task number ${i} of the night\nrepo: app\n---\nDo thing ${i}.\n`;
+    store.enqueue(parseSpec(Buffer.from(text), { file: `${id}.md`, config: w.config }));
+    if (i % 5 !== 0) continue;
+    const now = Date.now();
+    store.transition(id, (t) => enterRunning(t, { now, provider: 'glm', host: 'local' }));
+    store.transition(id, (t) =>
+      enterFailed(t, {
+        now,
+        code: 'crash-on-start',
+        attribution: 'provider',
+        reason: 'the executor crashed',
+      }),
+    );
+  }
+}
+
+/** A new window running the TUI at cols × rows (`env` added to it); returns its name. */
+function open(cols: number, rows: number, env: Record<string, string> = {}): string {
+  const window = `w${++windows}`;
+  const argv = [process.execPath, BIN, '-w', ws.root, '--no-tmux'];
+  if (!term) {
+    term = TmuxScreen.start({
+      socket: SOCKET,
+      session: 'screen',
+      window,
+      argv: ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv],
+      env: envOutsideTmux({ XDG_CACHE_HOME: `${ws.root}/.cache` }),
+      cwd: ws.root,
+      cols,
+      rows,
+    });
+  } else {
+    term.newWindow(window, argv, ws.root, env);
+    term.tmux(['resize-window', '-t', term.target(window), '-x', String(cols), '-y', String(rows)]);
+  }
+  return window;
+}
+
+const boardTitle = (screen: string) => /\[1\] Board[^│]*/.exec(screen)?.[0]?.trim() ?? '';
+
+beforeAll(() => {
+  ws = makeWorkspace(CONFIG);
+  seed(ws);
+});
+
+afterAll(() => {
+  killServer(SOCKET);
+  if (ws && !process.env['NS_KEEP_TEST_DIRS']) rmSync(ws.root, { recursive: true, force: true });
+});
+
+describe('the TUI in a real terminal', () => {
+  it('says which of 50 tasks the board shows, and that more lie below or above', async () => {
+    const w = open(120, 32);
+    const t = term!;
+    let s = await t.waitForScreen(w, 'the board', (x) => x.includes('[1] Board · 50 tasks'));
+    expect(boardTitle(s)).toMatch(/^\[1\] Board · 50 tasks · 1–\d+ of 50 ↓$/);
+    t.keys(w, 'G');
+    s = await t.waitForScreen(w, 'the end of the board', (x) => / of 50 ↑$/.test(boardTitle(x)));
+    expect(boardTitle(s)).toMatch(/· \d+–50 of 50 ↑$/);
+    t.keys(w, 'q');
+    expect(await t.waitForExit(w)).toBe(0);
+  });
+});
