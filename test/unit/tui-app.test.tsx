@@ -93,7 +93,8 @@ describe('the screen', () => {
     expect(f).toMatch(/running \(1\)[\s\S]*review \(1\)[\s\S]*pending \(1\)[\s\S]*failed \(1\)/);
     expect(f).toMatch(/alpha .*glm@oci .*#1/);
     expect(f).toContain('[3] Providers and hosts');
-    expect(f).toMatch(/glm +no daemon +limit -\/2/);
+    // With no daemon only the configured concurrency is known, and the row says so.
+    expect(f).toMatch(/glm +no daemon +max 2 at once +run 1/);
     expect(f).toContain('? help');
     expect(f.split('\n')).toHaveLength(SIZE.rows - 1);
   });

@@ -24,6 +24,7 @@ import {
 } from '../../src/tui/state/ui.js';
 import { averageGrade, headerView, providerRows, sparkline } from '../../src/tui/state/view.js';
 import { historyLines } from '../../src/tui/state/detail.js';
+import { limitText } from '../../src/client/providers.js';
 import { tid } from '../../src/testing/ids.js';
 
 const T0 = Date.UTC(2026, 10, 26, 22);
@@ -308,6 +309,9 @@ describe('derived views', () => {
       frozen: true,
       lastProbe: { ok: false, reason: 'HTTP 401' },
     });
+    // The limit as the pane writes it: the live one of the ceiling, or only the ceiling without a daemon.
+    expect(limitText(providerRows(snap, now)[0]!)).toBe('limit 1 of 3');
+    expect(limitText({ limit: null, ceiling: 3 })).toBe('max 3 at once');
   });
 
   it('keeps the root one row shorter than the terminal', () => {
