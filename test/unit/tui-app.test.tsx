@@ -7,6 +7,7 @@ import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
 import type { TuiSnapshot } from '../../src/client/live/source.js';
 import { computeLayout } from '../../src/tui/state/layout.js';
 import { STATUS_TTL_MS } from '../../src/tui/state/ui.js';
+import { DAEMON_START_WAIT_MS } from '../../src/tui/hooks/useScreenView.js';
 import { ManualClock } from '../../src/lib/clock.js';
 
 const KEY = { down: '\u001b[B', right: '\u001b[C', esc: '\u001b', enter: '\r', ctrlC: '\u0003', tab: '\t' };
@@ -347,6 +348,49 @@ describe('requests and hand-overs', () => {
     await app.press('S', (f) => f.includes('S: no daemon is running (D starts one)'));
     await app.press('R', (f) => f.includes('R: no daemon is running'));
     expect(app.source.submitted).toEqual([]);
+  });
+
+  it('says the daemon stopped, not that it did not start, when one D started is stopped later', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 26, 23));
+    const app = start({ clock });
+    await app.press('D', (f) => f.includes('starting the daemon…'));
+    const since = new Date(clock.now()).toISOString();
+    const started = { type: 'daemon.started' as const, time: since, reason: 'pid 99' };
+    app.source.update({ daemon: { pid: 99, host: 'box', kind: 'daemon', since }, events: [started] });
+    await app.until('the daemon in the header', (f) => f.includes('daemon pid 99 on box'));
+    // SIGTERM: the lock goes, the stop is in the event log; long after the start's wait is over.
+    clock.advance(60_000);
+    const stopped = {
+      type: 'daemon.stopped' as const,
+      time: new Date(clock.now()).toISOString(),
+      reason: 'SIGTERM: executors keep running in tmux',
+    };
+    app.source.update({ daemon: null, events: [started, stopped] });
+    await app.until('the stop in the header', (f) =>
+      f.includes('the daemon stopped at 23:01:00: press D to start it · SIGTERM: executors'),
+    );
+    expect(app.frame()).not.toContain('did not start');
+  });
+
+  it('says when a daemon asked for with D never came up', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 26, 23));
+    const app = start({ clock });
+    await app.press('D', (f) => f.includes('starting the daemon…'));
+    clock.advance(DAEMON_START_WAIT_MS);
+    await app.until('the failure in the header', (f) =>
+      f.includes('the daemon did not start: run `nightshift daemon` in a shell to see why'),
+    );
+  });
+
+  it('says a daemon that was killed without stopping is gone', async () => {
+    const app = start({
+      snapshot: {
+        events: [{ type: 'daemon.started', time: '2026-11-26T22:10:00.000Z', reason: 'pid 7' }],
+      },
+    });
+    await app.until('the header', (f) =>
+      f.includes('the daemon is gone (started 22:10:00, no stop recorded): press D to start it'),
+    );
   });
 
   it('starts the daemon once with D and says it is starting', async () => {

@@ -22,6 +22,7 @@ import { eventLine, eventTask, historyLines, reviewLines, specLines, type Line }
 import { computeLayout, providersPaneLines, type Layout } from '../state/layout.js';
 import type { UiState } from '../state/ui.js';
 import {
+  daemonStartedSince,
   gateEnabled,
   headerView,
   hostRows,
@@ -123,7 +124,13 @@ export function useScreenView(
 
   const daemonRequested =
     ui.daemonRequestedAt !== null && !snap.daemon && now - ui.daemonRequestedAt < DAEMON_START_WAIT_MS;
-  const daemonFailed = ui.daemonRequestedAt !== null && !snap.daemon && !daemonRequested;
+  // Failed: asked for, not there after the wait, and never seen starting since (one that started and
+  // then stopped says so itself, from the event log).
+  const daemonFailed =
+    ui.daemonRequestedAt !== null &&
+    !snap.daemon &&
+    !daemonRequested &&
+    !daemonStartedSince(snap.events, ui.daemonRequestedAt);
   const header = headerView(snap, now, { readOnly, daemonRequested, daemonFailed });
 
   const liveTarget = ui.tab === 'executor' ? liveTargetOf(task) : null;
