@@ -50,6 +50,18 @@ function seed(w: TestWorkspace): void {
   }
 }
 
+/** The terminal's environment: no colour settings of the machine the tests run on. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const {
+    NO_COLOR: _no,
+    FORCE_COLOR: _force,
+    ...env
+  } = envOutsideTmux({
+    XDG_CACHE_HOME: `${ws.root}/.cache`,
+  });
+  return env;
+}
+
 /** A new window running the TUI at cols × rows (`env` added to it); returns its name. */
 function open(cols: number, rows: number, env: Record<string, string> = {}): string {
   const window = `w${++windows}`;
@@ -60,7 +72,7 @@ function open(cols: number, rows: number, env: Record<string, string> = {}): str
       session: 'screen',
       window,
       argv: ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv],
-      env: envOutsideTmux({ XDG_CACHE_HOME: `${ws.root}/.cache` }),
+      env: baseEnv(),
       cwd: ws.root,
       cols,
       rows,
@@ -71,6 +83,31 @@ function open(cols: number, rows: number, env: Record<string, string> = {}): str
   }
   return window;
 }
+
+/** The SGR parameters that set a colour (foreground, background; basic, bright, 256 and RGB). */
+function colourCodes(escaped: string): string[] {
+  const found: string[] = [];
+  for (const m of escaped.matchAll(/\x1b\[([0-9;]*)m/g)) {
+    const params = (m[1] ?? '').split(';').map(Number);
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i]!;
+      if (p === 38 || p === 48) {
+        found.push(params.slice(i, i + (params[i + 1] === 2 ? 5 : 3)).join(';'));
+        i += params[i + 1] === 2 ? 4 : 2;
+      } else if (
+        (p >= 30 && p <= 37) ||
+        (p >= 40 && p <= 47) ||
+        (p >= 90 && p <= 97) ||
+        (p >= 100 && p <= 107)
+      )
+        found.push(String(p));
+    }
+  }
+  return found;
+}
+
+/** The screen with its escape codes (capture-pane -e). */
+const escaped = (t: TmuxScreen, w: string) => t.tmux(['capture-pane', '-e', '-p', '-t', t.target(w)]);
 
 const boardTitle = (screen: string) => /\[1\] Board[^│]*/.exec(screen)?.[0]?.trim() ?? '';
 
@@ -95,5 +132,24 @@ describe('the TUI in a real terminal', () => {
     expect(boardTitle(s)).toMatch(/· \d+–50 of 50 ↑$/);
     t.keys(w, 'q');
     expect(await t.waitForExit(w)).toBe(0);
+  });
+
+  it('draws no colour with NO_COLOR set, and keeps the selection (inverse) and the focus (a heavy border)', async () => {
+    const plain = open(120, 32, { NO_COLOR: '1' });
+    const t = term!;
+    await t.waitForScreen(plain, 'the board', (x) => x.includes('[1] Board · 50 tasks'));
+    const s = escaped(t, plain);
+    expect(colourCodes(s)).toEqual([]);
+    expect(s).toMatch(/\x1b\[7m○ t1 /); // the selected row, inverted
+    expect(t.capture(plain)).toMatch(/^┃\[1\] Board/m); // the focused pane
+    t.keys(plain, 'q');
+    expect(await t.waitForExit(plain)).toBe(0);
+    // Set but empty is not set (no-color.org): colour as usual.
+    const coloured = open(120, 32, { NO_COLOR: '' });
+    await t.waitForScreen(coloured, 'the board', (x) => x.includes('[1] Board · 50 tasks'));
+    expect(colourCodes(escaped(t, coloured))).not.toEqual([]);
+    expect(t.capture(coloured)).toMatch(/^│\[1\] Board/m);
+    t.keys(coloured, 'q');
+    expect(await t.waitForExit(coloured)).toBe(0);
   });
 });

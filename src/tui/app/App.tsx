@@ -3,7 +3,7 @@
  * one dispatcher (modal layer, then the focused pane, then global).
  */
 import { useApp } from 'ink';
-import { useReducer } from 'react';
+import { useReducer, useState } from 'react';
 import type { TuiSource } from '../../client/live/source.js';
 import { useKeyInput } from '../hooks/useKeyInput.js';
 import { useNow } from '../hooks/useNow.js';
@@ -17,6 +17,8 @@ import type { KeyPress } from '../keys/normalize.js';
 import { MainScreen } from '../screens/MainScreen.js';
 import { initialUiState, uiReducer, visibleStatus } from '../state/ui.js';
 import { runCommand } from './commands.js';
+import { colorDisabled } from '../../lib/color.js';
+import { ColorContext } from '../theme/color.js';
 import type { TerminalControl } from './terminal-control.js';
 
 export interface AppProps {
@@ -43,6 +45,8 @@ export function App({ source, readOnly, env, terminal, size: fixedSize }: AppPro
   const size = useTerminalSize(fixedSize);
   const { exit } = useApp();
   const view = useScreenView(source, snap, ui, now, size, readOnly);
+  // NO_COLOR: the CLI's decision (lib/color.ts), taken once.
+  const [color] = useState(() => !colorDisabled(env));
 
   useKeyInput((key: KeyPress) => {
     const deps = { ui, dispatch, view, snap, source, terminal, env, now: source.clock.now(), exit };
@@ -85,6 +89,15 @@ export function App({ source, readOnly, env, terminal, size: fixedSize }: AppPro
       ? { text: `reading the workspace failed: ${snap.error}`, tone: 'error' as const, at: now }
       : null);
   return (
-    <MainScreen view={view} ui={ui} status={status} readOnly={readOnly} now={now} total={snap.tasks.length} />
+    <ColorContext.Provider value={color}>
+      <MainScreen
+        view={view}
+        ui={ui}
+        status={status}
+        readOnly={readOnly}
+        now={now}
+        total={snap.tasks.length}
+      />
+    </ColorContext.Provider>
   );
 }

@@ -1,5 +1,5 @@
 /** The task board: only the rows in view are rendered, each a memoized line of text. */
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { memo } from 'react';
 import type { TaskState } from '../../core/task.js';
 import { rangeText, taskRowText, type BoardRange, type BoardRow } from '../state/board.js';

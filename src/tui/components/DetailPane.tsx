@@ -1,5 +1,6 @@
 /** The selected task's detail: tab strip, a subtitle line, and the visible slice of the tab's lines. */
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { Line } from '../state/detail.js';
 import { DETAIL_TABS, TAB_TITLES, type DetailTab } from '../state/ui.js';
 import { theme } from '../theme/theme.js';

@@ -4,7 +4,7 @@
  */
 import { limitText } from '../../client/providers.js';
 import { describeTotal } from '../../core/usage-totals.js';
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { ReactElement } from 'react';
 import { windowStart } from '../state/board.js';
 import { cut, fit, oneLine } from '../state/format.js';

@@ -1,5 +1,6 @@
 /** The one screen: header, board | detail, providers | events, footer and status line. */
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../components/Text.js';
 import { ArchitectView } from '../components/ArchitectView.js';
 import { Board } from '../components/Board.js';
 import { DetailPane } from '../components/DetailPane.js';
