@@ -131,6 +131,34 @@ describe('the screen', () => {
   });
 });
 
+describe('why a pending task waits', () => {
+  const WHY = 'waiting for alpha (running)';
+  const snapshot: Partial<TuiSnapshot> = {
+    daemon: { pid: 99, host: 'box', kind: 'daemon', since: new Date().toISOString() },
+    daemonState: {
+      pid: 99,
+      host: 'box',
+      startedAt: '',
+      updatedAt: '',
+      providers: [],
+      hosts: [],
+      waiting: { gamma: WHY, alpha: 'not pending: never shown' },
+    },
+  };
+
+  it('shows it on the row (short) and in the detail (in full)', async () => {
+    const app = start({ snapshot });
+    await app.until('the board', (f) => f.includes('gamma'));
+    // The row: the reason where a started task shows provider@host, cut to that column.
+    expect(app.frame()).toMatch(/○ gamma +Title of gam… waiting for… +1h/);
+    expect(app.frame()).not.toContain('not pending');
+    await app.press('jj', (f) => f.includes('[2] gamma'));
+    expect(app.frame()).toContain(`waits: ${WHY}`);
+    await app.press('2]', (f) => f.includes('gamma has not started: it waits: waiting f'));
+    await app.press(']]', (f) => f.includes(`Waits: ${WHY}`));
+  });
+});
+
 describe('dangerous keys', () => {
   it('asks before killing, naming the task and host, starting on Cancel', async () => {
     const app = start();

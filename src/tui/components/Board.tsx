@@ -6,6 +6,7 @@ import { rangeText, taskRowText, type BoardRange, type BoardRow } from '../state
 import { fit } from '../state/format.js';
 import { STATE_COLOR, STATE_GLYPH, theme } from '../theme/theme.js';
 import { Pane } from './Pane.js';
+import { waitingReason } from '../../client/waiting.js';
 import { plural } from '../../lib/plural.js';
 
 export interface BoardProps {
@@ -15,6 +16,8 @@ export interface BoardProps {
   now: number;
   total: number;
   shown: number;
+  /** Why each pending task waits, as the daemon published it (daemon.json's `waiting`). */
+  waiting: Readonly<Record<string, string>>;
   /** The tasks in view when not all fit ("20–38 of 50 ↑↓"), else null. */
   range: BoardRange | null;
   filter: string;
@@ -83,7 +86,7 @@ export function Board(props: BoardProps) {
             <TaskRow
               key={row.task.id}
               state={row.task.state}
-              text={taskRowText(row.task, now, text)}
+              text={taskRowText(row.task, now, text, waitingReason({ waiting: props.waiting }, row.task))}
               selected={row.task.id === selectedId}
             />
           ),

@@ -35,8 +35,11 @@ import type { GateMenuItem } from '../components/Dialogs.js';
 import { draftsView, type DraftsView } from './useDraftsView.js';
 import { useArchitectLive, useLiveView } from './useLiveView.js';
 import { architectModel } from '../../client/architect.js';
+import { waitingReason } from '../../client/waiting.js';
 import { architectQueueLines, architectTitle, triageLines } from '../state/architect.js';
 import { plural } from '../../lib/plural.js';
+
+const NO_WAITING: Readonly<Record<string, string>> = {};
 
 /** How long "starting the daemon…" shows before the header says it did not come up. */
 export const DAEMON_START_WAIT_MS = 15_000;
@@ -52,6 +55,8 @@ export interface ScreenView {
   rows: readonly BoardRow[];
   boardTop: number;
   visibleRows: readonly BoardRow[];
+  /** Why each pending task waits (the daemon's dispatch pass), for the board's rows. */
+  waiting: Readonly<Record<string, string>>;
   /** Which tasks the board shows when they do not all fit. */
   boardRange: BoardRange | null;
   shown: number;
@@ -145,11 +150,14 @@ export function useScreenView(
     [source, ui.tab, task, reviewRound],
   );
   const tabNow = ui.tab === 'history' ? now : 0;
+  const waits = task ? waitingReason(snap.daemonState, task) : null;
   const detailAll = useMemo((): { lines: Line[]; subtitle: string; color?: string } => {
     if (!task) return { lines: [], subtitle: 'no task selected' };
     switch (ui.tab) {
       case 'spec':
-        return { lines: specLines(specText), subtitle: `${task.title} · ${task.state}` };
+        return waits
+          ? { lines: specLines(specText), subtitle: `waits: ${waits}`, color: 'yellow' }
+          : { lines: specLines(specText), subtitle: `${task.title} · ${task.state}` };
       case 'review':
         return {
           lines: reviewLines(task, diff?.text ?? null, diff?.label ?? ''),
@@ -157,13 +165,13 @@ export function useScreenView(
         };
       case 'history':
         return {
-          lines: historyLines(task, tabNow),
+          lines: historyLines(task, tabNow, waits),
           subtitle: `${plural(task.attempts.length, 'attempt')} · ${plural(task.history.length, 'transition')}`,
         };
       case 'executor':
         return { lines: [], subtitle: '' };
     }
-  }, [task, ui.tab, specText, diff, reviewRound, tabNow]);
+  }, [task, ui.tab, specText, diff, reviewRound, tabNow, waits]);
   const liveLines = useMemo(() => live.lines.map((text): Line => ({ text })), [live.lines]);
   const executor = ui.tab === 'executor';
   const detail = executor
@@ -172,7 +180,7 @@ export function useScreenView(
         subtitle: !task
           ? 'no task selected'
           : !liveTarget
-            ? `${task.id} has not started: nothing to show yet`
+            ? `${task.id} has not started${waits ? `: it waits: ${waits}` : ': nothing to show yet'}`
             : `${live.title}${live.note ? ` — ${live.note}` : ''}`,
         subtitleColor: live.mode === 'tmux' ? 'green' : live.note ? 'yellow' : undefined,
       }
@@ -286,6 +294,7 @@ export function useScreenView(
     boardTop,
     visibleRows: rows.slice(boardTop, boardTop + layout.boardBody),
     boardRange: boardRange(rows, boardTop, layout.boardBody),
+    waiting: snap.daemonState?.waiting ?? NO_WAITING,
     shown,
     selectedId,
     task,

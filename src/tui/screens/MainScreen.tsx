@@ -110,6 +110,7 @@ export function MainScreen({ view, ui, status, readOnly, now, total }: MainScree
             total={total}
             shown={view.shown}
             range={view.boardRange}
+            waiting={view.waiting}
             filter={ui.filter}
             filterEditing={ui.filterEditing}
             focused={ui.focus === 'board'}

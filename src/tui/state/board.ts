@@ -163,13 +163,21 @@ export function whereText(task: TaskRecord): string {
   return task.spec.provider ? `${task.spec.provider}@?` : '-';
 }
 
-/** One board row as fixed-width text (glyph drawn separately): id, title, where, attempt, elapsed, grade. */
-export function taskRowText(task: TaskRecord, now: number, width: number): string {
+/**
+ * One board row as fixed-width text (glyph drawn separately): id, title, where, attempt, elapsed, grade.
+ * A pending task the daemon holds back shows why in place of where (`waits`, client/waiting.ts).
+ */
+export function taskRowText(
+  task: TaskRecord,
+  now: number,
+  width: number,
+  waits: string | null = null,
+): string {
   const id = fit(task.id, Math.min(20, Math.max(8, Math.floor(width / 5))));
   const attempt = fit(task.attempts.length ? `#${task.attempts.length}` : '', 3);
   const elapsed = fit(short(elapsedMs(task, now)), 6);
   const grade = fit(task.review?.grade ?? (task.parked ? '!' : '-'), 2);
-  const where = width >= 40 ? `${fit(whereText(task), width >= 70 ? 18 : 12)} ` : '';
+  const where = width >= 40 ? `${fit(waits ? oneLine(waits) : whereText(task), width >= 70 ? 18 : 12)} ` : '';
   const fixed = [...id].length + 1 + [...where].length + 3 + 1 + 6 + 1 + 2 + 1;
   const title = fit(oneLine(task.title), Math.max(4, width - fixed));
   return fit(`${id} ${title} ${where}${attempt} ${elapsed} ${grade}`, width);

@@ -79,12 +79,15 @@ export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: st
   return lines;
 }
 
-export function historyLines(task: TaskRecord, now: number): Line[] {
+/** `waits`: why the daemon holds the (pending) task back, shown first (client/waiting.ts). */
+export function historyLines(task: TaskRecord, now: number, waits: string | null = null): Line[] {
   // Attempts the provider or the supervisor caused use up none of the spec's: say how many did.
   const charged = chargedAttempts(task.attempts);
-  const lines: Line[] = [
+  const lines: Line[] = [];
+  if (waits) lines.push({ text: `Waits: ${oneLine(waits)}`, color: 'yellow' });
+  lines.push(
     heading(`Attempts (${task.attempts.length} run; ${charged} of the spec's ${task.spec.attempts} used)`),
-  ];
+  );
   for (const a of task.attempts) {
     const took = a.endedAt
       ? short(time(a.endedAt) - time(a.startedAt))
