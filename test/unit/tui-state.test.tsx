@@ -23,7 +23,8 @@ import {
   type UiState,
 } from '../../src/tui/state/ui.js';
 import { averageGrade, headerView, providerRows, sparkline } from '../../src/tui/state/view.js';
-import { historyLines } from '../../src/tui/state/detail.js';
+import { historyLines, reviewLines } from '../../src/tui/state/detail.js';
+import type { TaskRecord } from '../../src/core/task.js';
 import { limitText } from '../../src/client/providers.js';
 import { tid } from '../../src/testing/ids.js';
 
@@ -242,6 +243,48 @@ describe('derived views', () => {
   });
 
   const now = T0 + 200_000;
+
+  it('leads the Review tab with what failed: the failing gate and its evidence, then blocking findings', () => {
+    const base = sampleTask('parked', 'review', { t0: T0, grade: 'C' });
+    const task: TaskRecord = {
+      ...base,
+      parked: 'needs-human',
+      gates: [
+        { name: 'diff', passed: true, durationMs: 1000, evidence: 'diff ok' },
+        {
+          name: 'tests',
+          passed: false,
+          durationMs: 42_000,
+          evidence: 'FAIL test/backoff.test.ts\nexpected 200 to be 100',
+        },
+      ],
+      review: {
+        ...base.review!,
+        summary: Array.from({ length: 30 }, (_, i) => `summary line ${i}`).join('\n'),
+        findings: [
+          { file: 'a.ts', line: 3, severity: 'minor', text: 'naming' },
+          { file: 'b.ts', line: null, severity: 'blocking', text: 'drops the error' },
+        ],
+      },
+    };
+    const text = reviewLines(task, null, 'x').map((l) => l.text);
+    // Above the fold of any pane: the verdict, the park, then what failed.
+    expect(text.slice(0, 7)).toEqual([
+      'Round 0 · grade C · verdict approve',
+      'Parked: needs-human — A approves, X rejects',
+      'What failed',
+      '  ✗ tests  42s',
+      '      FAIL test/backoff.test.ts',
+      '      expected 200 to be 100',
+      '  [blocking] b.ts  drops the error',
+    ]);
+    expect(text.indexOf('Summary')).toBeGreaterThan(6);
+    // The evidence is not repeated; the other finding follows.
+    expect(text.filter((l) => l.includes('expected 200 to be 100'))).toHaveLength(1);
+    expect(text).toContain('  [minor] a.ts:3  naming');
+    // A task with nothing failing has no such section.
+    expect(reviewLines(base, null, 'x').map((l) => l.text)).not.toContain('What failed');
+  });
 
   it('counts tasks per state, merges in the last hour and tonight’s average grade', () => {
     const snap = emptySnapshot({

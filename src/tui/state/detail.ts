@@ -26,6 +26,10 @@ export function specLines(text: string | null): Line[] {
   return textLines(text).map(plain);
 }
 
+/** Finding severities that block a merge (shown red, and first). */
+const BLOCKING = /block|major|high|error/i;
+
+/** The Review tab: what failed first (failing gates with their evidence, blocking findings), then the rest. */
 export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: string): Line[] {
   const lines: Line[] = [];
   const r = task.review;
@@ -38,27 +42,45 @@ export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: st
   );
   if (task.parked)
     lines.push({ text: `Parked: ${oneLine(task.parked)} — A approves, X rejects`, color: 'yellow' });
+  const gateLine = (g: TaskRecord['gates'][number]): Line => ({
+    text: `  ${g.passed ? '✓' : '✗'} ${g.name}  ${short(g.durationMs)}`,
+    color: g.passed ? 'green' : 'red',
+  });
+  const evidence = (g: TaskRecord['gates'][number]) => {
+    for (const l of textLines(g.evidence.trimEnd())) if (l) lines.push(dim(`      ${l}`));
+  };
+  const findingLine = (f: NonNullable<typeof r>['findings'][number]): Line => {
+    const where = `${f.file}${f.line !== null ? `:${f.line}` : ''}`;
+    return {
+      text: `  [${oneLine(f.severity)}] ${oneLine(where)}  ${oneLine(f.text)}`,
+      color: BLOCKING.test(f.severity) ? 'red' : undefined,
+    };
+  };
+  // What failed comes first: the failing gates with their evidence, and the blocking findings.
+  const failed = task.gates.filter((g) => !g.passed);
+  const blocking = (r?.findings ?? []).filter((f) => BLOCKING.test(f.severity));
+  if (failed.length || blocking.length) {
+    lines.push({ text: 'What failed', bold: true, color: 'red' });
+    for (const g of failed) {
+      lines.push(gateLine(g));
+      evidence(g);
+    }
+    for (const f of blocking) lines.push(findingLine(f));
+  }
   if (r?.summary) {
     lines.push(heading('Summary'));
     for (const l of textLines(r.summary)) lines.push(plain(`  ${l}`));
   }
   lines.push(heading(`Gates (${task.gates.length ? task.gates.length : 'none run yet'})`));
   for (const g of task.gates) {
-    lines.push({
-      text: `  ${g.passed ? '✓' : '✗'} ${g.name}  ${short(g.durationMs)}`,
-      color: g.passed ? 'green' : 'red',
-    });
-    for (const l of textLines(g.evidence.trimEnd())) if (l) lines.push(dim(`      ${l}`));
+    lines.push(gateLine(g));
+    if (g.passed) evidence(g);
+    else lines.push(dim('      (its evidence is under What failed)'));
   }
-  if (r?.findings.length) {
-    lines.push(heading(`Findings (${r.findings.length})`));
-    for (const f of r.findings) {
-      const where = `${f.file}${f.line !== null ? `:${f.line}` : ''}`;
-      lines.push({
-        text: `  [${oneLine(f.severity)}] ${oneLine(where)}  ${oneLine(f.text)}`,
-        color: /block|major|high|error/i.test(f.severity) ? 'red' : undefined,
-      });
-    }
+  const others = (r?.findings ?? []).filter((f) => !BLOCKING.test(f.severity));
+  if (others.length) {
+    lines.push(heading(`Findings (${others.length}${blocking.length ? ` more` : ''})`));
+    for (const f of others) lines.push(findingLine(f));
   }
   if (diff === null) {
     lines.push(dim(`No diff file for this round (${diffLabel}).`));
