@@ -24,6 +24,10 @@ providers:
   glm: { kind: scripted, hosts: [local], concurrency: 2 }
 `;
 
+/** A paragraph of a spec, one line of text longer than any pane. */
+const PROSE =
+  'Retry failed requests with exponential backoff starting at 100 ms and doubling each time, capped at ten seconds, with full jitter; keep the API.';
+
 let ws: TestWorkspace;
 let term: TmuxScreen | null = null;
 let windows = 0;
@@ -34,7 +38,7 @@ function seed(w: TestWorkspace): void {
   store.ensureLayout();
   for (let i = 1; i <= 50; i++) {
     const id = tid(`t${i}`);
-    const text = `---\nid: ${id}\ntitle: Task number ${i} of the night\nrepo: app\n---\nDo thing ${i}.\n`;
+    const text = `---\nid: ${id}\ntitle: Task number ${i} of the night\nrepo: app\n---\nDo thing ${i}. ${PROSE}\n`;
     store.enqueue(parseSpec(Buffer.from(text), { file: `${id}.md`, config: w.config }));
     if (i % 5 !== 0) continue;
     const now = Date.now();
@@ -152,4 +156,51 @@ describe('the TUI in a real terminal', () => {
     t.keys(coloured, 'q');
     expect(await t.waitForExit(coloured)).toBe(0);
   });
+
+  for (const [cols, rows] of [
+    [120, 32],
+    [80, 24],
+  ] as const) {
+    it(`draws a whole screen at ${cols}×${rows}, and zooms the detail with z, its prose wrapped`, async () => {
+      const w = open(cols, rows);
+      const t = term!;
+      let s = await t.waitForScreen(w, 'the board', (x) => x.includes('[1] Board · 50 tasks'));
+      let lines = s.split('\n');
+      // Every pane row is closed on the right at the terminal's last column, and rows − 1 lines are drawn.
+      const boxed = lines.filter((l) => /^[│┌└┃┏┗]/.test(l));
+      expect(boxed.length).toBeGreaterThan(rows / 2);
+      for (const l of boxed) expect([...l].length, l).toBe(cols);
+      expect(s.trimEnd().split('\n').length).toBeLessThanOrEqual(rows - 1);
+      // Titles are readable on the board, even at 80 columns.
+      expect(s).toMatch(/○ t1 +Task number \d/);
+      // The spec's long line wraps in the pane instead of ending in "…".
+      const detail = (l: string | undefined) => l?.split('││').at(-1) ?? ''; // the pane right of the board
+      const prose = lines.findIndex((l) => l.includes('Do thing 1.'));
+      expect(detail(lines[prose])).toMatch(/^Do thing 1\. Retry/);
+      expect(detail(lines[prose])).not.toContain('…');
+      expect(detail(lines[prose + 1])).toMatch(/^[a-z]/);
+      t.keys(w, 'z');
+      s = await t.waitForScreen(
+        w,
+        'the zoomed detail',
+        (x) => !x.includes('[1] Board') && x.includes('[2] t1'),
+      );
+      lines = s.split('\n');
+      const first = lines.find((l) => l.includes('Do thing 1.'))!;
+      expect([...first].length).toBe(cols);
+      expect(first.trimEnd().length).toBeGreaterThan(cols * 0.75); // the whole width is used
+      expect(s).toContain('keep the API.');
+      const pane = lines.filter((x) => x.startsWith('│'));
+      expect(pane.length).toBeGreaterThan(rows / 2);
+      for (const l of pane) expect(l).not.toContain('…');
+      t.keys(w, 'Escape');
+      await t.waitForScreen(
+        w,
+        'the board back',
+        (x) => x.includes('[1] Board') && x.includes('[3] Providers'),
+      );
+      t.keys(w, 'q');
+      expect(await t.waitForExit(w)).toBe(0);
+    });
+  }
 });

@@ -265,6 +265,31 @@ describe('navigation', () => {
     await app.until('the status line cleared', (f) => !f.includes('applied freeze all'));
   });
 
+  it('zooms the detail to the whole screen with z, wraps its prose, and comes back with Esc', async () => {
+    const app = start();
+    const long =
+      'Retry failed requests with exponential backoff starting at 100 ms and doubling each time, capped at ten seconds, with full jitter, and keep the API.';
+    app.source.specs.set('alpha', `---\ntitle: x\n---\n${long}\n`);
+    app.source.setTasks(TASKS.map((t) => ({ ...t }))); // the spec is read again for a new record
+    await app.until('the spec', (f) => f.includes('Retry failed requests'));
+    // In the pane: wrapped at its width, nothing cut with "…".
+    expect(app.frame()).toContain('capped at ten');
+    expect(app.frame()).toContain('the API.');
+    await app.press('z', (f) => !f.includes('[1] Board') && !f.includes('[3] Providers'));
+    const zoomed = app.frame();
+    // The whole width: the first wrapped line is longer than the pane could hold.
+    const first = zoomed.split('\n').find((l) => l.includes('Retry failed requests'))!;
+    expect(first.length).toBeGreaterThan(SIZE.cols * 0.6);
+    expect(first.endsWith('│')).toBe(true);
+    expect(zoomed).toContain('the API.');
+    expect(zoomed.split('\n')).toHaveLength(SIZE.rows - 1);
+    // Keys reach the detail: tabs switch.
+    await app.press(']', (f) => f.includes('live output of alpha'));
+    await app.press(KEY.esc, (f) => f.includes('[1] Board') && f.includes('[3] Providers'));
+    await app.press('z', (f) => !f.includes('[1] Board'));
+    await app.press('z', (f) => f.includes('[1] Board'));
+  });
+
   it('takes a burst of keys in one chunk as that many presses', async () => {
     const app = start();
     await app.until('the first frame', (f) => f.includes('[2] alpha'));

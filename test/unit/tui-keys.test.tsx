@@ -224,7 +224,7 @@ describe('the dispatcher', () => {
     const log: string[] = [];
     dispatchKey(
       [layer('board', log), layer('global', log)],
-      { name: 'z', text: 'z' },
+      { name: 'Z', text: 'Z' },
       { readOnly: false, say },
     );
     dispatchKey(
@@ -234,7 +234,7 @@ describe('the dispatcher', () => {
     );
     expect(log).toEqual([]);
     expect(said).toEqual([
-      'z: no key bound here — ? shows every key',
+      'Z: no key bound here — ? shows every key',
       'x: kill is not available in --read-only mode',
     ]);
   });

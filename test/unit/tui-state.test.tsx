@@ -23,7 +23,7 @@ import {
   type UiState,
 } from '../../src/tui/state/ui.js';
 import { averageGrade, headerView, providerRows, sparkline } from '../../src/tui/state/view.js';
-import { historyLines, reviewLines } from '../../src/tui/state/detail.js';
+import { historyLines, reviewLines, wrapLines } from '../../src/tui/state/detail.js';
 import type { TaskRecord } from '../../src/core/task.js';
 import { limitText } from '../../src/client/providers.js';
 import { tid } from '../../src/testing/ids.js';
@@ -203,6 +203,32 @@ describe('the board', () => {
     expect(middle).toMatchObject({ first: 20, last: 38, above: true, below: true });
     expect(rangeText(middle)).toBe('20–38 of 50 ↑↓');
     expect(rangeText(boardRange(rows, 33, 19))).toBe('33–50 of 50 ↑');
+  });
+
+  it('wraps prose at spaces to the pane, indenting continuations, and leaves cut lines whole', () => {
+    const lines = wrapLines(
+      [
+        { text: '  the executor crashed while writing the file src/http/backoff.ts', color: 'red' },
+        { text: '+' + 'x'.repeat(40), cut: true },
+        { text: 'short' },
+        { text: 'averyveryverylongwordwithoutanyspaceatall' },
+      ],
+      20,
+    );
+    expect(lines.map((l) => l.text)).toEqual([
+      '  the executor',
+      '  crashed while',
+      '  writing the file',
+      '  src/http/backoff.t',
+      '  s',
+      '+' + 'x'.repeat(40),
+      'short',
+      'averyveryverylongwor',
+      'dwithoutanyspaceatal',
+      'l',
+    ]);
+    expect(lines[1]).toMatchObject({ color: 'red' });
+    for (const l of lines) if (!l.cut) expect([...l.text].length).toBeLessThanOrEqual(20);
   });
 
   it('groups a thousand tasks once and pages through them', () => {

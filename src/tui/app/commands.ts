@@ -225,6 +225,9 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     case 'prevTab':
       dispatch({ type: 'cycleTab', delta: command === 'nextTab' ? 1 : -1 });
       return true;
+    case 'zoom':
+      dispatch({ type: 'zoom', on: !ui.zoom });
+      return true;
     case 'open': {
       if (scope === 'drafts' && ui.modal?.kind === 'drafts') {
         dispatch({ type: 'draftsRead', reading: !ui.modal.reading });
@@ -256,6 +259,7 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
         dispatch({ type: 'closeModal' });
         if (scope === 'dialog') say('cancelled');
       } else if (scope === 'filter') dispatch({ type: 'filterClear', keep: view.selectedId });
+      else if (ui.zoom) dispatch({ type: 'zoom', on: false });
       else if (ui.focus !== 'board') dispatch({ type: 'focus', pane: 'board' });
       else if (ui.filter) dispatch({ type: 'filterClear', keep: view.selectedId });
       else say('Esc: nothing to go back from (q quits)');

@@ -18,8 +18,16 @@ import {
   type BoardRange,
   type BoardRow,
 } from '../state/board.js';
-import { eventLine, eventTask, historyLines, reviewLines, specLines, type Line } from '../state/detail.js';
-import { computeLayout, providersPaneLines, type Layout } from '../state/layout.js';
+import {
+  eventLine,
+  eventTask,
+  historyLines,
+  reviewLines,
+  specLines,
+  wrapLines,
+  type Line,
+} from '../state/detail.js';
+import { computeLayout, providersPaneLines, zoomLayout, type Layout } from '../state/layout.js';
 import type { UiState } from '../state/ui.js';
 import {
   daemonStartedSince,
@@ -51,7 +59,9 @@ export interface Slice<T> {
 }
 
 export interface ScreenView {
+  /** The layout as drawn: zoomLayout() of the screen's while the detail is zoomed. */
   layout: Layout;
+  zoomed: boolean;
   rows: readonly BoardRow[];
   boardTop: number;
   visibleRows: readonly BoardRow[];
@@ -123,8 +133,11 @@ export function useScreenView(
 
   const providers = useMemo(() => providerRows(snap, now), [snap, now]);
   const hosts = useMemo(() => hostRows(snap), [snap]);
-  const layout = computeLayout(size, providersPaneLines(providers.length, hosts.length));
-  const boardTop = windowStart(rows.length, Math.max(0, cursor), layout.boardBody, ui.boardTop);
+  const base = computeLayout(size, providersPaneLines(providers.length, hosts.length));
+  // Zoomed (z), the detail takes the whole body; the board keeps its own layout for moves.
+  const zoomed = ui.zoom && !base.tooSmall;
+  const layout = zoomed ? zoomLayout(base) : base;
+  const boardTop = windowStart(rows.length, Math.max(0, cursor), base.boardBody, ui.boardTop);
   const selectedProvider = providers[Math.min(ui.providerCursor, providers.length - 1)] ?? null;
 
   const daemonRequested =
@@ -151,27 +164,33 @@ export function useScreenView(
   );
   const tabNow = ui.tab === 'history' ? now : 0;
   const waits = task ? waitingReason(snap.daemonState, task) : null;
+  const detailCols = layout.detailText;
   const detailAll = useMemo((): { lines: Line[]; subtitle: string; color?: string } => {
-    if (!task) return { lines: [], subtitle: 'no task selected' };
-    switch (ui.tab) {
-      case 'spec':
-        return waits
-          ? { lines: specLines(specText), subtitle: `waits: ${waits}`, color: 'yellow' }
-          : { lines: specLines(specText), subtitle: `${task.title} · ${task.state}` };
-      case 'review':
-        return {
-          lines: reviewLines(task, diff?.text ?? null, diff?.label ?? ''),
-          subtitle: `review of round ${reviewRound}`,
-        };
-      case 'history':
-        return {
-          lines: historyLines(task, tabNow, waits),
-          subtitle: `${plural(task.attempts.length, 'attempt')} · ${plural(task.history.length, 'transition')}`,
-        };
-      case 'executor':
-        return { lines: [], subtitle: '' };
+    const tab = detailTab();
+    // Prose wraps at the pane's width (zoomed: the screen's).
+    return { ...tab, lines: wrapLines(tab.lines, detailCols) };
+    function detailTab(): { lines: Line[]; subtitle: string; color?: string } {
+      if (!task) return { lines: [], subtitle: 'no task selected' };
+      switch (ui.tab) {
+        case 'spec':
+          return waits
+            ? { lines: specLines(specText), subtitle: `waits: ${waits}`, color: 'yellow' }
+            : { lines: specLines(specText), subtitle: `${task.title} · ${task.state}` };
+        case 'review':
+          return {
+            lines: reviewLines(task, diff?.text ?? null, diff?.label ?? ''),
+            subtitle: `review of round ${reviewRound}`,
+          };
+        case 'history':
+          return {
+            lines: historyLines(task, tabNow, waits),
+            subtitle: `${plural(task.attempts.length, 'attempt')} · ${plural(task.history.length, 'transition')}`,
+          };
+        case 'executor':
+          return { lines: [], subtitle: '' };
+      }
     }
-  }, [task, ui.tab, specText, diff, reviewRound, tabNow, waits]);
+  }, [task, ui.tab, specText, diff, reviewRound, tabNow, waits, detailCols]);
   const liveLines = useMemo(() => live.lines.map((text): Line => ({ text })), [live.lines]);
   const executor = ui.tab === 'executor';
   const detail = executor
@@ -257,6 +276,7 @@ export function useScreenView(
   const drafts = draftsView(source, ui, layout.topH + layout.bottomH - 5);
   const keyContext: KeyContext = {
     readOnly,
+    zoomed,
     focus: ui.focus,
     task,
     provider: selectedProvider,
@@ -290,10 +310,11 @@ export function useScreenView(
 
   return {
     layout,
+    zoomed,
     rows,
     boardTop,
-    visibleRows: rows.slice(boardTop, boardTop + layout.boardBody),
-    boardRange: boardRange(rows, boardTop, layout.boardBody),
+    visibleRows: rows.slice(boardTop, boardTop + base.boardBody),
+    boardRange: boardRange(rows, boardTop, base.boardBody),
     waiting: snap.daemonState?.waiting ?? NO_WAITING,
     shown,
     selectedId,

@@ -100,7 +100,9 @@ export function MainScreen({ view, ui, status, readOnly, now, total }: MainScree
         {layout.topH - top >= 3 ? detail(layout.topH - top) : null}
       </Box>
     );
-    body = (
+    body = view.zoomed ? (
+      right
+    ) : (
       <>
         <Box height={layout.topH}>
           <Board

@@ -177,7 +177,8 @@ export function taskRowText(
   const attempt = fit(task.attempts.length ? `#${task.attempts.length}` : '', 3);
   const elapsed = fit(short(elapsedMs(task, now)), 6);
   const grade = fit(task.review?.grade ?? (task.parked ? '!' : '-'), 2);
-  const where = width >= 40 ? `${fit(waits ? oneLine(waits) : whereText(task), width >= 70 ? 18 : 12)} ` : '';
+  // Under 48 columns (the board of an 80-column terminal) the title needs the room more than provider@host does.
+  const where = width >= 48 ? `${fit(waits ? oneLine(waits) : whereText(task), width >= 70 ? 18 : 12)} ` : '';
   const fixed = [...id].length + 1 + [...where].length + 3 + 1 + 6 + 1 + 2 + 1;
   const title = fit(oneLine(task.title), Math.max(4, width - fixed));
   return fit(`${id} ${title} ${where}${attempt} ${elapsed} ${grade}`, width);

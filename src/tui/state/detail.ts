@@ -14,6 +14,41 @@ export interface Line {
   color?: string;
   bold?: boolean;
   dim?: boolean;
+  /** Cut at the pane's edge instead of wrapped (a diff's lines, where columns matter). */
+  cut?: boolean;
+}
+
+/**
+ * Lines as a pane of `width` columns shows them: prose wraps at spaces (a word longer than the width is
+ * split), its continuation indented like the line; `cut` lines stay whole for the pane to truncate.
+ */
+export function wrapLines(lines: readonly Line[], width: number): Line[] {
+  if (width < 8) return [...lines];
+  const out: Line[] = [];
+  for (const line of lines) {
+    const chars = [...line.text];
+    if (line.cut || chars.length <= width) {
+      out.push(line);
+      continue;
+    }
+    const indent = ' '.repeat(Math.min(/^ */.exec(line.text)![0].length, Math.floor(width / 2)));
+    let rest = chars;
+    let first = true;
+    while (rest.length) {
+      const room = first ? width : width - indent.length;
+      let take = rest.length;
+      if (rest.length > room) {
+        const space = rest.lastIndexOf(' ', room);
+        take = space > 0 ? space : room;
+      }
+      const piece = rest.slice(0, take).join('').trimEnd();
+      out.push({ ...line, text: first ? piece : indent + piece.trimStart() });
+      rest = rest.slice(take);
+      while (rest[0] === ' ') rest = rest.slice(1);
+      first = false;
+    }
+  }
+  return out;
 }
 
 const plain = (text: string): Line => ({ text });
@@ -95,7 +130,7 @@ export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: st
             : l.startsWith('@@')
               ? 'cyan'
               : undefined;
-      lines.push(color ? { text: l, color } : plain(l));
+      lines.push(color ? { text: l, color, cut: true } : { text: l, cut: true });
     }
   }
   return lines;

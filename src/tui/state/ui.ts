@@ -62,6 +62,8 @@ export interface UiState {
   boardTop: number;
   tab: DetailTab;
   detailScroll: number;
+  /** The detail fills the screen (z). */
+  zoom: boolean;
   providerCursor: number;
   /** Lines scrolled up from the newest event; 0 follows the tail. */
   eventsBack: number;
@@ -83,6 +85,7 @@ export type UiAction =
   | { type: 'select'; id: string | null; top: number }
   | { type: 'setTab'; tab: DetailTab }
   | { type: 'cycleTab'; delta: 1 | -1 }
+  | { type: 'zoom'; on: boolean }
   | { type: 'scrollDetail'; to: number }
   | { type: 'scrollEvents'; back: number }
   | { type: 'scrollArchitect'; to: number }
@@ -117,6 +120,7 @@ export function initialUiState(): UiState {
     boardTop: 0,
     tab: 'spec',
     detailScroll: 0,
+    zoom: false,
     providerCursor: 0,
     eventsBack: 0,
     architectScroll: 0,
@@ -135,9 +139,10 @@ const cycle = <T>(list: readonly T[], current: T, delta: 1 | -1): T =>
 export function uiReducer(s: UiState, a: UiAction): UiState {
   switch (a.type) {
     case 'focus':
-      return { ...s, focus: a.pane };
+      // Another pane ends the zoom: it is not on the screen while the detail fills it.
+      return { ...s, focus: a.pane, zoom: s.zoom && a.pane === 'detail' };
     case 'cyclePane':
-      return { ...s, focus: cycle(MAIN_PANES, s.focus, a.delta) };
+      return { ...s, focus: cycle(MAIN_PANES, s.focus, a.delta), zoom: false };
     case 'select':
       return {
         ...s,
@@ -149,6 +154,14 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, tab: a.tab, detailScroll: a.tab === s.tab ? s.detailScroll : 0 };
     case 'cycleTab':
       return { ...s, tab: cycle(DETAIL_TABS, s.tab, a.delta), detailScroll: 0 };
+    case 'zoom':
+      // Zoomed, the keys go to the detail (j/k scroll it, [ ] switch tabs); back on the board after.
+      return {
+        ...s,
+        zoom: a.on,
+        focus: a.on ? 'detail' : s.focus === 'detail' ? 'board' : s.focus,
+        detailScroll: 0,
+      };
     case 'scrollDetail':
       return { ...s, detailScroll: Math.max(0, a.to) };
     case 'scrollEvents':
