@@ -203,4 +203,42 @@ describe('the TUI in a real terminal', () => {
       expect(await t.waitForExit(w)).toBe(0);
     });
   }
+
+  it('leaves no stray characters when a dialog opens over the detail and closes', async () => {
+    const w = open(120, 32);
+    const t = term!;
+    await t.waitForScreen(w, 'the board', (x) => x.includes('[1] Board · 50 tasks'));
+    // t5 and t50: both failed, each with one attempt and three transitions.
+    t.keys(w, '/');
+    await t.waitForScreen(w, 'the filter input', (x) => x.includes(' · /▏'));
+    t.keys(w, 't5', 'Enter');
+    await t.waitForScreen(w, 'the two failed tasks', (x) => x.includes('filter "t5"'));
+    t.keys(w, '2', ']', ']', ']');
+    const history = /│1 attempt · 3 transitions +│$/m;
+    const before = await t.waitForScreen(w, 'the History tab', (x) => history.test(x));
+    t.keys(w, 'r');
+    const open_ = await t.waitForScreen(w, 'the retry dialog', (x) =>
+      /Retry t50? \(last run on local\)\?/.test(x),
+    );
+    const lines = open_.split('\n');
+    const title = lines.findIndex((l) => /││\[2\] t50? /.test(l));
+    expect(title, open_).toBeGreaterThan(0);
+    expect(lines[title + 1]).toMatch(/│Spec Executor Review History +│$/);
+    expect(lines[title + 2]).toMatch(history);
+    t.keys(w, 'n');
+    const after = await t.waitForScreen(
+      w,
+      'the dialog gone',
+      (x) => !x.includes('Retry t5') && x.includes('cancelled'),
+    );
+    // The detail is drawn as it was before the dialog, row for row.
+    const right = (s: string) =>
+      s
+        .split('\n')
+        .slice(2, 22)
+        .map((l) => l.split('││').at(-1));
+    expect(right(after)).toEqual(right(before));
+    t.keys(w, 'q');
+    expect(await t.waitForExit(w)).toBe(0);
+  });
 });

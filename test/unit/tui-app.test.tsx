@@ -184,6 +184,21 @@ describe('dangerous keys', () => {
     expect(app.source.submitted).toEqual([{ kind: 'kill', task: 'alpha' }]);
   });
 
+  it('keeps the detail under a dialog whole: tabs, then the subtitle, no line drawn over another', async () => {
+    const app = start();
+    await app.press('jjj', (f) => f.includes('[2] delta'));
+    await app.press('2]]]', (f) => f.includes('Transitions (3)'));
+    await app.press('r', (f) => f.includes('Retry delta (last run on oci)?'));
+    const lines = app.frame().split('\n');
+    // The detail below the dialog: its title, its tab strip, its subtitle, each on a row of its own.
+    const title = lines.findIndex((l) => l.includes('│[2] delta'));
+    expect(title).toBeGreaterThan(0);
+    expect(lines[title + 1]).toMatch(/│Spec Executor Review History +│$/);
+    expect(lines[title + 2]).toMatch(/│1 attempt · 3 transitions +│$/);
+    await app.press('n', (f) => !f.includes('Retry delta'));
+    expect(app.frame()).toMatch(/│Spec Executor Review History +│\n.*│1 attempt · 3 transitions +│/);
+  });
+
   it('lets nothing through a dialog but its own keys', async () => {
     const app = start();
     await app.press('x', (f) => f.includes('Kill alpha on oci?'));
