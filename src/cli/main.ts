@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { coerceError } from '../core/errors.js';
 import { COMMAND_MODULES, commandsFor, type CommandModule } from './command-table.js';
 import { makeContext } from './context.js';
+import { colorDisabled } from '../lib/color.js';
 import { visible } from '../lib/visible.js';
 import type { CliIO } from './io.js';
 import { reportError } from './output.js';
@@ -73,6 +74,13 @@ function unknownCommand(program: Command, word: string): never {
  */
 export async function buildProgram(io: CliIO, opts: { commands?: boolean | CommandModule } = {}) {
   const program = new Command('nightshift');
+  // NO_COLOR: no colour in help or errors either (lib/color.ts, the decision the TUI takes too).
+  const noColor = colorDisabled(io.env);
+  const output = {
+    writeOut: (s: string) => io.stdout(s),
+    writeErr: (s: string) => io.stderr(s),
+    ...(noColor ? { getOutHasColors: () => false, getErrHasColors: () => false } : {}),
+  };
   program
     .description('Supervise autonomous AI coding agents overnight: specs in, graded and merged branches out.')
     .version(version(), '-V, --version')
@@ -94,7 +102,7 @@ export async function buildProgram(io: CliIO, opts: { commands?: boolean | Comma
     // is reported there as an unknown command with the nearest one, not as "too many arguments".
     .allowExcessArguments(true)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .configureOutput(output)
     .exitOverride();
   const ctx = makeContext(io, program);
   program.action(
@@ -120,10 +128,10 @@ export async function buildProgram(io: CliIO, opts: { commands?: boolean | Comma
   for (const register of await Promise.all(modules.map((m) => m.load()))) register(ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride();
-    cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+    cmd.configureOutput(output);
     for (const sub of cmd.commands) {
       sub.exitOverride();
-      sub.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+      sub.configureOutput(output);
     }
   }
   return { program, ctx };

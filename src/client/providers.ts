@@ -115,3 +115,11 @@ export function providersView(input: ProvidersInput): ProviderView[] {
     };
   });
 }
+
+/**
+ * The limit as a person reads it: "limit 2 of 3" (the live limit of the configured concurrency), or
+ * "max 3 at once" with no daemon, when only the configured ceiling is known.
+ */
+export function limitText(p: Pick<ProviderView, 'limit' | 'ceiling'>): string {
+  return p.limit === null ? `max ${p.ceiling} at once` : `limit ${p.limit} of ${p.ceiling}`;
+}

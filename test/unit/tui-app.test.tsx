@@ -1,80 +1,9 @@
-import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../../src/core/task.js';
-import { waitFor } from '../../src/testing/wait.js';
-import { App } from '../../src/tui/app/App.js';
-import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
-import type { TuiSnapshot } from '../../src/client/live/source.js';
+import { KEY, SIZE, start, stopApp } from './tui-harness.js';
+import { sampleTask } from '../../src/tui/data/memory-source.js';
 import { computeLayout } from '../../src/tui/state/layout.js';
 
-const KEY = { down: '\u001b[B', right: '\u001b[C', esc: '\u001b', enter: '\r', ctrlC: '\u0003', tab: '\t' };
-const SIZE = { rows: 30, cols: 100 };
-
-const TASKS: TaskRecord[] = [
-  sampleTask('alpha', 'running', { provider: 'glm', host: 'oci' }),
-  sampleTask('beta', 'review', { grade: 'B+' }),
-  sampleTask('gamma', 'pending'),
-  sampleTask('delta', 'failed'),
-];
-
-const BASE: Partial<TuiSnapshot> = {
-  tasks: TASKS,
-  providers: [
-    { name: 'glm', kind: 'claude-code', hosts: ['oci'], ceiling: 2 },
-    { name: 'codex', kind: 'codex', hosts: ['local'], ceiling: 1 },
-  ],
-  hosts: [{ name: 'oci', kind: 'ssh' }],
-  gates: [
-    { name: 'tests', enabled: true, runnable: true },
-    { name: 'lint', enabled: false, runnable: false },
-  ],
-};
-
-let unmount: (() => void) | null = null;
-afterEach(() => {
-  unmount?.();
-  unmount = null;
-});
-
-function start(
-  opts: { readOnly?: boolean; snapshot?: Partial<TuiSnapshot>; size?: { rows: number; cols: number } } = {},
-) {
-  const source = new MemorySource({ ...BASE, ...opts.snapshot });
-  const handed: string[][] = [];
-  const terminal = {
-    handOver: (argv: readonly string[]) => {
-      handed.push([...argv]);
-      return { ok: true, code: 0, message: 'tmux finished' };
-    },
-  };
-  const r = render(
-    <App
-      source={source}
-      readOnly={opts.readOnly ?? false}
-      env={{ PAGER: 'most' }}
-      terminal={terminal}
-      size={opts.size ?? SIZE}
-    />,
-  );
-  unmount = r.unmount;
-  const frame = () => r.lastFrame() ?? '';
-  const until = (what: string, test: (f: string) => boolean) =>
-    waitFor(what, () => test(frame()), 5000, 10).catch((err: Error) => {
-      throw new Error(`${err.message}; the last frame:\n${frame()}`);
-    });
-  const press = async (keys: string, settled?: (f: string) => boolean) => {
-    const list = keys === KEY.esc || keys === KEY.enter || keys.startsWith('\u001b[') ? [keys] : [...keys];
-    for (const [i, k] of list.entries()) {
-      const before = frame();
-      r.stdin.write(k);
-      // Each key of a sequence changes the frame (a move, a status line): wait for it before the next.
-      if (i < list.length - 1)
-        await waitFor(`a frame after ${JSON.stringify(k)}`, () => frame() !== before, 2000, 5);
-    }
-    if (settled) await until('the expected frame', settled);
-  };
-  return { source, handed, frame, until, press, stdin: (data: string) => r.stdin.write(data) };
-}
+afterEach(stopApp);
 
 describe('the screen', () => {
   it('shows the header, the board grouped by state, the detail, providers, events and the footer', async () => {
@@ -86,7 +15,8 @@ describe('the screen', () => {
     expect(f).toMatch(/running \(1\)[\s\S]*review \(1\)[\s\S]*pending \(1\)[\s\S]*failed \(1\)/);
     expect(f).toMatch(/alpha .*glm@oci .*#1/);
     expect(f).toContain('[3] Providers and hosts');
-    expect(f).toMatch(/glm +no daemon +limit -\/2/);
+    // With no daemon only the configured concurrency is known, and the row says so.
+    expect(f).toMatch(/glm +no daemon +max 2 at once +run 1/);
     expect(f).toContain('? help');
     expect(f.split('\n')).toHaveLength(SIZE.rows - 1);
   });
@@ -105,8 +35,12 @@ describe('the screen', () => {
         .filter((l) => /○ task-\d{4}/.test(l));
     expect(taskLines()).toHaveLength(body - 1); // one line is the group header
     expect(app.frame().split('\n').length).toBeLessThanOrEqual(SIZE.rows - 1);
+    // The title says which tasks are in view, and that more lie below.
+    expect(app.frame()).toContain(`[1] Board · 1000 tasks · 1–${body - 1} of 1000 ↓`);
     await app.press('G', (f) => f.includes('task-0999'));
     expect(taskLines()).toHaveLength(body);
+    expect(app.frame()).toContain(`· ${1000 - body + 1}–1000 of 1000 ↑`);
+    expect(app.frame()).not.toContain('↑↓');
     expect(app.frame()).not.toContain('task-0000');
     expect(app.frame().split('\n').length).toBeLessThanOrEqual(SIZE.rows - 1);
   });
@@ -196,6 +130,21 @@ describe('navigation', () => {
     expect(app.frame()).not.toContain('alpha ');
     await app.press(KEY.enter, (f) => f.includes('filter "bet"'));
     await app.press(KEY.esc, (f) => f.includes('Board · 4 tasks') && !f.includes('filter "'));
+  });
+
+  it('keeps the selected task selected when the filter is cleared', async () => {
+    const app = start();
+    await app.until('alpha selected', (f) => f.includes('[2] alpha'));
+    await app.press('/', (f) => f.includes('/▏'));
+    await app.press('del', (f) => f.includes('1 of 4 tasks') && f.includes('[2] delta'));
+    await app.press(KEY.esc, (f) => f.includes('Board · 4 tasks'));
+    expect(app.frame()).toContain('[2] delta');
+    // The same with a kept filter, cleared from the board.
+    await app.press('/', (f) => f.includes('/▏'));
+    await app.press('bet', (f) => f.includes('[2] beta'));
+    await app.press(KEY.enter, (f) => f.includes('filter "bet"'));
+    await app.press(KEY.esc, (f) => f.includes('Board · 4 tasks'));
+    expect(app.frame()).toContain('[2] beta');
   });
 
   it('takes a burst of keys in one chunk as that many presses', async () => {

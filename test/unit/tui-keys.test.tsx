@@ -6,7 +6,7 @@ import { disabledReason, type KeyContext } from '../../src/tui/keys/availability
 import { boundCommands, DEFAULT_BINDINGS, PANES, SCOPES, commandFor } from '../../src/tui/keys/bindings.js';
 import { COMMANDS, COMMAND_DANGER, type Command } from '../../src/tui/keys/commands.js';
 import { dispatchKey, type Layer } from '../../src/tui/keys/dispatcher.js';
-import { footerItems, helpLines, keybindingsMarkdown } from '../../src/tui/keys/docs.js';
+import { footerItems, helpEntries, helpLines, keybindingsMarkdown } from '../../src/tui/keys/docs.js';
 import { normalizeInput, normalizeKey } from '../../src/tui/keys/normalize.js';
 import type { ProviderRowView } from '../../src/tui/state/view.js';
 
@@ -47,6 +47,19 @@ describe('the keymap as data', () => {
     // Stale? Regenerate with the command at the top of docs/keybindings.md.
     expect(readFileSync(new URL('../../docs/keybindings.md', import.meta.url), 'utf8')).toBe(
       keybindingsMarkdown(),
+    );
+  });
+
+  it('says each thing once in the help: a note never repeats its description', () => {
+    for (const readOnly of [false, true]) {
+      for (const e of helpEntries(readOnly)) {
+        for (const part of e.note.split('; ').filter(Boolean))
+          expect(e.description, `${e.command}: "${part}" twice`).not.toContain(part);
+      }
+    }
+    const kill = helpLines(false).find((l) => l.text.includes('Kill the selected task'));
+    expect(kill?.text).toMatch(
+      /Kill the selected task \(pending or running\) \(asks first; hidden in --read-only\)$/,
     );
   });
 
@@ -211,7 +224,7 @@ describe('the dispatcher', () => {
     const log: string[] = [];
     dispatchKey(
       [layer('board', log), layer('global', log)],
-      { name: 'z', text: 'z' },
+      { name: 'Z', text: 'Z' },
       { readOnly: false, say },
     );
     dispatchKey(
@@ -221,7 +234,7 @@ describe('the dispatcher', () => {
     );
     expect(log).toEqual([]);
     expect(said).toEqual([
-      'z: no key bound here — ? shows every key',
+      'Z: no key bound here — ? shows every key',
       'x: kill is not available in --read-only mode',
     ]);
   });

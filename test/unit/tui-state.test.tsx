@@ -3,8 +3,10 @@ import type { TaskState } from '../../src/core/task.js';
 import { emptySnapshot, sampleTask } from '../../src/tui/data/memory-source.js';
 import { throttle } from '../../src/client/live/throttle.js';
 import {
+  boardRange,
   boardRows,
   effectiveSelection,
+  rangeText,
   matchesFilter,
   moveSelection,
   rowIndexOf,
@@ -14,12 +16,16 @@ import { computeLayout } from '../../src/tui/state/layout.js';
 import {
   initialUiState,
   isSecondCtrlC,
+  STATUS_TTL_MS,
   uiReducer,
+  visibleStatus,
   type UiAction,
   type UiState,
 } from '../../src/tui/state/ui.js';
 import { averageGrade, headerView, providerRows, sparkline } from '../../src/tui/state/view.js';
-import { historyLines } from '../../src/tui/state/detail.js';
+import { historyLines, reviewLines, wrapLines } from '../../src/tui/state/detail.js';
+import type { TaskRecord } from '../../src/core/task.js';
+import { limitText } from '../../src/client/providers.js';
 import { tid } from '../../src/testing/ids.js';
 
 const T0 = Date.UTC(2026, 10, 26, 22);
@@ -51,7 +57,30 @@ describe('the UI reducer', () => {
     expect(typed).toMatchObject({ filter: 'glmx', filterEditing: true, focus: 'board' });
     const erased = run([{ type: 'filterErase' }, { type: 'filterAccept' }], typed);
     expect(erased).toMatchObject({ filter: 'glm', filterEditing: false });
-    expect(run([{ type: 'filterClear' }], erased)).toMatchObject({ filter: '', filterEditing: false });
+    expect(run([{ type: 'filterClear', keep: null }], erased)).toMatchObject({
+      filter: '',
+      filterEditing: false,
+    });
+  });
+
+  it('keeps the task the filtered board showed selected when the filter is cleared', () => {
+    const filtered = run([{ type: 'select', id: 'a', top: 0 }, { type: 'filterStart' }]);
+    expect(run([{ type: 'filterClear', keep: 'b' }], filtered).selected).toBe('b');
+    expect(run([{ type: 'filterClear', keep: null }], filtered).selected).toBe('a');
+  });
+
+  it('shows a status message for a few seconds of the clock, errors longer', () => {
+    const said = run([{ type: 'status', text: 'applied kill a', tone: 'ok', at: T0 }]);
+    expect(visibleStatus(said.status, T0)?.text).toBe('applied kill a');
+    expect(visibleStatus(said.status, T0 + STATUS_TTL_MS.ok - 1)?.text).toBe('applied kill a');
+    expect(visibleStatus(said.status, T0 + STATUS_TTL_MS.ok)).toBeNull();
+    const failed = run([{ type: 'status', text: 'kill failed', tone: 'error', at: T0 }]);
+    expect(STATUS_TTL_MS.error).toBeGreaterThan(STATUS_TTL_MS.ok);
+    expect(visibleStatus(failed.status, T0 + STATUS_TTL_MS.ok)?.text).toBe('kill failed');
+    expect(visibleStatus(failed.status, T0 + STATUS_TTL_MS.error)).toBeNull();
+    // A newer message starts its own time.
+    const again = run([{ type: 'status', text: 'later', tone: 'ok', at: T0 + 5000 }], said);
+    expect(visibleStatus(again.status, T0 + STATUS_TTL_MS.ok)?.text).toBe('later');
   });
 
   it('resets the detail scroll when the selection or tab changes, not otherwise', () => {
@@ -156,6 +185,52 @@ describe('the board', () => {
     expect(ids).toEqual(['t1', 't2', 't3', 't10', 't11']);
   });
 
+  it('says which tasks a window shows, and whether more lie above or below', () => {
+    const tasks = Array.from({ length: 50 }, (_, i) =>
+      sampleTask(`t${i + 1}`, i < 40 ? 'pending' : 'failed'),
+    );
+    const rows = boardRows(tasks, ''); // 52 rows: two group headers
+    expect(boardRange(rows, 0, 52)).toBeNull();
+    expect(boardRange(rows, 0, 19)).toMatchObject({
+      first: 1,
+      last: 18,
+      total: 50,
+      above: false,
+      below: true,
+    });
+    expect(rangeText(boardRange(rows, 0, 19))).toBe('1–18 of 50 ↓');
+    const middle = boardRange(rows, 20, 19);
+    expect(middle).toMatchObject({ first: 20, last: 38, above: true, below: true });
+    expect(rangeText(middle)).toBe('20–38 of 50 ↑↓');
+    expect(rangeText(boardRange(rows, 33, 19))).toBe('33–50 of 50 ↑');
+  });
+
+  it('wraps prose at spaces to the pane, indenting continuations, and leaves cut lines whole', () => {
+    const lines = wrapLines(
+      [
+        { text: '  the executor crashed while writing the file src/http/backoff.ts', color: 'red' },
+        { text: '+' + 'x'.repeat(40), cut: true },
+        { text: 'short' },
+        { text: 'averyveryverylongwordwithoutanyspaceatall' },
+      ],
+      20,
+    );
+    expect(lines.map((l) => l.text)).toEqual([
+      '  the executor',
+      '  crashed while',
+      '  writing the file',
+      '  src/http/backoff.t',
+      '  s',
+      '+' + 'x'.repeat(40),
+      'short',
+      'averyveryverylongwor',
+      'dwithoutanyspaceatal',
+      'l',
+    ]);
+    expect(lines[1]).toMatchObject({ color: 'red' });
+    for (const l of lines) if (!l.cut) expect([...l.text].length).toBeLessThanOrEqual(20);
+  });
+
   it('groups a thousand tasks once and pages through them', () => {
     const states: TaskState[] = ['pending', 'running', 'review', 'done', 'failed'];
     const many = Array.from({ length: 1000 }, (_, i) => sampleTask(`t-${i}`, states[i % 5]!));
@@ -194,6 +269,48 @@ describe('derived views', () => {
   });
 
   const now = T0 + 200_000;
+
+  it('leads the Review tab with what failed: the failing gate and its evidence, then blocking findings', () => {
+    const base = sampleTask('parked', 'review', { t0: T0, grade: 'C' });
+    const task: TaskRecord = {
+      ...base,
+      parked: 'needs-human',
+      gates: [
+        { name: 'diff', passed: true, durationMs: 1000, evidence: 'diff ok' },
+        {
+          name: 'tests',
+          passed: false,
+          durationMs: 42_000,
+          evidence: 'FAIL test/backoff.test.ts\nexpected 200 to be 100',
+        },
+      ],
+      review: {
+        ...base.review!,
+        summary: Array.from({ length: 30 }, (_, i) => `summary line ${i}`).join('\n'),
+        findings: [
+          { file: 'a.ts', line: 3, severity: 'minor', text: 'naming' },
+          { file: 'b.ts', line: null, severity: 'blocking', text: 'drops the error' },
+        ],
+      },
+    };
+    const text = reviewLines(task, null, 'x').map((l) => l.text);
+    // Above the fold of any pane: the verdict, the park, then what failed.
+    expect(text.slice(0, 7)).toEqual([
+      'Round 0 · grade C · verdict approve',
+      'Parked: needs-human — A approves, X rejects',
+      'What failed',
+      '  ✗ tests  42s',
+      '      FAIL test/backoff.test.ts',
+      '      expected 200 to be 100',
+      '  [blocking] b.ts  drops the error',
+    ]);
+    expect(text.indexOf('Summary')).toBeGreaterThan(6);
+    // The evidence is not repeated; the other finding follows.
+    expect(text.filter((l) => l.includes('expected 200 to be 100'))).toHaveLength(1);
+    expect(text).toContain('  [minor] a.ts:3  naming');
+    // A task with nothing failing has no such section.
+    expect(reviewLines(base, null, 'x').map((l) => l.text)).not.toContain('What failed');
+  });
 
   it('counts tasks per state, merges in the last hour and tonight’s average grade', () => {
     const snap = emptySnapshot({
@@ -261,6 +378,9 @@ describe('derived views', () => {
       frozen: true,
       lastProbe: { ok: false, reason: 'HTTP 401' },
     });
+    // The limit as the pane writes it: the live one of the ceiling, or only the ceiling without a daemon.
+    expect(limitText(providerRows(snap, now)[0]!)).toBe('limit 1 of 3');
+    expect(limitText({ limit: null, ceiling: 3 })).toBe('max 3 at once');
   });
 
   it('keeps the root one row shorter than the terminal', () => {

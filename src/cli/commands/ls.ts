@@ -4,6 +4,7 @@ import { isTaskState, TASK_STATES, type TaskRecord, type TaskState } from '../..
 import type { CommandContext } from '../context.js';
 import { ago, printJson, table } from '../output.js';
 import { visible } from '../../lib/visible.js';
+import { waitingReason } from '../../client/waiting.js';
 
 export interface TaskSummary {
   id: string;
@@ -102,7 +103,7 @@ export function registerLs(ctx: CommandContext): void {
       const daemon = client.daemonState();
       if (daemon) {
         for (const t of tasks) {
-          const why = t.state === 'pending' ? daemon.waiting[t.id] : undefined;
+          const why = waitingReason(daemon, t);
           if (why) ctx.io.stdout(`  ${t.id} waits: ${visible(why)}\n`);
         }
         for (const p of daemon.providers) {

@@ -3,7 +3,7 @@
  * one dispatcher (modal layer, then the focused pane, then global).
  */
 import { useApp } from 'ink';
-import { useMemo, useReducer } from 'react';
+import { useMemo, useReducer, useState } from 'react';
 import type { TuiSource } from '../../client/live/source.js';
 import { systemTimers, type Timers } from '../../lib/timers.js';
 import { useKeyInput } from '../hooks/useKeyInput.js';
@@ -17,8 +17,10 @@ import { dispatchKey, type Layer } from '../keys/dispatcher.js';
 import type { KeyPress } from '../keys/normalize.js';
 import { MainScreen } from '../screens/MainScreen.js';
 import { latestShownSince, nextTickAt } from '../state/ticks.js';
-import { initialUiState, uiReducer } from '../state/ui.js';
+import { initialUiState, STATUS_TTL_MS, uiReducer, visibleStatus } from '../state/ui.js';
 import { runCommand } from './commands.js';
+import { colorDisabled } from '../../lib/color.js';
+import { ColorContext } from '../theme/color.js';
 import type { TerminalControl } from './terminal-control.js';
 
 export interface AppProps {
@@ -45,11 +47,17 @@ export function App({ source, readOnly, env, terminal, size: fixedSize, timers =
   const [ui, dispatch] = useReducer(uiReducer, undefined, initialUiState);
   // The clock redraws only when a time on screen can change its text (state/ticks.ts).
   const since = useMemo(() => latestShownSince(snap), [snap]);
-  const daemonDeadline = ui.daemonRequestedAt === null ? [] : [ui.daemonRequestedAt + DAEMON_START_WAIT_MS];
-  const now = useNow(source.clock, timers, (t) => nextTickAt(t, since, daemonDeadline));
+  // Deadlines a redraw must meet: the started daemon's wait, and the status message's expiry.
+  const deadlines = [
+    ...(ui.daemonRequestedAt === null ? [] : [ui.daemonRequestedAt + DAEMON_START_WAIT_MS]),
+    ...(ui.status ? [ui.status.at + STATUS_TTL_MS[ui.status.tone]] : []),
+  ];
+  const now = useNow(source.clock, timers, (t) => nextTickAt(t, since, deadlines));
   const size = useTerminalSize(fixedSize);
   const { exit } = useApp();
   const view = useScreenView(source, snap, ui, now, size, readOnly);
+  // NO_COLOR: the CLI's decision (lib/color.ts), taken once.
+  const [color] = useState(() => !colorDisabled(env));
 
   useKeyInput((key: KeyPress) => {
     const deps = { ui, dispatch, view, snap, source, terminal, env, now: source.clock.now(), exit };
@@ -79,13 +87,28 @@ export function App({ source, readOnly, env, terminal, size: fixedSize, timers =
       });
     }
     layers.push({ scope: ui.focus, run: run(ui.focus) }, { scope: 'global', run: run('global') });
-    dispatchKey(layers, key, { readOnly, say: (text) => dispatch({ type: 'status', text, tone: 'warn' }) });
+    dispatchKey(layers, key, {
+      readOnly,
+      say: (text) => dispatch({ type: 'status', text, tone: 'warn', at: source.clock.now() }),
+    });
   });
 
+  // A message shows for a few seconds of the source's clock (STATUS_TTL_MS), then the line clears.
   const status =
-    ui.status ??
-    (snap.error ? { text: `reading the workspace failed: ${snap.error}`, tone: 'error' as const } : null);
+    visibleStatus(ui.status, now) ??
+    (snap.error
+      ? { text: `reading the workspace failed: ${snap.error}`, tone: 'error' as const, at: now }
+      : null);
   return (
-    <MainScreen view={view} ui={ui} status={status} readOnly={readOnly} now={now} total={snap.tasks.length} />
+    <ColorContext.Provider value={color}>
+      <MainScreen
+        view={view}
+        ui={ui}
+        status={status}
+        readOnly={readOnly}
+        now={now}
+        total={snap.tasks.length}
+      />
+    </ColorContext.Provider>
   );
 }

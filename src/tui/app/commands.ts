@@ -176,7 +176,8 @@ function runMove(move: Move, scope: Scope, d: CommandDeps): boolean {
 
 export function runCommand(command: Command, scope: Scope, key: KeyPress, d: CommandDeps): boolean {
   const { ui, dispatch, view, source } = d;
-  const say = (text: string, tone: Tone = 'info') => dispatch({ type: 'status', text, tone });
+  const say = (text: string, tone: Tone = 'info') =>
+    dispatch({ type: 'status', text, tone, at: source.clock.now() });
   const reason = disabledReason(command, view.keyContext);
   if (reason) {
     say(`${keyLabel(key.name)}: ${reason}`, 'warn');
@@ -224,6 +225,9 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     case 'prevTab':
       dispatch({ type: 'cycleTab', delta: command === 'nextTab' ? 1 : -1 });
       return true;
+    case 'zoom':
+      dispatch({ type: 'zoom', on: !ui.zoom });
+      return true;
     case 'open': {
       if (scope === 'drafts' && ui.modal?.kind === 'drafts') {
         dispatch({ type: 'draftsRead', reading: !ui.modal.reading });
@@ -236,7 +240,7 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
           say(`${id} is no longer in the queue`, 'warn');
           return true;
         }
-        dispatch({ type: 'filterClear' });
+        dispatch({ type: 'filterClear', keep: id });
         dispatch({
           type: 'select',
           id,
@@ -254,9 +258,10 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
       } else if (scope === 'dialog' || scope === 'menu' || scope === 'help' || scope === 'drafts') {
         dispatch({ type: 'closeModal' });
         if (scope === 'dialog') say('cancelled');
-      } else if (scope === 'filter') dispatch({ type: 'filterClear' });
+      } else if (scope === 'filter') dispatch({ type: 'filterClear', keep: view.selectedId });
+      else if (ui.zoom) dispatch({ type: 'zoom', on: false });
       else if (ui.focus !== 'board') dispatch({ type: 'focus', pane: 'board' });
-      else if (ui.filter) dispatch({ type: 'filterClear' });
+      else if (ui.filter) dispatch({ type: 'filterClear', keep: view.selectedId });
       else say('Esc: nothing to go back from (q quits)');
       return true;
     case 'filter':
@@ -381,7 +386,8 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
 
 /** `a` in the Architect view: hands the terminal to the architect's tmux session (claude-code mode). */
 function attachArchitect(d: CommandDeps, key: KeyPress): boolean {
-  const say = (text: string, tone: Tone) => d.dispatch({ type: 'status', text, tone });
+  const say = (text: string, tone: Tone) =>
+    d.dispatch({ type: 'status', text, tone, at: d.source.clock.now() });
   const session = d.view.keyContext.architect?.session;
   if (!session) return true;
   let argv: string[];

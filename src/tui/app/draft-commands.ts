@@ -20,7 +20,8 @@ export function runDraftCommand(
   d: DraftDeps,
 ): boolean {
   const { dispatch, source, view } = d;
-  const say = (text: string, tone: Tone = 'info') => dispatch({ type: 'status', text, tone });
+  const say = (text: string, tone: Tone = 'info') =>
+    dispatch({ type: 'status', text, tone, at: source.clock.now() });
   const name = view.drafts.selected?.name;
   if (command === 'drafts') {
     dispatch({ type: 'openDrafts' });

@@ -2,7 +2,8 @@
  * The Architect view (key 5): the review in progress, live, across the top; the tasks waiting and the
  * recent verdicts, and the triage log, below. Props only: lines arrive sliced to what fits.
  */
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { Line } from '../state/detail.js';
 import { theme } from '../theme/theme.js';
 import { Lines } from './Lines.js';

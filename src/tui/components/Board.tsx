@@ -1,11 +1,12 @@
 /** The task board: only the rows in view are rendered, each a memoized line of text. */
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { memo } from 'react';
 import type { TaskState } from '../../core/task.js';
-import { taskRowText, type BoardRow } from '../state/board.js';
+import { rangeText, taskRowText, type BoardRange, type BoardRow } from '../state/board.js';
 import { fit } from '../state/format.js';
 import { STATE_COLOR, STATE_GLYPH, theme } from '../theme/theme.js';
 import { Pane } from './Pane.js';
+import { waitingReason } from '../../client/waiting.js';
 import { plural } from '../../lib/plural.js';
 
 export interface BoardProps {
@@ -15,6 +16,10 @@ export interface BoardProps {
   now: number;
   total: number;
   shown: number;
+  /** Why each pending task waits, as the daemon published it (daemon.json's `waiting`). */
+  waiting: Readonly<Record<string, string>>;
+  /** The tasks in view when not all fit ("20–38 of 50 ↑↓"), else null. */
+  range: BoardRange | null;
   filter: string;
   filterEditing: boolean;
   focused: boolean;
@@ -66,8 +71,9 @@ export function Board(props: BoardProps) {
     props.shown === props.total
       ? plural(props.total, 'task')
       : `${props.shown} of ${plural(props.total, 'task')}`;
+  const range = props.range ? ` · ${rangeText(props.range)}` : '';
   return (
-    <Pane title={`[1] Board · ${count}${filter}`} focused={focused} width={width} height={height}>
+    <Pane title={`[1] Board · ${count}${range}${filter}`} focused={focused} width={width} height={height}>
       {rows.length === 0 ? (
         <Text color={theme.dim}>
           {props.total ? 'no task matches the filter (Esc clears it)' : 'no tasks yet: drop a spec in specs/'}
@@ -80,7 +86,7 @@ export function Board(props: BoardProps) {
             <TaskRow
               key={row.task.id}
               state={row.task.state}
-              text={taskRowText(row.task, now, text)}
+              text={taskRowText(row.task, now, text, waitingReason({ waiting: props.waiting }, row.task))}
               selected={row.task.id === selectedId}
             />
           ),

@@ -1,5 +1,6 @@
 /** Modal content: the confirm dialog, the gates menu and the help overlay. Props only. */
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { GateName } from '../../core/gates.js';
 import type { ConfirmTarget } from '../state/ui.js';
 import { theme } from '../theme/theme.js';

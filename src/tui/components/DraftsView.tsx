@@ -1,5 +1,5 @@
 /** The Drafts view: the architect's specs waiting in specs/drafts/, or the text of one. Props only. */
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { DraftsView as View } from '../hooks/useDraftsView.js';
 import { Pane } from './Pane.js';
 

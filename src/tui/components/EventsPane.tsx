@@ -1,5 +1,5 @@
 /** The tail of logs/events.jsonl (already sliced to what fits). */
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { Line } from '../state/detail.js';
 import { theme } from '../theme/theme.js';
 import { Lines } from './Lines.js';

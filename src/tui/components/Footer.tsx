@@ -1,5 +1,5 @@
 /** The keys that work in the focused pane (generated from the keymap), and the status line. */
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { FooterItem } from '../keys/docs.js';
 import type { Status } from '../state/ui.js';
 import { theme, TONE_COLOR } from '../theme/theme.js';

@@ -1,5 +1,6 @@
 /** Two lines: workspace, daemon and freeze state; then counts per state, throughput and grade. */
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { TASK_STATES } from '../../core/task.js';
 import { cut } from '../state/format.js';
 import type { HeaderView } from '../state/view.js';

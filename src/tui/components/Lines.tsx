@@ -1,5 +1,5 @@
 /** Pre-sliced display lines, one memoized <Text> each (only the visible ones are ever passed in). */
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import { memo } from 'react';
 import type { Line } from '../state/detail.js';
 

@@ -2,8 +2,9 @@
  * Providers (breaker, live limit / ceiling, in flight, last probe, throughput, grades and the cap they put
  * on the limit) and hosts.
  */
+import { limitText } from '../../client/providers.js';
 import { describeTotal } from '../../core/usage-totals.js';
-import { Text } from 'ink';
+import { Text } from './Text.js';
 import type { ReactElement } from 'react';
 import { windowStart } from '../state/board.js';
 import { cut, fit, oneLine } from '../state/format.js';
@@ -23,8 +24,7 @@ export interface ProvidersPaneProps {
 const BREAKER_COLOR: Readonly<Record<string, string>> = { closed: 'green', open: 'red', probing: 'yellow' };
 
 function providerLines(p: ProviderRowView, width: number): [string, string] {
-  const limit = `limit ${p.limit ?? '-'}/${p.ceiling}`;
-  const first = `${fit(p.name, 10)} ${fit(p.breaker, 9)} ${fit(limit, 10)} run ${fit(String(p.running), 2)} ${p.spark} ${p.perHour}/h${p.frozen ? '  FROZEN' : p.budget ? '  BUDGET' : ''}`;
+  const first = `${fit(p.name, 10)} ${fit(p.breaker, 9)} ${fit(limitText(p), 13)} run ${fit(String(p.running), 2)} ${p.spark} ${p.perHour}/h${p.frozen ? '  FROZEN' : p.budget ? '  BUDGET' : ''}`;
   const probe = p.lastProbe
     ? `probe ${p.lastProbe.ok ? 'ok' : 'FAILED'}: ${oneLine(p.lastProbe.reason)}`
     : 'no probe yet';

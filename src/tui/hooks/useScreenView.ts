@@ -9,11 +9,28 @@ import type { LiveTarget, TuiSnapshot, TuiSource } from '../../client/live/sourc
 import { disabledReason, type KeyContext } from '../keys/availability.js';
 import type { Scope } from '../keys/bindings.js';
 import { footerItems, helpLines, type FooterItem } from '../keys/docs.js';
-import { boardRows, effectiveSelection, rowIndexOf, windowStart, type BoardRow } from '../state/board.js';
-import { eventLine, eventTask, historyLines, reviewLines, specLines, type Line } from '../state/detail.js';
-import { computeLayout, providersPaneLines, type Layout } from '../state/layout.js';
+import {
+  boardRange,
+  boardRows,
+  effectiveSelection,
+  rowIndexOf,
+  windowStart,
+  type BoardRange,
+  type BoardRow,
+} from '../state/board.js';
+import {
+  eventLine,
+  eventTask,
+  historyLines,
+  reviewLines,
+  specLines,
+  wrapLines,
+  type Line,
+} from '../state/detail.js';
+import { computeLayout, providersPaneLines, zoomLayout, type Layout } from '../state/layout.js';
 import type { UiState } from '../state/ui.js';
 import {
+  daemonStartedSince,
   gateEnabled,
   headerView,
   hostRows,
@@ -26,8 +43,11 @@ import type { GateMenuItem } from '../components/Dialogs.js';
 import { draftsView, type DraftsView } from './useDraftsView.js';
 import { useArchitectLive, useLiveView } from './useLiveView.js';
 import { architectModel } from '../../client/architect.js';
+import { waitingReason } from '../../client/waiting.js';
 import { architectQueueLines, architectTitle, triageLines } from '../state/architect.js';
 import { plural } from '../../lib/plural.js';
+
+const NO_WAITING: Readonly<Record<string, string>> = {};
 
 /** How long "starting the daemon…" shows before the header says it did not come up. */
 export const DAEMON_START_WAIT_MS = 15_000;
@@ -39,10 +59,16 @@ export interface Slice<T> {
 }
 
 export interface ScreenView {
+  /** The layout as drawn: zoomLayout() of the screen's while the detail is zoomed. */
   layout: Layout;
+  zoomed: boolean;
   rows: readonly BoardRow[];
   boardTop: number;
   visibleRows: readonly BoardRow[];
+  /** Why each pending task waits (the daemon's dispatch pass), for the board's rows. */
+  waiting: Readonly<Record<string, string>>;
+  /** Which tasks the board shows when they do not all fit. */
+  boardRange: BoardRange | null;
   shown: number;
   selectedId: string | null;
   task: TaskRecord | null;
@@ -107,13 +133,22 @@ export function useScreenView(
 
   const providers = useMemo(() => providerRows(snap, now), [snap, now]);
   const hosts = useMemo(() => hostRows(snap), [snap]);
-  const layout = computeLayout(size, providersPaneLines(providers.length, hosts.length));
-  const boardTop = windowStart(rows.length, Math.max(0, cursor), layout.boardBody, ui.boardTop);
+  const base = computeLayout(size, providersPaneLines(providers.length, hosts.length));
+  // Zoomed (z), the detail takes the whole body; the board keeps its own layout for moves.
+  const zoomed = ui.zoom && !base.tooSmall;
+  const layout = zoomed ? zoomLayout(base) : base;
+  const boardTop = windowStart(rows.length, Math.max(0, cursor), base.boardBody, ui.boardTop);
   const selectedProvider = providers[Math.min(ui.providerCursor, providers.length - 1)] ?? null;
 
   const daemonRequested =
     ui.daemonRequestedAt !== null && !snap.daemon && now - ui.daemonRequestedAt < DAEMON_START_WAIT_MS;
-  const daemonFailed = ui.daemonRequestedAt !== null && !snap.daemon && !daemonRequested;
+  // Failed: asked for, not there after the wait, and never seen starting since (one that started and
+  // then stopped says so itself, from the event log).
+  const daemonFailed =
+    ui.daemonRequestedAt !== null &&
+    !snap.daemon &&
+    !daemonRequested &&
+    !daemonStartedSince(snap.events, ui.daemonRequestedAt);
   const header = headerView(snap, now, { readOnly, daemonRequested, daemonFailed });
 
   const liveTarget = ui.tab === 'executor' ? liveTargetOf(task) : null;
@@ -128,25 +163,34 @@ export function useScreenView(
     [source, ui.tab, task, reviewRound],
   );
   const tabNow = ui.tab === 'history' ? now : 0;
+  const waits = task ? waitingReason(snap.daemonState, task) : null;
+  const detailCols = layout.detailText;
   const detailAll = useMemo((): { lines: Line[]; subtitle: string; color?: string } => {
-    if (!task) return { lines: [], subtitle: 'no task selected' };
-    switch (ui.tab) {
-      case 'spec':
-        return { lines: specLines(specText), subtitle: `${task.title} · ${task.state}` };
-      case 'review':
-        return {
-          lines: reviewLines(task, diff?.text ?? null, diff?.label ?? ''),
-          subtitle: `review of round ${reviewRound}`,
-        };
-      case 'history':
-        return {
-          lines: historyLines(task, tabNow),
-          subtitle: `${plural(task.attempts.length, 'attempt')} · ${plural(task.history.length, 'transition')}`,
-        };
-      case 'executor':
-        return { lines: [], subtitle: '' };
+    const tab = detailTab();
+    // Prose wraps at the pane's width (zoomed: the screen's).
+    return { ...tab, lines: wrapLines(tab.lines, detailCols) };
+    function detailTab(): { lines: Line[]; subtitle: string; color?: string } {
+      if (!task) return { lines: [], subtitle: 'no task selected' };
+      switch (ui.tab) {
+        case 'spec':
+          return waits
+            ? { lines: specLines(specText), subtitle: `waits: ${waits}`, color: 'yellow' }
+            : { lines: specLines(specText), subtitle: `${task.title} · ${task.state}` };
+        case 'review':
+          return {
+            lines: reviewLines(task, diff?.text ?? null, diff?.label ?? ''),
+            subtitle: `review of round ${reviewRound}`,
+          };
+        case 'history':
+          return {
+            lines: historyLines(task, tabNow, waits),
+            subtitle: `${plural(task.attempts.length, 'attempt')} · ${plural(task.history.length, 'transition')}`,
+          };
+        case 'executor':
+          return { lines: [], subtitle: '' };
+      }
     }
-  }, [task, ui.tab, specText, diff, reviewRound, tabNow]);
+  }, [task, ui.tab, specText, diff, reviewRound, tabNow, waits, detailCols]);
   const liveLines = useMemo(() => live.lines.map((text): Line => ({ text })), [live.lines]);
   const executor = ui.tab === 'executor';
   const detail = executor
@@ -155,7 +199,7 @@ export function useScreenView(
         subtitle: !task
           ? 'no task selected'
           : !liveTarget
-            ? `${task.id} has not started: nothing to show yet`
+            ? `${task.id} has not started${waits ? `: it waits: ${waits}` : ': nothing to show yet'}`
             : `${live.title}${live.note ? ` — ${live.note}` : ''}`,
         subtitleColor: live.mode === 'tmux' ? 'green' : live.note ? 'yellow' : undefined,
       }
@@ -232,6 +276,7 @@ export function useScreenView(
   const drafts = draftsView(source, ui, layout.topH + layout.bottomH - 5);
   const keyContext: KeyContext = {
     readOnly,
+    zoomed,
     focus: ui.focus,
     task,
     provider: selectedProvider,
@@ -265,9 +310,12 @@ export function useScreenView(
 
   return {
     layout,
+    zoomed,
     rows,
     boardTop,
-    visibleRows: rows.slice(boardTop, boardTop + layout.boardBody),
+    visibleRows: rows.slice(boardTop, boardTop + base.boardBody),
+    boardRange: boardRange(rows, boardTop, base.boardBody),
+    waiting: snap.daemonState?.waiting ?? NO_WAITING,
     shown,
     selectedId,
     task,

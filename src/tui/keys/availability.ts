@@ -27,6 +27,8 @@ export interface KeyContext {
   hasDrafts?: boolean;
   /** Whether the Drafts view is open. */
   draftsOpen?: boolean;
+  /** Whether the detail is zoomed to the whole screen. */
+  zoomed?: boolean;
   /** The Architect view's review in progress: its tmux session (claude-code mode), its mode. */
   architect?: { session: string | null; mode: string; task: string } | null;
 }
@@ -66,6 +68,12 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   paneArchitect: always,
   nextTab: always,
   prevTab: always,
+  zoom: (c) =>
+    c.focus === 'architect'
+      ? 'the Architect view is full screen already'
+      : c.task || c.zoomed
+        ? null
+        : 'no task selected',
   open: (c) => {
     if (c.draftsOpen) return c.draft ? null : 'no draft to read (specs/drafts/ is empty)';
     if (c.focus === 'events') return c.eventTask ? null : 'this event names no task';

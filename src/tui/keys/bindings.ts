@@ -70,6 +70,7 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
     quit: ['q'],
     forceQuit: ['ctrl+c'],
     drafts: ['d'],
+    zoom: ['z'],
   },
   board: { ...PAGED, open: ['enter'] },
   detail: { ...PAGED, nextTab: [']', 'right'], prevTab: ['[', 'left'] },

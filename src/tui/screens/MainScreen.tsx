@@ -1,5 +1,6 @@
 /** The one screen: header, board | detail, providers | events, footer and status line. */
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../components/Text.js';
 import { ArchitectView } from '../components/ArchitectView.js';
 import { Board } from '../components/Board.js';
 import { DetailPane } from '../components/DetailPane.js';
@@ -99,7 +100,9 @@ export function MainScreen({ view, ui, status, readOnly, now, total }: MainScree
         {layout.topH - top >= 3 ? detail(layout.topH - top) : null}
       </Box>
     );
-    body = (
+    body = view.zoomed ? (
+      right
+    ) : (
       <>
         <Box height={layout.topH}>
           <Board
@@ -108,6 +111,8 @@ export function MainScreen({ view, ui, status, readOnly, now, total }: MainScree
             now={now}
             total={total}
             shown={view.shown}
+            range={view.boardRange}
+            waiting={view.waiting}
             filter={ui.filter}
             filterEditing={ui.filterEditing}
             focused={ui.focus === 'board'}

@@ -108,6 +108,44 @@ export function windowStart(total: number, cursor: number, height: number, hint:
   return Math.max(0, Math.min(top, total - height));
 }
 
+/** Which tasks a window of the board shows: "20–38 of 50", and whether more lie above or below. */
+export interface BoardRange {
+  first: number;
+  last: number;
+  total: number;
+  above: boolean;
+  below: boolean;
+}
+
+/** The tasks (1-based, in board order) in rows[top, top + height); null when every row fits. */
+export function boardRange(rows: readonly BoardRow[], top: number, height: number): BoardRange | null {
+  if (rows.length <= height) return null;
+  let before = 0;
+  let inView = 0;
+  let total = 0;
+  rows.forEach((r, i) => {
+    if (r.kind !== 'task') return;
+    total++;
+    if (i < top) before++;
+    else if (i < top + height) inView++;
+  });
+  return {
+    first: before + 1,
+    last: before + inView,
+    total,
+    above: top > 0,
+    below: top + height < rows.length,
+  };
+}
+
+/** "20–38 of 50 ↑↓": the title's marker of a board that does not fit. */
+export function rangeText(range: BoardRange | null): string {
+  if (!range) return '';
+  const arrows = `${range.above ? '↑' : ''}${range.below ? '↓' : ''}`;
+  const span = range.last >= range.first ? `${range.first}–${range.last}` : `${range.first - 1}`;
+  return `${span} of ${range.total}${arrows ? ` ${arrows}` : ''}`;
+}
+
 /** The elapsed time a row shows: in this state so far, or (done) from queueing to merge. */
 export function elapsedMs(task: TaskRecord, now: number): number | null {
   if (task.state === 'done') return time(task.merge?.at ?? task.updatedAt) - time(task.createdAt);
@@ -125,13 +163,22 @@ export function whereText(task: TaskRecord): string {
   return task.spec.provider ? `${task.spec.provider}@?` : '-';
 }
 
-/** One board row as fixed-width text (glyph drawn separately): id, title, where, attempt, elapsed, grade. */
-export function taskRowText(task: TaskRecord, now: number, width: number): string {
+/**
+ * One board row as fixed-width text (glyph drawn separately): id, title, where, attempt, elapsed, grade.
+ * A pending task the daemon holds back shows why in place of where (`waits`, client/waiting.ts).
+ */
+export function taskRowText(
+  task: TaskRecord,
+  now: number,
+  width: number,
+  waits: string | null = null,
+): string {
   const id = fit(task.id, Math.min(20, Math.max(8, Math.floor(width / 5))));
   const attempt = fit(task.attempts.length ? `#${task.attempts.length}` : '', 3);
   const elapsed = fit(short(elapsedMs(task, now)), 6);
   const grade = fit(task.review?.grade ?? (task.parked ? '!' : '-'), 2);
-  const where = width >= 40 ? `${fit(whereText(task), width >= 70 ? 18 : 12)} ` : '';
+  // Under 48 columns (the board of an 80-column terminal) the title needs the room more than provider@host does.
+  const where = width >= 48 ? `${fit(waits ? oneLine(waits) : whereText(task), width >= 70 ? 18 : 12)} ` : '';
   const fixed = [...id].length + 1 + [...where].length + 3 + 1 + 6 + 1 + 2 + 1;
   const title = fit(oneLine(task.title), Math.max(4, width - fixed));
   return fit(`${id} ${title} ${where}${attempt} ${elapsed} ${grade}`, width);

@@ -14,6 +14,41 @@ export interface Line {
   color?: string;
   bold?: boolean;
   dim?: boolean;
+  /** Cut at the pane's edge instead of wrapped (a diff's lines, where columns matter). */
+  cut?: boolean;
+}
+
+/**
+ * Lines as a pane of `width` columns shows them: prose wraps at spaces (a word longer than the width is
+ * split), its continuation indented like the line; `cut` lines stay whole for the pane to truncate.
+ */
+export function wrapLines(lines: readonly Line[], width: number): Line[] {
+  if (width < 8) return [...lines];
+  const out: Line[] = [];
+  for (const line of lines) {
+    const chars = [...line.text];
+    if (line.cut || chars.length <= width) {
+      out.push(line);
+      continue;
+    }
+    const indent = ' '.repeat(Math.min(/^ */.exec(line.text)![0].length, Math.floor(width / 2)));
+    let rest = chars;
+    let first = true;
+    while (rest.length) {
+      const room = first ? width : width - indent.length;
+      let take = rest.length;
+      if (rest.length > room) {
+        const space = rest.lastIndexOf(' ', room);
+        take = space > 0 ? space : room;
+      }
+      const piece = rest.slice(0, take).join('').trimEnd();
+      out.push({ ...line, text: first ? piece : indent + piece.trimStart() });
+      rest = rest.slice(take);
+      while (rest[0] === ' ') rest = rest.slice(1);
+      first = false;
+    }
+  }
+  return out;
 }
 
 const plain = (text: string): Line => ({ text });
@@ -26,6 +61,10 @@ export function specLines(text: string | null): Line[] {
   return textLines(text).map(plain);
 }
 
+/** Finding severities that block a merge (shown red, and first). */
+const BLOCKING = /block|major|high|error/i;
+
+/** The Review tab: what failed first (failing gates with their evidence, blocking findings), then the rest. */
 export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: string): Line[] {
   const lines: Line[] = [];
   const r = task.review;
@@ -38,27 +77,45 @@ export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: st
   );
   if (task.parked)
     lines.push({ text: `Parked: ${oneLine(task.parked)} — A approves, X rejects`, color: 'yellow' });
+  const gateLine = (g: TaskRecord['gates'][number]): Line => ({
+    text: `  ${g.passed ? '✓' : '✗'} ${g.name}  ${short(g.durationMs)}`,
+    color: g.passed ? 'green' : 'red',
+  });
+  const evidence = (g: TaskRecord['gates'][number]) => {
+    for (const l of textLines(g.evidence.trimEnd())) if (l) lines.push(dim(`      ${l}`));
+  };
+  const findingLine = (f: NonNullable<typeof r>['findings'][number]): Line => {
+    const where = `${f.file}${f.line !== null ? `:${f.line}` : ''}`;
+    return {
+      text: `  [${oneLine(f.severity)}] ${oneLine(where)}  ${oneLine(f.text)}`,
+      color: BLOCKING.test(f.severity) ? 'red' : undefined,
+    };
+  };
+  // What failed comes first: the failing gates with their evidence, and the blocking findings.
+  const failed = task.gates.filter((g) => !g.passed);
+  const blocking = (r?.findings ?? []).filter((f) => BLOCKING.test(f.severity));
+  if (failed.length || blocking.length) {
+    lines.push({ text: 'What failed', bold: true, color: 'red' });
+    for (const g of failed) {
+      lines.push(gateLine(g));
+      evidence(g);
+    }
+    for (const f of blocking) lines.push(findingLine(f));
+  }
   if (r?.summary) {
     lines.push(heading('Summary'));
     for (const l of textLines(r.summary)) lines.push(plain(`  ${l}`));
   }
   lines.push(heading(`Gates (${task.gates.length ? task.gates.length : 'none run yet'})`));
   for (const g of task.gates) {
-    lines.push({
-      text: `  ${g.passed ? '✓' : '✗'} ${g.name}  ${short(g.durationMs)}`,
-      color: g.passed ? 'green' : 'red',
-    });
-    for (const l of textLines(g.evidence.trimEnd())) if (l) lines.push(dim(`      ${l}`));
+    lines.push(gateLine(g));
+    if (g.passed) evidence(g);
+    else lines.push(dim('      (its evidence is under What failed)'));
   }
-  if (r?.findings.length) {
-    lines.push(heading(`Findings (${r.findings.length})`));
-    for (const f of r.findings) {
-      const where = `${f.file}${f.line !== null ? `:${f.line}` : ''}`;
-      lines.push({
-        text: `  [${oneLine(f.severity)}] ${oneLine(where)}  ${oneLine(f.text)}`,
-        color: /block|major|high|error/i.test(f.severity) ? 'red' : undefined,
-      });
-    }
+  const others = (r?.findings ?? []).filter((f) => !BLOCKING.test(f.severity));
+  if (others.length) {
+    lines.push(heading(`Findings (${others.length}${blocking.length ? ` more` : ''})`));
+    for (const f of others) lines.push(findingLine(f));
   }
   if (diff === null) {
     lines.push(dim(`No diff file for this round (${diffLabel}).`));
@@ -73,18 +130,21 @@ export function reviewLines(task: TaskRecord, diff: string | null, diffLabel: st
             : l.startsWith('@@')
               ? 'cyan'
               : undefined;
-      lines.push(color ? { text: l, color } : plain(l));
+      lines.push(color ? { text: l, color, cut: true } : { text: l, cut: true });
     }
   }
   return lines;
 }
 
-export function historyLines(task: TaskRecord, now: number): Line[] {
+/** `waits`: why the daemon holds the (pending) task back, shown first (client/waiting.ts). */
+export function historyLines(task: TaskRecord, now: number, waits: string | null = null): Line[] {
   // Attempts the provider or the supervisor caused use up none of the spec's: say how many did.
   const charged = chargedAttempts(task.attempts);
-  const lines: Line[] = [
+  const lines: Line[] = [];
+  if (waits) lines.push({ text: `Waits: ${oneLine(waits)}`, color: 'yellow' });
+  lines.push(
     heading(`Attempts (${task.attempts.length} run; ${charged} of the spec's ${task.spec.attempts} used)`),
-  ];
+  );
   for (const a of task.attempts) {
     const took = a.endedAt
       ? short(time(a.endedAt) - time(a.startedAt))

@@ -67,3 +67,16 @@ export function computeLayout(size: { rows: number; cols: number }, providerLine
     eventsText: Math.max(0, cols - providersW - 2),
   };
 }
+
+/** The zoomed detail (`z`): the whole body, header to footer, is the detail pane. */
+export function zoomLayout(l: Layout): Layout {
+  const topH = l.topH + l.bottomH;
+  return {
+    ...l,
+    topH,
+    bottomH: 0,
+    detailW: l.cols,
+    detailBody: Math.max(0, topH - PANE_CHROME - 2),
+    detailText: Math.max(0, l.cols - 2),
+  };
+}

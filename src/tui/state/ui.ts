@@ -37,6 +37,21 @@ export type Modal =
 export interface Status {
   text: string;
   tone: Tone;
+  /** When it was said (the source's clock): it shows for STATUS_TTL_MS of its tone. */
+  at: number;
+}
+
+/** How long a status message stays: outcomes a few seconds, errors long enough to read twice. */
+export const STATUS_TTL_MS: Readonly<Record<Tone, number>> = {
+  info: 6000,
+  ok: 6000,
+  warn: 10_000,
+  error: 20_000,
+};
+
+/** The status line's message at `now`, or null once it has expired. */
+export function visibleStatus(status: Status | null, now: number): Status | null {
+  return status && now - status.at < STATUS_TTL_MS[status.tone] ? status : null;
 }
 
 export interface UiState {
@@ -47,6 +62,8 @@ export interface UiState {
   boardTop: number;
   tab: DetailTab;
   detailScroll: number;
+  /** The detail fills the screen (z). */
+  zoom: boolean;
   providerCursor: number;
   /** Lines scrolled up from the newest event; 0 follows the tail. */
   eventsBack: number;
@@ -68,6 +85,7 @@ export type UiAction =
   | { type: 'select'; id: string | null; top: number }
   | { type: 'setTab'; tab: DetailTab }
   | { type: 'cycleTab'; delta: 1 | -1 }
+  | { type: 'zoom'; on: boolean }
   | { type: 'scrollDetail'; to: number }
   | { type: 'scrollEvents'; back: number }
   | { type: 'scrollArchitect'; to: number }
@@ -76,7 +94,8 @@ export type UiAction =
   | { type: 'filterType'; text: string }
   | { type: 'filterErase' }
   | { type: 'filterAccept' }
-  | { type: 'filterClear' }
+  /** `keep`: the task the board shows selected now, which stays selected on the whole board. */
+  | { type: 'filterClear'; keep: string | null }
   | { type: 'openHelp' }
   | { type: 'scrollHelp'; to: number }
   | { type: 'openConfirm'; target: ConfirmTarget }
@@ -88,7 +107,7 @@ export type UiAction =
   | { type: 'draftsRead'; reading: boolean }
   | { type: 'draftsScroll'; to: number }
   | { type: 'closeModal' }
-  | { type: 'status'; text: string; tone: Tone }
+  | { type: 'status'; text: string; tone: Tone; at: number }
   | { type: 'ctrlC'; at: number }
   | { type: 'daemonRequested'; at: number | null };
 
@@ -101,6 +120,7 @@ export function initialUiState(): UiState {
     boardTop: 0,
     tab: 'spec',
     detailScroll: 0,
+    zoom: false,
     providerCursor: 0,
     eventsBack: 0,
     architectScroll: 0,
@@ -119,9 +139,10 @@ const cycle = <T>(list: readonly T[], current: T, delta: 1 | -1): T =>
 export function uiReducer(s: UiState, a: UiAction): UiState {
   switch (a.type) {
     case 'focus':
-      return { ...s, focus: a.pane };
+      // Another pane ends the zoom: it is not on the screen while the detail fills it.
+      return { ...s, focus: a.pane, zoom: s.zoom && a.pane === 'detail' };
     case 'cyclePane':
-      return { ...s, focus: cycle(MAIN_PANES, s.focus, a.delta) };
+      return { ...s, focus: cycle(MAIN_PANES, s.focus, a.delta), zoom: false };
     case 'select':
       return {
         ...s,
@@ -133,6 +154,14 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
       return { ...s, tab: a.tab, detailScroll: a.tab === s.tab ? s.detailScroll : 0 };
     case 'cycleTab':
       return { ...s, tab: cycle(DETAIL_TABS, s.tab, a.delta), detailScroll: 0 };
+    case 'zoom':
+      // Zoomed, the keys go to the detail (j/k scroll it, [ ] switch tabs); back on the board after.
+      return {
+        ...s,
+        zoom: a.on,
+        focus: a.on ? 'detail' : s.focus === 'detail' ? 'board' : s.focus,
+        detailScroll: 0,
+      };
     case 'scrollDetail':
       return { ...s, detailScroll: Math.max(0, a.to) };
     case 'scrollEvents':
@@ -150,7 +179,7 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'filterAccept':
       return { ...s, filterEditing: false };
     case 'filterClear':
-      return { ...s, filter: '', filterEditing: false, boardTop: 0 };
+      return { ...s, filter: '', filterEditing: false, boardTop: 0, selected: a.keep ?? s.selected };
     case 'openHelp':
       return { ...s, modal: { kind: 'help', scroll: 0 } };
     case 'scrollHelp':
@@ -179,12 +208,12 @@ export function uiReducer(s: UiState, a: UiAction): UiState {
     case 'closeModal':
       return { ...s, modal: null };
     case 'status':
-      return { ...s, status: { text: a.text, tone: a.tone } };
+      return { ...s, status: { text: a.text, tone: a.tone, at: a.at } };
     case 'ctrlC':
       return {
         ...s,
         ctrlCAt: a.at,
-        status: { text: 'Press Ctrl+C again to quit (q quits too)', tone: 'warn' },
+        status: { text: 'Press Ctrl+C again to quit (q quits too)', tone: 'warn', at: a.at },
       };
     case 'daemonRequested':
       return { ...s, daemonRequestedAt: a.at };

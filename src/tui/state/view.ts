@@ -7,7 +7,8 @@ import { nightStartOf, providersView, type ProviderView } from '../../client/pro
 import { gradeToPoints, pointsToGrade } from '../../client/report/grades.js';
 import type { TuiSnapshot } from '../../client/live/source.js';
 import { SPARK_BARS } from '../theme/theme.js';
-import { short } from './format.js';
+import type { NightshiftEvent } from '../../core/events.js';
+import { clockTime, oneLine, short } from './format.js';
 
 export const HOUR_MS = 3_600_000;
 /** "Tonight" for averages: the last twelve hours. */
@@ -64,15 +65,21 @@ export function headerView(
     else counts[t.state]++;
   }
   const d = snap.daemon;
+  const last = lastDaemonEvent(snap.events);
+  const start = opts.readOnly ? 'start one with `nightshift daemon`' : 'press D to start it';
   const daemon = d
     ? `daemon pid ${d.pid}${d.host ? ` on ${d.host}` : ''} · up ${short(now - time(d.since))}`
     : opts.daemonRequested
       ? 'starting the daemon…'
       : opts.daemonFailed
         ? 'the daemon did not start: run `nightshift daemon` in a shell to see why'
-        : opts.readOnly
-          ? 'no daemon (read-only: start one with `nightshift daemon`)'
-          : 'no daemon: press D to start';
+        : last?.type === 'daemon.stopped'
+          ? `the daemon stopped at ${clockTime(last.time)}: ${start} · ${oneLine(last.reason)}`
+          : last?.type === 'daemon.started'
+            ? `the daemon is gone (started ${clockTime(last.time)}, no stop recorded): ${start}`
+            : opts.readOnly
+              ? 'no daemon (read-only: start one with `nightshift daemon`)'
+              : 'no daemon: press D to start';
   return {
     workspace: snap.workspace,
     daemon,
@@ -85,6 +92,23 @@ export function headerView(
     avgGrade: averageGrade(gradedTonight(snap.tasks, now)),
     window: d ? (snap.daemonState?.window ?? null) : null,
   };
+}
+
+type DaemonEvent = Extract<NightshiftEvent, { type: 'daemon.started' | 'daemon.stopped' }>;
+
+/** The newest start or stop of a daemon in the event log's tail, or null. */
+export function lastDaemonEvent(events: readonly NightshiftEvent[]): DaemonEvent | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === 'daemon.started' || e.type === 'daemon.stopped') return e;
+  }
+  return null;
+}
+
+/** Whether a daemon started at or after `since` (ms), as the event log says. */
+export function daemonStartedSince(events: readonly NightshiftEvent[], since: number): boolean {
+  const last = lastDaemonEvent(events);
+  return last !== null && time(last.time) >= since;
 }
 
 /** One bar per hour, oldest first, scaled to the busiest hour. */
