@@ -26,7 +26,7 @@ it('runs the whole demo night headless: probe catches the dead provider, gates f
     encoding: 'utf8',
     timeout: 170_000,
   });
-  root = /workspace (\S+)/.exec(out)?.[1] ?? '';
+  root = /demo: workspace (\S+)/.exec(out)?.[1] ?? '';
   expect(existsSync(root)).toBe(true);
   const tasks = new Map(new QueueStore(workspacePaths(root), systemClock).list().map((t) => [t.id, t]));
   expect(tasks.get(tid('add-sub'))?.state).toBe('done');
@@ -69,6 +69,9 @@ describe('the interactive demo in tmux (a terminal of its own)', () => {
       inner,
       roots.map((r) => localExecutorSocket(r, inner)),
     );
+    // The demo's own server ended with its session; its socket file stays behind.
+    const tmuxDir = path.join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
+    rmSync(path.join(tmuxDir, inner), { force: true });
     for (const r of roots) {
       const daemon = runningDaemon(workspacePaths(r));
       if (daemon) process.kill(daemon.pid, 'SIGKILL');

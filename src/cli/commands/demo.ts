@@ -27,8 +27,10 @@ export function registerDemo(ctx: CommandContext): void {
     .option('--no-tmux', 'run the TUI in this terminal instead of a tmux session')
     .option('--headless', 'no TUI: run the night to the end and print the morning report')
     .action(async (opts: { tmux: boolean; headless?: boolean }) => {
-      const demo = await createDemoWorkspace(ctx.io.env);
       const say = (line: string) => ctx.io.stdout(`${line}\n`);
+      // Making the repository (git init, commits) takes a second or two on a busy machine: say so first.
+      say('nightshift demo: making a temporary workspace and its small git repository…');
+      const demo = await createDemoWorkspace(ctx.io.env);
       say(`nightshift demo: workspace ${demo.root}`);
       say(`  repository ${demo.repo} (a small app with a node --test suite)`);
       say(
