@@ -1,7 +1,8 @@
 /**
  * Whether the night is over, read from what the daemon publishes (the queue's task records, the
  * workspace lock, queue/state/daemon.json): every task has settled (merged, failed, or parked for a
- * person) and no daemon is working on one (it has exited, or its published state runs nothing). The TUI's
+ * person) and no daemon is working on one (it has exited, or its published state runs nothing and names
+ * no night window, whose end is the night's). The TUI's
  * header shows it as a banner, and `nightshift demo` says it when the demo ends.
  */
 import type { TaskRecord } from '../core/task.js';
@@ -29,8 +30,10 @@ export function nightEnd(input: {
 }): NightEnd | null {
   const { tasks, daemon, daemonState } = input;
   if (tasks.length === 0 || !tasks.every(settled)) return null;
-  // A live daemon whose published state still counts running work has not finished (a collection, say).
+  // A live daemon whose published state still counts running work has not finished (a collection, say);
+  // one with a night window ends the night at the window's end (and writes the report then), not before.
   if (daemon && (daemonState?.providers ?? []).some((p) => p.running > 0)) return null;
+  if (daemon && daemonState?.window) return null;
   return {
     merged: tasks.filter((t) => t.state === 'done').length,
     failed: tasks.filter((t) => t.state === 'failed').length,

@@ -60,6 +60,10 @@ describe('nightEnd (client/night.ts)', () => {
     // A live daemon that runs nothing (idle) ends it too; one whose published state still runs work does not.
     expect(nightEnd({ tasks: SETTLED, daemon: DAEMON, daemonState: stateRunning(0) })).not.toBeNull();
     expect(nightEnd({ tasks: SETTLED, daemon: DAEMON, daemonState: stateRunning(1) })).toBeNull();
+    // With a night window, the window's end is the night's: a drained queue at 01:00 is not it.
+    const windowed = { ...stateRunning(0), window: 'window open: starting new work until 06:00' };
+    expect(nightEnd({ tasks: SETTLED, daemon: DAEMON, daemonState: windowed })).toBeNull();
+    expect(nightEnd({ tasks: SETTLED, daemon: null, daemonState: null })).not.toBeNull();
   });
 });
 
