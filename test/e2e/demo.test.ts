@@ -64,6 +64,11 @@ describe('the interactive demo in tmux (a terminal of its own)', () => {
   const roots: string[] = [];
   const shim = mkdtempSync(path.join(os.tmpdir(), 'ns-demo-bin-'));
   afterAll(() => {
+    // Daemons first (a test that failed may leave one), so that none starts an executor after the kill.
+    for (const r of roots) {
+      const daemon = runningDaemon(workspacePaths(r));
+      if (daemon) process.kill(daemon.pid, 'SIGKILL');
+    }
     killServer(outer);
     killTmuxServers(
       inner,
@@ -72,11 +77,7 @@ describe('the interactive demo in tmux (a terminal of its own)', () => {
     // The demo's own server ended with its session; its socket file stays behind.
     const tmuxDir = path.join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`);
     rmSync(path.join(tmuxDir, inner), { force: true });
-    for (const r of roots) {
-      const daemon = runningDaemon(workspacePaths(r));
-      if (daemon) process.kill(daemon.pid, 'SIGKILL');
-      rmSync(r, { recursive: true, force: true });
-    }
+    for (const r of roots) rmSync(r, { recursive: true, force: true });
     rmSync(shim, { recursive: true, force: true });
   });
   // `nightshift` on PATH, as the demo's printed commands name it.
@@ -170,6 +171,23 @@ describe('the interactive demo in tmux (a terminal of its own)', () => {
     expect(out).toMatch(new RegExp(`daemon pid ${daemon?.pid} stopped`));
     expect(existsSync(root)).toBe(false);
     await waitFor('the daemon process gone', () => !alive(daemon?.pid ?? 0), 30_000);
+  }, 240_000);
+
+  it('detached from (Ctrl-b d): the demo says where its TUI still runs and how to come back', async () => {
+    const screen = startDemo('detach');
+    await screen.waitForScreen('demo', 'the board', (s) => /Board · 6 tasks/.test(s), 60_000);
+    screen.keys('demo', 'C-b', 'd');
+    expect(await screen.waitForExit('demo', 60_000)).toBe(0);
+    const end = printed(screen);
+    const root = rootOf(end);
+    const session = demoSession(root);
+    expect(end).toContain(
+      `The demo's TUI is still in tmux session "${session}": come back with \`tmux -L ${inner} attach -t =${session}\``,
+    );
+    expect(tmuxOn(inner, ['has-session', '-t', `=${session}`]).status).toBe(0);
+    expect(end).toMatch(
+      new RegExp(`clean up: +nightshift -w ${root} stop; tmux -L ${inner} kill-session -t =${session}`),
+    );
   }, 240_000);
 });
 
