@@ -245,7 +245,7 @@ describe('the throttle is shown', () => {
       }),
     );
     try {
-      expect(r.lastFrame()).toMatch(/limit 1\/4/);
+      expect(r.lastFrame()).toMatch(/limit 1 of 4/);
       expect(r.lastFrame()).toMatch(/held at 1: recent grades average 1\.00/);
     } finally {
       r.unmount();

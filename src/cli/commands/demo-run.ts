@@ -1,8 +1,7 @@
-/** The demo's night, loaded on demand: the daemon in-process (headless) or beside the TUI. */
+/** The demo's headless night, loaded on demand: the daemon in this process, then the morning report. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dropDemoSpecs } from '../../client/demo/scenario.js';
-import { selfArgv } from '../../client/session.js';
 import { loadConfig } from '../../config/load.js';
 import { workspacePaths } from '../../config/paths.js';
 import { describeEvent } from '../../daemon/describe.js';
@@ -52,21 +51,4 @@ export async function runHeadlessNight(ctx: CommandContext, root: string): Promi
   writeFileSync(path.join(paths.reports, 'demo.html'), renderReport(data, 'html'));
   writeFileSync(path.join(paths.reports, 'demo.md'), report);
   ctx.io.stdout(`\n${report}`);
-}
-
-/** --no-tmux: the daemon as a detached child, the TUI in this terminal. */
-export async function runInteractive(ctx: CommandContext, root: string): Promise<void> {
-  const { spawn } = await import('node:child_process');
-  const paths = workspacePaths(root);
-  mkdirSync(paths.logs, { recursive: true });
-  const [node = process.execPath, ...args] = selfArgv('-w', root, 'daemon');
-  const daemon = spawn(node, args, { detached: true, stdio: 'ignore', env: ctx.io.env });
-  daemon.unref();
-  dropDemoSpecs(root);
-  const { runTui } = await import('./tui.js');
-  ctx.program.setOptionValue('workspace', root);
-  await runTui(ctx, { readOnly: false });
-  ctx.io.stdout(
-    `the demo daemon (pid ${daemon.pid ?? '?'}) keeps running; stop it with: kill ${daemon.pid ?? '<pid>'}\n`,
-  );
 }

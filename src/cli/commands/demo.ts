@@ -27,9 +27,10 @@ export function registerDemo(ctx: CommandContext): void {
     .option('--no-tmux', 'run the TUI in this terminal instead of a tmux session')
     .option('--headless', 'no TUI: run the night to the end and print the morning report')
     .action(async (opts: { tmux: boolean; headless?: boolean }) => {
-      const demo = await createDemoWorkspace(ctx.io.env);
-      let session: string | null = null;
       const say = (line: string) => ctx.io.stdout(`${line}\n`);
+      // Making the repository (git init, commits) takes a second or two on a busy machine: say so first.
+      say('nightshift demo: making a temporary workspace and its small git repository…');
+      const demo = await createDemoWorkspace(ctx.io.env);
       say(`nightshift demo: workspace ${demo.root}`);
       say(`  repository ${demo.repo} (a small app with a node --test suite)`);
       say(
@@ -41,30 +42,40 @@ export function registerDemo(ctx: CommandContext): void {
       const interactive = !opts.headless && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (!interactive) {
         await runHeadless(ctx, demo.root);
-      } else if (opts.tmux && tmux && tmuxAvailable()) {
-        const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift';
+        say(`\nThe demo workspace stays at ${demo.root}`);
+        say(`  read the report:  ${cliName(ctx)} -w ${demo.root} report`);
+        say(`  clean up:         rm -rf ${demo.root}`);
+        return;
+      }
+      // The specs first, then the daemon: it takes them from the inbox on its first tick, and, run with
+      // --until-idle, it exits once the night is over instead of staying behind the demo.
+      dropDemoSpecs(demo.root);
+      const run = await import('./demo-interactive.js');
+      const daemon = run.startDemoDaemon(ctx, demo.root);
+      say(`  the demo's daemon: pid ${daemon.pid ?? '?'}, detached; it exits once the night is over`);
+      const socket = ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift';
+      let session: string | null = null;
+      if (opts.tmux && tmux && tmuxAvailable()) {
         session = demoSession(demo.root);
+        // The TUI alone: q ends it, and with it the session and the attach below (no window left behind).
         ensureSession(socket, session, demo.root, [
           { name: 'tui', argv: selfArgv('-w', demo.root, '--no-tmux') },
-          { name: 'daemon', argv: selfArgv('-w', demo.root, 'daemon') },
         ]);
-        dropDemoSpecs(demo.root);
         say(
-          `  tmux session "${session}" on socket "${socket}": detach with Ctrl-b d, come back with \`tmux -L ${socket} attach -t =${session}\``,
+          `  tmux session "${session}" on socket "${socket}": q ends the demo, Ctrl-b d detaches (come back with \`tmux -L ${socket} attach -t =${session}\`)`,
         );
         attachSession(socket, session);
       } else {
-        const { runInteractive } = await import('./demo-run.js');
-        await runInteractive(ctx, demo.root);
+        await run.runInteractive(ctx, demo.root);
       }
-      say(`\nThe demo workspace stays at ${demo.root}`);
-      say(`  read the report:  nightshift -w ${demo.root} report`);
-      say(
-        session
-          ? `  clean up:         tmux -L ${ctx.io.env['NIGHTSHIFT_TMUX_SOCKET'] ?? 'nightshift'} kill-session -t =${session} 2>/dev/null; rm -rf ${demo.root}`
-          : `  clean up:         rm -rf ${demo.root}`,
-      );
+      for (const line of run.demoEnding(ctx, { root: demo.root, cli: cliName(ctx), socket, session }))
+        say(line);
     });
+}
+
+/** How the person ran us: through npx (`npx nightshift demo` in a clone) or an installed `nightshift`. */
+function cliName(ctx: CommandContext): string {
+  return ctx.io.env['npm_lifecycle_event'] === 'npx' ? 'npx nightshift' : 'nightshift';
 }
 
 async function runHeadless(ctx: CommandContext, root: string): Promise<void> {

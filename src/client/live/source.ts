@@ -96,6 +96,8 @@ export interface TuiSource {
   /** The argv that hands the terminal to the attempt's tmux session; throws with the reason it cannot. */
   attachArgv(target: LiveTarget, readOnly: boolean): string[];
   startDaemon(): { ok: boolean; message: string };
+  /** Writes the morning report of the last 24 hours under reports/ (Markdown); its path and one-line sum. */
+  morningReport(): Promise<{ path: string; summary: string }>;
   openLive(target: LiveTarget, size: { cols: number; rows: number }): LiveView;
   /**
    * The Architect view's live view of a review in progress: the file its answer streams to (llm mode)

@@ -39,6 +39,8 @@ import { throttle, UPDATE_INTERVAL_MS, type Throttled } from './throttle.js';
 const EVENTS_TAIL_BYTES = 64 * 1024;
 const EVENTS_KEEP = 200;
 const MAX_DIFF_BYTES = 4 * 1024 * 1024;
+/** The morning report's reach from the TUI (`m`): the last day, as `nightshift report`'s default. */
+const REPORT_SPAN_MS = 24 * 3600_000;
 
 export interface WorkspaceSourceOptions {
   root: string;
@@ -164,6 +166,20 @@ export class WorkspaceSource implements TuiSource {
       root: this.client.paths.root,
       socket: tmuxSocket(this.opts.env),
       env: this.opts.env,
+    });
+  }
+
+  async morningReport(): Promise<{ path: string; summary: string }> {
+    // Loaded on demand: the report's code stays out of the TUI's start.
+    const { writeMorningReport } = await import('../report/write.js');
+    const until = this.clock.now();
+    return writeMorningReport({
+      paths: this.client.paths,
+      config: this.client.config,
+      env: this.opts.env,
+      tasks: this.client.store.list(),
+      since: until - REPORT_SPAN_MS,
+      until,
     });
   }
 

@@ -340,6 +340,9 @@ export function runCommand(command: Command, scope: Scope, key: KeyPress, d: Com
     case 'reloadConfig':
       submit({ kind: 'reload' }, 'asking the daemon to reload its config');
       return true;
+    case 'morningReport':
+      openMorningReport(d, say);
+      return true;
     case 'quit':
       d.exit();
       return true;
@@ -400,4 +403,16 @@ function attachArchitect(d: CommandDeps, key: KeyPress): boolean {
   const result = d.terminal.handOver(argv);
   say(`back from the architect's session ${session} (${result.message})`, result.ok ? 'info' : 'warn');
   return true;
+}
+
+/** `m`: writes the morning report, shows it in $PAGER, and leaves its path in the status line. */
+function openMorningReport(d: CommandDeps, say: (text: string, tone?: Tone) => void): void {
+  say('writing the morning report…');
+  d.source.morningReport().then(
+    (report) => {
+      const shown = d.terminal.handOver(pagerArgv(report.path, d.env));
+      say(`morning report (${report.summary}): ${report.path}`, shown.ok ? 'ok' : 'warn');
+    },
+    (err: unknown) => say(`the morning report failed: ${(err as Error).message}`, 'error'),
+  );
 }

@@ -132,6 +132,7 @@ export function timedSource(source: TuiSource, note: (ms: number, cpuMs: number)
     submit: (request) => source.submit(request),
     attachArgv: (target, readOnly) => source.attachArgv(target, readOnly),
     startDaemon: () => source.startDaemon(),
+    morningReport: () => source.morningReport(),
     openLive: (target, size) => timedView(source.openLive(target, size)),
     openArchitectLive: (started, size) => timedView(source.openArchitectLive(started, size)),
     architectAttachArgv: (session, readOnly) => source.architectAttachArgv(session, readOnly),

@@ -4,6 +4,7 @@ import { Text } from './Text.js';
 import { TASK_STATES } from '../../core/task.js';
 import { cut } from '../state/format.js';
 import type { HeaderView } from '../state/view.js';
+import { NightBanner } from './NightBanner.js';
 import { STATE_COLOR, STATE_GLYPH, theme } from '../theme/theme.js';
 
 export interface HeaderProps {
@@ -22,6 +23,7 @@ export function Header({ view, readOnly, width }: HeaderProps) {
     <Box flexDirection="column" width={width} height={2}>
       <Text wrap="truncate-end">
         <Text bold>nightshift</Text>
+        <NightBanner text={view.night} />
         {readOnly ? <Text color="yellow"> [read-only]</Text> : null}
         <Text color={theme.dim}> {cut(view.workspace, Math.max(10, Math.floor(width / 3)))} </Text>
         <Text color={view.daemonAlive ? 'green' : 'yellow'}>{view.daemon}</Text>

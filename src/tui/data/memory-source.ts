@@ -199,6 +199,17 @@ export class MemorySource implements TuiSource {
     return { ok: true, message: 'daemon starting' };
   }
 
+  /** How many times the morning report was asked for. */
+  reportsWritten = 0;
+
+  morningReport(): Promise<{ path: string; summary: string }> {
+    this.reportsWritten++;
+    return Promise.resolve({
+      path: '/work/night/reports/report-2026-11-27T06-00-00-000Z.md',
+      summary: `${this.snap.tasks.filter((t) => t.state === 'done').length} merged`,
+    });
+  }
+
   openLive(target: LiveTarget): LiveView {
     this.liveOpened.push(target);
     const view = new StaticLiveView({

@@ -121,6 +121,7 @@ export const DISABLED_REASON: Readonly<Record<Command, Reason>> = {
   stopDaemon: (c) => (c.daemon ? null : 'no daemon is running (D starts one)'),
   reloadConfig: (c) =>
     c.daemon ? null : 'no daemon is running: the next one reads the config when it starts (D)',
+  morningReport: always,
   quit: always,
   forceQuit: always,
   dialogSwitch: always,

@@ -67,6 +67,7 @@ export const DEFAULT_BINDINGS: Readonly<Record<Scope, Bindings>> = {
     startDaemon: ['D'],
     stopDaemon: ['S'],
     reloadConfig: ['R'],
+    morningReport: ['m'],
     quit: ['q'],
     forceQuit: ['ctrl+c'],
     drafts: ['d'],

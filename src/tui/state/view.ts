@@ -6,6 +6,7 @@ import { TASK_STATES, type TaskRecord, type TaskState } from '../../core/task.js
 import { nightStartOf, providersView, type ProviderView } from '../../client/providers.js';
 import { gradeToPoints, pointsToGrade } from '../../client/report/grades.js';
 import type { TuiSnapshot } from '../../client/live/source.js';
+import { describeNightEnd, nightEnd } from '../../client/night.js';
 import { SPARK_BARS } from '../theme/theme.js';
 import type { NightshiftEvent } from '../../core/events.js';
 import { clockTime, oneLine, short } from './format.js';
@@ -29,6 +30,8 @@ export interface HeaderView {
   avgGrade: string;
   /** The night window's state as the daemon published it, or null (no window, no daemon). */
   window?: string | null;
+  /** "the night is over: 3 merged · …" once nothing can progress (client/night.ts), else null. */
+  night?: string | null;
 }
 
 const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) || 0 : 0);
@@ -91,6 +94,7 @@ export function headerView(
     perHour: mergedWithin(snap.tasks, now, HOUR_MS).length,
     avgGrade: averageGrade(gradedTonight(snap.tasks, now)),
     window: d ? (snap.daemonState?.window ?? null) : null,
+    night: nightBanner(snap),
   };
 }
 
@@ -109,6 +113,12 @@ export function lastDaemonEvent(events: readonly NightshiftEvent[]): DaemonEvent
 export function daemonStartedSince(events: readonly NightshiftEvent[], since: number): boolean {
   const last = lastDaemonEvent(events);
   return last !== null && time(last.time) >= since;
+}
+
+/** The banner for the night's end: what the daemon published says nothing is left to do. */
+export function nightBanner(snap: Pick<TuiSnapshot, 'tasks' | 'daemon' | 'daemonState'>): string | null {
+  const end = nightEnd(snap);
+  return end ? describeNightEnd(end) : null;
 }
 
 /** One bar per hour, oldest first, scaled to the busiest hour. */
