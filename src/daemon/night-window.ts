@@ -17,6 +17,7 @@ import {
 } from '../core/window.js';
 import { isoNow, type DaemonContext } from './context.js';
 import { endSession } from './ending.js';
+import { windowWakeIn } from './schedule.js';
 
 export interface WindowEnd {
   /** When it ended (ISO). */
@@ -69,8 +70,8 @@ export class NightWindowKeeper {
     const w = this.ctx.config.window;
     if (!w) return Infinity;
     const minutes = minutesToNextBoundary(w, localMinute(this.ctx.clock.now(), w.timeZone));
-    // Never more than a minute ahead: a DST change or a clock set by hand moves the boundary.
-    return this.ctx.clock.monotonic() + Math.min(minutes * 60_000 + 50, 60_000);
+    // Computed again on the way (schedule.ts): a DST change or a clock set by hand moves the boundary.
+    return this.ctx.clock.monotonic() + windowWakeIn(minutes * 60_000);
   }
 
   /** Resolves at the next end of the window (`daemon --until-window-end`). */
