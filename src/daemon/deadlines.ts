@@ -7,7 +7,15 @@
 import { parseDuration } from '../core/duration.js';
 import { ActivityCounter, describeActivity, type ActivitySnapshot } from './activity.js';
 import { isoNow, type DaemonContext } from './context.js';
-import { nextDue, wantsLoadSample, type Due } from './schedule.js';
+import type { Timers } from './loop.js';
+import {
+  CLOCK_CHECK_MS,
+  clockMoved,
+  nextDue,
+  wantsLoadSample,
+  type ClockLook,
+  type Due,
+} from './schedule.js';
 
 export interface DeadlineDeps {
   /** How often running attempts are polled (the fallback for a lost exit signal; mirroring). */
@@ -29,6 +37,9 @@ export class Deadlines {
   /** The deadline the loop was last armed for: a tick at or past it was woken by it. */
   private due: Due = { at: Infinity, what: null };
   private readonly activity: ActivityCounter;
+  /** The last look at the clock, and the timer of the next one (watchClock). */
+  private look: ClockLook | null = null;
+  private clockTimer: { timers: Timers; handle: unknown } | null = null;
 
   constructor(
     private readonly ctx: DaemonContext,
@@ -102,6 +113,32 @@ export class Deadlines {
       retries,
     });
     return this.due.at;
+  }
+
+  /**
+   * Looks at the clock every minute, without a tick: if the wall clock or the window's next edge moved
+   * (schedule.ts clockMoved), `wake` runs so the deadlines are computed again. Until `unwatchClock`.
+   */
+  watchClock(timers: Timers, wake: () => void): void {
+    this.look = this.lookNow();
+    const again = () => {
+      const now = this.lookNow();
+      const moved = this.look !== null && clockMoved(this.look, now);
+      this.look = now;
+      if (moved) wake();
+      this.clockTimer = { timers, handle: timers.set(again, CLOCK_CHECK_MS) };
+    };
+    this.clockTimer = { timers, handle: timers.set(again, CLOCK_CHECK_MS) };
+  }
+
+  unwatchClock(): void {
+    if (this.clockTimer) this.clockTimer.timers.clear(this.clockTimer.handle);
+    this.clockTimer = null;
+  }
+
+  private lookNow(): ClockLook {
+    const { clock } = this.ctx;
+    return { wall: clock.now(), mono: clock.monotonic(), windowAt: this.deps.windowAt() };
   }
 
   /** Whether a tick samples stale host load before its dispatch (schedule.ts wantsLoadSample). */

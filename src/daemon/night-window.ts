@@ -17,7 +17,6 @@ import {
 } from '../core/window.js';
 import { isoNow, type DaemonContext } from './context.js';
 import { endSession } from './ending.js';
-import { windowWakeIn } from './schedule.js';
 
 export interface WindowEnd {
   /** When it ended (ISO). */
@@ -70,8 +69,9 @@ export class NightWindowKeeper {
     const w = this.ctx.config.window;
     if (!w) return Infinity;
     const minutes = minutesToNextBoundary(w, localMinute(this.ctx.clock.now(), w.timeZone));
-    // Computed again on the way (schedule.ts): a DST change or a clock set by hand moves the boundary.
-    return this.ctx.clock.monotonic() + windowWakeIn(minutes * 60_000);
+    // A DST change or a clock set by hand moves the boundary: the supervisor looks every minute, without
+    // a tick, and computes it again if it moved (schedule.ts clockMoved).
+    return this.ctx.clock.monotonic() + minutes * 60_000 + 50;
   }
 
   /** Resolves at the next end of the window (`daemon --until-window-end`). */

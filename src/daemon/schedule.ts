@@ -6,7 +6,8 @@
  *
  * - `monitor`: the monitor cycle (defaults.monitorEvery), always;
  * - `inbox`: a spec file that was still being written, once it may have settled;
- * - `window`: the night window's next edge (windowWakeIn);
+ * - `window`: the night window's next edge (a clock set by hand or a DST change moves it: clockMoved,
+ *   looked at every minute without a tick, wakes the loop to compute it again);
  * - `poll` and `liveness`: only while attempts run or are being collected (the poll is the fallback that
  *   catches an exit signal that was lost, and it mirrors the running logs);
  * - `load`: the next load sample, only while a task waits because no host has room;
@@ -66,19 +67,30 @@ export function nextDue(input: ScheduleInput): Due {
   return best;
 }
 
-/** The longest the daemon sleeps toward a night-window edge far away, and the shortest. */
-export const WINDOW_WAKE_MAX_MS = 15 * 60_000;
-export const WINDOW_WAKE_MIN_MS = 60_000;
+/** How often the wall clock is compared with the monotonic one (no tick unless it moved). */
+export const CLOCK_CHECK_MS = 60_000;
+/** A move smaller than this is drift, not a clock set by hand or a DST change. */
+export const CLOCK_SLACK_MS = 1000;
+
+export interface ClockLook {
+  /** Wall-clock and monotonic ms when looked. */
+  wall: number;
+  mono: number;
+  /** The night window's next edge as computed then (monotonic ms; Infinity without a window). */
+  windowAt: number;
+}
 
 /**
- * How long to sleep toward a window edge `distanceMs` away. The edge is computed from the local wall
- * clock, which a DST change or a person setting the clock can move: so the daemon wakes to compute it
- * again at half the distance (at most 15 min, at least 1 min ahead), and at the edge itself (+50 ms, so
- * the edge has passed) once it is within a minute. Six hours before an edge that is ~10 wakes, not 360.
+ * Whether the deadlines must be computed again between two looks at the clock (CLOCK_CHECK_MS apart,
+ * with no tick): the wall clock moved against the monotonic one (set by hand, an NTP step), which moves
+ * every retry backoff and the window's edges, or the window's next edge moved by itself (a DST change
+ * moves local time). Deadlines are armed on the monotonic clock, so neither would be noticed otherwise.
  */
-export function windowWakeIn(distanceMs: number): number {
-  const atEdge = Math.max(0, distanceMs) + 50;
-  return Math.min(atEdge, Math.max(WINDOW_WAKE_MIN_MS, Math.min(distanceMs / 2, WINDOW_WAKE_MAX_MS)));
+export function clockMoved(before: ClockLook, now: ClockLook): boolean {
+  const jump = now.wall - before.wall - (now.mono - before.mono);
+  if (Math.abs(jump) > CLOCK_SLACK_MS) return true;
+  if (before.windowAt === Infinity || now.windowAt === Infinity) return before.windowAt !== now.windowAt;
+  return Math.abs(now.windowAt - before.windowAt) > CLOCK_SLACK_MS;
 }
 
 export interface LoadWantInput {

@@ -293,6 +293,8 @@ export class Supervisor {
       }
     }
     this.started = true;
+    // A clock set by hand or a DST change moves the window's edges and retry times (deadlines.ts).
+    this.deadlines.watchClock(this.opts.timers ?? realTimers, () => this.wake());
     this.wake();
   }
 
@@ -301,6 +303,7 @@ export class Supervisor {
     if (this.stopping) return;
     this.stopping = true;
     if (!this.lock) return; // never started
+    this.deadlines.unwatchClock();
     await this.loop.stop();
     await this.queueWatcher?.close();
     this.rootWatcher?.close();

@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock.js';
 import {
+  CLOCK_CHECK_MS,
+  clockMoved,
   nextDue,
   wantsLoadSample,
-  windowWakeIn,
-  WINDOW_WAKE_MAX_MS,
   type ScheduleInput,
 } from '../../src/daemon/schedule.js';
 import { initialHealth, probeFinished, probeStarted, type ProviderHealth } from '../../src/daemon/health.js';
@@ -116,24 +116,26 @@ describe('nextDue', () => {
   });
 });
 
-describe('windowWakeIn', () => {
-  it('sleeps half the way to an edge far away, at most 15 min, and to the edge itself in its last minute', () => {
-    expect(windowWakeIn(6 * 60 * MIN)).toBe(WINDOW_WAKE_MAX_MS);
-    expect(windowWakeIn(20 * MIN)).toBe(10 * MIN);
-    expect(windowWakeIn(90_000)).toBe(MIN);
-    expect(windowWakeIn(30_000)).toBe(30_050);
-    expect(windowWakeIn(0)).toBe(50);
+describe('clockMoved', () => {
+  const look = (wall: number, mono: number, windowAt = Infinity) => ({ wall, mono, windowAt });
+  const T = Date.UTC(2026, 11, 7, 23);
+
+  it('is false while both clocks run together (drift under a second) and the edge stays', () => {
+    expect(clockMoved(look(T, 0, 3_600_000), look(T + CLOCK_CHECK_MS + 400, CLOCK_CHECK_MS, 3_600_000))).toBe(
+      false,
+    );
   });
 
-  it('wakes about ten times over six hours, not 360, and lands just past the edge', () => {
-    let left = 6 * 60 * MIN;
-    let wakes = 0;
-    while (left > 0) {
-      left -= windowWakeIn(left);
-      wakes += 1;
-    }
-    expect(wakes).toBeLessThanOrEqual(30);
-    expect(left).toBe(-50);
+  it('sees a wall clock set by hand, either way', () => {
+    expect(clockMoved(look(T, 0), look(T + 30 * MIN, CLOCK_CHECK_MS))).toBe(true);
+    expect(clockMoved(look(T, 0), look(T - 5 * MIN, CLOCK_CHECK_MS))).toBe(true);
+  });
+
+  it("sees the window's next edge move by itself (a DST change), and a window appear or go", () => {
+    const mono = CLOCK_CHECK_MS;
+    expect(clockMoved(look(T, 0, 5 * 3_600_000), look(T + mono, mono, 4 * 3_600_000))).toBe(true);
+    expect(clockMoved(look(T, 0), look(T + mono, mono, 3_600_000))).toBe(true);
+    expect(clockMoved(look(T, 0, 3_600_000), look(T + mono, mono))).toBe(true);
   });
 });
 
