@@ -16,6 +16,8 @@ import {
 } from '../../src/daemon/schedule.js';
 import { initialHealth, probeFinished, probeStarted, type ProviderHealth } from '../../src/daemon/health.js';
 import { TickLoop, type Timers } from '../../src/daemon/loop.js';
+import type { DaemonContext } from '../../src/daemon/context.js';
+import { Deadlines } from '../../src/daemon/deadlines.js';
 import { Fleet } from '../../src/daemon/fleet.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { WorkerHost } from '../../src/hosts/worker.js';
@@ -264,5 +266,57 @@ describe('the fleet asks the schedule for probes it can run', () => {
     expect(fleet.probeSchedule()).toEqual([]);
     fleet.requestProbe('dead');
     expect(fleet.probeSchedule()).toEqual([{ provider: 'dead', at: -Infinity }]);
+  });
+});
+
+describe('the clock watch (deadlines.ts)', () => {
+  it('wakes the loop when the wall clock jumps between two looks, and not while it runs on', () => {
+    // A clock whose wall time a test can set, as a person or an NTP step would.
+    const c = { wall: Date.UTC(2026, 11, 7, 23), mono: 0 };
+    const clock = {
+      now: () => c.wall,
+      monotonic: () => c.mono,
+      advance: (ms: number) => {
+        c.wall += ms;
+        c.mono += ms;
+      },
+    };
+    const armed: { at: number; fn: () => void }[] = [];
+    const timers: Timers = {
+      set: (fn, ms) => armed.push({ at: clock.monotonic() + ms, fn }) - 1,
+      clear: (h) => {
+        const t = armed[h as number];
+        if (t) t.at = NaN;
+      },
+    };
+    const fire = () => {
+      const next = armed.filter((t) => !Number.isNaN(t.at)).sort((a, b) => a.at - b.at)[0];
+      if (!next) throw new Error('nothing armed');
+      clock.advance(Math.max(0, next.at - clock.monotonic()));
+      next.at = NaN;
+      next.fn();
+    };
+    // Only the clock is read by the watch.
+    const ctx = { clock } as unknown as DaemonContext;
+    const deadlines = new Deadlines(ctx, {
+      pollMs: 1000,
+      windowAt: () => Infinity,
+      windowClosed: () => null,
+      hostBound: () => false,
+    });
+    let wakes = 0;
+    deadlines.watchClock(timers, () => (wakes += 1));
+    fire();
+    fire();
+    expect(wakes).toBe(0);
+    expect(clock.monotonic()).toBe(2 * CLOCK_CHECK_MS);
+    // Someone sets the clock 30 min ahead: the next look sees it.
+    c.wall += 30 * MIN;
+    fire();
+    expect(wakes).toBe(1);
+    fire();
+    expect(wakes).toBe(1);
+    deadlines.unwatchClock();
+    expect(armed.every((t) => Number.isNaN(t.at))).toBe(true);
   });
 });
