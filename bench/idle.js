@@ -242,6 +242,17 @@ export async function run() {
       row('ticks per minute while idle', perMin(r.ticks), '/min', `<= ${GOALS.ticksPerMin}`);
       row('processes spawned per minute while idle', perMin(r.spawned), '/min', `<= ${GOALS.spawnedPerMin}`);
       row(`what woke the ticks: ${JSON.stringify(r.wakes)}`, '', '');
+      // A dead provider's window holds its first half-open probe (15–30 s after start); later ones come
+      // 30 s, 1 min, 2 min … 15 min apart, so over a night the rate falls to the last line's.
+      const probes = r.wakes.probe ?? 0;
+      if (probes > 0) {
+        row(
+          'per half-open probe: ticks / processes spawned',
+          `${round(r.ticks / probes, 1)} / ${round(r.spawned / probes, 1)}`,
+          '',
+        );
+        row('ticks per minute at the 15 min probe backoff', round(r.ticks / probes / 15, 2), '/min');
+      }
       row('RSS high-water mark incl. start-up (VmHWM)', round(r.hwmMB), 'MB');
       row('heap used at the end', round(r.heapUsedMB), 'MB');
       row('start() returned / settled after', `${round(r.startMs, 0)} / ${round(r.settledMs, 0)}`, 'ms');
