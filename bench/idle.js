@@ -5,8 +5,11 @@
 // The daemon runs in a child process of its own (`node bench/idle.js --daemon <root> <socket>`), so the
 // figures are the daemon's and not the bench's: it starts the Supervisor (watching the workspace, as the
 // real daemon does), waits until it has settled (start() returned, every provider probed once, no tick
-// running, then 2 s more), and measures over 30 s: RSS (process.memoryUsage().rss every 500 ms, peak) and
-// CPU (process.cpuUsage delta / wall). Two scenarios on the same 10,000 tasks, one daemon each:
+// running, then 2 s more), and measures over 30 s: RSS (process.memoryUsage().rss every 500 ms, peak),
+// CPU (process.cpuUsage delta / wall, and from /proc/self/stat with the children it spawned and waited
+// for), and what it did: ticks and processes spawned per minute (Supervisor.activitySoFar, the counts
+// behind the daemon.activity event; issue 17 wants them near zero). Goals are issue 17's. Two scenarios
+// on the same 10,000 tasks, one daemon each:
 //   frozen: providers alpha and bravo (scripted, healthy), both frozen with the per-provider toggle;
 //   dead:   a single provider `dead` (scripted, probe answers nothing): its breaker stays open and a
 //           half-open probe runs after 15-30 s (the default 30 s → 15 min schedule), then 30-60 s.
@@ -37,7 +40,11 @@ const SELF = fileURLToPath(import.meta.url);
 const SPECS = Number(process.env['BENCH_IDLE_SPECS'] ?? 10_000);
 const WINDOW_MS = Number(process.env['BENCH_IDLE_WINDOW_S'] ?? 30) * 1000;
 const SETTLE_MS = 2000;
-const GOALS = { rssMB: 150, cpuPct: 1 };
+// Issue 17: RSS ≤ 100 MB, CPU ≤ 0.3 %, and near-zero ticks per minute while nothing happens (the dead
+// provider's half-open probe is one tick when its result comes, at 30 s, 1 min, 2 min … 15 min).
+const GOALS = { rssMB: 100, cpuPct: 0.3, ticksPerMin: 2, spawnedPerMin: 2 };
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const USER_HZ = 100;
 const SCENARIOS = {
   frozen: {
     providers: [
@@ -79,6 +86,19 @@ function specText(i) {
   };
 }
 
+/** CPU ms of this process and of the children it waited for (utime, stime, cutime, cstime), or NaN. */
+function procCpuMs() {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // f[0] is field 3 (state): utime is field 14, so f[11]; stime f[12]; cutime f[13]; cstime f[14].
+    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / USER_HZ;
+  } catch {
+    return NaN;
+  }
+}
+
 /** VmRSS and VmHWM (MB) of a process, from /proc. */
 function procMemory(pid) {
   try {
@@ -97,13 +117,6 @@ async function daemonMain(root, socket) {
   const config = loadConfig(paths);
   const t0 = performance.now();
   const sup = makeSupervisor({ paths, config }, socket, { log: () => undefined });
-  // Diagnostics only: count ticks and events in the window (tick is private in TypeScript, not in JS).
-  let ticks = 0;
-  const tick = sup.tick.bind(sup);
-  sup.tick = (...args) => {
-    ticks += 1;
-    return tick(...args);
-  };
   let events = 0;
   sup.events.subscribe(() => {
     events += 1;
@@ -120,8 +133,9 @@ async function daemonMain(root, socket) {
   await sleep(SETTLE_MS);
   const rss = [];
   const sample = () => rss.push(process.memoryUsage().rss / 2 ** 20);
-  ticks = 0;
   events = 0;
+  const act0 = sup.activitySoFar();
+  const proc0 = procCpuMs();
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
   sample();
@@ -130,6 +144,13 @@ async function daemonMain(root, socket) {
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - w0;
+  const proc1 = procCpuMs();
+  const act1 = sup.activitySoFar();
+  const wakes = Object.fromEntries(
+    Object.entries(act1.wakes)
+      .map(([k, n]) => [k, n - (act0.wakes[k] ?? 0)])
+      .filter(([, n]) => n > 0),
+  );
   sample();
   const result = {
     startMs,
@@ -138,7 +159,10 @@ async function daemonMain(root, socket) {
     rssPeakMB: Math.max(...rss),
     rssMeanMB: rss.reduce((a, b) => a + b, 0) / rss.length,
     cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
-    ticks,
+    cpuWithChildrenPct: ((proc1 - proc0) / wall) * 100,
+    ticks: act1.ticks - act0.ticks,
+    spawned: act1.spawned - act0.spawned,
+    wakes,
     events,
     heapUsedMB: process.memoryUsage().heapUsed / 2 ** 20,
     pending: sup.store.list().filter((t) => t.state === 'pending').length,
@@ -208,6 +232,27 @@ export async function run() {
         `<= ${GOALS.rssMB}`,
       );
       row(`CPU over ${WINDOW_MS / 1000} s (cpuUsage / wall)`, round(r.cpuPct, 2), '%', `<= ${GOALS.cpuPct}`);
+      row(
+        'CPU with the processes it spawned (/proc/self/stat, 10 ms ticks)',
+        round(r.cpuWithChildrenPct, 2),
+        '%',
+        `<= ${GOALS.cpuPct}`,
+      );
+      const perMin = (n) => round((n * 60_000) / r.windowMs, 1);
+      row('ticks per minute while idle', perMin(r.ticks), '/min', `<= ${GOALS.ticksPerMin}`);
+      row('processes spawned per minute while idle', perMin(r.spawned), '/min', `<= ${GOALS.spawnedPerMin}`);
+      row(`what woke the ticks: ${JSON.stringify(r.wakes)}`, '', '');
+      // A dead provider's window holds its first half-open probe (15–30 s after start); later ones come
+      // 30 s, 1 min, 2 min … 15 min apart, so over a night the rate falls to the last line's.
+      const probes = r.wakes.probe ?? 0;
+      if (probes > 0) {
+        row(
+          'per half-open probe: ticks / processes spawned',
+          `${round(r.ticks / probes, 1)} / ${round(r.spawned / probes, 1)}`,
+          '',
+        );
+        row('ticks per minute at the 15 min probe backoff', round(r.ticks / probes / 15, 2), '/min');
+      }
       row('RSS high-water mark incl. start-up (VmHWM)', round(r.hwmMB), 'MB');
       row('heap used at the end', round(r.heapUsedMB), 'MB');
       row('start() returned / settled after', `${round(r.startMs, 0)} / ${round(r.settledMs, 0)}`, 'ms');

@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { parseConfig } from '../dist/config/load.js';
 import { workspacePaths } from '../dist/config/paths.js';
 import { Supervisor } from '../dist/daemon/supervisor.js';
+import { executorSocketPath } from '../dist/hosts/layout.js';
 import { buildHosts } from '../dist/hosts/registry.js';
 import { LocalRunner } from '../dist/hosts/runner.js';
 import { systemClock } from '../dist/lib/clock.js';
@@ -107,6 +108,15 @@ export function benchWorkspace(name, cleanups) {
   const repo = makeRepo(`ns-bench-${name}-repo-`, cleanups);
   const root = tempDir(`ns-bench-${name}-`, cleanups);
   const socket = tmuxSocket(name, cleanups);
+  // The executors' server listens under the local host's workdir (hosts/layout.ts), not on `-L socket`.
+  cleanups.push(() =>
+    new LocalRunner().run([
+      'tmux',
+      '-S',
+      executorSocketPath(path.join(root, 'hosts', 'local'), socket),
+      'kill-server',
+    ]),
+  );
   return { repo, root, socket };
 }
 

@@ -147,6 +147,20 @@ export type NightshiftEvent =
       review: number;
       done: number;
       failed: number;
+    }
+  | {
+      /**
+       * What the daemon did since its last such event (at each monitor cycle and as it stops): its ticks
+       * by what woke them (an event, or the deadline that was due: daemon/schedule.ts) and the processes
+       * it spawned. An idle daemon's are near zero (bench/idle.js).
+       */
+      type: 'daemon.activity';
+      time: string;
+      reason: string;
+      ticks: number;
+      spawned: number;
+      wakes: Record<string, number>;
+      sinceMs: number;
     };
 
 export type EventType = NightshiftEvent['type'];

@@ -68,6 +68,8 @@ export interface DispatchResult {
    * get, so its worktree can be prepared ahead of time.
    */
   upcoming: Decision[];
+  /** Some task could start but for the hosts (all over their thresholds): a new load sample may free one. */
+  hostBound: boolean;
 }
 
 /** Ordinal order: timestamps of one format and ids of [a-z0-9-] sort the same as by locale, faster. */
@@ -85,6 +87,7 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   const doomed: DispatchResult['doomed'] = [];
   const upcoming: Decision[] = [];
   const lookahead = input.lookahead ?? 0;
+  let hostBound = false;
   const running = new Map(input.providers.map((p) => [p.name, p.running]));
   const hostRunning = new Map([...input.hosts.values()].map((h) => [h.name, h.running]));
   const liveKeys = new Set(
@@ -94,11 +97,11 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
   );
   if (input.frozen) {
     for (const t of input.pending) waiting.set(t.id, 'frozen: nothing new starts (nightshift thaw)');
-    return { decisions, waiting, doomed, upcoming };
+    return { decisions, waiting, doomed, upcoming, hostBound: false };
   }
   if (input.budget) {
     for (const t of input.pending) waiting.set(t.id, `${input.budget}: nothing new starts tonight`);
-    return { decisions, waiting, doomed, upcoming };
+    return { decisions, waiting, doomed, upcoming, hostBound: false };
   }
   // What blocks each provider, and the waiting text of a task any provider may take when all are
   // blocked: the same for every task until a decision changes a provider's running count. With
@@ -188,10 +191,12 @@ export function chooseDispatches(input: DispatchInput): DispatchResult {
       placed = true;
       break;
     }
-    if (!placed)
+    if (!placed) {
+      hostBound = true;
       waiting.set(task.id, `no host has room: ${[...new Set(hostReasons)].join('; ') || 'no hosts'}`);
+    }
   }
-  return { decisions, waiting, doomed, upcoming };
+  return { decisions, waiting, doomed, upcoming, hostBound };
 }
 
 /** Better recent grades first, then more free capacity under the live limit. */

@@ -251,13 +251,49 @@ export class Fleet {
     return { ok: true, message: `probing ${name} now; its result shows in \`nightshift providers\`` };
   }
 
+  /**
+   * The next probe of each provider whose breaker is not closed, for the schedule (schedule.ts). A probe
+   * that is due but has no ready host to run on is left out (it would wake the loop for nothing, over
+   * and over): `probeWaitsForHost` says so, and the host's next sample, which prepares it again, wakes it.
+   */
+  probeSchedule(): { provider: string; at: number }[] {
+    const out: { provider: string; at: number }[] = [];
+    for (const [name, h] of this.health) {
+      const forced = this.forcedProbes.has(name);
+      if (h.probeInFlight || (h.breaker === 'closed' && !forced) || !this.probeHost(name)) continue;
+      out.push({ provider: name, at: forced ? -Infinity : h.nextProbeAt });
+    }
+    return out;
+  }
+
+  /** A provider's probe is due and none of its hosts is ready to run it. */
+  probeWaitsForHost(): boolean {
+    const now = this.deps.clock.monotonic();
+    for (const [name, h] of this.health)
+      if ((this.forcedProbes.has(name) || probeDue(h, now)) && !this.probeHost(name)) return true;
+    return false;
+  }
+
+  /** When the hosts' load is next sampled (monotonic): the stalest host's sample plus the interval. */
+  nextSampleAt(): number {
+    const every = this.deps.loadEveryMs ?? 30_000;
+    let oldest = Infinity;
+    for (const s of this.hostState.values()) oldest = Math.min(oldest, s.sampledMono);
+    return oldest === Infinity ? Infinity : oldest + every;
+  }
+
+  private probeHost(name: string): WorkerHost | undefined {
+    const cfg = this.deps.config.providers[name];
+    const hostName = cfg?.hosts.find((hn) => this.hostState.get(hn)?.ready);
+    return hostName ? this.deps.hosts.get(hostName) : undefined;
+  }
+
   startDueProbes(): void {
     const now = this.deps.clock.monotonic();
     for (const [name, h] of this.health) {
       if (h.probeInFlight || !(this.forcedProbes.has(name) || probeDue(h, now))) continue;
       const cfg = this.deps.config.providers[name];
-      const hostName = cfg?.hosts.find((hn) => this.hostState.get(hn)?.ready);
-      const worker = hostName ? this.deps.hosts.get(hostName) : undefined;
+      const worker = this.probeHost(name);
       if (!cfg || !worker) continue;
       this.forcedProbes.delete(name);
       this.health.set(name, probeStarted(h));

@@ -27,6 +27,8 @@ const PREPARED_TTL_MS = 60_000;
 export class Launcher {
   /** Why each pending task waits, from the last dispatch (published for `ls` and the TUI). */
   readonly waiting = new Map<TaskId, string>();
+  /** The last dispatch left a task waiting only for a host with room (dispatch.ts hostBound). */
+  hostBound = false;
 
   constructor(
     private readonly ctx: DaemonContext,
@@ -41,6 +43,7 @@ export class Launcher {
     const tasks = ctx.store.list();
     const closed = this.closed();
     if (closed !== null) {
+      this.hostBound = false;
       this.waiting.clear();
       for (const t of tasks) if (t.state === 'pending') this.waiting.set(t.id, closed);
       return;
@@ -86,6 +89,7 @@ export class Launcher {
       lookahead: LOOKAHEAD,
     });
     this.waiting.clear();
+    this.hostBound = result.hostBound;
     for (const [id, why] of [...result.waiting, ...held]) this.waiting.set(id, why);
     for (const d of result.doomed) {
       ctx.store.transition(d.task, (t) =>

@@ -69,8 +69,9 @@ export class NightWindowKeeper {
     const w = this.ctx.config.window;
     if (!w) return Infinity;
     const minutes = minutesToNextBoundary(w, localMinute(this.ctx.clock.now(), w.timeZone));
-    // Never more than a minute ahead: a DST change or a clock set by hand moves the boundary.
-    return this.ctx.clock.monotonic() + Math.min(minutes * 60_000 + 50, 60_000);
+    // A DST change or a clock set by hand moves the boundary: the supervisor looks every minute, without
+    // a tick, and computes it again if it moved (schedule.ts clockMoved).
+    return this.ctx.clock.monotonic() + minutes * 60_000 + 50;
   }
 
   /** Resolves at the next end of the window (`daemon --until-window-end`). */

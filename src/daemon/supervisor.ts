@@ -9,7 +9,6 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import { coerceError, ErrorCode, NightshiftError } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
 import type { Clock } from '../lib/clock.js';
 import type { Redactor } from '../lib/redact.js';
 import type { WorkspacePaths } from '../config/paths.js';
@@ -37,6 +36,8 @@ import { Judgment } from './judgment.js';
 import { Launcher } from './launcher.js';
 import { settleWhenIdle } from './idle.js';
 import { reconfiguredHealth } from './control.js';
+import type { ActivitySnapshot } from './activity.js';
+import { Deadlines } from './deadlines.js';
 import { realTimers, TickLoop, type TickFailure, type Timers } from './loop.js';
 import { monitorCycle } from './monitor.js';
 import { NightWindowKeeper, type WindowEnd } from './night-window.js';
@@ -89,6 +90,8 @@ export interface SupervisorOptions {
 /** How long the last notices may take when the daemon stops (on its own: it is about to exit). */
 const STOP_NOTICE_MS = 10_000;
 const HALT_NOTICE_MS = 5_000;
+/** How long the watcher gathers file events into one wake (a burst of specs is one tick, not many). */
+const INBOX_BATCH_MS = 5;
 
 export class Supervisor {
   readonly store: QueueStore;
@@ -118,15 +121,12 @@ export class Supervisor {
   private rootWatcher: FSWatcher | null = null;
   private stopping = false;
   private started = false;
-  private nextPollMono = 0;
-  private nextLivenessMono = 0;
-  private nextMonitorMono = 0;
-  /** When an inbox file that was still changing may be taken (Infinity: none is waiting). */
-  private nextInboxMono = Infinity;
   private inboxSettling = false;
   private idleWaiters: (() => void)[] = [];
   private published: PublishedState | null = null;
   private readonly startedAt: number;
+  /** When each thing is due next, and what woke each tick (deadlines.ts). */
+  private readonly deadlines: Deadlines;
 
   constructor(private readonly opts: SupervisorOptions) {
     const random = opts.random ?? Math.random;
@@ -191,9 +191,7 @@ export class Supervisor {
       backoff: backoffOf(opts.config),
       log: (line) => opts.log?.(this.redact(line)),
       wake: () => this.wake(),
-      pollSoon: () => {
-        this.nextPollMono = Math.min(this.nextPollMono, this.clock.monotonic());
-      },
+      pollSoon: () => this.deadlines.pollSoon(),
       stopping: () => this.stopping,
       notify: (n) => this.notifier.send(n),
     };
@@ -216,11 +214,17 @@ export class Supervisor {
       (id) => this.launcher.localRepoOf(this.store.get(id)),
       (err) => this.halt(err),
     );
+    this.deadlines = new Deadlines(this.ctx, {
+      pollMs: opts.pollMs ?? 1000,
+      windowAt: () => this.window.nextDue(),
+      windowClosed: () => this.window.waitReason(),
+      hostBound: () => this.launcher.hostBound,
+    });
     this.loop = new TickLoop({
       timers: opts.timers ?? realTimers,
       now: () => this.clock.monotonic(),
       tick: (force) => this.tick(force),
-      nextDue: () => this.nextDue(),
+      nextDue: () => this.deadlines.next(),
       classify: (err) => this.classify(err),
       halt: (message, code, reason) => this.halted(message, code, reason),
       log: (line) => this.ctx.log(line),
@@ -268,12 +272,14 @@ export class Supervisor {
     });
     this.triage = startTriage(this.ctx);
     await this.adopt();
-    const now = this.clock.monotonic();
-    this.nextMonitorMono = now + this.monitorEvery();
-    this.nextLivenessMono = now + this.livenessEvery();
+    this.deadlines.started();
     if (this.opts.watch !== false) {
-      // Inbox and requests only: the daemon writes the queue itself and needs no news of it.
-      this.queueWatcher = new QueueWatcher(this.opts.paths, undefined, ['inbox', 'requests']);
+      // Inbox and requests only: the daemon writes the queue itself and needs no news of it. No settling
+      // in the watcher: the inbox sweep judges a half-written spec itself (queue/inbox.ts), so a spec
+      // dropped whole wakes the daemon in ~5 ms, not after 200 ms of polling its size.
+      this.queueWatcher = new QueueWatcher(this.opts.paths, INBOX_BATCH_MS, ['inbox', 'requests'], {
+        awaitWriteFinish: false,
+      });
       this.queueWatcher.subscribe(() => this.wake());
       await this.queueWatcher.ready();
       // Deleting the workspace sends no event the queue watcher reports; this does, at no cost otherwise.
@@ -287,6 +293,8 @@ export class Supervisor {
       }
     }
     this.started = true;
+    // A clock set by hand or a DST change moves the window's edges and retry times (deadlines.ts).
+    this.deadlines.watchClock(this.opts.timers ?? realTimers, () => this.wake());
     this.wake();
   }
 
@@ -295,6 +303,7 @@ export class Supervisor {
     if (this.stopping) return;
     this.stopping = true;
     if (!this.lock) return; // never started
+    this.deadlines.unwatchClock();
     await this.loop.stop();
     await this.queueWatcher?.close();
     this.rootWatcher?.close();
@@ -309,6 +318,7 @@ export class Supervisor {
     this.notifier.close();
     // The last words go to the event log unless the disk is what stopped us.
     try {
+      this.deadlines.report('stopping');
       this.events.emit({ type: 'daemon.stopped', time: this.iso(), reason });
     } catch (err) {
       this.ctx.log(`could not record the stop: ${coerceError(err).describe()}`);
@@ -392,6 +402,7 @@ export class Supervisor {
     if (!existsSync(this.opts.paths.queue))
       throw new NightshiftError(ErrorCode.io, `the workspace's queue ${this.opts.paths.queue} is gone`);
     const now = this.clock.monotonic();
+    this.deadlines.ticked(now, forceMonitor);
     await applyPendingRequests({
       paths: this.opts.paths,
       config: this.opts.config,
@@ -410,28 +421,21 @@ export class Supervisor {
       store: this.store,
       clock: this.clock,
     });
-    // Files still being written are looked at again once they may have settled (no watcher event comes).
     this.inboxSettling = inbox.settling.length > 0;
-    this.nextInboxMono = inbox.settling.length
-      ? now + Math.min(...inbox.settling.map((f) => f.readyInMs))
-      : Infinity;
+    this.deadlines.inboxSettling(now, inbox.settling);
     let running: Running[] = [];
-    if (this.attempts.busy() && now >= this.nextPollMono) {
-      this.nextPollMono = now + (this.opts.pollMs ?? 1000);
+    if (this.deadlines.takePoll(now)) {
       this.collector.retryDeferred();
       running = await this.watcher.poll();
     }
-    if (now >= this.nextLivenessMono) {
-      this.nextLivenessMono = now + this.livenessEvery();
+    if (this.deadlines.takeLiveness(now)) {
       await this.watcher.checkLiveness();
     }
     this.fleet.startDueProbes();
-    // Hosts are sampled while work waits for them, or while an attempt given up there waits for its
-    // session to be ended (the host answering again is what ends it).
-    await this.fleet.sampleHosts(
-      false,
-      this.fleet.abandoned.length > 0 || this.store.list().some((t) => t.state === 'pending'),
-    );
+    // Hosts are sampled (when their sample is stale) only if a launch could follow, while an attempt
+    // given up there waits for its session to be ended (the host answering again is what ends it), or
+    // while a probe waits for a host to run on (schedule.ts wantsLoadSample).
+    await this.fleet.sampleHosts(false, this.deadlines.loadWanted());
     // Reviews first: kick() only starts the judgment loop, which must not wait for this tick's launches.
     this.judgment?.kick();
     // The night window's end parks what still runs (night-window.ts); outside it nothing launches.
@@ -441,39 +445,22 @@ export class Supervisor {
     await this.launcher.dispatch();
     // The running attempts' logs after the launches: a freed slot must not wait for them.
     await Promise.all(running.map((r) => this.watcher.mirrorRunning(r)));
-    if (forceMonitor || now >= this.nextMonitorMono) {
-      this.nextMonitorMono = now + this.monitorEvery();
+    if (this.deadlines.takeMonitor(now, forceMonitor)) {
       await monitorCycle(this.ctx, {
         judgment: this.judgment,
         adopt: () => this.adopt(),
         poll: () => this.watcher.poll(),
         triage: this.triage,
       });
+      this.deadlines.report('monitor cycle');
     }
     this.publish();
     this.checkIdle();
   }
 
-  private nextDue(): number {
-    const now = this.clock.monotonic();
-    const due: number[] = [this.nextMonitorMono, this.nextInboxMono, this.window.nextDue()];
-    if (this.attempts.busy()) due.push(this.nextPollMono, this.nextLivenessMono);
-    if (this.fleet.abandoned.length) due.push(now + (this.opts.loadEveryMs ?? 30_000));
-    for (const h of this.fleet.health.values())
-      if (!h.probeInFlight && h.breaker !== 'closed') due.push(h.nextProbeAt);
-    for (const t of this.store.list()) {
-      if (t.state === 'pending' && t.retryAt)
-        due.push(now + Math.max(0, Date.parse(t.retryAt) - this.clock.now()));
-    }
-    return Math.min(...due);
-  }
-
-  private livenessEvery(): number {
-    return parseDuration(this.opts.config.defaults.livenessEvery) ?? 60_000;
-  }
-
-  private monitorEvery(): number {
-    return parseDuration(this.opts.config.defaults.monitorEvery) ?? 900_000;
+  /** Ticks and processes since the last daemon.activity event (bench/idle.js reads it). */
+  activitySoFar(): ActivitySnapshot {
+    return this.deadlines.activitySoFar();
   }
 
   private adopt(): Promise<void> {

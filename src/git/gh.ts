@@ -7,6 +7,7 @@
  * its own (gh would read one starting with "-" as a flag).
  */
 import { execFile, type ExecFileException } from 'node:child_process';
+import { noteSpawn } from '../lib/activity.js';
 
 export interface GhResult {
   ok: boolean;
@@ -49,6 +50,7 @@ export async function runGh(args: readonly string[], opts: GhOptions): Promise<G
     stdout: string;
     stderr: string;
   }>((resolve) => {
+    noteSpawn();
     const child = execFile(
       'gh',
       [...args],

@@ -14,6 +14,7 @@
 import { execFile, type ExecFileException } from 'node:child_process';
 import { formatDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
+import { noteSpawn } from '../lib/activity.js';
 
 /** Committer identity for commits nightshift itself makes (rebased, merge and squash commits). */
 export const IDENTITY_ARGS = ['-c', 'user.name=nightshift', '-c', 'user.email=nightshift@localhost'];
@@ -115,6 +116,7 @@ export async function runGit(dir: string, args: readonly string[], opts: GitOpti
     stdout: string;
     stderr: string;
   }>((resolve) => {
+    noteSpawn();
     const child = execFile(
       'git',
       ['-C', dir, ...IDENTITY_ARGS, ...args],

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { noteSpawn } from '../lib/activity.js';
 import { GATE_MARKER, killGroup, reapMarked } from './reap.js';
 
 export interface GateProcessResult {
@@ -35,6 +36,7 @@ export function runGateProcess(
   const started = performance.now();
   return new Promise((resolve) => {
     const output = new CappedOutput(OUTPUT_CAP);
+    noteSpawn();
     const child = spawn(file ?? 'false', args, {
       cwd: opts.cwd,
       env: { ...opts.env, [GATE_MARKER]: marker },

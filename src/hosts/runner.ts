@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { execa } from 'execa';
 import { ErrorCode, NightshiftError, type ErrorContext } from '../core/errors.js';
+import { noteSpawn } from '../lib/activity.js';
 import { quoteArgv } from './quote.js';
 import { controlPathFor, interactiveSshArgv, sshOptions, type SshTarget } from './ssh-argv.js';
 
@@ -81,6 +82,7 @@ async function exec(
   extraEnv: Record<string, string> | undefined,
 ): Promise<RunResult> {
   const started = performance.now();
+  noteSpawn();
   const result = await execa(file, args, {
     reject: false,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',

@@ -36,12 +36,16 @@ export class QueueWatcher {
   /**
    * `topics` limits what is watched. Watching `queue` costs one inotify watch per task directory and
    * file (~3 per task, done and failed ones included), so the daemon, the queue's only writer, leaves
-   * it out.
+   * it out. `awaitWriteFinish` (on by default) holds each event until the file has stopped changing
+   * for 200 ms, by polling its size every 50 ms: the daemon turns it off, since its inbox sweep judges
+   * a file still being written itself (queue/inbox.ts: a writer that has it open, else 1 s unchanged)
+   * and requests arrive by rename, whole. Without it an event reaches the daemon in `batchMs`.
    */
   constructor(
     private readonly paths: WorkspacePaths,
     private readonly batchMs = 100,
     topics: readonly WatchTopic[] = ALL_TOPICS,
+    opts: { awaitWriteFinish?: boolean } = {},
   ) {
     const roots = { inbox: paths.specs, requests: paths.requests, queue: paths.queue };
     const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}${path.sep}`);
@@ -50,7 +54,8 @@ export class QueueWatcher {
       {
         ignoreInitial: true,
         depth: 2,
-        awaitWriteFinish: { stabilityThreshold: 200, pollInterval: 50 },
+        awaitWriteFinish:
+          opts.awaitWriteFinish === false ? false : { stabilityThreshold: 200, pollInterval: 50 },
         // specs/.accepted and .rejected only grow, and topicOf() drops their events anyway.
         ignored: (p: string) =>
           p.startsWith(paths.tmp) ||

@@ -4,12 +4,13 @@
  * answer, validated with zod, asked once more when it is unusable. The `claude-code` mode is another
  * ArchitectWriter (claude-writer.ts; docs/architect.md). Never throws: a failure is a reason.
  */
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { parseDuration } from '../core/duration.js';
 import { makeRedactor } from '../lib/redact.js';
 import { fromMessage } from './architect-answer.js';
 import { missingCredential, pickCredential, type ArchitectConfig, type Env } from './architect-credential.js';
 import { clip } from './architect-prompt.js';
+import { loadSdk, type Sdk } from './sdk.js';
 import type { Fetch } from './architect.js';
 import { claudeWriter, type WriterPaths } from './claude-writer.js';
 import type { ArchitectWriter, Usage } from './writer-port.js';
@@ -46,7 +47,7 @@ export function sdkWriter(
   const log = (line: string) => opts.log?.(redact(line));
   const timeout = Math.min(parseDuration(config.timeout) ?? 5 * 60_000, 2 ** 31 - 1);
   const baseURL = config.baseURL ?? 'https://api.anthropic.com';
-  const client = new Anthropic({
+  const options: ConstructorParameters<Sdk['default']>[0] = {
     ...(credential.kind === 'apiKey' ? { apiKey: credential.value } : { authToken: credential.value }),
     baseURL,
     timeout,
@@ -57,7 +58,9 @@ export function sdkWriter(
     },
     fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     logLevel: 'off',
-  });
+  };
+  // Made at the first call: the SDK is loaded only by a process that asks the architect (sdk.ts).
+  let client: Anthropic | null = null;
   return async (req) => {
     let usage: Usage | null = null;
     let problem = '';
@@ -69,6 +72,7 @@ export function sdkWriter(
       log(`asking ${config.model} at ${baseURL} (${req.purpose}, request ${request} of 2)`);
       let answer: ReturnType<typeof fromMessage>;
       try {
+        client ??= new (await loadSdk()).default(options);
         answer = fromMessage(
           await client.messages.create(
             {

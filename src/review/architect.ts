@@ -4,12 +4,8 @@
  * missing verdict is asked for once more, then reported as a supervisor failure: it never approves by
  * default. Timeouts and retries are explicit and every retry is logged.
  */
-import Anthropic, {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-} from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ClientOptions } from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ErrorCode, NightshiftError } from '../core/errors.js';
@@ -17,6 +13,7 @@ import type { Review } from '../core/task.js';
 import type { Usage as CallUsage } from '../core/usage.js';
 import { makeRedactor, type Redactor } from '../lib/redact.js';
 import { addUsage, fromMessage, fromStream } from './architect-answer.js';
+import { loadSdk, type Sdk } from './sdk.js';
 import {
   missingCredential,
   pickCredential,
@@ -155,7 +152,10 @@ export class Architect {
   readonly timeoutMs: number;
   readonly diffBudget: number;
   private readonly credential: Credential;
-  private readonly client: Anthropic;
+  private readonly clientOptions: ClientOptions;
+  /** The SDK's client, made at the first call (sdk.ts), with the SDK its errors are told apart by. */
+  private client: Promise<{ client: Anthropic; sdk: Sdk }> | null = null;
+  private sdk: Sdk | null = null;
   private readonly log: (line: string) => void;
   private readonly redact: Redactor;
   private readonly stream: boolean;
@@ -181,7 +181,7 @@ export class Architect {
     const log = opts.log ?? (() => {});
     this.log = (line) => log(this.redact(line));
     const sdkLog = (level: string) => (message: string) => this.log(`sdk ${level}: ${message}`);
-    this.client = new Anthropic({
+    this.clientOptions = {
       // Exactly one credential, explicitly: the 1.x client otherwise looks in the environment and on disk.
       ...(credential.kind === 'apiKey' ? { apiKey: credential.value } : { authToken: credential.value }),
       baseURL: this.baseURL,
@@ -195,7 +195,14 @@ export class Architect {
       fetch: this.observe(opts.fetch ?? ((input, init) => globalThis.fetch(input, init))),
       logLevel: 'warn',
       logger: { error: sdkLog('error'), warn: sdkLog('warn'), info: () => {}, debug: () => {} },
-    });
+    };
+  }
+
+  private connect(): Promise<{ client: Anthropic; sdk: Sdk }> {
+    return (this.client ??= loadSdk().then((sdk) => {
+      this.sdk = sdk;
+      return { client: new sdk.default(this.clientOptions), sdk };
+    }));
   }
 
   /**
@@ -306,9 +313,10 @@ export class Architect {
     try {
       // The raw event stream, not the SDK's MessageStream helper: that one parses the tool's JSON itself at
       // content_block_stop and throws on a malformed one, which must reach parseVerdict (and its retry).
+      const { client } = await this.connect();
       const answer = this.stream
-        ? await fromStream(await this.client.messages.create({ ...body, stream: true }, { signal }), onText)
-        : fromMessage(await this.client.messages.create(body, { signal }));
+        ? await fromStream(await client.messages.create({ ...body, stream: true }, { signal }), onText)
+        : fromMessage(await client.messages.create(body, { signal }));
       if (!this.stream && onText)
         onText(answer.tools.map((t) => JSON.stringify(t.input)).join('') + answer.text);
       // A stream cut by the deadline ends quietly in the SDK: do not mistake it for a short answer.
@@ -327,6 +335,10 @@ export class Architect {
 
   private describe(e: unknown, deadlineHit: boolean): string {
     const attempts = `after ${MAX_RETRIES + 1} attempts`;
+    // The SDK is loaded by the time it can throw; if loading it failed, the error is described as is.
+    const sdk = this.sdk;
+    if (!sdk) return `architect request failed: ${clip(errorText(e), 300)}`;
+    const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = sdk;
     if (deadlineHit || e instanceof APIConnectionTimeoutError || e instanceof APIUserAbortError) {
       return this.timeoutReason();
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureSession } from '../../src/client/session.js';
 import type { NightshiftEvent } from '../../src/core/events.js';
+import { buildHosts } from '../../src/hosts/registry.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { readOutcome, writeRequest } from '../../src/queue/requests.js';
 import { git } from '../../src/testing/git.js';
@@ -283,6 +284,36 @@ describe('the daemon', () => {
     // The third task starts only once one of the first two is collected: that takes a signal too.
     await waitFor('three exits collected', () => reviewed.size === 3, 20_000);
     expect([...reviewed].sort()).toEqual(['quick1', 'quick2', 'quick3']);
+  });
+
+  it('collects an exit whose signal was lost, at the fallback poll', async () => {
+    night = makeNight({
+      providers: '  good: { kind: scripted, hosts: [local], concurrency: 1 }',
+      // No liveness check or monitor cycle within the test: only the poll may find the exit.
+      extra: 'defaults: { livenessEvery: 1h, monitorEvery: 1h }',
+    });
+    const hosts = buildHosts(night.config, night.paths, { tmuxSocket: night.socket });
+    const local = hosts.get('local');
+    if (!local) throw new Error('no local host');
+    // The runner signals its exit as always, but the daemon never hears it: a signal lost on the way.
+    let waits = 0;
+    local.waitForExit = () => {
+      waits += 1;
+      return new Promise(() => undefined);
+    };
+    const sup = night.supervisor({ hosts, pollMs: 300 });
+    await sup.start();
+    night.dropSpec('unheard.md', scriptedSpec('unheard', 'write u.txt "u\\n"\ncommit "u"\nexit 0'));
+    await waitFor(
+      'unheard collected',
+      () => {
+        const t = sup.store.list().find((x) => x.id === 'unheard');
+        return t && ['review', 'done'].includes(t.state) ? t : null;
+      },
+      30_000,
+    );
+    expect(waits).toBeGreaterThan(0);
+    expect(sup.store.get(tid('unheard')).attempts[0]?.exitCode).toBe(0);
   });
 
   it('fails an attempt whose runner died without an exit record at once, not at its idle timeout', async () => {
