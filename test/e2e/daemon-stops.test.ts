@@ -112,8 +112,16 @@ describe('a daemon whose workspace is deleted under it (behaviour 10)', () => {
         () => stderr.includes('nightshift daemon: pid') && stderr.includes('provider.probe provider=p'),
         60_000,
       );
-      // The daemon writes while the tree goes: rmdir may meet a file created meanwhile, so it retries.
-      rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+      // The daemon writes while the tree goes: rmdir may meet a file created meanwhile (ENOTEMPTY), so the
+      // removal is tried again until it succeeds (20 tries 50 ms apart were not enough at a load of 20).
+      await waitFor('the workspace removed under the daemon', () => {
+        try {
+          rmSync(root, { recursive: true, force: true });
+          return true;
+        } catch {
+          return false;
+        }
+      });
       const { code } = await waitFor('the daemon to exit once its workspace is gone', () => exit, 120_000);
       expect(code, stderr).toBe(1);
       // One message (the stop's reason repeats it in the daemon's last line, not as another failure).
