@@ -91,6 +91,8 @@ export function makeNight(opts: {
     async cleanup() {
       for (const s of supervisors) await s.stop('test cleanup').catch(() => undefined);
       await new LocalRunner().run(['tmux', '-S', localExecutorSocket(root, socket), 'kill-server']);
+      // And a server a test started on the night's own socket (the TUI's, as plain `nightshift` would).
+      await new LocalRunner().run(['tmux', '-L', socket, 'kill-server']);
       if (process.env['NS_KEEP_TEST_DIRS']) return; // for post-mortems
       rmSync(root, { recursive: true, force: true });
       rmSync(repo, { recursive: true, force: true });

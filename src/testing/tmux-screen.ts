@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { waitFor } from './wait.js';
+import { deadlineStretch, waitFor } from './wait.js';
 
 export interface TmuxResult {
   status: number | null;
@@ -173,12 +173,14 @@ export class TmuxScreen {
     timeoutMs = 15_000,
     everyMs = 100,
   ): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
+    // Stretched on a busy machine, as waitFor's deadlines are (src/testing/wait.ts).
+    const allowedMs = Math.round(timeoutMs * deadlineStretch().factor);
+    const deadline = Date.now() + allowedMs;
     for (;;) {
       this.last = this.capture(window);
       if (predicate(this.last)) return this.last;
       if (Date.now() > deadline)
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen:\n${this.last}`);
+        throw new Error(`timed out after ${allowedMs} ms waiting for ${what}; the screen:\n${this.last}`);
       await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
   }

@@ -77,7 +77,7 @@ describe('a Claude Code run whose endpoint refuses the key', () => {
         '',
       ].join('\n'),
     );
-    const started = Date.now();
+    // Generous: the 10-minute timeout and idle limits are the only other ways this attempt ends.
     const task = await waitFor(
       'the first attempt to end',
       () => {
@@ -85,13 +85,12 @@ describe('a Claude Code run whose endpoint refuses the key', () => {
         const outcome = t?.attempts[0]?.outcome;
         return outcome && outcome !== 'running' && outcome !== 'collecting' ? t : undefined;
       },
-      30_000,
+      120_000,
     );
     const attempt = task.attempts[0]!;
     expect(attempt).toMatchObject({ outcome: 'failed', code: 'auth', attribution: 'provider' });
+    // The live check ended it (its reason), not the timeout or idle limit: no wall-clock bound needed.
     expect(attempt.reason).toMatch(/401.*killed at once/);
-    // Long before the 10-minute timeout and idle limits: only the live check ends it.
-    expect(Date.now() - started).toBeLessThan(30_000);
     // A provider failure: back to pending (its retry is an hour away), the attempt not charged.
     expect(task.state).toBe('pending');
     expect(sup.fleet.health.get('glm')?.reason ?? '').toMatch(/401/);

@@ -3,6 +3,8 @@
  * the daemon records and prices it, and `show`, `providers` and the report show it; a tiny token budget
  * freezes the provider while its first task still runs, which finishes, and the second never starts.
  */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProviderView } from '../../src/client/providers.js';
 import type { ReportData } from '../../src/client/report/index.js';
@@ -73,16 +75,23 @@ describe('cost over a night', () => {
     const sup = night.supervisor();
     const reachedWhile: string[] = [];
     const events: NightshiftEvent[] = [];
+    // The first task works on until the budget is reached (this flag), not for a fixed while.
+    const reachedFlag = path.join(night.root, 'budget-reached');
     sup.events.subscribe((e) => {
       events.push(e);
-      if (e.type === 'budget.reached')
+      if (e.type === 'budget.reached') {
         reachedWhile.push(sup.store.get(tid('first')).attempts.at(-1)?.outcome ?? '-');
+        writeFileSync(reachedFlag, '');
+      }
     });
     await sup.start();
-    // The first reports its tokens early, then keeps working for a while.
+    // The first reports its tokens early, then keeps working until the supervisor has reacted to them.
+    const untilReached = JSON.stringify(`while [ ! -e '${reachedFlag}' ]; do sleep 0.1; done`);
     night.dropSpec(
       'first.md',
-      scriptedSpec('first', 'usage 500 0\nsleep 8\nwrite f.txt "f\\n"\ncommit "f"\nexit 0', ['priority: 1']),
+      scriptedSpec('first', `usage 500 0\nsh ${untilReached}\nwrite f.txt "f\\n"\ncommit "f"\nexit 0`, [
+        'priority: 1',
+      ]),
     );
     night.dropSpec('second.md', scriptedSpec('second', 'write s.txt "s\\n"\ncommit "s"\nexit 0'));
     await waitFor(

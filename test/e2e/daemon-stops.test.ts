@@ -102,7 +102,8 @@ describe('a daemon whose workspace is deleted under it (behaviour 10)', () => {
     });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let exit: { code: number | null } | undefined;
+    child.on('exit', (code) => (exit = { code }));
     try {
       // Up, and done with its start-up work (the provider's probe writes on the host, under the
       // workspace): an idle daemon, as the demo's was when its workspace went.
@@ -111,12 +112,17 @@ describe('a daemon whose workspace is deleted under it (behaviour 10)', () => {
         () => stderr.includes('nightshift daemon: pid') && stderr.includes('provider.probe provider=p'),
         60_000,
       );
-      // The daemon writes while the tree goes: rmdir may meet a file created meanwhile, so it retries.
-      rmSync(root, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
-      const code = await Promise.race([
-        exited,
-        new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 60_000).unref()),
-      ]);
+      // The daemon writes while the tree goes: rmdir may meet a file created meanwhile (ENOTEMPTY), so the
+      // removal is tried again until it succeeds (20 tries 50 ms apart were not enough at a load of 20).
+      await waitFor('the workspace removed under the daemon', () => {
+        try {
+          rmSync(root, { recursive: true, force: true });
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const { code } = await waitFor('the daemon to exit once its workspace is gone', () => exit, 120_000);
       expect(code, stderr).toBe(1);
       // One message (the stop's reason repeats it in the daemon's last line, not as another failure).
       expect(stderr.match(/^the workspace's queue .* is gone/gm)?.length, stderr).toBe(1);

@@ -409,12 +409,12 @@ for (const kind of ['local', 'ssh'] as const) {
 
     it('kills a command that outlives its timeout', async () => {
       const pidFile = path.join(h.tmp, `timeout-${kind}.pid`);
-      const r = await h.runner.run(['sh', '-c', 'echo $$ > "$1"; exec sleep 30', 'sh', pidFile], {
+      // No bound on the duration: a command that was not killed would hold the test to its own timeout.
+      const r = await h.runner.run(['sh', '-c', 'echo $$ > "$1"; exec sleep 3600', 'sh', pidFile], {
         timeoutMs: 500,
       });
       expect(r.timedOut).toBe(true);
       expect(r.exitCode).toBe(124);
-      expect(r.durationMs).toBeLessThan(10_000);
       const pid = Number(readFileSync(pidFile, 'utf8'));
       expect(pid).toBeGreaterThan(0);
       // The command itself is gone — on the host, not just our end of the pipe.

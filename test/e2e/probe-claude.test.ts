@@ -147,9 +147,10 @@ describe.skipIf(!claude)(`claude-code probe against a loopback Messages API (cla
     await expect.poll(() => server?.hanging() ?? 0, { timeout: 8_000, interval: 50 }).toBeGreaterThan(0);
     const run = await pending;
     expect(run).toMatchObject({ ok: false, reason: 'no answer within 8s' });
-    // timeout(1) on the host ends it (TERM at 8 s, KILL 5 s later), not the runner's local backstop.
+    // timeout(1) on the host ends it (TERM at 8 s, KILL 5 s later), not the runner's local backstop, which
+    // fires 15 s after the timeout: which of the two fired first, not a bound on how busy the machine is.
     expect(run.durationMs).toBeGreaterThanOrEqual(8_000);
-    expect(run.durationMs).toBeLessThan(8_000 + 5_000 + 3_000);
+    expect(run.durationMs).toBeLessThan(8_000 + 15_000);
   });
 
   it('fails with "authentication failed" on 401', async () => {
@@ -161,9 +162,9 @@ describe.skipIf(!claude)(`claude-code probe against a loopback Messages API (cla
   it('fails fast on 529 overloaded: CLAUDE_CODE_MAX_RETRIES=1 means one retry, far inside the timeout', async () => {
     const run = await probe([], { fallback: error(529, 'overloaded_error', 'Overloaded'), timeoutS: 60 });
     expect(run.ok).toBe(false);
+    // The 529 ended it (a hang would end at the 60 s timeout, as "no answer within 60s"), after the first
+    // try and exactly one retry: no bound on the duration needed.
     expect(run.reason).toMatch(/overloaded \(529\)/);
-    expect(run.durationMs).toBeLessThan(20_000);
-    // The first try and exactly one retry.
     expect(run.server.messages()).toHaveLength(2);
   });
 

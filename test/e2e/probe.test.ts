@@ -57,6 +57,7 @@ it('fails a hang at its timeout, naming the seconds', async () => {
   const outcome = await runProbe(worker, 'sim', provider('hang', '2s'), {});
   expect(outcome).toMatchObject({ ok: false, reason: 'no answer within 2s' });
   expect(outcome.durationMs).toBeGreaterThanOrEqual(2000);
-  // timeout(1) sends TERM at 2 s (KILL 5 s later): the probe never waits for its local backstop (+15 s).
-  expect(outcome.durationMs).toBeLessThan(2000 + 5000 + 3000);
+  // timeout(1) sends TERM at 2 s (KILL 5 s later): the probe never waits for its local backstop, which
+  // fires 15 s after the timeout (which of the two fired first, not a bound on how busy the machine is).
+  expect(outcome.durationMs).toBeLessThan(2000 + 15_000);
 });

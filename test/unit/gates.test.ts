@@ -12,6 +12,7 @@ import { EVIDENCE_LIMIT, enabledGates, runGates } from '../../src/review/gates.j
 import { git, makeRepo } from '../../src/testing/git.js';
 import { taskSpec } from '../../src/testing/fixtures.js';
 import { tid } from '../../src/testing/ids.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 const spec: TaskSpec = taskSpec();
 
@@ -19,6 +20,16 @@ const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Whether a process exists (signal 0 checks without sending). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type Change = Record<string, string | Buffer | null>;
 
@@ -186,17 +197,27 @@ describe('tests and lint gates', () => {
 
   it('fails a command that runs past its timeout, and stops its children', async () => {
     const repo = branch({});
-    const started = performance.now();
+    const pids = mkdtempSync(path.join(os.tmpdir(), 'ns-gate-pids-'));
+    dirs.push(pids);
+    const bgPid = path.join(pids, 'background.pid');
     const result = await gate(repo, {
       enabled: ['tests'],
       // The background sleep holds the output pipe: only a process-group kill lets the gate finish.
-      gates: { tests: { enabled: true, command: 'echo started; sleep 30 & sleep 30', timeout: '300ms' } },
+      gates: {
+        tests: {
+          enabled: true,
+          command: `echo started; sleep 3600 & echo $! > ${bgPid}; sleep 3600`,
+          timeout: '300ms',
+        },
+      },
     });
-    // Had its children lived, the sleeps would have held the output for 30 s.
-    expect(performance.now() - started).toBeLessThan(19_000);
     expect(result.passed).toBe(false);
     expect(result.evidence).toMatch(/timed out after 300ms \(gates\.tests\.timeout\)/);
     expect(result.evidence).toContain('started');
+    // Its child is gone too (no bound on the duration: a child left alive is what fails here).
+    const pid = Number(readFileSync(bgPid, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
+    await waitFor(`the background sleep (pid ${pid}) to end`, () => !alive(pid));
   });
 
   it('fails a gate that is on without a command, or whose command cannot start', async () => {

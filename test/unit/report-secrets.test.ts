@@ -3,7 +3,7 @@
  * store and the event log, so `ls`, `show`, the TUI and the report read records that hold none.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { secretValues } from '../../src/config/secrets.js';
@@ -116,7 +116,11 @@ it('writes an inbox rejection’s reason without the secret, though the rejected
   const plain = 'sk-canary-plain-5e1d';
   const env = { NS_UNIT_TOKEN: plain };
   const text = specText({ id: 'gamma', extra: `priority: ${plain}` });
-  writeFileSync(path.join(ws.paths.specs, 'gamma.md'), text);
+  const file = path.join(ws.paths.specs, 'gamma.md');
+  writeFileSync(file, text);
+  // Written a minute ago: settled, so the inbox rejects it at once (waiting for a writer is not this test's).
+  const then = new Date(Date.now() - 60_000);
+  utimesSync(file, then, then);
   const r = await runCli(['ls'], { cwd: ws.root, env });
   expect(r.stderr).toContain('inbox: rejected gamma.md');
   const reason = readFileSync(path.join(ws.paths.rejected, 'gamma.md.error.txt'), 'utf8');
