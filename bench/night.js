@@ -5,8 +5,9 @@
 //
 // Durations: executor work is `sleep d`, d = clamp(exp(N(ln 2.2, 0.5)), 1, 6) s (a lognormal with median
 // 2.2 s), drawn from a seeded PRNG (mulberry32, seed 4). 20 of the 200 specs (10 %, chosen by the same
-// PRNG) sleep d and then `exit 1` on every attempt (3 attempts, then failed); the others sleep d, write one
-// file and commit it. BENCH_NIGHT_SCALE multiplies every d (default 1).
+// PRNG) sleep d, print ~3 KB and `exit 1` on every attempt (3 attempts, then failed; with no output they
+// would read as crashes on start, the provider's failures); the others sleep d, write one file and commit
+// it. BENCH_NIGHT_SCALE multiplies every d (default 1).
 //
 // Reports makespan / ideal makespan, slot time spent on the dead provider, lost tasks, the daemon's peak
 // RSS and its CPU. See docs/benchmarks.md ("Night (issue 4)") for the exact definitions.
@@ -15,7 +16,8 @@
 //   BENCH_NIGHT_SPECS=200      number of specs
 //   BENCH_NIGHT_SCALE=1        duration multiplier
 //   BENCH_NIGHT_POLL_MS=       Supervisor pollMs (default: the daemon's own default, 1000)
-import { readFileSync, statSync } from 'node:fs';
+//   BENCH_NIGHT_EVENTS=        a file to copy the night's event log to (the workspace is removed)
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { workspacePaths } from '../dist/config/paths.js';
 import { workspaceId } from '../dist/config/workspace-identity.js';
@@ -71,7 +73,14 @@ export function drawNight(count = SPECS, scale = SCALE) {
 
 function specText(s) {
   const script = s.fails
-    ? [`print "working on ${s.id}"`, `sleep ${s.seconds}`, 'exit 1']
+    ? [
+        `print "working on ${s.id}"`,
+        `sleep ${s.seconds}`,
+        // A failing agent run talks before it gives up: ~3 KB, past the crash-on-start limit (2 KB), so
+        // it reads as the spec's own failure (exit-nonzero: an attempt used, a backoff), as intended.
+        `sh "yes 'the change does not pass its own checks yet' | head -n 70"`,
+        'exit 1',
+      ]
     : [
         `print "working on ${s.id}"`,
         `sleep ${s.seconds}`,
@@ -258,6 +267,8 @@ export async function run() {
     }, 30_000);
     cleanups.push(() => clearInterval(progress));
     await untilIdle(sup, TIMEOUT_MS, cleanups, 'night not idle');
+    if (process.env['BENCH_NIGHT_EVENTS'])
+      copyFileSync(path.join(root, 'logs', 'events.jsonl'), process.env['BENCH_NIGHT_EVENTS']);
     const wallMs = performance.now() - mono0;
     const cpu = process.cpuUsage(cpu0);
     const childCpu = childCpuSeconds() - child0;
