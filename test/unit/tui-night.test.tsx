@@ -2,14 +2,12 @@
  * The night's end: client/night.ts decides it from what the daemon publishes; the header shows it as a
  * banner, and `m` writes the morning report and opens it in $PAGER.
  */
-import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DaemonState, LockInfo, TuiSnapshot } from '../../src/client/live/source.js';
 import { describeNightEnd, nightEnd } from '../../src/client/night.js';
 import type { TaskRecord } from '../../src/core/task.js';
-import { waitFor } from '../../src/testing/wait.js';
-import { App } from '../../src/tui/app/App.js';
-import { MemorySource, sampleTask } from '../../src/tui/data/memory-source.js';
+import { sampleTask } from '../../src/tui/data/memory-source.js';
+import { start as startApp, stopApp } from './tui-harness.js';
 
 const parked = (id: string): TaskRecord => ({ ...sampleTask(id, 'review'), parked: 'needs-human' });
 const SETTLED: TaskRecord[] = [
@@ -67,38 +65,11 @@ describe('nightEnd (client/night.ts)', () => {
   });
 });
 
-let unmount: (() => void) | null = null;
-afterEach(() => {
-  unmount?.();
-  unmount = null;
-});
+afterEach(stopApp);
 
-function start(snapshot: Partial<TuiSnapshot>) {
-  const source = new MemorySource(snapshot);
-  const handed: string[][] = [];
-  const terminal = {
-    handOver: (argv: readonly string[]) => {
-      handed.push([...argv]);
-      return { ok: true, code: 0, message: 'the pager finished' };
-    },
-  };
-  const r = render(
-    <App
-      source={source}
-      readOnly={false}
-      env={{ PAGER: 'most' }}
-      terminal={terminal}
-      size={{ rows: 30, cols: 140 }}
-    />,
-  );
-  unmount = r.unmount;
-  const frame = () => r.lastFrame() ?? '';
-  const until = (what: string, test: (f: string) => boolean) =>
-    waitFor(what, () => test(frame()), 5000, 10).catch((err: Error) => {
-      throw new Error(`${err.message}; the last frame:\n${frame()}`);
-    });
-  return { source, handed, frame, until, press: (k: string) => r.stdin.write(k) };
-}
+/** The app on these records alone, wide enough for the whole banner (tui-harness.tsx). */
+const start = (snapshot: Partial<TuiSnapshot>) =>
+  startApp({ snapshot: { tasks: [], ...snapshot }, size: { rows: 30, cols: 140 } });
 
 describe('the TUI at the night’s end', () => {
   it('has no banner while work runs; the header says the night is over, with the report key, once it is', async () => {
@@ -122,7 +93,7 @@ describe('the TUI at the night’s end', () => {
   it('m writes the morning report, opens it in $PAGER and leaves its path in the status line', async () => {
     const app = start({ tasks: SETTLED });
     await app.until('the banner', (f) => f.includes('the night is over'));
-    app.press('m');
+    await app.press('m');
     await app.until('the report path in the status line', (f) =>
       f.includes('report-2026-11-27T06-00-00-000Z.md'),
     );
