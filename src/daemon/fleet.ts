@@ -58,6 +58,8 @@ export class Fleet {
   readonly health = new Map<string, ProviderHealth>();
   /** Providers a person asked to probe now (see requestProbe). */
   private readonly forcedProbes = new Set<string>();
+  /** Probes under way: stop() waits for them (each is bounded by its provider's probeTimeout). */
+  private readonly probes = new Set<Promise<void>>();
   readonly hostState = new Map<string, HostState>();
   /** Recent grade points per provider (the last RECENT_GRADES), for routing and `providers`. */
   readonly grades = new Map<string, number[]>();
@@ -297,7 +299,7 @@ export class Fleet {
       if (!cfg || !worker) continue;
       this.forcedProbes.delete(name);
       this.health.set(name, probeStarted(h));
-      void runProbe(worker, name, cfg, this.deps.env).then((outcome) => {
+      const probe = runProbe(worker, name, cfg, this.deps.env).then((outcome) => {
         const next = probeFinished(
           this.health.get(name) ?? h,
           outcome.ok,
@@ -316,6 +318,21 @@ export class Fleet {
         });
         this.deps.wake();
       });
+      this.probes.add(probe);
+      void probe.finally(() => this.probes.delete(probe));
     }
+  }
+
+  /**
+   * Waits for the probes under way, for at most `ms`: a stopping daemon leaves no probe writing into its
+   * host directories (or reporting after its last event), yet a hung one (bounded only by its provider's
+   * probeTimeout, a minute by default) does not hold the stop.
+   */
+  async settleProbes(ms: number): Promise<void> {
+    if (this.probes.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled([...this.probes]), bound]);
+    clearTimeout(timer);
   }
 }

@@ -89,6 +89,8 @@ export interface SupervisorOptions {
 
 /** How long the last notices may take when the daemon stops (on its own: it is about to exit). */
 const STOP_NOTICE_MS = 10_000;
+/** How long a stop waits for provider probes under way (fleet.ts settleProbes). */
+const PROBE_SETTLE_MS = 10_000;
 const HALT_NOTICE_MS = 5_000;
 /** How long the watcher gathers file events into one wake (a burst of specs is one tick, not many). */
 const INBOX_BATCH_MS = 5;
@@ -308,6 +310,7 @@ export class Supervisor {
     await this.queueWatcher?.close();
     this.rootWatcher?.close();
     await Promise.all(this.attempts.pending());
+    await this.fleet.settleProbes(PROBE_SETTLE_MS);
     await this.judgment?.stop();
     // A follow-up being drafted is written while the lock is still held (bounded by architect.timeout).
     await this.followUps.settle();

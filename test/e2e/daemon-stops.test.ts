@@ -191,3 +191,25 @@ describe('a full disk (behaviour 9)', () => {
     },
   );
 });
+
+describe('a stop while a provider is probed', () => {
+  it('waits for the probe under way, so nothing is left writing into the host directory', async () => {
+    night = makeNight({
+      providers: '  sim: { kind: scripted, hosts: [local], probeTimeout: 3s, scripted: { probe: hang } }',
+    });
+    const sup = night.supervisor();
+    await sup.start();
+    const tasks = path.join(night.workerDir, 'tasks');
+    const probeDirs = () => {
+      try {
+        return readdirSync(tasks).filter((f) => f.startsWith('.probe-'));
+      } catch {
+        return [];
+      }
+    };
+    await waitFor('the probe under way', () => probeDirs().length > 0 || null, 30_000);
+    await sup.stop('test done');
+    // The probe ended (its timeout) and removed its directory before the stop returned.
+    expect(probeDirs()).toEqual([]);
+  });
+});
