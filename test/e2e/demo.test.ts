@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoSession } from '../../src/cli/commands/demo.js';
 import { runningDaemon } from '../../src/client/daemon-status.js';
+import { isAlive } from '../../src/queue/lock.js';
 import { QueueStore } from '../../src/queue/store.js';
 import { workspacePaths } from '../../src/config/paths.js';
 import { systemClock } from '../../src/lib/clock.js';
@@ -170,7 +171,7 @@ describe('the interactive demo in tmux (a terminal of its own)', () => {
     const out = execFileSync('sh', ['-c', cleanUp], { env, encoding: 'utf8' });
     expect(out).toMatch(new RegExp(`daemon pid ${daemon?.pid} stopped`));
     expect(existsSync(root)).toBe(false);
-    await waitFor('the daemon process gone', () => !alive(daemon?.pid ?? 0), 30_000);
+    await waitFor('the daemon process gone', () => !isAlive(daemon?.pid ?? 0), 30_000);
   }, 240_000);
 
   it('detached from (Ctrl-b d): the demo says where its TUI still runs and how to come back', async () => {
@@ -190,12 +191,3 @@ describe('the interactive demo in tmux (a terminal of its own)', () => {
     );
   }, 240_000);
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
