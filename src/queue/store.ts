@@ -296,7 +296,7 @@ export class QueueStore {
     });
     const task = redactDeep(fresh.task, this.redact);
     const event = fresh.event;
-    this.index.open(writerOf(this.paths.lock));
+    this.index.open(this.writer);
     const staging = path.join(this.paths.tmp, `${parsed.id}.${uniqueSuffix()}`);
     ensureDir(staging);
     const specFile = path.join(staging, 'spec.md');
@@ -330,7 +330,7 @@ export class QueueStore {
     const task = redactDeep(next.task, this.redact);
     const event = next.event;
     const dir = this.paths.taskDir(from, id);
-    this.index.open(writerOf(this.paths.lock));
+    this.index.open(this.writer);
     writeFileDurable(path.join(dir, 'task.json'), serialize(task), this.paths.tmp);
     if (task.state !== from) renameDurable(dir, this.paths.taskDir(task.state, id));
     this.noteWritten(task);
@@ -397,6 +397,9 @@ export class QueueStore {
       this.index.rewrite(this.indexed.values(), writerOf(this.paths.lock));
     else this.index.append(entry);
   }
+
+  /** Who this writer is, read from the lock only when a session opens (not on every commit). */
+  private readonly writer = () => writerOf(this.paths.lock);
 
   private readTask(state: TaskState, id: TaskId): TaskRecord {
     const file = path.join(this.paths.taskDir(state, id), 'task.json');

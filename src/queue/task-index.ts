@@ -124,15 +124,15 @@ export class TaskIndex {
   }
 
   /**
-   * Before each commit. The first of a session writes the writer's `open` line, fsynced; if that cannot
-   * be written the file is removed (readers then read every task.json); if neither works, this throws and
-   * the commit must not happen.
+   * Before each commit. The first of a session writes the writer's `open` line, fsynced (`writer` is
+   * asked only then); if that cannot be written the file is removed (readers then read every task.json);
+   * if neither works, this throws and the commit must not happen.
    */
-  open(writer: Writer): void {
+  open(writer: () => Writer): void {
     this.inFlight = true;
     if (this.session) return;
     try {
-      this.write(`${JSON.stringify({ open: writer })}\n`, true);
+      this.write(`${JSON.stringify({ open: writer() })}\n`, true);
     } catch {
       rmSync(this.file, { force: true });
     }

@@ -174,11 +174,11 @@ describe('the task index', () => {
   it('a session whose commit failed half-way is left open', () => {
     new QueueStore(ws.paths, clock).ensureLayout();
     const index = new TaskIndex(ws.paths.taskIndex, ws.paths.tmp);
-    index.open(null);
+    index.open(() => null);
     index.close();
     expect(lastLine()).toBe('{"open":null}');
     // A commit whose entry went in by a rewrite (the writer compacting) is complete: the session closes.
-    index.open(null);
+    index.open(() => null);
     index.rewrite([], null);
     index.close();
     expect(lastLine()).toBe('{"close":true}');
